@@ -1,0 +1,55 @@
+//! Audit trail server functions: filtered pages and chain verification.
+
+use crate::domain::audit_query::AuditFilterInput;
+use crate::error::AppError;
+use crate::model::{AuditRow, VerifyReport};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// One page of the audit trail.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditPage {
+    /// Entries, newest first.
+    pub entries: Vec<AuditRow>,
+    /// Cursor for the next (older) page, when there is one.
+    pub next_before: Option<i64>,
+    /// The validated filter as query pairs, for building links.
+    pub filter_query: Vec<(String, String)>,
+    /// The chain verification, when it was asked for.
+    pub verify: Option<VerifyReport>,
+}
+
+/// A page of audit entries matching the filter; with `verify` set, also recomputes the chain.
+#[server(prefix = "/api", endpoint = "audit_page")]
+pub async fn get_audit_page(filter: AuditFilterInput, verify: bool) -> Result<AuditPage, AppError> {
+    use crate::domain::audit_query::PAGE_SIZE;
+    use crate::domain::authz::Action;
+    use crate::server::{context, db};
+    let (state, p) = context::authorized(Action::ReadAudit).await?;
+    let f = filter
+        .validate()
+        .map_err(|e| AppError::validation(e.field, e.message))?;
+    let mut entries = db::audit::page(&state.pool, &f, PAGE_SIZE + 1).await?;
+    let next_before = if entries.len() as i64 > PAGE_SIZE {
+        entries.truncate(PAGE_SIZE as usize);
+        entries.last().map(|e| e.seq)
+    } else {
+        None
+    };
+    let verify = if verify {
+        crate::server::auth::require(Some(p), Action::VerifyAudit)?;
+        Some(db::audit::verify(&state.pool).await?)
+    } else {
+        None
+    };
+    Ok(AuditPage {
+        entries,
+        next_before,
+        filter_query: f
+            .to_query_pairs()
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect(),
+        verify,
+    })
+}

@@ -1,0 +1,99 @@
+//! The HTML shell, the router and the app-wide session context.
+
+use crate::api::session::get_session;
+use crate::components::nav::Header;
+use crate::error::AppError;
+use crate::model::SessionInfo;
+use crate::pages::{
+    admin_page::AdminPage,
+    audit_page::AuditPage,
+    capability_pages::{ExperimentsPage, FairnessPage, LineagePage, ModelsPage, RunsPage},
+    not_found_page::NotFoundPage,
+    overview_page::OverviewPage,
+    sign_in_page::SignInPage,
+};
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::hooks::use_location;
+use leptos_router::{path, SsrMode};
+
+/// Applies the stored theme before first paint, so a dark-theme reader sees no flash.
+const THEME_BOOT: &str = "try{var t=localStorage.getItem('gatehouse-theme');if(t==='light'||t==='dark')document.documentElement.dataset.theme=t}catch(e){}";
+
+/// The full HTML document rendered on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light dark"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <script>{THEME_BOOT}</script>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// The signed-in state, shared by every page through context.
+#[derive(Clone, Copy)]
+pub struct SessionContext {
+    /// Refetched on every navigation, so sign-in and sign-out (both redirect) are reflected.
+    pub session: Resource<Result<SessionInfo, AppError>>,
+}
+
+/// The session context provided by [`App`].
+pub fn use_session() -> SessionContext {
+    expect_context::<SessionContext>()
+}
+
+/// The application: router, layout and routes.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    Effect::new(move |_| {
+        // A marker only the running wasm sets: browser tests wait for it to prove hydration.
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+    view! {
+        <Stylesheet id="leptos" href="/pkg/gatehouse.css"/>
+        <Title formatter=|t: String| if t.is_empty() { "Gatehouse".to_string() } else { format!("{t} · Gatehouse") }/>
+        <Router>
+            <Layout/>
+        </Router>
+    }
+}
+
+#[component]
+fn Layout() -> impl IntoView {
+    let location = use_location();
+    let session = Resource::new(move || location.pathname.get(), |_| get_session());
+    provide_context(SessionContext { session });
+    view! {
+        <a class="skip-link" href="#main">"Skip to content"</a>
+        <Header/>
+        <main id="main" tabindex="-1">
+            <Routes fallback=|| view! { <NotFoundPage/> }>
+                <Route path=path!("/") view=OverviewPage ssr=SsrMode::Async/>
+                <Route path=path!("/login") view=SignInPage ssr=SsrMode::Async/>
+                <Route path=path!("/runs") view=RunsPage ssr=SsrMode::Async/>
+                <Route path=path!("/lineage") view=LineagePage ssr=SsrMode::Async/>
+                <Route path=path!("/experiments") view=ExperimentsPage ssr=SsrMode::Async/>
+                <Route path=path!("/fairness") view=FairnessPage ssr=SsrMode::Async/>
+                <Route path=path!("/models") view=ModelsPage ssr=SsrMode::Async/>
+                <Route path=path!("/audit") view=AuditPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin") view=AdminPage ssr=SsrMode::Async/>
+            </Routes>
+        </main>
+    }
+}

@@ -1,0 +1,7 @@
+//! Reusable views.
+
+pub mod audit_table;
+pub mod empty_state;
+pub mod error_view;
+pub mod nav;
+pub mod theme_toggle;

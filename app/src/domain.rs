@@ -1,0 +1,7 @@
+//! Pure domain logic shared by the server and the browser: no I/O, no framework types.
+
+pub mod accounts;
+pub mod audit_chain;
+pub mod audit_query;
+pub mod authz;
+pub mod roles;

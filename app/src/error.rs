@@ -1,0 +1,195 @@
+//! `AppError`: the one error type that crosses the server-function and REST boundary.
+
+use serde::{Deserialize, Serialize};
+use server_fn::codec::JsonEncoding;
+use server_fn::error::{FromServerFnError, ServerFnErrorErr};
+
+/// What went wrong, in terms the user can act on. Serialises as `{"error": kind, "message": …}`.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[serde(tag = "error", rename_all = "snake_case")]
+pub enum AppError {
+    /// The thing asked for does not exist (or is not visible to the caller).
+    #[error("{message}")]
+    NotFound {
+        /// Human message.
+        message: String,
+    },
+    /// No valid session or token.
+    #[error("{message}")]
+    Unauthorized {
+        /// Human message.
+        message: String,
+    },
+    /// Signed in, but the roles held do not allow this.
+    #[error("{message}")]
+    Forbidden {
+        /// Human message.
+        message: String,
+    },
+    /// A field of the input is invalid.
+    #[error("{field}: {message}")]
+    Validation {
+        /// The input field (or row) at fault.
+        field: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// The change conflicts with existing state (for example a duplicate name).
+    #[error("{message}")]
+    Conflict {
+        /// Human message.
+        message: String,
+    },
+    /// Too many attempts; try again later.
+    #[error("{message}")]
+    TooManyRequests {
+        /// Human message.
+        message: String,
+        /// Seconds until another attempt is accepted.
+        retry_after_secs: u64,
+    },
+    /// Something failed on the server; details are in the server log only.
+    #[error("{message}")]
+    Internal {
+        /// Always a generic text.
+        message: String,
+    },
+}
+
+impl AppError {
+    /// A validation error on `field`.
+    pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
+        AppError::Validation {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    /// The caller is not signed in.
+    pub fn unauthorized() -> Self {
+        AppError::Unauthorized {
+            message: "sign in required".into(),
+        }
+    }
+
+    /// The caller's roles do not allow this.
+    pub fn forbidden() -> Self {
+        AppError::Forbidden {
+            message: "your roles do not allow this".into(),
+        }
+    }
+
+    /// A missing object, described for the user.
+    pub fn not_found(what: impl Into<String>) -> Self {
+        AppError::NotFound {
+            message: what.into(),
+        }
+    }
+
+    /// A conflict, described for the user.
+    pub fn conflict(message: impl Into<String>) -> Self {
+        AppError::Conflict {
+            message: message.into(),
+        }
+    }
+
+    /// The generic server-side failure (log the cause before returning this).
+    pub fn internal() -> Self {
+        AppError::Internal {
+            message: "internal error".into(),
+        }
+    }
+
+    /// The HTTP status this error is answered with.
+    pub fn status_code(&self) -> u16 {
+        match self {
+            AppError::NotFound { .. } => 404,
+            AppError::Unauthorized { .. } => 401,
+            AppError::Forbidden { .. } => 403,
+            AppError::Validation { .. } => 400,
+            AppError::Conflict { .. } => 409,
+            AppError::TooManyRequests { .. } => 429,
+            AppError::Internal { .. } => 500,
+        }
+    }
+
+    /// A short title for error pages.
+    pub fn title(&self) -> &'static str {
+        match self {
+            AppError::NotFound { .. } => "Not found",
+            AppError::Unauthorized { .. } => "Sign in required",
+            AppError::Forbidden { .. } => "Forbidden",
+            AppError::Validation { .. } => "Invalid input",
+            AppError::Conflict { .. } => "Conflict",
+            AppError::TooManyRequests { .. } => "Too many requests",
+            AppError::Internal { .. } => "Something went wrong",
+        }
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        match value {
+            ServerFnErrorErr::Args(m) | ServerFnErrorErr::MissingArg(m) => {
+                AppError::validation("request", m)
+            }
+            ServerFnErrorErr::Request(_) => AppError::Internal {
+                message: "the server could not be reached; check your connection".into(),
+            },
+            _ => AppError::internal(),
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<sqlx::Error> for AppError {
+    fn from(e: sqlx::Error) -> Self {
+        if let sqlx::Error::Database(db) = &e {
+            if db.is_unique_violation() {
+                return AppError::conflict("an entry with this name already exists");
+            }
+        }
+        tracing::error!(error = ?e, "database error");
+        AppError::internal()
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl axum::response::IntoResponse for AppError {
+    fn into_response(self) -> axum::response::Response {
+        let status = axum::http::StatusCode::from_u16(self.status_code())
+            .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
+        let mut res = (status, axum::Json(&self)).into_response();
+        if let AppError::TooManyRequests {
+            retry_after_secs, ..
+        } = &self
+        {
+            if let Ok(v) = axum::http::HeaderValue::from_str(&retry_after_secs.to_string()) {
+                res.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+            }
+        }
+        if matches!(self, AppError::Unauthorized { .. }) {
+            res.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer realm=\"gatehouse\""),
+            );
+        }
+        res
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serialises_as_error_and_message() {
+        let v = serde_json::to_value(AppError::forbidden()).unwrap();
+        assert_eq!(v["error"], "forbidden");
+        assert!(v["message"].is_string());
+        let v = serde_json::to_value(AppError::validation("username", "too short")).unwrap();
+        assert_eq!(v["field"], "username");
+    }
+}

@@ -1,0 +1,109 @@
+//! Sections that later steps fill in. Each states what will appear and how data gets in,
+//! and is only shown to signed-in users.
+
+use crate::app::use_session;
+use crate::components::empty_state::EmptyState;
+use crate::components::error_view::ErrorView;
+use crate::error::AppError;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+/// Renders `children` for a signed-in user, the sign-in error otherwise.
+#[component]
+fn SignedIn(children: ChildrenFn) -> impl IntoView {
+    let session = use_session().session;
+    view! {
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || {
+                let children = children.clone();
+                Suspend::new(async move {
+                    match session.await {
+                        Ok(s) if s.user.is_some() => children().into_any(),
+                        Ok(_) => view! { <ErrorView error=AppError::unauthorized()/> }.into_any(),
+                        Err(e) => view! { <ErrorView error=e/> }.into_any(),
+                    }
+                })
+            }}
+        </Transition>
+    }
+}
+
+/// Runs: MLflow runs and their comparison.
+#[component]
+pub fn RunsPage() -> impl IntoView {
+    view! {
+        <Title text="Runs"/>
+        <h1>"Runs"</h1>
+        <SignedIn>
+            <EmptyState
+                title="No runs yet"
+                what="Training runs with their parameters, metrics and artifacts will be listed here, with a side-by-side comparison that shows what differs first."
+                how="Runs arrive from the MLflow client: point MLFLOW_TRACKING_URI at this server with a scientist's API token. The MLflow-compatible API is the next step on the roadmap."
+            />
+        </SignedIn>
+    }
+}
+
+/// Lineage: the dataset → job → run → model → deployment graph.
+#[component]
+pub fn LineagePage() -> impl IntoView {
+    view! {
+        <Title text="Lineage"/>
+        <h1>"Lineage"</h1>
+        <SignedIn>
+            <EmptyState
+                title="No lineage yet"
+                what="A graph of datasets, jobs, training runs, model versions and deployments will be drawn here, so you can trace any model back to its data."
+                how="Lineage arrives as OpenLineage run events posted by your pipelines (for example the Airflow or Spark integrations) with an API token."
+            />
+        </SignedIn>
+    }
+}
+
+/// Experiments: A/B test results.
+#[component]
+pub fn ExperimentsPage() -> impl IntoView {
+    view! {
+        <Title text="Experiments"/>
+        <h1>"Experiments"</h1>
+        <SignedIn>
+            <EmptyState
+                title="No A/B tests yet"
+                what="A/B test results will appear here: lift with confidence intervals, p-values, a sample-ratio check and a plain verdict."
+                how="Product managers will register experiments and upload per-variant counts, or post them through the API."
+            />
+        </SignedIn>
+    }
+}
+
+/// Fairness: per-group rates and disparities.
+#[component]
+pub fn FairnessPage() -> impl IntoView {
+    view! {
+        <Title text="Fairness"/>
+        <h1>"Fairness"</h1>
+        <SignedIn>
+            <EmptyState
+                title="No fairness reports yet"
+                what="Fairness reports bound to a model version will appear here: per-group rates, disparity ratios and differences, and pass or fail against policy."
+                how="Reports are computed from labelled predictions uploaded for a model version by a data scientist or reviewer."
+            />
+        </SignedIn>
+    }
+}
+
+/// Models & Approvals: the registry and promotion requests.
+#[component]
+pub fn ModelsPage() -> impl IntoView {
+    view! {
+        <Title text="Models & Approvals"/>
+        <h1>"Models & Approvals"</h1>
+        <SignedIn>
+            <EmptyState
+                title="No models registered yet"
+                what="Registered model versions and their aliases (such as production) will be listed here, with promotion requests, the evidence they rest on and their approvals."
+                how="Model versions arrive through the MLflow model-registry API; promotions are requested here and approved by someone other than the requester."
+            />
+        </SignedIn>
+    }
+}

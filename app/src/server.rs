@@ -1,0 +1,13 @@
+//! Server-only code: state, authentication, the database layer and demo data.
+
+pub mod accounts;
+pub mod auth;
+pub mod context;
+pub mod db;
+pub mod demo;
+pub mod state;
+
+/// The current UTC time in the stored timestamp form.
+pub fn now_ts() -> String {
+    crate::domain::audit_chain::format_ts(time::OffsetDateTime::now_utc())
+}

@@ -1,0 +1,377 @@
+//! Authentication: passwords, sessions, API tokens, and the one authorisation gate.
+
+use super::db;
+use super::db::audit::NewEntry;
+use super::state::AppState;
+use crate::domain::authz::{authorize, Action};
+use crate::domain::roles::Role;
+use crate::error::AppError;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use axum::http::{header, HeaderMap};
+use base64::Engine;
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::sync::OnceLock;
+
+/// Name of the session cookie.
+pub const SESSION_COOKIE: &str = "gatehouse_session";
+
+/// Who is making a request, and how they proved it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Principal {
+    /// User id.
+    pub user_id: i64,
+    /// User name.
+    pub username: String,
+    /// Roles held.
+    pub roles: Vec<Role>,
+    /// The API token used, as (id, label), when not a browser session.
+    pub token: Option<(i64, String)>,
+}
+
+impl Principal {
+    /// The actor recorded in the audit trail: the user name, or `name/token:label`.
+    pub fn actor(&self) -> String {
+        match &self.token {
+            None => self.username.clone(),
+            Some((_, label)) => format!("{}/token:{label}", self.username),
+        }
+    }
+
+    /// Whether this principal may perform `action`.
+    pub fn can(&self, action: Action) -> bool {
+        authorize(&self.roles, action)
+    }
+}
+
+/// The one gate every server function and REST route passes: 401 without a principal,
+/// 403 when the roles do not grant the action.
+pub fn require(p: Option<Principal>, action: Action) -> Result<Principal, AppError> {
+    match p {
+        None => Err(AppError::unauthorized()),
+        Some(p) if p.can(action) => Ok(p),
+        Some(_) => Err(AppError::forbidden()),
+    }
+}
+
+/// SHA-256 hex, used for session ids and API tokens (both carry 256 bits of entropy).
+pub fn sha256_hex(s: &str) -> String {
+    hex::encode(Sha256::digest(s.as_bytes()))
+}
+
+/// A random URL-safe secret with 256 bits of entropy.
+pub fn random_secret() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Hashes a password with argon2id (blocking: call from `spawn_blocking`).
+pub fn hash_password(password: &str) -> Result<String, AppError> {
+    let salt = SaltString::generate(&mut rand::rngs::OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| {
+            tracing::error!(error = %e, "password hashing failed");
+            AppError::internal()
+        })
+}
+
+/// Hashes on the blocking pool.
+pub async fn hash_password_async(password: String) -> Result<String, AppError> {
+    tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "hashing task failed");
+            AppError::internal()
+        })?
+}
+
+fn dummy_hash() -> &'static str {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    DUMMY.get_or_init(|| hash_password("not a real password, only for timing").unwrap_or_default())
+}
+
+/// Checks a password; with `None` it still spends the same time, so unknown names are not revealed.
+pub async fn verify_password_async(stored: Option<String>, password: String) -> bool {
+    tokio::task::spawn_blocking(move || {
+        let stored = stored.unwrap_or_else(|| dummy_hash().to_owned());
+        let known = !stored.is_empty();
+        match PasswordHash::new(&stored) {
+            Ok(parsed) => {
+                known
+                    && Argon2::default()
+                        .verify_password(password.as_bytes(), &parsed)
+                        .is_ok()
+            }
+            Err(_) => false,
+        }
+    })
+    .await
+    .unwrap_or(false)
+}
+
+/// Reads a cookie value from request headers.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// `Set-Cookie` value for a new session.
+pub fn session_cookie(state: &AppState, value: &str) -> String {
+    format!(
+        "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
+        state.config.session_ttl.as_secs(),
+        if state.config.cookie_secure {
+            "; Secure"
+        } else {
+            ""
+        }
+    )
+}
+
+/// `Set-Cookie` value that removes the session cookie.
+pub fn clear_session_cookie(state: &AppState) -> String {
+    format!(
+        "{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{}",
+        if state.config.cookie_secure {
+            "; Secure"
+        } else {
+            ""
+        }
+    )
+}
+
+fn ts_after(d: std::time::Duration) -> String {
+    crate::domain::audit_chain::format_ts(time::OffsetDateTime::now_utc() + d)
+}
+
+fn ts_before(d: std::time::Duration) -> String {
+    crate::domain::audit_chain::format_ts(time::OffsetDateTime::now_utc() - d)
+}
+
+async fn principal_for(
+    state: &AppState,
+    user_id: i64,
+    token: Option<(i64, String)>,
+) -> Result<Option<Principal>, AppError> {
+    let row: Option<(String,)> = sqlx::query_as("SELECT username FROM users WHERE id = ?")
+        .bind(user_id)
+        .fetch_optional(&state.pool)
+        .await?;
+    let Some((username,)) = row else {
+        return Ok(None);
+    };
+    let roles = db::users::roles_of(&state.pool, user_id).await?;
+    Ok(Some(Principal {
+        user_id,
+        username,
+        roles,
+        token,
+    }))
+}
+
+/// Authenticates a request by `Authorization: Bearer` token or by session cookie.
+/// A malformed or unknown bearer token is an error, never a silent fall-back to the cookie.
+pub async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<Principal>, AppError> {
+    if let Some(auth) = headers.get(header::AUTHORIZATION) {
+        let token = auth
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| AppError::Unauthorized {
+                message: "Authorization header must be `Bearer <token>`".into(),
+            })?;
+        let found = db::tokens::live_by_hash(&state.pool, &sha256_hex(token)).await?;
+        let Some((id, name, user_id)) = found else {
+            return Err(AppError::Unauthorized {
+                message: "invalid or revoked API token".into(),
+            });
+        };
+        let now = super::now_ts();
+        db::tokens::touch(
+            &state.pool,
+            id,
+            &now,
+            &ts_before(std::time::Duration::from_secs(60)),
+        )
+        .await?;
+        return principal_for(state, user_id, Some((id, name))).await;
+    }
+    let Some(sid) = cookie(headers, SESSION_COOKIE) else {
+        return Ok(None);
+    };
+    match db::sessions::live_user(&state.pool, &sha256_hex(sid), &super::now_ts()).await? {
+        Some(user_id) => principal_for(state, user_id, None).await,
+        None => Ok(None),
+    }
+}
+
+/// What a successful sign-in hands back to the HTTP layer.
+#[derive(Debug)]
+pub struct SignedIn {
+    /// The principal now signed in.
+    pub principal: Principal,
+    /// The session id to put in the cookie.
+    pub session_id: String,
+}
+
+fn unix_now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// The generic failure text: never reveals whether the name exists.
+pub const SIGN_IN_FAILED: &str = "unknown user name or wrong password";
+
+/// Signs in with a password, enforcing throttling and writing the audit trail.
+pub async fn sign_in(
+    state: &AppState,
+    username: &str,
+    password: &str,
+    client: &str,
+    user_agent: Option<&str>,
+) -> Result<SignedIn, AppError> {
+    let username = username.trim().to_lowercase();
+    if username.is_empty() {
+        return Err(AppError::validation("username", "is required"));
+    }
+    if password.is_empty() {
+        return Err(AppError::validation("password", "is required"));
+    }
+    let cfg = &state.config;
+    let window = cfg.throttle_window.as_secs() as i64;
+    let since = unix_now() - window;
+    let account_key: String = username.chars().take(128).collect();
+    let (acct_n, acct_oldest) =
+        db::login_limits::recent(&state.pool, "account", &account_key, since).await?;
+    let (addr_n, addr_oldest) =
+        db::login_limits::recent(&state.pool, "address", client, since).await?;
+    let throttled = if acct_n >= cfg.max_failures_per_account {
+        acct_oldest
+    } else if addr_n >= cfg.max_failures_per_address {
+        addr_oldest
+    } else {
+        None
+    };
+    if let Some(oldest) = throttled {
+        let retry = (oldest + window - unix_now()).max(1) as u64;
+        record_failure(state, &account_key, client, "throttled").await?;
+        return Err(AppError::TooManyRequests {
+            message: format!(
+                "too many failed sign-in attempts; try again in {} minute(s)",
+                retry.div_ceil(60)
+            ),
+            retry_after_secs: retry,
+        });
+    }
+
+    let user = db::users::find_by_username(&state.pool, &username).await?;
+    let ok = verify_password_async(
+        user.as_ref().map(|u| u.password_hash.clone()),
+        password.to_owned(),
+    )
+    .await;
+    let user = match user {
+        Some(u) if ok && !u.disabled => u,
+        _ => {
+            record_failure(state, &account_key, client, "bad_credentials").await?;
+            return Err(AppError::Unauthorized {
+                message: SIGN_IN_FAILED.into(),
+            });
+        }
+    };
+
+    let session_id = random_secret();
+    let now = super::now_ts();
+    let mut tx = db::begin_write(&state.pool).await?;
+    db::sessions::insert(
+        &mut tx,
+        &sha256_hex(&session_id),
+        user.id,
+        &now,
+        &ts_after(cfg.session_ttl),
+        user_agent,
+    )
+    .await?;
+    db::login_limits::clear_account(&mut tx, &account_key, unix_now() - 2 * window).await?;
+    db::audit::append(
+        &mut tx,
+        NewEntry::new(
+            &user.username,
+            "auth.sign_in",
+            "user",
+            &user.username,
+            serde_json::json!({ "client": client }),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    let principal = principal_for(state, user.id, None)
+        .await?
+        .ok_or_else(AppError::internal)?;
+    Ok(SignedIn {
+        principal,
+        session_id,
+    })
+}
+
+async fn record_failure(
+    state: &AppState,
+    account_key: &str,
+    client: &str,
+    reason: &str,
+) -> Result<(), AppError> {
+    let mut tx = db::begin_write(&state.pool).await?;
+    let at = unix_now();
+    db::login_limits::record(&mut tx, "account", account_key, at).await?;
+    db::login_limits::record(&mut tx, "address", client, at).await?;
+    db::audit::append(
+        &mut tx,
+        NewEntry::new(
+            "anonymous",
+            "auth.sign_in_failed",
+            "user",
+            account_key,
+            serde_json::json!({ "client": client, "reason": reason }),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Ends the session named by the request's cookie, if any, and audits it.
+pub async fn sign_out(state: &AppState, headers: &HeaderMap) -> Result<(), AppError> {
+    let Some(sid) = cookie(headers, SESSION_COOKIE) else {
+        return Ok(());
+    };
+    let mut tx = db::begin_write(&state.pool).await?;
+    if let Some(user_id) = db::sessions::delete(&mut tx, &sha256_hex(sid)).await? {
+        let name: Option<String> = sqlx::query_scalar("SELECT username FROM users WHERE id = ?")
+            .bind(user_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let name = name.unwrap_or_else(|| format!("#{user_id}"));
+        db::audit::append(
+            &mut tx,
+            NewEntry::new(&name, "auth.sign_out", "user", &name, serde_json::json!({})),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,59 @@
+//! The `sessions` table; ids are stored as SHA-256 hashes.
+
+use sqlx::{SqliteConnection, SqlitePool};
+
+/// Stores a new session.
+pub async fn insert(
+    conn: &mut SqliteConnection,
+    id_hash: &str,
+    user_id: i64,
+    now: &str,
+    expires_at: &str,
+    user_agent: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO sessions (id_hash, user_id, created_at, expires_at, user_agent) VALUES (?, ?, ?, ?, ?)")
+        .bind(id_hash)
+        .bind(user_id)
+        .bind(now)
+        .bind(expires_at)
+        .bind(user_agent)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The user id of a live session (not expired, user not disabled).
+pub async fn live_user(
+    pool: &SqlitePool,
+    id_hash: &str,
+    now: &str,
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT s.user_id FROM sessions s JOIN users u ON u.id = s.user_id \
+         WHERE s.id_hash = ? AND s.expires_at > ? AND u.disabled = 0",
+    )
+    .bind(id_hash)
+    .bind(now)
+    .fetch_optional(pool)
+    .await
+}
+
+/// Deletes a session; returns its user id if it existed.
+pub async fn delete(
+    conn: &mut SqliteConnection,
+    id_hash: &str,
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar("DELETE FROM sessions WHERE id_hash = ? RETURNING user_id")
+        .bind(id_hash)
+        .fetch_optional(conn)
+        .await
+}
+
+/// Removes expired sessions; returns how many.
+pub async fn purge_expired(pool: &SqlitePool, now: &str) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query("DELETE FROM sessions WHERE expires_at <= ?")
+        .bind(now)
+        .execute(pool)
+        .await?
+        .rows_affected())
+}

@@ -1,0 +1,92 @@
+//! The `api_tokens` table; tokens are stored as SHA-256 hashes and shown once.
+
+pub use crate::model::TokenSummary;
+use sqlx::{SqliteConnection, SqlitePool};
+
+/// Stores a new token hash; returns its id.
+#[allow(clippy::too_many_arguments)]
+pub async fn insert(
+    conn: &mut SqliteConnection,
+    user_id: i64,
+    name: &str,
+    token_hash: &str,
+    prefix: &str,
+    now: &str,
+    created_by: &str,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO api_tokens (user_id, name, token_hash, prefix, created_at, created_by) \
+         VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(user_id)
+    .bind(name)
+    .bind(token_hash)
+    .bind(prefix)
+    .bind(now)
+    .bind(created_by)
+    .fetch_one(conn)
+    .await
+}
+
+/// The token id, its label and owner for a live token hash.
+pub async fn live_by_hash(
+    pool: &SqlitePool,
+    token_hash: &str,
+) -> Result<Option<(i64, String, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT t.id, t.name, t.user_id FROM api_tokens t JOIN users u ON u.id = t.user_id \
+         WHERE t.token_hash = ? AND t.revoked_at IS NULL AND u.disabled = 0",
+    )
+    .bind(token_hash)
+    .fetch_optional(pool)
+    .await
+}
+
+/// Records use; at most once a minute per token to keep reads cheap.
+pub async fn touch(
+    pool: &SqlitePool,
+    id: i64,
+    now: &str,
+    minute_ago: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE api_tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)")
+        .bind(now)
+        .bind(id)
+        .bind(minute_ago)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// Every token, newest first.
+pub async fn list(pool: &SqlitePool) -> Result<Vec<TokenSummary>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT t.id, u.username, t.name, t.prefix, t.created_at, t.created_by, t.last_used_at, t.revoked_at \
+         FROM api_tokens t JOIN users u ON u.id = t.user_id ORDER BY t.id DESC",
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// Revokes a live token; returns its owner and label, or `None` when there is no live token.
+pub async fn revoke(
+    conn: &mut SqliteConnection,
+    id: i64,
+    now: &str,
+) -> Result<Option<(String, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL \
+         RETURNING (SELECT username FROM users WHERE users.id = api_tokens.user_id), name",
+    )
+    .bind(now)
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Number of live tokens.
+pub async fn count_live(pool: &SqlitePool) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT count(*) FROM api_tokens WHERE revoked_at IS NULL")
+        .fetch_one(pool)
+        .await
+}

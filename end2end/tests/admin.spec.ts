@@ -1,0 +1,43 @@
+import { expect, test } from '@playwright/test';
+import { signIn } from './helpers';
+
+test('an admin creates a token, sees it once, and revokes it', async ({ page }, testInfo) => {
+  await signIn(page, testInfo, 'admin');
+  await page.goto('/admin');
+  await expect(page.getByRole('heading', { name: 'Administration' })).toBeVisible();
+  const label = `e2e-${testInfo.project.name}-${Date.now()}`;
+  await page.getByLabel('For user').selectOption('scientist');
+  await page.getByLabel('Label').fill(label);
+  await page.getByRole('button', { name: 'Create token' }).click();
+  const secret = page.getByLabel('New API token');
+  await expect(secret).toHaveText(/^gh_[A-Za-z0-9_-]{40,}$/);
+
+  const row = page.getByRole('row').filter({ hasText: label });
+  await expect(row).toBeVisible();
+  await row.getByRole('button', { name: `Revoke token ${label}` }).click();
+  await expect(page.getByRole('row').filter({ hasText: label })).toContainText('revoked');
+
+  // The secret is not shown again.
+  await page.goto('/admin');
+  await expect(page.getByLabel('New API token')).toHaveCount(0);
+});
+
+test('an admin creates a user who can then sign in', async ({ page, browser }, testInfo) => {
+  await signIn(page, testInfo, 'admin');
+  await page.goto('/admin');
+  const name = `dana-${testInfo.project.name}-${Date.now() % 100000}`;
+  await page.getByLabel('User name').fill(name);
+  await page.getByLabel('Initial password (at least 12 characters)').fill('a very good passphrase');
+  await page.locator('#nu-scientist').check();
+  await page.getByRole('button', { name: 'Create user' }).click();
+  await expect(page.getByRole('row').filter({ hasText: name })).toContainText('scientist');
+
+  const other = await browser.newContext({ javaScriptEnabled: testInfo.project.use.javaScriptEnabled });
+  const p2 = await other.newPage();
+  await p2.goto('/login');
+  await p2.getByLabel('User name').fill(name);
+  await p2.getByLabel('Password').fill('a very good passphrase');
+  await p2.getByRole('button', { name: 'Sign in' }).click();
+  await expect(p2.locator('.who .username')).toHaveText(name);
+  await other.close();
+});

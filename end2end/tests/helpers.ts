@@ -1,0 +1,34 @@
+import { expect, Page, TestInfo } from '@playwright/test';
+
+export const DEMO_PASSWORD = 'gatehouse-demo';
+
+export function isHydrated(testInfo: TestInfo): boolean {
+  return testInfo.project.name === 'hydrated';
+}
+
+/** Fails the test on any uncaught page error (a broken wasm shows up here). */
+export function failOnPageErrors(page: Page) {
+  page.on('pageerror', (err) => {
+    throw new Error(`page error: ${err.message}`);
+  });
+}
+
+/** In the hydrated project, waits for the marker only the running wasm sets. */
+export async function ready(page: Page, testInfo: TestInfo) {
+  if (isHydrated(testInfo)) {
+    await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  } else {
+    await expect(page.locator('body')).not.toHaveAttribute('data-hydrated', 'true');
+  }
+}
+
+export async function signIn(page: Page, testInfo: TestInfo, username: string, next = '/') {
+  failOnPageErrors(page);
+  await page.goto(next === '/' ? '/login' : `/login?next=${encodeURIComponent(next)}`);
+  await ready(page, testInfo);
+  await page.getByLabel('User name').fill(username);
+  await page.getByLabel('Password').fill(DEMO_PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('button', { name: 'Sign out' })).toBeVisible();
+  await expect(page.locator('.who .username')).toHaveText(username);
+}

@@ -1,0 +1,8 @@
+//! The Gatehouse HTTP server: router assembly, REST routes, middleware and start-up.
+
+pub mod metrics;
+pub mod middleware;
+pub mod routes;
+pub mod startup;
+
+pub use startup::{build_router, open_store, ServeSettings};

@@ -1,0 +1,235 @@
+//! `server`: serve Gatehouse, migrate the database, manage users and tokens, verify the audit trail.
+
+use anyhow::Context;
+use app::domain::roles::{parse_roles, Role};
+use app::server::state::{AppState, Config};
+use app::server::{accounts, db, demo};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use server::{build_router, open_store, ServeSettings};
+use std::io::Read;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "server",
+    version,
+    about = "Gatehouse: review what ML models reach production, and why"
+)]
+#[command(args_conflicts_with_subcommands = true)]
+struct Cli {
+    /// SQLite database URL; the file and its folder are created on first start.
+    #[arg(long, env = "DATABASE_URL", default_value = db::DEFAULT_DATABASE_URL, global = true)]
+    database_url: String,
+    /// Log format.
+    #[arg(long, env = "GATEHOUSE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty, global = true)]
+    log_format: LogFormat,
+    /// Log level or tracing filter, e.g. `info` or `server=debug,sqlx=warn`.
+    #[arg(long, env = "GATEHOUSE_LOG", default_value = "info", global = true)]
+    log_level: String,
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    serve: ServeArgs,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Serve the web app and APIs (the default).
+    Serve(ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Create a user; the password is read from standard input.
+    CreateUser {
+        /// User name.
+        #[arg(long)]
+        username: String,
+        /// A role to grant; repeat for several.
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+        /// Read the password from standard input (the only way: never on the command line).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// Create an API token and print it, alone, on standard output.
+    CreateToken {
+        /// Owner of the token.
+        #[arg(long)]
+        username: String,
+        /// Label, e.g. `ci-pipeline`.
+        #[arg(long)]
+        name: String,
+    },
+    /// Recompute the audit hash chain; exits non-zero at the first bad entry.
+    VerifyAudit,
+}
+
+#[derive(Args, Debug, Clone, Default)]
+struct ServeArgs {
+    /// Seed and show the demo workspace.
+    #[arg(long)]
+    demo: bool,
+    /// Address to listen on.
+    #[arg(long, env = "LEPTOS_SITE_ADDR")]
+    addr: Option<SocketAddr>,
+    /// Mark the session cookie `Secure` (set when served over HTTPS).
+    #[arg(long, env = "GATEHOUSE_COOKIE_SECURE")]
+    cookie_secure: bool,
+    /// Session lifetime in minutes.
+    #[arg(long, env = "GATEHOUSE_SESSION_MINUTES", default_value_t = 720)]
+    session_minutes: u64,
+    /// Largest accepted request body in bytes.
+    #[arg(long, env = "GATEHOUSE_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
+    max_body_bytes: usize,
+}
+
+fn init_tracing(format: LogFormat, level: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(level)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Pretty => builder.init(),
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(cli.log_format, &cli.log_level);
+    match run(cli).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let pool = open_store(&cli.database_url).await?;
+    match cli.command {
+        None => serve(pool, cli.serve).await,
+        Some(Command::Serve(args)) => serve(pool, args).await,
+        Some(Command::Migrate) => {
+            println!("migrations applied to {}", cli.database_url);
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::CreateUser {
+            username,
+            roles,
+            password_stdin: _,
+        }) => {
+            let roles: Vec<Role> = parse_roles(roles.iter().map(String::as_str))
+                .map_err(|e| anyhow::anyhow!("--role: {e}"))?;
+            let mut password = String::new();
+            std::io::stdin()
+                .read_to_string(&mut password)
+                .context("reading the password from standard input")?;
+            let password = password.strip_suffix('\n').unwrap_or(&password);
+            let password = password.strip_suffix('\r').unwrap_or(password);
+            accounts::create_user(&pool, "system:cli", &username, &roles, password)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            eprintln!("created user {username}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::CreateToken { username, name }) => {
+            let created = accounts::create_token(&pool, "system:cli", &username, &name)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("{}", created.token);
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::VerifyAudit) => {
+            let report = db::audit::verify(&pool).await?;
+            if report.ok {
+                println!(
+                    "audit trail intact: {} entries verified, head hash {}",
+                    report.verified, report.head_hash
+                );
+                Ok(ExitCode::SUCCESS)
+            } else {
+                println!(
+                    "audit trail BROKEN at sequence number {}: {}",
+                    report.first_bad_seq.unwrap_or_default(),
+                    report.message
+                );
+                Ok(ExitCode::from(2))
+            }
+        }
+    }
+}
+
+async fn serve(pool: sqlx::SqlitePool, args: ServeArgs) -> anyhow::Result<ExitCode> {
+    if args.demo {
+        if demo::seed(&pool)
+            .await
+            .map_err(|e| anyhow::anyhow!("seeding demo data: {e}"))?
+        {
+            tracing::info!("demo workspace created");
+        }
+    } else if let Some(password) = accounts::bootstrap_admin(&pool)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+    {
+        tracing::warn!(
+            "first start: created user `admin` with password `{password}`; this is the only time it is shown, change it after signing in"
+        );
+    }
+    let options = server::startup::leptos_options(args.addr);
+    let addr = options.site_addr;
+    let config = Config {
+        demo: args.demo,
+        cookie_secure: args.cookie_secure,
+        session_ttl: Duration::from_secs(args.session_minutes.max(1) * 60),
+        ..Config::default()
+    };
+    let state = AppState {
+        leptos_options: options,
+        pool: pool.clone(),
+        config: Arc::new(config),
+    };
+    let router = build_router(
+        state,
+        &ServeSettings {
+            max_body_bytes: args.max_body_bytes,
+        },
+    );
+
+    // Expired sessions are removed hourly; reads already ignore them.
+    let sweeper = pool.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            if let Err(e) = db::sessions::purge_expired(&sweeper, &app::server::now_ts()).await {
+                tracing::warn!(error = %e, "purging expired sessions failed");
+            }
+        }
+    });
+
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("binding {addr}"))?;
+    tracing::info!("listening on http://{addr}");
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,171 @@
+//! Cross-cutting HTTP layers: metrics, sign-in redirects for pages, server-function status
+//! codes, a same-origin check for cookie-authenticated writes, and the body size limit.
+
+use crate::metrics::Metrics;
+use app::error::AppError;
+use app::server::auth::{authenticate, SESSION_COOKIE};
+use app::server::state::AppState;
+use axum::body::Body;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Records every request in [`Metrics`] under its route template (never the raw path, which
+/// would let clients create unbounded label values).
+pub async fn track_metrics(
+    State(metrics): State<Arc<Metrics>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let start = Instant::now();
+    let method = req.method().as_str().to_owned();
+    let route = match req.extensions().get::<MatchedPath>() {
+        Some(p) => p.as_str().to_owned(),
+        None if req.uri().path().starts_with("/pkg/") => "/pkg".to_owned(),
+        None => "unmatched".to_owned(),
+    };
+    let res = next.run(req).await;
+    metrics.observe(&method, &route, res.status().as_u16(), start.elapsed());
+    res
+}
+
+fn is_page(path: &str) -> bool {
+    app::components::nav::NAV.iter().any(|(p, _, _)| *p == path)
+}
+
+/// Browser requests for pages without a session go to the sign-in page, which comes back
+/// to the requested page afterwards; a signed-in visit to the sign-in page goes home.
+pub async fn pages_need_sign_in(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let path = req.uri().path();
+    if req.method() != Method::GET && req.method() != Method::HEAD {
+        return next.run(req).await;
+    }
+    let page = is_page(path);
+    let login = path == "/login";
+    if !page && !login {
+        return next.run(req).await;
+    }
+    let principal = match authenticate(&state, req.headers()).await {
+        Ok(p) => p,
+        Err(e) => return e.into_response(),
+    };
+    match (principal, page) {
+        (None, true) => {
+            let target = req
+                .uri()
+                .path_and_query()
+                .map(|pq| pq.as_str())
+                .unwrap_or("/");
+            let next_q: String = url_encode(target);
+            Redirect::to(&format!("/login?next={next_q}")).into_response()
+        }
+        (Some(_), false) => Redirect::to("/").into_response(),
+        _ => next.run(req).await,
+    }
+}
+
+fn url_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Server functions answer every error with 500; rewrite it to the status the error means
+/// (401, 403, 400, …) so API clients and the browser see the real outcome.
+pub async fn server_fn_status(req: Request, next: Next) -> Response {
+    let res = next.run(req).await;
+    if res.status() != StatusCode::INTERNAL_SERVER_ERROR
+        || !res.headers().contains_key("serverfnerror")
+    {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    let bytes = match axum::body::to_bytes(body, 256 * 1024).await {
+        Ok(b) => b,
+        Err(_) => return AppError::internal().into_response(),
+    };
+    if let Ok(err) = serde_json::from_slice::<AppError>(&bytes) {
+        if let Ok(code) = StatusCode::from_u16(err.status_code()) {
+            parts.status = code;
+        }
+        if let AppError::TooManyRequests {
+            retry_after_secs, ..
+        } = err
+        {
+            if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
+                parts.headers.insert(header::RETRY_AFTER, v);
+            }
+        }
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+/// Refuses state-changing requests that carry the session cookie but come from another origin
+/// (defence in depth on top of `SameSite=Lax`). Token-authenticated clients are unaffected.
+pub async fn same_origin_writes(req: Request, next: Next) -> Response {
+    let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let has_cookie = app::server::auth::cookie(req.headers(), SESSION_COOKIE).is_some();
+    if !safe && has_cookie && !req.headers().contains_key(header::AUTHORIZATION) {
+        let origin_host = req
+            .headers()
+            .get(header::ORIGIN)
+            .and_then(|o| o.to_str().ok())
+            .filter(|o| *o != "null")
+            .map(|o| o.split_once("://").map(|(_, h)| h).unwrap_or(o).to_owned());
+        let host = req
+            .headers()
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok());
+        if let (Some(origin_host), Some(host)) = (origin_host, host) {
+            if origin_host != host {
+                return AppError::Forbidden {
+                    message: "cross-origin request refused".into(),
+                }
+                .into_response();
+            }
+        }
+    }
+    next.run(req).await
+}
+
+/// Answers 413 with a JSON body when the declared body size exceeds the limit; bodies without
+/// a declared length are cut off by `RequestBodyLimitLayer` at the same limit.
+pub async fn declared_body_limit(State(limit): State<usize>, req: Request, next: Next) -> Response {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        let body = serde_json::json!({
+            "error": "payload_too_large",
+            "message": format!("request body is larger than the limit of {limit} bytes"),
+        });
+        return (StatusCode::PAYLOAD_TOO_LARGE, axum::Json(body)).into_response();
+    }
+    next.run(req).await
+}
+
+/// `/pkg` assets are not content-hashed, so browsers revalidate them (cheap 304s via
+/// `Last-Modified`) instead of caching a stale bundle after an upgrade.
+pub async fn pkg_cache_headers(req: Request, next: Next) -> Response {
+    let pkg = req.uri().path().starts_with("/pkg/");
+    let mut res = next.run(req).await;
+    if pkg && res.status().is_success() {
+        res.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    }
+    res
+}

@@ -1,0 +1,113 @@
+//! `spawn_app`: the real router on port 0 with a fresh SQLite file per test.
+
+#![allow(dead_code)]
+
+use app::domain::roles::Role;
+use app::server::state::{AppState, Config};
+use server::{build_router, open_store, ServeSettings};
+use sqlx::SqlitePool;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+pub const PASSWORD: &str = "correct horse battery";
+
+pub struct TestApp {
+    pub base: String,
+    pub pool: SqlitePool,
+    pub db_url: String,
+    pub db_path: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(Config::default(), ServeSettings::default()).await
+}
+
+pub async fn spawn_app_with(config: Config, settings: ServeSettings) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db_path = dir.path().join("gatehouse-test.db");
+    let db_url = format!("sqlite://{}", db_path.display());
+    let pool = open_store(&db_url).await.expect("open store");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let state = AppState {
+        leptos_options: server::startup::leptos_options(Some(addr)),
+        pool: pool.clone(),
+        config: Arc::new(config),
+    };
+    let router = build_router(state, &settings);
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .expect("serve");
+    });
+    TestApp {
+        base: format!("http://{addr}"),
+        pool,
+        db_url,
+        db_path,
+        _dir: dir,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// A client that keeps cookies and does not follow redirects.
+    pub fn client(&self) -> reqwest::Client {
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client")
+    }
+
+    pub async fn user(&self, name: &str, roles: &[Role]) {
+        app::server::accounts::create_user(&self.pool, "test", name, roles, PASSWORD)
+            .await
+            .expect("create user");
+    }
+
+    /// Signs in through the server function, as the enhanced form does.
+    pub async fn sign_in(&self, client: &reqwest::Client, name: &str) -> reqwest::Response {
+        client
+            .post(self.url("/api/sign_in"))
+            .form(&[("username", name), ("password", PASSWORD)])
+            .send()
+            .await
+            .expect("sign in request")
+    }
+
+    pub async fn signed_in(&self, name: &str, roles: &[Role]) -> reqwest::Client {
+        self.user(name, roles).await;
+        let c = self.client();
+        let res = self.sign_in(&c, name).await;
+        assert!(
+            res.status().is_success(),
+            "sign-in failed: {}",
+            res.status()
+        );
+        c
+    }
+
+    pub async fn audit_actions(&self) -> Vec<(String, String, String)> {
+        sqlx::query_as("SELECT actor, action, object_id FROM audit_log ORDER BY seq")
+            .fetch_all(&self.pool)
+            .await
+            .expect("audit rows")
+    }
+
+    pub async fn audit_count(&self) -> i64 {
+        sqlx::query_scalar("SELECT count(*) FROM audit_log")
+            .fetch_one(&self.pool)
+            .await
+            .expect("count")
+    }
+}

@@ -1,0 +1,188 @@
+//! Probes, metrics, request ids, body limits and malformed input.
+
+mod common;
+
+use app::domain::roles::Role;
+use app::server::state::Config;
+use common::{spawn_app, spawn_app_with};
+use reqwest::StatusCode;
+use server::ServeSettings;
+
+#[tokio::test]
+async fn probes_answer() {
+    let app = spawn_app().await;
+    let c = app.client();
+    assert_eq!(
+        c.get(app.url("/healthz")).send().await.unwrap().status(),
+        StatusCode::OK
+    );
+    let r = c.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.headers().contains_key("x-request-id"));
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_template_and_status() {
+    let app = spawn_app().await;
+    let c = app.client();
+    c.get(app.url("/healthz")).send().await.unwrap();
+    c.get(app.url("/api/v1/me")).send().await.unwrap();
+    let text = c
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains(
+            "gatehouse_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 1"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("route=\"/api/v1/me\",status=\"401\""),
+        "{text}"
+    );
+    assert!(text.contains("gatehouse_http_request_duration_seconds_bucket"));
+}
+
+#[tokio::test]
+async fn oversized_bodies_get_413_json() {
+    let app = spawn_app_with(
+        Config::default(),
+        ServeSettings {
+            max_body_bytes: 1024,
+        },
+    )
+    .await;
+    let r = app
+        .client()
+        .post(app.url("/api/sign_in"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("username=a&password={}", "x".repeat(4096)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["error"], "payload_too_large");
+    assert_eq!(app.audit_count().await, 0);
+}
+
+#[tokio::test]
+async fn malformed_requests_get_4xx_json_without_internals() {
+    let app = spawn_app().await;
+    let c = app.client();
+    let r = c
+        .post(app.url("/api/sign_in"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("%%%")
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_client_error(), "{}", r.status());
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert!(body["error"].is_string() && body["message"].is_string());
+
+    let r = c
+        .post(app.url("/api/sign_in"))
+        .form(&[("username", ""), ("password", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        r.json::<serde_json::Value>().await.unwrap()["field"],
+        "username"
+    );
+
+    let r = c.get(app.url("/api/v1/nope")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        r.json::<serde_json::Value>().await.unwrap()["error"],
+        "not_found"
+    );
+
+    let admin = app.signed_in("adm", &[Role::Admin]).await;
+    let r = admin
+        .post(app.url("/api/revoke_token"))
+        .form(&[("id", "not-a-number")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let text = r.text().await.unwrap();
+    assert!(
+        !text.to_lowercase().contains("sqlite") && !text.contains("SELECT"),
+        "{text}"
+    );
+    let r = admin
+        .post(app.url("/api/revoke_token"))
+        .form(&[("id", "999")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn admin_creates_and_revokes_tokens_through_server_functions() {
+    let app = spawn_app().await;
+    let admin = app.signed_in("adm", &[Role::Admin]).await;
+    let r = admin
+        .post(app.url("/api/create_token"))
+        .form(&[("username", "adm"), ("name", "ci")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let created: serde_json::Value = r.json().await.unwrap();
+    let token = created["token"].as_str().unwrap().to_owned();
+    let me = app
+        .client()
+        .get(app.url("/api/v1/me"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), StatusCode::OK);
+    let dup = admin
+        .post(app.url("/api/create_token"))
+        .form(&[("username", "adm"), ("name", "ci")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(dup.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        dup.json::<serde_json::Value>().await.unwrap()["field"],
+        "name"
+    );
+    let id = created["id"].as_i64().unwrap().to_string();
+    let r = admin
+        .post(app.url("/api/revoke_token"))
+        .form(&[("id", id.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let actions: Vec<String> = app
+        .audit_actions()
+        .await
+        .into_iter()
+        .map(|(_, a, _)| a)
+        .collect();
+    assert!(
+        actions.contains(&"api_token.create".to_string())
+            && actions.contains(&"api_token.revoke".to_string())
+    );
+    let viewer = app.signed_in("vic", &[Role::Viewer]).await;
+    let r = viewer
+        .post(app.url("/api/create_token"))
+        .form(&[("username", "vic"), ("name", "mine")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+}
