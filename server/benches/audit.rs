@@ -1,1 +1,195 @@
-fn main() {}
+//! Audit trail benchmarks at one million entries (run with `make bench`):
+//! append throughput (batched transactions), chain verification, and the audit page query.
+//!
+//! Targets from the roadmap: append ≥ 50k entries/s, verify ≥ 1M entries/s,
+//! page query p95 ≤ 10 ms.
+
+use app::domain::audit_query::{AuditFilterInput, PAGE_SIZE};
+use app::server::db;
+use app::server::db::audit::NewEntry;
+use std::time::{Duration, Instant};
+
+const ENTRIES: usize = 1_000_000;
+const BATCH: usize = 10_000;
+const ACTIONS: [&str; 8] = [
+    "auth.sign_in",
+    "auth.sign_out",
+    "run.create",
+    "run.update",
+    "lineage.ingest",
+    "model.promote_request",
+    "model.approve",
+    "fairness.report",
+];
+
+fn entry(i: usize) -> NewEntry {
+    NewEntry::new(
+        format!("user{:03}", i % 200),
+        ACTIONS[i % ACTIONS.len()],
+        if i.is_multiple_of(3) {
+            "model_version"
+        } else {
+            "run"
+        },
+        format!("obj-{}", i % 50_000),
+        serde_json::json!({ "client": "10.0.0.1", "n": i, "note": "benchmark entry" }),
+    )
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[idx]
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let url = format!("sqlite://{}", dir.path().join("bench.db").display());
+    let pool = server::open_store(&url).await?;
+
+    // Append: whole batches per transaction, as a bulk import would.
+    let start = Instant::now();
+    let base = time::OffsetDateTime::now_utc() - time::Duration::days(30);
+    for b in 0..ENTRIES / BATCH {
+        let entries: Vec<NewEntry> = (b * BATCH..(b + 1) * BATCH).map(entry).collect();
+        // Spread the timestamps over 30 days so time filters select real ranges.
+        let ts =
+            app::domain::audit_chain::format_ts(base + time::Duration::seconds((b * 2_592) as i64));
+        let mut tx = db::begin_write(&pool).await?;
+        db::audit::append_all(&mut tx, &ts, &entries).await?;
+        tx.commit().await?;
+    }
+    let append = start.elapsed();
+    println!(
+        "append:  {ENTRIES} entries in {:.2} s = {:.0} entries/s (batches of {BATCH})",
+        append.as_secs_f64(),
+        ENTRIES as f64 / append.as_secs_f64()
+    );
+
+    // Single appends, one transaction each, as interactive changes do.
+    let n_single = 2_000;
+    let start = Instant::now();
+    for i in 0..n_single {
+        let mut tx = db::begin_write(&pool).await?;
+        db::audit::append(&mut tx, entry(i)).await?;
+        tx.commit().await?;
+    }
+    let single = start.elapsed();
+    println!(
+        "append:  {n_single} single-entry transactions = {:.0} entries/s",
+        n_single as f64 / single.as_secs_f64()
+    );
+
+    // Verify the whole chain.
+    let start = Instant::now();
+    let report = db::audit::verify(&pool).await?;
+    let verify = start.elapsed();
+    assert!(report.ok, "benchmark chain must verify: {}", report.message);
+    println!(
+        "verify:  {} entries in {:.2} s = {:.0} entries/s",
+        report.verified,
+        verify.as_secs_f64(),
+        report.verified as f64 / verify.as_secs_f64()
+    );
+
+    // The audit page query: first page and deep pages under each kind of filter.
+    let day = |d: i64| app::domain::audit_chain::format_ts(base + time::Duration::days(d));
+    let cases: Vec<(&str, AuditFilterInput)> = vec![
+        ("newest, no filter", AuditFilterInput::default()),
+        (
+            "deep cursor",
+            AuditFilterInput {
+                before: Some("12345".into()),
+                ..Default::default()
+            },
+        ),
+        (
+            "actor",
+            AuditFilterInput {
+                actor: Some("user042".into()),
+                ..Default::default()
+            },
+        ),
+        (
+            "actor, deep cursor",
+            AuditFilterInput {
+                actor: Some("user042".into()),
+                before: Some("100000".into()),
+                ..Default::default()
+            },
+        ),
+        (
+            "action",
+            AuditFilterInput {
+                action: Some("model.approve".into()),
+                ..Default::default()
+            },
+        ),
+        (
+            "action prefix",
+            AuditFilterInput {
+                action: Some("model.".into()),
+                ..Default::default()
+            },
+        ),
+        (
+            "object",
+            AuditFilterInput {
+                object_type: Some("run".into()),
+                object_id: Some("obj-777".into()),
+                ..Default::default()
+            },
+        ),
+        (
+            "time range",
+            AuditFilterInput {
+                from: Some(day(10)),
+                to: Some(day(11)),
+                ..Default::default()
+            },
+        ),
+        (
+            "actor + time range",
+            AuditFilterInput {
+                actor: Some("user007".into()),
+                from: Some(day(3)),
+                to: Some(day(20)),
+                ..Default::default()
+            },
+        ),
+        (
+            "no match",
+            AuditFilterInput {
+                actor: Some("nobody".into()),
+                ..Default::default()
+            },
+        ),
+    ];
+    let mut all = Vec::new();
+    for (name, input) in &cases {
+        let f = input
+            .validate()
+            .map_err(|e| anyhow::anyhow!("{}: {}", e.field, e.message))?;
+        let mut times = Vec::new();
+        for _ in 0..100 {
+            let t = Instant::now();
+            let rows = db::audit::page(&pool, &f, PAGE_SIZE + 1).await?;
+            times.push(t.elapsed());
+            std::hint::black_box(rows);
+        }
+        times.sort();
+        println!(
+            "page:    {name:<20} p50 {:>7.3} ms  p95 {:>7.3} ms",
+            percentile(&times, 0.5).as_secs_f64() * 1e3,
+            percentile(&times, 0.95).as_secs_f64() * 1e3
+        );
+        all.extend(times);
+    }
+    all.sort();
+    println!(
+        "page:    all filters          p50 {:>7.3} ms  p95 {:>7.3} ms",
+        percentile(&all, 0.5).as_secs_f64() * 1e3,
+        percentile(&all, 0.95).as_secs_f64() * 1e3
+    );
+    Ok(())
+}

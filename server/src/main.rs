@@ -75,7 +75,7 @@ enum Command {
 #[derive(Args, Debug, Clone, Default)]
 struct ServeArgs {
     /// Seed and show the demo workspace.
-    #[arg(long)]
+    #[arg(long, env = "GATEHOUSE_DEMO")]
     demo: bool,
     /// Address to listen on.
     #[arg(long, env = "LEPTOS_SITE_ADDR")]

@@ -7,7 +7,7 @@ use common::spawn_app;
 use reqwest::StatusCode;
 use sqlx::Connection;
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failing_change_leaves_neither_the_change_nor_an_entry() {
     let app = spawn_app().await;
     let before = app.audit_count().await;
@@ -33,7 +33,7 @@ async fn a_failing_change_leaves_neither_the_change_nor_an_entry() {
     assert_eq!(app.audit_count().await, before);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn duplicate_users_are_a_conflict_with_no_entry() {
     let app = spawn_app().await;
     let admin = app.signed_in("root", &[Role::Admin]).await;
@@ -84,7 +84,7 @@ async fn duplicate_users_are_a_conflict_with_no_entry() {
     assert_eq!(dave.roles, vec![Role::Scientist, Role::Reviewer]);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn triggers_refuse_update_and_delete() {
     let app = spawn_app().await;
     app.user("alice", &[Role::Viewer]).await;
@@ -115,7 +115,7 @@ async fn tamper(app: &common::TestApp, sql: &str) {
     conn.close().await.unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tampering_with_a_row_is_reported_at_its_sequence_number() {
     let app = spawn_app().await;
     let auditor = app.signed_in("aud", &[Role::Auditor]).await;
@@ -152,7 +152,7 @@ async fn tampering_with_a_row_is_reported_at_its_sequence_number() {
     assert_eq!(bad["verified"], 2);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deleting_rows_is_reported() {
     let app = spawn_app().await;
     for n in ["u1", "u2", "u3", "u4"] {
@@ -167,7 +167,7 @@ async fn deleting_rows_is_reported() {
     assert_eq!(r.first_bad_seq, Some(2), "{r:?}");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn filters_and_keyset_pages_over_rest() {
     let app = spawn_app().await;
     let auditor = app.signed_in("aud", &[Role::Auditor]).await;

@@ -8,7 +8,7 @@ use common::{spawn_app, spawn_app_with, PASSWORD};
 use reqwest::StatusCode;
 use server::ServeSettings;
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_in_sets_a_hardened_session_cookie_and_is_audited() {
     let app = spawn_app().await;
     app.user("alice", &[Role::Viewer]).await;
@@ -63,7 +63,7 @@ async fn sign_in_sets_a_hardened_session_cookie_and_is_audited() {
     assert_eq!(stored, 0);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn secure_cookie_when_configured_for_tls() {
     let app = spawn_app_with(
         Config {
@@ -79,7 +79,7 @@ async fn secure_cookie_when_configured_for_tls() {
     assert!(cookie.contains("; Secure"), "{cookie}");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn plain_form_sign_in_redirects_to_next_and_errors_back_to_the_form() {
     let app = spawn_app().await;
     app.user("alice", &[Role::Viewer]).await;
@@ -116,7 +116,7 @@ async fn plain_form_sign_in_redirects_to_next_and_errors_back_to_the_form() {
     assert!(loc.contains("/login") && loc.contains("__err="), "{loc}");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn open_redirects_are_refused() {
     let app = spawn_app().await;
     app.user("alice", &[Role::Viewer]).await;
@@ -135,7 +135,7 @@ async fn open_redirects_are_refused() {
     assert_eq!(res.headers()["location"], "/");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_password_and_unknown_user_get_the_same_message_and_are_audited() {
     let app = spawn_app().await;
     app.user("alice", &[Role::Viewer]).await;
@@ -169,7 +169,7 @@ async fn wrong_password_and_unknown_user_get_the_same_message_and_are_audited() 
     assert_eq!(failed[1].2, "nobody");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failed_sign_ins_are_throttled_per_account() {
     let app = spawn_app().await;
     app.user("alice", &[Role::Viewer]).await;
@@ -191,7 +191,7 @@ async fn failed_sign_ins_are_throttled_per_account() {
     assert_eq!(body["error"], "too_many_requests");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failed_sign_ins_are_throttled_per_address() {
     let app = spawn_app_with(
         Config {
@@ -214,7 +214,7 @@ async fn failed_sign_ins_are_throttled_per_address() {
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_out_ends_the_session_and_is_audited() {
     let app = spawn_app().await;
     let c = app.signed_in("alice", &[Role::Viewer]).await;
@@ -240,7 +240,7 @@ async fn sign_out_ends_the_session_and_is_audited() {
         .any(|(a, act, _)| a == "alice" && act == "auth.sign_out"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn expired_sessions_are_refused() {
     let app = spawn_app().await;
     let c = app.signed_in("alice", &[Role::Viewer]).await;
@@ -260,7 +260,7 @@ async fn expired_sessions_are_refused() {
     assert_eq!(page.status(), StatusCode::SEE_OTHER);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_redirect_to_sign_in_and_forbid_without_the_role() {
     let app = spawn_app().await;
     let anon = app.client();
@@ -289,7 +289,7 @@ async fn pages_redirect_to_sign_in_and_forbid_without_the_role() {
     assert!(html.contains("auth.sign_in"), "audit page lists sign-ins");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_pages_are_404() {
     let app = spawn_app().await;
     let c = app.signed_in("vic", &[Role::Viewer]).await;
@@ -298,7 +298,7 @@ async fn unknown_pages_are_404() {
     assert!(r.text().await.unwrap().contains("Not found"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_functions_answer_401_and_403_as_json() {
     let app = spawn_app().await;
     let r = app
@@ -324,7 +324,7 @@ async fn server_functions_answer_401_and_403_as_json() {
     assert_eq!(body["error"], "forbidden");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rest_routes_answer_401_and_403_as_json() {
     let app = spawn_app().await;
     let r = app
@@ -351,7 +351,7 @@ async fn rest_routes_answer_401_and_403_as_json() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn api_tokens_authenticate_with_the_owners_roles_until_revoked() {
     let app = spawn_app().await;
     app.user("auditbot", &[Role::Auditor]).await;
@@ -420,7 +420,7 @@ async fn api_tokens_authenticate_with_the_owners_roles_until_revoked() {
     assert_eq!(n, 0);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn token_scoped_to_a_viewer_cannot_read_the_audit_trail() {
     let app = spawn_app().await;
     app.user("reader", &[Role::Viewer]).await;
@@ -437,7 +437,7 @@ async fn token_scoped_to_a_viewer_cannot_read_the_audit_trail() {
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cross_origin_cookie_writes_are_refused() {
     let app = spawn_app().await;
     let c = app.signed_in("adm", &[Role::Admin]).await;

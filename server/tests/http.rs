@@ -8,7 +8,7 @@ use common::{spawn_app, spawn_app_with};
 use reqwest::StatusCode;
 use server::ServeSettings;
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn probes_answer() {
     let app = spawn_app().await;
     let c = app.client();
@@ -21,7 +21,7 @@ async fn probes_answer() {
     assert!(r.headers().contains_key("x-request-id"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_count_requests_by_route_template_and_status() {
     let app = spawn_app().await;
     let c = app.client();
@@ -48,7 +48,7 @@ async fn metrics_count_requests_by_route_template_and_status() {
     assert!(text.contains("gatehouse_http_request_duration_seconds_bucket"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oversized_bodies_get_413_json() {
     let app = spawn_app_with(
         Config::default(),
@@ -71,7 +71,7 @@ async fn oversized_bodies_get_413_json() {
     assert_eq!(app.audit_count().await, 0);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_requests_get_4xx_json_without_internals() {
     let app = spawn_app().await;
     let c = app.client();
@@ -127,7 +127,7 @@ async fn malformed_requests_get_4xx_json_without_internals() {
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admin_creates_and_revokes_tokens_through_server_functions() {
     let app = spawn_app().await;
     let admin = app.signed_in("adm", &[Role::Admin]).await;

@@ -98,7 +98,7 @@ pub async fn get_admin_data() -> Result<AdminData, AppError> {
 pub async fn create_user(
     username: String,
     password: String,
-    roles: RoleChoice,
+    #[server(default)] roles: RoleChoice,
 ) -> Result<(), AppError> {
     use crate::domain::authz::Action;
     use crate::server::{accounts, context};
@@ -116,7 +116,10 @@ pub async fn create_user(
 
 /// Replaces a user's roles with the ticked ones.
 #[server(prefix = "/api", endpoint = "set_roles")]
-pub async fn set_user_roles(username: String, roles: RoleChoice) -> Result<(), AppError> {
+pub async fn set_user_roles(
+    username: String,
+    #[server(default)] roles: RoleChoice,
+) -> Result<(), AppError> {
     use crate::domain::authz::Action;
     use crate::server::{accounts, context};
     let (state, p) = context::authorized(Action::ManageUsers).await?;

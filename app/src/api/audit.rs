@@ -21,7 +21,10 @@ pub struct AuditPage {
 
 /// A page of audit entries matching the filter; with `verify` set, also recomputes the chain.
 #[server(prefix = "/api", endpoint = "audit_page")]
-pub async fn get_audit_page(filter: AuditFilterInput, verify: bool) -> Result<AuditPage, AppError> {
+pub async fn get_audit_page(
+    #[server(default)] filter: AuditFilterInput,
+    #[server(default)] verify: bool,
+) -> Result<AuditPage, AppError> {
     use crate::domain::audit_query::PAGE_SIZE;
     use crate::domain::authz::Action;
     use crate::server::{context, db};

@@ -1,0 +1,79 @@
+# Gatehouse: `make run` serves the app with demo data, `make test` runs every test.
+# Both install what they need first and skip what is already there. Nothing is downloaded from
+# outside the package registries (crates.io, npm, Debian).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+CARGO_LEPTOS_VERSION := 0.3.10
+WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' Cargo.lock)
+CARGO_BIN := $(or $(CARGO_HOME),$(HOME)/.cargo)/bin
+# cargo-leptos takes the first wasm-opt on PATH: the npm binaryen one (Debian's breaks hydration).
+export PATH := $(CURDIR)/node_modules/.bin:$(CARGO_BIN):$(PATH)
+
+E2E_PORT ?= 3417
+
+.PHONY: help run test setup setup-test build lint unit e2e bench fmt clean
+
+help:
+	@echo "make run    build in release mode and serve http://127.0.0.1:3000 with demo data"
+	@echo "make test   fmt, clippy (server and wasm), unit + integration tests, Playwright"
+	@echo "make bench  audit-trail benchmarks (1M entries)"
+
+## Toolchain and build tools -------------------------------------------------------------
+
+setup:
+	rustup show active-toolchain >/dev/null
+	rustup target add wasm32-unknown-unknown >/dev/null
+	@if ! cargo leptos --version 2>/dev/null | grep -q "$(CARGO_LEPTOS_VERSION)"; then \
+		echo "installing cargo-leptos $(CARGO_LEPTOS_VERSION) (about 15 minutes on 2 cores)"; \
+		cargo install cargo-leptos --locked --version $(CARGO_LEPTOS_VERSION); \
+	fi
+	@if ! wasm-bindgen --version 2>/dev/null | grep -q " $(WASM_BINDGEN_VERSION)$$"; then \
+		echo "installing wasm-bindgen-cli $(WASM_BINDGEN_VERSION) to match Cargo.lock"; \
+		cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION) --locked \
+		  || cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION) --force; \
+	fi
+	@if [ ! -x node_modules/.bin/wasm-opt ]; then npm ci --no-audit --no-fund; fi
+
+setup-test: setup
+	@if ! command -v chromium >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	fi
+	@if [ ! -d end2end/node_modules/@playwright/test ]; then (cd end2end && npm ci --no-audit --no-fund); fi
+
+build: setup
+	cargo leptos build --release
+
+## The two commands ----------------------------------------------------------------------
+
+run: build
+	./target/release/server serve --demo
+
+test: setup-test lint unit build e2e
+
+## Test stages ---------------------------------------------------------------------------
+
+fmt:
+	cargo fmt --all
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy -p app --features ssr --all-targets -- -D warnings
+	cargo clippy -p server --all-targets -- -D warnings
+	cargo clippy -p app --features hydrate --target wasm32-unknown-unknown -- -D warnings
+	cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
+
+unit:
+	cargo test -p app --features ssr
+	cargo test -p server
+
+e2e:
+	bash end2end/run.sh $(E2E_PORT)
+
+bench:
+	cargo bench -p server --bench audit
+
+clean:
+	cargo clean
