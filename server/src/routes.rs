@@ -1,7 +1,7 @@
 //! Routes that are not server functions: probes, metrics and the versioned REST API.
 
 use crate::metrics::Metrics;
-use app::domain::audit_query::{AuditFilterInput, PAGE_SIZE};
+use app::domain::audit_query::AuditFilterInput;
 use app::domain::authz::Action;
 use app::error::AppError;
 use app::server::auth::{authenticate, require};
@@ -98,13 +98,7 @@ pub async fn list_audit(
     let f = input
         .validate()
         .map_err(|e| AppError::validation(e.field, e.message))?;
-    let mut entries = db::audit::page(&state.pool, &f, PAGE_SIZE + 1).await?;
-    let next_before = if entries.len() as i64 > PAGE_SIZE {
-        entries.truncate(PAGE_SIZE as usize);
-        entries.last().map(|e| e.seq)
-    } else {
-        None
-    };
+    let (entries, next_before) = db::audit::page_with_cursor(&state.pool, &f).await?;
     Ok(Json(AuditList {
         entries,
         next_before,

@@ -25,20 +25,13 @@ pub async fn get_audit_page(
     #[server(default)] filter: AuditFilterInput,
     #[server(default)] verify: bool,
 ) -> Result<AuditPage, AppError> {
-    use crate::domain::audit_query::PAGE_SIZE;
     use crate::domain::authz::Action;
     use crate::server::{context, db};
     let (state, p) = context::authorized(Action::ReadAudit).await?;
     let f = filter
         .validate()
         .map_err(|e| AppError::validation(e.field, e.message))?;
-    let mut entries = db::audit::page(&state.pool, &f, PAGE_SIZE + 1).await?;
-    let next_before = if entries.len() as i64 > PAGE_SIZE {
-        entries.truncate(PAGE_SIZE as usize);
-        entries.last().map(|e| e.seq)
-    } else {
-        None
-    };
+    let (entries, next_before) = db::audit::page_with_cursor(&state.pool, &f).await?;
     let verify = if verify {
         crate::server::auth::require(Some(p), Action::VerifyAudit)?;
         Some(db::audit::verify(&state.pool).await?)

@@ -17,6 +17,11 @@ fn q(k: &str, v: &str) -> String {
     format!("{k}={enc}")
 }
 
+/// A stored UTC timestamp as shown in tables: `2026-11-27 08:19:49.123456`.
+pub fn display_ts(ts: &str) -> String {
+    ts.replace('T', " ").trim_end_matches('Z').to_string()
+}
+
 /// Builds a query string from pairs, percent-encoding values.
 pub fn query_string(pairs: &[(String, String)]) -> String {
     pairs
@@ -46,7 +51,7 @@ pub fn AuditTable(rows: Vec<AuditRow>, #[prop(optional)] filter_links: bool) -> 
                     {rows
                         .into_iter()
                         .map(|r| {
-                            let time = r.ts.replace('T', " ").trim_end_matches('Z').to_string();
+                            let time = display_ts(&r.ts);
                             let object_label = format!("{} {}", r.object_type, r.object_id);
                             let object_link = object_href(&r.object_type, &r.object_id).unwrap_or_else(|| {
                                 format!("/audit?{}&{}", q("object_type", &r.object_type), q("object_id", &r.object_id))

@@ -1,6 +1,7 @@
 //! Administration: users and their roles, API tokens (created, shown once, revoked).
 
 use crate::api::admin::{get_admin_data, CreateToken, CreateUser, RevokeToken, SetUserRoles};
+use crate::components::audit_table::display_ts;
 use crate::components::error_view::{ErrorView, FormError};
 use crate::components::nav::RoleBadges;
 use crate::domain::roles::Role;
@@ -133,7 +134,7 @@ fn UsersTable(users: Vec<UserSummary>, set_roles: ServerAction<SetUserRoles>) ->
                             <tr id=format!("user-{}", u.username)>
                                 <td>{u.username.clone()}{u.disabled.then_some(" (disabled)")}</td>
                                 <td><RoleBadges roles=u.roles.clone()/></td>
-                                <td class="nowrap">{u.created_at.replace('T', " ").trim_end_matches('Z').to_string()}</td>
+                                <td class="nowrap">{display_ts(&u.created_at)}</td>
                                 <td>
                                     <ActionForm action=set_roles attr:class="inline-roles">
                                         <input type="hidden" name="username" value=name.clone()/>
@@ -174,8 +175,8 @@ fn TokensTable(tokens: Vec<TokenSummary>, revoke: ServerAction<RevokeToken>) -> 
                                 <td>{t.username}</td>
                                 <td>{t.name}</td>
                                 <td><code>{t.prefix}"…"</code></td>
-                                <td class="nowrap">{t.created_at.replace('T', " ").trim_end_matches('Z').to_string()} " by " {t.created_by}</td>
-                                <td class="nowrap">{t.last_used_at.map(|s| s.replace('T', " ").trim_end_matches('Z').to_string()).unwrap_or_else(|| "never".into())}</td>
+                                <td class="nowrap">{display_ts(&t.created_at)} " by " {t.created_by}</td>
+                                <td class="nowrap">{t.last_used_at.map(|s| display_ts(&s)).unwrap_or_else(|| "never".into())}</td>
                                 <td>
                                     {if live {
                                         view! {

@@ -6,7 +6,6 @@ use crate::domain::audit_chain::{
 };
 use crate::domain::audit_query::{AuditFilter, PAGE_SIZE};
 pub use crate::model::{AuditRow, VerifyReport};
-use futures_util::TryStreamExt;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 
 /// An entry to append; the sequence number, time and hashes are assigned by [`append`].
@@ -51,6 +50,9 @@ async fn head(conn: &mut SqliteConnection) -> Result<(i64, String, String), sqlx
     Ok(row.unwrap_or((0, String::new(), GENESIS_HASH.to_owned())))
 }
 
+/// Rows per INSERT statement: 9 parameters each, well under SQLite's limit of 32,766.
+const INSERT_CHUNK: usize = 200;
+
 /// Appends entries in order within the caller's transaction (which should hold the write lock,
 /// see [`super::begin_write`]); returns the sequence number of the last one.
 pub async fn append_all(
@@ -65,35 +67,39 @@ pub async fn append_all(
     } else {
         now_ts.to_owned()
     };
-    for e in entries {
-        seq += 1;
-        let details = canonical_json(&e.details);
-        let hash = entry_hash_hex(&EntryFields {
-            seq,
-            ts: &ts,
-            actor: &e.actor,
-            action: &e.action,
-            object_type: &e.object_type,
-            object_id: &e.object_id,
-            details: &details,
-            prev_hash: &prev,
+    for chunk in entries.chunks(INSERT_CHUNK) {
+        let mut rows = Vec::with_capacity(chunk.len());
+        for e in chunk {
+            seq += 1;
+            let details = canonical_json(&e.details);
+            let hash = entry_hash_hex(&EntryFields {
+                seq,
+                ts: &ts,
+                actor: &e.actor,
+                action: &e.action,
+                object_type: &e.object_type,
+                object_id: &e.object_id,
+                details: &details,
+                prev_hash: &prev,
+            });
+            let prev_hash = std::mem::replace(&mut prev, hash.clone());
+            rows.push((seq, e, details, prev_hash, hash));
+        }
+        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "INSERT INTO audit_log (seq, ts, actor, action, object_type, object_id, details, prev_hash, hash) ",
+        );
+        q.push_values(rows, |mut b, (seq, e, details, prev_hash, hash)| {
+            b.push_bind(seq)
+                .push_bind(ts.clone())
+                .push_bind(e.actor.clone())
+                .push_bind(e.action.clone())
+                .push_bind(e.object_type.clone())
+                .push_bind(e.object_id.clone())
+                .push_bind(details)
+                .push_bind(prev_hash)
+                .push_bind(hash);
         });
-        sqlx::query(
-            "INSERT INTO audit_log (seq, ts, actor, action, object_type, object_id, details, prev_hash, hash) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(seq)
-        .bind(&ts)
-        .bind(&e.actor)
-        .bind(&e.action)
-        .bind(&e.object_type)
-        .bind(&e.object_id)
-        .bind(&details)
-        .bind(&prev)
-        .bind(&hash)
-        .execute(&mut *conn)
-        .await?;
-        prev = hash;
+        q.build().execute(&mut *conn).await?;
     }
     Ok(seq)
 }
@@ -104,32 +110,53 @@ pub async fn append(conn: &mut SqliteConnection, entry: NewEntry) -> Result<i64,
 }
 
 /// Narrows a time range to a sequence range: timestamps are non-decreasing along the chain, so
-/// the `ts` index turns a time bound into a seq bound and every filter can walk a seq index.
+/// one seek in the `ts` index finds each bound and every filter can then walk a seq index.
 async fn seq_bounds(
     pool: &SqlitePool,
     f: &AuditFilter,
 ) -> Result<(Option<i64>, Option<i64>), sqlx::Error> {
     let lo = match &f.from_ts {
         Some(from) => Some(
-            sqlx::query_scalar::<_, Option<i64>>("SELECT min(seq) FROM audit_log WHERE ts >= ?")
-                .bind(from)
-                .fetch_one(pool)
-                .await?
-                .unwrap_or(i64::MAX),
+            sqlx::query_scalar::<_, i64>(
+                "SELECT seq FROM audit_log WHERE ts >= ? ORDER BY ts, seq LIMIT 1",
+            )
+            .bind(from)
+            .fetch_optional(pool)
+            .await?
+            .unwrap_or(i64::MAX),
         ),
         None => None,
     };
     let hi = match &f.to_ts {
         Some(to) => Some(
-            sqlx::query_scalar::<_, Option<i64>>("SELECT max(seq) FROM audit_log WHERE ts < ?")
-                .bind(to)
-                .fetch_one(pool)
-                .await?
-                .unwrap_or(0),
+            sqlx::query_scalar::<_, i64>(
+                "SELECT seq FROM audit_log WHERE ts < ? ORDER BY ts DESC, seq DESC LIMIT 1",
+            )
+            .bind(to)
+            .fetch_optional(pool)
+            .await?
+            .unwrap_or(0),
         ),
         None => None,
     };
     Ok((lo, hi))
+}
+
+/// The distinct actions starting with `prefix`, found by hopping through the action index
+/// (one seek per distinct action, however many entries each has).
+async fn actions_with_prefix(pool: &SqlitePool, prefix: &str) -> Result<Vec<String>, sqlx::Error> {
+    let upper = format!("{prefix}\u{10FFFF}");
+    sqlx::query_scalar(
+        "WITH RECURSIVE hop(a) AS ( \
+           SELECT (SELECT min(action) FROM audit_log WHERE action >= ?1 AND action < ?2) \
+           UNION ALL \
+           SELECT (SELECT min(action) FROM audit_log WHERE action > hop.a AND action < ?2) FROM hop WHERE hop.a IS NOT NULL \
+         ) SELECT a FROM hop WHERE a IS NOT NULL LIMIT 1000",
+    )
+    .bind(prefix)
+    .bind(upper)
+    .fetch_all(pool)
+    .await
 }
 
 /// Up to `limit` entries matching `filter`, newest first, below the filter's cursor.
@@ -139,19 +166,37 @@ pub async fn page(
     limit: i64,
 ) -> Result<Vec<AuditRow>, sqlx::Error> {
     let (lo, hi) = seq_bounds(pool, f).await?;
+    let limit = limit.clamp(1, 10 * PAGE_SIZE);
+    let Some(prefix) = &f.action_prefix else {
+        return page_exact(pool, f, f.action.as_deref(), lo, hi, limit).await;
+    };
+    // A prefix would make SQLite sort every matching row by seq; instead take the newest
+    // `limit` of each matching action from its own index range and merge them.
+    let mut rows = Vec::new();
+    for action in actions_with_prefix(pool, prefix).await? {
+        rows.extend(page_exact(pool, f, Some(&action), lo, hi, limit).await?);
+    }
+    rows.sort_unstable_by_key(|r| std::cmp::Reverse(r.seq));
+    rows.truncate(limit as usize);
+    Ok(rows)
+}
+
+async fn page_exact(
+    pool: &SqlitePool,
+    f: &AuditFilter,
+    action: Option<&str>,
+    lo: Option<i64>,
+    hi: Option<i64>,
+    limit: i64,
+) -> Result<Vec<AuditRow>, sqlx::Error> {
     let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
         "SELECT seq, ts, actor, action, object_type, object_id, details, prev_hash, hash FROM audit_log WHERE 1=1",
     );
     if let Some(a) = &f.actor {
         q.push(" AND actor = ").push_bind(a.clone());
     }
-    if let Some(a) = &f.action {
-        q.push(" AND action = ").push_bind(a.clone());
-    }
-    if let Some(p) = &f.action_prefix {
-        // Range on the index instead of LIKE, which would not use it.
-        q.push(" AND action >= ").push_bind(p.clone());
-        q.push(" AND action < ").push_bind(format!("{p}\u{10FFFF}"));
+    if let Some(a) = action {
+        q.push(" AND action = ").push_bind(a.to_owned());
     }
     if let Some(t) = &f.object_type {
         q.push(" AND object_type = ").push_bind(t.clone());
@@ -168,9 +213,24 @@ pub async fn page(
     if let Some(b) = f.before_seq {
         q.push(" AND seq < ").push_bind(b);
     }
-    q.push(" ORDER BY seq DESC LIMIT ")
-        .push_bind(limit.clamp(1, 10 * PAGE_SIZE));
+    q.push(" ORDER BY seq DESC LIMIT ").push_bind(limit);
     q.build_query_as::<AuditRow>().fetch_all(pool).await
+}
+
+/// One page (`PAGE_SIZE` entries) for `filter`, and the cursor of the next, older page.
+pub async fn page_with_cursor(
+    pool: &SqlitePool,
+    f: &AuditFilter,
+) -> Result<(Vec<AuditRow>, Option<i64>), sqlx::Error> {
+    // One extra row tells whether an older page exists without a count query.
+    let mut entries = page(pool, f, PAGE_SIZE + 1).await?;
+    let next_before = if entries.len() as i64 > PAGE_SIZE {
+        entries.truncate(PAGE_SIZE as usize);
+        entries.last().map(|e| e.seq)
+    } else {
+        None
+    };
+    Ok((entries, next_before))
 }
 
 /// Number of entries in the log.
@@ -181,47 +241,65 @@ pub async fn count(pool: &SqlitePool) -> Result<i64, sqlx::Error> {
 }
 
 /// Recomputes the whole chain in sequence order, stopping at the first break.
+///
+/// Runs on a blocking thread over its own read-only connection to the database file, inside one
+/// read transaction: a consistent snapshot even while others append.
 pub async fn verify(pool: &SqlitePool) -> Result<VerifyReport, sqlx::Error> {
-    let mut conn = pool.acquire().await?;
-    // One read transaction: a consistent snapshot even while others append.
-    sqlx::query("BEGIN").execute(&mut *conn).await?;
-    let result = verify_in(&mut conn).await;
-    let _ = sqlx::query("COMMIT").execute(&mut *conn).await;
-    result
+    let path = pool.connect_options().get_filename().to_path_buf();
+    tokio::task::spawn_blocking(move || verify_file(&path))
+        .await
+        .map_err(|e| sqlx::Error::Protocol(format!("verification task failed: {e}")))?
+        .map_err(|e| sqlx::Error::Protocol(format!("verification failed: {e}")))
 }
 
-async fn verify_in(conn: &mut SqliteConnection) -> Result<VerifyReport, sqlx::Error> {
-    let last_assigned: i64 = sqlx::query_scalar(
+fn verify_file(path: &std::path::Path) -> Result<VerifyReport, rusqlite::Error> {
+    use rusqlite::{Connection, OpenFlags};
+    let mut conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    let tx = conn.transaction()?;
+    let last_assigned: i64 = tx.query_row(
         "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'audit_log'), 0)",
-    )
-    .fetch_one(&mut *conn)
-    .await?;
+        [],
+        |r| r.get(0),
+    )?;
     let mut v = ChainVerifier::default();
     let mut broken: Option<(i64, ChainBreak)> = None;
     {
-        let mut rows = sqlx::query_as::<_, (i64, String, String, String, String, String, String, String, String)>(
+        let mut stmt = tx.prepare(
             "SELECT seq, ts, actor, action, object_type, object_id, details, prev_hash, hash FROM audit_log ORDER BY seq",
-        )
-        .fetch(&mut *conn);
-        while let Some((seq, ts, actor, action, object_type, object_id, details, prev_hash, hash)) =
-            rows.try_next().await?
-        {
+        )?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            let text = |i: usize| -> Result<&str, rusqlite::Error> {
+                row.get_ref(i)?.as_str().map_err(|e| {
+                    rusqlite::Error::FromSqlConversionFailure(
+                        i,
+                        rusqlite::types::Type::Text,
+                        Box::new(e),
+                    )
+                })
+            };
+            let seq: i64 = row.get(0)?;
             let fields = EntryFields {
                 seq,
-                ts: &ts,
-                actor: &actor,
-                action: &action,
-                object_type: &object_type,
-                object_id: &object_id,
-                details: &details,
-                prev_hash: &prev_hash,
+                ts: text(1)?,
+                actor: text(2)?,
+                action: text(3)?,
+                object_type: text(4)?,
+                object_id: text(5)?,
+                details: text(6)?,
+                prev_hash: text(7)?,
             };
-            if let Err(b) = v.push(&fields, &hash) {
+            if let Err(b) = v.push(&fields, text(8)?) {
                 broken = Some((seq, b));
                 break;
             }
         }
     }
+    tx.finish()?;
     if broken.is_none() {
         if let Err(b) = v.finish(last_assigned) {
             broken = Some(b);
