@@ -42,7 +42,7 @@ pub async fn open_store(database_url: &str) -> anyhow::Result<SqlitePool> {
 /// The complete application router.
 pub fn build_router(state: AppState, settings: &ServeSettings) -> Router {
     let metrics = Arc::new(Metrics::default());
-    let leptos_routes = generate_route_list(App);
+    let leptos_routes = route_list();
     let api = Router::new()
         .route("/api/v1/me", get(routes::me))
         .route("/api/v1/audit", get(routes::list_audit))
@@ -95,6 +95,16 @@ pub fn build_router(state: AppState, settings: &ServeSettings) -> Router {
             }),
         )
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+/// The page routes, generated once per process. Generation renders the app with resource
+/// loading suppressed through a process-wide flag (leptos issue #4773): a page rendered on
+/// another thread while it runs would wait forever, so it must never run beside live traffic,
+/// as it would when tests start several servers in one process.
+fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> =
+        std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
 
 /// Leptos options from the environment (as set by cargo-leptos), else the defaults this

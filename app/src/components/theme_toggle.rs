@@ -39,15 +39,14 @@ pub fn ThemeToggle() -> impl IntoView {
         <button
             type="button"
             class="theme-toggle"
-            aria-pressed=move || dark.get().map(|d| d.to_string())
+            aria-pressed=move || dark.get().unwrap_or(false).to_string()
+            title="Switch between the light and the dark theme"
             disabled=move || dark.get().is_none()
             on:click=toggle
         >
-            {move || match dark.get() {
-                Some(true) => "Dark theme",
-                Some(false) => "Light theme",
-                None => "Theme",
-            }}
+            // A toggle button keeps one label; aria-pressed says whether the dark theme is on.
+            <span aria-hidden="true">{move || if dark.get() == Some(true) { "☾ " } else { "☀ " }}</span>
+            "Dark theme"
         </button>
     }
 }
