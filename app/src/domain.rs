@@ -5,3 +5,4 @@ pub mod audit_chain;
 pub mod audit_query;
 pub mod authz;
 pub mod roles;
+pub mod run_search;
