@@ -13,8 +13,13 @@ CARGO_BIN := $(or $(CARGO_HOME),$(HOME)/.cargo)/bin
 export PATH := $(CURDIR)/node_modules/.bin:$(CARGO_BIN):$(PATH)
 
 E2E_PORT ?= 3417
+MLFLOW_PORT ?= 3418
+# The official MLflow client for the compatibility test (3.18.0's mlflow-skinny is not on the
+# registry yet).
+MLFLOW_VERSION := 3.17.2
+MLFLOW_VENV := .venv-mlflow
 
-.PHONY: help run test setup setup-test build lint unit e2e bench fmt clean
+.PHONY: help run test setup setup-test build lint unit e2e mlflow-client bench fmt clean
 
 help:
 	@echo "make run    build in release mode and serve http://127.0.0.1:3000 with demo data"
@@ -42,6 +47,9 @@ setup-test: setup
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	fi
 	@if [ ! -d end2end/node_modules/@playwright/test ]; then (cd end2end && npm ci --no-audit --no-fund); fi
+	@if ! $(MLFLOW_VENV)/bin/python -c "import mlflow, sys; sys.exit(mlflow.__version__ != '$(MLFLOW_VERSION)')" 2>/dev/null; then \
+		python3 -m venv $(MLFLOW_VENV) && $(MLFLOW_VENV)/bin/pip install -q --disable-pip-version-check mlflow==$(MLFLOW_VERSION); \
+	fi
 
 build: setup
 	cargo leptos build --release
@@ -51,7 +59,7 @@ build: setup
 run: build
 	./target/release/server serve --demo
 
-test: setup-test lint unit build e2e
+test: setup-test lint unit build e2e mlflow-client
 
 ## Test stages ---------------------------------------------------------------------------
 
@@ -71,6 +79,9 @@ unit:
 
 e2e:
 	bash end2end/run.sh $(E2E_PORT)
+
+mlflow-client:
+	bash end2end/mlflow/run.sh $(CURDIR)/$(MLFLOW_VENV)/bin/python $(MLFLOW_PORT)
 
 bench:
 	cargo bench -p server --bench audit

@@ -2,6 +2,7 @@
 
 pub mod metrics;
 pub mod middleware;
+pub mod mlflow;
 pub mod routes;
 pub mod startup;
 

@@ -75,6 +75,7 @@ pub fn build_router(state: AppState, settings: &ServeSettings) -> Router {
     let request_id = axum::http::HeaderName::from_static("x-request-id");
     Router::new()
         .merge(api)
+        .merge(crate::mlflow::router(state.clone()))
         .merge(probes)
         .merge(pages)
         .layer(axum::middleware::from_fn(mw::pkg_cache_headers))

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod login_limits;
 pub mod sessions;
 pub mod tokens;
+pub mod tracking;
 pub mod users;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};

@@ -1,0 +1,997 @@
+//! The MLflow-compatible tracking store: experiments, runs, params, tags, metric histories and
+//! dataset inputs. Writes take the caller's transaction so each request and its audit entry
+//! commit together.
+
+use crate::domain::run_search::{like_to_glob, Attribute, Clause, Field, Op, OrderBy, Value};
+use crate::error::AppError;
+use serde::{Deserialize, Serialize};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
+use std::collections::BTreeMap;
+
+/// Longest key (metric, param or tag name), as in MLflow.
+pub const MAX_KEY_LEN: usize = 250;
+/// Longest param value, as in MLflow.
+pub const MAX_PARAM_VALUE_LEN: usize = 6000;
+/// Longest tag value, as in MLflow.
+pub const MAX_TAG_VALUE_LEN: usize = 8000;
+
+/// An experiment with its tags.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Experiment {
+    /// Numeric id (MLflow shows it as a string).
+    pub experiment_id: i64,
+    /// Unique name.
+    pub name: String,
+    /// Where artifacts would be stored.
+    pub artifact_location: String,
+    /// `active` or `deleted`.
+    pub lifecycle_stage: String,
+    /// Milliseconds since the epoch.
+    pub creation_time: i64,
+    /// Milliseconds since the epoch.
+    pub last_update_time: i64,
+    /// Tags, by key.
+    pub tags: BTreeMap<String, String>,
+}
+
+/// A run's attributes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct RunInfo {
+    /// 32 hex digits.
+    pub run_uuid: String,
+    /// Owning experiment.
+    pub experiment_id: i64,
+    /// Display name.
+    pub run_name: String,
+    /// Who started it.
+    pub user_id: String,
+    /// RUNNING, SCHEDULED, FINISHED, FAILED or KILLED.
+    pub status: String,
+    /// Milliseconds since the epoch.
+    pub start_time: Option<i64>,
+    /// Milliseconds since the epoch.
+    pub end_time: Option<i64>,
+    /// Where artifacts would be stored.
+    pub artifact_uri: String,
+    /// `active` or `deleted`.
+    pub lifecycle_stage: String,
+}
+
+/// One metric point; `value` may be NaN or infinite.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MetricPoint {
+    /// Metric name.
+    pub key: String,
+    /// Value.
+    pub value: f64,
+    /// Milliseconds since the epoch.
+    pub timestamp: i64,
+    /// Training step.
+    pub step: i64,
+}
+
+/// A dataset used by a run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DatasetInput {
+    /// Name.
+    pub name: String,
+    /// Content digest.
+    pub digest: String,
+    /// e.g. `local`, `s3`, `delta_table`.
+    pub source_type: String,
+    /// Source description (often JSON).
+    pub source: String,
+    /// Schema (JSON), if given.
+    pub schema: Option<String>,
+    /// Profile (JSON), if given.
+    pub profile: Option<String>,
+    /// Input tags, e.g. `mlflow.data.context = training`.
+    pub tags: Vec<(String, String)>,
+}
+
+/// A run with its latest metrics, params, tags and inputs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Run {
+    /// Attributes.
+    pub info: RunInfo,
+    /// Latest value per metric key.
+    pub metrics: Vec<MetricPoint>,
+    /// Params by key.
+    pub params: BTreeMap<String, String>,
+    /// Tags by key.
+    pub tags: BTreeMap<String, String>,
+    /// Dataset inputs.
+    pub inputs: Vec<DatasetInput>,
+}
+
+fn check_key(field: &str, key: &str) -> Result<(), AppError> {
+    if key.is_empty() {
+        return Err(AppError::validation(field, "key must not be empty"));
+    }
+    if key.chars().count() > MAX_KEY_LEN {
+        return Err(AppError::validation(
+            field,
+            format!(
+                "key `{}…` is longer than {MAX_KEY_LEN} characters",
+                key.chars().take(20).collect::<String>()
+            ),
+        ));
+    }
+    if key.contains("..") || key.starts_with('/') || key.contains('\0') {
+        return Err(AppError::validation(field, format!("invalid key `{key}`")));
+    }
+    Ok(())
+}
+
+async fn load_experiment_tags(
+    pool: &SqlitePool,
+    id: i64,
+) -> Result<BTreeMap<String, String>, sqlx::Error> {
+    let rows: Vec<(String, String)> =
+        sqlx::query_as("SELECT key, value FROM experiment_tags WHERE experiment_id = ?")
+            .bind(id)
+            .fetch_all(pool)
+            .await?;
+    Ok(rows.into_iter().collect())
+}
+
+type ExperimentRow = (i64, String, String, String, i64, i64);
+const EXPERIMENT_COLS: &str =
+    "experiment_id, name, artifact_location, lifecycle_stage, creation_time, last_update_time";
+
+async fn experiment_from(
+    pool: &SqlitePool,
+    row: Option<ExperimentRow>,
+) -> Result<Option<Experiment>, sqlx::Error> {
+    let Some((
+        experiment_id,
+        name,
+        artifact_location,
+        lifecycle_stage,
+        creation_time,
+        last_update_time,
+    )) = row
+    else {
+        return Ok(None);
+    };
+    Ok(Some(Experiment {
+        tags: load_experiment_tags(pool, experiment_id).await?,
+        experiment_id,
+        name,
+        artifact_location,
+        lifecycle_stage,
+        creation_time,
+        last_update_time,
+    }))
+}
+
+/// An experiment by id.
+pub async fn get_experiment(pool: &SqlitePool, id: i64) -> Result<Option<Experiment>, sqlx::Error> {
+    let row = sqlx::query_as(&format!(
+        "SELECT {EXPERIMENT_COLS} FROM experiments WHERE experiment_id = ?"
+    ))
+    .bind(id)
+    .fetch_optional(pool)
+    .await?;
+    experiment_from(pool, row).await
+}
+
+/// An experiment by name (deleted ones included, as MLflow does).
+pub async fn get_experiment_by_name(
+    pool: &SqlitePool,
+    name: &str,
+) -> Result<Option<Experiment>, sqlx::Error> {
+    let row = sqlx::query_as(&format!(
+        "SELECT {EXPERIMENT_COLS} FROM experiments WHERE name = ?"
+    ))
+    .bind(name)
+    .fetch_optional(pool)
+    .await?;
+    experiment_from(pool, row).await
+}
+
+/// Creates an experiment; the name must be new (deleted experiments keep theirs).
+pub async fn create_experiment(
+    conn: &mut SqliteConnection,
+    name: &str,
+    artifact_location: Option<&str>,
+    tags: &[(String, String)],
+    now_ms: i64,
+) -> Result<i64, AppError> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(AppError::validation(
+            "name",
+            "experiment name must not be empty",
+        ));
+    }
+    let exists: Option<i64> =
+        sqlx::query_scalar("SELECT experiment_id FROM experiments WHERE name = ?")
+            .bind(name)
+            .fetch_optional(&mut *conn)
+            .await?;
+    if exists.is_some() {
+        return Err(AppError::conflict(format!(
+            "Experiment '{name}' already exists."
+        )));
+    }
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO experiments (name, artifact_location, creation_time, last_update_time) VALUES (?, '', ?, ?) RETURNING experiment_id",
+    )
+    .bind(name)
+    .bind(now_ms)
+    .bind(now_ms)
+    .fetch_one(&mut *conn)
+    .await?;
+    let location = artifact_location
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .unwrap_or_else(|| format!("mlflow-artifacts:/{id}"));
+    sqlx::query("UPDATE experiments SET artifact_location = ? WHERE experiment_id = ?")
+        .bind(location)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    for (k, v) in tags {
+        set_experiment_tag(conn, id, k, v, now_ms).await?;
+    }
+    Ok(id)
+}
+
+async fn experiment_stage(conn: &mut SqliteConnection, id: i64) -> Result<String, AppError> {
+    sqlx::query_scalar("SELECT lifecycle_stage FROM experiments WHERE experiment_id = ?")
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("No Experiment with id={id} exists")))
+}
+
+/// Renames an experiment.
+pub async fn rename_experiment(
+    conn: &mut SqliteConnection,
+    id: i64,
+    new_name: &str,
+    now_ms: i64,
+) -> Result<(), AppError> {
+    let new_name = new_name.trim();
+    if new_name.is_empty() {
+        return Err(AppError::validation(
+            "new_name",
+            "experiment name must not be empty",
+        ));
+    }
+    if experiment_stage(conn, id).await? != "active" {
+        return Err(AppError::validation(
+            "experiment_id",
+            "cannot rename a non-active experiment",
+        ));
+    }
+    sqlx::query("UPDATE experiments SET name = ?, last_update_time = ? WHERE experiment_id = ?")
+        .bind(new_name)
+        .bind(now_ms)
+        .bind(id)
+        .execute(&mut *conn)
+        .await
+        .map_err(|e| match e {
+            sqlx::Error::Database(d) if d.is_unique_violation() => {
+                AppError::conflict(format!("Experiment '{new_name}' already exists."))
+            }
+            other => other.into(),
+        })?;
+    Ok(())
+}
+
+/// Moves an experiment (and its runs) between `active` and `deleted`.
+pub async fn set_experiment_stage(
+    conn: &mut SqliteConnection,
+    id: i64,
+    stage: &str,
+    now_ms: i64,
+) -> Result<(), AppError> {
+    experiment_stage(conn, id).await?;
+    if id == 0 && stage == "deleted" {
+        return Err(AppError::validation(
+            "experiment_id",
+            "the default experiment cannot be deleted",
+        ));
+    }
+    sqlx::query(
+        "UPDATE experiments SET lifecycle_stage = ?, last_update_time = ? WHERE experiment_id = ?",
+    )
+    .bind(stage)
+    .bind(now_ms)
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("UPDATE runs SET lifecycle_stage = ? WHERE experiment_id = ?")
+        .bind(stage)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Sets (or replaces) an experiment tag.
+pub async fn set_experiment_tag(
+    conn: &mut SqliteConnection,
+    id: i64,
+    key: &str,
+    value: &str,
+    now_ms: i64,
+) -> Result<(), AppError> {
+    check_key("key", key)?;
+    if value.chars().count() > MAX_TAG_VALUE_LEN {
+        return Err(AppError::validation(
+            "value",
+            format!("tag value is longer than {MAX_TAG_VALUE_LEN} characters"),
+        ));
+    }
+    if experiment_stage(conn, id).await? != "active" {
+        return Err(AppError::validation(
+            "experiment_id",
+            "the experiment must be active to set tags",
+        ));
+    }
+    sqlx::query("INSERT INTO experiment_tags (experiment_id, key, value) VALUES (?, ?, ?) ON CONFLICT (experiment_id, key) DO UPDATE SET value = excluded.value")
+        .bind(id)
+        .bind(key)
+        .bind(value)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("UPDATE experiments SET last_update_time = ? WHERE experiment_id = ?")
+        .bind(now_ms)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// A page of experiments by name filter (`None` = all), newest first.
+pub async fn search_experiments(
+    pool: &SqlitePool,
+    stages: &[&str],
+    name_filter: Option<(Op, String)>,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<Experiment>, sqlx::Error> {
+    let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
+        "SELECT {EXPERIMENT_COLS} FROM experiments WHERE lifecycle_stage IN ("
+    ));
+    let mut sep = q.separated(", ");
+    for s in stages {
+        sep.push_bind(s.to_string());
+    }
+    q.push(")");
+    if let Some((op, v)) = name_filter {
+        match op {
+            Op::Like => q.push(" AND name GLOB ").push_bind(like_to_glob(&v)),
+            Op::ILike => q.push(" AND name LIKE ").push_bind(v),
+            Op::Ne => q.push(" AND name != ").push_bind(v),
+            _ => q.push(" AND name = ").push_bind(v),
+        };
+    }
+    q.push(" ORDER BY creation_time DESC, experiment_id DESC LIMIT ")
+        .push_bind(limit)
+        .push(" OFFSET ")
+        .push_bind(offset);
+    let rows: Vec<ExperimentRow> = q.build_query_as().fetch_all(pool).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        if let Some(e) = experiment_from(pool, Some(row)).await? {
+            out.push(e);
+        }
+    }
+    Ok(out)
+}
+
+/// Tag holding a run's name, kept in step with `runs.run_name`.
+pub const RUN_NAME_TAG: &str = "mlflow.runName";
+
+/// Creates a run in an active experiment.
+#[allow(clippy::too_many_arguments)]
+pub async fn create_run(
+    conn: &mut SqliteConnection,
+    run_uuid: &str,
+    experiment_id: i64,
+    user_id: &str,
+    run_name: Option<&str>,
+    start_time: i64,
+    tags: &[(String, String)],
+) -> Result<RunInfo, AppError> {
+    if experiment_stage(conn, experiment_id).await? != "active" {
+        return Err(AppError::validation(
+            "experiment_id",
+            format!("experiment {experiment_id} is not active"),
+        ));
+    }
+    let tag_name = tags
+        .iter()
+        .find(|(k, _)| k == RUN_NAME_TAG)
+        .map(|(_, v)| v.as_str());
+    let name = run_name
+        .filter(|n| !n.is_empty())
+        .or(tag_name)
+        .map(str::to_owned)
+        .unwrap_or_else(|| format!("run-{}", &run_uuid[..8]));
+    let artifact_location: String =
+        sqlx::query_scalar("SELECT artifact_location FROM experiments WHERE experiment_id = ?")
+            .bind(experiment_id)
+            .fetch_one(&mut *conn)
+            .await?;
+    let artifact_uri = format!(
+        "{}/{run_uuid}/artifacts",
+        artifact_location.trim_end_matches('/')
+    );
+    sqlx::query(
+        "INSERT INTO runs (run_uuid, experiment_id, run_name, user_id, status, start_time, artifact_uri) VALUES (?, ?, ?, ?, 'RUNNING', ?, ?)",
+    )
+    .bind(run_uuid)
+    .bind(experiment_id)
+    .bind(&name)
+    .bind(user_id)
+    .bind(start_time)
+    .bind(&artifact_uri)
+    .execute(&mut *conn)
+    .await?;
+    let mut all_tags: Vec<(String, String)> = tags
+        .iter()
+        .filter(|(k, _)| k != RUN_NAME_TAG)
+        .cloned()
+        .collect();
+    all_tags.push((RUN_NAME_TAG.to_owned(), name));
+    log_batch(conn, run_uuid, &[], &[], &all_tags).await?;
+    run_info(conn, run_uuid).await
+}
+
+/// A run's attributes.
+pub async fn run_info(conn: &mut SqliteConnection, run_uuid: &str) -> Result<RunInfo, AppError> {
+    sqlx::query_as(
+        "SELECT run_uuid, experiment_id, run_name, user_id, status, start_time, end_time, artifact_uri, lifecycle_stage FROM runs WHERE run_uuid = ?",
+    )
+    .bind(run_uuid)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or_else(|| AppError::not_found(format!("Run with id={run_uuid} not found")))
+}
+
+async fn active_run(conn: &mut SqliteConnection, run_uuid: &str) -> Result<RunInfo, AppError> {
+    let info = run_info(conn, run_uuid).await?;
+    if info.lifecycle_stage != "active" {
+        return Err(AppError::validation(
+            "run_id",
+            format!(
+                "The run {run_uuid} must be in the 'active' state. Current state is {}.",
+                info.lifecycle_stage
+            ),
+        ));
+    }
+    Ok(info)
+}
+
+/// Updates status, end time and/or name.
+pub async fn update_run(
+    conn: &mut SqliteConnection,
+    run_uuid: &str,
+    status: Option<&str>,
+    end_time: Option<i64>,
+    run_name: Option<&str>,
+) -> Result<RunInfo, AppError> {
+    active_run(conn, run_uuid).await?;
+    if let Some(s) = status {
+        if !matches!(
+            s,
+            "RUNNING" | "SCHEDULED" | "FINISHED" | "FAILED" | "KILLED"
+        ) {
+            return Err(AppError::validation(
+                "status",
+                format!("invalid run status `{s}`"),
+            ));
+        }
+        sqlx::query("UPDATE runs SET status = ? WHERE run_uuid = ?")
+            .bind(s)
+            .bind(run_uuid)
+            .execute(&mut *conn)
+            .await?;
+    }
+    if let Some(t) = end_time {
+        sqlx::query("UPDATE runs SET end_time = ? WHERE run_uuid = ?")
+            .bind(t)
+            .bind(run_uuid)
+            .execute(&mut *conn)
+            .await?;
+    }
+    if let Some(n) = run_name.filter(|n| !n.is_empty()) {
+        log_batch(
+            conn,
+            run_uuid,
+            &[],
+            &[],
+            &[(RUN_NAME_TAG.to_owned(), n.to_owned())],
+        )
+        .await?;
+    }
+    run_info(conn, run_uuid).await
+}
+
+/// Moves a run between `active` and `deleted`.
+pub async fn set_run_stage(
+    conn: &mut SqliteConnection,
+    run_uuid: &str,
+    stage: &str,
+) -> Result<(), AppError> {
+    run_info(conn, run_uuid).await?;
+    sqlx::query("UPDATE runs SET lifecycle_stage = ? WHERE run_uuid = ?")
+        .bind(stage)
+        .bind(run_uuid)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Logs metrics, params and tags to an active run. Params are immutable: the same value again
+/// is accepted, a different one is an error naming the key.
+pub async fn log_batch(
+    conn: &mut SqliteConnection,
+    run_uuid: &str,
+    metrics: &[MetricPoint],
+    params: &[(String, String)],
+    tags: &[(String, String)],
+) -> Result<(), AppError> {
+    active_run(conn, run_uuid).await?;
+    for (i, (k, v)) in params.iter().enumerate() {
+        check_key(&format!("params[{i}].key"), k)?;
+        if v.chars().count() > MAX_PARAM_VALUE_LEN {
+            return Err(AppError::validation(
+                format!("params[{i}].value"),
+                format!("param `{k}` value is longer than {MAX_PARAM_VALUE_LEN} characters"),
+            ));
+        }
+        let existing: Option<String> =
+            sqlx::query_scalar("SELECT value FROM params WHERE run_uuid = ? AND key = ?")
+                .bind(run_uuid)
+                .bind(k)
+                .fetch_optional(&mut *conn)
+                .await?;
+        match existing {
+            Some(old) if &old == v => {}
+            Some(old) => {
+                return Err(AppError::validation(
+                    format!("params[{i}]"),
+                    format!("Changing param values is not allowed. Param with key='{k}' was already logged with value='{old}' for run ID='{run_uuid}'. Attempted logging new value '{v}'."),
+                ))
+            }
+            None => {
+                sqlx::query("INSERT INTO params (run_uuid, key, value) VALUES (?, ?, ?)")
+                    .bind(run_uuid)
+                    .bind(k)
+                    .bind(v)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+        }
+    }
+    for (i, (k, v)) in tags.iter().enumerate() {
+        check_key(&format!("tags[{i}].key"), k)?;
+        if v.chars().count() > MAX_TAG_VALUE_LEN {
+            return Err(AppError::validation(
+                format!("tags[{i}].value"),
+                format!("tag `{k}` value is longer than {MAX_TAG_VALUE_LEN} characters"),
+            ));
+        }
+        sqlx::query("INSERT INTO run_tags (run_uuid, key, value) VALUES (?, ?, ?) ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value")
+            .bind(run_uuid)
+            .bind(k)
+            .bind(v)
+            .execute(&mut *conn)
+            .await?;
+        if k == RUN_NAME_TAG {
+            sqlx::query("UPDATE runs SET run_name = ? WHERE run_uuid = ?")
+                .bind(v)
+                .bind(run_uuid)
+                .execute(&mut *conn)
+                .await?;
+        }
+    }
+    for (i, m) in metrics.iter().enumerate() {
+        check_key(&format!("metrics[{i}].key"), &m.key)?;
+    }
+    insert_metrics(conn, run_uuid, metrics).await
+}
+
+async fn insert_metrics(
+    conn: &mut SqliteConnection,
+    run_uuid: &str,
+    metrics: &[MetricPoint],
+) -> Result<(), AppError> {
+    for chunk in metrics.chunks(500) {
+        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "INSERT INTO metric_history (run_uuid, key, step, timestamp, value, is_nan) ",
+        );
+        q.push_values(chunk, |mut b, m| {
+            b.push_bind(run_uuid.to_owned())
+                .push_bind(m.key.clone())
+                .push_bind(m.step)
+                .push_bind(m.timestamp)
+                .push_bind((!m.value.is_nan()).then_some(m.value))
+                .push_bind(m.value.is_nan() as i64);
+        });
+        q.build().execute(&mut *conn).await?;
+    }
+    // The latest point per key: compare (step, timestamp, value) with the stored one. NaN
+    // counts as greater than any number here, as MLflow orders it.
+    let mut latest: BTreeMap<&str, &MetricPoint> = BTreeMap::new();
+    for m in metrics {
+        let newer = match latest.get(m.key.as_str()) {
+            None => true,
+            Some(cur) => newer_than(m, cur),
+        };
+        if newer {
+            latest.insert(&m.key, m);
+        }
+    }
+    for m in latest.values() {
+        sqlx::query(
+            "INSERT INTO latest_metrics (run_uuid, key, step, timestamp, value, is_nan) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+             ON CONFLICT (run_uuid, key) DO UPDATE SET step = excluded.step, timestamp = excluded.timestamp, value = excluded.value, is_nan = excluded.is_nan \
+             WHERE (excluded.step, excluded.timestamp) > (latest_metrics.step, latest_metrics.timestamp) \
+                OR ((excluded.step, excluded.timestamp) = (latest_metrics.step, latest_metrics.timestamp) \
+                    AND (excluded.is_nan > latest_metrics.is_nan OR (excluded.is_nan = latest_metrics.is_nan AND excluded.value >= latest_metrics.value)))",
+        )
+        .bind(run_uuid)
+        .bind(&m.key)
+        .bind(m.step)
+        .bind(m.timestamp)
+        .bind((!m.value.is_nan()).then_some(m.value))
+        .bind(m.value.is_nan() as i64)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+fn newer_than(a: &MetricPoint, b: &MetricPoint) -> bool {
+    let key = |m: &MetricPoint| (m.step, m.timestamp);
+    match key(a).cmp(&key(b)) {
+        std::cmp::Ordering::Greater => true,
+        std::cmp::Ordering::Less => false,
+        std::cmp::Ordering::Equal => a.value.is_nan() || (!b.value.is_nan() && a.value >= b.value),
+    }
+}
+
+/// Deletes a run tag.
+pub async fn delete_tag(
+    conn: &mut SqliteConnection,
+    run_uuid: &str,
+    key: &str,
+) -> Result<(), AppError> {
+    active_run(conn, run_uuid).await?;
+    let n = sqlx::query("DELETE FROM run_tags WHERE run_uuid = ? AND key = ?")
+        .bind(run_uuid)
+        .bind(key)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    if n == 0 {
+        return Err(AppError::not_found(format!(
+            "No tag with name: {key} in run with id {run_uuid}"
+        )));
+    }
+    Ok(())
+}
+
+/// Records dataset inputs of a run (datasets are shared per experiment by name and digest).
+pub async fn log_inputs(
+    conn: &mut SqliteConnection,
+    run_uuid: &str,
+    inputs: &[DatasetInput],
+) -> Result<(), AppError> {
+    let info = active_run(conn, run_uuid).await?;
+    for (i, d) in inputs.iter().enumerate() {
+        if d.name.is_empty() || d.digest.is_empty() {
+            return Err(AppError::validation(
+                format!("datasets[{i}].dataset"),
+                "name and digest are required",
+            ));
+        }
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO datasets (experiment_id, name, digest, source_type, source, schema, profile) VALUES (?, ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (experiment_id, name, digest) DO UPDATE SET source_type = excluded.source_type RETURNING dataset_id",
+        )
+        .bind(info.experiment_id)
+        .bind(&d.name)
+        .bind(&d.digest)
+        .bind(&d.source_type)
+        .bind(&d.source)
+        .bind(&d.schema)
+        .bind(&d.profile)
+        .fetch_one(&mut *conn)
+        .await?;
+        let tags = serde_json::to_string(&d.tags).map_err(|_| AppError::internal())?;
+        sqlx::query("INSERT INTO run_inputs (run_uuid, dataset_id, tags) VALUES (?, ?, ?) ON CONFLICT (run_uuid, dataset_id) DO UPDATE SET tags = excluded.tags")
+            .bind(run_uuid)
+            .bind(id)
+            .bind(tags)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+fn metric_from(
+    key: String,
+    step: i64,
+    timestamp: i64,
+    value: Option<f64>,
+    is_nan: bool,
+) -> MetricPoint {
+    MetricPoint {
+        key,
+        step,
+        timestamp,
+        value: if is_nan {
+            f64::NAN
+        } else {
+            value.unwrap_or(f64::NAN)
+        },
+    }
+}
+
+/// A metric's history for a run, ordered by step then timestamp.
+pub async fn metric_history(
+    pool: &SqlitePool,
+    run_uuid: &str,
+    key: &str,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<MetricPoint>, sqlx::Error> {
+    let rows: Vec<(i64, i64, Option<f64>, bool)> = sqlx::query_as(
+        "SELECT step, timestamp, value, is_nan FROM metric_history WHERE run_uuid = ? AND key = ? ORDER BY step, timestamp LIMIT ? OFFSET ?",
+    )
+    .bind(run_uuid)
+    .bind(key)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(s, t, v, n)| metric_from(key.to_owned(), s, t, v, n))
+        .collect())
+}
+
+/// Whether a run exists.
+pub async fn run_exists(pool: &SqlitePool, run_uuid: &str) -> Result<bool, sqlx::Error> {
+    Ok(
+        sqlx::query_scalar::<_, i64>("SELECT 1 FROM runs WHERE run_uuid = ?")
+            .bind(run_uuid)
+            .fetch_optional(pool)
+            .await?
+            .is_some(),
+    )
+}
+
+/// Full runs (metrics, params, tags, inputs) for the given ids, in the given order.
+pub async fn load_runs(pool: &SqlitePool, ids: &[String]) -> Result<Vec<Run>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    fn in_list<'a>(q: &mut QueryBuilder<'a, Sqlite>, ids: &'a [String]) {
+        let mut sep = q.separated(", ");
+        for id in ids {
+            sep.push_bind(id.as_str());
+        }
+        q.push(")");
+    }
+    let mut runs: BTreeMap<String, Run> = BTreeMap::new();
+    let mut q = QueryBuilder::new("SELECT run_uuid, experiment_id, run_name, user_id, status, start_time, end_time, artifact_uri, lifecycle_stage FROM runs WHERE run_uuid IN (");
+    in_list(&mut q, ids);
+    for info in q.build_query_as::<RunInfo>().fetch_all(pool).await? {
+        runs.insert(
+            info.run_uuid.clone(),
+            Run {
+                info,
+                metrics: Vec::new(),
+                params: BTreeMap::new(),
+                tags: BTreeMap::new(),
+                inputs: Vec::new(),
+            },
+        );
+    }
+    let mut q = QueryBuilder::new("SELECT run_uuid, key, step, timestamp, value, is_nan FROM latest_metrics WHERE run_uuid IN (");
+    in_list(&mut q, ids);
+    q.push(" ORDER BY key");
+    for (id, key, step, ts, value, is_nan) in q
+        .build_query_as::<(String, String, i64, i64, Option<f64>, bool)>()
+        .fetch_all(pool)
+        .await?
+    {
+        if let Some(r) = runs.get_mut(&id) {
+            r.metrics.push(metric_from(key, step, ts, value, is_nan));
+        }
+    }
+    for table in ["params", "run_tags"] {
+        let mut q = QueryBuilder::new(format!(
+            "SELECT run_uuid, key, value FROM {table} WHERE run_uuid IN ("
+        ));
+        in_list(&mut q, ids);
+        for (id, k, v) in q
+            .build_query_as::<(String, String, String)>()
+            .fetch_all(pool)
+            .await?
+        {
+            if let Some(r) = runs.get_mut(&id) {
+                if table == "params" {
+                    r.params.insert(k, v);
+                } else {
+                    r.tags.insert(k, v);
+                }
+            }
+        }
+    }
+    let mut q = QueryBuilder::new(
+        "SELECT i.run_uuid, d.name, d.digest, d.source_type, d.source, d.schema, d.profile, i.tags FROM run_inputs i JOIN datasets d ON d.dataset_id = i.dataset_id WHERE i.run_uuid IN (",
+    );
+    in_list(&mut q, ids);
+    q.push(" ORDER BY d.name, d.digest");
+    type InputRow = (
+        String,
+        String,
+        String,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        String,
+    );
+    for (id, name, digest, source_type, source, schema, profile, tags) in
+        q.build_query_as::<InputRow>().fetch_all(pool).await?
+    {
+        if let Some(r) = runs.get_mut(&id) {
+            let tags: Vec<(String, String)> = serde_json::from_str(&tags).unwrap_or_default();
+            r.inputs.push(DatasetInput {
+                name,
+                digest,
+                source_type,
+                source,
+                schema,
+                profile,
+                tags,
+            });
+        }
+    }
+    Ok(ids.iter().filter_map(|id| runs.remove(id)).collect())
+}
+
+fn push_text_cond<'a>(q: &mut QueryBuilder<'a, Sqlite>, col: &str, op: Op, value: &'a Value) {
+    match (op, value) {
+        (Op::Like, Value::Text(t)) => {
+            q.push(format!(" {col} GLOB ")).push_bind(like_to_glob(t));
+        }
+        (Op::ILike, Value::Text(t)) => {
+            q.push(format!(" lower({col}) LIKE lower("))
+                .push_bind(t.as_str())
+                .push(")");
+        }
+        (Op::In | Op::NotIn, Value::List(items)) => {
+            q.push(format!(" {col} {} (", op.sql()));
+            let mut sep = q.separated(", ");
+            for i in items {
+                sep.push_bind(i.as_str());
+            }
+            q.push(")");
+        }
+        (op, Value::Text(t)) => {
+            q.push(format!(" {col} {} ", op.sql()))
+                .push_bind(t.as_str());
+        }
+        (op, Value::Number(n)) => {
+            q.push(format!(" {col} {} ", op.sql())).push_bind(*n);
+        }
+        (_, Value::List(_)) => {
+            q.push(" 0");
+        }
+    }
+}
+
+fn sort_expr<'a>(q: &mut QueryBuilder<'a, Sqlite>, f: &'a Field) {
+    match f {
+        Field::Metric(k) => {
+            q.push(
+                "(SELECT m.value FROM latest_metrics m WHERE m.run_uuid = r.run_uuid AND m.key = ",
+            )
+            .push_bind(k.as_str())
+            .push(")");
+        }
+        Field::Param(k) => {
+            q.push("(SELECT p.value FROM params p WHERE p.run_uuid = r.run_uuid AND p.key = ")
+                .push_bind(k.as_str())
+                .push(")");
+        }
+        Field::Tag(k) => {
+            q.push("(SELECT t.value FROM run_tags t WHERE t.run_uuid = r.run_uuid AND t.key = ")
+                .push_bind(k.as_str())
+                .push(")");
+        }
+        Field::Attribute(a) => {
+            q.push(format!("r.{}", a.column()));
+        }
+    }
+}
+
+/// Run ids matching a search, in order, for one page.
+pub async fn search_run_ids(
+    pool: &SqlitePool,
+    experiment_ids: &[i64],
+    stages: &[&str],
+    clauses: &[Clause],
+    order_by: &[OrderBy],
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<String>, sqlx::Error> {
+    let mut q: QueryBuilder<Sqlite> =
+        QueryBuilder::new("SELECT r.run_uuid FROM runs r WHERE r.experiment_id IN (");
+    {
+        let mut sep = q.separated(", ");
+        for id in experiment_ids {
+            sep.push_bind(*id);
+        }
+    }
+    q.push(") AND r.lifecycle_stage IN (");
+    {
+        let mut sep = q.separated(", ");
+        for s in stages {
+            sep.push_bind(s.to_string());
+        }
+    }
+    q.push(")");
+    for c in clauses {
+        q.push(" AND");
+        match &c.field {
+            Field::Metric(k) => {
+                q.push(" EXISTS (SELECT 1 FROM latest_metrics m WHERE m.run_uuid = r.run_uuid AND m.key = ").push_bind(k.as_str()).push(" AND");
+                push_text_cond(&mut q, "m.value", c.op, &c.value);
+                q.push(")");
+            }
+            Field::Param(k) => {
+                q.push(
+                    " EXISTS (SELECT 1 FROM params p WHERE p.run_uuid = r.run_uuid AND p.key = ",
+                )
+                .push_bind(k.as_str())
+                .push(" AND");
+                push_text_cond(&mut q, "p.value", c.op, &c.value);
+                q.push(")");
+            }
+            Field::Tag(k) => {
+                q.push(
+                    " EXISTS (SELECT 1 FROM run_tags t WHERE t.run_uuid = r.run_uuid AND t.key = ",
+                )
+                .push_bind(k.as_str())
+                .push(" AND");
+                push_text_cond(&mut q, "t.value", c.op, &c.value);
+                q.push(")");
+            }
+            Field::Attribute(a) => {
+                let col = format!("r.{}", a.column());
+                push_text_cond(&mut q, &col, c.op, &c.value);
+            }
+        }
+    }
+    q.push(" ORDER BY ");
+    for o in order_by {
+        // Runs without the value sort last in either direction, as in MLflow.
+        sort_expr(&mut q, &o.field);
+        q.push(" IS NULL, ");
+        sort_expr(&mut q, &o.field);
+        q.push(if o.ascending { " ASC, " } else { " DESC, " });
+    }
+    q.push("r.start_time DESC, r.run_uuid ASC LIMIT ")
+        .push_bind(limit)
+        .push(" OFFSET ")
+        .push_bind(offset);
+    q.build_query_scalar().fetch_all(pool).await
+}
+
+/// Whether an attribute filter compares text; used to reject `LIKE` on numbers early.
+pub fn attribute_is_text(a: Attribute) -> bool {
+    !a.is_numeric()
+}

@@ -1,0 +1,1100 @@
+//! The MLflow-compatible tracking REST API under `/api/2.0/mlflow/`, for the official client
+//! (`MLFLOW_TRACKING_URI=http://host:3000`, `MLFLOW_TRACKING_TOKEN=<Gatehouse API token>`).
+//!
+//! JSON follows MLflow's protos (snake_case, int64 as numbers, ids as strings, non-finite
+//! doubles as "NaN"/"Infinity"/"-Infinity"); errors are `{"error_code", "message"}`. Writes
+//! need the `scientist` role, reads `viewer`; every write request is one audit entry.
+
+use app::domain::authz::Action;
+use app::domain::run_search::{parse_filter, parse_order_by, Op, OrderBy};
+use app::error::AppError;
+use app::server::auth::{authenticate, require, Principal};
+use app::server::db::audit::{self, NewEntry};
+use app::server::db::tracking::{DatasetInput, Experiment, MetricPoint, Run, RunInfo};
+use app::server::db::{begin_write, tracking};
+use app::server::state::AppState;
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+
+/// Most runs one `runs/search` page may return, as in MLflow.
+pub const MAX_RESULTS_RUNS: i64 = 50_000;
+/// Limits of one `runs/log-batch` request, as in MLflow.
+pub const MAX_BATCH_ITEMS: usize = 1000;
+const MAX_BATCH_METRICS: usize = 1000;
+const MAX_BATCH_PARAMS: usize = 100;
+const MAX_BATCH_TAGS: usize = 100;
+
+/// An error in MLflow's shape.
+#[derive(Debug)]
+pub struct MlflowError(pub AppError);
+
+impl From<AppError> for MlflowError {
+    fn from(e: AppError) -> Self {
+        MlflowError(e)
+    }
+}
+
+impl From<sqlx::Error> for MlflowError {
+    fn from(e: sqlx::Error) -> Self {
+        MlflowError(e.into())
+    }
+}
+
+fn invalid(field: &str, message: impl Into<String>) -> MlflowError {
+    MlflowError(AppError::validation(field, message))
+}
+
+impl IntoResponse for MlflowError {
+    fn into_response(self) -> Response {
+        let (status, code) = match &self.0 {
+            AppError::NotFound { .. } => (StatusCode::NOT_FOUND, "RESOURCE_DOES_NOT_EXIST"),
+            AppError::Validation { .. } => (StatusCode::BAD_REQUEST, "INVALID_PARAMETER_VALUE"),
+            AppError::Conflict { .. } => (StatusCode::BAD_REQUEST, "RESOURCE_ALREADY_EXISTS"),
+            AppError::Forbidden { .. } => (StatusCode::FORBIDDEN, "PERMISSION_DENIED"),
+            AppError::Unauthorized { .. } => (StatusCode::UNAUTHORIZED, "UNAUTHENTICATED"),
+            AppError::TooManyRequests { .. } => {
+                (StatusCode::TOO_MANY_REQUESTS, "REQUEST_LIMIT_EXCEEDED")
+            }
+            AppError::Internal { .. } => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR"),
+        };
+        (
+            status,
+            Json(json!({ "error_code": code, "message": self.0.to_string() })),
+        )
+            .into_response()
+    }
+}
+
+type ApiResult = Result<Json<Value>, MlflowError>;
+
+/// The routes, mounted by the main router.
+pub fn router(state: AppState) -> Router {
+    let e = "/api/2.0/mlflow/experiments";
+    let r = "/api/2.0/mlflow/runs";
+    Router::new()
+        .route("/health", get(|| async { "OK" }))
+        .route(&format!("{e}/create"), post(create_experiment))
+        .route(&format!("{e}/get"), get(get_experiment))
+        .route(&format!("{e}/get-by-name"), get(get_experiment_by_name))
+        .route(
+            &format!("{e}/search"),
+            post(search_experiments).get(search_experiments_get),
+        )
+        .route(&format!("{e}/update"), post(update_experiment))
+        .route(&format!("{e}/delete"), post(delete_experiment))
+        .route(&format!("{e}/restore"), post(restore_experiment))
+        .route(&format!("{e}/set-experiment-tag"), post(set_experiment_tag))
+        .route(&format!("{r}/create"), post(create_run))
+        .route(&format!("{r}/update"), post(update_run))
+        .route(&format!("{r}/get"), get(get_run))
+        .route(&format!("{r}/delete"), post(delete_run))
+        .route(&format!("{r}/restore"), post(restore_run))
+        .route(&format!("{r}/search"), post(search_runs))
+        .route(&format!("{r}/log-metric"), post(log_metric))
+        .route(&format!("{r}/log-parameter"), post(log_param))
+        .route(&format!("{r}/set-tag"), post(set_tag))
+        .route(&format!("{r}/delete-tag"), post(delete_tag))
+        .route(&format!("{r}/log-batch"), post(log_batch))
+        .route(&format!("{r}/log-inputs"), post(log_inputs))
+        .route(
+            "/api/2.0/mlflow/metrics/get-history",
+            get(get_metric_history),
+        )
+        .route("/api/2.0/mlflow/{*rest}", axum::routing::any(not_found))
+        .with_state(state)
+}
+
+async fn not_found() -> MlflowError {
+    MlflowError(AppError::NotFound {
+        message: "This endpoint is not supported by Gatehouse's MLflow-compatible API".into(),
+    })
+}
+
+async fn who(
+    state: &AppState,
+    headers: &HeaderMap,
+    action: Action,
+) -> Result<Principal, MlflowError> {
+    Ok(require(authenticate(state, headers).await?, action)?)
+}
+
+fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, MlflowError> {
+    let bytes: &[u8] = if bytes.is_empty() { b"{}" } else { bytes };
+    serde_json::from_slice(bytes).map_err(|e| invalid("body", format!("Invalid request body: {e}")))
+}
+
+fn now_ms() -> i64 {
+    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+// ---- lenient decoding: int64 and doubles may arrive as numbers or strings ------------------
+
+fn de_opt_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    match Option::<Value>::deserialize(d)? {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => n
+            .as_i64()
+            .or_else(|| n.as_f64().map(|f| f as i64))
+            .map(Some)
+            .ok_or_else(|| serde::de::Error::custom("expected an integer")),
+        Some(Value::String(s)) if s.is_empty() => Ok(None),
+        Some(Value::String(s)) => s
+            .parse()
+            .map(Some)
+            .map_err(|_| serde::de::Error::custom(format!("`{s}` is not an integer"))),
+        Some(other) => Err(serde::de::Error::custom(format!(
+            "expected an integer, found {other}"
+        ))),
+    }
+}
+
+fn de_f64<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    match Value::deserialize(d)? {
+        Value::Number(n) => n
+            .as_f64()
+            .ok_or_else(|| serde::de::Error::custom("expected a number")),
+        Value::String(s) => match s.as_str() {
+            "NaN" | "nan" => Ok(f64::NAN),
+            "Infinity" | "inf" => Ok(f64::INFINITY),
+            "-Infinity" | "-inf" => Ok(f64::NEG_INFINITY),
+            other => other
+                .parse()
+                .map_err(|_| serde::de::Error::custom(format!("`{other}` is not a number"))),
+        },
+        other => Err(serde::de::Error::custom(format!(
+            "expected a number, found {other}"
+        ))),
+    }
+}
+
+fn de_opt_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(match Option::<Value>::deserialize(d)? {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        Some(other) => {
+            return Err(serde::de::Error::custom(format!(
+                "expected a string, found {other}"
+            )))
+        }
+    })
+}
+
+fn value_json(v: f64) -> Value {
+    if v.is_nan() {
+        json!("NaN")
+    } else if v == f64::INFINITY {
+        json!("Infinity")
+    } else if v == f64::NEG_INFINITY {
+        json!("-Infinity")
+    } else {
+        json!(v)
+    }
+}
+
+#[derive(Deserialize)]
+struct KeyValue {
+    key: String,
+    #[serde(default, deserialize_with = "de_opt_string")]
+    value: Option<String>,
+}
+
+fn pairs(kvs: Vec<KeyValue>) -> Vec<(String, String)> {
+    kvs.into_iter()
+        .map(|kv| (kv.key, kv.value.unwrap_or_default()))
+        .collect()
+}
+
+fn kv_json<'a>(it: impl IntoIterator<Item = (&'a String, &'a String)>) -> Value {
+    Value::Array(
+        it.into_iter()
+            .map(|(k, v)| json!({ "key": k, "value": v }))
+            .collect(),
+    )
+}
+
+fn experiment_json(e: &Experiment) -> Value {
+    json!({
+        "experiment_id": e.experiment_id.to_string(),
+        "name": e.name,
+        "artifact_location": e.artifact_location,
+        "lifecycle_stage": e.lifecycle_stage,
+        "creation_time": e.creation_time,
+        "last_update_time": e.last_update_time,
+        "tags": kv_json(&e.tags),
+    })
+}
+
+fn run_info_json(i: &RunInfo) -> Value {
+    let mut v = json!({
+        "run_id": i.run_uuid,
+        "run_uuid": i.run_uuid,
+        "run_name": i.run_name,
+        "experiment_id": i.experiment_id.to_string(),
+        "user_id": i.user_id,
+        "status": i.status,
+        "artifact_uri": i.artifact_uri,
+        "lifecycle_stage": i.lifecycle_stage,
+    });
+    if let Some(t) = i.start_time {
+        v["start_time"] = json!(t);
+    }
+    if let Some(t) = i.end_time {
+        v["end_time"] = json!(t);
+    }
+    v
+}
+
+fn metric_json(m: &MetricPoint) -> Value {
+    json!({ "key": m.key, "value": value_json(m.value), "timestamp": m.timestamp, "step": m.step })
+}
+
+fn run_json(r: &Run) -> Value {
+    json!({
+        "info": run_info_json(&r.info),
+        "data": {
+            "metrics": r.metrics.iter().map(metric_json).collect::<Vec<_>>(),
+            "params": kv_json(&r.params),
+            "tags": kv_json(&r.tags),
+        },
+        "inputs": {
+            "dataset_inputs": r.inputs.iter().map(|d| {
+                let mut ds = json!({ "name": d.name, "digest": d.digest, "source_type": d.source_type, "source": d.source });
+                if let Some(s) = &d.schema { ds["schema"] = json!(s); }
+                if let Some(p) = &d.profile { ds["profile"] = json!(p); }
+                json!({
+                    "tags": d.tags.iter().map(|(k, v)| json!({ "key": k, "value": v })).collect::<Vec<_>>(),
+                    "dataset": ds,
+                })
+            }).collect::<Vec<_>>(),
+        },
+    })
+}
+
+fn parse_id(field: &str, s: Option<&str>) -> Result<i64, MlflowError> {
+    let s = s.filter(|s| !s.is_empty()).ok_or_else(|| {
+        invalid(
+            field,
+            format!("Missing value for required parameter '{field}'."),
+        )
+    })?;
+    s.parse().map_err(|_| {
+        MlflowError(AppError::not_found(format!(
+            "No Experiment with id={s} exists"
+        )))
+    })
+}
+
+fn stages(view: Option<&str>) -> Result<&'static [&'static str], MlflowError> {
+    Ok(match view.unwrap_or("ACTIVE_ONLY") {
+        "ACTIVE_ONLY" | "1" | "" => &["active"],
+        "DELETED_ONLY" | "2" => &["deleted"],
+        "ALL" | "3" => &["active", "deleted"],
+        other => return Err(invalid("view_type", format!("invalid view type `{other}`"))),
+    })
+}
+
+fn page_offset(token: Option<&str>) -> Result<i64, MlflowError> {
+    match token.filter(|t| !t.is_empty()) {
+        None => Ok(0),
+        Some(t) => t
+            .parse::<i64>()
+            .ok()
+            .filter(|n| *n >= 0)
+            .ok_or_else(|| invalid("page_token", "invalid page token")),
+    }
+}
+
+async fn write_audit(
+    tx: &mut sqlx::SqliteConnection,
+    p: &Principal,
+    action: &str,
+    object_type: &str,
+    object_id: &str,
+    details: Value,
+) -> Result<(), MlflowError> {
+    audit::append(
+        tx,
+        NewEntry::new(p.actor(), action, object_type, object_id, details),
+    )
+    .await?;
+    Ok(())
+}
+
+// ---- experiments ---------------------------------------------------------------------------
+
+#[derive(Deserialize)]
+struct CreateExperiment {
+    name: Option<String>,
+    artifact_location: Option<String>,
+    #[serde(default)]
+    tags: Vec<KeyValue>,
+}
+
+async fn create_experiment(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiResult {
+    let p = who(&s, &h, Action::IngestTracking).await?;
+    let req: CreateExperiment = body(&b)?;
+    let name = req
+        .name
+        .ok_or_else(|| invalid("name", "Missing value for required parameter 'name'."))?;
+    let mut tx = begin_write(&s.pool).await?;
+    let id = tracking::create_experiment(
+        &mut tx,
+        &name,
+        req.artifact_location.as_deref(),
+        &pairs(req.tags),
+        now_ms(),
+    )
+    .await?;
+    write_audit(
+        &mut tx,
+        &p,
+        "mlflow.experiment.create",
+        "experiment",
+        &id.to_string(),
+        json!({ "name": name.trim() }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(json!({ "experiment_id": id.to_string() })))
+}
+
+async fn get_experiment(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult {
+    who(&s, &h, Action::ReadWorkspace).await?;
+    let id = parse_id("experiment_id", q.get("experiment_id").map(String::as_str))?;
+    let e = tracking::get_experiment(&s.pool, id)
+        .await?
+        .ok_or_else(|| {
+            MlflowError(AppError::not_found(format!(
+                "No Experiment with id={id} exists"
+            )))
+        })?;
+    Ok(Json(json!({ "experiment": experiment_json(&e) })))
+}
+
+async fn get_experiment_by_name(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult {
+    who(&s, &h, Action::ReadWorkspace).await?;
+    let name = q
+        .get("experiment_name")
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| {
+            invalid(
+                "experiment_name",
+                "Missing value for required parameter 'experiment_name'.",
+            )
+        })?;
+    let e = tracking::get_experiment_by_name(&s.pool, name)
+        .await?
+        .ok_or_else(|| {
+            MlflowError(AppError::not_found(format!(
+                "Could not find experiment with name '{name}'"
+            )))
+        })?;
+    Ok(Json(json!({ "experiment": experiment_json(&e) })))
+}
+
+#[derive(Deserialize, Default)]
+struct SearchExperiments {
+    #[serde(default, deserialize_with = "de_opt_i64")]
+    max_results: Option<i64>,
+    page_token: Option<String>,
+    filter: Option<String>,
+    #[serde(default, deserialize_with = "de_opt_string")]
+    view_type: Option<String>,
+}
+
+fn experiment_name_filter(filter: Option<&str>) -> Result<Option<(Op, String)>, MlflowError> {
+    let Some(f) = filter.map(str::trim).filter(|f| !f.is_empty()) else {
+        return Ok(None);
+    };
+    // Experiments are filtered on their name: `name = 'x'`, `attribute.name LIKE 'x%'`, ….
+    let rest = f
+        .strip_prefix("attributes.name")
+        .or_else(|| f.strip_prefix("attribute.name"))
+        .or_else(|| f.strip_prefix("name"))
+        .ok_or_else(|| {
+            invalid(
+                "filter",
+                format!(
+                    "unsupported experiment filter `{f}`: only `name` comparisons are supported"
+                ),
+            )
+        })?;
+    let rest = rest.trim_start();
+    let (op, value) = [
+        ("!=", Op::Ne),
+        ("=", Op::Eq),
+        ("ILIKE", Op::ILike),
+        ("ilike", Op::ILike),
+        ("LIKE", Op::Like),
+        ("like", Op::Like),
+    ]
+    .into_iter()
+    .find_map(|(tok, op)| rest.strip_prefix(tok).map(|v| (op, v.trim())))
+    .ok_or_else(|| invalid("filter", format!("expected =, !=, LIKE or ILIKE in `{f}`")))?;
+    let value = value
+        .strip_prefix('\'')
+        .and_then(|v| v.strip_suffix('\''))
+        .or_else(|| value.strip_prefix('"').and_then(|v| v.strip_suffix('"')))
+        .ok_or_else(|| invalid("filter", format!("the name in `{f}` must be quoted")))?;
+    Ok(Some((op, value.to_owned())))
+}
+
+async fn search_experiments_inner(s: AppState, h: HeaderMap, req: SearchExperiments) -> ApiResult {
+    who(&s, &h, Action::ReadWorkspace).await?;
+    let limit = req.max_results.unwrap_or(1000);
+    if !(1..=50_000).contains(&limit) {
+        return Err(invalid(
+            "max_results",
+            "max_results must be between 1 and 50000",
+        ));
+    }
+    let offset = page_offset(req.page_token.as_deref())?;
+    let found = tracking::search_experiments(
+        &s.pool,
+        stages(req.view_type.as_deref())?,
+        experiment_name_filter(req.filter.as_deref())?,
+        limit + 1,
+        offset,
+    )
+    .await?;
+    let more = found.len() as i64 > limit;
+    let mut v = json!({ "experiments": found.iter().take(limit as usize).map(experiment_json).collect::<Vec<_>>() });
+    if more {
+        v["next_page_token"] = json!((offset + limit).to_string());
+    }
+    Ok(Json(v))
+}
+
+async fn search_experiments(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiResult {
+    let req = body(&b)?;
+    search_experiments_inner(s, h, req).await
+}
+
+async fn search_experiments_get(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult {
+    let req = SearchExperiments {
+        max_results: q
+            .get("max_results")
+            .map(|m| {
+                m.parse()
+                    .map_err(|_| invalid("max_results", "must be an integer"))
+            })
+            .transpose()?,
+        page_token: q.get("page_token").cloned(),
+        filter: q.get("filter").cloned(),
+        view_type: q.get("view_type").cloned(),
+    };
+    search_experiments_inner(s, h, req).await
+}
+
+#[derive(Deserialize)]
+struct ExperimentRef {
+    #[serde(default, deserialize_with = "de_opt_string")]
+    experiment_id: Option<String>,
+    new_name: Option<String>,
+    key: Option<String>,
+    #[serde(default, deserialize_with = "de_opt_string")]
+    value: Option<String>,
+}
+
+async fn update_experiment(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiResult {
+    let p = who(&s, &h, Action::IngestTracking).await?;
+    let req: ExperimentRef = body(&b)?;
+    let id = parse_id("experiment_id", req.experiment_id.as_deref())?;
+    let name = req.new_name.ok_or_else(|| {
+        invalid(
+            "new_name",
+            "Missing value for required parameter 'new_name'.",
+        )
+    })?;
+    let mut tx = begin_write(&s.pool).await?;
+    tracking::rename_experiment(&mut tx, id, &name, now_ms()).await?;
+    write_audit(
+        &mut tx,
+        &p,
+        "mlflow.experiment.rename",
+        "experiment",
+        &id.to_string(),
+        json!({ "new_name": name.trim() }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(json!({})))
+}
+
+async fn experiment_stage(
+    s: AppState,
+    h: HeaderMap,
+    b: Bytes,
+    stage: &str,
+    action: &str,
+) -> ApiResult {
+    let p = who(&s, &h, Action::IngestTracking).await?;
+    let req: ExperimentRef = body(&b)?;
+    let id = parse_id("experiment_id", req.experiment_id.as_deref())?;
+    let mut tx = begin_write(&s.pool).await?;
+    tracking::set_experiment_stage(&mut tx, id, stage, now_ms()).await?;
+    write_audit(
+        &mut tx,
+        &p,
+        action,
+        "experiment",
+        &id.to_string(),
+        json!({}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(json!({})))
+}
+
+async fn delete_experiment(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiResult {
+    experiment_stage(s, h, b, "deleted", "mlflow.experiment.delete").await
+}
+
+async fn restore_experiment(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiResult {
+    experiment_stage(s, h, b, "active", "mlflow.experiment.restore").await
+}
+
+async fn set_experiment_tag(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiResult {
+    let p = who(&s, &h, Action::IngestTracking).await?;
+    let req: ExperimentRef = body(&b)?;
+    let id = parse_id("experiment_id", req.experiment_id.as_deref())?;
+    let key = req
+        .key
+        .ok_or_else(|| invalid("key", "Missing value for required parameter 'key'."))?;
+    let value = req.value.unwrap_or_default();
+    let mut tx = begin_write(&s.pool).await?;
+    tracking::set_experiment_tag(&mut tx, id, &key, &value, now_ms()).await?;
+    write_audit(
+        &mut tx,
+        &p,
+        "mlflow.experiment.set_tag",
+        "experiment",
+        &id.to_string(),
+        json!({ "key": key }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(json!({})))
+}
+
+// ---- runs ----------------------------------------------------------------------------------
+
+#[derive(Deserialize)]
+struct CreateRun {
+    #[serde(default, deserialize_with = "de_opt_string")]
+    experiment_id: Option<String>,
+    user_id: Option<String>,
+    run_name: Option<String>,
+    #[serde(default, deserialize_with = "de_opt_i64")]
+    start_time: Option<i64>,
+    #[serde(default)]
+    tags: Vec<KeyValue>,
+}
+
+fn new_run_id() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+async fn create_run(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiResult {
+    let p = who(&s, &h, Action::IngestTracking).await?;
+    let req: CreateRun = body(&b)?;
+    let exp = match req.experiment_id.as_deref() {
+        None | Some("") => 0,
+        Some(id) => parse_id("experiment_id", Some(id))?,
+    };
+    let run_id = new_run_id();
+    let user = req
+        .user_id
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| p.username.clone());
+    let mut tx = begin_write(&s.pool).await?;
+    let info = tracking::create_run(
+        &mut tx,
+        &run_id,
+        exp,
+        &user,
+        req.run_name.as_deref(),
+        req.start_time.unwrap_or_else(now_ms),
+        &pairs(req.tags),
+    )
+    .await?;
+    write_audit(
+        &mut tx,
+        &p,
+        "mlflow.run.create",
+        "run",
+        &run_id,
+        json!({ "experiment_id": exp, "run_name": info.run_name }),
+    )
+    .await?;
+    tx.commit().await?;
+    let run = tracking::load_runs(&s.pool, std::slice::from_ref(&run_id)).await?;
+    let run = run
+        .first()
+        .ok_or_else(|| MlflowError(AppError::internal()))?;
+    Ok(Json(json!({ "run": run_json(run) })))
+}
+
+#[derive(Deserialize)]
+struct RunRef {
+    run_id: Option<String>,
+    run_uuid: Option<String>,
+    status: Option<String>,
+    #[serde(default, deserialize_with = "de_opt_i64")]
+    end_time: Option<i64>,
+    run_name: Option<String>,
+    key: Option<String>,
+    #[serde(default, deserialize_with = "de_opt_string")]
+    value: Option<String>,
+}
+
+fn run_id_of(run_id: Option<String>, run_uuid: Option<String>) -> Result<String, MlflowError> {
+    run_id
+        .filter(|r| !r.is_empty())
+        .or(run_uuid.filter(|r| !r.is_empty()))
+        .ok_or_else(|| invalid("run_id", "Missing value for required parameter 'run_id'."))
+}
+
+async fn update_run(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiResult {
+    let p = who(&s, &h, Action::IngestTracking).await?;
+    let req: RunRef = body(&b)?;
+    let run_id = run_id_of(req.run_id, req.run_uuid)?;
+    let mut tx = begin_write(&s.pool).await?;
+    let info = tracking::update_run(
+        &mut tx,
+        &run_id,
+        req.status.as_deref(),
+        req.end_time,
+        req.run_name.as_deref(),
+    )
+    .await?;
+    write_audit(
+        &mut tx,
+        &p,
+        "mlflow.run.update",
+        "run",
+        &run_id,
+        json!({ "status": req.status, "end_time": req.end_time, "run_name": req.run_name }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(json!({ "run_info": run_info_json(&info) })))
+}
+
+async fn get_run(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult {
+    who(&s, &h, Action::ReadWorkspace).await?;
+    let run_id = run_id_of(q.get("run_id").cloned(), q.get("run_uuid").cloned())?;
+    let runs = tracking::load_runs(&s.pool, std::slice::from_ref(&run_id)).await?;
+    let run = runs
+        .first()
+        .ok_or_else(|| MlflowError(AppError::not_found(format!("Run '{run_id}' not found"))))?;
+    Ok(Json(json!({ "run": run_json(run) })))
+}
+
+async fn run_stage(s: AppState, h: HeaderMap, b: Bytes, stage: &str, action: &str) -> ApiResult {
+    let p = who(&s, &h, Action::IngestTracking).await?;
+    let req: RunRef = body(&b)?;
+    let run_id = run_id_of(req.run_id, req.run_uuid)?;
+    let mut tx = begin_write(&s.pool).await?;
+    tracking::set_run_stage(&mut tx, &run_id, stage).await?;
+    write_audit(&mut tx, &p, action, "run", &run_id, json!({})).await?;
+    tx.commit().await?;
+    Ok(Json(json!({})))
+}
+
+async fn delete_run(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiResult {
+    run_stage(s, h, b, "deleted", "mlflow.run.delete").await
+}
+
+async fn restore_run(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiResult {
+    run_stage(s, h, b, "active", "mlflow.run.restore").await
+}
+
+#[derive(Deserialize)]
+struct MetricIn {
+    key: String,
+    #[serde(deserialize_with = "de_f64")]
+    value: f64,
+    #[serde(default, deserialize_with = "de_opt_i64")]
+    timestamp: Option<i64>,
+    #[serde(default, deserialize_with = "de_opt_i64")]
+    step: Option<i64>,
+}
+
+impl MetricIn {
+    fn point(self) -> MetricPoint {
+        MetricPoint {
+            key: self.key,
+            value: self.value,
+            timestamp: self.timestamp.unwrap_or_else(now_ms),
+            step: self.step.unwrap_or(0),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct LogMetric {
+    run_id: Option<String>,
+    run_uuid: Option<String>,
+    #[serde(flatten)]
+    metric: MetricIn,
+}
+
+/// Applies one logging request and its audit entry in one transaction.
+async fn apply_batch(
+    s: &AppState,
+    p: &Principal,
+    run_id: &str,
+    metrics: Vec<MetricPoint>,
+    params: Vec<(String, String)>,
+    tags: Vec<(String, String)>,
+    action: &str,
+) -> Result<(), MlflowError> {
+    let mut tx = begin_write(&s.pool).await?;
+    tracking::log_batch(&mut tx, run_id, &metrics, &params, &tags).await?;
+    let details = json!({
+        "metrics": metrics.len(),
+        "params": params.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+        "tags": tags.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+    });
+    write_audit(&mut tx, p, action, "run", run_id, details).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn log_metric(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiResult {
+    let p = who(&s, &h, Action::IngestTracking).await?;
+    let req: LogMetric = body(&b)?;
+    let run_id = run_id_of(req.run_id, req.run_uuid)?;
+    apply_batch(
+        &s,
+        &p,
+        &run_id,
+        vec![req.metric.point()],
+        vec![],
+        vec![],
+        "mlflow.run.log_metric",
+    )
+    .await?;
+    Ok(Json(json!({})))
+}
+
+async fn log_param(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiResult {
+    let p = who(&s, &h, Action::IngestTracking).await?;
+    let req: RunRef = body(&b)?;
+    let run_id = run_id_of(req.run_id, req.run_uuid)?;
+    let key = req
+        .key
+        .ok_or_else(|| invalid("key", "Missing value for required parameter 'key'."))?;
+    apply_batch(
+        &s,
+        &p,
+        &run_id,
+        vec![],
+        vec![(key, req.value.unwrap_or_default())],
+        vec![],
+        "mlflow.run.log_param",
+    )
+    .await?;
+    Ok(Json(json!({})))
+}
+
+async fn set_tag(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiResult {
+    let p = who(&s, &h, Action::IngestTracking).await?;
+    let req: RunRef = body(&b)?;
+    let run_id = run_id_of(req.run_id, req.run_uuid)?;
+    let key = req
+        .key
+        .ok_or_else(|| invalid("key", "Missing value for required parameter 'key'."))?;
+    apply_batch(
+        &s,
+        &p,
+        &run_id,
+        vec![],
+        vec![],
+        vec![(key, req.value.unwrap_or_default())],
+        "mlflow.run.set_tag",
+    )
+    .await?;
+    Ok(Json(json!({})))
+}
+
+async fn delete_tag(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiResult {
+    let p = who(&s, &h, Action::IngestTracking).await?;
+    let req: RunRef = body(&b)?;
+    let run_id = run_id_of(req.run_id, req.run_uuid)?;
+    let key = req
+        .key
+        .ok_or_else(|| invalid("key", "Missing value for required parameter 'key'."))?;
+    let mut tx = begin_write(&s.pool).await?;
+    tracking::delete_tag(&mut tx, &run_id, &key).await?;
+    write_audit(
+        &mut tx,
+        &p,
+        "mlflow.run.delete_tag",
+        "run",
+        &run_id,
+        json!({ "key": key }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(json!({})))
+}
+
+#[derive(Deserialize)]
+struct LogBatch {
+    run_id: Option<String>,
+    run_uuid: Option<String>,
+    #[serde(default)]
+    metrics: Vec<MetricIn>,
+    #[serde(default)]
+    params: Vec<KeyValue>,
+    #[serde(default)]
+    tags: Vec<KeyValue>,
+}
+
+async fn log_batch(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiResult {
+    let p = who(&s, &h, Action::IngestTracking).await?;
+    let req: LogBatch = body(&b)?;
+    let run_id = run_id_of(req.run_id, req.run_uuid)?;
+    let total = req.metrics.len() + req.params.len() + req.tags.len();
+    if total > MAX_BATCH_ITEMS {
+        return Err(invalid("body", format!("A batch logging request can contain at most {MAX_BATCH_ITEMS} metrics, params, and tags in total. Received a batch of size {total}.")));
+    }
+    if req.metrics.len() > MAX_BATCH_METRICS {
+        return Err(invalid(
+            "metrics",
+            format!(
+                "A batch logging request can contain at most {MAX_BATCH_METRICS} metrics. Got {}.",
+                req.metrics.len()
+            ),
+        ));
+    }
+    if req.params.len() > MAX_BATCH_PARAMS {
+        return Err(invalid(
+            "params",
+            format!(
+                "A batch logging request can contain at most {MAX_BATCH_PARAMS} params. Got {}.",
+                req.params.len()
+            ),
+        ));
+    }
+    if req.tags.len() > MAX_BATCH_TAGS {
+        return Err(invalid(
+            "tags",
+            format!(
+                "A batch logging request can contain at most {MAX_BATCH_TAGS} tags. Got {}.",
+                req.tags.len()
+            ),
+        ));
+    }
+    let metrics = req.metrics.into_iter().map(MetricIn::point).collect();
+    apply_batch(
+        &s,
+        &p,
+        &run_id,
+        metrics,
+        pairs(req.params),
+        pairs(req.tags),
+        "mlflow.run.log_batch",
+    )
+    .await?;
+    Ok(Json(json!({})))
+}
+
+#[derive(Deserialize)]
+struct DatasetIn {
+    name: String,
+    digest: String,
+    #[serde(default)]
+    source_type: String,
+    #[serde(default)]
+    source: String,
+    schema: Option<String>,
+    profile: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct DatasetInputIn {
+    #[serde(default)]
+    tags: Vec<KeyValue>,
+    dataset: DatasetIn,
+}
+
+#[derive(Deserialize)]
+struct LogInputs {
+    run_id: Option<String>,
+    run_uuid: Option<String>,
+    #[serde(default)]
+    datasets: Vec<DatasetInputIn>,
+}
+
+async fn log_inputs(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiResult {
+    let p = who(&s, &h, Action::IngestTracking).await?;
+    let req: LogInputs = body(&b)?;
+    let run_id = run_id_of(req.run_id, req.run_uuid)?;
+    let inputs: Vec<DatasetInput> = req
+        .datasets
+        .into_iter()
+        .map(|d| DatasetInput {
+            name: d.dataset.name,
+            digest: d.dataset.digest,
+            source_type: d.dataset.source_type,
+            source: d.dataset.source,
+            schema: d.dataset.schema,
+            profile: d.dataset.profile,
+            tags: pairs(d.tags),
+        })
+        .collect();
+    let mut tx = begin_write(&s.pool).await?;
+    tracking::log_inputs(&mut tx, &run_id, &inputs).await?;
+    let names: Vec<String> = inputs
+        .iter()
+        .map(|d| format!("{}@{}", d.name, d.digest))
+        .collect();
+    write_audit(
+        &mut tx,
+        &p,
+        "mlflow.run.log_inputs",
+        "run",
+        &run_id,
+        json!({ "datasets": names }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(json!({})))
+}
+
+#[derive(Deserialize)]
+struct SearchRuns {
+    #[serde(default)]
+    experiment_ids: Vec<Value>,
+    filter: Option<String>,
+    #[serde(default, deserialize_with = "de_opt_string")]
+    run_view_type: Option<String>,
+    #[serde(default, deserialize_with = "de_opt_i64")]
+    max_results: Option<i64>,
+    #[serde(default)]
+    order_by: Vec<String>,
+    page_token: Option<String>,
+}
+
+async fn search_runs(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiResult {
+    who(&s, &h, Action::ReadWorkspace).await?;
+    let req: SearchRuns = body(&b)?;
+    let mut exp_ids = Vec::new();
+    for v in &req.experiment_ids {
+        let id = match v {
+            Value::String(s) => s.parse::<i64>().ok(),
+            Value::Number(n) => n.as_i64(),
+            _ => None,
+        };
+        exp_ids.push(
+            id.ok_or_else(|| invalid("experiment_ids", format!("invalid experiment id {v}")))?,
+        );
+    }
+    let limit = req.max_results.unwrap_or(1000);
+    if !(1..=MAX_RESULTS_RUNS).contains(&limit) {
+        return Err(invalid("max_results", format!("Invalid value {limit} for parameter 'max_results' supplied. It must be at most {MAX_RESULTS_RUNS}")));
+    }
+    let clauses = parse_filter(req.filter.as_deref().unwrap_or("")).map_err(|e| {
+        invalid(
+            "filter",
+            format!(
+                "Invalid filter '{}': {e}",
+                req.filter.as_deref().unwrap_or("")
+            ),
+        )
+    })?;
+    let order: Vec<OrderBy> = req
+        .order_by
+        .iter()
+        .map(|o| {
+            parse_order_by(o)
+                .map_err(|e| invalid("order_by", format!("Invalid order_by clause '{o}': {e}")))
+        })
+        .collect::<Result<_, _>>()?;
+    let offset = page_offset(req.page_token.as_deref())?;
+    let ids = tracking::search_run_ids(
+        &s.pool,
+        &exp_ids,
+        stages(req.run_view_type.as_deref())?,
+        &clauses,
+        &order,
+        limit + 1,
+        offset,
+    )
+    .await?;
+    let more = ids.len() as i64 > limit;
+    let ids: Vec<String> = ids.into_iter().take(limit as usize).collect();
+    let runs = tracking::load_runs(&s.pool, &ids).await?;
+    let mut v = json!({ "runs": runs.iter().map(run_json).collect::<Vec<_>>() });
+    if more {
+        v["next_page_token"] = json!((offset + limit).to_string());
+    }
+    Ok(Json(v))
+}
+
+async fn get_metric_history(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult {
+    who(&s, &h, Action::ReadWorkspace).await?;
+    let run_id = run_id_of(q.get("run_id").cloned(), q.get("run_uuid").cloned())?;
+    let key = q
+        .get("metric_key")
+        .filter(|k| !k.is_empty())
+        .ok_or_else(|| {
+            invalid(
+                "metric_key",
+                "Missing value for required parameter 'metric_key'.",
+            )
+        })?;
+    let limit = match q.get("max_results") {
+        None => 25_000,
+        Some(m) => m
+            .parse::<i64>()
+            .ok()
+            .filter(|n| (1..=25_000).contains(n))
+            .ok_or_else(|| invalid("max_results", "max_results must be between 1 and 25000"))?,
+    };
+    let offset = page_offset(q.get("page_token").map(String::as_str))?;
+    if !tracking::run_exists(&s.pool, &run_id).await? {
+        return Err(MlflowError(AppError::not_found(format!(
+            "Run '{run_id}' not found"
+        ))));
+    }
+    let points = tracking::metric_history(&s.pool, &run_id, key, limit + 1, offset).await?;
+    let more = points.len() as i64 > limit;
+    let mut v = json!({ "metrics": points.iter().take(limit as usize).map(metric_json).collect::<Vec<_>>() });
+    if more {
+        v["next_page_token"] = json!((offset + limit).to_string());
+    }
+    Ok(Json(v))
+}

@@ -1,0 +1,627 @@
+//! The MLflow-compatible tracking API: every endpoint, its errors and limits, auth and audit.
+
+mod common;
+
+use app::domain::roles::Role;
+use common::{spawn_app, TestApp};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+struct Api {
+    app: TestApp,
+    client: reqwest::Client,
+    token: String,
+}
+
+impl Api {
+    async fn new() -> Api {
+        let app = spawn_app().await;
+        app.user("sci", &[Role::Scientist]).await;
+        let token = app::server::accounts::create_token(&app.pool, "test", "sci", "mlflow")
+            .await
+            .unwrap()
+            .token;
+        let client = app.client();
+        Api { app, client, token }
+    }
+
+    async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        let r = self
+            .client
+            .post(self.app.url(&format!("/api/2.0/mlflow/{path}")))
+            .bearer_auth(&self.token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn get(&self, path: &str, query: &[(&str, &str)]) -> (StatusCode, Value) {
+        let r = self
+            .client
+            .get(self.app.url(&format!("/api/2.0/mlflow/{path}")))
+            .bearer_auth(&self.token)
+            .query(query)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn ok(&self, path: &str, body: Value) -> Value {
+        let (s, v) = self.post(path, body).await;
+        assert_eq!(s, StatusCode::OK, "{path}: {v}");
+        v
+    }
+
+    async fn experiment(&self, name: &str) -> String {
+        self.ok("experiments/create", json!({ "name": name })).await["experiment_id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    async fn run(&self, exp: &str, name: &str) -> String {
+        let v = self.ok("runs/create", json!({ "experiment_id": exp, "run_name": name, "start_time": 1_700_000_000_000i64 })).await;
+        v["run"]["info"]["run_id"].as_str().unwrap().to_owned()
+    }
+}
+
+fn error_code(v: &Value) -> &str {
+    v["error_code"].as_str().unwrap_or("")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn experiments_lifecycle() {
+    let api = Api::new().await;
+    let id = api.experiment("churn").await;
+    let (s, v) = api
+        .post("experiments/create", json!({ "name": "churn" }))
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_eq!(error_code(&v), "RESOURCE_ALREADY_EXISTS");
+    let (s, v) = api.post("experiments/create", json!({})).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_eq!(error_code(&v), "INVALID_PARAMETER_VALUE");
+
+    let (_, v) = api.get("experiments/get", &[("experiment_id", &id)]).await;
+    assert_eq!(v["experiment"]["name"], "churn");
+    assert_eq!(v["experiment"]["lifecycle_stage"], "active");
+    let (s, v) = api
+        .get("experiments/get", &[("experiment_id", "999")])
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert_eq!(error_code(&v), "RESOURCE_DOES_NOT_EXIST");
+
+    api.ok(
+        "experiments/set-experiment-tag",
+        json!({ "experiment_id": id, "key": "owner", "value": "risk" }),
+    )
+    .await;
+    api.ok(
+        "experiments/update",
+        json!({ "experiment_id": id, "new_name": "churn-v2" }),
+    )
+    .await;
+    let (_, v) = api
+        .get(
+            "experiments/get-by-name",
+            &[("experiment_name", "churn-v2")],
+        )
+        .await;
+    assert_eq!(v["experiment"]["experiment_id"], id.as_str());
+    assert_eq!(
+        v["experiment"]["tags"],
+        json!([{ "key": "owner", "value": "risk" }])
+    );
+    let (s, _) = api
+        .get("experiments/get-by-name", &[("experiment_name", "churn")])
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+
+    api.experiment("credit").await;
+    let v = api
+        .ok(
+            "experiments/search",
+            json!({ "filter": "name LIKE 'c%'", "max_results": 1 }),
+        )
+        .await;
+    assert_eq!(v["experiments"].as_array().unwrap().len(), 1);
+    let token = v["next_page_token"].as_str().unwrap().to_owned();
+    let v2 = api
+        .ok(
+            "experiments/search",
+            json!({ "filter": "name LIKE 'c%'", "max_results": 1, "page_token": token }),
+        )
+        .await;
+    assert_eq!(v2["experiments"].as_array().unwrap().len(), 1);
+    assert!(v2.get("next_page_token").is_none());
+
+    api.ok("experiments/delete", json!({ "experiment_id": id }))
+        .await;
+    let v = api.ok("experiments/search", json!({})).await;
+    let names: Vec<&str> = v["experiments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        !names.contains(&"churn-v2") && names.contains(&"Default"),
+        "{names:?}"
+    );
+    let v = api
+        .ok("experiments/search", json!({ "view_type": "DELETED_ONLY" }))
+        .await;
+    assert_eq!(v["experiments"][0]["name"], "churn-v2");
+    let (s, _) = api
+        .post("runs/create", json!({ "experiment_id": id }))
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::BAD_REQUEST,
+        "no runs in a deleted experiment"
+    );
+    api.ok("experiments/restore", json!({ "experiment_id": id }))
+        .await;
+    api.run(&id, "after-restore").await;
+
+    let actions: Vec<String> = api
+        .app
+        .audit_actions()
+        .await
+        .into_iter()
+        .map(|(_, a, _)| a)
+        .collect();
+    for a in [
+        "mlflow.experiment.create",
+        "mlflow.experiment.set_tag",
+        "mlflow.experiment.rename",
+        "mlflow.experiment.delete",
+        "mlflow.experiment.restore",
+    ] {
+        assert!(actions.contains(&a.to_string()), "{a} audited: {actions:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runs_log_and_read_back() {
+    let api = Api::new().await;
+    let exp = api.experiment("credit").await;
+    let run = api.run(&exp, "baseline").await;
+
+    api.ok(
+        "runs/log-parameter",
+        json!({ "run_id": run, "key": "lr", "value": "0.1" }),
+    )
+    .await;
+    api.ok(
+        "runs/log-parameter",
+        json!({ "run_id": run, "key": "lr", "value": "0.1" }),
+    )
+    .await;
+    let (s, v) = api
+        .post(
+            "runs/log-parameter",
+            json!({ "run_id": run, "key": "lr", "value": "0.2" }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(
+        v["message"]
+            .as_str()
+            .unwrap()
+            .contains("Changing param values is not allowed"),
+        "{v}"
+    );
+
+    for (step, value) in [
+        (0, json!(0.9)),
+        (1, json!(0.5)),
+        (2, json!("NaN")),
+        (3, json!(0.25)),
+    ] {
+        api.ok("runs/log-metric", json!({ "run_id": run, "key": "loss", "value": value, "timestamp": "1700000000100", "step": step })).await;
+    }
+    api.ok(
+        "runs/log-metric",
+        json!({ "run_id": run, "key": "peak", "value": "Infinity", "timestamp": 1, "step": 0 }),
+    )
+    .await;
+    api.ok(
+        "runs/set-tag",
+        json!({ "run_id": run, "key": "team", "value": "risk" }),
+    )
+    .await;
+    api.ok(
+        "runs/set-tag",
+        json!({ "run_id": run, "key": "tmp", "value": "x" }),
+    )
+    .await;
+    api.ok("runs/delete-tag", json!({ "run_id": run, "key": "tmp" }))
+        .await;
+    let (s, v) = api
+        .post("runs/delete-tag", json!({ "run_id": run, "key": "tmp" }))
+        .await;
+    assert_eq!(
+        (s, error_code(&v)),
+        (StatusCode::NOT_FOUND, "RESOURCE_DOES_NOT_EXIST")
+    );
+    api.ok(
+        "runs/log-batch",
+        json!({
+            "run_id": run,
+            "metrics": [{ "key": "auc", "value": 0.81, "timestamp": 5, "step": 1 }, { "key": "auc", "value": 0.79, "timestamp": 6, "step": 0 }],
+            "params": [{ "key": "depth", "value": "6" }],
+            "tags": [{ "key": "mlflow.runName", "value": "renamed" }]
+        }),
+    )
+    .await;
+    api.ok(
+        "runs/log-inputs",
+        json!({ "run_id": run, "datasets": [{ "tags": [{ "key": "mlflow.data.context", "value": "training" }],
+            "dataset": { "name": "credit-train", "digest": "abc123", "source_type": "s3", "source": "{\"uri\": \"s3://b/k\"}", "schema": "{}" } }] }),
+    )
+    .await;
+    let v = api
+        .ok(
+            "runs/update",
+            json!({ "run_id": run, "status": "FINISHED", "end_time": 1_700_000_999_000i64 }),
+        )
+        .await;
+    assert_eq!(v["run_info"]["status"], "FINISHED");
+
+    let (_, v) = api.get("runs/get", &[("run_id", &run)]).await;
+    let r = &v["run"];
+    assert_eq!(r["info"]["run_name"], "renamed");
+    assert_eq!(r["info"]["end_time"], 1_700_000_999_000i64);
+    let metrics: Vec<(String, Value)> = r["data"]["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["key"].as_str().unwrap().to_owned(), m["value"].clone()))
+        .collect();
+    assert!(
+        metrics.contains(&("loss".into(), json!(0.25))),
+        "latest by step: {metrics:?}"
+    );
+    assert!(
+        metrics.contains(&("auc".into(), json!(0.81))),
+        "latest by step, not by arrival: {metrics:?}"
+    );
+    assert!(
+        metrics.contains(&("peak".into(), json!("Infinity"))),
+        "{metrics:?}"
+    );
+    assert_eq!(
+        r["data"]["params"],
+        json!([{ "key": "depth", "value": "6" }, { "key": "lr", "value": "0.1" }])
+    );
+    let tags = r["data"]["tags"].as_array().unwrap();
+    assert!(
+        tags.contains(&json!({ "key": "team", "value": "risk" }))
+            && !tags.iter().any(|t| t["key"] == "tmp")
+    );
+    assert_eq!(
+        r["inputs"]["dataset_inputs"][0]["dataset"]["digest"],
+        "abc123"
+    );
+
+    let (_, v) = api
+        .get(
+            "metrics/get-history",
+            &[("run_id", &run), ("metric_key", "loss")],
+        )
+        .await;
+    let values: Vec<Value> = v["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["value"].clone())
+        .collect();
+    assert_eq!(
+        values,
+        vec![json!(0.9), json!(0.5), json!("NaN"), json!(0.25)]
+    );
+    let (_, v) = api
+        .get(
+            "metrics/get-history",
+            &[
+                ("run_id", &run),
+                ("metric_key", "loss"),
+                ("max_results", "3"),
+            ],
+        )
+        .await;
+    assert_eq!(v["metrics"].as_array().unwrap().len(), 3);
+    assert_eq!(v["next_page_token"], "3");
+    let (s, _) = api
+        .get(
+            "metrics/get-history",
+            &[("run_id", "nope"), ("metric_key", "loss")],
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+
+    api.ok("runs/delete", json!({ "run_id": run })).await;
+    let (s, v) = api
+        .post(
+            "runs/log-metric",
+            json!({ "run_id": run, "key": "x", "value": 1, "timestamp": 1 }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    api.ok("runs/restore", json!({ "run_id": run })).await;
+
+    // One audit entry per request, never per metric point.
+    let batch_entries = api
+        .app
+        .audit_actions()
+        .await
+        .into_iter()
+        .filter(|(_, a, _)| a == "mlflow.run.log_batch")
+        .count();
+    assert_eq!(batch_entries, 1);
+    assert!(api
+        .app
+        .audit_actions()
+        .await
+        .iter()
+        .all(|(actor, a, _)| !a.starts_with("mlflow.") || actor == "sci/token:mlflow"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn log_batch_limits_and_atomicity() {
+    let api = Api::new().await;
+    let exp = api.experiment("limits").await;
+    let run = api.run(&exp, "r").await;
+    let metrics: Vec<Value> = (0..1001)
+        .map(|i| json!({ "key": "m", "value": i, "timestamp": 1, "step": i }))
+        .collect();
+    let (s, v) = api
+        .post(
+            "runs/log-batch",
+            json!({ "run_id": run, "metrics": metrics }),
+        )
+        .await;
+    assert_eq!(
+        (s, error_code(&v)),
+        (StatusCode::BAD_REQUEST, "INVALID_PARAMETER_VALUE")
+    );
+    let params: Vec<Value> = (0..101)
+        .map(|i| json!({ "key": format!("p{i}"), "value": "v" }))
+        .collect();
+    let (s, _) = api
+        .post("runs/log-batch", json!({ "run_id": run, "params": params }))
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let tags: Vec<Value> = (0..101)
+        .map(|i| json!({ "key": format!("t{i}"), "value": "v" }))
+        .collect();
+    let (s, _) = api
+        .post("runs/log-batch", json!({ "run_id": run, "tags": tags }))
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let (s, _) = api
+        .post(
+            "runs/log-parameter",
+            json!({ "run_id": run, "key": "long", "value": "x".repeat(6001) }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+
+    // A batch whose second param conflicts stores nothing at all.
+    api.ok(
+        "runs/log-parameter",
+        json!({ "run_id": run, "key": "fixed", "value": "1" }),
+    )
+    .await;
+    let (s, v) = api
+        .post(
+            "runs/log-batch",
+            json!({ "run_id": run, "metrics": [{ "key": "good", "value": 1, "timestamp": 1 }], "params": [{ "key": "new", "value": "a" }, { "key": "fixed", "value": "2" }] }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(
+        v["message"].as_str().unwrap().contains("params[1]"),
+        "names the row: {v}"
+    );
+    let (_, v) = api.get("runs/get", &[("run_id", &run)]).await;
+    assert_eq!(
+        v["run"]["data"]["params"],
+        json!([{ "key": "fixed", "value": "1" }])
+    );
+    assert_eq!(v["run"]["data"]["metrics"], json!([]));
+
+    let (s, v) = api
+        .post("runs/log-batch", json!({ "run_id": "missing" }))
+        .await;
+    assert_eq!(
+        (s, error_code(&v)),
+        (StatusCode::NOT_FOUND, "RESOURCE_DOES_NOT_EXIST")
+    );
+    let r = api
+        .client
+        .post(api.app.url("/api/2.0/mlflow/runs/log-batch"))
+        .bearer_auth(&api.token)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["error_code"],
+        "INVALID_PARAMETER_VALUE"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_runs_filters_orders_and_pages() {
+    let api = Api::new().await;
+    let exp = api.experiment("search").await;
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let run = api.run(&exp, &format!("run-{i}")).await;
+        api.ok(
+            "runs/log-batch",
+            json!({ "run_id": run,
+                "metrics": [{ "key": "auc", "value": 0.6 + 0.05 * i as f64, "timestamp": 1, "step": 0 }],
+                "params": [{ "key": "opt", "value": if i % 2 == 0 { "Adam" } else { "sgd" } }, { "key": "depth", "value": i.to_string() }],
+                "tags": [{ "key": "team", "value": "credit" }] }),
+        )
+        .await;
+        ids.push(run);
+    }
+    api.ok(
+        "runs/update",
+        json!({ "run_id": ids[4], "status": "FAILED" }),
+    )
+    .await;
+    let names = |v: &Value| -> Vec<String> {
+        v["runs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["info"]["run_name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+
+    let v = api.ok("runs/search", json!({ "experiment_ids": [exp], "filter": "metrics.auc >= 0.7", "order_by": ["metrics.auc DESC"] })).await;
+    assert_eq!(names(&v), vec!["run-4", "run-3", "run-2"]);
+    let v = api.ok("runs/search", json!({ "experiment_ids": [exp], "filter": "params.opt LIKE 'Ad%'", "order_by": ["params.depth ASC"] })).await;
+    assert_eq!(names(&v), vec!["run-0", "run-2", "run-4"]);
+    let v = api
+        .ok(
+            "runs/search",
+            json!({ "experiment_ids": [exp], "filter": "params.opt LIKE 'ad%'" }),
+        )
+        .await;
+    assert!(names(&v).is_empty(), "LIKE is case-sensitive");
+    let v = api
+        .ok(
+            "runs/search",
+            json!({ "experiment_ids": [exp], "filter": "params.opt ILIKE 'ad%'" }),
+        )
+        .await;
+    assert_eq!(names(&v).len(), 3);
+    let v = api.ok("runs/search", json!({ "experiment_ids": [exp], "filter": "attributes.status = 'FAILED' and tags.team = 'credit'" })).await;
+    assert_eq!(names(&v), vec!["run-4"]);
+    let v = api.ok("runs/search", json!({ "experiment_ids": [exp], "filter": "params.depth IN ('1', '3')", "order_by": ["attributes.run_name"] })).await;
+    assert_eq!(names(&v), vec!["run-1", "run-3"]);
+    let v = api.ok("runs/search", json!({ "experiment_ids": [exp], "filter": "params.depth NOT IN ('1', '3')", "order_by": ["attributes.run_name DESC"] })).await;
+    assert_eq!(names(&v), vec!["run-4", "run-2", "run-0"]);
+
+    let v = api
+        .ok(
+            "runs/search",
+            json!({ "experiment_ids": [exp], "order_by": ["params.depth ASC"], "max_results": 2 }),
+        )
+        .await;
+    assert_eq!(names(&v), vec!["run-0", "run-1"]);
+    let v = api.ok("runs/search", json!({ "experiment_ids": [exp], "order_by": ["params.depth ASC"], "max_results": 2, "page_token": v["next_page_token"] })).await;
+    assert_eq!(names(&v), vec!["run-2", "run-3"]);
+
+    api.ok("runs/delete", json!({ "run_id": ids[0] })).await;
+    let v = api
+        .ok("runs/search", json!({ "experiment_ids": [exp] }))
+        .await;
+    assert_eq!(names(&v).len(), 4);
+    let v = api
+        .ok(
+            "runs/search",
+            json!({ "experiment_ids": [exp], "run_view_type": "ALL" }),
+        )
+        .await;
+    assert_eq!(names(&v).len(), 5);
+
+    let (s, v) = api
+        .post(
+            "runs/search",
+            json!({ "experiment_ids": [exp], "filter": "metrics.auc > 0.5 OR params.x = '1'" }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(v["message"].as_str().unwrap().contains("OR"), "{v}");
+    let (s, _) = api
+        .post(
+            "runs/search",
+            json!({ "experiment_ids": [exp], "max_results": 50_001 }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let (s, _) = api
+        .post(
+            "runs/search",
+            json!({ "experiment_ids": [exp], "order_by": ["metrics.auc sideways"] }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_need_viewer_and_writes_need_scientist() {
+    let api = Api::new().await;
+    let anon = api.app.client();
+    let r = anon
+        .post(api.app.url("/api/2.0/mlflow/experiments/create"))
+        .json(&json!({ "name": "x" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["error_code"],
+        "UNAUTHENTICATED"
+    );
+
+    api.app.user("vera", &[Role::Viewer]).await;
+    let viewer = app::server::accounts::create_token(&api.app.pool, "test", "vera", "ro")
+        .await
+        .unwrap()
+        .token;
+    let r = anon
+        .post(api.app.url("/api/2.0/mlflow/experiments/create"))
+        .bearer_auth(&viewer)
+        .json(&json!({ "name": "x" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["error_code"],
+        "PERMISSION_DENIED"
+    );
+    let r = anon
+        .get(
+            api.app
+                .url("/api/2.0/mlflow/experiments/get?experiment_id=0"),
+        )
+        .bearer_auth(&viewer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["experiment"]["name"],
+        "Default"
+    );
+
+    let r = anon.get(api.app.url("/health")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = anon
+        .get(api.app.url("/api/2.0/mlflow/artifacts/list"))
+        .bearer_auth(&viewer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["error_code"],
+        "RESOURCE_DOES_NOT_EXIST"
+    );
+}
