@@ -360,10 +360,12 @@ impl Parser {
                     return Err("expected `IN` after `NOT`".into());
                 }
             }
-            other => return Err(format!(
+            other => {
+                return Err(format!(
                 "expected a comparator (=, !=, <, <=, >, >=, LIKE, ILIKE, IN, NOT IN), found {}",
                 describe(other.as_ref())
-            )),
+            ))
+            }
         })
     }
 
