@@ -4,5 +4,6 @@ pub mod accounts;
 pub mod audit_chain;
 pub mod audit_query;
 pub mod authz;
+pub mod downsample;
 pub mod roles;
 pub mod run_search;

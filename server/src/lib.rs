@@ -1,5 +1,6 @@
 //! The Gatehouse HTTP server: router assembly, REST routes, middleware and start-up.
 
+pub mod demo;
 pub mod metrics;
 pub mod middleware;
 pub mod mlflow;

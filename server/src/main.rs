@@ -206,6 +206,11 @@ async fn serve(pool: sqlx::SqlitePool, args: ServeArgs) -> anyhow::Result<ExitCo
             max_body_bytes: args.max_body_bytes,
         },
     );
+    if args.demo {
+        server::demo::seed_tracking(&router, &pool)
+            .await
+            .map_err(|e| anyhow::anyhow!("seeding demo runs: {e}"))?;
+    }
 
     // Expired sessions are removed hourly; reads already ignore them.
     let sweeper = pool.clone();

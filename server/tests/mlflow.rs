@@ -625,3 +625,44 @@ async fn reads_need_viewer_and_writes_need_scientist() {
         "RESOURCE_DOES_NOT_EXIST"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_runs_are_sent_through_the_api_once() {
+    let app = spawn_app().await;
+    app::server::demo::seed(&app.pool).await.unwrap();
+    let state = app::server::state::AppState {
+        leptos_options: server::startup::leptos_options(None),
+        pool: app.pool.clone(),
+        config: std::sync::Arc::new(app::server::state::Config::default()),
+    };
+    let router = server::build_router(state, &server::ServeSettings::default());
+    server::demo::seed_tracking(&router, &app.pool)
+        .await
+        .unwrap();
+    server::demo::seed_tracking(&router, &app.pool)
+        .await
+        .unwrap();
+    let runs: i64 = sqlx::query_scalar("SELECT count(*) FROM runs")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(runs, 40);
+    let metric_keys: i64 = sqlx::query_scalar("SELECT count(DISTINCT key) FROM latest_metrics")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(metric_keys, 8);
+    let creates = app
+        .audit_actions()
+        .await
+        .into_iter()
+        .filter(|(actor, a, _)| a == "mlflow.run.create" && actor == "scientist/token:demo-ingest")
+        .count();
+    assert_eq!(creates, 40);
+    let live: i64 = sqlx::query_scalar("SELECT count(*) FROM api_tokens WHERE revoked_at IS NULL")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(live, 0, "the ingestion token is revoked");
+    assert!(app::server::db::audit::verify(&app.pool).await.unwrap().ok);
+}
