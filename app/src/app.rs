@@ -7,9 +7,13 @@ use crate::model::SessionInfo;
 use crate::pages::{
     admin_page::AdminPage,
     audit_page::AuditPage,
-    capability_pages::{ExperimentsPage, FairnessPage, LineagePage, ModelsPage, RunsPage},
+    capability_pages::{ExperimentsPage, FairnessPage, LineagePage, ModelsPage},
+    experiment_runs_page::ExperimentRunsPage,
     not_found_page::NotFoundPage,
     overview_page::OverviewPage,
+    run_compare_page::RunComparePage,
+    run_detail_page::RunDetailPage,
+    runs_page::RunsPage,
     sign_in_page::SignInPage,
 };
 use leptos::prelude::*;
@@ -87,6 +91,9 @@ fn Layout() -> impl IntoView {
                 <Route path=path!("/") view=OverviewPage ssr=SsrMode::Async/>
                 <Route path=path!("/login") view=SignInPage ssr=SsrMode::Async/>
                 <Route path=path!("/runs") view=RunsPage ssr=SsrMode::Async/>
+                <Route path=path!("/runs/experiment/:id") view=ExperimentRunsPage ssr=SsrMode::Async/>
+                <Route path=path!("/runs/run/:run_id") view=RunDetailPage ssr=SsrMode::Async/>
+                <Route path=path!("/runs/compare") view=RunComparePage ssr=SsrMode::Async/>
                 <Route path=path!("/lineage") view=LineagePage ssr=SsrMode::Async/>
                 <Route path=path!("/experiments") view=ExperimentsPage ssr=SsrMode::Async/>
                 <Route path=path!("/fairness") view=FairnessPage ssr=SsrMode::Async/>

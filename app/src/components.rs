@@ -4,4 +4,5 @@ pub mod audit_table;
 pub mod empty_state;
 pub mod error_view;
 pub mod nav;
+pub mod run_format;
 pub mod theme_toggle;

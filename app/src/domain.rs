@@ -5,5 +5,6 @@ pub mod audit_chain;
 pub mod audit_query;
 pub mod authz;
 pub mod downsample;
+pub mod palette;
 pub mod roles;
 pub mod run_search;

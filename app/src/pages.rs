@@ -3,6 +3,10 @@
 pub mod admin_page;
 pub mod audit_page;
 pub mod capability_pages;
+pub mod experiment_runs_page;
 pub mod not_found_page;
 pub mod overview_page;
+pub mod run_compare_page;
+pub mod run_detail_page;
+pub mod runs_page;
 pub mod sign_in_page;

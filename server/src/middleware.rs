@@ -33,7 +33,14 @@ pub async fn track_metrics(
 }
 
 fn is_page(path: &str) -> bool {
-    app::components::nav::NAV.iter().any(|(p, _, _)| *p == path)
+    // A section and every page below it (`/runs`, `/runs/run/…`).
+    app::components::nav::NAV.iter().any(|(p, _, _)| {
+        *p == path
+            || (*p != "/"
+                && path
+                    .strip_prefix(p)
+                    .is_some_and(|rest| rest.starts_with('/')))
+    })
 }
 
 /// Browser requests for pages without a session go to the sign-in page, which comes back

@@ -666,3 +666,121 @@ async fn demo_runs_are_sent_through_the_api_once() {
     assert_eq!(live, 0, "the ingestion token is revoked");
     assert!(app::server::db::audit::verify(&app.pool).await.unwrap().ok);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runs_pages_render_the_logged_data() {
+    let api = Api::new().await;
+    let exp = api.experiment("pages").await;
+    let mut ids = Vec::new();
+    for (i, depth) in ["4", "8"].iter().enumerate() {
+        let run = api.run(&exp, &format!("depth-{depth}")).await;
+        let metrics: Vec<Value> = (0..5).map(|s| json!({ "key": "val_loss", "value": 1.0 / (s as f64 + 1.0 + i as f64), "timestamp": 1, "step": s })).collect();
+        api.ok(
+            "runs/log-batch",
+            json!({ "run_id": run, "metrics": metrics, "params": [{ "key": "max_depth", "value": depth }, { "key": "seed", "value": "7" }] }),
+        )
+        .await;
+        ids.push(run);
+    }
+    let viewer = api.app.signed_in("vic", &[Role::Viewer]).await;
+    let html = viewer
+        .get(api.app.url("/runs"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("pages") && html.contains(&format!("/runs/experiment/{exp}")),
+        "experiment listed"
+    );
+
+    let r = viewer
+        .get(api.app.url(&format!(
+            "/runs/experiment/{exp}?filter=params.max_depth%20%3D%20%278%27"
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("depth-8") && !html.contains("depth-4"),
+        "filtered table"
+    );
+
+    let html = viewer
+        .get(api.app.url(&format!(
+            "/runs/experiment/{exp}?filter=metrics.x%20%3E%20%27a%27"
+        )))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("needs a number"),
+        "a bad filter explains itself"
+    );
+
+    let html = viewer
+        .get(
+            api.app
+                .url(&format!("/runs/compare?run={}&run={}", ids[0], ids[1])),
+        )
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    // Hydration markers sit between static and dynamic text; drop them to read the text.
+    let text = html.replace("<!-- -->", "").replace("<!>", "");
+    let diff = text.find("Parameters that differ").unwrap();
+    let identical = text
+        .find("Show identical params (1)")
+        .unwrap_or_else(|| panic!("{}", &text[diff..diff + 2000]));
+    assert!(diff < identical, "differences come first");
+    assert!(
+        html.contains("max_depth") && html.contains("<svg"),
+        "history chart drawn"
+    );
+    assert!(html.contains("★"), "best run marked");
+
+    let r = viewer
+        .get(api.app.url(&format!("/runs/compare?run={}", ids[0])))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+
+    let html = viewer
+        .get(api.app.url(&format!("/runs/run/{}", ids[1])))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("depth-8") && html.contains("val_loss") && html.contains("<svg"));
+    let r = viewer
+        .get(api.app.url("/runs/run/nope"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let r = api
+        .app
+        .client()
+        .get(api.app.url(&format!("/runs/run/{}", ids[1])))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "sub-pages need sign-in too"
+    );
+}

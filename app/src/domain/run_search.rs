@@ -658,3 +658,43 @@ mod tests {
         assert_eq!(like_to_glob("x*y?[z"), "x[*]y[?][[]z");
     }
 }
+
+/// Whether a larger value of a metric is better, judged by its name: losses, errors and
+/// distances are minimised; everything else (accuracy, AUC, F1, …) is maximised.
+pub fn higher_is_better(metric: &str) -> bool {
+    let m = metric.to_ascii_lowercase();
+    ![
+        "loss",
+        "error",
+        "err",
+        "rmse",
+        "mse",
+        "mae",
+        "mape",
+        "perplexity",
+        "latency",
+        "distance",
+        "regret",
+    ]
+    .iter()
+    .any(|w| {
+        m.split(|c: char| !c.is_ascii_alphanumeric())
+            .any(|part| part == *w)
+            || m.ends_with(w)
+    })
+}
+
+#[cfg(test)]
+mod direction_tests {
+    use super::higher_is_better;
+
+    #[test]
+    fn losses_are_minimised_scores_maximised() {
+        for m in ["val_loss", "log_loss", "rmse", "test/mae", "trainLoss"] {
+            assert!(!higher_is_better(m), "{m}");
+        }
+        for m in ["auc", "accuracy", "f1", "precision", "recall"] {
+            assert!(higher_is_better(m), "{m}");
+        }
+    }
+}

@@ -28,22 +28,6 @@ fn SignedIn(children: ChildrenFn) -> impl IntoView {
     }
 }
 
-/// Runs: MLflow runs and their comparison.
-#[component]
-pub fn RunsPage() -> impl IntoView {
-    view! {
-        <Title text="Runs"/>
-        <h1>"Runs"</h1>
-        <SignedIn>
-            <EmptyState
-                title="No runs yet"
-                what="Training runs with their parameters, metrics and artifacts will be listed here, with a side-by-side comparison that shows what differs first."
-                how="Runs arrive from the MLflow client: point MLFLOW_TRACKING_URI at this server with a scientist's API token. The MLflow-compatible API is the next step on the roadmap."
-            />
-        </SignedIn>
-    }
-}
-
 /// Lineage: the dataset → job → run → model → deployment graph.
 #[component]
 pub fn LineagePage() -> impl IntoView {

@@ -995,3 +995,65 @@ pub async fn search_run_ids(
 pub fn attribute_is_text(a: Attribute) -> bool {
     !a.is_numeric()
 }
+
+/// Active experiments with their active run counts and descriptions, newest first.
+pub async fn experiment_summaries(
+    pool: &SqlitePool,
+) -> Result<Vec<(i64, String, Option<String>, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT e.experiment_id, e.name, \
+                (SELECT value FROM experiment_tags t WHERE t.experiment_id = e.experiment_id AND t.key = 'mlflow.note.content'), \
+                (SELECT count(*) FROM runs r WHERE r.experiment_id = e.experiment_id AND r.lifecycle_stage = 'active') \
+         FROM experiments e WHERE e.lifecycle_stage = 'active' ORDER BY e.creation_time DESC, e.experiment_id DESC",
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// Minimum and maximum of every metric history of the given runs (finite values only).
+pub async fn metric_extremes(
+    pool: &SqlitePool,
+    run_ids: &[String],
+) -> Result<Vec<(String, String, f64, f64)>, sqlx::Error> {
+    if run_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
+        "SELECT run_uuid, key, min(value), max(value) FROM metric_history WHERE value IS NOT NULL AND run_uuid IN (",
+    );
+    let mut sep = q.separated(", ");
+    for id in run_ids {
+        sep.push_bind(id.as_str());
+    }
+    q.push(") GROUP BY run_uuid, key");
+    q.build_query_as().fetch_all(pool).await
+}
+
+/// Every point of the given runs' histories for the given keys, by run, key and step.
+pub async fn histories(
+    pool: &SqlitePool,
+    run_ids: &[String],
+    keys: &[String],
+) -> Result<Vec<(String, String, i64, Option<f64>)>, sqlx::Error> {
+    if run_ids.is_empty() || keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
+        "SELECT run_uuid, key, step, value FROM metric_history WHERE run_uuid IN (",
+    );
+    {
+        let mut sep = q.separated(", ");
+        for id in run_ids {
+            sep.push_bind(id.as_str());
+        }
+    }
+    q.push(") AND key IN (");
+    {
+        let mut sep = q.separated(", ");
+        for k in keys {
+            sep.push_bind(k.as_str());
+        }
+    }
+    q.push(") ORDER BY run_uuid, key, step, timestamp");
+    q.build_query_as().fetch_all(pool).await
+}

@@ -1,0 +1,301 @@
+//! Run browsing and comparison for data scientists.
+
+use crate::error::AppError;
+use crate::model::{CompareView, ExperimentSummary, RunDetail, RunsPage};
+use leptos::prelude::*;
+
+/// Runs per page in the runs table.
+pub const RUNS_PAGE_SIZE: i64 = 50;
+/// Most runs one comparison shows.
+pub const MAX_COMPARE: usize = 8;
+
+#[cfg(feature = "ssr")]
+fn row(r: &crate::server::db::tracking::Run) -> crate::model::RunRow {
+    crate::model::RunRow {
+        run_id: r.info.run_uuid.clone(),
+        name: r.info.run_name.clone(),
+        status: r.info.status.clone(),
+        user_id: r.info.user_id.clone(),
+        start_time: r.info.start_time,
+        end_time: r.info.end_time,
+        params: r.params.clone(),
+        metrics: r
+            .metrics
+            .iter()
+            .map(|m| (m.key.clone(), crate::model::MetricCell::of(m.value)))
+            .collect(),
+    }
+}
+
+/// Active experiments with run counts.
+#[server(prefix = "/api", endpoint = "experiments")]
+pub async fn list_experiments() -> Result<Vec<ExperimentSummary>, AppError> {
+    use crate::domain::authz::Action;
+    use crate::server::{context, db};
+    let (state, _) = context::authorized(Action::ReadWorkspace).await?;
+    Ok(db::tracking::experiment_summaries(&state.pool)
+        .await?
+        .into_iter()
+        .map(|(id, name, description, runs)| ExperimentSummary {
+            id,
+            name,
+            description,
+            runs,
+        })
+        .collect())
+}
+
+/// A page of an experiment's runs, filtered and ordered with MLflow's grammar.
+#[server(prefix = "/api", endpoint = "experiment_runs")]
+pub async fn experiment_runs(
+    experiment_id: i64,
+    #[server(default)] filter: String,
+    #[server(default)] order_by: String,
+    #[server(default)] offset: i64,
+) -> Result<RunsPage, AppError> {
+    use crate::domain::authz::Action;
+    use crate::domain::run_search::{parse_filter, parse_order_by};
+    use crate::server::{context, db};
+    let (state, _) = context::authorized(Action::ReadWorkspace).await?;
+    let experiment = db::tracking::experiment_summaries(&state.pool)
+        .await?
+        .into_iter()
+        .find(|(id, ..)| *id == experiment_id)
+        .map(|(id, name, description, runs)| ExperimentSummary {
+            id,
+            name,
+            description,
+            runs,
+        })
+        .ok_or_else(|| AppError::not_found(format!("no active experiment {experiment_id}")))?;
+    let clauses = parse_filter(&filter).map_err(|e| AppError::validation("filter", e))?;
+    let order = if order_by.trim().is_empty() {
+        Vec::new()
+    } else {
+        vec![parse_order_by(&order_by).map_err(|e| AppError::validation("order_by", e))?]
+    };
+    let offset = offset.max(0);
+    let ids = db::tracking::search_run_ids(
+        &state.pool,
+        &[experiment_id],
+        &["active"],
+        &clauses,
+        &order,
+        RUNS_PAGE_SIZE + 1,
+        offset,
+    )
+    .await?;
+    let more = ids.len() as i64 > RUNS_PAGE_SIZE;
+    let ids: Vec<String> = ids.into_iter().take(RUNS_PAGE_SIZE as usize).collect();
+    let runs: Vec<_> = db::tracking::load_runs(&state.pool, &ids)
+        .await?
+        .iter()
+        .map(row)
+        .collect();
+    let mut param_keys: Vec<String> = runs.iter().flat_map(|r| r.params.keys().cloned()).collect();
+    param_keys.sort();
+    param_keys.dedup();
+    let mut metric_keys: Vec<String> = runs
+        .iter()
+        .flat_map(|r| r.metrics.keys().cloned())
+        .collect();
+    metric_keys.sort();
+    metric_keys.dedup();
+    Ok(RunsPage {
+        experiment,
+        runs,
+        param_keys,
+        metric_keys,
+        next_offset: more.then_some(offset + RUNS_PAGE_SIZE),
+    })
+}
+
+/// One run with its tags, inputs and metric charts.
+#[server(prefix = "/api", endpoint = "run_detail")]
+pub async fn get_run_detail(run_id: String) -> Result<RunDetail, AppError> {
+    use crate::domain::authz::Action;
+    use crate::model::DatasetView;
+    use crate::server::{charts, context, db};
+    let (state, _) = context::authorized(Action::ReadWorkspace).await?;
+    let runs = db::tracking::load_runs(&state.pool, std::slice::from_ref(&run_id)).await?;
+    let run = runs
+        .first()
+        .ok_or_else(|| AppError::not_found(format!("no run {run_id}")))?;
+    let experiment = db::tracking::get_experiment(&state.pool, run.info.experiment_id)
+        .await?
+        .map(|e| (e.experiment_id, e.name))
+        .unwrap_or((run.info.experiment_id, String::new()));
+    let keys: Vec<String> = run.metrics.iter().map(|m| m.key.clone()).collect();
+    let points = db::tracking::histories(&state.pool, std::slice::from_ref(&run_id), &keys).await?;
+    let mut charts = Vec::new();
+    for key in &keys {
+        let pts: Vec<(f64, f64)> = points
+            .iter()
+            .filter(|p| &p.1 == key)
+            .filter_map(|p| p.3.map(|v| (p.2 as f64, v)))
+            .collect();
+        if pts.len() > 1 {
+            if let Some(svg) =
+                charts::line_chart(&[(run.info.run_name.clone(), pts)], "step", 560, 240)
+            {
+                charts.push((key.clone(), svg));
+            }
+        }
+    }
+    Ok(RunDetail {
+        experiment,
+        run: row(run),
+        tags: run
+            .tags
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        inputs: run
+            .inputs
+            .iter()
+            .map(|d| DatasetView {
+                name: d.name.clone(),
+                digest: d.digest.clone(),
+                source: d.source.clone(),
+                context: d
+                    .tags
+                    .iter()
+                    .find(|(k, _)| k == "mlflow.data.context")
+                    .map(|(_, v)| v.clone()),
+            })
+            .collect(),
+        charts,
+    })
+}
+
+/// Compares runs: differing params first, metrics with the best run marked, overlaid histories.
+#[server(prefix = "/api", endpoint = "compare_runs")]
+pub async fn compare_runs(
+    #[server(default)] run_ids: Vec<String>,
+) -> Result<CompareView, AppError> {
+    use crate::domain::authz::Action;
+    use crate::domain::run_search::higher_is_better;
+    use crate::model::{MetricCell, MetricComparison};
+    use crate::server::{charts, context, db};
+    let (state, _) = context::authorized(Action::ReadWorkspace).await?;
+    let mut ids: Vec<String> = Vec::new();
+    for id in run_ids {
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    if ids.len() < 2 {
+        return Err(AppError::validation(
+            "run",
+            "select at least two runs to compare",
+        ));
+    }
+    if ids.len() > MAX_COMPARE {
+        return Err(AppError::validation(
+            "run",
+            format!("compare at most {MAX_COMPARE} runs at a time"),
+        ));
+    }
+    let loaded = db::tracking::load_runs(&state.pool, &ids).await?;
+    if loaded.len() != ids.len() {
+        let missing: Vec<&String> = ids
+            .iter()
+            .filter(|id| !loaded.iter().any(|r| &r.info.run_uuid == *id))
+            .collect();
+        return Err(AppError::not_found(format!(
+            "no run {}",
+            missing.first().map(|s| s.as_str()).unwrap_or("")
+        )));
+    }
+    let runs: Vec<_> = loaded.iter().map(row).collect();
+
+    let mut keys: Vec<&String> = runs.iter().flat_map(|r| r.params.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    let (mut differing, mut identical) = (Vec::new(), Vec::new());
+    for k in keys {
+        let values: Vec<Option<String>> = runs.iter().map(|r| r.params.get(k).cloned()).collect();
+        match values.first() {
+            Some(Some(first)) if values.iter().all(|v| v.as_ref() == Some(first)) => {
+                identical.push((k.clone(), first.clone()))
+            }
+            _ => differing.push((k.clone(), values)),
+        }
+    }
+
+    let extremes = db::tracking::metric_extremes(&state.pool, &ids).await?;
+    let mut metric_keys: Vec<String> = runs
+        .iter()
+        .flat_map(|r| r.metrics.keys().cloned())
+        .collect();
+    metric_keys.sort();
+    metric_keys.dedup();
+    let metrics = metric_keys
+        .iter()
+        .map(|k| {
+            let hib = higher_is_better(k);
+            let cells: Vec<Option<(MetricCell, MetricCell, MetricCell)>> = runs
+                .iter()
+                .map(|r| {
+                    let last = *r.metrics.get(k)?;
+                    let (lo, hi) = extremes
+                        .iter()
+                        .find(|(run, key, ..)| run == &r.run_id && key == k)
+                        .map(|(_, _, lo, hi)| (MetricCell::of(*lo), MetricCell::of(*hi)))
+                        .unwrap_or((last, last));
+                    Some((last, lo, hi))
+                })
+                .collect();
+            let best = cells
+                .iter()
+                .enumerate()
+                .filter_map(|(i, c)| c.and_then(|(last, ..)| last.finite()).map(|v| (i, v)))
+                .reduce(|a, b| {
+                    if (hib && b.1 > a.1) || (!hib && b.1 < a.1) {
+                        b
+                    } else {
+                        a
+                    }
+                })
+                .map(|(i, _)| i);
+            MetricComparison {
+                key: k.clone(),
+                higher_is_better: hib,
+                cells,
+                best,
+            }
+        })
+        .collect();
+
+    // Histories with more than one step are drawn, all runs on one chart per metric.
+    let points = db::tracking::histories(&state.pool, &ids, &metric_keys).await?;
+    let mut charts = Vec::new();
+    for k in &metric_keys {
+        let series: Vec<(String, Vec<(f64, f64)>)> = runs
+            .iter()
+            .map(|r| {
+                let pts = points
+                    .iter()
+                    .filter(|p| p.0 == r.run_id && &p.1 == k)
+                    .filter_map(|p| p.3.map(|v| (p.2 as f64, v)))
+                    .collect();
+                (r.name.clone(), pts)
+            })
+            .collect();
+        if series
+            .iter()
+            .any(|(_, p): &(String, Vec<(f64, f64)>)| p.len() > 1)
+        {
+            if let Some(svg) = charts::line_chart(&series, "step", 640, 260) {
+                charts.push((k.clone(), svg));
+            }
+        }
+    }
+    Ok(CompareView {
+        runs,
+        differing,
+        identical,
+        metrics,
+        charts,
+    })
+}

@@ -1,0 +1,44 @@
+import { expect, test } from '@playwright/test';
+import { signIn } from './helpers';
+
+test('filter runs, compare three, show identical params, open a run', async ({ page }, testInfo) => {
+  await signIn(page, testInfo, 'scientist');
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Runs', exact: true }).click();
+  await page.getByRole('link', { name: 'credit-default' }).click();
+  await expect(page.getByRole('heading', { name: 'credit-default', level: 1 })).toBeVisible();
+
+  await page.getByLabel('Filter', { exact: true }).fill("params.max_depth = '6' AND params.n_estimators = '400'");
+  await page.getByLabel('Order by').fill('metrics.auc DESC');
+  await page.getByRole('button', { name: 'Apply', exact: true }).click();
+  await expect(page).toHaveURL(/filter=params\.max_depth/);
+  const table = page.getByRole('table');
+  await expect(table.getByRole('row')).toHaveCount(5); // header + one run per learning rate
+
+  const boxes = table.getByRole('checkbox');
+  for (const i of [0, 1, 2]) await boxes.nth(i).check();
+  await page.getByRole('button', { name: 'Compare selected' }).click();
+  await expect(page).toHaveURL(/\/runs\/compare\?run=.+&run=.+&run=/);
+  await expect(page.getByRole('heading', { name: 'Parameters that differ (1)' })).toBeVisible();
+  const identical = page.getByRole('table').filter({ hasText: 'class_weight' });
+  await expect(identical).toBeHidden();
+  await page.getByText('Show identical params (5)').click();
+  await expect(identical).toBeVisible();
+  await expect(page.getByRole('cell', { name: /^best:/ })).not.toHaveCount(0);
+  await expect(page.locator('figure.chart svg').first()).toBeVisible();
+
+  const first = page.getByRole('columnheader').getByRole('link').first();
+  const name = (await first.textContent()) ?? '';
+  await first.click();
+  await expect(page.getByRole('heading', { name, level: 1 })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Metric histories' })).toBeVisible();
+  await expect(page.getByRole('cell', { name: 'credit-applications-2026q3' })).toBeVisible();
+});
+
+test('a bad filter explains what is wrong', async ({ page }, testInfo) => {
+  await signIn(page, testInfo, 'viewer');
+  await page.goto('/runs');
+  await page.getByRole('link', { name: 'churn-prediction' }).click();
+  await page.getByLabel('Filter', { exact: true }).fill('metrics.auc > high');
+  await page.getByRole('button', { name: 'Apply', exact: true }).click();
+  await expect(page.getByRole('alert')).toContainText('filter');
+});
