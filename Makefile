@@ -19,12 +19,13 @@ MLFLOW_PORT ?= 3418
 MLFLOW_VERSION := 3.17.2
 MLFLOW_VENV := .venv-mlflow
 
-.PHONY: help run test setup setup-test build lint unit e2e mlflow-client bench fmt clean
+.PHONY: help run test setup setup-test build lint unit e2e mlflow-client bench bench-runs fmt clean
 
 help:
 	@echo "make run    build in release mode and serve http://127.0.0.1:3000 with demo data"
 	@echo "make test   fmt, clippy (server and wasm), unit + integration tests, Playwright"
 	@echo "make bench  audit-trail benchmarks (1M entries)"
+	@echo "make bench-runs  tracking API benchmarks (500 runs through HTTP)"
 
 ## Toolchain and build tools -------------------------------------------------------------
 
@@ -85,6 +86,9 @@ mlflow-client:
 
 bench:
 	cargo bench -p server --bench audit
+
+bench-runs:
+	cargo bench -p server --bench runs
 
 clean:
 	cargo clean

@@ -257,26 +257,154 @@ fn metric_json(m: &MetricPoint) -> Value {
     json!({ "key": m.key, "value": value_json(m.value), "timestamp": m.timestamp, "step": m.step })
 }
 
-fn run_json(r: &Run) -> Value {
-    json!({
-        "info": run_info_json(&r.info),
-        "data": {
-            "metrics": r.metrics.iter().map(metric_json).collect::<Vec<_>>(),
-            "params": kv_json(&r.params),
-            "tags": kv_json(&r.tags),
+/// A non-finite-aware double: MLflow's JSON spells NaN and infinities as strings.
+struct Double(f64);
+
+impl serde::Serialize for Double {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let v = self.0;
+        if v.is_nan() {
+            s.serialize_str("NaN")
+        } else if v == f64::INFINITY {
+            s.serialize_str("Infinity")
+        } else if v == f64::NEG_INFINITY {
+            s.serialize_str("-Infinity")
+        } else {
+            s.serialize_f64(v)
+        }
+    }
+}
+
+#[derive(serde::Serialize)]
+struct KvOut<'a> {
+    key: &'a str,
+    value: &'a str,
+}
+
+fn kv_out<'a>(it: impl IntoIterator<Item = (&'a String, &'a String)>) -> Vec<KvOut<'a>> {
+    it.into_iter()
+        .map(|(k, v)| KvOut { key: k, value: v })
+        .collect()
+}
+
+#[derive(serde::Serialize)]
+struct MetricOut<'a> {
+    key: &'a str,
+    value: Double,
+    timestamp: i64,
+    step: i64,
+}
+
+#[derive(serde::Serialize)]
+struct RunInfoOut<'a> {
+    run_id: &'a str,
+    run_uuid: &'a str,
+    run_name: &'a str,
+    experiment_id: String,
+    user_id: &'a str,
+    status: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    start_time: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    end_time: Option<i64>,
+    artifact_uri: &'a str,
+    lifecycle_stage: &'a str,
+}
+
+#[derive(serde::Serialize)]
+struct DatasetOut<'a> {
+    name: &'a str,
+    digest: &'a str,
+    source_type: &'a str,
+    source: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    schema: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    profile: Option<&'a str>,
+}
+
+#[derive(serde::Serialize)]
+struct DatasetInputOut<'a> {
+    tags: Vec<KvOut<'a>>,
+    dataset: DatasetOut<'a>,
+}
+
+#[derive(serde::Serialize)]
+struct RunDataOut<'a> {
+    metrics: Vec<MetricOut<'a>>,
+    params: Vec<KvOut<'a>>,
+    tags: Vec<KvOut<'a>>,
+}
+
+#[derive(serde::Serialize)]
+struct InputsOut<'a> {
+    dataset_inputs: Vec<DatasetInputOut<'a>>,
+}
+
+/// A run in MLflow's JSON shape, serialised straight from the store's types (building a
+/// `serde_json::Value` tree first cost as much as the queries on a 100-run search page).
+#[derive(serde::Serialize)]
+struct RunOut<'a> {
+    info: RunInfoOut<'a>,
+    data: RunDataOut<'a>,
+    inputs: InputsOut<'a>,
+}
+
+fn run_out(r: &Run) -> RunOut<'_> {
+    let i = &r.info;
+    RunOut {
+        info: RunInfoOut {
+            run_id: &i.run_uuid,
+            run_uuid: &i.run_uuid,
+            run_name: &i.run_name,
+            experiment_id: i.experiment_id.to_string(),
+            user_id: &i.user_id,
+            status: &i.status,
+            start_time: i.start_time,
+            end_time: i.end_time,
+            artifact_uri: &i.artifact_uri,
+            lifecycle_stage: &i.lifecycle_stage,
         },
-        "inputs": {
-            "dataset_inputs": r.inputs.iter().map(|d| {
-                let mut ds = json!({ "name": d.name, "digest": d.digest, "source_type": d.source_type, "source": d.source });
-                if let Some(s) = &d.schema { ds["schema"] = json!(s); }
-                if let Some(p) = &d.profile { ds["profile"] = json!(p); }
-                json!({
-                    "tags": d.tags.iter().map(|(k, v)| json!({ "key": k, "value": v })).collect::<Vec<_>>(),
-                    "dataset": ds,
+        data: RunDataOut {
+            metrics: r
+                .metrics
+                .iter()
+                .map(|m| MetricOut {
+                    key: &m.key,
+                    value: Double(m.value),
+                    timestamp: m.timestamp,
+                    step: m.step,
                 })
-            }).collect::<Vec<_>>(),
+                .collect(),
+            params: kv_out(&r.params),
+            tags: kv_out(&r.tags),
         },
-    })
+        inputs: InputsOut {
+            dataset_inputs: r
+                .inputs
+                .iter()
+                .map(|d| DatasetInputOut {
+                    tags: d
+                        .tags
+                        .iter()
+                        .map(|(k, v)| KvOut { key: k, value: v })
+                        .collect(),
+                    dataset: DatasetOut {
+                        name: &d.name,
+                        digest: &d.digest,
+                        source_type: &d.source_type,
+                        source: &d.source,
+                        schema: d.schema.as_deref(),
+                        profile: d.profile.as_deref(),
+                    },
+                })
+                .collect(),
+        },
+    }
+}
+
+fn run_json(r: &Run) -> Value {
+    serde_json::to_value(run_out(r)).unwrap_or(Value::Null)
 }
 
 fn parse_id(field: &str, s: Option<&str>) -> Result<i64, MlflowError> {
@@ -1004,7 +1132,11 @@ struct SearchRuns {
     page_token: Option<String>,
 }
 
-async fn search_runs(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiResult {
+async fn search_runs(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    b: Bytes,
+) -> Result<Response, MlflowError> {
     who(&s, &h, Action::ReadWorkspace).await?;
     let req: SearchRuns = body(&b)?;
     let mut exp_ids = Vec::new();
@@ -1053,11 +1185,17 @@ async fn search_runs(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiRe
     let more = ids.len() as i64 > limit;
     let ids: Vec<String> = ids.into_iter().take(limit as usize).collect();
     let runs = tracking::load_runs(&s.pool, &ids).await?;
-    let mut v = json!({ "runs": runs.iter().map(run_json).collect::<Vec<_>>() });
-    if more {
-        v["next_page_token"] = json!((offset + limit).to_string());
+    #[derive(serde::Serialize)]
+    struct Page<'a> {
+        runs: Vec<RunOut<'a>>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        next_page_token: Option<String>,
     }
-    Ok(Json(v))
+    let page = Page {
+        runs: runs.iter().map(run_out).collect(),
+        next_page_token: more.then(|| (offset + limit).to_string()),
+    };
+    Ok(Json(page).into_response())
 }
 
 async fn get_metric_history(

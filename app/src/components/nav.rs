@@ -70,7 +70,8 @@ fn SignedInBar(user: UserInfo) -> impl IntoView {
                 {NAV
                     .into_iter()
                     .filter(|(_, _, action)| authorize(&roles, *action))
-                    .map(|(href, label, _)| view! { <li><A href=href exact=true>{label}</A></li> })
+                    // Sections stay highlighted on their sub-pages; Overview only on itself.
+                    .map(|(href, label, _)| view! { <li><A href=href exact={href == "/"}>{label}</A></li> })
                     .collect_view()}
             </ul>
         </nav>

@@ -98,7 +98,7 @@ pub fn ExperimentRunsPage() -> impl IntoView {
                                                         view! {
                                                             <tr>
                                                                 <td><input type="checkbox" name="run" value=r.run_id.clone() id=check_id.clone() aria-label=format!("Select {}", r.name)/></td>
-                                                                <td><a href=format!("/runs/run/{}", r.run_id)>{r.name.clone()}</a></td>
+                                                                <td class="nowrap"><a href=format!("/runs/run/{}", r.run_id)>{r.name.clone()}</a></td>
                                                                 <td><span class=format!("badge status-{}", r.status.to_lowercase())>{r.status.clone()}</span></td>
                                                                 <td class="nowrap">{fmt_ms(r.start_time)}</td>
                                                                 <td class="nowrap">{fmt_duration(r.start_time, r.end_time)}</td>

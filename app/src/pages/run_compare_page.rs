@@ -74,7 +74,7 @@ pub fn RunComparePage() -> impl IntoView {
                                                             <td class=if is_best { "num best" } else { "num" }>
                                                                 {is_best.then(|| view! { <span class="visually-hidden">"best: "</span><span aria-hidden="true">"★ "</span> })}
                                                                 {last.text()}
-                                                                <div class="range">{lo.text()} " – " {hi.text()}</div>
+                                                                {(lo != hi).then(|| view! { <div class="range">{lo.text()} " – " {hi.text()}</div> })}
                                                             </td>
                                                         }.into_any()
                                                     }

@@ -197,19 +197,17 @@ pub async fn authenticate(
                 message: "Authorization header must be `Bearer <token>`".into(),
             })?;
         let found = db::tokens::live_by_hash(&state.pool, &sha256_hex(token)).await?;
-        let Some((id, name, user_id)) = found else {
+        let Some((id, name, user_id, last_used)) = found else {
             return Err(AppError::Unauthorized {
                 message: "invalid or revoked API token".into(),
             });
         };
-        let now = super::now_ts();
-        db::tokens::touch(
-            &state.pool,
-            id,
-            &now,
-            &ts_before(std::time::Duration::from_secs(60)),
-        )
-        .await?;
+        // Recording use is a write: do it at most once a minute per token, so busy API clients
+        // do not queue on SQLite's single write lock for every read.
+        let minute_ago = ts_before(std::time::Duration::from_secs(60));
+        if last_used.as_deref().is_none_or(|t| t < minute_ago.as_str()) {
+            db::tokens::touch(&state.pool, id, &super::now_ts(), &minute_ago).await?;
+        }
         return principal_for(state, user_id, Some((id, name))).await;
     }
     let Some(sid) = cookie(headers, SESSION_COOKIE) else {

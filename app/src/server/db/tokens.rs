@@ -28,13 +28,13 @@ pub async fn insert(
     .await
 }
 
-/// The token id, its label and owner for a live token hash.
+/// The token id, its label, owner and last use for a live token hash.
 pub async fn live_by_hash(
     pool: &SqlitePool,
     token_hash: &str,
-) -> Result<Option<(i64, String, i64)>, sqlx::Error> {
+) -> Result<Option<(i64, String, i64, Option<String>)>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT t.id, t.name, t.user_id FROM api_tokens t JOIN users u ON u.id = t.user_id \
+        "SELECT t.id, t.name, t.user_id, t.last_used_at FROM api_tokens t JOIN users u ON u.id = t.user_id \
          WHERE t.token_hash = ? AND t.revoked_at IS NULL AND u.disabled = 0",
     )
     .bind(token_hash)

@@ -1,0 +1,205 @@
+//! Tracking API benchmarks through real HTTP (run with `make bench-runs`).
+//!
+//! Workload (as the roadmap defines it): 1 experiment, 500 runs, 15 params, 3 tags and
+//! 8 metrics × 50 steps per run, loaded through the REST API. Measures `runs/search` of 100 runs
+//! ordered by a metric at 1 and 16 concurrent clients, `metrics/get-history`, and log-batch
+//! ingest. Targets: search median ≤ 4 ms, get-history median ≤ 2 ms, ingest ≥ 100,000 points/s.
+
+use serde_json::{json, Value};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const RUNS: usize = 500;
+const STEPS: i64 = 50;
+const METRICS: [&str; 8] = [
+    "train_loss",
+    "val_loss",
+    "auc",
+    "accuracy",
+    "precision",
+    "recall",
+    "f1",
+    "log_loss",
+];
+
+fn pct(sorted: &[Duration], p: f64) -> f64 {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize].as_secs_f64() * 1e3
+}
+
+async fn post(
+    c: &reqwest::Client,
+    base: &str,
+    token: &str,
+    path: &str,
+    body: &Value,
+) -> anyhow::Result<Value> {
+    let r = c
+        .post(format!("{base}/api/2.0/mlflow/{path}"))
+        .bearer_auth(token)
+        .json(body)
+        .send()
+        .await?;
+    let status = r.status();
+    let v: Value = r.json().await?;
+    anyhow::ensure!(status.is_success(), "{path}: {status} {v}");
+    Ok(v)
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let pool = server::open_store(&format!(
+        "sqlite://{}",
+        dir.path().join("bench.db").display()
+    ))
+    .await?;
+    app::server::accounts::create_user(
+        &pool,
+        "bench",
+        "sci",
+        &[app::domain::roles::Role::Scientist],
+        "benchmark password",
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let token = app::server::accounts::create_token(&pool, "bench", "sci", "bench")
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .token;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let state = app::server::state::AppState {
+        leptos_options: server::startup::leptos_options(Some(addr)),
+        pool: pool.clone(),
+        config: Arc::new(app::server::state::Config::default()),
+    };
+    let router = server::build_router(
+        state,
+        &server::ServeSettings {
+            max_body_bytes: 8 << 20,
+        },
+    );
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+    });
+    let base = format!("http://{addr}");
+    let c = reqwest::Client::new();
+
+    let exp = post(
+        &c,
+        &base,
+        &token,
+        "experiments/create",
+        &json!({ "name": "bench" }),
+    )
+    .await?["experiment_id"]
+        .clone();
+    let mut run_ids = Vec::with_capacity(RUNS);
+    let mut ingest_time = Duration::ZERO;
+    let mut points = 0usize;
+    for i in 0..RUNS {
+        let run = post(
+            &c,
+            &base,
+            &token,
+            "runs/create",
+            &json!({ "experiment_id": exp, "run_name": format!("run-{i}") }),
+        )
+        .await?;
+        let run_id = run["run"]["info"]["run_id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let params: Vec<Value> = (0..15).map(|p| json!({ "key": format!("param_{p:02}"), "value": format!("{}", (i * 7 + p) % 13) })).collect();
+        let tags: Vec<Value> = (0..3)
+            .map(|t| json!({ "key": format!("tag_{t}"), "value": format!("v{}", i % (t + 2)) }))
+            .collect();
+        post(
+            &c,
+            &base,
+            &token,
+            "runs/log-batch",
+            &json!({ "run_id": run_id, "params": params, "tags": tags }),
+        )
+        .await?;
+        let mut metrics = Vec::with_capacity(400);
+        for (m, key) in METRICS.iter().enumerate() {
+            for s in 0..STEPS {
+                let v = ((i * 31 + m * 17) % 997) as f64 / 997.0 + s as f64 * 1e-3;
+                metrics.push(json!({ "key": key, "value": v, "timestamp": 1_700_000_000_000i64 + s, "step": s }));
+            }
+        }
+        let body = json!({ "run_id": run_id, "metrics": metrics });
+        let t = Instant::now();
+        post(&c, &base, &token, "runs/log-batch", &body).await?;
+        ingest_time += t.elapsed();
+        points += 400;
+        run_ids.push(run_id);
+    }
+    println!(
+        "ingest:       {points} metric points in {:.2} s of log-batch requests = {:.0} points/s (400 per request, over HTTP)",
+        ingest_time.as_secs_f64(),
+        points as f64 / ingest_time.as_secs_f64()
+    );
+
+    let search =
+        json!({ "experiment_ids": [exp], "max_results": 100, "order_by": ["metrics.auc DESC"] });
+    for clients in [1usize, 16] {
+        let per_client = 400 / clients;
+        let mut tasks = Vec::new();
+        for _ in 0..clients {
+            let (c, base, token, search) = (c.clone(), base.clone(), token.clone(), search.clone());
+            tasks.push(tokio::spawn(async move {
+                let mut times = Vec::with_capacity(per_client);
+                for _ in 0..per_client {
+                    let t = Instant::now();
+                    let v = post(&c, &base, &token, "runs/search", &search).await?;
+                    times.push(t.elapsed());
+                    anyhow::ensure!(
+                        v["runs"].as_array().map(Vec::len) == Some(100),
+                        "100 runs per page"
+                    );
+                }
+                Ok::<_, anyhow::Error>(times)
+            }));
+        }
+        let mut all = Vec::new();
+        for t in tasks {
+            all.extend(t.await??);
+        }
+        all.sort();
+        println!("runs/search:  100 runs by metrics.auc, {clients:>2} client(s): median {:.2} ms  p95 {:.2} ms", pct(&all, 0.5), pct(&all, 0.95));
+    }
+
+    let mut times = Vec::new();
+    for i in 0..400 {
+        let t = Instant::now();
+        let r = c
+            .get(format!("{base}/api/2.0/mlflow/metrics/get-history"))
+            .bearer_auth(&token)
+            .query(&[
+                ("run_id", run_ids[i % RUNS].as_str()),
+                ("metric_key", "val_loss"),
+            ])
+            .send()
+            .await?;
+        let v: Value = r.json().await?;
+        times.push(t.elapsed());
+        anyhow::ensure!(
+            v["metrics"].as_array().map(Vec::len) == Some(STEPS as usize),
+            "50 points"
+        );
+    }
+    times.sort();
+    println!(
+        "get-history:  50 points: median {:.2} ms  p95 {:.2} ms",
+        pct(&times, 0.5),
+        pct(&times, 0.95)
+    );
+    Ok(())
+}
