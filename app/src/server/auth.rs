@@ -164,14 +164,23 @@ async fn principal_for(
     user_id: i64,
     token: Option<(i64, String)>,
 ) -> Result<Option<Principal>, AppError> {
-    let row: Option<(String,)> = sqlx::query_as("SELECT username FROM users WHERE id = ?")
-        .bind(user_id)
-        .fetch_optional(&state.pool)
-        .await?;
-    let Some((username,)) = row else {
+    // Name and roles in one query: this runs on every authenticated request.
+    let row: Option<(String, Option<String>)> = sqlx::query_as(
+        "SELECT u.username, group_concat(r.role, ',') FROM users u LEFT JOIN user_roles r ON r.user_id = u.id \
+         WHERE u.id = ? GROUP BY u.id",
+    )
+    .bind(user_id)
+    .fetch_optional(&state.pool)
+    .await?;
+    let Some((username, roles)) = row else {
         return Ok(None);
     };
-    let roles = db::users::roles_of(&state.pool, user_id).await?;
+    let mut roles: Vec<Role> = roles
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|r| Role::parse(r).ok())
+        .collect();
+    roles.sort();
     Ok(Some(Principal {
         user_id,
         username,

@@ -913,31 +913,6 @@ fn push_text_cond<'a>(q: &mut QueryBuilder<'a, Sqlite>, col: &str, op: Op, value
     }
 }
 
-fn sort_expr<'a>(q: &mut QueryBuilder<'a, Sqlite>, f: &'a Field) {
-    match f {
-        Field::Metric(k) => {
-            q.push(
-                "(SELECT m.value FROM latest_metrics m WHERE m.run_uuid = r.run_uuid AND m.key = ",
-            )
-            .push_bind(k.as_str())
-            .push(")");
-        }
-        Field::Param(k) => {
-            q.push("(SELECT p.value FROM params p WHERE p.run_uuid = r.run_uuid AND p.key = ")
-                .push_bind(k.as_str())
-                .push(")");
-        }
-        Field::Tag(k) => {
-            q.push("(SELECT t.value FROM run_tags t WHERE t.run_uuid = r.run_uuid AND t.key = ")
-                .push_bind(k.as_str())
-                .push(")");
-        }
-        Field::Attribute(a) => {
-            q.push(format!("r.{}", a.column()));
-        }
-    }
-}
-
 /// Run ids matching a search, in order, for one page.
 pub async fn search_run_ids(
     pool: &SqlitePool,
@@ -948,14 +923,29 @@ pub async fn search_run_ids(
     limit: i64,
     offset: i64,
 ) -> Result<Vec<String>, sqlx::Error> {
-    // Sort keys are computed once per run in the select list and ordered by alias.
+    // Sort keys come from LEFT JOINs on each key's (run, key) primary key: one seek per run,
+    // cheaper than a correlated subquery, and runs without the key get NULL (sorted last).
     let mut q: QueryBuilder<Sqlite> = QueryBuilder::new("SELECT r.run_uuid");
     for (i, o) in order_by.iter().enumerate() {
-        q.push(", ");
-        sort_expr(&mut q, &o.field);
-        q.push(format!(" AS o{i}"));
+        match &o.field {
+            Field::Attribute(a) => q.push(format!(", r.{} AS o{i}", a.column())),
+            _ => q.push(format!(", j{i}.value AS o{i}")),
+        };
     }
-    q.push(" FROM runs r WHERE r.experiment_id IN (");
+    q.push(" FROM runs r");
+    for (i, o) in order_by.iter().enumerate() {
+        let (table, key) = match &o.field {
+            Field::Metric(k) => ("latest_metrics", k),
+            Field::Param(k) => ("params", k),
+            Field::Tag(k) => ("run_tags", k),
+            Field::Attribute(_) => continue,
+        };
+        q.push(format!(
+            " LEFT JOIN {table} j{i} ON j{i}.run_uuid = r.run_uuid AND j{i}.key = "
+        ))
+        .push_bind(key.as_str());
+    }
+    q.push(" WHERE r.experiment_id IN (");
     {
         let mut sep = q.separated(", ");
         for id in experiment_ids {
