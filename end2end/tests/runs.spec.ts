@@ -34,6 +34,26 @@ test('filter runs, compare three, show identical params, open a run', async ({ p
   await expect(page.getByRole('cell', { name: 'credit-applications-2026q3' })).toBeVisible();
 });
 
+test('the column chooser hides and shows param and metric columns', async ({ page }, testInfo) => {
+  await signIn(page, testInfo, 'scientist');
+  await page.goto('/runs');
+  await page.getByRole('link', { name: 'credit-default' }).click();
+  const header = page.getByRole('columnheader', { name: 'subsample' });
+  await expect(header).toBeVisible();
+  await page.getByText('Columns', { exact: true }).click();
+  await page.getByRole('checkbox', { name: 'params.subsample' }).uncheck();
+  await page.getByRole('checkbox', { name: 'metrics.recall' }).uncheck();
+  await page.getByRole('button', { name: 'Show columns' }).click();
+  await expect(page).toHaveURL(/col=params\.max_depth/);
+  await expect(page.getByRole('columnheader', { name: 'max_depth' })).toBeVisible();
+  await expect(header).toHaveCount(0);
+  await expect(page.getByRole('columnheader', { name: 'recall' })).toHaveCount(0);
+  // Sorting keeps the chosen columns.
+  await page.getByRole('columnheader', { name: 'auc' }).getByRole('link').click();
+  await expect(page).toHaveURL(/order_by=metrics\.auc/);
+  await expect(page.getByRole('columnheader', { name: 'subsample' })).toHaveCount(0);
+});
+
 test('a bad filter explains what is wrong', async ({ page }, testInfo) => {
   await signIn(page, testInfo, 'viewer');
   await page.goto('/runs');

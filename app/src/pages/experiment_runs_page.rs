@@ -27,6 +27,8 @@ pub fn ExperimentRunsPage() -> impl IntoView {
                 .unwrap_or(0),
         )
     };
+    // Chosen columns (`col=params.x&col=metrics.y`); none chosen means all of them.
+    let chosen = move || query.read().get_all("col").unwrap_or_default();
     let page = Resource::new(args, |(id, filter, order, offset)| async move {
         match id {
             Some(id) => experiment_runs(id, filter, order, offset).await,
@@ -37,7 +39,9 @@ pub fn ExperimentRunsPage() -> impl IntoView {
         <Title text="Experiment runs"/>
         <p class="breadcrumb"><a href="/runs">"Runs"</a></p>
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || Suspend::new(async move {
+            {move || {
+                let cols = chosen();
+                Suspend::new(async move {
                 let (id, filter, order, offset) = args();
                 let id = id.unwrap_or_default();
                 match page.await {
@@ -51,6 +55,7 @@ pub fn ExperimentRunsPage() -> impl IntoView {
                         let base = |extra: Vec<(String, String)>| {
                             let mut pairs = vec![];
                             if !filter.is_empty() { pairs.push(("filter".to_string(), filter.clone())); }
+                            pairs.extend(cols.iter().map(|c| ("col".to_string(), c.clone())));
                             pairs.extend(extra);
                             format!("/runs/experiment/{id}?{}", query_string(&pairs))
                         };
@@ -64,12 +69,20 @@ pub fn ExperimentRunsPage() -> impl IntoView {
                         };
                         let older = p.next_offset.map(|o| base(vec![("order_by".into(), order.clone()), ("offset".into(), o.to_string())]));
                         let newer = (offset > 0).then(|| base(vec![("order_by".into(), order.clone()), ("offset".into(), (offset - 50).max(0).to_string())]));
-                        let pk = p.param_keys.clone();
-                        let mk = p.metric_keys.clone();
+                        let shown = |prefix: &str, k: &String| cols.is_empty() || cols.contains(&format!("{prefix}.{k}"));
+                        let pk: Vec<String> = p.param_keys.iter().filter(|k| shown("params", k)).cloned().collect();
+                        let mk: Vec<String> = p.metric_keys.iter().filter(|k| shown("metrics", k)).cloned().collect();
+                        let all_keys: Vec<(String, bool)> = p
+                            .param_keys
+                            .iter()
+                            .map(|k| (format!("params.{k}"), shown("params", k)))
+                            .chain(p.metric_keys.iter().map(|k| (format!("metrics.{k}"), shown("metrics", k))))
+                            .collect();
                         view! {
                             <h1>{p.experiment.name.clone()}</h1>
                             {p.experiment.description.clone().map(|d| view! { <p class="muted">{d}</p> })}
                             <RunFilterForm id=id filter=filter.clone() order=order.clone()/>
+                            <ColumnChooser id=id filter=filter.clone() order=order.clone() keys=all_keys/>
                             {if p.runs.is_empty() {
                                 view! { <p class="muted">"No runs match this filter."</p> }.into_any()
                             } else {
@@ -120,8 +133,40 @@ pub fn ExperimentRunsPage() -> impl IntoView {
                         }.into_any()
                     }
                 }
-            })}
+            })}}
         </Transition>
+    }
+}
+
+/// Which param and metric columns the table shows; a plain GET form, so it needs no JS.
+#[component]
+fn ColumnChooser(
+    id: i64,
+    filter: String,
+    order: String,
+    keys: Vec<(String, bool)>,
+) -> impl IntoView {
+    view! {
+        <details class="columns">
+            <summary>"Columns"</summary>
+            <form method="get" action=format!("/runs/experiment/{id}")>
+                <input type="hidden" name="filter" value=filter/>
+                <input type="hidden" name="order_by" value=order/>
+                <fieldset>
+                    <legend>"Show these params and metrics"</legend>
+                    {keys.into_iter().map(|(k, on)| {
+                        let cid = format!("col-{}", k.replace('.', "-"));
+                        view! {
+                            <label class="check" for=cid.clone()>
+                                <input type="checkbox" id=cid.clone() name="col" value=k.clone() checked=on/>
+                                {k.clone()}
+                            </label>
+                        }
+                    }).collect_view()}
+                </fieldset>
+                <button type="submit" class="button">"Show columns"</button>
+            </form>
+        </details>
     }
 }
 
