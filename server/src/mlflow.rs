@@ -707,9 +707,7 @@ async fn set_experiment_tag(State(s): State<AppState>, h: HeaderMap, b: Bytes) -
     let p = who(&s, &h, Action::IngestTracking).await?;
     let req: ExperimentRef = body(&b)?;
     let id = parse_id("experiment_id", req.experiment_id.as_deref())?;
-    let key = req
-        .key
-        .ok_or_else(|| invalid("key", "Missing value for required parameter 'key'."))?;
+    let key = required("key", req.key)?;
     let value = req.value.unwrap_or_default();
     let mut tx = begin_write(&s.pool).await?;
     tracking::set_experiment_tag(&mut tx, id, &key, &value, now_ms()).await?;
@@ -795,6 +793,16 @@ struct RunRef {
     key: Option<String>,
     #[serde(default, deserialize_with = "de_opt_string")]
     value: Option<String>,
+}
+
+/// A required request field, with MLflow's wording when it is missing.
+fn required(field: &str, v: Option<String>) -> Result<String, MlflowError> {
+    v.ok_or_else(|| {
+        invalid(
+            field,
+            format!("Missing value for required parameter '{field}'."),
+        )
+    })
 }
 
 fn run_id_of(run_id: Option<String>, run_uuid: Option<String>) -> Result<String, MlflowError> {
@@ -936,9 +944,7 @@ async fn log_param(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiResu
     let p = who(&s, &h, Action::IngestTracking).await?;
     let req: RunRef = body(&b)?;
     let run_id = run_id_of(req.run_id, req.run_uuid)?;
-    let key = req
-        .key
-        .ok_or_else(|| invalid("key", "Missing value for required parameter 'key'."))?;
+    let key = required("key", req.key)?;
     apply_batch(
         &s,
         &p,
@@ -956,9 +962,7 @@ async fn set_tag(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiResult
     let p = who(&s, &h, Action::IngestTracking).await?;
     let req: RunRef = body(&b)?;
     let run_id = run_id_of(req.run_id, req.run_uuid)?;
-    let key = req
-        .key
-        .ok_or_else(|| invalid("key", "Missing value for required parameter 'key'."))?;
+    let key = required("key", req.key)?;
     apply_batch(
         &s,
         &p,
@@ -976,9 +980,7 @@ async fn delete_tag(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiRes
     let p = who(&s, &h, Action::IngestTracking).await?;
     let req: RunRef = body(&b)?;
     let run_id = run_id_of(req.run_id, req.run_uuid)?;
-    let key = req
-        .key
-        .ok_or_else(|| invalid("key", "Missing value for required parameter 'key'."))?;
+    let key = required("key", req.key)?;
     let mut tx = begin_write(&s.pool).await?;
     tracking::delete_tag(&mut tx, &run_id, &key).await?;
     write_audit(

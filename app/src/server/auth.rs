@@ -175,12 +175,7 @@ async fn principal_for(
     let Some((username, roles)) = row else {
         return Ok(None);
     };
-    let mut roles: Vec<Role> = roles
-        .unwrap_or_default()
-        .split(',')
-        .filter_map(|r| Role::parse(r).ok())
-        .collect();
-    roles.sort();
+    let roles = db::users::role_list(roles.as_deref());
     Ok(Some(Principal {
         user_id,
         username,

@@ -68,17 +68,6 @@ where
         .await
 }
 
-/// The roles a user holds, sorted; unknown stored values are skipped.
-pub async fn roles_of(pool: &SqlitePool, user_id: i64) -> Result<Vec<Role>, sqlx::Error> {
-    let rows: Vec<String> = sqlx::query_scalar("SELECT role FROM user_roles WHERE user_id = ?")
-        .bind(user_id)
-        .fetch_all(pool)
-        .await?;
-    let mut roles: Vec<Role> = rows.iter().filter_map(|r| Role::parse(r).ok()).collect();
-    roles.sort();
-    Ok(roles)
-}
-
 /// Every user with roles, by name.
 pub async fn list(pool: &SqlitePool) -> Result<Vec<UserSummary>, sqlx::Error> {
     let rows: Vec<(i64, String, String, bool, Option<String>)> = sqlx::query_as(
@@ -91,12 +80,7 @@ pub async fn list(pool: &SqlitePool) -> Result<Vec<UserSummary>, sqlx::Error> {
     Ok(rows
         .into_iter()
         .map(|(id, username, created_at, disabled, roles)| {
-            let mut roles: Vec<Role> = roles
-                .unwrap_or_default()
-                .split(',')
-                .filter_map(|r| Role::parse(r).ok())
-                .collect();
-            roles.sort();
+            let roles = role_list(roles.as_deref());
             UserSummary {
                 id,
                 username,
@@ -106,6 +90,17 @@ pub async fn list(pool: &SqlitePool) -> Result<Vec<UserSummary>, sqlx::Error> {
             }
         })
         .collect())
+}
+
+/// Roles from a `group_concat(role, ',')` column, sorted; unknown values are skipped.
+pub fn role_list(concatenated: Option<&str>) -> Vec<Role> {
+    let mut roles: Vec<Role> = concatenated
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|r| Role::parse(r).ok())
+        .collect();
+    roles.sort();
+    roles
 }
 
 /// Number of users.
