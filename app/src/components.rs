@@ -1,6 +1,7 @@
 //! Reusable views.
 
 pub mod audit_table;
+pub mod chart_figure;
 pub mod empty_state;
 pub mod error_view;
 pub mod nav;

@@ -245,8 +245,8 @@ pub struct RunDetail {
     pub tags: Vec<(String, String)>,
     /// Dataset inputs.
     pub inputs: Vec<DatasetView>,
-    /// One SVG chart per metric with more than one point.
-    pub charts: Vec<(String, String)>,
+    /// One chart per metric with more than one point.
+    pub charts: Vec<Chart>,
 }
 
 /// One metric across compared runs.
@@ -273,6 +273,21 @@ pub struct CompareView {
     pub identical: Vec<(String, String)>,
     /// Metrics, with the best run marked.
     pub metrics: Vec<MetricComparison>,
-    /// Overlaid histories: metric key and SVG.
-    pub charts: Vec<(String, String)>,
+    /// Overlaid histories, one chart per metric.
+    pub charts: Vec<Chart>,
+}
+
+/// A metric-history chart with the exact values behind it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Chart {
+    /// Metric key.
+    pub key: String,
+    /// Server-rendered SVG (downsampled to the chart width).
+    pub svg: String,
+    /// Series names, in colour order.
+    pub series: Vec<String>,
+    /// Every step with each series' value there (the last one logged at that step).
+    pub rows: Vec<(i64, Vec<Option<MetricCell>>)>,
+    /// Whether `rows` stops before the last step.
+    pub truncated: bool,
 }

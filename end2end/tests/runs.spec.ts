@@ -25,6 +25,10 @@ test('filter runs, compare three, show identical params, open a run', async ({ p
   await expect(identical).toBeVisible();
   await expect(page.getByRole('cell', { name: /^best:/ })).not.toHaveCount(0);
   await expect(page.locator('figure.chart svg').first()).toBeVisible();
+  const values = page.getByRole('table').filter({ has: page.getByRole('columnheader', { name: 'Step' }) }).first();
+  await expect(values).toBeHidden();
+  await page.getByText('Values of val_loss').click();
+  await expect(page.getByRole('table').filter({ has: page.getByRole('columnheader', { name: 'Step' }) }).filter({ visible: true })).toHaveCount(1);
 
   const first = page.getByRole('columnheader').getByRole('link').first();
   const name = (await first.textContent()) ?? '';

@@ -748,6 +748,10 @@ async fn runs_pages_render_the_logged_data() {
         "history chart drawn"
     );
     assert!(html.contains("★"), "best run marked");
+    assert!(
+        text.contains("Values of val_loss") && text.contains("0.333333"),
+        "exact values listed under the chart"
+    );
 
     let r = viewer
         .get(api.app.url(&format!("/runs/compare?run={}", ids[0])))

@@ -27,6 +27,73 @@ fn row(r: &crate::server::db::tracking::Run) -> crate::model::RunRow {
     }
 }
 
+/// Most value-table rows under one chart.
+pub const MAX_CHART_ROWS: usize = 1000;
+
+/// A named series of (step, value) points; `None` is NaN.
+#[cfg(feature = "ssr")]
+type Series = (String, Vec<(i64, Option<f64>)>);
+
+/// A chart of one metric for several series, with its value table; `None` when no series has
+/// two finite points to draw.
+#[cfg(feature = "ssr")]
+fn history_chart(
+    key: &str,
+    series: Vec<Series>,
+    width: u32,
+    height: u32,
+) -> Option<crate::model::Chart> {
+    use crate::model::MetricCell;
+    let drawable: Vec<(String, Vec<(f64, f64)>)> = series
+        .iter()
+        .map(|(n, pts)| {
+            (
+                n.clone(),
+                pts.iter()
+                    .filter_map(|(s, v)| v.map(|v| (*s as f64, v)))
+                    .collect(),
+            )
+        })
+        .collect();
+    if !drawable
+        .iter()
+        .any(|(_, p): &(String, Vec<(f64, f64)>)| p.len() > 1)
+    {
+        return None;
+    }
+    let svg = crate::server::charts::line_chart(&drawable, "step", width, height)?;
+    let mut steps: Vec<i64> = series
+        .iter()
+        .flat_map(|(_, p)| p.iter().map(|(s, _)| *s))
+        .collect();
+    steps.sort_unstable();
+    steps.dedup();
+    let truncated = steps.len() > MAX_CHART_ROWS;
+    let rows = steps
+        .into_iter()
+        .take(MAX_CHART_ROWS)
+        .map(|step| {
+            let cells = series
+                .iter()
+                .map(|(_, p)| {
+                    p.iter()
+                        .rev()
+                        .find(|(s, _)| *s == step)
+                        .map(|(_, v)| v.map_or(MetricCell::NaN, MetricCell::of))
+                })
+                .collect();
+            (step, cells)
+        })
+        .collect();
+    Some(crate::model::Chart {
+        key: key.to_owned(),
+        svg,
+        series: series.into_iter().map(|(n, _)| n).collect(),
+        rows,
+        truncated,
+    })
+}
+
 /// Active experiments with run counts.
 #[server(prefix = "/api", endpoint = "experiments")]
 pub async fn list_experiments() -> Result<Vec<ExperimentSummary>, AppError> {
@@ -115,7 +182,7 @@ pub async fn experiment_runs(
 pub async fn get_run_detail(run_id: String) -> Result<RunDetail, AppError> {
     use crate::domain::authz::Action;
     use crate::model::DatasetView;
-    use crate::server::{charts, context, db};
+    use crate::server::{context, db};
     let (state, _) = context::authorized(Action::ReadWorkspace).await?;
     let runs = db::tracking::load_runs(&state.pool, std::slice::from_ref(&run_id)).await?;
     let run = runs
@@ -127,21 +194,17 @@ pub async fn get_run_detail(run_id: String) -> Result<RunDetail, AppError> {
         .unwrap_or((run.info.experiment_id, String::new()));
     let keys: Vec<String> = run.metrics.iter().map(|m| m.key.clone()).collect();
     let points = db::tracking::histories(&state.pool, std::slice::from_ref(&run_id), &keys).await?;
-    let mut charts = Vec::new();
-    for key in &keys {
-        let pts: Vec<(f64, f64)> = points
-            .iter()
-            .filter(|p| &p.1 == key)
-            .filter_map(|p| p.3.map(|v| (p.2 as f64, v)))
-            .collect();
-        if pts.len() > 1 {
-            if let Some(svg) =
-                charts::line_chart(&[(run.info.run_name.clone(), pts)], "step", 560, 240)
-            {
-                charts.push((key.clone(), svg));
-            }
-        }
-    }
+    let charts = keys
+        .iter()
+        .filter_map(|key| {
+            let pts = points
+                .iter()
+                .filter(|p| &p.1 == key)
+                .map(|p| (p.2, p.3))
+                .collect();
+            history_chart(key, vec![(run.info.run_name.clone(), pts)], 560, 240)
+        })
+        .collect();
     Ok(RunDetail {
         experiment,
         run: row(run),
@@ -176,7 +239,7 @@ pub async fn compare_runs(
     use crate::domain::authz::Action;
     use crate::domain::run_search::higher_is_better;
     use crate::model::{MetricCell, MetricComparison};
-    use crate::server::{charts, context, db};
+    use crate::server::{context, db};
     let (state, _) = context::authorized(Action::ReadWorkspace).await?;
     let mut ids: Vec<String> = Vec::new();
     for id in run_ids {
@@ -269,28 +332,25 @@ pub async fn compare_runs(
 
     // Histories with more than one step are drawn, all runs on one chart per metric.
     let points = db::tracking::histories(&state.pool, &ids, &metric_keys).await?;
-    let mut charts = Vec::new();
-    for k in &metric_keys {
-        let series: Vec<(String, Vec<(f64, f64)>)> = runs
-            .iter()
-            .map(|r| {
-                let pts = points
-                    .iter()
-                    .filter(|p| p.0 == r.run_id && &p.1 == k)
-                    .filter_map(|p| p.3.map(|v| (p.2 as f64, v)))
-                    .collect();
-                (r.name.clone(), pts)
-            })
-            .collect();
-        if series
-            .iter()
-            .any(|(_, p): &(String, Vec<(f64, f64)>)| p.len() > 1)
-        {
-            if let Some(svg) = charts::line_chart(&series, "step", 640, 260) {
-                charts.push((k.clone(), svg));
-            }
-        }
-    }
+    let charts = metric_keys
+        .iter()
+        .filter_map(|k| {
+            let series = runs
+                .iter()
+                .map(|r| {
+                    (
+                        r.name.clone(),
+                        points
+                            .iter()
+                            .filter(|p| p.0 == r.run_id && &p.1 == k)
+                            .map(|p| (p.2, p.3))
+                            .collect(),
+                    )
+                })
+                .collect();
+            history_chart(k, series, 640, 260)
+        })
+        .collect();
     Ok(CompareView {
         runs,
         differing,

@@ -1,6 +1,7 @@
 //! Compare runs, diff-first: what differs comes first, what is equal is folded away.
 
 use crate::api::runs::compare_runs;
+use crate::components::chart_figure::ChartFigure;
 use crate::components::error_view::ErrorView;
 use crate::domain::palette;
 use leptos::prelude::*;
@@ -93,9 +94,7 @@ pub fn RunComparePage() -> impl IntoView {
                                         }).collect_view()}
                                     </ul>
                                     <div class="charts">
-                                        {c.charts.into_iter().map(|(k, svg)| view! {
-                                            <figure class="chart"><figcaption>{k}</figcaption><div class="svg" inner_html=svg></div></figure>
-                                        }).collect_view()}
+                                        {c.charts.into_iter().map(|chart| view! { <ChartFigure chart=chart/> }).collect_view()}
                                     </div>
                                 </section>
                             })}

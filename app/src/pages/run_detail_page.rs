@@ -1,6 +1,7 @@
 //! One run: attributes, params, metrics with charts, tags and dataset inputs.
 
 use crate::api::runs::get_run_detail;
+use crate::components::chart_figure::ChartFigure;
 use crate::components::error_view::ErrorView;
 use crate::components::run_format::{fmt_duration, fmt_ms};
 use leptos::prelude::*;
@@ -57,12 +58,7 @@ pub fn RunDetailPage() -> impl IntoView {
                                 <section aria-labelledby="charts-title">
                                     <h2 id="charts-title">"Metric histories"</h2>
                                     <div class="charts">
-                                        {d.charts.into_iter().map(|(k, svg)| view! {
-                                            <figure class="chart">
-                                                <figcaption>{k}</figcaption>
-                                                <div class="svg" inner_html=svg></div>
-                                            </figure>
-                                        }).collect_view()}
+                                        {d.charts.into_iter().map(|chart| view! { <ChartFigure chart=chart/> }).collect_view()}
                                     </div>
                                 </section>
                             })}
