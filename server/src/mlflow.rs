@@ -940,40 +940,27 @@ async fn log_metric(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiRes
     Ok(Json(json!({})))
 }
 
-async fn log_param(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiResult {
+/// `runs/log-parameter` and `runs/set-tag`: one key and value, logged as a one-item batch.
+async fn log_one(s: AppState, h: HeaderMap, b: Bytes, param: bool) -> ApiResult {
     let p = who(&s, &h, Action::IngestTracking).await?;
     let req: RunRef = body(&b)?;
     let run_id = run_id_of(req.run_id, req.run_uuid)?;
-    let key = required("key", req.key)?;
-    apply_batch(
-        &s,
-        &p,
-        &run_id,
-        vec![],
-        vec![(key, req.value.unwrap_or_default())],
-        vec![],
-        "mlflow.run.log_param",
-    )
-    .await?;
+    let kv = vec![(required("key", req.key)?, req.value.unwrap_or_default())];
+    let (params, tags, action) = if param {
+        (kv, vec![], "mlflow.run.log_param")
+    } else {
+        (vec![], kv, "mlflow.run.set_tag")
+    };
+    apply_batch(&s, &p, &run_id, vec![], params, tags, action).await?;
     Ok(Json(json!({})))
 }
 
+async fn log_param(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiResult {
+    log_one(s, h, b, true).await
+}
+
 async fn set_tag(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiResult {
-    let p = who(&s, &h, Action::IngestTracking).await?;
-    let req: RunRef = body(&b)?;
-    let run_id = run_id_of(req.run_id, req.run_uuid)?;
-    let key = required("key", req.key)?;
-    apply_batch(
-        &s,
-        &p,
-        &run_id,
-        vec![],
-        vec![],
-        vec![(key, req.value.unwrap_or_default())],
-        "mlflow.run.set_tag",
-    )
-    .await?;
-    Ok(Json(json!({})))
+    log_one(s, h, b, false).await
 }
 
 async fn delete_tag(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiResult {

@@ -94,6 +94,17 @@ fn history_chart(
     })
 }
 
+/// The keys of several maps, sorted and without repeats.
+#[cfg(feature = "ssr")]
+fn union_keys<'a, V: 'a>(
+    maps: impl Iterator<Item = &'a std::collections::BTreeMap<String, V>>,
+) -> Vec<String> {
+    maps.flat_map(|m| m.keys().cloned())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect()
+}
+
 /// Active experiments with run counts.
 #[server(prefix = "/api", endpoint = "experiments")]
 pub async fn list_experiments() -> Result<Vec<ExperimentSummary>, AppError> {
@@ -159,15 +170,8 @@ pub async fn experiment_runs(
         .iter()
         .map(row)
         .collect();
-    let mut param_keys: Vec<String> = runs.iter().flat_map(|r| r.params.keys().cloned()).collect();
-    param_keys.sort();
-    param_keys.dedup();
-    let mut metric_keys: Vec<String> = runs
-        .iter()
-        .flat_map(|r| r.metrics.keys().cloned())
-        .collect();
-    metric_keys.sort();
-    metric_keys.dedup();
+    let param_keys = union_keys(runs.iter().map(|r| &r.params));
+    let metric_keys = union_keys(runs.iter().map(|r| &r.metrics));
     Ok(RunsPage {
         experiment,
         runs,
@@ -272,27 +276,20 @@ pub async fn compare_runs(
     }
     let runs: Vec<_> = loaded.iter().map(row).collect();
 
-    let mut keys: Vec<&String> = runs.iter().flat_map(|r| r.params.keys()).collect();
-    keys.sort();
-    keys.dedup();
     let (mut differing, mut identical) = (Vec::new(), Vec::new());
-    for k in keys {
-        let values: Vec<Option<String>> = runs.iter().map(|r| r.params.get(k).cloned()).collect();
+    for k in union_keys(runs.iter().map(|r| &r.params)) {
+        let values: Vec<Option<String>> = runs.iter().map(|r| r.params.get(&k).cloned()).collect();
         match values.first() {
             Some(Some(first)) if values.iter().all(|v| v.as_ref() == Some(first)) => {
-                identical.push((k.clone(), first.clone()))
+                let first = first.clone();
+                identical.push((k, first))
             }
-            _ => differing.push((k.clone(), values)),
+            _ => differing.push((k, values)),
         }
     }
 
     let extremes = db::tracking::metric_extremes(&state.pool, &ids).await?;
-    let mut metric_keys: Vec<String> = runs
-        .iter()
-        .flat_map(|r| r.metrics.keys().cloned())
-        .collect();
-    metric_keys.sort();
-    metric_keys.dedup();
+    let metric_keys = union_keys(runs.iter().map(|r| &r.metrics));
     let metrics = metric_keys
         .iter()
         .map(|k| {
