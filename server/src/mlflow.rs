@@ -10,12 +10,12 @@ use app::domain::run_search::{parse_filter, parse_order_by, Op, OrderBy};
 use app::error::AppError;
 use app::server::auth::{authenticate, require, Principal};
 use app::server::db::audit::{self, NewEntry};
-use app::server::db::tracking::{DatasetInput, Experiment, MetricPoint, Run, RunInfo};
+use app::server::db::tracking::{DatasetInput, Experiment, MetricPoint, RunInfo};
 use app::server::db::{begin_write, tracking};
 use app::server::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -255,156 +255,6 @@ fn run_info_json(i: &RunInfo) -> Value {
 
 fn metric_json(m: &MetricPoint) -> Value {
     json!({ "key": m.key, "value": value_json(m.value), "timestamp": m.timestamp, "step": m.step })
-}
-
-/// A non-finite-aware double: MLflow's JSON spells NaN and infinities as strings.
-struct Double(f64);
-
-impl serde::Serialize for Double {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let v = self.0;
-        if v.is_nan() {
-            s.serialize_str("NaN")
-        } else if v == f64::INFINITY {
-            s.serialize_str("Infinity")
-        } else if v == f64::NEG_INFINITY {
-            s.serialize_str("-Infinity")
-        } else {
-            s.serialize_f64(v)
-        }
-    }
-}
-
-#[derive(serde::Serialize)]
-struct KvOut<'a> {
-    key: &'a str,
-    value: &'a str,
-}
-
-fn kv_out<'a>(it: impl IntoIterator<Item = (&'a String, &'a String)>) -> Vec<KvOut<'a>> {
-    it.into_iter()
-        .map(|(k, v)| KvOut { key: k, value: v })
-        .collect()
-}
-
-#[derive(serde::Serialize)]
-struct MetricOut<'a> {
-    key: &'a str,
-    value: Double,
-    timestamp: i64,
-    step: i64,
-}
-
-#[derive(serde::Serialize)]
-struct RunInfoOut<'a> {
-    run_id: &'a str,
-    run_uuid: &'a str,
-    run_name: &'a str,
-    experiment_id: String,
-    user_id: &'a str,
-    status: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    start_time: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    end_time: Option<i64>,
-    artifact_uri: &'a str,
-    lifecycle_stage: &'a str,
-}
-
-#[derive(serde::Serialize)]
-struct DatasetOut<'a> {
-    name: &'a str,
-    digest: &'a str,
-    source_type: &'a str,
-    source: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    schema: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    profile: Option<&'a str>,
-}
-
-#[derive(serde::Serialize)]
-struct DatasetInputOut<'a> {
-    tags: Vec<KvOut<'a>>,
-    dataset: DatasetOut<'a>,
-}
-
-#[derive(serde::Serialize)]
-struct RunDataOut<'a> {
-    metrics: Vec<MetricOut<'a>>,
-    params: Vec<KvOut<'a>>,
-    tags: Vec<KvOut<'a>>,
-}
-
-#[derive(serde::Serialize)]
-struct InputsOut<'a> {
-    dataset_inputs: Vec<DatasetInputOut<'a>>,
-}
-
-/// A run in MLflow's JSON shape, serialised straight from the store's types (building a
-/// `serde_json::Value` tree first cost as much as the queries on a 100-run search page).
-#[derive(serde::Serialize)]
-struct RunOut<'a> {
-    info: RunInfoOut<'a>,
-    data: RunDataOut<'a>,
-    inputs: InputsOut<'a>,
-}
-
-fn run_out(r: &Run) -> RunOut<'_> {
-    let i = &r.info;
-    RunOut {
-        info: RunInfoOut {
-            run_id: &i.run_uuid,
-            run_uuid: &i.run_uuid,
-            run_name: &i.run_name,
-            experiment_id: i.experiment_id.to_string(),
-            user_id: &i.user_id,
-            status: &i.status,
-            start_time: i.start_time,
-            end_time: i.end_time,
-            artifact_uri: &i.artifact_uri,
-            lifecycle_stage: &i.lifecycle_stage,
-        },
-        data: RunDataOut {
-            metrics: r
-                .metrics
-                .iter()
-                .map(|m| MetricOut {
-                    key: &m.key,
-                    value: Double(m.value),
-                    timestamp: m.timestamp,
-                    step: m.step,
-                })
-                .collect(),
-            params: kv_out(&r.params),
-            tags: kv_out(&r.tags),
-        },
-        inputs: InputsOut {
-            dataset_inputs: r
-                .inputs
-                .iter()
-                .map(|d| DatasetInputOut {
-                    tags: d
-                        .tags
-                        .iter()
-                        .map(|(k, v)| KvOut { key: k, value: v })
-                        .collect(),
-                    dataset: DatasetOut {
-                        name: &d.name,
-                        digest: &d.digest,
-                        source_type: &d.source_type,
-                        source: &d.source,
-                        schema: d.schema.as_deref(),
-                        profile: d.profile.as_deref(),
-                    },
-                })
-                .collect(),
-        },
-    }
-}
-
-fn run_json(r: &Run) -> Value {
-    serde_json::to_value(run_out(r)).unwrap_or(Value::Null)
 }
 
 fn parse_id(field: &str, s: Option<&str>) -> Result<i64, MlflowError> {
@@ -742,7 +592,11 @@ fn new_run_id() -> String {
     uuid::Uuid::new_v4().simple().to_string()
 }
 
-async fn create_run(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiResult {
+async fn create_run(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    b: Bytes,
+) -> Result<Response, MlflowError> {
     let p = who(&s, &h, Action::IngestTracking).await?;
     let req: CreateRun = body(&b)?;
     let exp = match req.experiment_id.as_deref() {
@@ -775,11 +629,20 @@ async fn create_run(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiRes
     )
     .await?;
     tx.commit().await?;
-    let run = tracking::load_runs(&s.pool, std::slice::from_ref(&run_id)).await?;
-    let run = run
-        .first()
-        .ok_or_else(|| MlflowError(AppError::internal()))?;
-    Ok(Json(json!({ "run": run_json(run) })))
+    run_response(&s, &run_id).await
+}
+
+/// `{"run": …}` for one run, in MLflow's JSON shape (see `tracking::RUN_JSON`).
+async fn run_response(s: &AppState, run_id: &str) -> Result<Response, MlflowError> {
+    let run = tracking::runs_json(&s.pool, &[run_id.to_owned()])
+        .await?
+        .pop()
+        .ok_or_else(|| MlflowError(AppError::not_found(format!("Run '{run_id}' not found"))))?;
+    Ok((
+        [(header::CONTENT_TYPE, "application/json")],
+        format!("{{\"run\":{run}}}"),
+    )
+        .into_response())
 }
 
 #[derive(Deserialize)]
@@ -842,14 +705,10 @@ async fn get_run(
     State(s): State<AppState>,
     h: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
-) -> ApiResult {
+) -> Result<Response, MlflowError> {
     who(&s, &h, Action::ReadWorkspace).await?;
     let run_id = run_id_of(q.get("run_id").cloned(), q.get("run_uuid").cloned())?;
-    let runs = tracking::load_runs(&s.pool, std::slice::from_ref(&run_id)).await?;
-    let run = runs
-        .first()
-        .ok_or_else(|| MlflowError(AppError::not_found(format!("Run '{run_id}' not found"))))?;
-    Ok(Json(json!({ "run": run_json(run) })))
+    run_response(&s, &run_id).await
 }
 
 async fn run_stage(s: AppState, h: HeaderMap, b: Bytes, stage: &str, action: &str) -> ApiResult {
@@ -1161,30 +1020,30 @@ async fn search_runs(
         })
         .collect::<Result<_, _>>()?;
     let offset = page_offset(req.page_token.as_deref())?;
-    let ids = tracking::search_run_ids(
+    let mut runs = tracking::search_runs_json(
         &s.pool,
-        &exp_ids,
-        stages(req.run_view_type.as_deref())?,
-        &clauses,
-        &order,
-        limit + 1,
-        offset,
+        &tracking::RunSearch {
+            experiment_ids: &exp_ids,
+            stages: stages(req.run_view_type.as_deref())?,
+            clauses: &clauses,
+            order_by: &order,
+            limit: limit + 1,
+            offset,
+        },
     )
     .await?;
-    let more = ids.len() as i64 > limit;
-    let ids: Vec<String> = ids.into_iter().take(limit as usize).collect();
-    let runs = tracking::load_runs(&s.pool, &ids).await?;
-    #[derive(serde::Serialize)]
-    struct Page<'a> {
-        runs: Vec<RunOut<'a>>,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        next_page_token: Option<String>,
+    let more = runs.len() as i64 > limit;
+    runs.truncate(limit as usize);
+    // The runs arrive as JSON from SQLite (`tracking::RUN_JSON`); the page only joins them.
+    let mut out = String::with_capacity(runs.iter().map(|r| r.len() + 1).sum::<usize>() + 64);
+    out.push_str("{\"runs\":[");
+    out.push_str(&runs.join(","));
+    out.push(']');
+    if more {
+        out.push_str(&format!(",\"next_page_token\":\"{}\"", offset + limit));
     }
-    let page = Page {
-        runs: runs.iter().map(run_out).collect(),
-        next_page_token: more.then(|| (offset + limit).to_string()),
-    };
-    Ok(Json(page).into_response())
+    out.push('}');
+    Ok(([(header::CONTENT_TYPE, "application/json")], out).into_response())
 }
 
 async fn get_metric_history(

@@ -198,6 +198,12 @@ async fn runs_log_and_read_back() {
         json!({ "run_id": run, "key": "lr", "value": "0.1" }),
     )
     .await;
+    // Optional fields a run does not have yet are absent, not null, as in MLflow.
+    let (_, v) = api.get("runs/get", &[("run_id", &run)]).await;
+    assert!(v["run"]["info"]["start_time"].is_i64(), "{v}");
+    assert!(v["run"]["info"].get("end_time").is_none(), "{v}");
+    let (_, v) = api.get("runs/get", &[("run_id", &"f".repeat(32))]).await;
+    assert_eq!(v["error_code"], "RESOURCE_DOES_NOT_EXIST");
     api.ok(
         "runs/log-parameter",
         json!({ "run_id": run, "key": "lr", "value": "0.1" }),
@@ -274,9 +280,25 @@ async fn runs_log_and_read_back() {
         .await;
     assert_eq!(v["run_info"]["status"], "FINISHED");
 
+    api.ok(
+        "runs/log-metric",
+        json!({ "run_id": run, "key": "exact", "value": 0.1f64 + 0.2f64, "timestamp": 1, "step": 0 }),
+    )
+    .await;
     let (_, v) = api.get("runs/get", &[("run_id", &run)]).await;
     let r = &v["run"];
     assert_eq!(r["info"]["run_name"], "renamed");
+    let exact = r["data"]["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["key"] == "exact")
+        .map(|m| m["value"].as_f64());
+    assert_eq!(exact, Some(Some(0.1f64 + 0.2f64)), "every f64 round-trips");
+    assert_eq!(
+        r["inputs"]["dataset_inputs"][0]["tags"],
+        json!([{ "key": "mlflow.data.context", "value": "training" }])
+    );
     assert_eq!(r["info"]["end_time"], 1_700_000_999_000i64);
     let metrics: Vec<(String, Value)> = r["data"]["metrics"]
         .as_array()
@@ -308,6 +330,12 @@ async fn runs_log_and_read_back() {
     assert_eq!(
         r["inputs"]["dataset_inputs"][0]["dataset"]["digest"],
         "abc123"
+    );
+    assert!(
+        r["inputs"]["dataset_inputs"][0]["dataset"]
+            .get("profile")
+            .is_none(),
+        "absent profile is left out: {r}"
     );
 
     let (_, v) = api

@@ -155,12 +155,14 @@ pub async fn experiment_runs(
     let offset = offset.max(0);
     let ids = db::tracking::search_run_ids(
         &state.pool,
-        &[experiment_id],
-        &["active"],
-        &clauses,
-        &order,
-        RUNS_PAGE_SIZE + 1,
-        offset,
+        &db::tracking::RunSearch {
+            experiment_ids: &[experiment_id],
+            stages: &["active"],
+            clauses: &clauses,
+            order_by: &order,
+            limit: RUNS_PAGE_SIZE + 1,
+            offset,
+        },
     )
     .await?;
     let more = ids.len() as i64 > RUNS_PAGE_SIZE;

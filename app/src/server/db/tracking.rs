@@ -6,7 +6,7 @@ use crate::domain::run_search::{like_to_glob, Attribute, Clause, Field, Op, Orde
 use crate::error::AppError;
 use serde::{Deserialize, Serialize};
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// Longest key (metric, param or tag name), as in MLflow.
 pub const MAX_KEY_LEN: usize = 250;
@@ -770,52 +770,88 @@ pub async fn run_exists(pool: &SqlitePool, run_uuid: &str) -> Result<bool, sqlx:
     )
 }
 
+fn in_list<'a>(q: &mut QueryBuilder<'a, Sqlite>, ids: &'a [String]) {
+    let mut sep = q.separated(", ");
+    for id in ids {
+        sep.push_bind(id.as_str());
+    }
+    q.push(")");
+}
+
+/// SQL for one run (table alias `r`) as MLflow's REST API spells it: `{info, data: {metrics,
+/// params, tags}, inputs: {dataset_inputs}}`.
+///
+/// SQLite builds the JSON itself, so the API neither parses aggregated rows nor serialises
+/// structs; on a 100-run `runs/search` page that halves the work outside SQLite. Absent optional
+/// fields are left out rather than sent as `null` (a JSON merge patch onto `{}` drops them),
+/// metric values carry 17 significant digits, which round-trips every f64, and non-finite values
+/// are the strings `NaN`, `Infinity` and `-Infinity`, as in MLflow.
+pub const RUN_JSON: &str = "json_object(\
+ 'info', json_patch('{}', json_object('run_id', r.run_uuid, 'run_uuid', r.run_uuid, 'run_name', r.run_name, \
+   'experiment_id', CAST(r.experiment_id AS TEXT), 'user_id', r.user_id, 'status', r.status, \
+   'start_time', r.start_time, 'end_time', r.end_time, 'artifact_uri', r.artifact_uri, 'lifecycle_stage', r.lifecycle_stage)), \
+ 'data', json_object(\
+   'metrics', (SELECT json_group_array(json_object('key', m.key, 'value', json(CASE WHEN m.is_nan THEN '\"NaN\"' \
+        WHEN m.value > 1.7976931348623157e308 THEN '\"Infinity\"' WHEN m.value < -1.7976931348623157e308 THEN '\"-Infinity\"' \
+        ELSE printf('%!.17g', m.value) END), 'timestamp', m.timestamp, 'step', m.step)) \
+      FROM (SELECT * FROM latest_metrics WHERE run_uuid = r.run_uuid ORDER BY key) m), \
+   'params', (SELECT json_group_array(json_object('key', key, 'value', value)) FROM (SELECT key, value FROM params WHERE run_uuid = r.run_uuid ORDER BY key)), \
+   'tags', (SELECT json_group_array(json_object('key', key, 'value', value)) FROM (SELECT key, value FROM run_tags WHERE run_uuid = r.run_uuid ORDER BY key))), \
+ 'inputs', json_object('dataset_inputs', (SELECT json_group_array(json_object(\
+     'tags', (SELECT json_group_array(json_object('key', t.value ->> 0, 'value', t.value ->> 1)) FROM json_each(x.tags) t), \
+     'dataset', json_patch('{}', json_object('name', x.name, 'digest', x.digest, 'source_type', x.source_type, \
+        'source', x.source, 'schema', x.schema, 'profile', x.profile)))) \
+   FROM (SELECT i.tags, d.name, d.digest, d.source_type, d.source, d.schema, d.profile FROM run_inputs i \
+         JOIN datasets d ON d.dataset_id = i.dataset_id WHERE i.run_uuid = r.run_uuid ORDER BY d.name, d.digest) x)))";
+
+/// One run's row with its children aggregated to JSON by SQLite (see [`load_runs`]).
+#[derive(sqlx::FromRow)]
+struct RunRow {
+    #[sqlx(flatten)]
+    info: RunInfo,
+    metrics: String,
+    params: String,
+    tags: String,
+    inputs: String,
+}
+
 /// Full runs (metrics, params, tags, inputs) for the given ids, in the given order.
+///
+/// One statement returns one row per run with its latest metrics, params, tags and dataset
+/// inputs aggregated to JSON by SQLite. A page of 100 runs thus costs one round trip and 100
+/// rows rather than thousands: sqlx's per-row and per-statement costs, not SQLite, dominated
+/// `runs/search` before. Metric values travel as text with 17 significant digits, which
+/// round-trips every f64 and also spells infinities, which JSON numbers cannot.
 pub async fn load_runs(pool: &SqlitePool, ids: &[String]) -> Result<Vec<Run>, sqlx::Error> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    fn in_list<'a>(q: &mut QueryBuilder<'a, Sqlite>, ids: &'a [String]) {
-        let mut sep = q.separated(", ");
-        for id in ids {
-            sep.push_bind(id.as_str());
-        }
-        q.push(")");
-    }
-    let mut runs: BTreeMap<String, Run> = BTreeMap::new();
-    let mut q = QueryBuilder::new("SELECT run_uuid, experiment_id, run_name, user_id, status, start_time, end_time, artifact_uri, lifecycle_stage FROM runs WHERE run_uuid IN (");
-    in_list(&mut q, ids);
-    for info in q.build_query_as::<RunInfo>().fetch_all(pool).await? {
-        runs.insert(
-            info.run_uuid.clone(),
-            Run {
-                info,
-                metrics: Vec::new(),
-                params: BTreeMap::new(),
-                tags: BTreeMap::new(),
-                inputs: Vec::new(),
-            },
-        );
-    }
-    // One row per run with its children aggregated to JSON by SQLite: a page of 100 runs reads
-    // 100 rows per table instead of thousands (sqlx's per-row cost dominated runs/search).
-    // Values travel as text with 17 significant digits, which round-trips every f64 and also
-    // spells infinities, which JSON numbers cannot.
     let mut q = QueryBuilder::new(
-        "SELECT run_uuid, json_group_array(json_array(key, step, timestamp, CASE WHEN is_nan THEN 'NaN' ELSE printf('%!.17g', value) END)) \
-         FROM latest_metrics WHERE run_uuid IN (",
+        "SELECT r.run_uuid, r.experiment_id, r.run_name, r.user_id, r.status, r.start_time, r.end_time, r.artifact_uri, r.lifecycle_stage, \
+         (SELECT json_group_array(json_array(key, step, timestamp, CASE WHEN is_nan THEN 'NaN' ELSE printf('%!.17g', value) END)) FROM latest_metrics WHERE run_uuid = r.run_uuid) AS metrics, \
+         (SELECT json_group_array(json_array(key, value)) FROM params WHERE run_uuid = r.run_uuid) AS params, \
+         (SELECT json_group_array(json_array(key, value)) FROM run_tags WHERE run_uuid = r.run_uuid) AS tags, \
+         (SELECT json_group_array(json_array(d.name, d.digest, d.source_type, d.source, d.schema, d.profile, json(i.tags))) \
+            FROM run_inputs i JOIN datasets d ON d.dataset_id = i.dataset_id WHERE i.run_uuid = r.run_uuid) AS inputs \
+         FROM runs r WHERE r.run_uuid IN (",
     );
     in_list(&mut q, ids);
-    q.push(" GROUP BY run_uuid");
-    for (id, json) in q
-        .build_query_as::<(String, String)>()
-        .fetch_all(pool)
-        .await?
-    {
-        let points: Vec<(String, i64, i64, String)> =
-            serde_json::from_str(&json).unwrap_or_default();
-        if let Some(r) = runs.get_mut(&id) {
-            r.metrics = points
+    let rows = q.build_query_as::<RunRow>().fetch_all(pool).await?;
+    type InputJson = (
+        String,
+        String,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        Vec<(String, String)>,
+    );
+    let mut runs: HashMap<String, Run> = rows
+        .into_iter()
+        .map(|row| {
+            let points: Vec<(String, i64, i64, String)> =
+                serde_json::from_str(&row.metrics).unwrap_or_default();
+            let mut metrics: Vec<MetricPoint> = points
                 .into_iter()
                 .map(|(key, step, timestamp, v)| MetricPoint {
                     key,
@@ -824,61 +860,41 @@ pub async fn load_runs(pool: &SqlitePool, ids: &[String]) -> Result<Vec<Run>, sq
                     value: v.parse().unwrap_or(f64::NAN),
                 })
                 .collect();
-            r.metrics.sort_by(|a, b| a.key.cmp(&b.key));
-        }
-    }
-    for table in ["params", "run_tags"] {
-        let mut q = QueryBuilder::new(format!(
-            "SELECT run_uuid, json_group_array(json_array(key, value)) FROM {table} WHERE run_uuid IN ("
-        ));
-        in_list(&mut q, ids);
-        q.push(" GROUP BY run_uuid");
-        for (id, json) in q
-            .build_query_as::<(String, String)>()
-            .fetch_all(pool)
-            .await?
-        {
-            let pairs: Vec<(String, String)> = serde_json::from_str(&json).unwrap_or_default();
-            if let Some(r) = runs.get_mut(&id) {
-                if table == "params" {
-                    r.params.extend(pairs);
-                } else {
-                    r.tags.extend(pairs);
-                }
-            }
-        }
-    }
-    let mut q = QueryBuilder::new(
-        "SELECT i.run_uuid, d.name, d.digest, d.source_type, d.source, d.schema, d.profile, i.tags FROM run_inputs i JOIN datasets d ON d.dataset_id = i.dataset_id WHERE i.run_uuid IN (",
-    );
-    in_list(&mut q, ids);
-    q.push(" ORDER BY d.name, d.digest");
-    type InputRow = (
-        String,
-        String,
-        String,
-        String,
-        String,
-        Option<String>,
-        Option<String>,
-        String,
-    );
-    for (id, name, digest, source_type, source, schema, profile, tags) in
-        q.build_query_as::<InputRow>().fetch_all(pool).await?
-    {
-        if let Some(r) = runs.get_mut(&id) {
-            let tags: Vec<(String, String)> = serde_json::from_str(&tags).unwrap_or_default();
-            r.inputs.push(DatasetInput {
-                name,
-                digest,
-                source_type,
-                source,
-                schema,
-                profile,
-                tags,
-            });
-        }
-    }
+            metrics.sort_by(|a, b| a.key.cmp(&b.key));
+            let pairs = |json: &str| -> BTreeMap<String, String> {
+                serde_json::from_str::<Vec<(String, String)>>(json)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .collect()
+            };
+            let mut inputs: Vec<DatasetInput> = serde_json::from_str::<Vec<InputJson>>(&row.inputs)
+                .unwrap_or_default()
+                .into_iter()
+                .map(
+                    |(name, digest, source_type, source, schema, profile, tags)| DatasetInput {
+                        name,
+                        digest,
+                        source_type,
+                        source,
+                        schema,
+                        profile,
+                        tags,
+                    },
+                )
+                .collect();
+            inputs.sort_by(|a, b| (&a.name, &a.digest).cmp(&(&b.name, &b.digest)));
+            (
+                row.info.run_uuid.clone(),
+                Run {
+                    params: pairs(&row.params),
+                    tags: pairs(&row.tags),
+                    info: row.info,
+                    metrics,
+                    inputs,
+                },
+            )
+        })
+        .collect();
     Ok(ids.iter().filter_map(|id| runs.remove(id)).collect())
 }
 
@@ -913,19 +929,47 @@ fn push_text_cond<'a>(q: &mut QueryBuilder<'a, Sqlite>, col: &str, op: Op, value
     }
 }
 
-/// Run ids matching a search, in order, for one page.
-pub async fn search_run_ids(
-    pool: &SqlitePool,
-    experiment_ids: &[i64],
-    stages: &[&str],
-    clauses: &[Clause],
-    order_by: &[OrderBy],
-    limit: i64,
-    offset: i64,
-) -> Result<Vec<String>, sqlx::Error> {
+/// What a runs search asks for: experiments, lifecycle stages, filter, order and one page.
+pub struct RunSearch<'a> {
+    /// Experiments to search.
+    pub experiment_ids: &'a [i64],
+    /// `active`, `deleted` or both.
+    pub stages: &'a [&'a str],
+    /// Filter clauses, joined by AND.
+    pub clauses: &'a [Clause],
+    /// Sort keys, before the default (newest first, then run id).
+    pub order_by: &'a [OrderBy],
+    /// Page size.
+    pub limit: i64,
+    /// Rows to skip.
+    pub offset: i64,
+}
+
+/// Order of a search page over the columns `o0…`, `start_time` and `run_uuid` of `table`.
+fn search_order(order_by: &[OrderBy], table: &str) -> String {
+    let mut out = String::new();
+    for (i, o) in order_by.iter().enumerate() {
+        // Runs without the value sort last in either direction, as in MLflow.
+        let dir = if o.ascending { "ASC" } else { "DESC" };
+        out.push_str(&format!("{table}.o{i} IS NULL, {table}.o{i} {dir}, "));
+    }
+    out.push_str(&format!("{table}.start_time DESC, {table}.run_uuid ASC"));
+    out
+}
+
+/// Pushes `SELECT run_uuid, start_time, o0… FROM … ORDER BY … LIMIT … OFFSET …` for a search.
+fn push_search<'a>(q: &mut QueryBuilder<'a, Sqlite>, search: &RunSearch<'a>) {
+    let RunSearch {
+        experiment_ids,
+        stages,
+        clauses,
+        order_by,
+        limit,
+        offset,
+    } = *search;
     // Sort keys come from LEFT JOINs on each key's (run, key) primary key: one seek per run,
     // cheaper than a correlated subquery, and runs without the key get NULL (sorted last).
-    let mut q: QueryBuilder<Sqlite> = QueryBuilder::new("SELECT r.run_uuid");
+    q.push("SELECT r.run_uuid, r.start_time");
     for (i, o) in order_by.iter().enumerate() {
         match &o.field {
             Field::Attribute(a) => q.push(format!(", r.{} AS o{i}", a.column())),
@@ -965,7 +1009,7 @@ pub async fn search_run_ids(
         match &c.field {
             Field::Metric(k) => {
                 q.push(" EXISTS (SELECT 1 FROM latest_metrics m WHERE m.run_uuid = r.run_uuid AND m.key = ").push_bind(k.as_str()).push(" AND");
-                push_text_cond(&mut q, "m.value", c.op, &c.value);
+                push_text_cond(q, "m.value", c.op, &c.value);
                 q.push(")");
             }
             Field::Param(k) => {
@@ -974,7 +1018,7 @@ pub async fn search_run_ids(
                 )
                 .push_bind(k.as_str())
                 .push(" AND");
-                push_text_cond(&mut q, "p.value", c.op, &c.value);
+                push_text_cond(q, "p.value", c.op, &c.value);
                 q.push(")");
             }
             Field::Tag(k) => {
@@ -983,26 +1027,65 @@ pub async fn search_run_ids(
                 )
                 .push_bind(k.as_str())
                 .push(" AND");
-                push_text_cond(&mut q, "t.value", c.op, &c.value);
+                push_text_cond(q, "t.value", c.op, &c.value);
                 q.push(")");
             }
             Field::Attribute(a) => {
                 let col = format!("r.{}", a.column());
-                push_text_cond(&mut q, &col, c.op, &c.value);
+                push_text_cond(q, &col, c.op, &c.value);
             }
         }
     }
-    q.push(" ORDER BY ");
-    for (i, o) in order_by.iter().enumerate() {
-        // Runs without the value sort last in either direction, as in MLflow.
-        q.push(format!("o{i} IS NULL, o{i}"));
-        q.push(if o.ascending { " ASC, " } else { " DESC, " });
-    }
-    q.push("r.start_time DESC, r.run_uuid ASC LIMIT ")
+    q.push(" ORDER BY ")
+        .push(search_order(order_by, "r").replace("r.o", "o"))
+        .push(" LIMIT ")
         .push_bind(limit)
         .push(" OFFSET ")
         .push_bind(offset);
+}
+
+/// Run ids matching a search, in order, for one page.
+pub async fn search_run_ids(
+    pool: &SqlitePool,
+    search: &RunSearch<'_>,
+) -> Result<Vec<String>, sqlx::Error> {
+    let mut q = QueryBuilder::new("SELECT run_uuid FROM (");
+    push_search(&mut q, search);
+    q.push(")");
     q.build_query_scalar().fetch_all(pool).await
+}
+
+/// One page of a search as MLflow JSON runs, in order, from a single statement (see
+/// [`RUN_JSON`]): `runs/search` is the hottest read of the tracking API.
+pub async fn search_runs_json(
+    pool: &SqlitePool,
+    search: &RunSearch<'_>,
+) -> Result<Vec<String>, sqlx::Error> {
+    let mut q = QueryBuilder::new("WITH page AS (");
+    push_search(&mut q, search);
+    q.push(format!(
+        ") SELECT {RUN_JSON} FROM page JOIN runs r ON r.run_uuid = page.run_uuid ORDER BY {}",
+        search_order(search.order_by, "page")
+    ));
+    q.build_query_scalar().fetch_all(pool).await
+}
+
+/// Runs in MLflow's JSON shape for the given ids, in the given order (missing ids are skipped).
+pub async fn runs_json(pool: &SqlitePool, ids: &[String]) -> Result<Vec<String>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q = QueryBuilder::new(format!(
+        "SELECT r.run_uuid, {RUN_JSON} FROM runs r WHERE r.run_uuid IN ("
+    ));
+    in_list(&mut q, ids);
+    let mut found: HashMap<String, String> = q
+        .build_query_as::<(String, String)>()
+        .fetch_all(pool)
+        .await?
+        .into_iter()
+        .collect();
+    Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
 }
 
 /// Whether an attribute filter compares text; used to reject `LIKE` on numbers early.
