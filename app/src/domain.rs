@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod audit_chain;
 pub mod audit_query;
 pub mod authz;
+pub mod axis;
 pub mod downsample;
 pub mod palette;
 pub mod roles;

@@ -219,6 +219,8 @@ pub struct RunsPage {
     pub metric_keys: Vec<String>,
     /// Offset of the next page.
     pub next_offset: Option<i64>,
+    /// The experiment's baseline run (id), if one is set.
+    pub baseline: Option<String>,
 }
 
 /// A dataset input as shown on a run page.
@@ -247,6 +249,10 @@ pub struct RunDetail {
     pub inputs: Vec<DatasetView>,
     /// One chart per metric with more than one point.
     pub charts: Vec<Chart>,
+    /// The experiment's baseline run (id, name), if one is set.
+    pub baseline: Option<(String, String)>,
+    /// Whether the viewer may change the baseline.
+    pub can_set_baseline: bool,
 }
 
 /// One metric across compared runs.
@@ -275,6 +281,39 @@ pub struct CompareView {
     pub metrics: Vec<MetricComparison>,
     /// Overlaid histories, one chart per metric.
     pub charts: Vec<Chart>,
+    /// Every param key, differing ones first: the choices for the scatter's x axis.
+    pub param_keys: Vec<String>,
+    /// The metric on the parallel-coordinates chart's last axis.
+    pub parallel_metric: Option<String>,
+    /// Parallel coordinates over the differing params plus `parallel_metric`.
+    pub parallel: Option<Figure>,
+    /// The param on the scatter's x axis.
+    pub scatter_param: Option<String>,
+    /// The metric on the scatter's y axis.
+    pub scatter_metric: Option<String>,
+    /// One param against one metric.
+    pub scatter: Option<Figure>,
+    /// Shown runs that are their experiment's baseline.
+    pub baselines: Vec<String>,
+    /// The first run's experiment baseline (id, name) when it is not shown and there is room.
+    pub missing_baseline: Option<(String, String)>,
+}
+
+/// A server-rendered chart across runs, with the exact values it draws as a table.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Figure {
+    /// Caption.
+    pub title: String,
+    /// What the chart shows, for screen readers.
+    pub description: String,
+    /// Server-rendered SVG.
+    pub svg: String,
+    /// Table header: "Run", then one column per axis.
+    pub columns: Vec<String>,
+    /// One row per run: its name, then the exact value on each axis ("not set" when absent).
+    pub rows: Vec<Vec<String>>,
+    /// A remark under the chart, e.g. axes left out.
+    pub note: Option<String>,
 }
 
 /// A metric-history chart with the exact values behind it.

@@ -12,3 +12,8 @@ pub mod state;
 pub fn now_ts() -> String {
     crate::domain::audit_chain::format_ts(time::OffsetDateTime::now_utc())
 }
+
+/// The current time in milliseconds since the epoch, as MLflow stores times.
+pub fn now_ms() -> i64 {
+    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+}

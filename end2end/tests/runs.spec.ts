@@ -30,6 +30,16 @@ test('filter runs, compare three, show identical params, open a run', async ({ p
   await page.getByText('Values of val_loss').click();
   await expect(page.getByRole('table').filter({ has: page.getByRole('columnheader', { name: 'Step' }) }).filter({ visible: true })).toHaveCount(1);
 
+  // Parallel coordinates and the scatter, with their axes chosen through a GET form.
+  await expect(page.getByText('Differing params and accuracy', { exact: true })).toBeVisible();
+  await page.getByLabel('Metric axis').selectOption('auc');
+  await page.getByLabel('Scatter: metric').selectOption('val_loss');
+  await page.getByRole('button', { name: 'Update charts' }).click();
+  await expect(page).toHaveURL(/pc_metric=auc/);
+  await expect(page.getByText('Differing params and auc', { exact: true })).toBeVisible();
+  await expect(page.getByText(/^val_loss against /).first()).toBeVisible();
+  await expect(page.getByRole('img', { name: /^Scatter: one point per run/ })).toBeVisible();
+
   const first = page.getByRole('columnheader').getByRole('link').first();
   const name = (await first.textContent()) ?? '';
   await first.click();
@@ -65,4 +75,31 @@ test('a bad filter explains what is wrong', async ({ page }, testInfo) => {
   await page.getByLabel('Filter', { exact: true }).fill('metrics.auc > high');
   await page.getByRole('button', { name: 'Apply', exact: true }).click();
   await expect(page.getByRole('alert')).toContainText('filter');
+});
+
+test('a run is compared with the baseline and made the baseline', async ({ page }, testInfo) => {
+  await signIn(page, testInfo, 'scientist');
+  await page.goto('/runs');
+  await page.getByRole('link', { name: 'churn-prediction' }).click();
+  const table = page.getByRole('table');
+  await expect(table.getByRole('row').filter({ hasText: 'churn-01' }).getByText('baseline')).toBeVisible();
+  await table.getByRole('link', { name: 'churn-05' }).click();
+  await expect(page.getByRole('heading', { name: 'churn-05', level: 1 })).toBeVisible();
+  await expect(page.getByText("The experiment's baseline")).toHaveCount(0);
+  await page.getByRole('link', { name: 'Compare with the baseline' }).click();
+  await expect(page).toHaveURL(/\/runs\/compare\?run=/);
+  await expect(page.getByRole('columnheader', { name: /churn-01\s+baseline/ }).first()).toBeVisible();
+
+  await page.goBack();
+  await expect(page.getByRole('heading', { name: 'churn-05', level: 1 })).toBeVisible();
+  await page.getByRole('button', { name: 'Set as baseline' }).click();
+  await expect(page.getByText("This run is the experiment's baseline.")).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Clear baseline' })).toBeVisible();
+
+  // Put the demo's baseline back for the other project's run of this spec.
+  await page.goto('/runs');
+  await page.getByRole('link', { name: 'churn-prediction' }).click();
+  await page.getByRole('table').getByRole('link', { name: 'churn-01' }).click();
+  await page.getByRole('button', { name: 'Set as baseline' }).click();
+  await expect(page.getByText("This run is the experiment's baseline.")).toBeVisible();
 });

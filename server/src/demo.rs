@@ -4,6 +4,7 @@
 
 use app::error::AppError;
 use app::server::accounts;
+use app::server::db::tracking;
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
@@ -184,6 +185,7 @@ async fn send_demo(router: &Router, token: &str) -> Result<(), AppError> {
     for spec in specs {
         let exp = call(router, token, "experiments/create", json!({ "name": spec.experiment, "tags": [{ "key": "mlflow.note.content", "value": spec.description }] })).await?;
         let exp_id = exp["experiment_id"].clone();
+        let mut first_run = None;
         for (i, params) in spec.runs.iter().enumerate() {
             let quality = (spec.quality)(params) + rng.noise(0.004);
             let start = clock;
@@ -199,6 +201,7 @@ async fn send_demo(router: &Router, token: &str) -> Result<(), AppError> {
             )
             .await?;
             let run_id = run["run"]["info"]["run_id"].clone();
+            first_run.get_or_insert_with(|| run_id.clone());
             let params_json: Vec<Value> = params
                 .iter()
                 .map(|(k, v)| json!({ "key": k, "value": v }))
@@ -259,6 +262,17 @@ async fn send_demo(router: &Router, token: &str) -> Result<(), AppError> {
                 token,
                 "runs/update",
                 json!({ "run_id": run_id, "status": "FINISHED", "end_time": end }),
+            )
+            .await?;
+        }
+        // The first run of each experiment is its baseline, named by the experiment tag the UI
+        // also sets.
+        if let Some(run_id) = first_run {
+            call(
+                router,
+                token,
+                "experiments/set-experiment-tag",
+                json!({ "experiment_id": exp_id, "key": tracking::BASELINE_TAG, "value": run_id }),
             )
             .await?;
         }

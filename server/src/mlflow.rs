@@ -12,6 +12,7 @@ use app::server::auth::{authenticate, require, Principal};
 use app::server::db::audit::{self, NewEntry};
 use app::server::db::tracking::{DatasetInput, Experiment, MetricPoint, RunInfo};
 use app::server::db::{begin_write, tracking};
+use app::server::now_ms;
 use app::server::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
@@ -129,10 +130,6 @@ async fn who(
 fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, MlflowError> {
     let bytes: &[u8] = if bytes.is_empty() { b"{}" } else { bytes };
     serde_json::from_slice(bytes).map_err(|e| invalid("body", format!("Invalid request body: {e}")))
-}
-
-fn now_ms() -> i64 {
-    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
 }
 
 // ---- lenient decoding: int64 and doubles may arrive as numbers or strings ------------------

@@ -780,6 +780,27 @@ async fn runs_pages_render_the_logged_data() {
         text.contains("Values of val_loss") && text.contains("0.333333"),
         "exact values listed under the chart"
     );
+    // Parallel coordinates over the differing param and the metric, and a scatter of the
+    // numeric param against it, each with its exact values.
+    assert!(
+        text.contains("Differing params and val_loss")
+            && text.contains("Values of val_loss against max_depth"),
+        "parallel coordinates and scatter drawn"
+    );
+    assert!(
+        html.matches("<svg").count() >= 3,
+        "history, parallel and scatter charts"
+    );
+    let r = viewer
+        .get(api.app.url(&format!(
+            "/runs/compare?run={}&run={}&pc_metric=nope",
+            ids[0], ids[1]
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(r.text().await.unwrap().contains("the metric"));
 
     let r = viewer
         .get(api.app.url(&format!("/runs/compare?run={}", ids[0])))
@@ -814,5 +835,97 @@ async fn runs_pages_render_the_logged_data() {
         r.status(),
         StatusCode::SEE_OTHER,
         "sub-pages need sign-in too"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_baseline_run_is_set_audited_and_offered_for_comparison() {
+    let api = Api::new().await;
+    let exp = api.experiment("baseline").await;
+    let (first, second) = (api.run(&exp, "first").await, api.run(&exp, "second").await);
+    let set = |c: &reqwest::Client, run: &str, on: bool| {
+        c.post(api.app.url("/api/set_baseline"))
+            .header("accept", "application/json")
+            .form(&[
+                ("run_id", run),
+                ("baseline", if on { "true" } else { "false" }),
+            ])
+            .send()
+    };
+
+    let viewer = api.app.signed_in("vic", &[Role::Viewer]).await;
+    let r = set(&viewer, &first, true).await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN, "viewers cannot set it");
+
+    let sci = api.app.signed_in("sam", &[Role::Scientist]).await;
+    let r = set(&sci, &first, false).await.unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST, "not the baseline yet");
+    assert!(r.text().await.unwrap().contains("run_id"));
+    let r = set(&sci, &"0".repeat(32), true).await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let r = set(&sci, &first, true).await.unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+
+    // Stored as the experiment tag that MLflow clients can read, and audited.
+    let (_, v) = api.get("experiments/get", &[("experiment_id", &exp)]).await;
+    assert!(
+        v["experiment"]["tags"]
+            .as_array()
+            .unwrap()
+            .contains(&json!({ "key": "gatehouse.baseline", "value": first })),
+        "{v}"
+    );
+    let actions = api.app.audit_actions().await;
+    assert!(actions
+        .iter()
+        .any(|(actor, a, id)| actor == "sam" && a == "run.baseline.set" && id == &first));
+
+    let page = |path: String| {
+        let viewer = viewer.clone();
+        let url = api.app.url(&path);
+        async move {
+            let html = viewer.get(url).send().await.unwrap().text().await.unwrap();
+            html.replace("<!-- -->", "").replace("<!>", "")
+        }
+    };
+    let table = page(format!("/runs/experiment/{exp}")).await;
+    assert!(table.contains("badge baseline"), "marked in the runs table");
+    let detail = page(format!("/runs/run/{second}")).await;
+    assert!(
+        detail.contains(&format!("/runs/compare?run={first}&amp;run={second}")),
+        "the run page links to a comparison with the baseline"
+    );
+    let r = api
+        .post(
+            "runs/create",
+            json!({ "experiment_id": exp, "run_name": "third" }),
+        )
+        .await
+        .1;
+    let third = r["run"]["info"]["run_id"].as_str().unwrap().to_owned();
+    let compare = page(format!("/runs/compare?run={second}&run={third}")).await;
+    assert!(
+        compare.contains("Add the baseline run (first)"),
+        "the compare page offers the baseline"
+    );
+
+    // Moving the baseline records the previous one; clearing removes the tag.
+    let r = set(&sci, &second, true).await.unwrap();
+    assert!(r.status().is_success());
+    let r = set(&sci, &second, false).await.unwrap();
+    assert!(r.status().is_success());
+    let (_, v) = api.get("experiments/get", &[("experiment_id", &exp)]).await;
+    assert!(!v.to_string().contains("gatehouse.baseline"), "{v}");
+    let details: Vec<String> = sqlx::query_scalar(
+        "SELECT details FROM audit_log WHERE action LIKE 'run.baseline.%' ORDER BY seq",
+    )
+    .fetch_all(&api.app.pool)
+    .await
+    .unwrap();
+    assert_eq!(details.len(), 3);
+    assert!(
+        details[1].contains(&first),
+        "previous baseline recorded: {}",
+        details[1]
     );
 }

@@ -174,13 +174,49 @@ pub async fn experiment_runs(
         .collect();
     let param_keys = union_keys(runs.iter().map(|r| &r.params));
     let metric_keys = union_keys(runs.iter().map(|r| &r.metrics));
+    let baseline = db::tracking::baselines(&state.pool, &[experiment_id])
+        .await?
+        .pop()
+        .map(|(_, id, _)| id);
     Ok(RunsPage {
         experiment,
         runs,
         param_keys,
         metric_keys,
         next_offset: more.then_some(offset + RUNS_PAGE_SIZE),
+        baseline,
     })
+}
+
+/// Makes a run its experiment's baseline (`baseline` true) or stops it being one. Needs the
+/// scientist role; audited in the same transaction.
+#[server(prefix = "/api", endpoint = "set_baseline")]
+pub async fn set_baseline(run_id: String, baseline: bool) -> Result<(), AppError> {
+    use crate::domain::authz::Action;
+    use crate::server::db::audit::{self, NewEntry};
+    use crate::server::{context, db, now_ms};
+    let (state, p) = context::authorized(Action::IngestTracking).await?;
+    let mut tx = db::begin_write(&state.pool).await?;
+    let (experiment_id, previous) =
+        db::tracking::set_baseline(&mut tx, &run_id, baseline, now_ms()).await?;
+    audit::append(
+        &mut tx,
+        NewEntry {
+            actor: p.actor(),
+            action: if baseline {
+                "run.baseline.set"
+            } else {
+                "run.baseline.clear"
+            }
+            .into(),
+            object_type: "run".into(),
+            object_id: run_id,
+            details: serde_json::json!({ "experiment_id": experiment_id, "previous": previous }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// One run with its tags, inputs and metric charts.
@@ -189,7 +225,7 @@ pub async fn get_run_detail(run_id: String) -> Result<RunDetail, AppError> {
     use crate::domain::authz::Action;
     use crate::model::DatasetView;
     use crate::server::{context, db};
-    let (state, _) = context::authorized(Action::ReadWorkspace).await?;
+    let (state, p) = context::authorized(Action::ReadWorkspace).await?;
     let runs = db::tracking::load_runs(&state.pool, std::slice::from_ref(&run_id)).await?;
     let run = runs
         .first()
@@ -211,6 +247,10 @@ pub async fn get_run_detail(run_id: String) -> Result<RunDetail, AppError> {
             history_chart(key, vec![(run.info.run_name.clone(), pts)], 560, 240)
         })
         .collect();
+    let baseline = db::tracking::baselines(&state.pool, &[run.info.experiment_id])
+        .await?
+        .pop()
+        .map(|(_, id, name)| (id, name));
     Ok(RunDetail {
         experiment,
         run: row(run),
@@ -234,13 +274,202 @@ pub async fn get_run_detail(run_id: String) -> Result<RunDetail, AppError> {
             })
             .collect(),
         charts,
+        baseline,
+        can_set_baseline: p.can(Action::IngestTracking),
     })
 }
 
-/// Compares runs: differing params first, metrics with the best run marked, overlaid histories.
+/// Most param axes on the parallel-coordinates chart.
+pub const MAX_PARALLEL_PARAMS: usize = 12;
+
+/// The parallel-coordinates chart: differing params (up to [`MAX_PARALLEL_PARAMS`]) then the
+/// metric; `None` when fewer than two axes have values.
+#[cfg(feature = "ssr")]
+fn parallel_figure(
+    runs: &[crate::model::RunRow],
+    differing: &[(String, Vec<Option<String>>)],
+    metric: &str,
+) -> Option<crate::model::Figure> {
+    use crate::domain::axis::Axis;
+    use crate::server::charts::{parallel_coordinates, PlotAxis};
+    let mut titles = Vec::new();
+    let mut axes = Vec::new();
+    // Per axis, each run's exact text and its position on the axis.
+    let mut columns: Vec<Vec<(String, Option<f64>)>> = Vec::new();
+    for (k, values) in differing
+        .iter()
+        .filter(|(_, v)| v.iter().any(Option::is_some))
+        .take(MAX_PARALLEL_PARAMS)
+    {
+        let axis = Axis::for_text(values.iter().map(|v| v.as_deref()))?;
+        columns.push(
+            values
+                .iter()
+                .map(|v| match v {
+                    Some(v) => (v.clone(), axis.position_of_text(v)),
+                    None => ("not set".to_string(), None),
+                })
+                .collect(),
+        );
+        titles.push(k.clone());
+        axes.push(PlotAxis {
+            title: k.clone(),
+            ticks: axis.ticks(),
+        });
+    }
+    let cells: Vec<Option<crate::model::MetricCell>> = runs
+        .iter()
+        .map(|r| r.metrics.get(metric).copied())
+        .collect();
+    if let Some(axis) = Axis::for_numbers(cells.iter().filter_map(|c| c.and_then(|c| c.finite()))) {
+        columns.push(
+            cells
+                .iter()
+                .map(|c| match c {
+                    Some(c) => (
+                        c.text(),
+                        c.finite().and_then(|v| axis.position_of_number(v)),
+                    ),
+                    None => ("not set".to_string(), None),
+                })
+                .collect(),
+        );
+        titles.push(metric.to_string());
+        axes.push(PlotAxis {
+            title: metric.to_string(),
+            ticks: axis.ticks(),
+        });
+    }
+    let lines: Vec<Vec<Option<f64>>> = (0..runs.len())
+        .map(|i| columns.iter().map(|c| c[i].1).collect())
+        .collect();
+    let svg = parallel_coordinates(&axes, &lines, 1100, 380)?;
+    let shown = differing
+        .iter()
+        .filter(|(_, v)| v.iter().any(Option::is_some))
+        .count();
+    Some(crate::model::Figure {
+        title: format!("Differing params and {metric}"),
+        description: format!(
+            "Parallel coordinates: one line per run across the axes {}",
+            titles.join(", ")
+        ),
+        svg,
+        columns: std::iter::once("Run".to_string())
+            .chain(titles)
+            .collect(),
+        rows: runs
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                std::iter::once(r.name.clone())
+                    .chain(columns.iter().map(|c| c[i].0.clone()))
+                    .collect()
+            })
+            .collect(),
+        note: (shown > MAX_PARALLEL_PARAMS).then(|| {
+            format!(
+                "The first {MAX_PARALLEL_PARAMS} of {shown} differing params are drawn; all are in the table above."
+            )
+        }),
+    })
+}
+
+/// One param against one metric, a labelled point per run; `None` when no run has both.
+#[cfg(feature = "ssr")]
+fn scatter_figure(
+    runs: &[crate::model::RunRow],
+    param: &str,
+    metric: &str,
+) -> Option<crate::model::Figure> {
+    use crate::domain::axis::Axis;
+    use crate::server::charts::{scatter, PlotAxis};
+    let xs: Vec<Option<&str>> = runs
+        .iter()
+        .map(|r| r.params.get(param).map(String::as_str))
+        .collect();
+    let ys: Vec<Option<crate::model::MetricCell>> = runs
+        .iter()
+        .map(|r| r.metrics.get(metric).copied())
+        .collect();
+    let x_axis = Axis::for_text(xs.iter().copied())?;
+    let y_axis = Axis::for_numbers(ys.iter().filter_map(|c| c.and_then(|c| c.finite())))?;
+    let points: Vec<(String, Option<f64>, Option<f64>)> = runs
+        .iter()
+        .zip(xs.iter().zip(&ys))
+        .map(|(r, (x, y))| {
+            (
+                r.name.clone(),
+                x.and_then(|x| x_axis.position_of_text(x)),
+                y.and_then(|y| y.finite())
+                    .and_then(|y| y_axis.position_of_number(y)),
+            )
+        })
+        .collect();
+    let svg = scatter(
+        &PlotAxis {
+            title: param.to_string(),
+            ticks: x_axis.ticks(),
+        },
+        &PlotAxis {
+            title: metric.to_string(),
+            ticks: y_axis.ticks(),
+        },
+        &points,
+        640,
+        360,
+    )?;
+    Some(crate::model::Figure {
+        title: format!("{metric} against {param}"),
+        description: format!("Scatter: one point per run, {param} across, {metric} up"),
+        svg,
+        columns: vec!["Run".into(), param.to_string(), metric.to_string()],
+        rows: runs
+            .iter()
+            .zip(xs.iter().zip(&ys))
+            .map(|(r, (x, y))| {
+                vec![
+                    r.name.clone(),
+                    x.map(str::to_string).unwrap_or_else(|| "not set".into()),
+                    y.map(|y| y.text()).unwrap_or_else(|| "not set".into()),
+                ]
+            })
+            .collect(),
+        note: None,
+    })
+}
+
+/// A chosen key if it is among `keys`, the default when none was chosen, an error naming the
+/// field when the choice is not there.
+#[cfg(feature = "ssr")]
+fn choose(
+    field: &str,
+    what: &str,
+    chosen: Option<String>,
+    keys: &[String],
+    default: Option<&String>,
+) -> Result<Option<String>, AppError> {
+    match chosen.filter(|c| !c.is_empty()) {
+        None => Ok(default.cloned()),
+        Some(c) if keys.contains(&c) => Ok(Some(c)),
+        Some(c) => Err(AppError::validation(
+            field,
+            format!("no selected run has the {what} '{c}'"),
+        )),
+    }
+}
+
+/// Compares runs: differing params first, metrics with the best run marked, overlaid histories,
+/// parallel coordinates over the differing params and a param-against-metric scatter.
+///
+/// `pc_metric` is the metric on the parallel-coordinates chart; `scatter_x` (a param) and
+/// `scatter_y` (a metric) choose the scatter's axes. Each defaults when absent.
 #[server(prefix = "/api", endpoint = "compare_runs")]
 pub async fn compare_runs(
     #[server(default)] run_ids: Vec<String>,
+    #[server(default)] pc_metric: Option<String>,
+    #[server(default)] scatter_x: Option<String>,
+    #[server(default)] scatter_y: Option<String>,
 ) -> Result<CompareView, AppError> {
     use crate::domain::authz::Action;
     use crate::domain::run_search::higher_is_better;
@@ -350,11 +579,75 @@ pub async fn compare_runs(
             history_chart(k, series, 640, 260)
         })
         .collect();
+
+    let param_keys: Vec<String> = differing
+        .iter()
+        .map(|(k, _)| k.clone())
+        .chain(identical.iter().map(|(k, _)| k.clone()))
+        .collect();
+    let parallel_metric = choose(
+        "pc_metric",
+        "metric",
+        pc_metric,
+        &metric_keys,
+        metric_keys.first(),
+    )?;
+    let scatter_metric = choose(
+        "scatter_y",
+        "metric",
+        scatter_y,
+        &metric_keys,
+        parallel_metric.as_ref(),
+    )?;
+    // By default the scatter shows the first differing param whose values are all numbers.
+    let numeric_param = differing
+        .iter()
+        .find(|(_, v)| {
+            matches!(
+                crate::domain::axis::Axis::for_text(v.iter().map(|v| v.as_deref())),
+                Some(crate::domain::axis::Axis::Numeric { .. })
+            )
+        })
+        .map(|(k, _)| k);
+    let scatter_param = choose(
+        "scatter_x",
+        "param",
+        scatter_x,
+        &param_keys,
+        numeric_param.or(param_keys.first()),
+    )?;
+    let parallel = parallel_metric
+        .as_deref()
+        .and_then(|m| parallel_figure(&runs, &differing, m));
+    let scatter = match (&scatter_param, &scatter_metric) {
+        (Some(p), Some(m)) => scatter_figure(&runs, p, m),
+        _ => None,
+    };
+    let experiment_ids: Vec<i64> = loaded.iter().map(|r| r.info.experiment_id).collect();
+    let found = db::tracking::baselines(&state.pool, &experiment_ids).await?;
+    let baselines: Vec<String> = found
+        .iter()
+        .filter(|(_, id, _)| ids.contains(id))
+        .map(|(_, id, _)| id.clone())
+        .collect();
+    let missing_baseline = found
+        .into_iter()
+        .find(|(e, id, _)| Some(e) == experiment_ids.first() && !ids.contains(id))
+        .filter(|_| ids.len() < MAX_COMPARE)
+        .map(|(_, id, name)| (id, name));
     Ok(CompareView {
+        baselines,
+        missing_baseline,
         runs,
         differing,
         identical,
         metrics,
         charts,
+        param_keys,
+        parallel_metric,
+        parallel,
+        scatter_param,
+        scatter_metric,
+        scatter,
     })
 }

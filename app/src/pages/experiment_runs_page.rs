@@ -52,6 +52,7 @@ pub fn ExperimentRunsPage() -> impl IntoView {
                     }.into_any(),
                     Err(e) => view! { <ErrorView error=e/> }.into_any(),
                     Ok(p) => {
+                        let baseline = p.baseline.clone();
                         let base = |extra: Vec<(String, String)>| {
                             let mut pairs = vec![];
                             if !filter.is_empty() { pairs.push(("filter".to_string(), filter.clone())); }
@@ -108,10 +109,11 @@ pub fn ExperimentRunsPage() -> impl IntoView {
                                                 <tbody>
                                                     {p.runs.into_iter().map(|r| {
                                                         let check_id = format!("sel-{}", r.run_id);
+                                                        let is_baseline = baseline.as_deref() == Some(r.run_id.as_str());
                                                         view! {
                                                             <tr>
                                                                 <td><input type="checkbox" name="run" value=r.run_id.clone() id=check_id.clone() aria-label=format!("Select {}", r.name)/></td>
-                                                                <td class="nowrap"><a href=format!("/runs/run/{}", r.run_id)>{r.name.clone()}</a></td>
+                                                                <td class="nowrap"><a href=format!("/runs/run/{}", r.run_id)>{r.name.clone()}</a>{is_baseline.then(|| view! { " " <span class="badge baseline">"baseline"</span> })}</td>
                                                                 <td><span class=format!("badge status-{}", r.status.to_lowercase())>{r.status.clone()}</span></td>
                                                                 <td class="nowrap">{fmt_ms(r.start_time)}</td>
                                                                 <td class="nowrap">{fmt_duration(r.start_time, r.end_time)}</td>

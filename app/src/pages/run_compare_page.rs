@@ -1,11 +1,14 @@
 //! Compare runs, diff-first: what differs comes first, what is equal is folded away.
 
 use crate::api::runs::compare_runs;
+use crate::components::audit_table::query_string;
 use crate::components::chart_figure::ChartFigure;
 use crate::components::error_view::ErrorView;
 use crate::domain::palette;
+use crate::model::Figure;
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
 /// `/runs/compare?run=…&run=…`.
@@ -13,8 +16,16 @@ use leptos_router::hooks::use_query_map;
 pub fn RunComparePage() -> impl IntoView {
     let query = use_query_map();
     let view_data = Resource::new(
-        move || query.read().get_all("run").unwrap_or_default(),
-        compare_runs,
+        move || {
+            let q = query.read();
+            (
+                q.get_all("run").unwrap_or_default(),
+                q.get("pc_metric"),
+                q.get("scatter_x"),
+                q.get("scatter_y"),
+            )
+        },
+        |(runs, pc, x, y)| compare_runs(runs, pc, x, y),
     );
     view! {
         <Title text="Compare runs"/>
@@ -25,14 +36,28 @@ pub fn RunComparePage() -> impl IntoView {
                 match view_data.await {
                     Err(e) => view! { <ErrorView error=e/> }.into_any(),
                     Ok(c) => {
+                        let baselines = c.baselines.clone();
                         let heads = move |runs: &Vec<crate::model::RunRow>| runs.iter().enumerate().map(|(i, r)| view! {
                             <th scope="col">
                                 <span class="swatch" style=format!("background:{}", palette::css(i)) aria-hidden="true"></span>
                                 <a href=format!("/runs/run/{}", r.run_id)>{r.name.clone()}</a>
+                                {baselines.contains(&r.run_id).then(|| view! { " " <span class="badge baseline">"baseline"</span> })}
                             </th>
                         }).collect_view();
+                        let add_baseline = c.missing_baseline.clone().map(|(id, name)| {
+                            let mut pairs = vec![("run".to_string(), id)];
+                            pairs.extend(c.runs.iter().map(|r| ("run".to_string(), r.run_id.clone())));
+                            view! {
+                                <p class="baseline-bar">
+                                    <a class="button" href=format!("/runs/compare?{}", query_string(&pairs))>"Add the baseline run (" {name} ")"</a>
+                                </p>
+                            }
+                        });
                         let n_identical = c.identical.len();
+                        let metric_keys: Vec<String> = c.metrics.iter().map(|m| m.key.clone()).collect();
+                        let run_ids: Vec<String> = c.runs.iter().map(|r| r.run_id.clone()).collect();
                         view! {
+                            {add_baseline}
                             <section aria-labelledby="diff-title">
                                 <h2 id="diff-title">"Parameters that differ (" {c.differing.len()} ")"</h2>
                                 {if c.differing.is_empty() {
@@ -98,10 +123,117 @@ pub fn RunComparePage() -> impl IntoView {
                                     </div>
                                 </section>
                             })}
+                            <ExploreSection
+                                run_ids=run_ids
+                                metric_keys=metric_keys
+                                param_keys=c.param_keys
+                                parallel_metric=c.parallel_metric.unwrap_or_default()
+                                scatter_param=c.scatter_param.unwrap_or_default()
+                                scatter_metric=c.scatter_metric.unwrap_or_default()
+                                parallel=c.parallel
+                                scatter=c.scatter
+                            />
                         }.into_any()
                     }
                 }
             })}
         </Transition>
     }
+}
+
+/// Parallel coordinates and the scatter, with a GET form choosing their metric and param.
+#[component]
+#[allow(clippy::too_many_arguments)]
+fn ExploreSection(
+    run_ids: Vec<String>,
+    metric_keys: Vec<String>,
+    param_keys: Vec<String>,
+    parallel_metric: String,
+    scatter_param: String,
+    scatter_metric: String,
+    parallel: Option<Figure>,
+    scatter: Option<Figure>,
+) -> AnyView {
+    if metric_keys.is_empty() && param_keys.is_empty() {
+        return ().into_any();
+    }
+    let options = |keys: &Vec<String>, chosen: &String| {
+        keys.iter()
+            .map(|k| view! { <option value=k.clone() selected=k == chosen>{k.clone()}</option> })
+            .collect_view()
+    };
+    view! {
+        <section aria-labelledby="explore-title">
+            <h2 id="explore-title">"Params against metrics"</h2>
+            <Form method="GET" action="/runs/compare" attr:class="filters chart-controls" attr:aria-label="Choose chart axes">
+                {run_ids.into_iter().map(|id| view! { <input type="hidden" name="run" value=id/> }).collect_view()}
+                <div class="field">
+                    <label for="pc-metric">"Metric axis"</label>
+                    <select id="pc-metric" name="pc_metric">{options(&metric_keys, &parallel_metric)}</select>
+                </div>
+                <div class="field">
+                    <label for="scatter-x">"Scatter: param"</label>
+                    <select id="scatter-x" name="scatter_x">{options(&param_keys, &scatter_param)}</select>
+                </div>
+                <div class="field">
+                    <label for="scatter-y">"Scatter: metric"</label>
+                    <select id="scatter-y" name="scatter_y">{options(&metric_keys, &scatter_metric)}</select>
+                </div>
+                <div class="actions"><button type="submit" class="button">"Update charts"</button></div>
+            </Form>
+            <div class="charts">
+                {match parallel {
+                    Some(f) => view! { <FigureView figure=f wide=true/> }.into_any(),
+                    None => view! { <p class="muted">"No parallel-coordinates chart: it needs a differing param and a metric with a finite value."</p> }.into_any(),
+                }}
+                {match scatter {
+                    Some(f) => view! { <FigureView figure=f wide=false/> }.into_any(),
+                    None => view! { <p class="muted">"No scatter: no selected run has both the param and a finite value of the metric."</p> }.into_any(),
+                }}
+            </div>
+        </section>
+    }
+    .into_any()
+}
+
+/// A chart across runs with its exact values (run × axis) behind a toggle; a wide one spans
+/// the whole row.
+#[component]
+fn FigureView(figure: Figure, wide: bool) -> AnyView {
+    let Figure {
+        title,
+        description,
+        svg,
+        columns,
+        rows,
+        note,
+    } = figure;
+    view! {
+        <figure class=if wide { "chart wide" } else { "chart" }>
+            <figcaption>{title.clone()}</figcaption>
+            <div class="svg" inner_html=svg role="img" aria-label=description></div>
+            {note.map(|n| view! { <p class="muted">{n}</p> })}
+            <details class="values">
+                <summary>"Values of " {title}</summary>
+                <div class="table-wrap">
+                    <table>
+                        <thead><tr>{columns.into_iter().map(|c| view! { <th scope="col">{c}</th> }).collect_view()}</tr></thead>
+                        <tbody>
+                            {rows.into_iter().enumerate().map(|(i, row)| {
+                                let mut cells = row.into_iter();
+                                let name = cells.next().unwrap_or_default();
+                                view! {
+                                    <tr>
+                                        <th scope="row"><span class="swatch" style=format!("background:{}", palette::css(i)) aria-hidden="true"></span>{name}</th>
+                                        {cells.map(|v| view! { <td>{v}</td> }).collect_view()}
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                </div>
+            </details>
+        </figure>
+    }
+    .into_any()
 }

@@ -1,9 +1,11 @@
 //! One run: attributes, params, metrics with charts, tags and dataset inputs.
 
-use crate::api::runs::get_run_detail;
+use crate::api::runs::{get_run_detail, SetBaseline};
 use crate::components::chart_figure::ChartFigure;
 use crate::components::error_view::ErrorView;
+use crate::components::error_view::FormError;
 use crate::components::run_format::{fmt_duration, fmt_ms};
+use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -12,9 +14,15 @@ use leptos_router::hooks::use_params_map;
 #[component]
 pub fn RunDetailPage() -> impl IntoView {
     let params = use_params_map();
+    let set_baseline = ServerAction::<SetBaseline>::new();
     let detail = Resource::new(
-        move || params.read().get("run_id").unwrap_or_default(),
-        get_run_detail,
+        move || {
+            (
+                params.read().get("run_id").unwrap_or_default(),
+                set_baseline.version().get(),
+            )
+        },
+        |(id, _)| get_run_detail(id),
     );
     view! {
         <Title text="Run"/>
@@ -40,6 +48,12 @@ pub fn RunDetailPage() -> impl IntoView {
                                 <div><dt>"Source version"</dt><dd><code>{commit.unwrap_or_else(|| "—".into())}</code></dd></div>
                                 <div><dt>"Run id"</dt><dd><code>{r.run_id.clone()}</code></dd></div>
                             </dl>
+                            <BaselineBar
+                                run_id=r.run_id.clone()
+                                baseline=d.baseline.clone()
+                                can_set=d.can_set_baseline
+                                action=set_baseline
+                            />
                             <div class="two-col">
                                 <section aria-labelledby="params-title">
                                     <h2 id="params-title">"Parameters"</h2>
@@ -87,4 +101,45 @@ pub fn RunDetailPage() -> impl IntoView {
             })}
         </Transition>
     }
+}
+
+/// Whether this run is its experiment's baseline, a link to compare with the baseline, and
+/// (for scientists) the form that sets or clears it.
+#[component]
+fn BaselineBar(
+    run_id: String,
+    baseline: Option<(String, String)>,
+    can_set: bool,
+    action: ServerAction<SetBaseline>,
+) -> AnyView {
+    let is_baseline = baseline.as_ref().map(|b| &b.0) == Some(&run_id);
+    let status = match &baseline {
+        Some(_) if is_baseline => view! {
+            <span class="badge baseline">"baseline"</span>
+            " This run is the experiment's baseline."
+        }
+        .into_any(),
+        Some((id, name)) => view! {
+            "Baseline: " <a href=format!("/runs/run/{id}")>{name.clone()}</a> " · "
+            <a href=format!("/runs/compare?run={id}&run={run_id}")>"Compare with the baseline"</a>
+        }
+        .into_any(),
+        None => {
+            view! { <span class="muted">"The experiment has no baseline run."</span> }.into_any()
+        }
+    };
+    view! {
+        <div class="baseline-bar">
+            <p>{status}</p>
+            {can_set.then(|| view! {
+                <ActionForm action=action attr:class="inline-form">
+                    <input type="hidden" name="run_id" value=run_id.clone()/>
+                    <input type="hidden" name="baseline" value=if is_baseline { "false" } else { "true" }/>
+                    <button type="submit" class="button">{if is_baseline { "Clear baseline" } else { "Set as baseline" }}</button>
+                </ActionForm>
+            })}
+            {move || action.value().get().and_then(|r| r.err()).map(|e| view! { <FormError error=e/> })}
+        </div>
+    }
+    .into_any()
 }

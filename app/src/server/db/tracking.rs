@@ -346,6 +346,67 @@ pub async fn set_experiment_tag(
     Ok(())
 }
 
+/// The experiment tag naming an experiment's baseline run; its value is the run id. MLflow
+/// clients can set it too (`MlflowClient.set_experiment_tag`).
+pub const BASELINE_TAG: &str = "gatehouse.baseline";
+
+/// Each given experiment's baseline as (experiment id, run id, run name), where the tag names
+/// an active run of that experiment (a stale or foreign id counts as no baseline).
+pub async fn baselines(
+    pool: &SqlitePool,
+    experiment_ids: &[i64],
+) -> Result<Vec<(i64, String, String)>, sqlx::Error> {
+    if experiment_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q = QueryBuilder::new(
+        "SELECT t.experiment_id, r.run_uuid, r.run_name FROM experiment_tags t \
+         JOIN runs r ON r.run_uuid = t.value AND r.experiment_id = t.experiment_id AND r.lifecycle_stage = 'active' \
+         WHERE t.key = ",
+    );
+    q.push_bind(BASELINE_TAG).push(" AND t.experiment_id IN (");
+    let mut sep = q.separated(", ");
+    for id in experiment_ids {
+        sep.push_bind(*id);
+    }
+    q.push(")");
+    q.build_query_as().fetch_all(pool).await
+}
+
+/// Makes an active run its experiment's baseline (`on`), or stops it being the baseline.
+/// Returns the experiment id and the baseline before the change.
+pub async fn set_baseline(
+    conn: &mut SqliteConnection,
+    run_uuid: &str,
+    on: bool,
+    now_ms: i64,
+) -> Result<(i64, Option<String>), AppError> {
+    let info = active_run(conn, run_uuid).await?;
+    let exp = info.experiment_id;
+    let previous: Option<String> =
+        sqlx::query_scalar("SELECT value FROM experiment_tags WHERE experiment_id = ? AND key = ?")
+            .bind(exp)
+            .bind(BASELINE_TAG)
+            .fetch_optional(&mut *conn)
+            .await?;
+    if on {
+        set_experiment_tag(conn, exp, BASELINE_TAG, run_uuid, now_ms).await?;
+    } else {
+        if previous.as_deref() != Some(run_uuid) {
+            return Err(AppError::validation(
+                "run_id",
+                "this run is not its experiment's baseline",
+            ));
+        }
+        sqlx::query("DELETE FROM experiment_tags WHERE experiment_id = ? AND key = ?")
+            .bind(exp)
+            .bind(BASELINE_TAG)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok((exp, previous))
+}
+
 /// A page of experiments by name filter (`None` = all), newest first.
 pub async fn search_experiments(
     pool: &SqlitePool,
