@@ -6,6 +6,7 @@ pub mod audit_query;
 pub mod authz;
 pub mod axis;
 pub mod downsample;
+pub mod lineage;
 pub mod palette;
 pub mod roles;
 pub mod run_search;

@@ -76,6 +76,7 @@ pub fn build_router(state: AppState, settings: &ServeSettings) -> Router {
     Router::new()
         .merge(api)
         .merge(crate::mlflow::router(state.clone()))
+        .merge(crate::lineage::router(state.clone(), settings.max_body_bytes))
         .merge(probes)
         .merge(pages)
         .layer(axum::middleware::from_fn(mw::pkg_cache_headers))

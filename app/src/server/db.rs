@@ -1,6 +1,7 @@
 //! All SQL lives under this module: plain async functions over a pool or a connection.
 
 pub mod audit;
+pub mod lineage;
 pub mod login_limits;
 pub mod sessions;
 pub mod tokens;

@@ -1,0 +1,787 @@
+//! The OpenLineage store: raw events and the graph normalised from them.
+//!
+//! Ingestion keeps every derived row a function of the *set* of events received: a repeated
+//! event is ignored by its dedup key, a run is re-folded from all its events
+//! ([`fold_run`]), and facets, schemas and versions are replaced only by an event that sorts
+//! later by (event time, dedup key). Events arriving twice or out of order give the same graph.
+
+use crate::domain::lineage::{
+    fold_run, job_version, parse_event, DatasetPart, EventKind, LineageEvent,
+};
+use serde_json::{json, Map, Value};
+use sqlx::{SqliteConnection, SqlitePool};
+use std::collections::BTreeSet;
+
+/// What an ingest did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ingested {
+    /// The event's dedup key.
+    pub dedup_key: String,
+    /// False when the same event had been received before (nothing changed).
+    pub stored: bool,
+}
+
+fn facets_json(m: &Map<String, Value>) -> String {
+    Value::Object(m.clone()).to_string()
+}
+
+async fn namespace(conn: &mut SqliteConnection, name: &str, now: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO lineage_namespaces (name, created_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
+    )
+    .bind(name)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Creates the dataset if needed and takes its facets and schema from this event when it is
+/// the latest to carry them. Returns the dataset id.
+async fn dataset(
+    conn: &mut SqliteConnection,
+    d: &DatasetPart,
+    from: &str,
+    now: &str,
+) -> Result<i64, sqlx::Error> {
+    namespace(conn, &d.namespace, now).await?;
+    sqlx::query("INSERT INTO lineage_datasets (namespace, name, created_at, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING")
+        .bind(&d.namespace)
+        .bind(&d.name)
+        .bind(now)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    let id: i64 = sqlx::query_scalar(
+        "SELECT dataset_id FROM lineage_datasets WHERE namespace = ? AND name = ?",
+    )
+    .bind(&d.namespace)
+    .bind(&d.name)
+    .fetch_one(&mut *conn)
+    .await?;
+    if !d.facets.is_empty() {
+        sqlx::query("UPDATE lineage_datasets SET facets = ?, facets_from = ?, updated_at = ? WHERE dataset_id = ? AND facets_from < ?")
+            .bind(facets_json(&d.facets))
+            .bind(from)
+            .bind(now)
+            .bind(id)
+            .bind(from)
+            .execute(&mut *conn)
+            .await?;
+    }
+    if let Some(fields) = &d.fields {
+        sqlx::query("UPDATE lineage_datasets SET fields = ?, fields_from = ?, updated_at = ? WHERE dataset_id = ? AND fields_from < ?")
+            .bind(serde_json::to_string(fields).unwrap_or_else(|_| "[]".into()))
+            .bind(from)
+            .bind(now)
+            .bind(id)
+            .bind(from)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(id)
+}
+
+/// Records a dataset version (an output of a run, or a versioned DatasetEvent) and makes the
+/// latest version current.
+async fn dataset_version(
+    conn: &mut SqliteConnection,
+    dataset_id: i64,
+    d: &DatasetPart,
+    version: &str,
+    run_id: Option<&str>,
+    from: &str,
+    now: &str,
+) -> Result<(), sqlx::Error> {
+    let lineage: Vec<[&str; 4]> = d
+        .column_lineage
+        .iter()
+        .map(|c| {
+            [
+                c.field.as_str(),
+                c.namespace.as_str(),
+                c.name.as_str(),
+                c.input_field.as_str(),
+            ]
+        })
+        .collect();
+    let fields = serde_json::to_string(d.fields.as_deref().unwrap_or_default())
+        .unwrap_or_else(|_| "[]".into());
+    let lineage = serde_json::to_string(&lineage).unwrap_or_else(|_| "[]".into());
+    sqlx::query(
+        "INSERT INTO lineage_dataset_versions (dataset_id, version, run_id, fields, facets, column_lineage, facets_from, created_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
+         ON CONFLICT (dataset_id, version) DO UPDATE SET run_id = excluded.run_id, fields = excluded.fields, facets = excluded.facets, \
+           column_lineage = excluded.column_lineage, facets_from = excluded.facets_from \
+         WHERE excluded.facets_from > lineage_dataset_versions.facets_from",
+    )
+    .bind(dataset_id)
+    .bind(version)
+    .bind(run_id)
+    .bind(fields)
+    .bind(facets_json(&d.facets))
+    .bind(lineage)
+    .bind(from)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "UPDATE lineage_datasets SET current_version = \
+           (SELECT version FROM lineage_dataset_versions v WHERE v.dataset_id = lineage_datasets.dataset_id ORDER BY facets_from DESC, version DESC LIMIT 1) \
+         WHERE dataset_id = ?",
+    )
+    .bind(dataset_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+async fn job(
+    conn: &mut SqliteConnection,
+    namespace_name: &str,
+    name: &str,
+    facets: &Map<String, Value>,
+    from: &str,
+    now: &str,
+) -> Result<i64, sqlx::Error> {
+    namespace(conn, namespace_name, now).await?;
+    sqlx::query("INSERT INTO lineage_jobs (namespace, name, created_at, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING")
+        .bind(namespace_name)
+        .bind(name)
+        .bind(now)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    let id: i64 =
+        sqlx::query_scalar("SELECT job_id FROM lineage_jobs WHERE namespace = ? AND name = ?")
+            .bind(namespace_name)
+            .bind(name)
+            .fetch_one(&mut *conn)
+            .await?;
+    if !facets.is_empty() {
+        sqlx::query("UPDATE lineage_jobs SET facets = ?, facets_from = ?, updated_at = ? WHERE job_id = ? AND facets_from < ?")
+            .bind(facets_json(facets))
+            .bind(from)
+            .bind(now)
+            .bind(id)
+            .bind(from)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(id)
+}
+
+/// Ensures a job version with these inputs and outputs exists.
+async fn job_version_row(
+    conn: &mut SqliteConnection,
+    job_id: i64,
+    version: &str,
+    inputs: &[i64],
+    outputs: &[i64],
+    static_time: Option<&str>,
+    now: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO lineage_job_versions (job_id, version, static_time, created_at) VALUES (?, ?, ?, ?) \
+         ON CONFLICT (job_id, version) DO UPDATE SET static_time = max(coalesce(static_time, ''), coalesce(excluded.static_time, '')) \
+         WHERE excluded.static_time IS NOT NULL",
+    )
+    .bind(job_id)
+    .bind(version)
+    .bind(static_time)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    for (direction, ids) in [("in", inputs), ("out", outputs)] {
+        for id in ids {
+            sqlx::query("INSERT INTO lineage_job_io (job_id, version, direction, dataset_id) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING")
+                .bind(job_id)
+                .bind(version)
+                .bind(direction)
+                .bind(id)
+                .execute(&mut *conn)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Drops run-derived versions no run names any more, and makes the version with the latest
+/// run or declaration current.
+async fn settle_job(conn: &mut SqliteConnection, job_id: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "DELETE FROM lineage_job_versions WHERE job_id = ? AND static_time IS NULL \
+         AND NOT EXISTS (SELECT 1 FROM lineage_runs r WHERE r.job_id = lineage_job_versions.job_id AND r.job_version = lineage_job_versions.version)",
+    )
+    .bind(job_id)
+    .execute(&mut *conn)
+    .await?;
+    // As in Marquez, completed runs (and declarations) make versions; a job whose runs all
+    // failed or are still going shows its latest attempt.
+    sqlx::query(
+        "UPDATE lineage_jobs SET current_version = ( \
+           SELECT v.version FROM lineage_job_versions v WHERE v.job_id = lineage_jobs.job_id \
+           ORDER BY max(coalesce((SELECT max(r.last_event_time) FROM lineage_runs r WHERE r.job_id = v.job_id AND r.job_version = v.version \
+                                   AND r.state = 'COMPLETE'), ''), coalesce(v.static_time, '')) DESC, \
+                    coalesce((SELECT max(r.last_event_time) FROM lineage_runs r WHERE r.job_id = v.job_id AND r.job_version = v.version), '') DESC, \
+                    v.version DESC LIMIT 1) \
+         WHERE job_id = ?",
+    )
+    .bind(job_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+async fn ids_of(
+    conn: &mut SqliteConnection,
+    set: &BTreeSet<(String, String)>,
+) -> Result<Vec<i64>, sqlx::Error> {
+    let mut out = Vec::with_capacity(set.len());
+    for (ns, name) in set {
+        let id: i64 = sqlx::query_scalar(
+            "SELECT dataset_id FROM lineage_datasets WHERE namespace = ? AND name = ?",
+        )
+        .bind(ns)
+        .bind(name)
+        .fetch_one(&mut *conn)
+        .await?;
+        out.push(id);
+    }
+    Ok(out)
+}
+
+/// Stores one validated event (its raw body too) and updates the graph, inside the caller's
+/// transaction.
+pub async fn ingest(
+    conn: &mut SqliteConnection,
+    e: &LineageEvent,
+    body: &str,
+    now: &str,
+) -> Result<Ingested, sqlx::Error> {
+    let key = e.dedup_key();
+    let event_type = match &e.kind {
+        EventKind::Run(t) => Some(t.as_str()),
+        _ => None,
+    };
+    let run_id = e.run.as_ref().map(|r| r.run_id.as_str());
+    let inserted = sqlx::query(
+        "INSERT INTO lineage_events (dedup_key, kind, event_type, event_time, run_id, received_at, body) \
+         VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedup_key) DO NOTHING",
+    )
+    .bind(&key)
+    .bind(e.kind.name())
+    .bind(event_type)
+    .bind(&e.event_time)
+    .bind(run_id)
+    .bind(now)
+    .bind(body)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if inserted == 0 {
+        return Ok(Ingested {
+            dedup_key: key,
+            stored: false,
+        });
+    }
+    // Later (event time, dedup key) wins; the separator sorts below every printable character.
+    let from = format!("{}\u{1}{key}", e.event_time);
+    match (&e.kind, &e.dataset, &e.job, &e.run) {
+        (EventKind::Dataset, Some(d), _, _) => {
+            let id = dataset(conn, d, &from, now).await?;
+            if let Some(v) = &d.version {
+                dataset_version(conn, id, d, v, None, &from, now).await?;
+            }
+        }
+        (EventKind::Job, _, Some((ns, name, facets)), _) => {
+            let job_id = job(conn, ns, name, facets, &from, now).await?;
+            let (mut ins, mut outs) = (Vec::new(), Vec::new());
+            for d in &e.inputs {
+                ins.push(dataset(conn, d, &from, now).await?);
+            }
+            for d in &e.outputs {
+                outs.push(dataset(conn, d, &from, now).await?);
+            }
+            let set = |v: &[DatasetPart]| -> BTreeSet<(String, String)> {
+                v.iter()
+                    .map(|d| (d.namespace.clone(), d.name.clone()))
+                    .collect()
+            };
+            let version = job_version(&set(&e.inputs), &set(&e.outputs), None);
+            job_version_row(
+                conn,
+                job_id,
+                &version,
+                &ins,
+                &outs,
+                Some(&e.event_time),
+                now,
+            )
+            .await?;
+            settle_job(conn, job_id).await?;
+        }
+        (EventKind::Run(_), _, Some((ns, name, facets)), Some(run)) => {
+            let job_id = job(conn, ns, name, facets, &from, now).await?;
+            for d in &e.inputs {
+                dataset(conn, d, &from, now).await?;
+            }
+            for d in &e.outputs {
+                let id = dataset(conn, d, &from, now).await?;
+                let version = d
+                    .version
+                    .clone()
+                    .unwrap_or_else(|| format!("run:{}", run.run_id));
+                dataset_version(conn, id, d, &version, Some(&run.run_id), &from, now).await?;
+            }
+            refold_run(conn, &run.run_id, job_id, now).await?;
+        }
+        _ => {}
+    }
+    Ok(Ingested {
+        dedup_key: key,
+        stored: true,
+    })
+}
+
+/// Re-derives a run from all its stored events.
+async fn refold_run(
+    conn: &mut SqliteConnection,
+    run_id: &str,
+    job_id: i64,
+    now: &str,
+) -> Result<(), sqlx::Error> {
+    let bodies: Vec<String> =
+        sqlx::query_scalar("SELECT body FROM lineage_events WHERE run_id = ? AND kind = 'run'")
+            .bind(run_id)
+            .fetch_all(&mut *conn)
+            .await?;
+    let events: Vec<LineageEvent> = bodies
+        .iter()
+        .filter_map(|b| serde_json::from_str::<Value>(b).ok())
+        .filter_map(|v| parse_event(&v).ok())
+        .collect();
+    let Some(s) = fold_run(&events) else {
+        return Ok(());
+    };
+    let (ins, outs) = (
+        ids_of(conn, &s.inputs).await?,
+        ids_of(conn, &s.outputs).await?,
+    );
+    let version = job_version(&s.inputs, &s.outputs, None);
+    job_version_row(conn, job_id, &version, &ins, &outs, None, now).await?;
+    let previous_job: Option<i64> =
+        sqlx::query_scalar("SELECT job_id FROM lineage_runs WHERE run_id = ?")
+            .bind(run_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    sqlx::query(
+        "INSERT INTO lineage_runs (run_id, job_id, job_version, state, started_at, ended_at, last_event_time, nominal_start, nominal_end, \
+           parent_run_id, error_message, mlflow_run_id, facets) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+         ON CONFLICT (run_id) DO UPDATE SET job_id = excluded.job_id, job_version = excluded.job_version, state = excluded.state, \
+           started_at = excluded.started_at, ended_at = excluded.ended_at, last_event_time = excluded.last_event_time, \
+           nominal_start = excluded.nominal_start, nominal_end = excluded.nominal_end, parent_run_id = excluded.parent_run_id, \
+           error_message = excluded.error_message, mlflow_run_id = excluded.mlflow_run_id, facets = excluded.facets",
+    )
+    .bind(run_id)
+    .bind(job_id)
+    .bind(&version)
+    .bind(s.state.as_str())
+    .bind(&s.started_at)
+    .bind(&s.ended_at)
+    .bind(&s.last_event_time)
+    .bind(s.nominal.as_ref().map(|n| n.0.clone()))
+    .bind(s.nominal.as_ref().and_then(|n| n.1.clone()))
+    .bind(s.parent.as_ref().map(|p| p.0.clone()))
+    .bind(&s.error_message)
+    .bind(&s.mlflow_run_id)
+    .bind(facets_json(&s.facets))
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("DELETE FROM lineage_run_io WHERE run_id = ?")
+        .bind(run_id)
+        .execute(&mut *conn)
+        .await?;
+    for (direction, ids) in [("in", &ins), ("out", &outs)] {
+        for id in ids {
+            sqlx::query(
+                "INSERT INTO lineage_run_io (run_id, direction, dataset_id) VALUES (?, ?, ?)",
+            )
+            .bind(run_id)
+            .bind(direction)
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+        }
+    }
+    settle_job(conn, job_id).await?;
+    if let Some(old) = previous_job.filter(|j| *j != job_id) {
+        settle_job(conn, old).await?;
+    }
+    Ok(())
+}
+
+/// Counts of what the store holds, for tests and the overview.
+pub async fn counts(pool: &SqlitePool) -> Result<Value, sqlx::Error> {
+    let (events, datasets, jobs, runs): (i64, i64, i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM lineage_events), (SELECT count(*) FROM lineage_datasets), \
+                (SELECT count(*) FROM lineage_jobs), (SELECT count(*) FROM lineage_runs)",
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok(json!({ "events": events, "datasets": datasets, "jobs": jobs, "runs": runs }))
+}
+
+// ---- the graph ------------------------------------------------------------------------------
+
+use crate::domain::lineage::NodeRef;
+use std::collections::{BTreeMap, VecDeque};
+
+/// Upstream or downstream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    /// Towards sources.
+    Up,
+    /// Towards consumers.
+    Down,
+}
+
+fn dataset_ref((namespace, name): (String, String)) -> NodeRef {
+    NodeRef::Dataset { namespace, name }
+}
+
+fn job_ref((namespace, name): (String, String)) -> NodeRef {
+    NodeRef::Job { namespace, name }
+}
+
+/// The node an id names, if it exists. Ambiguous dataset and job ids (colons in the
+/// namespace or name) resolve to the reading that exists; an OpenLineage run id resolves to
+/// its job, an MLflow run id to the training run.
+pub async fn resolve(
+    pool: &SqlitePool,
+    id: &str,
+) -> Result<Option<NodeRef>, crate::error::AppError> {
+    let candidates = NodeRef::parse_candidates(id)
+        .map_err(|e| crate::error::AppError::validation("nodeId", e))?;
+    for c in candidates {
+        let found = match &c {
+            NodeRef::Dataset { namespace, name } => sqlx::query_scalar::<_, i64>(
+                "SELECT 1 FROM lineage_datasets WHERE namespace = ? AND name = ?",
+            )
+            .bind(namespace)
+            .bind(name)
+            .fetch_optional(pool)
+            .await?
+            .map(|_| c.clone()),
+            NodeRef::Job { namespace, name } => sqlx::query_scalar::<_, i64>(
+                "SELECT 1 FROM lineage_jobs WHERE namespace = ? AND name = ?",
+            )
+            .bind(namespace)
+            .bind(name)
+            .fetch_optional(pool)
+            .await?
+            .map(|_| c.clone()),
+            NodeRef::Run(run) => {
+                let mlflow = sqlx::query_scalar::<_, i64>(
+                    "SELECT 1 FROM runs WHERE run_uuid = ? AND lifecycle_stage = 'active'",
+                )
+                .bind(run)
+                .fetch_optional(pool)
+                .await?;
+                if mlflow.is_some() {
+                    Some(c.clone())
+                } else {
+                    sqlx::query_as::<_, (String, String)>(
+                        "SELECT j.namespace, j.name FROM lineage_runs r JOIN lineage_jobs j ON j.job_id = r.job_id WHERE r.run_id = ?",
+                    )
+                    .bind(run)
+                    .fetch_optional(pool)
+                    .await?
+                    .map(job_ref)
+                }
+            }
+            NodeRef::ModelVersion { .. } | NodeRef::Deployment(_) => None,
+        };
+        if found.is_some() {
+            return Ok(found);
+        }
+    }
+    Ok(None)
+}
+
+/// A node's neighbours one step up or down, sorted.
+pub async fn neighbours(
+    pool: &SqlitePool,
+    node: &NodeRef,
+    dir: Direction,
+) -> Result<Vec<NodeRef>, sqlx::Error> {
+    let io = |d: Direction| if d == Direction::Up { "out" } else { "in" };
+    let mut out: Vec<NodeRef> = match (node, dir) {
+        (NodeRef::Dataset { namespace, name }, _) => {
+            // Jobs whose current version reads (down) or writes (up) the dataset.
+            let mut v: Vec<NodeRef> = sqlx::query_as::<_, (String, String)>(
+                "SELECT j.namespace, j.name FROM lineage_datasets d \
+                 JOIN lineage_job_io io ON io.dataset_id = d.dataset_id AND io.direction = ? \
+                 JOIN lineage_jobs j ON j.job_id = io.job_id AND j.current_version = io.version \
+                 WHERE d.namespace = ? AND d.name = ?",
+            )
+            .bind(io(dir))
+            .bind(namespace)
+            .bind(name)
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .map(job_ref)
+            .collect();
+            if dir == Direction::Down {
+                // MLflow training runs that logged a dataset input of this name.
+                v.extend(
+                    sqlx::query_scalar::<_, String>(
+                        "SELECT DISTINCT i.run_uuid FROM datasets md JOIN run_inputs i ON i.dataset_id = md.dataset_id \
+                         JOIN runs r ON r.run_uuid = i.run_uuid AND r.lifecycle_stage = 'active' WHERE md.name = ?",
+                    )
+                    .bind(name)
+                    .fetch_all(pool)
+                    .await?
+                    .into_iter()
+                    .map(NodeRef::Run),
+                );
+            }
+            v
+        }
+        (NodeRef::Job { namespace, name }, _) => {
+            let mut v: Vec<NodeRef> = sqlx::query_as::<_, (String, String)>(
+                "SELECT d.namespace, d.name FROM lineage_jobs j \
+                 JOIN lineage_job_io io ON io.job_id = j.job_id AND io.version = j.current_version AND io.direction = ? \
+                 JOIN lineage_datasets d ON d.dataset_id = io.dataset_id \
+                 WHERE j.namespace = ? AND j.name = ?",
+            )
+            .bind(if dir == Direction::Up { "in" } else { "out" })
+            .bind(namespace)
+            .bind(name)
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .map(dataset_ref)
+            .collect();
+            if dir == Direction::Down {
+                // Training runs this job's runs name (the `mlflow` run facet).
+                v.extend(
+                    sqlx::query_scalar::<_, String>(
+                        "SELECT DISTINCT lr.mlflow_run_id FROM lineage_jobs j JOIN lineage_runs lr ON lr.job_id = j.job_id \
+                         JOIN runs r ON r.run_uuid = lr.mlflow_run_id AND r.lifecycle_stage = 'active' \
+                         WHERE j.namespace = ? AND j.name = ?",
+                    )
+                    .bind(namespace)
+                    .bind(name)
+                    .fetch_all(pool)
+                    .await?
+                    .into_iter()
+                    .map(NodeRef::Run),
+                );
+            }
+            v
+        }
+        (NodeRef::Run(run), Direction::Up) => {
+            let mut v: Vec<NodeRef> = sqlx::query_as::<_, (String, String)>(
+                "SELECT DISTINCT j.namespace, j.name FROM lineage_runs lr JOIN lineage_jobs j ON j.job_id = lr.job_id WHERE lr.mlflow_run_id = ?",
+            )
+            .bind(run)
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .map(job_ref)
+            .collect();
+            v.extend(
+                sqlx::query_as::<_, (String, String)>(
+                    "SELECT DISTINCT ld.namespace, ld.name FROM run_inputs i JOIN datasets md ON md.dataset_id = i.dataset_id \
+                     JOIN lineage_datasets ld ON ld.name = md.name WHERE i.run_uuid = ?",
+                )
+                .bind(run)
+                .fetch_all(pool)
+                .await?
+                .into_iter()
+                .map(dataset_ref),
+            );
+            v
+        }
+        // Model versions and deployments join in step 6.
+        (NodeRef::Run(_), Direction::Down)
+        | (NodeRef::ModelVersion { .. }, _)
+        | (NodeRef::Deployment(_), _) => Vec::new(),
+    };
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+/// Most nodes one lineage answer holds.
+pub const MAX_GRAPH_NODES: usize = 2000;
+
+/// A subgraph around a node: every node within `up` steps upstream or `down` steps
+/// downstream, each with its neighbours (so edges and hidden counts can be drawn).
+#[derive(Clone, Debug, Default)]
+pub struct Subgraph {
+    /// Nodes with their upstream and downstream neighbours (all of them, shown or not).
+    pub nodes: BTreeMap<NodeRef, (Vec<NodeRef>, Vec<NodeRef>)>,
+    /// Whether [`MAX_GRAPH_NODES`] cut the walk short.
+    pub truncated: bool,
+}
+
+/// Walks the graph from `start`, upstream and downstream separately.
+pub async fn subgraph(
+    pool: &SqlitePool,
+    start: &NodeRef,
+    up: usize,
+    down: usize,
+) -> Result<Subgraph, sqlx::Error> {
+    let mut g = Subgraph::default();
+    let mut depth_of: BTreeMap<(NodeRef, bool), usize> = BTreeMap::new();
+    for (dir, limit) in [(Direction::Up, up), (Direction::Down, down)] {
+        let mut queue = VecDeque::from([(start.clone(), 0usize)]);
+        while let Some((node, depth)) = queue.pop_front() {
+            let key = (node.clone(), dir == Direction::Up);
+            if depth_of.contains_key(&key) {
+                continue;
+            }
+            depth_of.insert(key, depth);
+            if !g.nodes.contains_key(&node) {
+                if g.nodes.len() >= MAX_GRAPH_NODES {
+                    g.truncated = true;
+                    continue;
+                }
+                let ups = neighbours(pool, &node, Direction::Up).await?;
+                let downs = neighbours(pool, &node, Direction::Down).await?;
+                g.nodes.insert(node.clone(), (ups, downs));
+            }
+            if depth < limit {
+                let next = match g.nodes.get(&node) {
+                    Some((ups, downs)) => {
+                        if dir == Direction::Up {
+                            ups.clone()
+                        } else {
+                            downs.clone()
+                        }
+                    }
+                    None => Vec::new(),
+                };
+                queue.extend(next.into_iter().map(|n| (n, depth + 1)));
+            }
+        }
+    }
+    Ok(g)
+}
+
+/// A job's latest run: id, state, start, end and error message.
+type LatestRunRow = (String, String, String, Option<String>, Option<String>);
+/// An MLflow run: name, experiment, status, start and end.
+type TrainingRunRow = (String, i64, String, Option<i64>, Option<i64>);
+
+/// What the graph shows of a node.
+pub async fn node_data(pool: &SqlitePool, node: &NodeRef) -> Result<Value, sqlx::Error> {
+    Ok(match node {
+        NodeRef::Dataset { namespace, name } => {
+            let row: Option<(String, Option<String>, String, String)> = sqlx::query_as(
+                "SELECT fields, current_version, created_at, updated_at FROM lineage_datasets WHERE namespace = ? AND name = ?",
+            )
+            .bind(namespace)
+            .bind(name)
+            .fetch_optional(pool)
+            .await?;
+            match row {
+                Some((fields, version, created, updated)) => json!({
+                    "id": { "namespace": namespace, "name": name },
+                    "namespace": namespace, "name": name,
+                    "fields": serde_json::from_str::<Value>(&fields).unwrap_or(json!([])),
+                    "currentVersion": version, "createdAt": created, "updatedAt": updated,
+                }),
+                None => json!({ "namespace": namespace, "name": name }),
+            }
+        }
+        NodeRef::Job { namespace, name } => {
+            let row: Option<(Option<String>, String, String)> = sqlx::query_as(
+                "SELECT current_version, created_at, updated_at FROM lineage_jobs WHERE namespace = ? AND name = ?",
+            )
+            .bind(namespace)
+            .bind(name)
+            .fetch_optional(pool)
+            .await?;
+            let latest: Option<LatestRunRow> = sqlx::query_as(
+                "SELECT r.run_id, r.state, r.started_at, r.ended_at, r.error_message FROM lineage_runs r \
+                 JOIN lineage_jobs j ON j.job_id = r.job_id WHERE j.namespace = ? AND j.name = ? \
+                 ORDER BY r.last_event_time DESC, r.run_id DESC LIMIT 1",
+            )
+            .bind(namespace)
+            .bind(name)
+            .fetch_optional(pool)
+            .await?;
+            let (version, created, updated) = row.unwrap_or_default();
+            json!({
+                "id": { "namespace": namespace, "name": name },
+                "namespace": namespace, "name": name,
+                "currentVersion": version, "createdAt": created, "updatedAt": updated,
+                "latestRun": latest.map(|(id, state, started, ended, error)| json!({
+                    "id": id, "state": state, "startedAt": started, "endedAt": ended, "errorMessage": error,
+                })),
+            })
+        }
+        NodeRef::Run(run) => {
+            let row: Option<TrainingRunRow> = sqlx::query_as(
+                "SELECT run_name, experiment_id, status, start_time, end_time FROM runs WHERE run_uuid = ?",
+            )
+            .bind(run)
+            .fetch_optional(pool)
+            .await?;
+            match row {
+                Some((name, exp, status, start, end)) => json!({
+                    "runId": run, "name": name, "experimentId": exp.to_string(), "status": status,
+                    "startTime": start, "endTime": end,
+                }),
+                None => json!({ "runId": run }),
+            }
+        }
+        NodeRef::ModelVersion { name, version } => json!({ "name": name, "version": version }),
+        NodeRef::Deployment(name) => json!({ "name": name }),
+    })
+}
+
+/// One search hit: node type, namespace (empty for runs), name, node id and last update.
+pub type SearchHit = (String, String, String, String, String);
+
+/// Datasets, jobs and runs whose name (or namespace, or run id) contains `q`, best first:
+/// exact names, then names starting with `q`, then the rest, each alphabetically.
+pub async fn search(pool: &SqlitePool, q: &str, limit: i64) -> Result<Vec<SearchHit>, sqlx::Error> {
+    let like = format!(
+        "%{}%",
+        q.replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    );
+    let rows: Vec<(String, String, String, String, String, i64)> = sqlx::query_as(
+        "SELECT type, namespace, name, node_id, updated_at, rank FROM ( \
+           SELECT 'DATASET' AS type, namespace, name, 'dataset:' || namespace || ':' || name AS node_id, updated_at, \
+                  CASE WHEN lower(name) = lower(?1) THEN 0 WHEN lower(name) LIKE lower(?1) || '%' ESCAPE '\\' THEN 1 ELSE 2 END AS rank \
+             FROM lineage_datasets WHERE name LIKE ?2 ESCAPE '\\' OR namespace LIKE ?2 ESCAPE '\\' \
+           UNION ALL \
+           SELECT 'JOB', namespace, name, 'job:' || namespace || ':' || name, updated_at, \
+                  CASE WHEN lower(name) = lower(?1) THEN 0 WHEN lower(name) LIKE lower(?1) || '%' ESCAPE '\\' THEN 1 ELSE 2 END \
+             FROM lineage_jobs WHERE name LIKE ?2 ESCAPE '\\' OR namespace LIKE ?2 ESCAPE '\\' \
+           UNION ALL \
+           SELECT 'RUN', '', run_name, 'run:' || run_uuid, CAST(coalesce(end_time, start_time, 0) AS TEXT), \
+                  CASE WHEN lower(run_name) = lower(?1) OR run_uuid = lower(?1) THEN 0 ELSE 2 END \
+             FROM runs WHERE lifecycle_stage = 'active' AND (run_name LIKE ?2 ESCAPE '\\' OR run_uuid LIKE lower(?1) || '%') \
+           UNION ALL \
+           SELECT 'RUN', j.namespace, j.name, 'run:' || r.run_id, r.last_event_time, CASE WHEN r.run_id = lower(?1) THEN 0 ELSE 2 END \
+             FROM lineage_runs r JOIN lineage_jobs j ON j.job_id = r.job_id WHERE r.run_id LIKE lower(?1) || '%' AND length(?1) >= 8 \
+         ) ORDER BY rank, name, namespace, node_id LIMIT ?3",
+    )
+    .bind(q)
+    .bind(like)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(t, ns, name, id, updated, _)| (t, ns, name, id, updated))
+        .collect())
+}

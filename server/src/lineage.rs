@@ -1,0 +1,291 @@
+//! The OpenLineage API, Marquez-compatible: `POST /api/v1/lineage` ingests events.
+
+use app::domain::authz::Action;
+use app::domain::lineage::{parse_event, EventKind};
+use app::error::AppError;
+use app::server::auth::{authenticate, require};
+use app::server::db::audit::{self, NewEntry};
+use app::server::db::{begin_write, lineage};
+use app::server::state::AppState;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{json, Value};
+use std::io::Read;
+
+/// State of the lineage routes: the app, and the most bytes a body may hold once inflated.
+#[derive(Clone)]
+pub struct LineageState {
+    app: AppState,
+    max_body_bytes: usize,
+}
+
+/// The lineage routes.
+pub fn router(app: AppState, max_body_bytes: usize) -> Router {
+    Router::new()
+        .route("/api/v1/lineage", post(ingest).get(get_lineage))
+        .route("/api/v1/search", get(search))
+        .with_state(LineageState {
+            app,
+            max_body_bytes,
+        })
+}
+
+/// Why an ingest request was turned away.
+enum Reject {
+    /// Auth, validation or store errors.
+    App(AppError),
+    /// The inflated body passed the limit (bytes).
+    TooLarge(usize),
+    /// A `Content-Encoding` other than gzip.
+    Encoding(String),
+}
+
+impl From<AppError> for Reject {
+    fn from(e: AppError) -> Self {
+        Reject::App(e)
+    }
+}
+
+impl From<sqlx::Error> for Reject {
+    fn from(e: sqlx::Error) -> Self {
+        Reject::App(e.into())
+    }
+}
+
+impl IntoResponse for Reject {
+    fn into_response(self) -> Response {
+        match self {
+            Reject::App(e) => e.into_response(),
+            Reject::TooLarge(limit) => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                Json(json!({
+                    "error": "payload_too_large",
+                    "message": format!("request body is larger than the limit of {limit} bytes once decompressed"),
+                })),
+            )
+                .into_response(),
+            Reject::Encoding(other) => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                Json(json!({ "error": "unsupported_media_type", "field": "Content-Encoding",
+                    "message": format!("Content-Encoding '{other}' is not supported (use gzip or none)") })),
+            )
+                .into_response(),
+        }
+    }
+}
+
+/// The request body, inflated when it is gzip-encoded; at most `limit` bytes either way.
+fn inflate(headers: &HeaderMap, body: &Bytes, limit: usize) -> Result<Vec<u8>, Reject> {
+    let encoding = headers
+        .get(header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.trim().to_ascii_lowercase());
+    match encoding.as_deref() {
+        None | Some("") | Some("identity") => Ok(body.to_vec()),
+        Some("gzip") | Some("x-gzip") => {
+            let mut out = Vec::new();
+            // Read one byte past the limit to tell "exactly at" from "over".
+            flate2::read::GzDecoder::new(&body[..])
+                .take(limit as u64 + 1)
+                .read_to_end(&mut out)
+                .map_err(|e| {
+                    AppError::validation(
+                        "Content-Encoding",
+                        format!("the gzip body is corrupt: {e}"),
+                    )
+                })?;
+            if out.len() > limit {
+                return Err(Reject::TooLarge(limit));
+            }
+            Ok(out)
+        }
+        Some(other) => Err(Reject::Encoding(other.to_owned())),
+    }
+}
+
+/// `POST /api/v1/lineage`: one OpenLineage RunEvent, DatasetEvent or JobEvent. 201 with an
+/// empty body when stored (or already stored); 400 naming the field by JSON pointer when the
+/// event is invalid, with nothing stored. Needs the scientist role; audited once per request.
+async fn ingest(State(s): State<LineageState>, headers: HeaderMap, body: Bytes) -> Response {
+    match ingest_inner(&s, &headers, &body).await {
+        Ok(()) => StatusCode::CREATED.into_response(),
+        Err(r) => r.into_response(),
+    }
+}
+
+async fn ingest_inner(s: &LineageState, headers: &HeaderMap, body: &Bytes) -> Result<(), Reject> {
+    let p = require(authenticate(&s.app, headers).await?, Action::IngestTracking)?;
+    let raw = inflate(headers, body, s.max_body_bytes)?;
+    let v: Value = serde_json::from_slice(&raw)
+        .map_err(|e| AppError::validation("", format!("the body is not valid JSON: {e}")))?;
+    let event = parse_event(&v).map_err(|e| {
+        AppError::validation(
+            e.pointer.clone(),
+            format!("{}: {}", display_pointer(&e.pointer), e.message),
+        )
+    })?;
+    let text = String::from_utf8_lossy(&raw);
+    let now = app::server::now_ts();
+    let mut tx = begin_write(&s.app.pool).await?;
+    let done = lineage::ingest(&mut tx, &event, &text, &now).await?;
+    let (object_type, object_id) = match (&event.kind, &event.run, &event.dataset, &event.job) {
+        (EventKind::Run(_), Some(r), _, _) => ("lineage_run", r.run_id.clone()),
+        (EventKind::Dataset, _, Some(d), _) => {
+            ("lineage_dataset", format!("{}:{}", d.namespace, d.name))
+        }
+        (_, _, _, Some((ns, name, _))) => ("lineage_job", format!("{ns}:{name}")),
+        _ => ("lineage_event", done.dedup_key.clone()),
+    };
+    let event_type = match &event.kind {
+        EventKind::Run(t) => t.as_str(),
+        EventKind::Dataset => "DATASET",
+        EventKind::Job => "JOB",
+    };
+    audit::append(
+        &mut tx,
+        NewEntry {
+            actor: p.actor(),
+            action: "lineage.ingest".into(),
+            object_type: object_type.into(),
+            object_id,
+            details: json!({
+                "event_type": event_type,
+                "event_time": event.event_time,
+                "job": event.job.as_ref().map(|(ns, name, _)| format!("{ns}:{name}")),
+                "inputs": event.inputs.len(),
+                "outputs": event.outputs.len(),
+                "duplicate": !done.stored,
+            }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+fn display_pointer(p: &str) -> &str {
+    if p.is_empty() {
+        "the event"
+    } else {
+        p
+    }
+}
+
+/// Query of `GET /api/v1/lineage`.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LineageQuery {
+    node_id: Option<String>,
+    depth: Option<String>,
+    upstream_depth: Option<String>,
+    downstream_depth: Option<String>,
+}
+
+/// Deepest walk a lineage query may ask for.
+pub const MAX_DEPTH: usize = 100;
+/// Depth when none is given (as in Marquez).
+pub const DEFAULT_DEPTH: usize = 20;
+
+fn depth(field: &str, v: Option<&str>, default: usize) -> Result<usize, AppError> {
+    match v {
+        None | Some("") => Ok(default),
+        Some(s) => s
+            .parse::<usize>()
+            .ok()
+            .filter(|d| *d <= MAX_DEPTH)
+            .ok_or_else(|| {
+                AppError::validation(field, format!("'{s}' is not a depth from 0 to {MAX_DEPTH}"))
+            }),
+    }
+}
+
+/// `GET /api/v1/lineage?nodeId=…&depth=N` (and `upstreamDepth`, `downstreamDepth`): the graph
+/// around a node in Marquez's shape, `{graph: [{id, type, data, inEdges, outEdges}]}`, with
+/// each node's count of neighbours left out (`hiddenUpstream`, `hiddenDownstream`).
+pub async fn get_lineage(
+    State(s): State<LineageState>,
+    headers: HeaderMap,
+    axum::extract::Query(q): axum::extract::Query<LineageQuery>,
+) -> Result<Json<Value>, AppError> {
+    require(authenticate(&s.app, &headers).await?, Action::ReadWorkspace)?;
+    let id = q.node_id.filter(|n| !n.is_empty()).ok_or_else(|| {
+        AppError::validation(
+            "nodeId",
+            "nodeId is required, e.g. dataset:<namespace>:<name>",
+        )
+    })?;
+    let both = depth("depth", q.depth.as_deref(), DEFAULT_DEPTH)?;
+    let up = depth("upstreamDepth", q.upstream_depth.as_deref(), both)?;
+    let down = depth("downstreamDepth", q.downstream_depth.as_deref(), both)?;
+    let start = lineage::resolve(&s.app.pool, &id)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("no lineage node {id}")))?;
+    let g = lineage::subgraph(&s.app.pool, &start, up, down).await?;
+    let mut graph = Vec::with_capacity(g.nodes.len());
+    for (node, (ups, downs)) in &g.nodes {
+        let id = node.to_string();
+        let shown = |v: &Vec<app::domain::lineage::NodeRef>| {
+            v.iter()
+                .filter(|n| g.nodes.contains_key(n))
+                .cloned()
+                .collect::<Vec<_>>()
+        };
+        let (in_shown, out_shown) = (shown(ups), shown(downs));
+        graph.push(json!({
+            "id": id,
+            "type": node.type_name(),
+            "data": lineage::node_data(&s.app.pool, node).await?,
+            "inEdges": in_shown.iter().map(|n| json!({ "origin": n.to_string(), "destination": id })).collect::<Vec<_>>(),
+            "outEdges": out_shown.iter().map(|n| json!({ "origin": id, "destination": n.to_string() })).collect::<Vec<_>>(),
+            "hiddenUpstream": ups.len() - in_shown.len(),
+            "hiddenDownstream": downs.len() - out_shown.len(),
+        }));
+    }
+    Ok(Json(
+        json!({ "graph": graph, "nodeId": start.to_string(), "truncated": g.truncated }),
+    ))
+}
+
+/// Query of `GET /api/v1/search`.
+#[derive(serde::Deserialize)]
+pub struct SearchQuery {
+    q: Option<String>,
+    limit: Option<String>,
+}
+
+/// `GET /api/v1/search?q=…&limit=N`: datasets, jobs and runs by name, Marquez-shaped
+/// (`{totalCount, results: [{type, name, namespace, nodeId, updatedAt}]}`).
+pub async fn search(
+    State(s): State<LineageState>,
+    headers: HeaderMap,
+    axum::extract::Query(q): axum::extract::Query<SearchQuery>,
+) -> Result<Json<Value>, AppError> {
+    require(authenticate(&s.app, &headers).await?, Action::ReadWorkspace)?;
+    let text =
+        q.q.map(|t| t.trim().to_owned())
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| AppError::validation("q", "q is required"))?;
+    if text.chars().count() > 200 {
+        return Err(AppError::validation("q", "q is longer than 200 characters"));
+    }
+    let limit = match q.limit.as_deref() {
+        None | Some("") => 20,
+        Some(l) => l
+            .parse::<i64>()
+            .ok()
+            .filter(|n| (1..=100).contains(n))
+            .ok_or_else(|| AppError::validation("limit", "limit must be from 1 to 100"))?,
+    };
+    let hits = lineage::search(&s.app.pool, &text, limit).await?;
+    let results: Vec<Value> = hits
+        .into_iter()
+        .map(|(t, ns, name, id, updated)| json!({ "type": t, "namespace": ns, "name": name, "nodeId": id, "updatedAt": updated }))
+        .collect();
+    Ok(Json(
+        json!({ "totalCount": results.len(), "results": results }),
+    ))
+}
