@@ -19,13 +19,14 @@ MLFLOW_PORT ?= 3418
 MLFLOW_VERSION := 3.17.2
 MLFLOW_VENV := .venv-mlflow
 
-.PHONY: help run test setup setup-test build lint unit e2e mlflow-client bench bench-runs fmt clean
+.PHONY: help run test setup setup-test build lint unit e2e mlflow-client bench bench-runs bench-layout fmt clean
 
 help:
 	@echo "make run    build in release mode and serve http://127.0.0.1:3000 with demo data"
 	@echo "make test   fmt, clippy (server and wasm), unit + integration tests, Playwright"
 	@echo "make bench  audit-trail benchmarks (1M entries)"
 	@echo "make bench-runs  tracking API benchmarks (500 runs through HTTP)"
+	@echo "make bench-layout  lineage layout of 2,000 nodes and 4,000 edges"
 
 ## Toolchain and build tools -------------------------------------------------------------
 
@@ -89,6 +90,9 @@ bench:
 
 bench-runs:
 	cargo bench -p server --bench runs
+
+bench-layout:
+	cargo bench -p server --bench layout
 
 clean:
 	cargo clean

@@ -1,6 +1,7 @@
 //! The Gatehouse HTTP server: router assembly, REST routes, middleware and start-up.
 
 pub mod demo;
+pub mod layout_cli;
 pub mod lineage;
 pub mod metrics;
 pub mod middleware;

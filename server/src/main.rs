@@ -70,6 +70,15 @@ enum Command {
     },
     /// Recompute the audit hash chain; exits non-zero at the first bad entry.
     VerifyAudit,
+    /// Time the lineage layout on a graph file (`{"nodes": [...], "edges": [[from, to], ...]}`)
+    /// and print the time and the number of edge crossings. Needs no database.
+    Layout {
+        /// The graph, as JSON.
+        file: std::path::PathBuf,
+        /// Layouts to time (the median is printed).
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+    },
 }
 
 #[derive(Args, Debug, Clone, Default)]
@@ -117,6 +126,10 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    // The layout timer needs no database: answer before opening (or creating) one.
+    if let Some(Command::Layout { file, runs }) = &cli.command {
+        return layout_command(file, *runs);
+    }
     let pool = open_store(&cli.database_url).await?;
     match cli.command {
         None => serve(pool, cli.serve).await,
@@ -168,7 +181,19 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::from(2))
             }
         }
+        Some(Command::Layout { file, runs }) => layout_command(&file, runs),
     }
+}
+
+fn layout_command(file: &std::path::Path, runs: usize) -> anyhow::Result<ExitCode> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let v: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| format!("{} is not JSON", file.display()))?;
+    let g = server::layout_cli::parse_graph(&v)?;
+    let (l, median) = server::layout_cli::time_layout(&g, runs);
+    println!("{}", server::layout_cli::report(&g, &l, median));
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn serve(pool: sqlx::SqlitePool, args: ServeArgs) -> anyhow::Result<ExitCode> {

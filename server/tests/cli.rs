@@ -114,3 +114,42 @@ fn users_tokens_and_verification_from_the_command_line() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("sequence number 2"), "{text}");
 }
+
+#[test]
+fn layout_times_a_graph_file_without_a_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("graph.json");
+    // A 4-cycle plus a chord: one edge must be reversed, and the square crosses nothing.
+    std::fs::write(
+        &file,
+        r#"{"nodes": ["a", "b", {"id": "c"}, "d"], "edges": [["a", "b"], ["b", "c"], {"source": "c", "target": "d"}, [3, 0], ["a", "c"]]}"#,
+    )
+    .unwrap();
+    let db = format!("sqlite://{}", dir.path().join("never.db").display());
+    let out = server(
+        &db,
+        &["layout", file.to_str().unwrap(), "--runs", "3"],
+        None,
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.starts_with("4 nodes, 5 edges: layout median ")
+            && text.contains(" 0 crossings")
+            && text.contains("1 edges reversed"),
+        "{text}"
+    );
+    assert!(
+        !dir.path().join("never.db").exists(),
+        "no database is created"
+    );
+
+    std::fs::write(&file, r#"{"nodes": ["a"], "edges": [["a", "zz"]]}"#).unwrap();
+    let out = server(&db, &["layout", file.to_str().unwrap()], None);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown node zz"));
+}

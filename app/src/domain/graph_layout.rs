@@ -1,0 +1,656 @@
+//! Layered (Sugiyama-style) left-to-right layout of a directed graph, in pure Rust.
+//!
+//! Phases: connected components are laid out apart and stacked (so a change inside one leaves
+//! the others where they were); cycles are broken by reversing the back edges of a depth-first
+//! search in key order; layers are longest paths from the sources; long edges get a dummy
+//! node per layer they cross; crossings are reduced by barycentre sweeps with key order as
+//! the tie-break; coordinates come from pulling each node towards the median of its
+//! neighbours while keeping a minimum gap; edges are routed through their dummies, which hold
+//! their own slots in each layer, so no edge passes through a node.
+//!
+//! Everything is ordered by node keys and indices, never by hash order: the same graph gives
+//! the same picture.
+//!
+//! Crates looked at: `rust-sugiyama` 0.3 (petgraph-based, top-to-bottom, no edge routing, last
+//! released 2024) and `layout-rs` (a Graphviz-like renderer with its own SVG output, no
+//! stability across edits). Neither routes edges around nodes or keeps unchanged components in
+//! place, and both pull in more than this needs, so the layout is written here.
+
+use std::collections::BTreeMap;
+
+/// Routed polylines by (from, to), with whether each was reversed.
+type Routes = BTreeMap<(usize, usize), (Vec<(f64, f64)>, bool)>;
+
+/// Sizes and gaps, in pixels.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LayoutOptions {
+    /// Node box width.
+    pub node_width: f64,
+    /// Node box height.
+    pub node_height: f64,
+    /// Horizontal gap between layers (edges are drawn in it).
+    pub layer_gap: f64,
+    /// Vertical gap between nodes of a layer.
+    pub node_gap: f64,
+    /// Vertical gap between components.
+    pub component_gap: f64,
+    /// Barycentre sweeps (each one down and one up).
+    pub sweeps: usize,
+}
+
+impl Default for LayoutOptions {
+    fn default() -> Self {
+        LayoutOptions {
+            node_width: 200.0,
+            node_height: 52.0,
+            layer_gap: 90.0,
+            node_gap: 22.0,
+            component_gap: 44.0,
+            sweeps: 12,
+        }
+    }
+}
+
+/// A placed node: top-left corner, size and layer.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct NodeBox {
+    /// Left.
+    pub x: f64,
+    /// Top.
+    pub y: f64,
+    /// Width.
+    pub w: f64,
+    /// Height.
+    pub h: f64,
+    /// Layer (column), from 0.
+    pub layer: usize,
+}
+
+/// A routed edge: the points of its polyline, from the source's right side to the target's
+/// left side (or the other way round for an edge reversed to break a cycle).
+#[derive(Clone, Debug, PartialEq)]
+pub struct EdgePath {
+    /// Source node index.
+    pub from: usize,
+    /// Target node index.
+    pub to: usize,
+    /// Polyline, in drawing order from `from` to `to`.
+    pub points: Vec<(f64, f64)>,
+    /// Whether the edge was reversed to break a cycle (it then runs right to left).
+    pub reversed: bool,
+}
+
+/// The layout of a whole graph.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Layout {
+    /// One box per node, in input order.
+    pub nodes: Vec<NodeBox>,
+    /// One path per input edge (self-loops and repeats dropped), in input order.
+    pub edges: Vec<EdgePath>,
+    /// Drawing width.
+    pub width: f64,
+    /// Drawing height.
+    pub height: f64,
+    /// Edge crossings between adjacent layers, dummies included.
+    pub crossings: usize,
+}
+
+/// Lays out `keys.len()` nodes (keys order ties and must be unique) with the given edges
+/// (`(from, to)` indices into `keys`).
+pub fn layout(keys: &[String], edges: &[(usize, usize)], opts: &LayoutOptions) -> Layout {
+    let n = keys.len();
+    let mut clean: Vec<(usize, usize)> = edges
+        .iter()
+        .copied()
+        .filter(|(a, b)| a != b && *a < n && *b < n)
+        .collect();
+    clean.sort_unstable();
+    clean.dedup();
+
+    // Components, each named by its smallest key, in key order.
+    let mut parent: Vec<usize> = (0..n).collect();
+    fn find(p: &mut [usize], mut x: usize) -> usize {
+        while p[x] != x {
+            p[x] = p[p[x]];
+            x = p[x];
+        }
+        x
+    }
+    for &(a, b) in &clean {
+        let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
+        if ra != rb {
+            parent[ra.max(rb)] = ra.min(rb);
+        }
+    }
+    let mut comps: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for v in 0..n {
+        let r = find(&mut parent, v);
+        comps.entry(r).or_default().push(v);
+    }
+    let mut comps: Vec<Vec<usize>> = comps.into_values().collect();
+    for c in &mut comps {
+        c.sort_by(|a, b| keys[*a].cmp(&keys[*b]));
+    }
+    comps.sort_by(|a, b| keys[a[0]].cmp(&keys[b[0]]));
+
+    let mut nodes = vec![
+        NodeBox {
+            x: 0.0,
+            y: 0.0,
+            w: opts.node_width,
+            h: opts.node_height,
+            layer: 0,
+        };
+        n
+    ];
+    let mut paths: Routes = BTreeMap::new();
+    let (mut top, mut width, mut crossings) = (0.0f64, 0.0f64, 0usize);
+    let mut comp_of = vec![0usize; n];
+    for (ci, c) in comps.iter().enumerate() {
+        for &v in c {
+            comp_of[v] = ci;
+        }
+    }
+    for (ci, members) in comps.iter().enumerate() {
+        let local: BTreeMap<usize, usize> =
+            members.iter().enumerate().map(|(i, v)| (*v, i)).collect();
+        let local_edges: Vec<(usize, usize)> = clean
+            .iter()
+            .filter(|(a, _)| comp_of[*a] == ci)
+            .map(|(a, b)| (local[a], local[b]))
+            .collect();
+        let placed = layout_component(members.len(), &local_edges, opts);
+        for (i, v) in members.iter().enumerate() {
+            let (x, y, layer) = placed.positions[i];
+            nodes[*v] = NodeBox {
+                x,
+                y: y + top,
+                w: opts.node_width,
+                h: opts.node_height,
+                layer,
+            };
+        }
+        for ((a, b), (pts, rev)) in placed.paths {
+            paths.insert(
+                (members[a], members[b]),
+                (pts.into_iter().map(|(x, y)| (x, y + top)).collect(), rev),
+            );
+        }
+        crossings += placed.crossings;
+        width = width.max(placed.width);
+        top += placed.height + opts.component_gap;
+    }
+    let height = (top - opts.component_gap).max(0.0);
+    let mut seen = std::collections::BTreeSet::new();
+    let edges = edges
+        .iter()
+        .filter(|e| seen.insert(**e))
+        .filter_map(|&(a, b)| {
+            let (pts, reversed) = paths.get(&(a, b))?.clone();
+            Some(EdgePath {
+                from: a,
+                to: b,
+                points: pts,
+                reversed,
+            })
+        })
+        .collect();
+    Layout {
+        nodes,
+        edges,
+        width,
+        height,
+        crossings,
+    }
+}
+
+struct Placed {
+    /// Per node: left, top (within the component) and layer.
+    positions: Vec<(f64, f64, usize)>,
+    paths: Routes,
+    width: f64,
+    height: f64,
+    crossings: usize,
+}
+
+/// Lays out one connected component whose nodes are numbered in key order.
+fn layout_component(n: usize, edges: &[(usize, usize)], opts: &LayoutOptions) -> Placed {
+    // 1. Break cycles: depth-first search in index (key) order; back edges are reversed.
+    let mut out: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for &(a, b) in edges {
+        out[a].push(b);
+    }
+    for o in &mut out {
+        o.sort_unstable();
+    }
+    let mut state = vec![0u8; n]; // 0 new, 1 on stack, 2 done
+    let mut reversed = std::collections::BTreeSet::new();
+    for root in 0..n {
+        if state[root] != 0 {
+            continue;
+        }
+        let mut stack = vec![(root, 0usize)];
+        state[root] = 1;
+        while let Some((v, i)) = stack.pop() {
+            if i < out[v].len() {
+                stack.push((v, i + 1));
+                let w = out[v][i];
+                match state[w] {
+                    0 => {
+                        state[w] = 1;
+                        stack.push((w, 0));
+                    }
+                    1 => {
+                        reversed.insert((v, w));
+                    }
+                    _ => {}
+                }
+            } else {
+                state[v] = 2;
+            }
+        }
+    }
+    let dag: Vec<(usize, usize)> = edges
+        .iter()
+        .map(|&(a, b)| {
+            if reversed.contains(&(a, b)) {
+                (b, a)
+            } else {
+                (a, b)
+            }
+        })
+        .collect();
+
+    // 2. Layers: longest path from the sources (Kahn's order, smallest index first).
+    let mut preds: Vec<Vec<usize>> = vec![Vec::new(); n];
+    let mut succs: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for &(a, b) in &dag {
+        succs[a].push(b);
+        preds[b].push(a);
+    }
+    for v in 0..n {
+        succs[v].sort_unstable();
+        succs[v].dedup();
+        preds[v].sort_unstable();
+        preds[v].dedup();
+    }
+    let mut indeg: Vec<usize> = preds.iter().map(Vec::len).collect();
+    let mut ready: std::collections::BTreeSet<usize> = (0..n).filter(|v| indeg[*v] == 0).collect();
+    let mut layer = vec![0usize; n];
+    while let Some(v) = ready.pop_first() {
+        for &w in &succs[v] {
+            layer[w] = layer[w].max(layer[v] + 1);
+            indeg[w] -= 1;
+            if indeg[w] == 0 {
+                ready.insert(w);
+            }
+        }
+    }
+    // Pull sources right, next to their first consumer, so they do not all pile up in layer 0.
+    for v in (0..n).rev() {
+        if preds[v].is_empty() {
+            if let Some(min) = succs[v].iter().map(|w| layer[*w]).min() {
+                layer[v] = min.saturating_sub(1);
+            }
+        }
+    }
+
+    // 3. Dummy nodes: one per layer a long edge crosses. Vertex ids n.. are dummies.
+    let mut vlayer = layer.clone();
+    let mut chains: BTreeMap<(usize, usize), Vec<usize>> = BTreeMap::new();
+    let mut adj_down: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for &(a, b) in &dag {
+        if chains.contains_key(&(a, b)) {
+            continue;
+        }
+        let mut chain = vec![a];
+        for l in layer[a] + 1..layer[b] {
+            let d = vlayer.len();
+            vlayer.push(l);
+            adj_down.push(Vec::new());
+            chain.push(d);
+        }
+        chain.push(b);
+        for w in chain.windows(2) {
+            adj_down[w[0]].push(w[1]);
+        }
+        chains.insert((a, b), chain);
+    }
+    let total = vlayer.len();
+    let mut adj_up: Vec<Vec<usize>> = vec![Vec::new(); total];
+    for (v, ds) in adj_down.iter().enumerate() {
+        for &w in ds {
+            adj_up[w].push(v);
+        }
+    }
+    let layers_n = vlayer.iter().copied().max().map_or(0, |m| m + 1);
+    let mut order: Vec<Vec<usize>> = vec![Vec::new(); layers_n];
+    for v in 0..total {
+        order[vlayer[v]].push(v);
+    }
+    let mut pos = vec![0usize; total];
+    let reindex = |order: &Vec<Vec<usize>>, pos: &mut Vec<usize>| {
+        for l in order {
+            for (i, v) in l.iter().enumerate() {
+                pos[*v] = i;
+            }
+        }
+    };
+    reindex(&order, &mut pos);
+
+    // 4. Crossing reduction: barycentre sweeps, stable sort, keeping the best order seen.
+    let mut best = order.clone();
+    let mut best_cross = count_crossings(&order, &adj_down, &pos);
+    for _ in 0..opts.sweeps {
+        for layer in order.iter_mut().skip(1) {
+            sort_by_barycentre(layer, &adj_up, &pos);
+            for (i, v) in layer.iter().enumerate() {
+                pos[*v] = i;
+            }
+        }
+        for layer in order.iter_mut().rev().skip(1) {
+            sort_by_barycentre(layer, &adj_down, &pos);
+            for (i, v) in layer.iter().enumerate() {
+                pos[*v] = i;
+            }
+        }
+        let c = count_crossings(&order, &adj_down, &pos);
+        if c < best_cross {
+            best_cross = c;
+            best = order.clone();
+        }
+        if best_cross == 0 {
+            break;
+        }
+    }
+    let order = best;
+    reindex(&order, &mut pos);
+
+    // 5. Coordinates: slots of a node's height (dummies are thin), pulled towards the median
+    // of their neighbours, never closer than the gap.
+    let slot = |v: usize| if v < n { opts.node_height } else { 8.0 };
+    let gap = opts.node_gap;
+    let mut y = vec![0.0f64; total];
+    for l in &order {
+        let mut t = 0.0;
+        for &v in l {
+            y[v] = t;
+            t += slot(v) + gap;
+        }
+    }
+    let centre = |y: &Vec<f64>, v: usize| y[v] + slot(v) / 2.0;
+    for round in 0..8 {
+        let down = round % 2 == 0;
+        let range: Vec<usize> = if down {
+            (1..layers_n).collect()
+        } else {
+            (0..layers_n.saturating_sub(1)).rev().collect()
+        };
+        for l in range {
+            let nbrs = if down { &adj_up } else { &adj_down };
+            let wanted: Vec<f64> = order[l]
+                .iter()
+                .map(|&v| {
+                    let mut c: Vec<f64> = nbrs[v].iter().map(|w| centre(&y, *w)).collect();
+                    if c.is_empty() {
+                        centre(&y, v) - slot(v) / 2.0
+                    } else {
+                        c.sort_by(f64::total_cmp);
+                        c[c.len() / 2] - slot(v) / 2.0
+                    }
+                })
+                .collect();
+            // Place in order at the wanted spot or just below the previous node, then push
+            // back up where the layer sits lower than it wants (balancing both ends).
+            let mut placed: Vec<f64> = Vec::with_capacity(order[l].len());
+            for i in 0..order[l].len() {
+                let min = if i == 0 {
+                    f64::MIN
+                } else {
+                    placed[i - 1] + slot(order[l][i - 1]) + gap
+                };
+                placed.push(wanted[i].max(min));
+            }
+            for i in (0..placed.len()).rev() {
+                let v = order[l][i];
+                let max = if i + 1 == placed.len() {
+                    f64::MAX
+                } else {
+                    placed[i + 1] - slot(v) - gap
+                };
+                let min = if i == 0 {
+                    f64::MIN
+                } else {
+                    placed[i - 1] + slot(order[l][i - 1]) + gap
+                };
+                placed[i] = placed[i].min(max).max(min).max(wanted[i].min(max));
+            }
+            for (i, &v) in order[l].iter().enumerate() {
+                y[v] = placed[i];
+            }
+        }
+    }
+    // Shift so the top is 0.
+    let min_y = y.iter().copied().fold(f64::MAX, f64::min);
+    let min_y = if min_y.is_finite() { min_y } else { 0.0 };
+    for v in y.iter_mut() {
+        *v -= min_y;
+    }
+    let height = (0..total).map(|v| y[v] + slot(v)).fold(0.0, f64::max);
+    let x_of = |l: usize| l as f64 * (opts.node_width + opts.layer_gap);
+    let width = if layers_n == 0 {
+        0.0
+    } else {
+        x_of(layers_n - 1) + opts.node_width
+    };
+
+    // 6. Routes: out of the right side, through each dummy, into the left side.
+    let mut paths = BTreeMap::new();
+    for &(a, b) in edges {
+        let rev = reversed.contains(&(a, b));
+        let (s, t) = if rev { (b, a) } else { (a, b) };
+        let Some(chain) = chains.get(&(s, t)) else {
+            continue;
+        };
+        let mut pts = Vec::with_capacity(chain.len() * 2);
+        for (i, &v) in chain.iter().enumerate() {
+            let x = x_of(vlayer[v]);
+            let cy = centre(&y, v);
+            if i == 0 {
+                pts.push((x + opts.node_width, cy));
+            } else if i + 1 == chain.len() {
+                pts.push((x, cy));
+            } else {
+                pts.push((x, cy));
+                pts.push((x + opts.node_width, cy));
+            }
+        }
+        if rev {
+            pts.reverse();
+        }
+        paths.insert((a, b), (pts, rev));
+    }
+    Placed {
+        positions: (0..n).map(|v| (x_of(vlayer[v]), y[v], vlayer[v])).collect(),
+        paths,
+        width,
+        height,
+        crossings: best_cross,
+    }
+}
+
+/// Sorts a layer by the mean position of each vertex's neighbours in the adjacent layer;
+/// vertices without neighbours keep their place (stable sort on the current position).
+fn sort_by_barycentre(layer: &mut [usize], nbrs: &[Vec<usize>], pos: &[usize]) {
+    let mut keyed: Vec<(f64, usize, usize)> = layer
+        .iter()
+        .map(|&v| {
+            let b = if nbrs[v].is_empty() {
+                pos[v] as f64
+            } else {
+                nbrs[v].iter().map(|w| pos[*w] as f64).sum::<f64>() / nbrs[v].len() as f64
+            };
+            (b, pos[v], v)
+        })
+        .collect();
+    keyed.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    for (i, (_, _, v)) in keyed.into_iter().enumerate() {
+        layer[i] = v;
+    }
+}
+
+/// Crossings between each pair of adjacent layers: inversions among the edges sorted by
+/// their upper end, counted with a Fenwick tree (Barth, Jünger and Mutzel's bilayer count).
+pub fn count_crossings(order: &[Vec<usize>], down: &[Vec<usize>], pos: &[usize]) -> usize {
+    let mut total = 0;
+    for l in 0..order.len().saturating_sub(1) {
+        let mut ends: Vec<(usize, usize)> = Vec::new();
+        for &v in &order[l] {
+            for &w in &down[v] {
+                ends.push((pos[v], pos[w]));
+            }
+        }
+        ends.sort_unstable();
+        let width = order[l + 1].len() + 1;
+        let mut tree = vec![0usize; width + 1];
+        for (seen, &(_, lower)) in ends.iter().enumerate() {
+            // Edges already seen whose lower end is greater cross this one.
+            let mut i = lower + 1;
+            let mut le = 0;
+            while i > 0 {
+                le += tree[i];
+                i &= i - 1;
+            }
+            total += seen - le;
+            let mut i = lower + 1;
+            while i <= width {
+                tree[i] += 1;
+                i += i & i.wrapping_neg();
+            }
+        }
+    }
+    total
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn keys(n: usize) -> Vec<String> {
+        (0..n).map(|i| format!("n{i:04}")).collect()
+    }
+
+    fn overlaps(a: &NodeBox, b: &NodeBox) -> bool {
+        a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h
+    }
+
+    #[test]
+    fn a_chain_runs_left_to_right_without_crossings() {
+        let l = layout(
+            &keys(4),
+            &[(0, 1), (1, 2), (2, 3)],
+            &LayoutOptions::default(),
+        );
+        let xs: Vec<f64> = l.nodes.iter().map(|n| n.x).collect();
+        assert!(xs.windows(2).all(|w| w[0] < w[1]), "{xs:?}");
+        assert_eq!(l.crossings, 0);
+        assert_eq!(l.edges.len(), 3);
+    }
+
+    #[test]
+    fn a_cycle_is_broken_by_reversing_one_edge() {
+        let l = layout(
+            &keys(3),
+            &[(0, 1), (1, 2), (2, 0)],
+            &LayoutOptions::default(),
+        );
+        assert_eq!(l.edges.iter().filter(|e| e.reversed).count(), 1);
+        let back = l.edges.iter().find(|e| e.reversed).unwrap();
+        assert!(
+            l.nodes[back.from].x > l.nodes[back.to].x,
+            "drawn right to left"
+        );
+    }
+
+    #[test]
+    fn long_edges_are_routed_through_free_slots() {
+        // 0 → 1 → 2 → 3 and 0 → 3: the long edge must not pass through 1 or 2.
+        let l = layout(
+            &keys(4),
+            &[(0, 1), (1, 2), (2, 3), (0, 3)],
+            &LayoutOptions::default(),
+        );
+        let long = l.edges.iter().find(|e| e.from == 0 && e.to == 3).unwrap();
+        assert!(long.points.len() > 2);
+        for p in &long.points[1..long.points.len() - 1] {
+            for b in &l.nodes[1..3] {
+                let inside = p.0 > b.x && p.0 < b.x + b.w && p.1 > b.y && p.1 < b.y + b.h;
+                assert!(!inside, "{p:?} inside {b:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn crossings_are_counted() {
+        // Two layers with edges a→d and b→c, where the barycentre order cannot be
+        // used (counted directly on a fixed order).
+        let order = vec![vec![0, 1], vec![2, 3]];
+        let down = vec![vec![3], vec![2], vec![], vec![]];
+        let pos = vec![0, 1, 0, 1];
+        assert_eq!(count_crossings(&order, &down, &pos), 1);
+        let l = layout(&keys(4), &[(0, 3), (1, 2)], &LayoutOptions::default());
+        assert_eq!(l.crossings, 0, "two separate components never cross");
+    }
+
+    fn graph() -> impl Strategy<Value = (usize, Vec<(usize, usize)>)> {
+        (1usize..40)
+            .prop_flat_map(|n| (Just(n), proptest::collection::vec((0..n, 0..n), 0..(n * 2))))
+    }
+
+    proptest! {
+        #[test]
+        fn no_two_nodes_overlap((n, edges) in graph()) {
+            let l = layout(&keys(n), &edges, &LayoutOptions::default());
+            for i in 0..n {
+                for j in i + 1..n {
+                    prop_assert!(!overlaps(&l.nodes[i], &l.nodes[j]), "{i} and {j} overlap");
+                }
+            }
+        }
+
+        #[test]
+        fn every_edge_goes_left_to_right_after_cycle_handling((n, edges) in graph()) {
+            let l = layout(&keys(n), &edges, &LayoutOptions::default());
+            for e in &l.edges {
+                let (s, t) = if e.reversed { (e.to, e.from) } else { (e.from, e.to) };
+                prop_assert!(l.nodes[s].layer < l.nodes[t].layer, "{e:?}");
+                prop_assert!(l.nodes[s].x < l.nodes[t].x);
+            }
+        }
+
+        #[test]
+        fn the_same_input_gives_the_same_output((n, edges) in graph()) {
+            let a = layout(&keys(n), &edges, &LayoutOptions::default());
+            let b = layout(&keys(n), &edges, &LayoutOptions::default());
+            prop_assert_eq!(a, b);
+        }
+
+        #[test]
+        fn adding_a_node_elsewhere_leaves_a_component_in_place((n, edges) in graph()) {
+            // A new node joined to a new neighbour forms its own component: every existing
+            // node keeps its position relative to its component's first node.
+            let base = layout(&keys(n), &edges, &LayoutOptions::default());
+            let mut k = keys(n);
+            k.push("zz-new".into());
+            k.push("zz-new-2".into());
+            let mut more = edges.clone();
+            more.push((n, n + 1));
+            let grown = layout(&k, &more, &LayoutOptions::default());
+            for i in 0..n {
+                prop_assert_eq!(base.nodes[i].x, grown.nodes[i].x);
+                prop_assert_eq!(base.nodes[i].y, grown.nodes[i].y, "node {} moved", i);
+            }
+        }
+    }
+}
