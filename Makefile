@@ -19,7 +19,7 @@ MLFLOW_PORT ?= 3418
 MLFLOW_VERSION := 3.17.2
 MLFLOW_VENV := .venv-mlflow
 
-.PHONY: help run test setup setup-test build lint unit e2e mlflow-client bench bench-runs bench-layout fmt clean
+.PHONY: help run test setup setup-test build lint unit e2e mlflow-client bench bench-runs bench-layout bench-lineage fmt clean
 
 help:
 	@echo "make run    build in release mode and serve http://127.0.0.1:3000 with demo data"
@@ -27,6 +27,7 @@ help:
 	@echo "make bench  audit-trail benchmarks (1M entries)"
 	@echo "make bench-runs  tracking API benchmarks (500 runs through HTTP)"
 	@echo "make bench-layout  lineage layout of 2,000 nodes and 4,000 edges"
+	@echo "make bench-lineage  OpenLineage ingest (20,000 events through HTTP)"
 
 ## Toolchain and build tools -------------------------------------------------------------
 
@@ -93,6 +94,9 @@ bench-runs:
 
 bench-layout:
 	cargo bench -p server --bench layout
+
+bench-lineage:
+	cargo bench -p server --bench lineage
 
 clean:
 	cargo clean

@@ -35,7 +35,11 @@ fn main() -> anyhow::Result<()> {
     let keys: Vec<String> = (0..NODES)
         .map(|i| {
             let stage = i / per_stage;
-            let kind = if stage.is_multiple_of(2) { "dataset" } else { "job" };
+            let kind = if stage.is_multiple_of(2) {
+                "dataset"
+            } else {
+                "job"
+            };
             format!("{kind}:s{stage:02}:n{i:04}")
         })
         .collect();

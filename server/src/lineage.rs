@@ -1,7 +1,7 @@
 //! The OpenLineage API, Marquez-compatible: `POST /api/v1/lineage` ingests events.
 
 use app::domain::authz::Action;
-use app::domain::lineage::{parse_event, EventKind};
+use app::domain::lineage::{parse_event, EventKind, LineageEvent};
 use app::error::AppError;
 use app::server::auth::{authenticate, require};
 use app::server::db::audit::{self, NewEntry};
@@ -15,22 +15,39 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 use std::io::Read;
+use tokio::sync::{mpsc, oneshot};
 
-/// State of the lineage routes: the app, and the most bytes a body may hold once inflated.
+/// State of the lineage routes: the app, the most bytes a body may hold once inflated, and
+/// the queue to the writer.
 #[derive(Clone)]
 pub struct LineageState {
     app: AppState,
     max_body_bytes: usize,
+    writer: mpsc::Sender<Job>,
 }
 
-/// The lineage routes.
+/// An accepted event waiting for the writer.
+struct Job {
+    event: LineageEvent,
+    body: String,
+    actor: String,
+    done: oneshot::Sender<Result<(), AppError>>,
+}
+
+/// Most events one write transaction takes.
+const MAX_BATCH: usize = 256;
+
+/// The lineage routes (and their writer task).
 pub fn router(app: AppState, max_body_bytes: usize) -> Router {
+    let (writer, queue) = mpsc::channel(4 * MAX_BATCH);
+    tokio::spawn(write_events(app.pool.clone(), queue));
     Router::new()
         .route("/api/v1/lineage", post(ingest).get(get_lineage))
         .route("/api/v1/search", get(search))
         .with_state(LineageState {
             app,
             max_body_bytes,
+            writer,
         })
 }
 
@@ -128,10 +145,73 @@ async fn ingest_inner(s: &LineageState, headers: &HeaderMap, body: &Bytes) -> Re
             format!("{}: {}", display_pointer(&e.pointer), e.message),
         )
     })?;
-    let text = String::from_utf8_lossy(&raw);
+    let (done, answer) = oneshot::channel();
+    s.writer
+        .send(Job {
+            event,
+            body: String::from_utf8_lossy(&raw).into_owned(),
+            actor: p.actor(),
+            done,
+        })
+        .await
+        .map_err(|_| AppError::internal())?;
+    answer.await.map_err(|_| AppError::internal())??;
+    Ok(())
+}
+
+/// The single writer: takes whatever events are waiting (up to [`MAX_BATCH`]) and stores them
+/// with one audit entry per request in one transaction, so concurrent pipelines share the
+/// transaction's fixed costs (group commit). If a batch fails, its events are retried one by
+/// one so each request gets its own answer.
+async fn write_events(pool: sqlx::SqlitePool, mut queue: mpsc::Receiver<Job>) {
+    while let Some(first) = queue.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        if batch.len() > 1 {
+            match store(&pool, &batch).await {
+                Ok(()) => {
+                    for job in batch {
+                        let _ = job.done.send(Ok(()));
+                    }
+                    continue;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, events = batch.len(), "lineage batch failed; retrying one by one")
+                }
+            }
+        }
+        for job in batch {
+            let result = store(&pool, std::slice::from_ref(&job)).await;
+            let _ = job.done.send(result);
+        }
+    }
+}
+
+/// Stores a batch and its audit entries in one transaction.
+async fn store(pool: &sqlx::SqlitePool, batch: &[Job]) -> Result<(), AppError> {
     let now = app::server::now_ts();
-    let mut tx = begin_write(&s.app.pool).await?;
-    let done = lineage::ingest(&mut tx, &event, &text, &now).await?;
+    let mut tx = begin_write(pool).await?;
+    let events: Vec<(&LineageEvent, &str)> =
+        batch.iter().map(|j| (&j.event, j.body.as_str())).collect();
+    let done = lineage::ingest(&mut tx, &events, &now).await?;
+    let entries: Vec<NewEntry> = batch
+        .iter()
+        .zip(&done)
+        .map(|(job, done)| audit_entry(job, done))
+        .collect();
+    audit::append_all(&mut tx, &now, &entries).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// One audit entry per ingest request.
+fn audit_entry(job: &Job, done: &lineage::Ingested) -> NewEntry {
+    let event = &job.event;
     let (object_type, object_id) = match (&event.kind, &event.run, &event.dataset, &event.job) {
         (EventKind::Run(_), Some(r), _, _) => ("lineage_run", r.run_id.clone()),
         (EventKind::Dataset, _, Some(d), _) => {
@@ -145,26 +225,20 @@ async fn ingest_inner(s: &LineageState, headers: &HeaderMap, body: &Bytes) -> Re
         EventKind::Dataset => "DATASET",
         EventKind::Job => "JOB",
     };
-    audit::append(
-        &mut tx,
-        NewEntry {
-            actor: p.actor(),
-            action: "lineage.ingest".into(),
-            object_type: object_type.into(),
-            object_id,
-            details: json!({
-                "event_type": event_type,
-                "event_time": event.event_time,
-                "job": event.job.as_ref().map(|(ns, name, _)| format!("{ns}:{name}")),
-                "inputs": event.inputs.len(),
-                "outputs": event.outputs.len(),
-                "duplicate": !done.stored,
-            }),
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
+    NewEntry {
+        actor: job.actor.clone(),
+        action: "lineage.ingest".into(),
+        object_type: object_type.into(),
+        object_id,
+        details: json!({
+            "event_type": event_type,
+            "event_time": event.event_time,
+            "job": event.job.as_ref().map(|(ns, name, _)| format!("{ns}:{name}")),
+            "inputs": event.inputs.len(),
+            "outputs": event.outputs.len(),
+            "duplicate": !done.stored,
+        }),
+    }
 }
 
 fn display_pointer(p: &str) -> &str {

@@ -738,3 +738,69 @@ async fn mlflow_training_runs_join_the_graph() {
     let (_, v) = l.get("/api/v1/search?q=xgb").await;
     assert_eq!(v["results"][0]["nodeId"], run_node.as_str());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_events_share_transactions_but_each_is_stored_and_audited() {
+    let l = Lineage::new().await;
+    let audit_before = l.app.audit_count().await;
+    let mut sends = Vec::new();
+    for i in 0..40u32 {
+        let run = format!("00000000-0000-4000-8000-{i:012x}");
+        let e = run_event(
+            if i % 2 == 0 { "START" } else { "COMPLETE" },
+            &format!("2026-11-27T10:00:{:02}Z", i / 2),
+            &run,
+            "parallel",
+            vec![ds("src", &format!("t{}", i % 3))],
+            vec![ds("dst", "out")],
+        );
+        let (client, url, token) = (
+            l.client.clone(),
+            l.app.url("/api/v1/lineage"),
+            l.token.clone(),
+        );
+        sends.push(tokio::spawn(async move {
+            client
+                .post(url)
+                .bearer_auth(token)
+                .json(&e)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }));
+    }
+    // One of them repeats another: stored once, still audited (as a duplicate).
+    let again = run_event(
+        "START",
+        "2026-11-27T10:00:00Z",
+        "00000000-0000-4000-8000-000000000000",
+        "parallel",
+        vec![ds("src", "t0")],
+        vec![ds("dst", "out")],
+    );
+    l.ok(&again).await;
+    for s in sends {
+        assert_eq!(s.await.unwrap(), StatusCode::CREATED);
+    }
+    assert_eq!(l.count("lineage_events").await, 40);
+    assert_eq!(l.count("lineage_runs").await, 40);
+    assert_eq!(
+        l.app.audit_count().await - audit_before,
+        41,
+        "one entry per request"
+    );
+    let duplicates: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_log WHERE action = 'lineage.ingest' AND details LIKE '%\"duplicate\":true%'",
+    )
+    .fetch_one(&l.app.pool)
+    .await
+    .unwrap();
+    assert_eq!(duplicates, 1);
+    assert!(
+        app::server::db::audit::verify(&l.app.pool)
+            .await
+            .unwrap()
+            .ok
+    );
+}
