@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod audit;
+pub mod lineage;
 pub mod overview;
 pub mod runs;
 pub mod session;

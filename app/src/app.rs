@@ -7,8 +7,9 @@ use crate::model::SessionInfo;
 use crate::pages::{
     admin_page::AdminPage,
     audit_page::AuditPage,
-    capability_pages::{ExperimentsPage, FairnessPage, LineagePage, ModelsPage},
+    capability_pages::{ExperimentsPage, FairnessPage, ModelsPage},
     experiment_runs_page::ExperimentRunsPage,
+    lineage_page::LineagePage,
     not_found_page::NotFoundPage,
     overview_page::OverviewPage,
     run_compare_page::RunComparePage,

@@ -4,6 +4,7 @@ pub mod admin_page;
 pub mod audit_page;
 pub mod capability_pages;
 pub mod experiment_runs_page;
+pub mod lineage_page;
 pub mod not_found_page;
 pub mod overview_page;
 pub mod run_compare_page;

@@ -279,3 +279,452 @@ async fn send_demo(router: &Router, token: &str) -> Result<(), AppError> {
     }
     Ok(())
 }
+
+// ---- lineage --------------------------------------------------------------------------------
+
+async fn post_lineage(router: &Router, token: &str, event: &Value) -> Result<(), AppError> {
+    let req = Request::post("/api/v1/lineage")
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(event.to_string()))
+        .map_err(|_| AppError::internal())?;
+    let res = router
+        .clone()
+        .oneshot(req)
+        .await
+        .map_err(|_| AppError::internal())?;
+    if res.status() != StatusCode::CREATED {
+        let status = res.status();
+        let bytes = axum::body::to_bytes(res.into_body(), 1 << 16)
+            .await
+            .unwrap_or_default();
+        tracing::error!(%status, body = %String::from_utf8_lossy(&bytes), "demo lineage event refused");
+        return Err(AppError::internal());
+    }
+    Ok(())
+}
+
+const PRODUCER: &str = "https://github.com/apache/airflow/tree/providers-openlineage/2.3.0";
+const RISK_DB: &str = "postgres://loans-db.internal:5432";
+const GROWTH_DB: &str = "postgres://subscriptions-db.internal:5432";
+const WAREHOUSE: &str = "snowflake://northwind.eu-central-1";
+const FEATURES: &str = "s3://northwind-features";
+
+fn schema(fields: &[(&str, &str)]) -> Value {
+    json!({ "schema": { "_producer": PRODUCER, "_schemaURL": "https://openlineage.io/spec/facets/1-1-1/SchemaDatasetFacet.json",
+        "fields": fields.iter().map(|(n, t)| json!({ "name": n, "type": t })).collect::<Vec<_>>() } })
+}
+
+fn dataset(namespace: &str, name: &str, facets: Value) -> Value {
+    json!({ "namespace": namespace, "name": name, "facets": facets })
+}
+
+fn columns(pairs: &[(&str, &str, &str, &str)]) -> Value {
+    let mut fields = serde_json::Map::new();
+    for (out, ns, name, input) in pairs {
+        let entry = fields
+            .entry(out.to_string())
+            .or_insert_with(|| json!({ "inputFields": [] }));
+        if let Some(list) = entry["inputFields"].as_array_mut() {
+            list.push(json!({ "namespace": ns, "name": name, "field": input }));
+        }
+    }
+    json!({ "_producer": PRODUCER, "_schemaURL": "https://openlineage.io/spec/facets/1-2-0/ColumnLineageDatasetFacet.json", "fields": fields })
+}
+
+/// One run of a job: START then COMPLETE (or FAIL with an error message).
+struct JobRun<'a> {
+    job: &'a str,
+    start: &'a str,
+    end: &'a str,
+    inputs: Vec<Value>,
+    outputs: Vec<Value>,
+    failure: Option<&'a str>,
+    mlflow_run: Option<String>,
+}
+
+async fn emit(router: &Router, token: &str, n: &mut u32, r: JobRun<'_>) -> Result<(), AppError> {
+    *n += 1;
+    let run_id = format!("d3e0a1b2-0000-4000-8000-{:012x}", *n);
+    let mut facets = json!({});
+    if let Some(id) = &r.mlflow_run {
+        facets["mlflow"] = json!({ "_producer": PRODUCER, "_schemaURL": "https://gatehouse.dev/spec/facets/MlflowRunFacet.json", "runId": id });
+    }
+    let job = json!({ "namespace": "airflow://northwind", "name": r.job, "facets": {
+        "jobType": { "_producer": PRODUCER, "_schemaURL": "https://openlineage.io/spec/facets/2-0-3/JobTypeJobFacet.json",
+            "processingType": "BATCH", "integration": "AIRFLOW", "jobType": "TASK" } } });
+    let base = |event_type: &str, time: &str, outputs: Vec<Value>, facets: Value| {
+        json!({ "eventType": event_type, "eventTime": time, "producer": PRODUCER,
+            "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/definitions/RunEvent",
+            "run": { "runId": run_id, "facets": facets }, "job": job, "inputs": r.inputs, "outputs": outputs })
+    };
+    post_lineage(
+        router,
+        token,
+        &base("START", r.start, Vec::new(), facets.clone()),
+    )
+    .await?;
+    let end = match r.failure {
+        None => base("COMPLETE", r.end, r.outputs, facets),
+        Some(message) => {
+            let mut f = facets;
+            f["errorMessage"] = json!({ "_producer": PRODUCER, "_schemaURL": "https://openlineage.io/spec/facets/1-0-1/ErrorMessageRunFacet.json",
+                "message": message, "programmingLanguage": "python" });
+            base("FAIL", r.end, Vec::new(), f)
+        }
+    };
+    post_lineage(router, token, &end).await
+}
+
+/// Seeds a pipeline through the OpenLineage endpoint: raw tables → cleaning → feature
+/// tables → training runs (the demo's MLflow runs, joined by dataset name and by the `mlflow`
+/// run facet) → evaluation → batch scoring, with one failed run and a second version of the
+/// credit feature table. Skipped when lineage already exists.
+pub async fn seed_lineage(router: &Router, pool: &sqlx::SqlitePool) -> Result<(), AppError> {
+    let existing: i64 = sqlx::query_scalar("SELECT count(*) FROM lineage_events")
+        .fetch_one(pool)
+        .await?;
+    if existing > 0 {
+        return Ok(());
+    }
+    let first_run = |exp: &'static str| async move {
+        sqlx::query_scalar::<_, String>(
+            "SELECT r.run_uuid FROM runs r JOIN experiments e ON e.experiment_id = r.experiment_id \
+             WHERE e.name = ? ORDER BY r.start_time LIMIT 1",
+        )
+        .bind(exp)
+        .fetch_optional(pool)
+        .await
+    };
+    let credit_run = first_run("credit-default").await?;
+    let churn_run = first_run("churn-prediction").await?;
+    let token = accounts::create_token(pool, "system:demo", "scientist", "demo-lineage").await?;
+    let result = send_lineage(router, &token.token, credit_run, churn_run).await;
+    accounts::revoke_token(pool, "system:demo", token.id).await?;
+    result
+}
+
+async fn send_lineage(
+    router: &Router,
+    token: &str,
+    credit_run: Option<String>,
+    churn_run: Option<String>,
+) -> Result<(), AppError> {
+    let mut n = 0u32;
+    let applications = schema(&[
+        ("application_id", "BIGINT"),
+        ("applicant_id", "BIGINT"),
+        ("amount", "NUMERIC"),
+        ("term_months", "INT"),
+        ("zip", "TEXT"),
+        ("submitted_at", "TIMESTAMP"),
+    ]);
+    let bureau = schema(&[
+        ("applicant_id", "BIGINT"),
+        ("bureau_score", "INT"),
+        ("pulled_at", "TIMESTAMP"),
+    ]);
+    let repayments = schema(&[
+        ("loan_id", "BIGINT"),
+        ("application_id", "BIGINT"),
+        ("due_date", "DATE"),
+        ("paid_at", "TIMESTAMP"),
+        ("amount", "NUMERIC"),
+    ]);
+    let clean_apps = schema(&[
+        ("application_id", "BIGINT"),
+        ("amount", "NUMERIC"),
+        ("term_months", "INT"),
+        ("zip3", "TEXT"),
+        ("bureau_score", "INT"),
+    ]);
+    let clean_repay = schema(&[
+        ("application_id", "BIGINT"),
+        ("days_late_max", "INT"),
+        ("missed_payments", "INT"),
+    ]);
+    let feature_fields_v1 = [
+        ("application_id", "BIGINT"),
+        ("amount_log", "DOUBLE"),
+        ("term_months", "INT"),
+        ("bureau_score", "INT"),
+        ("days_late_max", "INT"),
+        ("defaulted_12m", "BOOLEAN"),
+    ];
+    let feature_fields_v2 = [
+        ("application_id", "BIGINT"),
+        ("amount_log", "DOUBLE"),
+        ("term_months", "INT"),
+        ("bureau_score", "INT"),
+        ("days_late_max", "INT"),
+        ("missed_payments", "INT"),
+        ("zip3_default_rate", "DOUBLE"),
+        ("defaulted_12m", "BOOLEAN"),
+    ];
+    let wh_apps = "staging.applications_clean";
+    let wh_repay = "staging.repayments_clean";
+    let features = "credit-applications-2026q3";
+    let feature_lineage = |v2: bool| {
+        let mut pairs = vec![
+            ("application_id", WAREHOUSE, wh_apps, "application_id"),
+            ("amount_log", WAREHOUSE, wh_apps, "amount"),
+            ("term_months", WAREHOUSE, wh_apps, "term_months"),
+            ("bureau_score", WAREHOUSE, wh_apps, "bureau_score"),
+            ("days_late_max", WAREHOUSE, wh_repay, "days_late_max"),
+            ("defaulted_12m", WAREHOUSE, wh_repay, "missed_payments"),
+        ];
+        if v2 {
+            pairs.push(("missed_payments", WAREHOUSE, wh_repay, "missed_payments"));
+            pairs.push(("zip3_default_rate", WAREHOUSE, wh_apps, "zip3"));
+        }
+        columns(&pairs)
+    };
+    let clean_apps_lineage = columns(&[
+        (
+            "application_id",
+            RISK_DB,
+            "public.applications",
+            "application_id",
+        ),
+        ("amount", RISK_DB, "public.applications", "amount"),
+        ("term_months", RISK_DB, "public.applications", "term_months"),
+        ("zip3", RISK_DB, "public.applications", "zip"),
+        (
+            "bureau_score",
+            RISK_DB,
+            "public.bureau_scores",
+            "bureau_score",
+        ),
+    ]);
+    let raw_apps = || dataset(RISK_DB, "public.applications", applications.clone());
+    let raw_bureau = || dataset(RISK_DB, "public.bureau_scores", bureau.clone());
+    let raw_repay = || dataset(RISK_DB, "public.repayments", repayments.clone());
+    let apps_out = || {
+        let mut f = clean_apps.clone();
+        f["columnLineage"] = clean_apps_lineage.clone();
+        dataset(WAREHOUSE, wh_apps, f)
+    };
+    let apps_in = || dataset(WAREHOUSE, wh_apps, clean_apps.clone());
+    let repay_out = || dataset(WAREHOUSE, wh_repay, clean_repay.clone());
+    let repay_in = || dataset(WAREHOUSE, wh_repay, clean_repay.clone());
+
+    // Three nightly runs of the cleaning jobs; the last cleaning of repayments fails.
+    for (day, start, end) in [
+        ("28", "2026-09-28T01:00:00Z", "2026-09-28T01:06:12Z"),
+        ("29", "2026-09-29T01:00:00Z", "2026-09-29T01:05:48Z"),
+        ("30", "2026-09-30T01:00:00Z", "2026-09-30T01:07:03Z"),
+    ] {
+        emit(
+            router,
+            token,
+            &mut n,
+            JobRun {
+                job: "etl.clean_applications",
+                start,
+                end,
+                inputs: vec![raw_apps(), raw_bureau()],
+                outputs: vec![apps_out()],
+                failure: None,
+                mlflow_run: None,
+            },
+        )
+        .await?;
+        let fail = (day == "30").then_some(
+            "psycopg.errors.QueryCanceled: canceling statement due to statement timeout",
+        );
+        emit(
+            router,
+            token,
+            &mut n,
+            JobRun {
+                job: "etl.clean_repayments",
+                start,
+                end,
+                inputs: vec![raw_repay()],
+                outputs: vec![repay_out()],
+                failure: fail,
+                mlflow_run: None,
+            },
+        )
+        .await?;
+    }
+    // The feature table, twice: v2 adds two features.
+    for (version, start, end, fields) in [
+        (
+            "v1",
+            "2026-09-29T02:00:00Z",
+            "2026-09-29T02:18:40Z",
+            &feature_fields_v1[..],
+        ),
+        (
+            "v2",
+            "2026-09-30T02:00:00Z",
+            "2026-09-30T02:21:05Z",
+            &feature_fields_v2[..],
+        ),
+    ] {
+        let mut f = schema(fields);
+        f["columnLineage"] = feature_lineage(version == "v2");
+        f["version"] = json!({ "_producer": PRODUCER, "_schemaURL": "https://openlineage.io/spec/facets/1-0-1/DatasetVersionDatasetFacet.json", "datasetVersion": version });
+        emit(
+            router,
+            token,
+            &mut n,
+            JobRun {
+                job: "features.build_credit_features",
+                start,
+                end,
+                inputs: vec![apps_in(), repay_in()],
+                outputs: vec![dataset(FEATURES, features, f)],
+                failure: None,
+                mlflow_run: None,
+            },
+        )
+        .await?;
+    }
+    let features_in = || dataset(FEATURES, features, schema(&feature_fields_v2));
+    emit(
+        router,
+        token,
+        &mut n,
+        JobRun {
+            job: "training.train_credit_model",
+            start: "2026-10-01T08:00:00Z",
+            end: "2026-10-01T08:40:00Z",
+            inputs: vec![features_in()],
+            outputs: vec![],
+            failure: None,
+            mlflow_run: credit_run,
+        },
+    )
+    .await?;
+    emit(
+        router,
+        token,
+        &mut n,
+        JobRun {
+            job: "evaluation.evaluate_credit_model",
+            start: "2026-10-02T06:00:00Z",
+            end: "2026-10-02T06:09:30Z",
+            inputs: vec![
+                features_in(),
+                dataset(
+                    WAREHOUSE,
+                    "ml.credit_holdout",
+                    schema(&[("application_id", "BIGINT"), ("defaulted_12m", "BOOLEAN")]),
+                ),
+            ],
+            outputs: vec![dataset(
+                WAREHOUSE,
+                "ml.credit_evaluation",
+                schema(&[
+                    ("model_version", "TEXT"),
+                    ("auc", "DOUBLE"),
+                    ("ks", "DOUBLE"),
+                    ("evaluated_at", "TIMESTAMP"),
+                ]),
+            )],
+            failure: None,
+            mlflow_run: None,
+        },
+    )
+    .await?;
+    emit(
+        router,
+        token,
+        &mut n,
+        JobRun {
+            job: "scoring.batch_score_credit",
+            start: "2026-10-03T03:00:00Z",
+            end: "2026-10-03T03:12:44Z",
+            inputs: vec![apps_in(), features_in()],
+            outputs: vec![dataset(
+                WAREHOUSE,
+                "ml.credit_scores",
+                schema(&[
+                    ("application_id", "BIGINT"),
+                    ("pd_12m", "DOUBLE"),
+                    ("model_version", "TEXT"),
+                    ("scored_at", "TIMESTAMP"),
+                ]),
+            )],
+            failure: None,
+            mlflow_run: None,
+        },
+    )
+    .await?;
+
+    // Churn: sessions → features → training.
+    let sessions = schema(&[
+        ("subscriber_id", "BIGINT"),
+        ("session_start", "TIMESTAMP"),
+        ("minutes", "INT"),
+        ("platform", "TEXT"),
+    ]);
+    emit(
+        router,
+        token,
+        &mut n,
+        JobRun {
+            job: "etl.sessionize_events",
+            start: "2026-09-30T00:30:00Z",
+            end: "2026-09-30T00:52:10Z",
+            inputs: vec![
+                dataset("kafka://events.northwind:9092", "app.events", json!({})),
+                dataset(
+                    GROWTH_DB,
+                    "public.subscriptions",
+                    schema(&[
+                        ("subscriber_id", "BIGINT"),
+                        ("plan", "TEXT"),
+                        ("renews_at", "DATE"),
+                    ]),
+                ),
+            ],
+            outputs: vec![dataset(WAREHOUSE, "staging.sessions", sessions.clone())],
+            failure: None,
+            mlflow_run: None,
+        },
+    )
+    .await?;
+    emit(
+        router,
+        token,
+        &mut n,
+        JobRun {
+            job: "features.build_churn_features",
+            start: "2026-09-30T03:00:00Z",
+            end: "2026-09-30T03:14:00Z",
+            inputs: vec![dataset(WAREHOUSE, "staging.sessions", sessions)],
+            outputs: vec![dataset(
+                FEATURES,
+                "subscriber-activity-2026-09",
+                schema(&[
+                    ("subscriber_id", "BIGINT"),
+                    ("sessions_30d", "INT"),
+                    ("minutes_30d", "INT"),
+                    ("churned_next_month", "BOOLEAN"),
+                ]),
+            )],
+            failure: None,
+            mlflow_run: None,
+        },
+    )
+    .await?;
+    emit(
+        router,
+        token,
+        &mut n,
+        JobRun {
+            job: "training.train_churn_model",
+            start: "2026-10-01T09:00:00Z",
+            end: "2026-10-01T09:25:00Z",
+            inputs: vec![dataset(FEATURES, "subscriber-activity-2026-09", json!({}))],
+            outputs: vec![],
+            failure: None,
+            mlflow_run: churn_run,
+        },
+    )
+    .await?;
+    Ok(())
+}

@@ -235,6 +235,9 @@ async fn serve(pool: sqlx::SqlitePool, args: ServeArgs) -> anyhow::Result<ExitCo
         server::demo::seed_tracking(&router, &pool)
             .await
             .map_err(|e| anyhow::anyhow!("seeding demo runs: {e}"))?;
+        server::demo::seed_lineage(&router, &pool)
+            .await
+            .map_err(|e| anyhow::anyhow!("seeding demo lineage: {e}"))?;
     }
 
     // Expired sessions are removed hourly; reads already ignore them.

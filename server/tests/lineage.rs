@@ -804,3 +804,165 @@ async fn concurrent_events_share_transactions_but_each_is_stored_and_audited() {
             .ok
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_pipeline_is_sent_through_the_endpoint_once() {
+    let app = spawn_app().await;
+    app::server::demo::seed(&app.pool).await.unwrap();
+    let state = app::server::state::AppState {
+        leptos_options: server::startup::leptos_options(None),
+        pool: app.pool.clone(),
+        config: std::sync::Arc::new(app::server::state::Config::default()),
+    };
+    let router = server::build_router(state, &server::ServeSettings::default());
+    server::demo::seed_tracking(&router, &app.pool)
+        .await
+        .unwrap();
+    server::demo::seed_lineage(&router, &app.pool)
+        .await
+        .unwrap();
+    server::demo::seed_lineage(&router, &app.pool)
+        .await
+        .unwrap();
+    let l = Lineage::on(app).await;
+    let events = l.count("lineage_events").await;
+    assert_eq!(events, 28, "14 job runs, START and COMPLETE or FAIL, once");
+    let failed: i64 = sqlx::query_scalar("SELECT count(*) FROM lineage_runs WHERE state = 'FAIL'")
+        .fetch_one(&l.app.pool)
+        .await
+        .unwrap();
+    assert_eq!(failed, 1);
+    let versions: Vec<String> = sqlx::query_scalar(
+        "SELECT v.version FROM lineage_dataset_versions v JOIN lineage_datasets d USING (dataset_id) \
+         WHERE d.name = 'credit-applications-2026q3' ORDER BY v.version",
+    )
+    .fetch_all(&l.app.pool)
+    .await
+    .unwrap();
+    assert_eq!(versions, ["v1", "v2"]);
+    // Raw applications reach the training runs, the evaluation and the scores.
+    let nodes = l
+        .nodes(
+            "dataset:postgres://loans-db.internal:5432:public.applications",
+            "&upstreamDepth=0",
+        )
+        .await;
+    for expected in [
+        "job:airflow://northwind:training.train_credit_model",
+        "dataset:snowflake://northwind.eu-central-1:ml.credit_evaluation",
+        "dataset:snowflake://northwind.eu-central-1:ml.credit_scores",
+    ] {
+        assert!(
+            nodes.iter().any(|n| n == expected),
+            "{expected} in {nodes:?}"
+        );
+    }
+    assert!(
+        nodes.iter().filter(|n| n.starts_with("run:")).count() >= 24,
+        "every credit training run is downstream"
+    );
+    // The demo's ingest tokens are revoked.
+    let live: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM api_tokens WHERE revoked_at IS NULL AND name LIKE 'demo-%'",
+    )
+    .fetch_one(&l.app.pool)
+    .await
+    .unwrap();
+    assert_eq!(live, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_explorer_page_draws_the_graph_and_the_panel_without_js() {
+    let l = Lineage::new().await;
+    for e in pipeline() {
+        l.ok(&e).await;
+    }
+    // A second consumer of clean.loans: a branch that is not on build_features' paths.
+    l.ok(&run_event(
+        "COMPLETE",
+        "2026-11-19T04:00:00Z",
+        "0176a8c2-fe01-7439-87e6-56a1a1b40500",
+        "audit_loans",
+        vec![ds("warehouse", "clean.loans")],
+        vec![ds("warehouse", "audit.report")],
+    ))
+    .await;
+    let viewer = l.app.signed_in("vic", &[Role::Viewer]).await;
+    let page = |path: String| {
+        let viewer = viewer.clone();
+        let url = l.app.url(&path);
+        async move {
+            let r = viewer.get(url).send().await.unwrap();
+            let status = r.status();
+            let html = r.text().await.unwrap();
+            (status, html.replace("<!-- -->", "").replace("<!>", ""))
+        }
+    };
+    let (_, html) = page("/lineage?q=loans".into()).await;
+    assert!(
+        html.contains("node=dataset%3Awarehouse%3Aclean.loans"),
+        "search hits link to graphs"
+    );
+
+    let clean = urlencode("dataset:warehouse:clean.loans");
+    let (status, html) = page(format!("/lineage?node={clean}&up=1&down=1")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("<svg") && html.contains(r#"data-node="job:etl:build_features""#),
+        "graph drawn on the server"
+    );
+    assert!(html.contains(r#"data-node="job:etl:clean_loans""#));
+    assert!(
+        !html.contains(r#"data-node="dataset:warehouse:features.loans""#),
+        "depth 1 stops at the jobs"
+    );
+    assert!(
+        html.contains("+1 downstream") && html.contains("+1 upstream"),
+        "hidden neighbours counted"
+    );
+    // The panel of the centre dataset: schema fields, with links to their column lineage.
+    assert!(
+        html.contains("loan_id") && html.contains("field=zip"),
+        "schema in the panel"
+    );
+
+    // Column lineage of features.loans.zip_bucket goes back to clean.loans.zip.
+    let features = urlencode("dataset:warehouse:features.loans");
+    let (_, html) = page(format!("/lineage?node={features}&field=zip_bucket")).await;
+    assert!(
+        html.contains("Column lineage of") && html.contains("dataset:warehouse:clean.loans"),
+        "column lineage listed"
+    );
+
+    // The job panel lists its runs, the failed one with its error.
+    let job = urlencode("job:etl:build_features");
+    let (_, html) = page(format!("/lineage?node={job}")).await;
+    assert!(html.contains("FAIL") && html.contains("column zip missing"));
+
+    // Blast radius of the raw table: every job and dataset downstream, highlighted.
+    let raw = urlencode(&format!("dataset:{PG}:raw.loans"));
+    let (_, html) = page(format!("/lineage?node={raw}&blast=true&down=4")).await;
+    assert!(
+        html.contains("Blast radius: 6 downstream"),
+        "three jobs and three datasets"
+    );
+    assert!(
+        html.contains("node node-dataset lit"),
+        "highlighted on the graph"
+    );
+
+    // Focus keeps only paths through the selected node.
+    let (_, html) = page(format!("/lineage?node={clean}&selected={job}&focus=true")).await;
+    assert!(html.contains(r#"data-node="dataset:warehouse:features.loans""#));
+    assert!(
+        html.contains(r#"data-node="job:etl:clean_loans""#),
+        "upstream of build_features"
+    );
+    assert!(
+        !html.contains(r#"data-node="job:etl:audit_loans""#),
+        "a sibling branch is left out"
+    );
+
+    let (status, _) = page("/lineage?node=dataset:nowhere:nothing".into()).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}

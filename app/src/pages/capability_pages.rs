@@ -28,22 +28,6 @@ fn SignedIn(children: ChildrenFn) -> impl IntoView {
     }
 }
 
-/// Lineage: the dataset → job → run → model → deployment graph.
-#[component]
-pub fn LineagePage() -> impl IntoView {
-    view! {
-        <Title text="Lineage"/>
-        <h1>"Lineage"</h1>
-        <SignedIn>
-            <EmptyState
-                title="No lineage yet"
-                what="A graph of datasets, jobs, training runs, model versions and deployments will be drawn here, so you can trace any model back to its data."
-                how="Lineage arrives as OpenLineage run events posted by your pipelines (for example the Airflow or Spark integrations) with an API token."
-            />
-        </SignedIn>
-    }
-}
-
 /// Experiments: A/B test results.
 #[component]
 pub fn ExperimentsPage() -> impl IntoView {

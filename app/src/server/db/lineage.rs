@@ -722,3 +722,137 @@ pub async fn search(pool: &SqlitePool, q: &str, limit: i64) -> Result<Vec<Search
         .map(|(t, ns, name, id, updated, _)| (t, ns, name, id, updated))
         .collect())
 }
+
+/// A dataset's current fields and facets (JSON), versions (newest first: version, created,
+/// producing run) and the current version's column lineage (JSON).
+pub type DatasetDetail = (
+    String,
+    String,
+    Vec<(String, String, Option<String>)>,
+    String,
+);
+
+/// See [`DatasetDetail`].
+pub async fn dataset_detail(
+    pool: &SqlitePool,
+    namespace: &str,
+    name: &str,
+) -> Result<Option<DatasetDetail>, sqlx::Error> {
+    let row: Option<(i64, String, String, Option<String>)> = sqlx::query_as(
+        "SELECT dataset_id, fields, facets, current_version FROM lineage_datasets WHERE namespace = ? AND name = ?",
+    )
+    .bind(namespace)
+    .bind(name)
+    .fetch_optional(pool)
+    .await?;
+    let Some((id, fields, facets, current)) = row else {
+        return Ok(None);
+    };
+    let versions: Vec<(String, String, Option<String>)> = sqlx::query_as(
+        "SELECT version, created_at, run_id FROM lineage_dataset_versions WHERE dataset_id = ? ORDER BY facets_from DESC LIMIT 20",
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await?;
+    let lineage: Option<String> = sqlx::query_scalar(
+        "SELECT column_lineage FROM lineage_dataset_versions WHERE dataset_id = ? AND version = ?",
+    )
+    .bind(id)
+    .bind(current)
+    .fetch_optional(pool)
+    .await?;
+    Ok(Some((
+        fields,
+        facets,
+        versions,
+        lineage.unwrap_or_else(|| "[]".into()),
+    )))
+}
+
+/// Where a dataset field's values come from, transitively through the column lineage of each
+/// dataset's current version: (dataset node id, field), nearest first.
+pub async fn field_sources(
+    pool: &SqlitePool,
+    namespace: &str,
+    name: &str,
+    field: &str,
+) -> Result<Vec<(String, String)>, sqlx::Error> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    let mut queue = VecDeque::from([(namespace.to_owned(), name.to_owned(), field.to_owned())]);
+    while let Some((ns, n, f)) = queue.pop_front() {
+        if out.len() >= 200 {
+            break;
+        }
+        let Some((_, _, _, lineage)) = dataset_detail(pool, &ns, &n).await? else {
+            continue;
+        };
+        let mappings: Vec<[String; 4]> = serde_json::from_str(&lineage).unwrap_or_default();
+        for [out_field, in_ns, in_name, in_field] in mappings {
+            if out_field != f {
+                continue;
+            }
+            let key = (format!("dataset:{in_ns}:{in_name}"), in_field.clone());
+            if !out.contains(&key) {
+                out.push(key);
+                queue.push_back((in_ns, in_name, in_field));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// A job's facets (JSON), versions (newest first: version, created), latest runs (run id,
+/// state, started, ended, error) and the training runs its runs name (id, name).
+pub type JobDetail = (
+    String,
+    Vec<(String, String)>,
+    Vec<(String, String, String, Option<String>, Option<String>)>,
+    Vec<(String, String)>,
+);
+
+/// See [`JobDetail`].
+pub async fn job_detail(
+    pool: &SqlitePool,
+    namespace: &str,
+    name: &str,
+) -> Result<Option<JobDetail>, sqlx::Error> {
+    let row: Option<(i64, String)> =
+        sqlx::query_as("SELECT job_id, facets FROM lineage_jobs WHERE namespace = ? AND name = ?")
+            .bind(namespace)
+            .bind(name)
+            .fetch_optional(pool)
+            .await?;
+    let Some((id, facets)) = row else {
+        return Ok(None);
+    };
+    let versions = sqlx::query_as(
+        "SELECT version, created_at FROM lineage_job_versions WHERE job_id = ? ORDER BY created_at DESC, version LIMIT 20",
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await?;
+    let runs = sqlx::query_as(
+        "SELECT run_id, state, started_at, ended_at, error_message FROM lineage_runs WHERE job_id = ? \
+         ORDER BY last_event_time DESC, run_id DESC LIMIT 10",
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await?;
+    let training = sqlx::query_as(
+        "SELECT DISTINCT r.run_uuid, r.run_name FROM lineage_runs lr JOIN runs r ON r.run_uuid = lr.mlflow_run_id \
+         WHERE lr.job_id = ? AND r.lifecycle_stage = 'active' ORDER BY r.start_time DESC LIMIT 8",
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await?;
+    Ok(Some((facets, versions, runs, training)))
+}
+
+/// How many datasets and jobs are stored.
+pub async fn totals(pool: &SqlitePool) -> Result<(i64, i64), sqlx::Error> {
+    sqlx::query_as(
+        "SELECT (SELECT count(*) FROM lineage_datasets), (SELECT count(*) FROM lineage_jobs)",
+    )
+    .fetch_one(pool)
+    .await
+}

@@ -1215,3 +1215,11 @@ pub async fn histories(
     q.push(") ORDER BY run_uuid, key, step, timestamp");
     q.build_query_as().fetch_all(pool).await
 }
+
+/// A run's name, if the run exists.
+pub async fn run_name(pool: &SqlitePool, run_uuid: &str) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT run_name FROM runs WHERE run_uuid = ?")
+        .bind(run_uuid)
+        .fetch_optional(pool)
+        .await
+}

@@ -1,0 +1,427 @@
+//! The lineage explorer: search, a server-drawn SVG graph (links work without JS; pan and zoom
+//! once hydrated), depth and focus controls, a side panel, blast radius and column lineage.
+
+use crate::api::lineage::{explore_lineage, MAX_EXPLORER_DEPTH};
+use crate::components::audit_table::query_string;
+use crate::components::empty_state::EmptyState;
+use crate::components::error_view::ErrorView;
+use crate::domain::axis::shorten;
+use crate::model::{GraphEdge, GraphNode, LineageQuery, LineageView, NodeDetail};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::Form;
+use leptos_router::hooks::use_query_map;
+
+/// What the page was asked for, kept in every link it draws.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Params {
+    node: String,
+    up: usize,
+    down: usize,
+    selected: String,
+    focus: bool,
+    blast: bool,
+}
+
+impl Params {
+    fn href(&self, change: impl FnOnce(&mut Params)) -> String {
+        let mut p = self.clone();
+        change(&mut p);
+        let mut pairs = vec![("node".to_string(), p.node.clone())];
+        pairs.push(("up".into(), p.up.to_string()));
+        pairs.push(("down".into(), p.down.to_string()));
+        if !p.selected.is_empty() && p.selected != p.node {
+            pairs.push(("selected".into(), p.selected.clone()));
+        }
+        if p.focus {
+            pairs.push(("focus".into(), "true".into()));
+        }
+        if p.blast {
+            pairs.push(("blast".into(), "true".into()));
+        }
+        format!("/lineage?{}", query_string(&pairs))
+    }
+}
+
+/// `/lineage`.
+#[component]
+pub fn LineagePage() -> impl IntoView {
+    let query = use_query_map();
+    let data = Resource::new(
+        move || {
+            let q = query.read();
+            let num = |k: &str| q.get(k).and_then(|v| v.parse::<usize>().ok());
+            LineageQuery {
+                q: q.get("q").unwrap_or_default(),
+                node: q.get("node").unwrap_or_default(),
+                up: num("up"),
+                down: num("down"),
+                selected: q.get("selected").unwrap_or_default(),
+                field: q.get("field").unwrap_or_default(),
+                focus: q.get("focus").is_some_and(|v| v == "true" || v == "on"),
+                blast: q.get("blast").is_some_and(|v| v == "true"),
+            }
+        },
+        explore_lineage,
+    );
+    view! {
+        <Title text="Lineage"/>
+        <h1>"Lineage"</h1>
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let q = query.read_untracked().get("q").unwrap_or_default();
+                match data.await {
+                    Err(e) => view! { <SearchForm q=q/> <ErrorView error=e/> }.into_any(),
+                    Ok(v) if v.totals == (0, 0) => view! {
+                        <EmptyState
+                            title="No lineage yet"
+                            what="A graph of datasets, jobs, training runs, model versions and deployments will be drawn here, so you can trace any model back to its data."
+                            how="Pipelines post OpenLineage events to /api/v1/lineage with a scientist's API token (the Airflow, Spark and dbt integrations and the openlineage-python client all can)."
+                        />
+                    }.into_any(),
+                    Ok(v) => view! { <SearchForm q=q/> <Explorer v=v/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn SearchForm(q: String) -> impl IntoView {
+    view! {
+        <Form method="GET" action="/lineage" attr:class="filters lineage-search" attr:role="search" attr:aria-label="Search lineage">
+            <div class="field wide">
+                <label for="lineage-q">"Find a dataset, job or run"</label>
+                <input id="lineage-q" name="q" value=q placeholder="e.g. loans, clean_loans, xgb"/>
+            </div>
+            <div class="actions"><button type="submit" class="button primary">"Search"</button></div>
+        </Form>
+    }
+}
+
+#[component]
+fn Explorer(v: LineageView) -> AnyView {
+    let Some(node) = v.node.clone() else {
+        let heading = if v.hits.is_empty() {
+            "Nothing matches"
+        } else {
+            "Open a graph"
+        };
+        return view! {
+            <section aria-labelledby="hits-title">
+                <h2 id="hits-title">{heading}</h2>
+                <ul class="hits">
+                    {v.hits.into_iter().map(|(t, ns, name, id)| view! {
+                        <li>
+                            <span class=format!("badge kind-{}", t.to_lowercase())>{t.to_lowercase()}</span> " "
+                            <a href=format!("/lineage?{}", query_string(&[("node".to_string(), id)]))>{name}</a>
+                            " " <span class="muted">{ns}</span>
+                        </li>
+                    }).collect_view()}
+                </ul>
+            </section>
+        }
+        .into_any();
+    };
+    let p = Params {
+        node: node.clone(),
+        up: v.depth.0,
+        down: v.depth.1,
+        selected: v.detail.as_ref().map(|d| d.id.clone()).unwrap_or_default(),
+        focus: v.focus,
+        blast: v.blast.is_some(),
+    };
+    let hits = v.hits.clone();
+    view! {
+        {(!hits.is_empty()).then(|| view! {
+            <ul class="hits compact" aria-label="Search results">
+                {hits.into_iter().map(|(t, _, name, id)| view! {
+                    <li><span class=format!("badge kind-{}", t.to_lowercase())>{t.to_lowercase()}</span> " "
+                    <a href=format!("/lineage?{}", query_string(&[("node".to_string(), id)]))>{name}</a></li>
+                }).collect_view()}
+            </ul>
+        })}
+        <DepthForm p=p.clone()/>
+        {v.truncated.then(|| view! { <p class="muted">"The graph stops at 2,000 nodes; lower the depth to see all of a part."</p> })}
+        <div class="lineage-layout">
+            <GraphView nodes=v.nodes edges=v.edges size=v.size p=p.clone()/>
+            {v.detail.map(|d| view! { <DetailPanel d=d p=p.clone() blast=v.blast.clone()/> })}
+        </div>
+    }
+    .into_any()
+}
+
+#[component]
+fn DepthForm(p: Params) -> impl IntoView {
+    let options = |chosen: usize| {
+        (0..=MAX_EXPLORER_DEPTH)
+            .map(|d| view! { <option value=d.to_string() selected=d == chosen>{d}</option> })
+            .collect_view()
+    };
+    view! {
+        <Form method="GET" action="/lineage" attr:class="filters lineage-controls" attr:aria-label="Graph controls">
+            <input type="hidden" name="node" value=p.node.clone()/>
+            {(!p.selected.is_empty() && p.selected != p.node).then(|| view! { <input type="hidden" name="selected" value=p.selected.clone()/> })}
+            {p.blast.then(|| view! { <input type="hidden" name="blast" value="true"/> })}
+            <div class="field">
+                <label for="depth-up">"Upstream depth"</label>
+                <select id="depth-up" name="up">{options(p.up)}</select>
+            </div>
+            <div class="field">
+                <label for="depth-down">"Downstream depth"</label>
+                <select id="depth-down" name="down">{options(p.down)}</select>
+            </div>
+            <div class="field">
+                <label class="check" for="focus"><input type="checkbox" id="focus" name="focus" value="true" checked=p.focus/>
+                    "Focus: only paths through the selected node"</label>
+            </div>
+            <div class="actions"><button type="submit" class="button">"Update graph"</button></div>
+        </Form>
+    }
+}
+
+/// The graph as SVG. Every node is a link (select it; works without JS). Once hydrated, the
+/// wheel zooms, dragging pans, and the buttons zoom and reset.
+#[component]
+fn GraphView(nodes: Vec<GraphNode>, edges: Vec<GraphEdge>, size: (f64, f64), p: Params) -> AnyView {
+    let pad = 24.0;
+    let full = (-pad, -pad, size.0 + 2.0 * pad, size.1 + 2.0 * pad);
+    let view_box = RwSignal::new(full);
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+    let drag = StoredValue::new(None::<(f64, f64)>);
+    let zoom = move |factor: f64| {
+        view_box.update(|(x, y, w, h)| {
+            let (cx, cy) = (*x + *w / 2.0, *y + *h / 2.0);
+            *w *= factor;
+            *h *= factor;
+            *x = cx - *w / 2.0;
+            *y = cy - *h / 2.0;
+        })
+    };
+    let selected = p.selected.clone();
+    let count = nodes.len();
+    view! {
+        <figure class="lineage-graph" aria-label=format!("Lineage graph of {count} nodes")>
+            <div class="graph-tools" hidden=move || !hydrated.get()>
+                <button type="button" class="button" on:click=move |_| zoom(0.8) aria-label="Zoom in">"+"</button>
+                <button type="button" class="button" on:click=move |_| zoom(1.25) aria-label="Zoom out">"−"</button>
+                <button type="button" class="button" on:click=move |_| view_box.set(full)>"Reset view"</button>
+            </div>
+            <svg
+                role="img"
+                aria-label="Lineage graph"
+                viewBox=move || { let (x, y, w, h) = view_box.get(); format!("{x:.1} {y:.1} {w:.1} {h:.1}") }
+                style=format!("max-height: {}px", (size.1 + 2.0 * pad).clamp(240.0, 640.0))
+                on:wheel=move |e: leptos::ev::WheelEvent| {
+                    e.prevent_default();
+                    zoom(if e.delta_y() > 0.0 { 1.1 } else { 0.9 });
+                }
+                on:pointerdown=move |e: leptos::ev::PointerEvent| drag.set_value(Some((e.client_x() as f64, e.client_y() as f64)))
+                on:pointerup=move |_| drag.set_value(None)
+                on:pointerleave=move |_| drag.set_value(None)
+                on:pointermove=move |e: leptos::ev::PointerEvent| {
+                    if let Some((sx, sy)) = drag.get_value() {
+                        let (cx, cy) = (e.client_x() as f64, e.client_y() as f64);
+                        view_box.update(|(x, y, w, _)| {
+                            let scale = *w / 900.0;
+                            *x -= (cx - sx) * scale;
+                            *y -= (cy - sy) * scale;
+                        });
+                        drag.set_value(Some((cx, cy)));
+                    }
+                }
+            >
+                <defs>
+                    <marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
+                        <path d="M 0 0 L 10 5 L 0 10 z" class="arrow-head"/>
+                    </marker>
+                </defs>
+                <g class="edges">
+                    {edges.into_iter().map(|e| view! {
+                        <path d=e.d class=if e.highlighted { "edge lit" } else { "edge" } marker-end="url(#arrow)"/>
+                    }).collect_view()}
+                </g>
+                // Nodes are SVG links, written as markup: an `a` made by the view macro would be
+                // an HTML element, which SVG does not draw.
+                <g class="nodes" inner_html=nodes_markup(&nodes, &p, &selected)></g>
+            </svg>
+            <figcaption class="muted">"Select a node for its details. Counts such as “+2 downstream” are neighbours beyond the depth shown."</figcaption>
+        </figure>
+    }
+    .into_any()
+}
+
+#[component]
+fn DetailPanel(d: NodeDetail, p: Params, blast: Option<Vec<(String, String, String)>>) -> AnyView {
+    let recentre = p.href(|q| {
+        q.node = d.id.clone();
+        q.selected = String::new();
+    });
+    let blast_link = p.href(|q| q.blast = !q.blast);
+    let field_link = {
+        let p = p.clone();
+        move |f: &str| {
+            format!(
+                "{}&{}",
+                p.href(|_| {}),
+                query_string(&[("field".to_string(), f.to_string())])
+            )
+        }
+    };
+    let compare = match d.training_runs.len() {
+        0 => None,
+        1 => Some((
+            format!("/runs/run/{}", d.training_runs[0].0),
+            format!("Open training run {}", d.training_runs[0].1),
+        )),
+        _ => Some((
+            format!(
+                "/runs/compare?{}",
+                query_string(
+                    &d.training_runs
+                        .iter()
+                        .map(|(id, _)| ("run".to_string(), id.clone()))
+                        .collect::<Vec<_>>()
+                )
+            ),
+            format!("Compare the {} training runs", d.training_runs.len()),
+        )),
+    };
+    view! {
+        <aside class="lineage-panel card" aria-labelledby="panel-title">
+            <h2 id="panel-title"><span class=format!("badge kind-{}", d.kind)>{d.kind.clone()}</span> " " {d.name.clone()}</h2>
+            {(!d.namespace.is_empty()).then(|| view! { <p class="muted"><code>{d.namespace.clone()}</code></p> })}
+            <p class="panel-links">
+                {(d.id != p.node).then(|| view! { <a href=recentre.clone()>"Centre the graph here"</a> " · " })}
+                <a href=blast_link>{if p.blast { "Hide blast radius" } else { "Show blast radius" }}</a>
+                {compare.map(|(href, text)| view! { " · " <a href=href>{text}</a> })}
+            </p>
+            {blast.map(|list| view! { <BlastList list=list/> })}
+            {(!d.fields.is_empty()).then(|| view! {
+                <h3>"Schema"</h3>
+                <table class="kv"><thead><tr><th scope="col">"Field"</th><th scope="col">"Type"</th></tr></thead><tbody>
+                    {d.fields.iter().map(|(name, ty, desc)| view! {
+                        <tr>
+                            <th scope="row"><a href=field_link(name) title="Where this field comes from">{name.clone()}</a></th>
+                            <td>{ty.clone()} {(!desc.is_empty()).then(|| view! { <div class="muted">{desc.clone()}</div> })}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody></table>
+            })}
+            {d.column_lineage.clone().map(|(field, sources)| view! {
+                <h3>"Column lineage of " <code>{field}</code></h3>
+                {if sources.is_empty() {
+                    view! { <p class="muted">"No column lineage was reported for this field."</p> }.into_any()
+                } else {
+                    view! { <ul class="column-lineage">{sources.into_iter().map(|(ds, f)| view! {
+                        <li><code>{f}</code> " from " <a href=format!("/lineage?{}", query_string(&[("node".to_string(), ds.clone())]))>{ds.clone()}</a></li>
+                    }).collect_view()}</ul> }.into_any()
+                }}
+            })}
+            {(!d.runs.is_empty()).then(|| view! {
+                <h3>"Latest runs"</h3>
+                <table><thead><tr><th scope="col">"State"</th><th scope="col">"Started (UTC)"</th><th scope="col">"Duration"</th></tr></thead><tbody>
+                    {d.runs.iter().map(|(id, state, started, dur, error)| view! {
+                        <tr title=id.clone()>
+                            <td><span class=format!("badge state-{}", state.to_lowercase())>{state.clone()}</span>
+                                {(!error.is_empty()).then(|| view! { <div class="form-error">{error.clone()}</div> })}</td>
+                            <td class="nowrap">{started.clone()}</td>
+                            <td class="nowrap">{dur.clone()}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody></table>
+            })}
+            {(!d.versions.is_empty()).then(|| view! {
+                <h3>"Versions"</h3>
+                <ul class="versions">{d.versions.iter().map(|(v, created, run)| view! {
+                    <li><code>{shorten(v, 28)}</code> " " <span class="muted">{created.clone()} {(!run.is_empty()).then(|| format!(" · run {}", shorten(run, 13)))}</span></li>
+                }).collect_view()}</ul>
+            })}
+            {(!d.facets.is_empty() && d.facets != "{}").then(|| view! {
+                <details><summary>"Facets"</summary><pre class="facets">{d.facets.clone()}</pre></details>
+            })}
+        </aside>
+    }
+    .into_any()
+}
+
+#[component]
+fn BlastList(list: Vec<(String, String, String)>) -> impl IntoView {
+    let n = list.len();
+    view! {
+        <section class="blast" aria-labelledby="blast-title">
+            <h3 id="blast-title">"Blast radius: " {n} " downstream"</h3>
+            {if list.is_empty() {
+                view! { <p class="muted">"Nothing downstream."</p> }.into_any()
+            } else {
+                view! { <ul>{list.into_iter().map(|(kind, id, label)| view! {
+                    <li><span class=format!("badge kind-{kind}")>{kind.clone()}</span> " "
+                        <a href=format!("/lineage?{}", query_string(&[("node".to_string(), id)]))>{label}</a></li>
+                }).collect_view()}</ul> }.into_any()
+            }}
+        </section>
+    }
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// The nodes as SVG markup: each a link that selects it, with its name, kind, state and the
+/// counts of neighbours beyond the depth shown.
+fn nodes_markup(nodes: &[GraphNode], p: &Params, selected: &str) -> String {
+    let mut out = String::new();
+    for n in nodes {
+        let (x, y, w, h) = n.rect;
+        let mut cls = format!("node node-{}", n.kind);
+        if let Some(s) = &n.state {
+            cls.push_str(&format!(" state-{}", s.to_lowercase()));
+        }
+        if n.highlighted {
+            cls.push_str(" lit");
+        }
+        if n.id == selected {
+            cls.push_str(" selected");
+        }
+        let href = p.href(|q| q.selected = n.id.clone());
+        let title = format!("{} {} ({})", n.kind, n.label, n.sublabel);
+        let sub = match &n.state {
+            Some(s) => format!("{} · {} · {s}", n.kind, shorten(&n.sublabel, 16)),
+            None => format!("{} · {}", n.kind, shorten(&n.sublabel, 22)),
+        };
+        out.push_str(&format!(
+            r#"<a href="{href}" class="{cls}" data-node="{id}" aria-label="{title}"><title>{title}</title><rect x="{x:.1}" y="{y:.1}" width="{w:.1}" height="{h:.1}" rx="8"/><text x="{tx:.1}" y="{ly:.1}" class="label">{label}</text><text x="{tx:.1}" y="{sy:.1}" class="sub">{sub}</text>"#,
+            href = escape(&href),
+            cls = cls,
+            id = escape(&n.id),
+            title = escape(&title),
+            tx = x + 12.0,
+            ly = y + 21.0,
+            sy = y + 39.0,
+            label = escape(&shorten(&n.label, 24)),
+            sub = escape(&sub),
+        ));
+        if n.hidden_up > 0 {
+            out.push_str(&format!(
+                r#"<text x="{:.1}" y="{:.1}" class="hidden-count" text-anchor="end">+{} upstream</text>"#,
+                x - 4.0,
+                y - 4.0,
+                n.hidden_up
+            ));
+        }
+        if n.hidden_down > 0 {
+            out.push_str(&format!(
+                r#"<text x="{:.1}" y="{:.1}" class="hidden-count">+{} downstream</text>"#,
+                x + w + 4.0,
+                y - 4.0,
+                n.hidden_down
+            ));
+        }
+        out.push_str("</a>");
+    }
+    out
+}
