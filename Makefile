@@ -18,8 +18,12 @@ MLFLOW_PORT ?= 3418
 # registry yet).
 MLFLOW_VERSION := 3.17.2
 MLFLOW_VENV := .venv-mlflow
+OPENLINEAGE_PORT ?= 3419
+# The official OpenLineage client for the lineage compatibility test.
+OPENLINEAGE_VERSION := 1.54.0
+OPENLINEAGE_VENV := .venv-openlineage
 
-.PHONY: help run test setup setup-test build lint unit e2e mlflow-client bench bench-runs bench-layout bench-lineage fmt clean
+.PHONY: help run test setup setup-test build lint unit e2e mlflow-client openlineage-client bench bench-runs bench-layout bench-lineage fmt clean
 
 help:
 	@echo "make run    build in release mode and serve http://127.0.0.1:3000 with demo data"
@@ -53,6 +57,9 @@ setup-test: setup
 	@if ! $(MLFLOW_VENV)/bin/python -c "import mlflow, sys; sys.exit(mlflow.__version__ != '$(MLFLOW_VERSION)')" 2>/dev/null; then \
 		python3 -m venv $(MLFLOW_VENV) && $(MLFLOW_VENV)/bin/pip install -q --disable-pip-version-check mlflow==$(MLFLOW_VERSION); \
 	fi
+	@if ! $(OPENLINEAGE_VENV)/bin/python -c "import importlib.metadata as m, sys; sys.exit(m.version('openlineage-python') != '$(OPENLINEAGE_VERSION)')" 2>/dev/null; then \
+		python3 -m venv $(OPENLINEAGE_VENV) && $(OPENLINEAGE_VENV)/bin/pip install -q --disable-pip-version-check openlineage-python==$(OPENLINEAGE_VERSION); \
+	fi
 
 build: setup
 	cargo leptos build --release
@@ -62,7 +69,7 @@ build: setup
 run: build
 	./target/release/server serve --demo
 
-test: setup-test lint unit build e2e mlflow-client
+test: setup-test lint unit build e2e mlflow-client openlineage-client
 
 ## Test stages ---------------------------------------------------------------------------
 
@@ -85,6 +92,9 @@ e2e:
 
 mlflow-client:
 	bash end2end/mlflow/run.sh $(CURDIR)/$(MLFLOW_VENV)/bin/python $(MLFLOW_PORT)
+
+openlineage-client:
+	bash end2end/openlineage/run.sh $(CURDIR)/$(OPENLINEAGE_VENV)/bin/python $(OPENLINEAGE_PORT)
 
 bench:
 	cargo bench -p server --bench audit
