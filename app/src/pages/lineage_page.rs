@@ -185,7 +185,8 @@ fn DepthForm(p: Params) -> impl IntoView {
 #[component]
 fn GraphView(nodes: Vec<GraphNode>, edges: Vec<GraphEdge>, size: (f64, f64), p: Params) -> AnyView {
     let pad = 24.0;
-    let full = (-pad, -pad, size.0 + 2.0 * pad, size.1 + 2.0 * pad);
+    // Room on the right for the "+N downstream" counts.
+    let full = (-pad, -pad, size.0 + pad + 110.0, size.1 + 2.0 * pad);
     let view_box = RwSignal::new(full);
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));

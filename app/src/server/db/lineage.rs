@@ -723,8 +723,8 @@ pub async fn search(pool: &SqlitePool, q: &str, limit: i64) -> Result<Vec<Search
         .collect())
 }
 
-/// A dataset's current fields and facets (JSON), versions (newest first: version, created,
-/// producing run) and the current version's column lineage (JSON).
+/// A dataset's current fields and facets (JSON), versions (newest first: version, time of
+/// the latest event that described it, producing run) and the current version's column lineage (JSON).
 pub type DatasetDetail = (
     String,
     String,
@@ -749,7 +749,8 @@ pub async fn dataset_detail(
         return Ok(None);
     };
     let versions: Vec<(String, String, Option<String>)> = sqlx::query_as(
-        "SELECT version, created_at, run_id FROM lineage_dataset_versions WHERE dataset_id = ? ORDER BY facets_from DESC LIMIT 20",
+        "SELECT version, substr(facets_from, 1, instr(facets_from, char(1)) - 1), run_id FROM lineage_dataset_versions \
+         WHERE dataset_id = ? ORDER BY facets_from DESC LIMIT 20",
     )
     .bind(id)
     .fetch_all(pool)
