@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { signIn } from './helpers';
+import { isHydrated, ready, signIn } from './helpers';
 
 const FEATURES = 'dataset:s3://northwind-features:credit-applications-2026q3';
 const BUILD = 'job:airflow://northwind:features.build_credit_features';
@@ -57,4 +57,32 @@ test('column lineage of a feature field', async ({ page }, testInfo) => {
   await expect(panel.getByRole('heading', { name: /Column lineage of/ })).toBeVisible();
   await expect(panel.locator('.column-lineage li').first()).toContainText('zip3');
   await expect(panel.locator('.column-lineage')).toContainText('public.applications');
+});
+
+test('the graph zooms and pans once hydrated; without JavaScript the tools stay hidden', async ({ page }, testInfo) => {
+  await signIn(page, testInfo, 'viewer');
+  await page.goto(`/lineage?node=${encodeURIComponent(FEATURES)}`);
+  await ready(page, testInfo);
+  const svg = page.locator('figure.lineage-graph svg');
+  const initial = (await svg.getAttribute('viewBox')) ?? '';
+  expect(initial).toMatch(/^-24\.0 -24\.0 \d/);
+  const zoomIn = page.getByRole('button', { name: 'Zoom in' });
+  if (isHydrated(testInfo)) {
+    await zoomIn.click();
+    await expect(svg).not.toHaveAttribute('viewBox', initial);
+    await page.getByRole('button', { name: 'Reset view' }).click();
+    await expect(svg).toHaveAttribute('viewBox', initial);
+    const box = await svg.boundingBox();
+    if (!box) throw new Error('the graph has no box');
+    await page.mouse.move(box.x + box.width / 2, box.y + 20);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width / 2 - 80, box.y + 40, { steps: 4 });
+    await page.mouse.up();
+    await expect(svg).not.toHaveAttribute('viewBox', initial);
+  } else {
+    await expect(zoomIn).toBeHidden();
+    // The nodes are plain links.
+    await page.locator(`a[data-node="${BUILD}"]`).click();
+    await expect(page).toHaveURL(/selected=job/);
+  }
 });
