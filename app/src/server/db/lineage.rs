@@ -314,10 +314,13 @@ fn refold_run(db: &Db, run_id: &str, job_id: i64, now: &str) -> R<()> {
     let (ins, outs) = (ids_of(db, &s.inputs)?, ids_of(db, &s.outputs)?);
     let version = job_version(&s.inputs, &s.outputs, None);
     job_version_row(db, job_id, &version, &ins, &outs, None, now)?;
-    let previous_job: Option<i64> = db
-        .prepare_cached("SELECT job_id FROM lineage_runs WHERE run_id = ?1")?
-        .query_row(params![run_id], |r| r.get(0))
+    let previous: Option<(i64, String)> = db
+        .prepare_cached("SELECT job_id, job_version FROM lineage_runs WHERE run_id = ?1")?
+        .query_row(params![run_id], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
+    let current: Option<String> = db
+        .prepare_cached("SELECT current_version FROM lineage_jobs WHERE job_id = ?1")?
+        .query_row(params![job_id], |r| r.get(0))?;
     db.prepare_cached(
         "INSERT INTO lineage_runs (run_id, job_id, job_version, state, started_at, ended_at, last_event_time, nominal_start, nominal_end, \
            parent_run_id, error_message, mlflow_run_id, facets) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) \
@@ -351,8 +354,15 @@ fn refold_run(db: &Db, run_id: &str, job_id: i64, now: &str) -> R<()> {
             io.execute(params![run_id, direction, id])?;
         }
     }
-    settle_job(db, job_id)?;
-    if let Some(old) = previous_job.filter(|j| *j != job_id) {
+    // A run's state and times only move forward, so a run joining or staying in the job's
+    // current version keeps that version current; only a version change needs settling.
+    let moved = previous
+        .as_ref()
+        .is_some_and(|(j, v)| *j != job_id || *v != version);
+    if moved || current.as_deref() != Some(version.as_str()) {
+        settle_job(db, job_id)?;
+    }
+    if let Some((old, _)) = previous.filter(|(j, _)| *j != job_id) {
         settle_job(db, old)?;
     }
     Ok(())
