@@ -4,8 +4,9 @@
 //! datasets with a schema and writing one) are posted by 8 concurrent clients, as pipelines
 //! emit them. Target: ≥ 5,000 events/s sustained into SQLite.
 
+mod common;
+
 use serde_json::{json, Value};
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -33,46 +34,9 @@ fn event(i: usize, complete: bool) -> Value {
 async fn main() -> anyhow::Result<()> {
     const RUNS: usize = 10_000;
     const CLIENTS: usize = 8;
-    let dir = tempfile::tempdir()?;
-    let pool = server::open_store(&format!(
-        "sqlite://{}",
-        dir.path().join("bench.db").display()
-    ))
-    .await?;
-    app::server::accounts::create_user(
-        &pool,
-        "bench",
-        "etl",
-        &[app::domain::roles::Role::Scientist],
-        "benchmark password",
-    )
-    .await
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let token = app::server::accounts::create_token(&pool, "bench", "etl", "bench")
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?
-        .token;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    let state = app::server::state::AppState {
-        leptos_options: server::startup::leptos_options(Some(addr)),
-        pool: pool.clone(),
-        config: Arc::new(app::server::state::Config::default()),
-    };
-    let router = server::build_router(
-        state,
-        &server::ServeSettings {
-            max_body_bytes: 1 << 20,
-        },
-    );
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-    });
-    let url = format!("http://{addr}/api/v1/lineage");
+    let srv = common::serve(1 << 20).await?;
+    let (token, pool) = (srv.token.clone(), srv.pool.clone());
+    let url = format!("{}/api/v1/lineage", srv.base);
     // Bodies are serialised before the clock starts: the figure is the server's.
     let bodies: Vec<Vec<u8>> = (0..RUNS)
         .flat_map(|i| [event(i, false), event(i, true)])

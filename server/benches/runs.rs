@@ -7,9 +7,9 @@
 //! Then loads a second experiment of 10,000 runs and times the server-rendered runs table
 //! (50 rows a page) newest first, sorted by a metric, filtered, and at its last page.
 
+mod common;
+
 use serde_json::{json, Value};
-use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const RUNS: usize = 500;
@@ -50,46 +50,8 @@ async fn post(
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> anyhow::Result<()> {
-    let dir = tempfile::tempdir()?;
-    let pool = server::open_store(&format!(
-        "sqlite://{}",
-        dir.path().join("bench.db").display()
-    ))
-    .await?;
-    app::server::accounts::create_user(
-        &pool,
-        "bench",
-        "sci",
-        &[app::domain::roles::Role::Scientist],
-        "benchmark password",
-    )
-    .await
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let token = app::server::accounts::create_token(&pool, "bench", "sci", "bench")
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?
-        .token;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    let state = app::server::state::AppState {
-        leptos_options: server::startup::leptos_options(Some(addr)),
-        pool: pool.clone(),
-        config: Arc::new(app::server::state::Config::default()),
-    };
-    let router = server::build_router(
-        state,
-        &server::ServeSettings {
-            max_body_bytes: 8 << 20,
-        },
-    );
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-    });
-    let base = format!("http://{addr}");
+    let srv = common::serve(8 << 20).await?;
+    let (base, token, pool) = (srv.base.clone(), srv.token.clone(), srv.pool.clone());
     let c = reqwest::Client::new();
 
     let exp = post(

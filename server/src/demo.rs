@@ -27,8 +27,15 @@ impl Rng {
     }
 }
 
-async fn call(router: &Router, token: &str, path: &str, body: Value) -> Result<Value, AppError> {
-    let req = Request::post(format!("/api/2.0/mlflow/{path}"))
+/// Sends one demo request through the router, as a client would, and expects `expected`.
+async fn send(
+    router: &Router,
+    token: &str,
+    path: &str,
+    body: &Value,
+    expected: StatusCode,
+) -> Result<Value, AppError> {
+    let req = Request::post(path)
         .header(header::AUTHORIZATION, format!("Bearer {token}"))
         .header(header::CONTENT_TYPE, "application/json")
         .body(Body::from(body.to_string()))
@@ -43,11 +50,22 @@ async fn call(router: &Router, token: &str, path: &str, body: Value) -> Result<V
         .await
         .map_err(|_| AppError::internal())?;
     let v: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    if status != StatusCode::OK {
+    if status != expected {
         tracing::error!(%path, %status, body = %v, "demo request failed");
         return Err(AppError::internal());
     }
     Ok(v)
+}
+
+async fn call(router: &Router, token: &str, path: &str, body: Value) -> Result<Value, AppError> {
+    send(
+        router,
+        token,
+        &format!("/api/2.0/mlflow/{path}"),
+        &body,
+        StatusCode::OK,
+    )
+    .await
 }
 
 /// 2026-10-01T08:00:00Z in milliseconds: demo runs start from here.
@@ -283,25 +301,9 @@ async fn send_demo(router: &Router, token: &str) -> Result<(), AppError> {
 // ---- lineage --------------------------------------------------------------------------------
 
 async fn post_lineage(router: &Router, token: &str, event: &Value) -> Result<(), AppError> {
-    let req = Request::post("/api/v1/lineage")
-        .header(header::AUTHORIZATION, format!("Bearer {token}"))
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from(event.to_string()))
-        .map_err(|_| AppError::internal())?;
-    let res = router
-        .clone()
-        .oneshot(req)
+    send(router, token, "/api/v1/lineage", event, StatusCode::CREATED)
         .await
-        .map_err(|_| AppError::internal())?;
-    if res.status() != StatusCode::CREATED {
-        let status = res.status();
-        let bytes = axum::body::to_bytes(res.into_body(), 1 << 16)
-            .await
-            .unwrap_or_default();
-        tracing::error!(%status, body = %String::from_utf8_lossy(&bytes), "demo lineage event refused");
-        return Err(AppError::internal());
-    }
-    Ok(())
+        .map(|_| ())
 }
 
 const PRODUCER: &str = "https://github.com/apache/airflow/tree/providers-openlineage/2.3.0";

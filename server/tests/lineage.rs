@@ -809,12 +809,7 @@ async fn concurrent_events_share_transactions_but_each_is_stored_and_audited() {
 async fn the_demo_pipeline_is_sent_through_the_endpoint_once() {
     let app = spawn_app().await;
     app::server::demo::seed(&app.pool).await.unwrap();
-    let state = app::server::state::AppState {
-        leptos_options: server::startup::leptos_options(None),
-        pool: app.pool.clone(),
-        config: std::sync::Arc::new(app::server::state::Config::default()),
-    };
-    let router = server::build_router(state, &server::ServeSettings::default());
+    let router = app.router();
     server::demo::seed_tracking(&router, &app.pool)
         .await
         .unwrap();

@@ -658,12 +658,7 @@ async fn reads_need_viewer_and_writes_need_scientist() {
 async fn demo_runs_are_sent_through_the_api_once() {
     let app = spawn_app().await;
     app::server::demo::seed(&app.pool).await.unwrap();
-    let state = app::server::state::AppState {
-        leptos_options: server::startup::leptos_options(None),
-        pool: app.pool.clone(),
-        config: std::sync::Arc::new(app::server::state::Config::default()),
-    };
-    let router = server::build_router(state, &server::ServeSettings::default());
+    let router = app.router();
     server::demo::seed_tracking(&router, &app.pool)
         .await
         .unwrap();

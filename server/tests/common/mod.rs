@@ -60,6 +60,17 @@ impl TestApp {
         format!("{}{path}", self.base)
     }
 
+    /// A second router over the same database, for code that sends requests in-process (the
+    /// demo seeding).
+    pub fn router(&self) -> axum::Router {
+        let state = AppState {
+            leptos_options: server::startup::leptos_options(None),
+            pool: self.pool.clone(),
+            config: Arc::new(Config::default()),
+        };
+        build_router(state, &ServeSettings::default())
+    }
+
     /// A client that keeps cookies and does not follow redirects.
     pub fn client(&self) -> reqwest::Client {
         reqwest::Client::builder()

@@ -1,0 +1,60 @@
+//! A benchmark server: the real router on a port of 127.0.0.1 over a fresh SQLite file, and a
+//! scientist's API token.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// The running server.
+pub struct BenchServer {
+    /// `http://127.0.0.1:<port>`.
+    pub base: String,
+    /// A scientist's bearer token.
+    pub token: String,
+    /// The store, for checks behind the API.
+    pub pool: sqlx::SqlitePool,
+    _dir: tempfile::TempDir,
+}
+
+/// Starts the server with the given body limit.
+pub async fn serve(max_body_bytes: usize) -> anyhow::Result<BenchServer> {
+    let dir = tempfile::tempdir()?;
+    let pool = server::open_store(&format!(
+        "sqlite://{}",
+        dir.path().join("bench.db").display()
+    ))
+    .await?;
+    app::server::accounts::create_user(
+        &pool,
+        "bench",
+        "sci",
+        &[app::domain::roles::Role::Scientist],
+        "benchmark password",
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let token = app::server::accounts::create_token(&pool, "bench", "sci", "bench")
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .token;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let state = app::server::state::AppState {
+        leptos_options: server::startup::leptos_options(Some(addr)),
+        pool: pool.clone(),
+        config: Arc::new(app::server::state::Config::default()),
+    };
+    let router = server::build_router(state, &server::ServeSettings { max_body_bytes });
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+    });
+    Ok(BenchServer {
+        base: format!("http://{addr}"),
+        token,
+        pool,
+        _dir: dir,
+    })
+}
