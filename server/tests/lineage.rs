@@ -737,6 +737,29 @@ async fn mlflow_training_runs_join_the_graph() {
     assert_eq!(v["graph"][0]["data"]["name"], "xgb-1");
     let (_, v) = l.get("/api/v1/search?q=xgb").await;
     assert_eq!(v["results"][0]["nodeId"], run_node.as_str());
+
+    // Its panel in the explorer: the run's status and a link to its page.
+    let viewer = l.app.signed_in("vic", &[Role::Viewer]).await;
+    let html = viewer
+        .get(
+            l.app
+                .url(&format!("/lineage?node={}", urlencode(&run_node))),
+        )
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+        .replace("<!>", "");
+    assert!(
+        html.contains("MLflow experiment") && html.contains("RUNNING"),
+        "run panel"
+    );
+    assert!(
+        html.contains(&format!("/runs/run/{mlflow_run}")),
+        "links to the run page"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

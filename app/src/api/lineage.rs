@@ -317,6 +317,31 @@ pub async fn explore_lineage(
                     d.kind = "run".into();
                     d.name = data["name"].as_str().unwrap_or(id).to_owned();
                     d.training_runs = vec![(id.clone(), d.name.clone())];
+                    // The training run itself, as one row of the runs table.
+                    let ms = |k: &str| {
+                        data[k]
+                            .as_i64()
+                            .and_then(|t| {
+                                time::OffsetDateTime::from_unix_timestamp_nanos(
+                                    t as i128 * 1_000_000,
+                                )
+                                .ok()
+                            })
+                            .map(crate::domain::audit_chain::format_ts)
+                    };
+                    if let Some(start) = ms("startTime") {
+                        let end = ms("endTime");
+                        d.runs = vec![(
+                            id.clone(),
+                            data["status"].as_str().unwrap_or_default().to_owned(),
+                            short_time(&start),
+                            duration(&start, end.as_deref()),
+                            String::new(),
+                        )];
+                    }
+                    if let Some(exp) = data["experimentId"].as_str() {
+                        d.namespace = format!("MLflow experiment {exp}");
+                    }
                 }
                 NodeRef::ModelVersion { name, .. } | NodeRef::Deployment(name) => {
                     d.kind = "model".into();
