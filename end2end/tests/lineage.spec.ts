@@ -46,6 +46,7 @@ test('search a dataset, change depth, focus, open a node and show its blast radi
   await panel.getByRole('link', { name: 'Show blast radius' }).click();
   await expect(panel.getByRole('heading', { name: /^Blast radius: \d+ downstream$/ })).toBeVisible();
   await expect(panel.getByRole('link', { name: 'ml.credit_scores' })).toBeVisible();
+  await expect(panel.locator('.blast').getByRole('link', { name: 'credit-01', exact: true })).toBeVisible();
   await expect(page.locator('a.node.lit')).not.toHaveCount(0);
 });
 

@@ -359,27 +359,30 @@ pub async fn explore_lineage(
             Some(d)
         }
     };
-    let blast = blast_set.map(|set| {
-        let mut list: Vec<(String, String, String)> = set
-            .into_iter()
-            .map(|n| {
-                let kind = match &n {
-                    NodeRef::Dataset { .. } => "dataset",
-                    NodeRef::Job { .. } => "job",
-                    NodeRef::Run(_) => "run",
-                    NodeRef::ModelVersion { .. } => "model",
-                    NodeRef::Deployment(_) => "deployment",
+    let blast = match blast_set {
+        None => None,
+        Some(set) => {
+            let mut list: Vec<(String, String, String)> = Vec::with_capacity(set.len());
+            for n in set {
+                let (kind, label) = match &n {
+                    NodeRef::Dataset { name, .. } => ("dataset", name.clone()),
+                    NodeRef::Job { name, .. } => ("job", name.clone()),
+                    // Training runs are listed by name, as on the Runs pages.
+                    NodeRef::Run(id) => (
+                        "run",
+                        db::tracking::run_name(pool, id)
+                            .await?
+                            .unwrap_or_else(|| id.clone()),
+                    ),
+                    NodeRef::ModelVersion { .. } => ("model", n.to_string()),
+                    NodeRef::Deployment(name) => ("deployment", name.clone()),
                 };
-                let label = match &n {
-                    NodeRef::Dataset { name, .. } | NodeRef::Job { name, .. } => name.clone(),
-                    other => other.to_string(),
-                };
-                (kind.to_owned(), n.to_string(), label)
-            })
-            .collect();
-        list.sort();
-        list
-    });
+                list.push((kind.to_owned(), n.to_string(), label));
+            }
+            list.sort_by(|a, b| (&a.0, &a.2, &a.1).cmp(&(&b.0, &b.2, &b.1)));
+            Some(list)
+        }
+    };
     Ok(LineageView {
         node: Some(start.to_string()),
         nodes,
