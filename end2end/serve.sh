@@ -3,6 +3,7 @@
 #
 #   source "$root/end2end/serve.sh"
 #   gatehouse_work                      # temp dir, DATABASE_URL, cleanup on exit
+#   token=$(gatehouse_token USER LABEL)  # a scientist USER and an API token for it
 #   gatehouse_serve PORT [serve args]   # start, wait until /healthz answers
 #   gatehouse_log_tail                  # the server log's end, after a failure
 
@@ -10,6 +11,11 @@ gatehouse_work() {
   work=$(mktemp -d)
   export DATABASE_URL="sqlite://$work/test.db" GATEHOUSE_LOG=warn
   trap gatehouse_cleanup EXIT
+}
+
+gatehouse_token() {
+  echo "client-test password" | "$root/target/release/server" create-user --username "$1" --role scientist --password-stdin >&2
+  "$root/target/release/server" create-token --username "$1" --name "$2"
 }
 
 gatehouse_serve() {

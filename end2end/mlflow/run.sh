@@ -7,8 +7,7 @@ python=${1:?path to the venv python}
 port=${2:-3418}
 source "$root/end2end/serve.sh"
 gatehouse_work
-echo "client-test password" | "$root/target/release/server" create-user --username mlflow-ci --role scientist --password-stdin
-token=$("$root/target/release/server" create-token --username mlflow-ci --name mlflow-client)
+token=$(gatehouse_token mlflow-ci mlflow-client)
 gatehouse_serve "$port"
 if ! MLFLOW_TRACKING_URI="http://127.0.0.1:$port" MLFLOW_TRACKING_TOKEN="$token" \
   "$python" -W ignore "$root/end2end/mlflow/client_roundtrip.py"; then

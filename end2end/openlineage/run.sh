@@ -7,8 +7,7 @@ python=${1:?path to the venv python}
 port=${2:-3419}
 source "$root/end2end/serve.sh"
 gatehouse_work
-echo "client-test password" | "$root/target/release/server" create-user --username pipeline-ci --role scientist --password-stdin
-token=$("$root/target/release/server" create-token --username pipeline-ci --name openlineage-client)
+token=$(gatehouse_token pipeline-ci openlineage-client)
 gatehouse_serve "$port"
 if ! GATEHOUSE_URL="http://127.0.0.1:$port" GATEHOUSE_TOKEN="$token" \
   "$python" -W ignore "$root/end2end/openlineage/client_roundtrip.py"; then

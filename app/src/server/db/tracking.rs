@@ -865,98 +865,148 @@ pub const RUN_JSON: &str = "json_object(\
    FROM (SELECT i.tags, d.name, d.digest, d.source_type, d.source, d.schema, d.profile FROM run_inputs i \
          JOIN datasets d ON d.dataset_id = i.dataset_id WHERE i.run_uuid = r.run_uuid ORDER BY d.name, d.digest) x)))";
 
-/// One run's row with its children aggregated to JSON by SQLite (see [`load_runs`]).
-#[derive(sqlx::FromRow)]
-struct RunRow {
-    #[sqlx(flatten)]
-    info: RunInfo,
-    metrics: String,
-    params: String,
-    tags: String,
-    inputs: String,
+/// A run as [`RUN_JSON`] spells it, read back for the pages.
+#[derive(Deserialize)]
+struct RunJson {
+    info: RunInfoJson,
+    data: RunDataJson,
+    inputs: InputsJson,
 }
 
-/// Full runs (metrics, params, tags, inputs) for the given ids, in the given order.
-///
-/// One statement returns one row per run with its latest metrics, params, tags and dataset
-/// inputs aggregated to JSON by SQLite. A page of 100 runs thus costs one round trip and 100
-/// rows rather than thousands: sqlx's per-row and per-statement costs, not SQLite, dominated
-/// `runs/search` before. Metric values travel as text with 17 significant digits, which
-/// round-trips every f64 and also spells infinities, which JSON numbers cannot.
-pub async fn load_runs(pool: &SqlitePool, ids: &[String]) -> Result<Vec<Run>, sqlx::Error> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut q = QueryBuilder::new(
-        "SELECT r.run_uuid, r.experiment_id, r.run_name, r.user_id, r.status, r.start_time, r.end_time, r.artifact_uri, r.lifecycle_stage, \
-         (SELECT json_group_array(json_array(key, step, timestamp, CASE WHEN is_nan THEN 'NaN' ELSE printf('%!.17g', value) END)) FROM latest_metrics WHERE run_uuid = r.run_uuid) AS metrics, \
-         (SELECT json_group_array(json_array(key, value)) FROM params WHERE run_uuid = r.run_uuid) AS params, \
-         (SELECT json_group_array(json_array(key, value)) FROM run_tags WHERE run_uuid = r.run_uuid) AS tags, \
-         (SELECT json_group_array(json_array(d.name, d.digest, d.source_type, d.source, d.schema, d.profile, json(i.tags))) \
-            FROM run_inputs i JOIN datasets d ON d.dataset_id = i.dataset_id WHERE i.run_uuid = r.run_uuid) AS inputs \
-         FROM runs r WHERE r.run_uuid IN (",
-    );
-    in_list(&mut q, ids);
-    let rows = q.build_query_as::<RunRow>().fetch_all(pool).await?;
-    type InputJson = (
-        String,
-        String,
-        String,
-        String,
-        Option<String>,
-        Option<String>,
-        Vec<(String, String)>,
-    );
-    let mut runs: HashMap<String, Run> = rows
-        .into_iter()
-        .map(|row| {
-            let points: Vec<(String, i64, i64, String)> =
-                serde_json::from_str(&row.metrics).unwrap_or_default();
-            let mut metrics: Vec<MetricPoint> = points
+#[derive(Deserialize)]
+struct RunInfoJson {
+    run_uuid: String,
+    experiment_id: String,
+    run_name: String,
+    user_id: String,
+    status: String,
+    start_time: Option<i64>,
+    end_time: Option<i64>,
+    artifact_uri: String,
+    lifecycle_stage: String,
+}
+
+#[derive(Deserialize)]
+struct KvJson {
+    key: String,
+    value: String,
+}
+
+/// A metric value: a number, or `NaN`, `Infinity` or `-Infinity` as a string.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum DoubleJson {
+    Number(f64),
+    Text(String),
+}
+
+#[derive(Deserialize)]
+struct MetricJson {
+    key: String,
+    value: DoubleJson,
+    timestamp: i64,
+    step: i64,
+}
+
+#[derive(Deserialize)]
+struct RunDataJson {
+    metrics: Vec<MetricJson>,
+    params: Vec<KvJson>,
+    tags: Vec<KvJson>,
+}
+
+#[derive(Deserialize)]
+struct DatasetJson {
+    name: String,
+    digest: String,
+    source_type: String,
+    source: String,
+    schema: Option<String>,
+    profile: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct DatasetInputJson {
+    tags: Vec<KvJson>,
+    dataset: DatasetJson,
+}
+
+#[derive(Deserialize)]
+struct InputsJson {
+    dataset_inputs: Vec<DatasetInputJson>,
+}
+
+impl From<RunJson> for Run {
+    fn from(j: RunJson) -> Run {
+        let i = j.info;
+        Run {
+            info: RunInfo {
+                run_uuid: i.run_uuid,
+                experiment_id: i.experiment_id.parse().unwrap_or_default(),
+                run_name: i.run_name,
+                user_id: i.user_id,
+                status: i.status,
+                start_time: i.start_time,
+                end_time: i.end_time,
+                artifact_uri: i.artifact_uri,
+                lifecycle_stage: i.lifecycle_stage,
+            },
+            metrics: j
+                .data
+                .metrics
                 .into_iter()
-                .map(|(key, step, timestamp, v)| MetricPoint {
-                    key,
-                    step,
-                    timestamp,
-                    value: v.parse().unwrap_or(f64::NAN),
-                })
-                .collect();
-            metrics.sort_by(|a, b| a.key.cmp(&b.key));
-            let pairs = |json: &str| -> BTreeMap<String, String> {
-                serde_json::from_str::<Vec<(String, String)>>(json)
-                    .unwrap_or_default()
-                    .into_iter()
-                    .collect()
-            };
-            let mut inputs: Vec<DatasetInput> = serde_json::from_str::<Vec<InputJson>>(&row.inputs)
-                .unwrap_or_default()
-                .into_iter()
-                .map(
-                    |(name, digest, source_type, source, schema, profile, tags)| DatasetInput {
-                        name,
-                        digest,
-                        source_type,
-                        source,
-                        schema,
-                        profile,
-                        tags,
+                .map(|m| MetricPoint {
+                    key: m.key,
+                    value: match m.value {
+                        DoubleJson::Number(v) => v,
+                        DoubleJson::Text(t) => match t.as_str() {
+                            "Infinity" => f64::INFINITY,
+                            "-Infinity" => f64::NEG_INFINITY,
+                            _ => f64::NAN,
+                        },
                     },
-                )
-                .collect();
-            inputs.sort_by(|a, b| (&a.name, &a.digest).cmp(&(&b.name, &b.digest)));
-            (
-                row.info.run_uuid.clone(),
-                Run {
-                    params: pairs(&row.params),
-                    tags: pairs(&row.tags),
-                    info: row.info,
-                    metrics,
-                    inputs,
-                },
-            )
+                    timestamp: m.timestamp,
+                    step: m.step,
+                })
+                .collect(),
+            params: j
+                .data
+                .params
+                .into_iter()
+                .map(|p| (p.key, p.value))
+                .collect(),
+            tags: j.data.tags.into_iter().map(|t| (t.key, t.value)).collect(),
+            inputs: j
+                .inputs
+                .dataset_inputs
+                .into_iter()
+                .map(|d| DatasetInput {
+                    name: d.dataset.name,
+                    digest: d.dataset.digest,
+                    source_type: d.dataset.source_type,
+                    source: d.dataset.source,
+                    schema: d.dataset.schema,
+                    profile: d.dataset.profile,
+                    tags: d.tags.into_iter().map(|t| (t.key, t.value)).collect(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Full runs (metrics, params, tags, inputs) for the given ids, in the given order: the
+/// API's JSON ([`runs_json`], one statement) read back, so the pages and the API share one
+/// definition of a run.
+pub async fn load_runs(pool: &SqlitePool, ids: &[String]) -> Result<Vec<Run>, sqlx::Error> {
+    runs_json(pool, ids)
+        .await?
+        .iter()
+        .map(|json| {
+            serde_json::from_str::<RunJson>(json)
+                .map(Run::from)
+                .map_err(|e| sqlx::Error::Decode(Box::new(e)))
         })
-        .collect();
-    Ok(ids.iter().filter_map(|id| runs.remove(id)).collect())
+        .collect()
 }
 
 fn push_text_cond<'a>(q: &mut QueryBuilder<'a, Sqlite>, col: &str, op: Op, value: &'a Value) {
@@ -1006,16 +1056,27 @@ pub struct RunSearch<'a> {
     pub offset: i64,
 }
 
-/// Order of a search page over the columns `o0…`, `start_time` and `run_uuid` of `table`.
-fn search_order(order_by: &[OrderBy], table: &str) -> String {
+/// Order of a search page over the columns `o0…`, `start_time` and `run_uuid`, each read with
+/// `prefix` (empty inside the search itself, `page.` outside it).
+fn search_order(order_by: &[OrderBy], prefix: &str) -> String {
     let mut out = String::new();
     for (i, o) in order_by.iter().enumerate() {
         // Runs without the value sort last in either direction, as in MLflow.
         let dir = if o.ascending { "ASC" } else { "DESC" };
-        out.push_str(&format!("{table}.o{i} IS NULL, {table}.o{i} {dir}, "));
+        out.push_str(&format!("{prefix}o{i} IS NULL, {prefix}o{i} {dir}, "));
     }
-    out.push_str(&format!("{table}.start_time DESC, {table}.run_uuid ASC"));
+    out.push_str(&format!("{prefix}start_time DESC, {prefix}run_uuid ASC"));
     out
+}
+
+/// The table and key a metric, param or tag field reads; `None` for attributes.
+fn keyed(field: &Field) -> Option<(&'static str, &str)> {
+    match field {
+        Field::Metric(k) => Some(("latest_metrics", k)),
+        Field::Param(k) => Some(("params", k)),
+        Field::Tag(k) => Some(("run_tags", k)),
+        Field::Attribute(_) => None,
+    }
 }
 
 /// Pushes `SELECT run_uuid, start_time, o0… FROM … ORDER BY … LIMIT … OFFSET …` for a search.
@@ -1030,7 +1091,7 @@ fn push_search<'a>(q: &mut QueryBuilder<'a, Sqlite>, search: &RunSearch<'a>) {
     } = *search;
     // Sort keys come from LEFT JOINs on each key's (run, key) primary key: one seek per run,
     // cheaper than a correlated subquery, and runs without the key get NULL (sorted last).
-    q.push("SELECT r.run_uuid, r.start_time");
+    q.push("SELECT r.run_uuid AS run_uuid, r.start_time AS start_time");
     for (i, o) in order_by.iter().enumerate() {
         match &o.field {
             Field::Attribute(a) => q.push(format!(", r.{} AS o{i}", a.column())),
@@ -1039,16 +1100,13 @@ fn push_search<'a>(q: &mut QueryBuilder<'a, Sqlite>, search: &RunSearch<'a>) {
     }
     q.push(" FROM runs r");
     for (i, o) in order_by.iter().enumerate() {
-        let (table, key) = match &o.field {
-            Field::Metric(k) => ("latest_metrics", k),
-            Field::Param(k) => ("params", k),
-            Field::Tag(k) => ("run_tags", k),
-            Field::Attribute(_) => continue,
+        let Some((table, key)) = keyed(&o.field) else {
+            continue;
         };
         q.push(format!(
             " LEFT JOIN {table} j{i} ON j{i}.run_uuid = r.run_uuid AND j{i}.key = "
         ))
-        .push_bind(key.as_str());
+        .push_bind(key);
     }
     q.push(" WHERE r.experiment_id IN (");
     {
@@ -1067,38 +1125,21 @@ fn push_search<'a>(q: &mut QueryBuilder<'a, Sqlite>, search: &RunSearch<'a>) {
     q.push(")");
     for c in clauses {
         q.push(" AND");
-        match &c.field {
-            Field::Metric(k) => {
-                q.push(" EXISTS (SELECT 1 FROM latest_metrics m WHERE m.run_uuid = r.run_uuid AND m.key = ").push_bind(k.as_str()).push(" AND");
-                push_text_cond(q, "m.value", c.op, &c.value);
-                q.push(")");
-            }
-            Field::Param(k) => {
-                q.push(
-                    " EXISTS (SELECT 1 FROM params p WHERE p.run_uuid = r.run_uuid AND p.key = ",
-                )
-                .push_bind(k.as_str())
-                .push(" AND");
-                push_text_cond(q, "p.value", c.op, &c.value);
-                q.push(")");
-            }
-            Field::Tag(k) => {
-                q.push(
-                    " EXISTS (SELECT 1 FROM run_tags t WHERE t.run_uuid = r.run_uuid AND t.key = ",
-                )
-                .push_bind(k.as_str())
-                .push(" AND");
-                push_text_cond(q, "t.value", c.op, &c.value);
-                q.push(")");
-            }
-            Field::Attribute(a) => {
-                let col = format!("r.{}", a.column());
-                push_text_cond(q, &col, c.op, &c.value);
-            }
+        if let Some((table, key)) = keyed(&c.field) {
+            q.push(format!(
+                " EXISTS (SELECT 1 FROM {table} k WHERE k.run_uuid = r.run_uuid AND k.key = "
+            ))
+            .push_bind(key)
+            .push(" AND");
+            push_text_cond(q, "k.value", c.op, &c.value);
+            q.push(")");
+        } else if let Field::Attribute(a) = &c.field {
+            let col = format!("r.{}", a.column());
+            push_text_cond(q, &col, c.op, &c.value);
         }
     }
     q.push(" ORDER BY ")
-        .push(search_order(order_by, "r").replace("r.o", "o"))
+        .push(search_order(order_by, ""))
         .push(" LIMIT ")
         .push_bind(limit)
         .push(" OFFSET ")
@@ -1126,7 +1167,7 @@ pub async fn search_runs_json(
     push_search(&mut q, search);
     q.push(format!(
         ") SELECT {RUN_JSON} FROM page JOIN runs r ON r.run_uuid = page.run_uuid ORDER BY {}",
-        search_order(search.order_by, "page")
+        search_order(search.order_by, "page.")
     ));
     q.build_query_scalar().fetch_all(pool).await
 }
