@@ -5,7 +5,7 @@ use app::domain::lineage::{parse_event, EventKind, LineageEvent};
 use app::error::AppError;
 use app::server::auth::{authenticate, require};
 use app::server::db::audit::{self, NewEntry};
-use app::server::db::{begin_write, lineage};
+use app::server::db::lineage;
 use app::server::state::AppState;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -40,7 +40,14 @@ const MAX_BATCH: usize = 256;
 /// The lineage routes (and their writer task).
 pub fn router(app: AppState, max_body_bytes: usize) -> Router {
     let (writer, queue) = mpsc::channel(4 * MAX_BATCH);
-    tokio::spawn(write_events(app.pool.clone(), queue));
+    let pool = app.pool.clone();
+    // The writer blocks on SQLite, so it gets a thread of its own rather than a runtime worker.
+    if let Err(e) = std::thread::Builder::new()
+        .name("lineage-writer".into())
+        .spawn(move || write_events(&pool, queue))
+    {
+        tracing::error!(error = %e, "could not start the lineage writer; ingest will answer 500");
+    }
     Router::new()
         .route("/api/v1/lineage", post(ingest).get(get_lineage))
         .route("/api/v1/search", get(search))
@@ -162,9 +169,20 @@ async fn ingest_inner(s: &LineageState, headers: &HeaderMap, body: &Bytes) -> Re
 /// The single writer: takes whatever events are waiting (up to [`MAX_BATCH`]) and stores them
 /// with one audit entry per request in one transaction, so concurrent pipelines share the
 /// transaction's fixed costs (group commit). If a batch fails, its events are retried one by
-/// one so each request gets its own answer.
-async fn write_events(pool: sqlx::SqlitePool, mut queue: mpsc::Receiver<Job>) {
-    while let Some(first) = queue.recv().await {
+/// one so each request gets its own answer. It keeps one connection, and so its prepared
+/// statements, for its whole life.
+fn write_events(pool: &sqlx::SqlitePool, mut queue: mpsc::Receiver<Job>) {
+    let mut db = match app::server::db::open_own_connection(pool) {
+        Ok(db) => db,
+        Err(e) => {
+            tracing::error!(error = %e, "the lineage writer cannot open the database");
+            while let Some(job) = queue.blocking_recv() {
+                let _ = job.done.send(Err(AppError::internal()));
+            }
+            return;
+        }
+    };
+    while let Some(first) = queue.blocking_recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
             match queue.try_recv() {
@@ -173,7 +191,7 @@ async fn write_events(pool: sqlx::SqlitePool, mut queue: mpsc::Receiver<Job>) {
             }
         }
         if batch.len() > 1 {
-            match store(&pool, &batch).await {
+            match store(&mut db, &batch) {
                 Ok(()) => {
                     for job in batch {
                         let _ = job.done.send(Ok(()));
@@ -186,27 +204,31 @@ async fn write_events(pool: sqlx::SqlitePool, mut queue: mpsc::Receiver<Job>) {
             }
         }
         for job in batch {
-            let result = store(&pool, std::slice::from_ref(&job)).await;
+            let result = store(&mut db, std::slice::from_ref(&job)).map_err(|e| {
+                tracing::error!(error = %e, "lineage event not stored");
+                AppError::internal()
+            });
             let _ = job.done.send(result);
         }
     }
 }
 
-/// Stores a batch and its audit entries in one transaction.
-async fn store(pool: &sqlx::SqlitePool, batch: &[Job]) -> Result<(), AppError> {
+/// Stores a batch and its audit entries in one transaction, holding the process's writer turn.
+fn store(db: &mut rusqlite::Connection, batch: &[Job]) -> Result<(), rusqlite::Error> {
+    let turn = app::server::db::writer_turn();
+    let _turn = turn.blocking_lock();
     let now = app::server::now_ts();
-    let mut tx = begin_write(pool).await?;
+    let tx = db.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let events: Vec<(&LineageEvent, &str)> =
         batch.iter().map(|j| (&j.event, j.body.as_str())).collect();
-    let done = lineage::ingest(&mut tx, &events, &now).await?;
+    let done = lineage::ingest(&tx, &events, &now)?;
     let entries: Vec<NewEntry> = batch
         .iter()
         .zip(&done)
         .map(|(job, done)| audit_entry(job, done))
         .collect();
-    audit::append_all(&mut tx, &now, &entries).await?;
-    tx.commit().await?;
-    Ok(())
+    audit::append_all_sync(&tx, &now, &entries)?;
+    tx.commit()
 }
 
 /// One audit entry per ingest request.

@@ -201,7 +201,7 @@ pub async fn authenticate(
                 message: "Authorization header must be `Bearer <token>`".into(),
             })?;
         let found = db::tokens::live_by_hash(&state.pool, &sha256_hex(token)).await?;
-        let Some((id, name, user_id, last_used)) = found else {
+        let Some(t) = found else {
             return Err(AppError::Unauthorized {
                 message: "invalid or revoked API token".into(),
             });
@@ -209,10 +209,18 @@ pub async fn authenticate(
         // Recording use is a write: do it at most once a minute per token, so busy API clients
         // do not queue on SQLite's single write lock for every read.
         let minute_ago = ts_before(std::time::Duration::from_secs(60));
-        if last_used.as_deref().is_none_or(|t| t < minute_ago.as_str()) {
-            db::tokens::touch(&state.pool, id, &super::now_ts(), &minute_ago).await?;
+        if t.last_used_at
+            .as_deref()
+            .is_none_or(|u| u < minute_ago.as_str())
+        {
+            db::tokens::touch(&state.pool, t.id, &super::now_ts(), &minute_ago).await?;
         }
-        return principal_for(state, user_id, Some((id, name))).await;
+        return Ok(Some(Principal {
+            user_id: t.user_id,
+            username: t.username,
+            roles: db::users::role_list(t.roles.as_deref()),
+            token: Some((t.id, t.name)),
+        }));
     }
     let Some(sid) = cookie(headers, SESSION_COOKIE) else {
         return Ok(None);

@@ -6,17 +6,17 @@
 //! later by (event time, dedup key). Events arriving twice or out of order give the same graph.
 //!
 //! An event touches twenty-odd rows. Through sqlx each statement costs about 55 µs (a
-//! round trip to its worker thread); the same statements through rusqlite on the very same
-//! connection cost about 4 µs. So ingestion locks the connection's handle out of sqlx's worker
-//! and runs its statements with rusqlite, inside the caller's sqlx transaction: the audit
-//! entry and the commit stay with sqlx, and everything is still one transaction.
+//! round trip to its worker thread); through rusqlite about 4 µs. So ingestion runs on a
+//! writer thread with a rusqlite connection of its own ([`super::open_own_connection`]),
+//! whose prepared statements live as long as it does: the events, their audit entries
+//! ([`super::audit::append_all_sync`]) and the commit are one transaction there.
 
 use crate::domain::lineage::{
     fold_run, job_version, parse_event, DatasetPart, EventKind, LineageEvent,
 };
 use rusqlite::{params, OptionalExtension};
 use serde_json::{json, Map, Value};
-use sqlx::{SqliteConnection, SqlitePool};
+use sqlx::SqlitePool;
 use std::collections::BTreeSet;
 
 /// What an ingest did.
@@ -33,6 +33,7 @@ fn facets_json(m: &Map<String, Value>) -> String {
 }
 
 type Db = rusqlite::Connection;
+
 type R<T> = Result<T, rusqlite::Error>;
 
 fn namespace(db: &Db, name: &str, now: &str) -> R<()> {
@@ -179,12 +180,16 @@ fn settle_job(db: &Db, job_id: i64) -> R<()> {
          AND NOT EXISTS (SELECT 1 FROM lineage_runs r WHERE r.job_id = ?1 AND r.job_version = lineage_job_versions.version)",
     )?
     .execute(params![job_id])?;
+    // Each max() is one seek in lineage_runs_by_version; "latest run in any state" is the
+    // greatest of one seek per state.
     db.prepare_cached(
         "UPDATE lineage_jobs SET current_version = ( \
            SELECT v.version FROM lineage_job_versions v WHERE v.job_id = ?1 \
            ORDER BY max(coalesce((SELECT max(r.last_event_time) FROM lineage_runs r WHERE r.job_id = ?1 AND r.job_version = v.version \
                                    AND r.state = 'COMPLETE'), ''), coalesce(v.static_time, '')) DESC, \
-                    coalesce((SELECT max(r.last_event_time) FROM lineage_runs r WHERE r.job_id = ?1 AND r.job_version = v.version), '') DESC, \
+                    (SELECT coalesce(max((SELECT max(r.last_event_time) FROM lineage_runs r \
+                                          WHERE r.job_id = ?1 AND r.job_version = v.version AND r.state = s.column1)), '') \
+                     FROM (VALUES ('START'), ('RUNNING'), ('COMPLETE'), ('ABORT'), ('FAIL'), ('OTHER')) s) DESC, \
                     v.version DESC LIMIT 1) \
          WHERE job_id = ?1",
     )?
@@ -202,29 +207,15 @@ fn ids_of(db: &Db, set: &BTreeSet<(String, String)>) -> R<Vec<i64>> {
 }
 
 /// Stores validated events (with their raw bodies) and updates the graph, in order, inside
-/// the caller's transaction (see the module docs for why through rusqlite). One batch shares
-/// one set of prepared statements.
-pub async fn ingest(
-    conn: &mut SqliteConnection,
-    events: &[(&LineageEvent, &str)],
-    now: &str,
-) -> Result<Vec<Ingested>, sqlx::Error> {
-    let mut handle = conn.lock_handle().await?;
-    let raw = handle.as_raw_handle().as_ptr();
-    // SAFETY: the handle stays locked out of sqlx's worker while `db` lives, and a connection
-    // made with `from_handle` does not close the handle when dropped.
-    let db = unsafe { rusqlite::Connection::from_handle(raw) }
-        .map_err(|e| sqlx::Error::Protocol(format!("lineage store: {e}")))?;
-    let result = events
+/// the caller's write transaction on `db` (see the module docs for why rusqlite).
+pub fn ingest(db: &Db, events: &[(&LineageEvent, &str)], now: &str) -> R<Vec<Ingested>> {
+    events
         .iter()
-        .map(|(e, body)| ingest_sync(&db, e, body, now))
-        .collect::<R<Vec<Ingested>>>();
-    drop(db);
-    drop(handle);
-    result.map_err(|e| sqlx::Error::Protocol(format!("lineage store: {e}")))
+        .map(|(e, body)| ingest_one(db, e, body, now))
+        .collect()
 }
 
-fn ingest_sync(db: &Db, e: &LineageEvent, body: &str, now: &str) -> R<Ingested> {
+fn ingest_one(db: &Db, e: &LineageEvent, body: &str, now: &str) -> R<Ingested> {
     let key = e.dedup_key();
     let event_type = match &e.kind {
         EventKind::Run(t) => Some(t.as_str()),

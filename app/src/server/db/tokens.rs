@@ -28,13 +28,33 @@ pub async fn insert(
     .await
 }
 
-/// The token id, its label, owner and last use for a live token hash.
+/// A live API token with its owner's name and roles, as one authentication needs them.
+#[derive(Debug, sqlx::FromRow)]
+pub struct LiveToken {
+    /// Token id.
+    pub id: i64,
+    /// Token label.
+    pub name: String,
+    /// Owner.
+    pub user_id: i64,
+    /// Last recorded use.
+    pub last_used_at: Option<String>,
+    /// Owner's user name.
+    pub username: String,
+    /// Owner's roles, comma-separated.
+    pub roles: Option<String>,
+}
+
+/// The live token with this hash, with everything a request's principal needs, in one query
+/// (it runs on every API request).
 pub async fn live_by_hash(
     pool: &SqlitePool,
     token_hash: &str,
-) -> Result<Option<(i64, String, i64, Option<String>)>, sqlx::Error> {
+) -> Result<Option<LiveToken>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT t.id, t.name, t.user_id, t.last_used_at FROM api_tokens t JOIN users u ON u.id = t.user_id \
+        "SELECT t.id, t.name, t.user_id, t.last_used_at, u.username, \
+                (SELECT group_concat(r.role, ',') FROM user_roles r WHERE r.user_id = u.id) AS roles \
+         FROM api_tokens t JOIN users u ON u.id = t.user_id \
          WHERE t.token_hash = ? AND t.revoked_at IS NULL AND u.disabled = 0",
     )
     .bind(token_hash)
