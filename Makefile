@@ -23,7 +23,7 @@ OPENLINEAGE_PORT ?= 3419
 OPENLINEAGE_VERSION := 1.54.0
 OPENLINEAGE_VENV := .venv-openlineage
 
-.PHONY: help run test setup setup-test build lint unit e2e mlflow-client openlineage-client bench bench-runs bench-layout bench-lineage fmt clean
+.PHONY: help run test setup setup-test build lint unit e2e mlflow-client openlineage-client bench bench-runs bench-layout bench-lineage bench-ab fmt clean
 
 help:
 	@echo "make run    build in release mode and serve http://127.0.0.1:3000 with demo data"
@@ -32,6 +32,7 @@ help:
 	@echo "make bench-runs  tracking API benchmarks (500 runs through HTTP)"
 	@echo "make bench-layout  lineage layout of 2,000 nodes and 4,000 edges"
 	@echo "make bench-lineage  OpenLineage ingest (20,000 events through HTTP)"
+	@echo "make bench-ab  A/B analysis of 100 metrics x 4 variants"
 
 ## Toolchain and build tools -------------------------------------------------------------
 
@@ -98,6 +99,9 @@ openlineage-client:
 
 bench:
 	cargo bench -p server --bench audit
+
+bench-ab:
+	cargo bench -p server --bench ab
 
 bench-runs:
 	cargo bench -p server --bench runs

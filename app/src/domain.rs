@@ -1,5 +1,6 @@
 //! Pure domain logic shared by the server and the browser: no I/O, no framework types.
 
+pub mod ab;
 pub mod accounts;
 pub mod audit_chain;
 pub mod audit_query;
