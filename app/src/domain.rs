@@ -7,6 +7,7 @@ pub mod audit_query;
 pub mod authz;
 pub mod axis;
 pub mod downsample;
+pub mod experiment;
 pub mod graph_layout;
 pub mod lineage;
 pub mod palette;

@@ -1,5 +1,6 @@
 //! The Gatehouse HTTP server: router assembly, REST routes, middleware and start-up.
 
+pub mod abtests;
 pub mod demo;
 pub mod layout_cli;
 pub mod lineage;

@@ -75,6 +75,7 @@ pub fn build_router(state: AppState, settings: &ServeSettings) -> Router {
     let request_id = axum::http::HeaderName::from_static("x-request-id");
     Router::new()
         .merge(api)
+        .merge(crate::abtests::router(state.clone()))
         .merge(crate::mlflow::router(state.clone()))
         .merge(crate::lineage::router(state.clone(), settings.max_body_bytes))
         .merge(probes)

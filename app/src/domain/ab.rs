@@ -504,86 +504,124 @@ fn finite(field: &str, what: &str, v: Option<f64>) -> Result<f64, InputError> {
     Ok(v)
 }
 
-fn arm_of(m: &MetricSpec, mi: usize, ri: usize, row: &DataRow) -> Result<Arm, InputError> {
-    let at = |f: &str| format!("metrics[{mi}].data[{ri}].{f}");
-    let who = format!("metric '{}', variant '{}'", m.name, row.variant);
-    let (n, sum, sum_sq, mean, var) = match m.kind {
+/// Checks one row of sufficient statistics for a metric, as a daily or total row: fields
+/// present for the metric's kind, finite, counts not negative, conversions within units and
+/// Σy² at least (Σy)²/n. `at` prefixes the field path; errors name the metric and variant.
+pub fn check_row(
+    metric: &str,
+    kind: MetricKind,
+    at: &str,
+    row: &DataRow,
+) -> Result<(), InputError> {
+    let field = |f: &str| format!("{at}.{f}");
+    let who = format!("metric '{metric}', variant '{}'", row.variant);
+    match kind {
         MetricKind::Binomial => {
-            let n = finite(&at("units"), &format!("{who}: units"), row.units)?;
+            let n = finite(&field("units"), &format!("{who}: units"), row.units)?;
             let x = finite(
-                &at("conversions"),
+                &field("conversions"),
                 &format!("{who}: conversions"),
                 row.conversions,
             )?;
-            if n < 1.0 {
-                return Err(bad(at("units"), format!("{who}: units must be at least 1")));
+            if n < 0.0 {
+                return Err(bad(
+                    field("units"),
+                    format!("{who}: units must not be negative"),
+                ));
             }
             if x < 0.0 {
                 return Err(bad(
-                    at("conversions"),
+                    field("conversions"),
                     format!("{who}: conversions must not be negative"),
                 ));
             }
             if x > n {
                 return Err(bad(
-                    at("conversions"),
+                    field("conversions"),
                     format!("{who}: conversions ({x}) exceed units ({n})"),
+                ));
+            }
+        }
+        MetricKind::Continuous => {
+            let n = finite(&field("n"), &format!("{who}: n"), row.n)?;
+            let s = finite(&field("sum"), &format!("{who}: sum"), row.sum)?;
+            let q = finite(
+                &field("sum_squares"),
+                &format!("{who}: sum_squares"),
+                row.sum_squares,
+            )?;
+            if n < 0.0 {
+                return Err(bad(field("n"), format!("{who}: n must not be negative")));
+            }
+            if q < 0.0 {
+                return Err(bad(
+                    field("sum_squares"),
+                    format!("{who}: sum_squares must not be negative"),
+                ));
+            }
+            // Rounding in Σy² may leave a tiny shortfall; a real one is an error.
+            if n > 0.0 && q - s * s / n < -1e-9 * q.max(1.0) {
+                return Err(bad(
+                    field("sum_squares"),
+                    format!("{who}: sum_squares is smaller than sum²/n, so the variance would be negative"),
+                ));
+            }
+        }
+    }
+    match (row.sum_x, row.sum_x2, row.sum_xy) {
+        (None, None, None) => {}
+        (sx, sx2, sxy) => {
+            finite(&field("sum_x"), &format!("{who}: sum_x"), sx)?;
+            let sum_x2 = finite(&field("sum_x2"), &format!("{who}: sum_x2"), sx2)?;
+            finite(&field("sum_xy"), &format!("{who}: sum_xy"), sxy)?;
+            if sum_x2 < 0.0 {
+                return Err(bad(
+                    field("sum_x2"),
+                    format!("{who}: sum_x2 must not be negative"),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn arm_of(m: &MetricSpec, mi: usize, ri: usize, row: &DataRow) -> Result<Arm, InputError> {
+    let at = format!("metrics[{mi}].data[{ri}]");
+    check_row(&m.name, m.kind, &at, row)?;
+    let who = format!("metric '{}', variant '{}'", m.name, row.variant);
+    let v = |x: Option<f64>| x.unwrap_or(0.0);
+    let (n, sum, sum_sq, mean, var) = match m.kind {
+        MetricKind::Binomial => {
+            let (n, x) = (v(row.units), v(row.conversions));
+            if n < 1.0 {
+                return Err(bad(
+                    format!("{at}.units"),
+                    format!("{who}: units must be at least 1"),
                 ));
             }
             let p = x / n;
             (n, x, x, p, p * (1.0 - p))
         }
         MetricKind::Continuous => {
-            let n = finite(&at("n"), &format!("{who}: n"), row.n)?;
-            let s = finite(&at("sum"), &format!("{who}: sum"), row.sum)?;
-            let q = finite(
-                &at("sum_squares"),
-                &format!("{who}: sum_squares"),
-                row.sum_squares,
-            )?;
+            let (n, s, q) = (v(row.n), v(row.sum), v(row.sum_squares));
             if n < 2.0 {
                 return Err(bad(
-                    at("n"),
+                    format!("{at}.n"),
                     format!("{who}: n must be at least 2 for a continuous metric"),
                 ));
             }
-            if q < 0.0 {
-                return Err(bad(
-                    at("sum_squares"),
-                    format!("{who}: sum_squares must not be negative"),
-                ));
-            }
-            let ss = q - s * s / n;
-            // Rounding in Σy² may leave a tiny negative; a real shortfall is an error.
-            if ss < -1e-9 * q.max(1.0) {
-                return Err(bad(
-                    at("sum_squares"),
-                    format!("{who}: sum_squares is smaller than sum²/n, so the variance would be negative"),
-                ));
-            }
-            (n, s, q, s / n, ss.max(0.0) / (n - 1.0))
+            (n, s, q, s / n, (q - s * s / n).max(0.0) / (n - 1.0))
         }
     };
     let cov = match (row.sum_x, row.sum_x2, row.sum_xy) {
-        (None, None, None) => None,
-        (sx, sx2, sxy) => {
-            let sum_x = finite(&at("sum_x"), &format!("{who}: sum_x"), sx)?;
-            let sum_x2 = finite(&at("sum_x2"), &format!("{who}: sum_x2"), sx2)?;
-            let sum_xy = finite(&at("sum_xy"), &format!("{who}: sum_xy"), sxy)?;
-            if sum_x2 < 0.0 {
-                return Err(bad(
-                    at("sum_x2"),
-                    format!("{who}: sum_x2 must not be negative"),
-                ));
-            }
-            Some(Cov {
-                sum_x,
-                sum_x2,
-                sum_xy,
-                sum_y: sum,
-                sum_y2: sum_sq,
-            })
-        }
+        (Some(sum_x), Some(sum_x2), Some(sum_xy)) => Some(Cov {
+            sum_x,
+            sum_x2,
+            sum_xy,
+            sum_y: sum,
+            sum_y2: sum_sq,
+        }),
+        _ => None,
     };
     Ok(Arm { n, mean, var, cov })
 }

@@ -12,8 +12,10 @@ pub enum Action {
     ReadWorkspace,
     /// Send MLflow runs and OpenLineage events.
     IngestTracking,
-    /// Create and edit A/B tests.
+    /// Create A/B tests and send their results.
     ManageExperiments,
+    /// Record the decision on an A/B test (ship, roll back, extend).
+    DecideExperiment,
     /// Attach fairness reports and decide on them.
     ReviewFairness,
     /// Ask for a model version to be promoted to an alias.
@@ -36,10 +38,11 @@ pub enum Action {
 
 impl Action {
     /// Every action, for exhaustive tests and documentation.
-    pub const ALL: [Action; 12] = [
+    pub const ALL: [Action; 13] = [
         Action::ReadWorkspace,
         Action::IngestTracking,
         Action::ManageExperiments,
+        Action::DecideExperiment,
         Action::ReviewFairness,
         Action::RequestPromotion,
         Action::ApprovePromotion,
@@ -62,8 +65,14 @@ pub fn role_grants(role: Role, action: Action) -> bool {
     }
     match role {
         Viewer => false,
-        ProductManager => matches!(action, ManageExperiments | RequestPromotion),
-        Scientist => matches!(action, IngestTracking | RequestPromotion),
+        ProductManager => matches!(
+            action,
+            ManageExperiments | DecideExperiment | RequestPromotion
+        ),
+        Scientist => matches!(
+            action,
+            IngestTracking | ManageExperiments | RequestPromotion
+        ),
         Reviewer => matches!(action, ReviewFairness | ApprovePromotion),
         Auditor => matches!(action, ReadAudit | VerifyAudit | ExportAudit),
         Admin => matches!(
@@ -88,8 +97,18 @@ mod tests {
     fn expected(role: Role) -> &'static [Action] {
         match role {
             Viewer => &[ReadWorkspace],
-            ProductManager => &[ReadWorkspace, ManageExperiments, RequestPromotion],
-            Scientist => &[ReadWorkspace, IngestTracking, RequestPromotion],
+            ProductManager => &[
+                ReadWorkspace,
+                ManageExperiments,
+                DecideExperiment,
+                RequestPromotion,
+            ],
+            Scientist => &[
+                ReadWorkspace,
+                IngestTracking,
+                ManageExperiments,
+                RequestPromotion,
+            ],
             Reviewer => &[ReadWorkspace, ReviewFairness, ApprovePromotion],
             Auditor => &[ReadWorkspace, ReadAudit, VerifyAudit, ExportAudit],
             Admin => &[

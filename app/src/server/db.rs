@@ -1,5 +1,6 @@
 //! All SQL lives under this module: plain async functions over a pool or a connection.
 
+pub mod abtests;
 pub mod audit;
 pub mod lineage;
 pub mod login_limits;

@@ -1,0 +1,353 @@
+//! Experiment definitions and result rows as clients send them, validated before anything is
+//! stored, and the step from stored totals to an analysis request.
+
+use super::ab::{
+    check_row, AnalysisRequest, Correction, DataRow, Direction, InputError, MetricKind, MetricRole,
+    MetricSpec, VariantSpec,
+};
+use serde::{Deserialize, Serialize};
+
+/// Lifecycle of an experiment.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Being set up.
+    #[default]
+    Draft,
+    /// Collecting data.
+    Running,
+    /// No longer collecting, not yet decided.
+    Stopped,
+    /// A decision is recorded.
+    Decided,
+}
+
+impl Status {
+    /// Stored and wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Draft => "draft",
+            Status::Running => "running",
+            Status::Stopped => "stopped",
+            Status::Decided => "decided",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(s: &str) -> Option<Status> {
+        Some(match s {
+            "draft" => Status::Draft,
+            "running" => Status::Running,
+            "stopped" => Status::Stopped,
+            "decided" => Status::Decided,
+            _ => return None,
+        })
+    }
+}
+
+/// A variant of a definition.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VariantDef {
+    /// Name; the first variant is the control.
+    pub name: String,
+    /// Intended traffic weight.
+    pub weight: f64,
+    /// The model version it serves (`model@version`), if a champion–challenger test.
+    #[serde(default)]
+    pub model_version: Option<String>,
+    /// A tracking run behind it.
+    #[serde(default)]
+    pub run_id: Option<String>,
+}
+
+/// A metric of a definition.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MetricDef {
+    /// Name.
+    pub name: String,
+    /// Binomial or continuous.
+    #[serde(rename = "type")]
+    pub kind: MetricKind,
+    /// Which way is good.
+    #[serde(default)]
+    pub direction: Direction,
+    /// Goal or guardrail.
+    #[serde(default)]
+    pub role: MetricRole,
+    /// Guardrail tolerance, relative.
+    #[serde(default)]
+    pub tolerance: Option<f64>,
+}
+
+/// An experiment definition (`POST /api/v1/experiments`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ExperimentDef {
+    /// Unique name.
+    pub name: String,
+    /// What is expected and why.
+    #[serde(default)]
+    pub hypothesis: String,
+    /// Owner's user name (the creator when absent).
+    #[serde(default)]
+    pub owner: Option<String>,
+    /// Draft or running at creation.
+    #[serde(default)]
+    pub status: Status,
+    /// First day, `YYYY-MM-DD`.
+    #[serde(default)]
+    pub start_date: Option<String>,
+    /// Last day, `YYYY-MM-DD`.
+    #[serde(default)]
+    pub end_date: Option<String>,
+    /// Variants, control first.
+    pub variants: Vec<VariantDef>,
+    /// Goal and guardrail metrics.
+    pub metrics: Vec<MetricDef>,
+    /// Significance level.
+    #[serde(default = "alpha")]
+    pub alpha: f64,
+    /// Multiple-comparison correction.
+    #[serde(default)]
+    pub correction: Correction,
+    /// Sequential testing.
+    #[serde(default)]
+    pub sequential: bool,
+    /// Minimum detectable effect (relative).
+    #[serde(default = "mde")]
+    pub mde: f64,
+    /// Units per variant before any verdict.
+    #[serde(default = "min_units")]
+    pub min_units: f64,
+}
+
+fn alpha() -> f64 {
+    0.05
+}
+fn mde() -> f64 {
+    0.05
+}
+fn min_units() -> f64 {
+    100.0
+}
+
+fn bad(field: impl Into<String>, message: impl Into<String>) -> InputError {
+    InputError {
+        field: field.into(),
+        message: message.into(),
+    }
+}
+
+/// Whether `s` is a calendar date `YYYY-MM-DD`.
+pub fn is_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return false;
+    }
+    let num = |r: std::ops::Range<usize>| s.get(r).and_then(|t| t.parse::<u32>().ok());
+    match (num(0..4), num(5..7), num(8..10)) {
+        (Some(y), Some(m), Some(d)) if (1..=12).contains(&m) && d >= 1 => {
+            let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+            let days = [
+                31,
+                if leap { 29 } else { 28 },
+                31,
+                30,
+                31,
+                30,
+                31,
+                31,
+                30,
+                31,
+                30,
+                31,
+            ];
+            d <= days[(m - 1) as usize]
+        }
+        _ => false,
+    }
+}
+
+impl ExperimentDef {
+    /// Checks the definition; the error names the field.
+    pub fn validate(&self) -> Result<(), InputError> {
+        let name = self.name.trim();
+        if name.is_empty() || name.chars().count() > 200 {
+            return Err(bad("name", "name must be 1 to 200 characters"));
+        }
+        if self.hypothesis.chars().count() > 5000 {
+            return Err(bad(
+                "hypothesis",
+                "hypothesis must be at most 5,000 characters",
+            ));
+        }
+        for (f, d) in [
+            ("start_date", &self.start_date),
+            ("end_date", &self.end_date),
+        ] {
+            if let Some(d) = d {
+                if !is_date(d) {
+                    return Err(bad(f, format!("{f} '{d}' is not a date YYYY-MM-DD")));
+                }
+            }
+        }
+        if let (Some(s), Some(e)) = (&self.start_date, &self.end_date) {
+            if e < s {
+                return Err(bad("end_date", "end_date is before start_date"));
+            }
+        }
+        if matches!(self.status, Status::Decided | Status::Stopped) {
+            return Err(bad("status", "a new experiment is draft or running"));
+        }
+        // The analysis checks the rest of the shape: variants, weights, metrics, α.
+        let req = self.request(
+            self.metrics
+                .iter()
+                .map(|_| {
+                    self.variants
+                        .iter()
+                        .map(|v| DataRow {
+                            variant: v.name.clone(),
+                            units: Some(1.0),
+                            conversions: Some(1.0),
+                            n: Some(2.0),
+                            sum: Some(2.0),
+                            sum_squares: Some(2.0),
+                            ..Default::default()
+                        })
+                        .collect()
+                })
+                .collect(),
+            vec![None; self.variants.len()],
+        );
+        super::ab::analyze(&req, super::ab::Context::default()).map(|_| ())
+    }
+
+    /// The analysis request for per-metric rows (in metric order) and assigned units per
+    /// variant (in variant order).
+    pub fn request(&self, data: Vec<Vec<DataRow>>, assigned: Vec<Option<f64>>) -> AnalysisRequest {
+        AnalysisRequest {
+            alpha: self.alpha,
+            control: self
+                .variants
+                .first()
+                .map(|v| v.name.clone())
+                .unwrap_or_default(),
+            variants: self
+                .variants
+                .iter()
+                .zip(assigned.into_iter().chain(std::iter::repeat(None)))
+                .map(|(v, units)| VariantSpec {
+                    name: v.name.clone(),
+                    weight: v.weight,
+                    units,
+                })
+                .collect(),
+            metrics: self
+                .metrics
+                .iter()
+                .zip(data)
+                .map(|(m, data)| MetricSpec {
+                    name: m.name.clone(),
+                    kind: m.kind,
+                    direction: m.direction,
+                    role: m.role,
+                    tolerance: m.tolerance,
+                    data,
+                })
+                .collect(),
+            correction: self.correction,
+            sequential: self.sequential,
+            sequential_tuning: 5000.0,
+            mde: self.mde,
+            min_units: self.min_units,
+            max_plausible_lift: 0.5,
+        }
+    }
+}
+
+/// One result row as posted: a day, a metric (empty for an assignment count) and a
+/// variant's sufficient statistics.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ResultRow {
+    /// Day, `YYYY-MM-DD`.
+    pub day: String,
+    /// Metric name; absent or empty for the units assigned to the variant that day.
+    #[serde(default)]
+    pub metric: Option<String>,
+    /// The statistics.
+    #[serde(flatten)]
+    pub data: DataRow,
+}
+
+/// A batch of results (`POST /api/v1/experiments/{id}/results`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ResultBatch {
+    /// Rows are running totals up to their day rather than that day's counts.
+    #[serde(default)]
+    pub cumulative: bool,
+    /// The rows.
+    pub rows: Vec<ResultRow>,
+}
+
+/// Checks every row of a batch against the definition; the error names row, metric, variant
+/// and field.
+pub fn check_batch(def: &ExperimentDef, batch: &ResultBatch) -> Result<(), InputError> {
+    if batch.rows.is_empty() {
+        return Err(bad("rows", "no result rows"));
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for (i, row) in batch.rows.iter().enumerate() {
+        let at = format!("rows[{i}]");
+        if !is_date(&row.day) {
+            return Err(bad(
+                format!("{at}.day"),
+                format!("row {i}: day '{}' is not a date YYYY-MM-DD", row.day),
+            ));
+        }
+        if !def.variants.iter().any(|v| v.name == row.data.variant) {
+            return Err(bad(
+                format!("{at}.variant"),
+                format!(
+                    "row {i}: variant '{}' is not in the experiment",
+                    row.data.variant
+                ),
+            ));
+        }
+        let metric = row.metric.as_deref().unwrap_or("");
+        if !seen.insert((row.day.clone(), metric.to_owned(), row.data.variant.clone())) {
+            return Err(bad(
+                format!("{at}.variant"),
+                format!(
+                    "row {i}: a second row for day {}, metric '{metric}', variant '{}'",
+                    row.day, row.data.variant
+                ),
+            ));
+        }
+        if metric.is_empty() {
+            let units = row.data.units.ok_or_else(|| {
+                bad(
+                    format!("{at}.units"),
+                    format!("row {i}: an assignment row (no metric) needs units"),
+                )
+            })?;
+            if !(units.is_finite() && units >= 0.0) {
+                return Err(bad(
+                    format!("{at}.units"),
+                    format!(
+                        "row {i}, variant '{}': units must be a non-negative number",
+                        row.data.variant
+                    ),
+                ));
+            }
+            continue;
+        }
+        let Some(m) = def.metrics.iter().find(|m| m.name == metric) else {
+            return Err(bad(
+                format!("{at}.metric"),
+                format!("row {i}: metric '{metric}' is not in the experiment"),
+            ));
+        };
+        check_row(&m.name, m.kind, &at, &row.data)?;
+    }
+    Ok(())
+}
