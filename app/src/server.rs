@@ -1,5 +1,6 @@
 //! Server-only code: state, authentication, the database layer and demo data.
 
+pub mod abtests;
 pub mod accounts;
 pub mod auth;
 pub mod charts;

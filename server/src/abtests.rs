@@ -1,14 +1,13 @@
 //! The A/B test API: `POST /api/v1/ab/analyze` (stateless), and stored experiments under
 //! `/api/v1/experiments` (define, send results, record the decision, export, share).
 
-use app::domain::ab::{analyze, Analysis, AnalysisRequest, Context, InputError};
+use app::domain::ab::{analyze, Analysis, AnalysisRequest, Context};
 use app::domain::authz::Action;
-use app::domain::experiment::{check_batch, ExperimentDef, ResultBatch, Status};
+use app::domain::experiment::{ExperimentDef, ResultBatch, Status};
 use app::error::AppError;
-use app::server::auth::{authenticate, random_secret, require, sha256_hex};
+use app::server::abtests as ops;
+use app::server::auth::{authenticate, require};
 use app::server::db::abtests as db;
-use app::server::db::audit::{self, NewEntry};
-use app::server::db::begin_write;
 use app::server::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -40,10 +39,6 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-fn input(e: InputError) -> AppError {
-    AppError::validation(e.field, e.message)
-}
-
 /// Parses a JSON body; a type error names the field serde points at.
 fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, AppError> {
     serde_json::from_slice(bytes).map_err(|e| {
@@ -63,12 +58,6 @@ fn test_id(raw: &str) -> Result<i64, AppError> {
         .map_err(|_| AppError::not_found(format!("no A/B test {raw}")))
 }
 
-async fn load(s: &AppState, id: i64) -> Result<(db::TestRow, ExperimentDef), AppError> {
-    db::load(&s.pool, id)
-        .await?
-        .ok_or_else(|| AppError::not_found(format!("no A/B test {id}")))
-}
-
 /// `POST /api/v1/ab/analyze`: the full analysis of a definition with its data; nothing is
 /// stored. Any signed-in role.
 async fn analyze_stateless(
@@ -78,7 +67,7 @@ async fn analyze_stateless(
 ) -> Result<Json<Analysis>, AppError> {
     require(authenticate(&s, &headers).await?, Action::ReadWorkspace)?;
     let req: AnalysisRequest = body(&bytes)?;
-    Ok(Json(analyze(&req, Context::default()).map_err(input)?))
+    Ok(Json(analyze(&req, Context::default()).map_err(ops::input)?))
 }
 
 /// `POST /api/v1/experiments`: defines a test (product manager or scientist).
@@ -89,29 +78,7 @@ async fn create(
 ) -> Result<Response, AppError> {
     let p = require(authenticate(&s, &headers).await?, Action::ManageExperiments)?;
     let def: ExperimentDef = body(&bytes)?;
-    def.validate().map_err(input)?;
-    let owner = def
-        .owner
-        .clone()
-        .filter(|o| !o.trim().is_empty())
-        .unwrap_or_else(|| p.username.clone());
-    let now = app::server::now_ts();
-    let mut tx = begin_write(&s.pool).await?;
-    let id = db::create(&mut tx, &def, &owner, &p.actor(), &now).await?;
-    audit::append(
-        &mut tx,
-        NewEntry::new(
-            p.actor(),
-            "experiment.create",
-            "ab_test",
-            id.to_string(),
-            json!({ "name": def.name.trim(), "owner": owner, "status": def.status.as_str(),
-                    "variants": def.variants.iter().map(|v| &v.name).collect::<Vec<_>>(),
-                    "metrics": def.metrics.iter().map(|m| &m.name).collect::<Vec<_>>() }),
-        ),
-    )
-    .await?;
-    tx.commit().await?;
+    let id = ops::create(&s, &def, &p.actor(), &p.username).await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({ "id": id, "name": def.name.trim(), "status": def.status.as_str(), "url": format!("/experiments/{id}") })),
@@ -119,30 +86,12 @@ async fn create(
         .into_response())
 }
 
-/// A test as listed: status, verdict, days and users.
-pub async fn summary(s: &AppState, id: i64) -> Result<Value, AppError> {
-    let (row, def) = load(s, id).await?;
-    let rows = db::daily(&s.pool, id).await?;
-    let analysis = db::analysis_of(&def, &rows, None).ok();
-    Ok(json!({
-        "id": id,
-        "name": def.name,
-        "owner": row.owner,
-        "status": row.status,
-        "start_date": def.start_date,
-        "days": db::days_of(&rows).len(),
-        "users": analysis.as_ref().map(|a| a.total_units),
-        "verdict": analysis.as_ref().map(|a| a.verdict.decision),
-        "sentence": analysis.as_ref().map(|a| a.verdict.sentence.clone()),
-    }))
-}
-
 /// `GET /api/v1/experiments`.
 async fn list(State(s): State<AppState>, headers: HeaderMap) -> Result<Json<Value>, AppError> {
     require(authenticate(&s, &headers).await?, Action::ReadWorkspace)?;
     let mut out = Vec::new();
     for id in db::ids(&s.pool).await? {
-        out.push(summary(&s, id).await?);
+        out.push(ops::summary(&s, id).await?);
     }
     Ok(Json(json!({ "experiments": out })))
 }
@@ -156,7 +105,7 @@ async fn show(
 ) -> Result<Json<Value>, AppError> {
     require(authenticate(&s, &headers).await?, Action::ReadWorkspace)?;
     let id = test_id(&id)?;
-    let (row, def) = load(&s, id).await?;
+    let (row, def) = ops::load(&s, id).await?;
     let rows = db::daily(&s.pool, id).await?;
     let (analysis, why) = match db::analysis_of(&def, &rows, None) {
         Ok(a) => (Some(a), None),
@@ -185,40 +134,10 @@ async fn results(
 ) -> Result<Response, AppError> {
     let p = require(authenticate(&s, &headers).await?, Action::ManageExperiments)?;
     let id = test_id(&id)?;
-    let (_, def) = load(&s, id).await?;
+    let (_, def) = ops::load(&s, id).await?;
     let batch: ResultBatch = body(&bytes)?;
-    let stored = store_batch(&s, id, &def, &batch, &p.actor(), "api").await?;
+    let stored = ops::store_batch(&s, id, &def, &batch, &p.actor(), "api").await?;
     Ok((StatusCode::CREATED, Json(json!({ "stored": stored }))).into_response())
-}
-
-/// Checks and stores a batch with its audit entry, in one transaction.
-pub async fn store_batch(
-    s: &AppState,
-    id: i64,
-    def: &ExperimentDef,
-    batch: &ResultBatch,
-    actor: &str,
-    source: &str,
-) -> Result<usize, AppError> {
-    check_batch(def, batch).map_err(input)?;
-    let mut tx = begin_write(&s.pool).await?;
-    let stored = db::store_results(&mut tx, id, def, batch).await?;
-    let mut days: Vec<&str> = batch.rows.iter().map(|r| r.day.as_str()).collect();
-    days.sort_unstable();
-    days.dedup();
-    audit::append(
-        &mut tx,
-        NewEntry::new(
-            actor,
-            "experiment.results",
-            "ab_test",
-            id.to_string(),
-            json!({ "rows": stored, "days": days, "cumulative": batch.cumulative, "source": source }),
-        ),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(stored)
 }
 
 #[derive(serde::Deserialize)]
@@ -236,34 +155,8 @@ async fn set_status(
 ) -> Result<Json<Value>, AppError> {
     let p = require(authenticate(&s, &headers).await?, Action::ManageExperiments)?;
     let id = test_id(&id)?;
-    let (row, _) = load(&s, id).await?;
     let b: StatusBody = body(&bytes)?;
-    if b.status == Status::Decided {
-        return Err(AppError::validation(
-            "status",
-            "record a decision to decide a test",
-        ));
-    }
-    if row.status == Status::Decided {
-        return Err(AppError::conflict(
-            "the test is decided; record an 'extend' decision to run it again",
-        ));
-    }
-    let now = app::server::now_ts();
-    let mut tx = begin_write(&s.pool).await?;
-    db::set_status(&mut tx, id, b.status, &now).await?;
-    audit::append(
-        &mut tx,
-        NewEntry::new(
-            p.actor(),
-            "experiment.status",
-            "ab_test",
-            id.to_string(),
-            json!({ "from": row.status.as_str(), "to": b.status.as_str() }),
-        ),
-    )
-    .await?;
-    tx.commit().await?;
+    ops::set_status(&s, id, b.status, &p.actor()).await?;
     Ok(Json(json!({ "id": id, "status": b.status })))
 }
 
@@ -272,66 +165,6 @@ struct DecisionBody {
     decision: String,
     #[serde(default)]
     comment: String,
-}
-
-/// Records a decision with the analysis it rests on; audited, and the evidence step 6 links.
-pub async fn record_decision(
-    s: &AppState,
-    id: i64,
-    decision: &str,
-    comment: &str,
-    actor: &str,
-) -> Result<i64, AppError> {
-    if !matches!(decision, "ship" | "roll_back" | "extend") {
-        return Err(AppError::validation(
-            "decision",
-            "decision must be ship, roll_back or extend",
-        ));
-    }
-    let comment = comment.trim();
-    if comment.is_empty() {
-        return Err(AppError::validation("comment", "say why in a comment"));
-    }
-    if comment.chars().count() > 5000 {
-        return Err(AppError::validation(
-            "comment",
-            "the comment is longer than 5,000 characters",
-        ));
-    }
-    let (_, def) = load(s, id).await?;
-    let rows = db::daily(&s.pool, id).await?;
-    let analysis = db::analysis_of(&def, &rows, None).ok();
-    let now = app::server::now_ts();
-    let mut tx = begin_write(&s.pool).await?;
-    let did = db::record_decision(
-        &mut tx,
-        id,
-        decision,
-        comment,
-        analysis.as_ref(),
-        actor,
-        &now,
-    )
-    .await?;
-    audit::append(
-        &mut tx,
-        NewEntry::new(
-            actor,
-            "experiment.decide",
-            "ab_test",
-            id.to_string(),
-            json!({
-                "decision": decision,
-                "comment": comment,
-                "decision_id": did,
-                "verdict": analysis.as_ref().map(|a| a.verdict.decision),
-                "sentence": analysis.as_ref().map(|a| a.verdict.sentence.clone()),
-            }),
-        ),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(did)
 }
 
 /// `POST /api/v1/experiments/{id}/decision` (product manager).
@@ -344,57 +177,12 @@ async fn decide(
     let p = require(authenticate(&s, &headers).await?, Action::DecideExperiment)?;
     let id = test_id(&id)?;
     let b: DecisionBody = body(&bytes)?;
-    let did = record_decision(&s, id, &b.decision, &b.comment, &p.actor()).await?;
+    let did = ops::record_decision(&s, id, &b.decision, &b.comment, &p.actor()).await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({ "id": did, "decision": b.decision })),
     )
         .into_response())
-}
-
-/// The analysis as CSV: one line per metric × treatment.
-pub fn analysis_csv(def: &ExperimentDef, a: &Analysis) -> String {
-    let mut out = String::from(
-        "experiment,metric,role,variant,control_units,treatment_units,control_mean,treatment_mean,abs_diff,abs_diff_ci_low,abs_diff_ci_high,rel_lift,rel_lift_ci_low,rel_lift_ci_high,p_value,p_value_adjusted,chance_to_win,significant,basis\n",
-    );
-    let esc = |s: &str| {
-        if s.contains([',', '"', '\n']) || s.starts_with(['=', '+', '-', '@']) {
-            format!("\"'{}\"", s.replace('"', "\"\""))
-        } else {
-            s.to_owned()
-        }
-    };
-    for m in &a.metrics {
-        for c in &m.comparisons {
-            out.push_str(&format!(
-                "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
-                esc(&def.name),
-                esc(&m.name),
-                if m.role == app::domain::ab::MetricRole::Goal {
-                    "goal"
-                } else {
-                    "guardrail"
-                },
-                esc(&c.variant),
-                c.control_units,
-                c.treatment_units,
-                c.control_mean,
-                c.treatment_mean,
-                c.abs_diff,
-                c.abs_diff_ci[0],
-                c.abs_diff_ci[1],
-                c.rel_lift,
-                c.decision_rel_lift_ci[0],
-                c.decision_rel_lift_ci[1],
-                c.p_value,
-                c.p_value_adjusted,
-                c.chance_to_win,
-                c.significant,
-                c.basis
-            ));
-        }
-    }
-    out
 }
 
 /// `GET /api/v1/experiments/{id}/export.csv`.
@@ -405,7 +193,7 @@ async fn export_csv(
 ) -> Result<Response, AppError> {
     require(authenticate(&s, &headers).await?, Action::ReadWorkspace)?;
     let id = test_id(&id)?;
-    let (_, def) = load(&s, id).await?;
+    let (_, def) = ops::load(&s, id).await?;
     let rows = db::daily(&s.pool, id).await?;
     let a = db::analysis_of(&def, &rows, None).map_err(AppError::conflict)?;
     Ok((
@@ -416,7 +204,7 @@ async fn export_csv(
                 format!("attachment; filename=\"ab-test-{id}.csv\""),
             ),
         ],
-        analysis_csv(&def, &a),
+        ops::analysis_csv(&def, &a),
     )
         .into_response())
 }
@@ -429,42 +217,6 @@ struct ShareBody {
 
 fn week() -> i64 {
     7
-}
-
-/// Creates a read-only share link: a random token (only its hash is stored) valid for `days`.
-pub async fn create_share(
-    s: &AppState,
-    id: i64,
-    days: i64,
-    actor: &str,
-) -> Result<(String, String), AppError> {
-    if !(1..=90).contains(&days) {
-        return Err(AppError::validation(
-            "days",
-            "a share link lasts 1 to 90 days",
-        ));
-    }
-    load(s, id).await?;
-    let token = random_secret();
-    let now = app::server::now_ts();
-    let expires = app::domain::audit_chain::format_ts(
-        time::OffsetDateTime::now_utc() + time::Duration::days(days),
-    );
-    let mut tx = begin_write(&s.pool).await?;
-    let link = db::create_share(&mut tx, id, &sha256_hex(&token), actor, &now, &expires).await?;
-    audit::append(
-        &mut tx,
-        NewEntry::new(
-            actor,
-            "experiment.share",
-            "ab_test",
-            id.to_string(),
-            json!({ "link_id": link, "expires_at": expires }),
-        ),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok((format!("/shared/ab/{token}"), expires))
 }
 
 /// `POST /api/v1/experiments/{id}/share` → `{url, expires_at}`; the URL is shown once.
@@ -481,7 +233,7 @@ async fn share(
     } else {
         body(&bytes)?
     };
-    let (url, expires_at) = create_share(&s, id, b.days, &p.actor()).await?;
+    let (url, expires_at) = ops::create_share(&s, id, b.days, &p.actor()).await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({ "url": url, "expires_at": expires_at })),
@@ -497,32 +249,8 @@ async fn list_shares(
 ) -> Result<Json<Value>, AppError> {
     require(authenticate(&s, &headers).await?, Action::ManageExperiments)?;
     let id = test_id(&id)?;
-    load(&s, id).await?;
+    ops::load(&s, id).await?;
     Ok(Json(json!({ "links": db::shares(&s.pool, id).await? })))
-}
-
-/// Revokes a share link; audited.
-pub async fn revoke(s: &AppState, id: i64, link: i64, actor: &str) -> Result<(), AppError> {
-    let now = app::server::now_ts();
-    let mut tx = begin_write(&s.pool).await?;
-    if !db::revoke_share(&mut tx, id, link, &now).await? {
-        return Err(AppError::not_found(format!(
-            "no live share link {link} on A/B test {id}"
-        )));
-    }
-    audit::append(
-        &mut tx,
-        NewEntry::new(
-            actor,
-            "experiment.share_revoke",
-            "ab_test",
-            id.to_string(),
-            json!({ "link_id": link }),
-        ),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
 }
 
 /// `DELETE /api/v1/experiments/{id}/share/{link}`.
@@ -536,6 +264,6 @@ async fn revoke_share(
     let link = link
         .parse::<i64>()
         .map_err(|_| AppError::not_found(format!("no share link {link}")))?;
-    revoke(&s, id, link, &p.actor()).await?;
+    ops::revoke(&s, id, link, &p.actor()).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,0 +1,307 @@
+//! A/B test operations shared by the REST API and the pages: each checks its input, writes
+//! in one transaction with its audit entry, and returns what the caller shows.
+
+use crate::domain::ab::{Analysis, InputError};
+use crate::domain::experiment::{check_batch, ExperimentDef, ResultBatch, Status};
+use crate::error::AppError;
+use crate::server::auth::{random_secret, sha256_hex};
+use crate::server::db::abtests as db;
+use crate::server::db::audit::{self, NewEntry};
+use crate::server::db::begin_write;
+use crate::server::state::AppState;
+use serde_json::{json, Value};
+
+/// An input error as the API reports it.
+pub fn input(e: InputError) -> AppError {
+    AppError::validation(e.field, e.message)
+}
+
+/// A stored test, or 404.
+pub async fn load(s: &AppState, id: i64) -> Result<(db::TestRow, ExperimentDef), AppError> {
+    db::load(&s.pool, id)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("no A/B test {id}")))
+}
+
+/// Validates and stores a definition with its audit entry; returns the new id.
+pub async fn create(
+    s: &AppState,
+    def: &ExperimentDef,
+    actor: &str,
+    username: &str,
+) -> Result<i64, AppError> {
+    def.validate().map_err(input)?;
+    let owner = def
+        .owner
+        .clone()
+        .filter(|o| !o.trim().is_empty())
+        .unwrap_or_else(|| username.to_owned());
+    let now = crate::server::now_ts();
+    let mut tx = begin_write(&s.pool).await?;
+    let id = db::create(&mut tx, def, &owner, actor, &now).await?;
+    audit::append(
+        &mut tx,
+        NewEntry::new(
+            actor,
+            "experiment.create",
+            "ab_test",
+            id.to_string(),
+            json!({ "name": def.name.trim(), "owner": owner, "status": def.status.as_str(),
+                    "variants": def.variants.iter().map(|v| &v.name).collect::<Vec<_>>(),
+                    "metrics": def.metrics.iter().map(|m| &m.name).collect::<Vec<_>>() }),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Moves a test between draft, running and stopped (deciding goes through a decision).
+pub async fn set_status(
+    s: &AppState,
+    id: i64,
+    status: Status,
+    actor: &str,
+) -> Result<(), AppError> {
+    let (row, _) = load(s, id).await?;
+    if status == Status::Decided {
+        return Err(AppError::validation(
+            "status",
+            "record a decision to decide a test",
+        ));
+    }
+    if row.status == Status::Decided {
+        return Err(AppError::conflict(
+            "the test is decided; record an 'extend' decision to run it again",
+        ));
+    }
+    let now = crate::server::now_ts();
+    let mut tx = begin_write(&s.pool).await?;
+    db::set_status(&mut tx, id, status, &now).await?;
+    audit::append(
+        &mut tx,
+        NewEntry::new(
+            actor,
+            "experiment.status",
+            "ab_test",
+            id.to_string(),
+            json!({ "from": row.status.as_str(), "to": status.as_str() }),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A test as listed: status, verdict, days and users.
+pub async fn summary(s: &AppState, id: i64) -> Result<Value, AppError> {
+    let (row, def) = load(s, id).await?;
+    let rows = db::daily(&s.pool, id).await?;
+    let analysis = db::analysis_of(&def, &rows, None).ok();
+    Ok(json!({
+        "id": id,
+        "name": def.name,
+        "owner": row.owner,
+        "status": row.status,
+        "start_date": def.start_date,
+        "days": db::days_of(&rows).len(),
+        "users": analysis.as_ref().map(|a| a.total_units),
+        "verdict": analysis.as_ref().map(|a| a.verdict.decision),
+        "sentence": analysis.as_ref().map(|a| a.verdict.sentence.clone()),
+    }))
+}
+
+/// Checks and stores a batch with its audit entry, in one transaction.
+pub async fn store_batch(
+    s: &AppState,
+    id: i64,
+    def: &ExperimentDef,
+    batch: &ResultBatch,
+    actor: &str,
+    source: &str,
+) -> Result<usize, AppError> {
+    check_batch(def, batch).map_err(input)?;
+    let mut tx = begin_write(&s.pool).await?;
+    let stored = db::store_results(&mut tx, id, def, batch).await?;
+    let mut days: Vec<&str> = batch.rows.iter().map(|r| r.day.as_str()).collect();
+    days.sort_unstable();
+    days.dedup();
+    audit::append(
+        &mut tx,
+        NewEntry::new(
+            actor,
+            "experiment.results",
+            "ab_test",
+            id.to_string(),
+            json!({ "rows": stored, "days": days, "cumulative": batch.cumulative, "source": source }),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(stored)
+}
+
+/// Records a decision with the analysis it rests on; audited, and the evidence step 6 links.
+pub async fn record_decision(
+    s: &AppState,
+    id: i64,
+    decision: &str,
+    comment: &str,
+    actor: &str,
+) -> Result<i64, AppError> {
+    if !matches!(decision, "ship" | "roll_back" | "extend") {
+        return Err(AppError::validation(
+            "decision",
+            "decision must be ship, roll_back or extend",
+        ));
+    }
+    let comment = comment.trim();
+    if comment.is_empty() {
+        return Err(AppError::validation("comment", "say why in a comment"));
+    }
+    if comment.chars().count() > 5000 {
+        return Err(AppError::validation(
+            "comment",
+            "the comment is longer than 5,000 characters",
+        ));
+    }
+    let (_, def) = load(s, id).await?;
+    let rows = db::daily(&s.pool, id).await?;
+    let analysis = db::analysis_of(&def, &rows, None).ok();
+    let now = crate::server::now_ts();
+    let mut tx = begin_write(&s.pool).await?;
+    let did = db::record_decision(
+        &mut tx,
+        id,
+        decision,
+        comment,
+        analysis.as_ref(),
+        actor,
+        &now,
+    )
+    .await?;
+    audit::append(
+        &mut tx,
+        NewEntry::new(
+            actor,
+            "experiment.decide",
+            "ab_test",
+            id.to_string(),
+            json!({
+                "decision": decision,
+                "comment": comment,
+                "decision_id": did,
+                "verdict": analysis.as_ref().map(|a| a.verdict.decision),
+                "sentence": analysis.as_ref().map(|a| a.verdict.sentence.clone()),
+            }),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(did)
+}
+
+/// The analysis as CSV: one line per metric × treatment.
+pub fn analysis_csv(def: &ExperimentDef, a: &Analysis) -> String {
+    let mut out = String::from(
+        "experiment,metric,role,variant,control_units,treatment_units,control_mean,treatment_mean,abs_diff,abs_diff_ci_low,abs_diff_ci_high,rel_lift,rel_lift_ci_low,rel_lift_ci_high,p_value,p_value_adjusted,chance_to_win,significant,basis\n",
+    );
+    let esc = |s: &str| {
+        if s.contains([',', '"', '\n']) || s.starts_with(['=', '+', '-', '@']) {
+            format!("\"'{}\"", s.replace('"', "\"\""))
+        } else {
+            s.to_owned()
+        }
+    };
+    for m in &a.metrics {
+        for c in &m.comparisons {
+            out.push_str(&format!(
+                "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
+                esc(&def.name),
+                esc(&m.name),
+                if m.role == crate::domain::ab::MetricRole::Goal {
+                    "goal"
+                } else {
+                    "guardrail"
+                },
+                esc(&c.variant),
+                c.control_units,
+                c.treatment_units,
+                c.control_mean,
+                c.treatment_mean,
+                c.abs_diff,
+                c.abs_diff_ci[0],
+                c.abs_diff_ci[1],
+                c.rel_lift,
+                c.decision_rel_lift_ci[0],
+                c.decision_rel_lift_ci[1],
+                c.p_value,
+                c.p_value_adjusted,
+                c.chance_to_win,
+                c.significant,
+                c.basis
+            ));
+        }
+    }
+    out
+}
+
+/// Creates a read-only share link: a random token (only its hash is stored) valid for `days`.
+pub async fn create_share(
+    s: &AppState,
+    id: i64,
+    days: i64,
+    actor: &str,
+) -> Result<(String, String), AppError> {
+    if !(1..=90).contains(&days) {
+        return Err(AppError::validation(
+            "days",
+            "a share link lasts 1 to 90 days",
+        ));
+    }
+    load(s, id).await?;
+    let token = random_secret();
+    let now = crate::server::now_ts();
+    let expires = crate::domain::audit_chain::format_ts(
+        time::OffsetDateTime::now_utc() + time::Duration::days(days),
+    );
+    let mut tx = begin_write(&s.pool).await?;
+    let link = db::create_share(&mut tx, id, &sha256_hex(&token), actor, &now, &expires).await?;
+    audit::append(
+        &mut tx,
+        NewEntry::new(
+            actor,
+            "experiment.share",
+            "ab_test",
+            id.to_string(),
+            json!({ "link_id": link, "expires_at": expires }),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((format!("/shared/ab/{token}"), expires))
+}
+
+/// Revokes a share link; audited.
+pub async fn revoke(s: &AppState, id: i64, link: i64, actor: &str) -> Result<(), AppError> {
+    let now = crate::server::now_ts();
+    let mut tx = begin_write(&s.pool).await?;
+    if !db::revoke_share(&mut tx, id, link, &now).await? {
+        return Err(AppError::not_found(format!(
+            "no live share link {link} on A/B test {id}"
+        )));
+    }
+    audit::append(
+        &mut tx,
+        NewEntry::new(
+            actor,
+            "experiment.share_revoke",
+            "ab_test",
+            id.to_string(),
+            json!({ "link_id": link }),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
