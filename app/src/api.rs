@@ -1,5 +1,6 @@
 //! Server functions, grouped by domain. Each one authorises, calls the store, maps errors.
 
+pub mod abtests;
 pub mod admin;
 pub mod audit;
 pub mod lineage;

@@ -5,9 +5,10 @@ use crate::components::nav::Header;
 use crate::error::AppError;
 use crate::model::SessionInfo;
 use crate::pages::{
+    ab_pages::{AbTestPage, ExperimentsPage, SharedAbTestPage},
     admin_page::AdminPage,
     audit_page::AuditPage,
-    capability_pages::{ExperimentsPage, FairnessPage, ModelsPage},
+    capability_pages::{FairnessPage, ModelsPage},
     experiment_runs_page::ExperimentRunsPage,
     lineage_page::LineagePage,
     not_found_page::NotFoundPage,
@@ -97,6 +98,8 @@ fn Layout() -> impl IntoView {
                 <Route path=path!("/runs/compare") view=RunComparePage ssr=SsrMode::Async/>
                 <Route path=path!("/lineage") view=LineagePage ssr=SsrMode::Async/>
                 <Route path=path!("/experiments") view=ExperimentsPage ssr=SsrMode::Async/>
+                <Route path=path!("/experiments/:id") view=AbTestPage ssr=SsrMode::Async/>
+                <Route path=path!("/shared/ab/:token") view=SharedAbTestPage ssr=SsrMode::Async/>
                 <Route path=path!("/fairness") view=FairnessPage ssr=SsrMode::Async/>
                 <Route path=path!("/models") view=ModelsPage ssr=SsrMode::Async/>
                 <Route path=path!("/audit") view=AuditPage ssr=SsrMode::Async/>

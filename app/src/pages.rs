@@ -1,5 +1,6 @@
 //! One routed page per file.
 
+pub mod ab_pages;
 pub mod admin_page;
 pub mod audit_page;
 pub mod capability_pages;

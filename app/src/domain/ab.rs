@@ -404,6 +404,13 @@ pub struct MetricResult {
     pub comparisons: Vec<Comparison>,
 }
 
+impl MetricResult {
+    /// +1 when higher is better, −1 when lower is.
+    pub fn direction_sign(&self) -> f64 {
+        self.direction.sign()
+    }
+}
+
 /// What to do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -351,3 +351,171 @@ pub fn check_batch(def: &ExperimentDef, batch: &ResultBatch) -> Result<(), Input
     }
     Ok(())
 }
+
+/// Columns a results CSV may carry (a header names them, in any order; `day` and `variant`
+/// are required; `metric` empty means an assignment count).
+pub const CSV_COLUMNS: [&str; 11] = [
+    "day",
+    "metric",
+    "variant",
+    "units",
+    "conversions",
+    "n",
+    "sum",
+    "sum_squares",
+    "sum_x",
+    "sum_x2",
+    "sum_xy",
+];
+
+/// Splits one CSV line, honouring double quotes.
+fn csv_fields(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                cur.push('"');
+                chars.next();
+            }
+            ('"', _) => quoted = !quoted,
+            (',', false) => out.push(std::mem::take(&mut cur)),
+            _ => cur.push(c),
+        }
+    }
+    out.push(cur);
+    out.into_iter().map(|f| f.trim().to_owned()).collect()
+}
+
+/// Parses results uploaded as CSV into rows; errors name the line and column.
+pub fn parse_results_csv(text: &str) -> Result<Vec<ResultRow>, InputError> {
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty());
+    let Some((_, header)) = lines.next() else {
+        return Err(bad("csv", "the CSV is empty"));
+    };
+    let cols: Vec<String> = csv_fields(header)
+        .into_iter()
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    for c in &cols {
+        if !CSV_COLUMNS.contains(&c.as_str()) {
+            return Err(bad(
+                "csv",
+                format!(
+                    "line 1: unknown column '{c}' (expected {})",
+                    CSV_COLUMNS.join(", ")
+                ),
+            ));
+        }
+    }
+    for need in ["day", "variant"] {
+        if !cols.iter().any(|c| c == need) {
+            return Err(bad(
+                "csv",
+                format!("line 1: the header needs a '{need}' column"),
+            ));
+        }
+    }
+    let mut rows = Vec::new();
+    for (i, line) in lines {
+        let n = i + 1;
+        let fields = csv_fields(line);
+        if fields.len() != cols.len() {
+            return Err(bad(
+                "csv",
+                format!(
+                    "line {n}: {} fields, the header has {}",
+                    fields.len(),
+                    cols.len()
+                ),
+            ));
+        }
+        let mut row = ResultRow::default();
+        for (c, v) in cols.iter().zip(&fields) {
+            let num = || -> Result<Option<f64>, InputError> {
+                if v.is_empty() {
+                    return Ok(None);
+                }
+                v.parse::<f64>()
+                    .ok()
+                    .filter(|x| x.is_finite())
+                    .map(Some)
+                    .ok_or_else(|| {
+                        bad(
+                            "csv",
+                            format!("line {n}, column '{c}': '{v}' is not a number"),
+                        )
+                    })
+            };
+            match c.as_str() {
+                "day" => row.day = v.clone(),
+                "metric" => row.metric = (!v.is_empty()).then(|| v.clone()),
+                "variant" => row.data.variant = v.clone(),
+                "units" => row.data.units = num()?,
+                "conversions" => row.data.conversions = num()?,
+                "n" => row.data.n = num()?,
+                "sum" => row.data.sum = num()?,
+                "sum_squares" => row.data.sum_squares = num()?,
+                "sum_x" => row.data.sum_x = num()?,
+                "sum_x2" => row.data.sum_x2 = num()?,
+                _ => row.data.sum_xy = num()?,
+            }
+        }
+        rows.push(row);
+    }
+    if rows.is_empty() {
+        return Err(bad("csv", "the CSV has a header but no rows"));
+    }
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        assert!(is_date("2024-02-29"));
+        assert!(!is_date("2023-02-29"));
+        assert!(!is_date("2026-13-01"));
+        assert!(!is_date("2026-1-01"));
+    }
+
+    #[test]
+    fn csv_rows_parse_and_errors_name_line_and_column() {
+        let rows = parse_results_csv(
+            "day,metric,variant,units,conversions\n2026-11-01,,control,100,\n2026-11-01,checkout,\"control\",100,12\n",
+        )
+        .unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].metric, None);
+        assert_eq!(rows[1].data.conversions, Some(12.0));
+        let e = parse_results_csv("day,variant,units\n2026-11-01,control,ten\n").unwrap_err();
+        assert!(e.message.contains("line 2, column 'units'"), "{e:?}");
+        let e = parse_results_csv("day,variant,colour\n").unwrap_err();
+        assert!(e.message.contains("unknown column 'colour'"), "{e:?}");
+        let e = parse_results_csv("day,variant\n2026-11-01\n").unwrap_err();
+        assert!(e.message.contains("line 2: 1 fields"), "{e:?}");
+    }
+
+    #[test]
+    fn definitions_are_validated() {
+        let def: ExperimentDef = serde_json::from_value(serde_json::json!({
+            "name": "t", "variants": [{"name": "a", "weight": 1}, {"name": "b", "weight": 1}],
+            "metrics": [{"name": "m", "type": "binomial"}], "start_date": "2026-11-02", "end_date": "2026-11-01"
+        }))
+        .unwrap();
+        assert_eq!(def.validate().unwrap_err().field, "end_date");
+        let mut ok = def.clone();
+        ok.end_date = None;
+        assert!(ok.validate().is_ok());
+        let mut dup = ok.clone();
+        dup.variants[1].name = "a".into();
+        assert_eq!(dup.validate().unwrap_err().field, "variants[1].name");
+    }
+}

@@ -28,22 +28,6 @@ fn SignedIn(children: ChildrenFn) -> impl IntoView {
     }
 }
 
-/// Experiments: A/B test results.
-#[component]
-pub fn ExperimentsPage() -> impl IntoView {
-    view! {
-        <Title text="Experiments"/>
-        <h1>"Experiments"</h1>
-        <SignedIn>
-            <EmptyState
-                title="No A/B tests yet"
-                what="A/B test results will appear here: lift with confidence intervals, p-values, a sample-ratio check and a plain verdict."
-                how="Product managers will register experiments and upload per-variant counts, or post them through the API."
-            />
-        </SignedIn>
-    }
-}
-
 /// Fairness: per-group rates and disparities.
 #[component]
 pub fn FairnessPage() -> impl IntoView {

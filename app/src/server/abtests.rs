@@ -1,15 +1,17 @@
 //! A/B test operations shared by the REST API and the pages: each checks its input, writes
 //! in one transaction with its audit entry, and returns what the caller shows.
 
-use crate::domain::ab::{Analysis, InputError};
+use crate::domain::ab::{Analysis, Correction, InputError, MetricRole};
 use crate::domain::experiment::{check_batch, ExperimentDef, ResultBatch, Status};
 use crate::error::AppError;
+use crate::model::{AbTestSummary, AbTestView};
 use crate::server::auth::{random_secret, sha256_hex};
+use crate::server::charts::{cumulative_lift, forest_plot, ForestRow};
 use crate::server::db::abtests as db;
 use crate::server::db::audit::{self, NewEntry};
 use crate::server::db::begin_write;
 use crate::server::state::AppState;
-use serde_json::{json, Value};
+use serde_json::json;
 
 /// An input error as the API reports it.
 pub fn input(e: InputError) -> AppError {
@@ -94,21 +96,175 @@ pub async fn set_status(
 }
 
 /// A test as listed: status, verdict, days and users.
-pub async fn summary(s: &AppState, id: i64) -> Result<Value, AppError> {
+pub async fn summary(s: &AppState, id: i64) -> Result<AbTestSummary, AppError> {
     let (row, def) = load(s, id).await?;
     let rows = db::daily(&s.pool, id).await?;
     let analysis = db::analysis_of(&def, &rows, None).ok();
-    Ok(json!({
-        "id": id,
-        "name": def.name,
-        "owner": row.owner,
-        "status": row.status,
-        "start_date": def.start_date,
-        "days": db::days_of(&rows).len(),
-        "users": analysis.as_ref().map(|a| a.total_units),
-        "verdict": analysis.as_ref().map(|a| a.verdict.decision),
-        "sentence": analysis.as_ref().map(|a| a.verdict.sentence.clone()),
-    }))
+    Ok(AbTestSummary {
+        id,
+        name: def.name,
+        owner: row.owner,
+        status: row.status,
+        verdict: analysis.as_ref().map(|a| a.verdict.decision),
+        sentence: analysis.as_ref().map(|a| a.verdict.sentence.clone()),
+        days: db::days_of(&rows).len(),
+        users: analysis.as_ref().map(|a| a.total_units),
+        start_date: def.start_date,
+    })
+}
+
+/// Every test as listed, newest first.
+pub async fn summaries(s: &AppState) -> Result<Vec<AbTestSummary>, AppError> {
+    let mut out = Vec::new();
+    for id in db::ids(&s.pool).await? {
+        out.push(summary(s, id).await?);
+    }
+    Ok(out)
+}
+
+/// Everything the test's page shows, analysed with `correction` when given (the page's
+/// selector) instead of the definition's.
+pub async fn view(
+    s: &AppState,
+    id: i64,
+    correction: Option<Correction>,
+    can_manage: bool,
+    can_decide: bool,
+) -> Result<AbTestView, AppError> {
+    let (row, mut def) = load(s, id).await?;
+    if let Some(c) = correction {
+        def.correction = c;
+    }
+    let rows = db::daily(&s.pool, id).await?;
+    let days = db::days_of(&rows);
+    let (analysis, unavailable) = match db::analysis_of(&def, &rows, None) {
+        Ok(a) => (Some(a), None),
+        Err(e) => (None, Some(e)),
+    };
+    let forest_svg = analysis.as_ref().and_then(|a| {
+        let rows: Vec<ForestRow> = a
+            .metrics
+            .iter()
+            .flat_map(|m| {
+                m.comparisons.iter().map(move |c| ForestRow {
+                    label: if a.metrics.iter().map(|m| m.comparisons.len()).max() == Some(1) {
+                        m.name.clone()
+                    } else {
+                        format!("{} · {}", m.name, c.variant)
+                    },
+                    value: c.rel_lift,
+                    low: c.decision_rel_lift_ci[0],
+                    high: c.decision_rel_lift_ci[1],
+                    outcome: c.outcome,
+                    tolerance: (m.role == MetricRole::Guardrail && m.tolerance > 0.0)
+                        .then(|| -m.direction_sign() * m.tolerance),
+                })
+            })
+            .collect();
+        forest_plot(&rows, 760)
+    });
+    // Cumulative lift of the first goal metric's first treatment, day by day.
+    let goal = def
+        .metrics
+        .iter()
+        .position(|m| m.role == MetricRole::Goal)
+        .unwrap_or(0);
+    let treatment = def
+        .variants
+        .get(1)
+        .map(|v| v.name.clone())
+        .unwrap_or_default();
+    let mut cumulative = Vec::new();
+    for d in &days {
+        if let Ok(a) = db::analysis_of(&def, &rows, Some(d)) {
+            if let Some(c) = a.metrics.get(goal).and_then(|m| m.comparisons.first()) {
+                cumulative.push((
+                    d.clone(),
+                    c.rel_lift,
+                    c.decision_rel_lift_ci[0],
+                    c.decision_rel_lift_ci[1],
+                ));
+            }
+        }
+    }
+    let points: Vec<(f64, f64, f64, f64)> = cumulative
+        .iter()
+        .map(|(d, l, lo, hi)| {
+            (
+                days.iter().position(|x| x == d).unwrap_or(0) as f64,
+                *l,
+                *lo,
+                *hi,
+            )
+        })
+        .collect();
+    let cumulative_svg = cumulative_lift(&points, &days, 760, 260);
+    let cumulative_of = def
+        .metrics
+        .get(goal)
+        .map(|m| format!("{} · {treatment}", m.name))
+        .unwrap_or_default();
+    // Units per day per variant: assignments where sent, else the first metric's units.
+    let first_metric = def
+        .metrics
+        .first()
+        .map(|m| m.name.clone())
+        .unwrap_or_default();
+    let has_assignments = rows.iter().any(|r| r.metric.is_empty());
+    let daily_units = days
+        .iter()
+        .map(|d| {
+            let units = def
+                .variants
+                .iter()
+                .map(|v| {
+                    rows.iter()
+                        .filter(|r| &r.day == d && r.variant == v.name)
+                        .filter(|r| {
+                            if has_assignments {
+                                r.metric.is_empty()
+                            } else {
+                                r.metric == first_metric
+                            }
+                        })
+                        .map(|r| r.a)
+                        .sum()
+                })
+                .collect();
+            (d.clone(), units)
+        })
+        .collect();
+    Ok(AbTestView {
+        id,
+        def,
+        status: row.status,
+        created_by: row.created_by,
+        created_at: row.created_at,
+        analysis,
+        unavailable,
+        days,
+        forest_svg,
+        cumulative_svg,
+        cumulative_of,
+        cumulative,
+        daily_units,
+        decisions: db::decisions(&s.pool, id).await?,
+        shares: if can_manage {
+            db::shares(&s.pool, id).await?
+        } else {
+            Vec::new()
+        },
+        can_manage,
+        can_decide,
+    })
+}
+
+/// The test a live share link opens, read-only.
+pub async fn shared(s: &AppState, token: &str) -> Result<AbTestView, AppError> {
+    let id = db::shared_test(&s.pool, &sha256_hex(token), &crate::server::now_ts())
+        .await?
+        .ok_or_else(|| AppError::not_found("this share link is unknown, expired or revoked"))?;
+    view(s, id, None, false, false).await
 }
 
 /// Checks and stores a batch with its audit entry, in one transaction.

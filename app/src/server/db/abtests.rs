@@ -5,6 +5,7 @@ use crate::domain::ab::{
 };
 use crate::domain::experiment::{ExperimentDef, MetricDef, ResultBatch, Status, VariantDef};
 use crate::error::AppError;
+pub use crate::model::{DecisionRow, ShareLink};
 use serde::{Deserialize, Serialize};
 use sqlx::{SqliteConnection, SqlitePool};
 
@@ -481,25 +482,6 @@ pub fn analysis_of(
     analyze(&def.request(data, assigned), Context { days: Some(days) }).map_err(|e| e.message)
 }
 
-/// A recorded decision.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct DecisionRow {
-    /// Id.
-    pub id: i64,
-    /// ship, roll_back or extend.
-    pub decision: String,
-    /// Comment.
-    pub comment: String,
-    /// The verdict at the time.
-    pub verdict: String,
-    /// Its sentence.
-    pub sentence: String,
-    /// Who decided.
-    pub decided_by: String,
-    /// When.
-    pub decided_at: String,
-}
-
 /// Records a decision (with the analysis it was taken on) and moves the test's status:
 /// ship and roll back decide it, extend keeps it running.
 #[allow(clippy::too_many_arguments)]
@@ -644,21 +626,6 @@ pub async fn shared_test(
     .bind(now)
     .fetch_optional(pool)
     .await
-}
-
-/// A share link as listed to its test's managers.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ShareLink {
-    /// Id.
-    pub id: i64,
-    /// Creator.
-    pub created_by: String,
-    /// Created at.
-    pub created_at: String,
-    /// Expires at.
-    pub expires_at: String,
-    /// Revoked at.
-    pub revoked_at: Option<String>,
 }
 
 /// Share links of a test, newest first.
