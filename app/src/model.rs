@@ -538,4 +538,6 @@ pub struct AbTestView {
     pub can_manage: bool,
     /// The viewer may record the decision.
     pub can_decide: bool,
+    /// A share link this viewer just created without JavaScript (shown once).
+    pub new_share: Option<String>,
 }

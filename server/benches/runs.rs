@@ -263,22 +263,8 @@ async fn wide_experiment(
         t.elapsed().as_secs_f64()
     );
 
-    app::server::accounts::create_user(
-        pool,
-        "bench",
-        "viewer",
-        &[app::domain::roles::Role::Viewer],
-        "benchmark password",
-    )
-    .await
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let browser = reqwest::Client::builder().cookie_store(true).build()?;
-    let r = browser
-        .post(format!("{base}/api/sign_in"))
-        .form(&[("username", "viewer"), ("password", "benchmark password")])
-        .send()
-        .await?;
-    anyhow::ensure!(r.status().is_success(), "sign-in: {}", r.status());
+    let browser =
+        common::browser_as(pool, base, "viewer", app::domain::roles::Role::Viewer).await?;
     for (label, query) in [
         ("newest first", ""),
         ("by metrics.auc", "?order_by=metrics.auc+DESC"),

@@ -730,3 +730,160 @@ async fn send_lineage(
     .await?;
     Ok(())
 }
+
+/// Seeds three A/B tests through the API as a product manager would: a running
+/// champion–challenger test of the credit-default model with 14 days of data, a decided
+/// product test, and a test whose split is broken (sample-ratio mismatch). Skipped when any
+/// A/B test exists.
+pub async fn seed_abtests(router: &Router, pool: &sqlx::SqlitePool) -> Result<(), AppError> {
+    if !app::server::db::abtests::ids(pool).await?.is_empty() {
+        return Ok(());
+    }
+    let token = accounts::create_token(pool, "system:demo", "pm", "demo-abtests").await?;
+    let result = send_abtests(router, &token.token).await;
+    accounts::revoke_token(pool, "system:demo", token.id).await?;
+    result
+}
+
+/// Days from 2026-11-10, as `YYYY-MM-DD`.
+fn demo_day(i: u32) -> String {
+    let (m, d) = if 10 + i <= 30 {
+        (11, 10 + i)
+    } else {
+        (12, 10 + i - 30)
+    };
+    format!("2026-{m:02}-{d:02}")
+}
+
+/// One day of rows: assignments, a conversion metric and a latency guardrail per variant.
+/// `arms` are (variant, units, conversion rate, mean latency).
+fn ab_day(
+    day: &str,
+    arms: &[(&str, f64, f64, f64)],
+    rng: &mut Rng,
+    conversion: &str,
+) -> Vec<Value> {
+    let mut rows = Vec::new();
+    for (v, units, rate, latency) in arms {
+        let units = (units * (1.0 + rng.noise(0.03))).round();
+        let conv = (units * rate * (1.0 + rng.noise(0.08))).round();
+        let mean = latency * (1.0 + rng.noise(0.01));
+        let sd = latency * 0.35;
+        rows.push(json!({ "day": day, "variant": v, "units": units }));
+        rows.push(json!({ "day": day, "metric": conversion, "variant": v, "units": units, "conversions": conv }));
+        rows.push(
+            json!({ "day": day, "metric": "p50_latency_ms", "variant": v, "n": units,
+            "sum": units * mean, "sum_squares": units * mean * mean + (units - 1.0) * sd * sd }),
+        );
+    }
+    rows
+}
+
+async fn send_abtests(router: &Router, token: &str) -> Result<(), AppError> {
+    let mut rng = Rng(0x5eed_ab7e);
+    let latency_guardrail = json!({ "name": "p50_latency_ms", "type": "continuous", "direction": "decrease",
+        "role": "guardrail", "tolerance": 0.03 });
+    // 1. Running champion–challenger test of the credit model: challenger ahead, not yet sure.
+    let champion = send(router, token, "/api/v1/experiments", &json!({
+        "name": "credit-default v4 challenger",
+        "hypothesis": "Model v4 (more bureau features) approves more good applicants without slowing scoring.",
+        "status": "running", "start_date": demo_day(0), "owner": "pm",
+        "variants": [
+            { "name": "champion", "weight": 50, "model_version": "credit-default@3" },
+            { "name": "challenger", "weight": 50, "model_version": "credit-default@4" }
+        ],
+        "metrics": [{ "name": "approved_and_repaid", "type": "binomial" }, latency_guardrail],
+        "correction": "holm", "mde": 0.03
+    }), StatusCode::CREATED).await?;
+    let mut rows = Vec::new();
+    for i in 0..14 {
+        rows.extend(ab_day(
+            &demo_day(i),
+            &[
+                ("champion", 1700.0, 0.112, 180.0),
+                ("challenger", 1700.0, 0.117, 182.0),
+            ],
+            &mut rng,
+            "approved_and_repaid",
+        ));
+    }
+    send(
+        router,
+        token,
+        &format!("/api/v1/experiments/{}/results", champion["id"]),
+        &json!({ "rows": rows }),
+        StatusCode::CREATED,
+    )
+    .await?;
+
+    // 2. A decided product test: the new checkout flow won clearly.
+    let checkout = send(
+        router,
+        token,
+        "/api/v1/experiments",
+        &json!({
+            "name": "one-page checkout",
+            "hypothesis": "A single-page checkout lifts completed orders.",
+            "status": "running", "start_date": demo_day(0), "owner": "pm",
+            "variants": [{ "name": "control", "weight": 50 }, { "name": "one-page", "weight": 50 }],
+            "metrics": [{ "name": "checkout_conversion", "type": "binomial" }, latency_guardrail],
+            "correction": "holm"
+        }),
+        StatusCode::CREATED,
+    )
+    .await?;
+    let mut rows = Vec::new();
+    for i in 0..14 {
+        rows.extend(ab_day(
+            &demo_day(i),
+            &[
+                ("control", 3400.0, 0.081, 240.0),
+                ("one-page", 3400.0, 0.0885, 238.0),
+            ],
+            &mut rng,
+            "checkout_conversion",
+        ));
+    }
+    let id = checkout["id"].clone();
+    send(
+        router,
+        token,
+        &format!("/api/v1/experiments/{id}/results"),
+        &json!({ "rows": rows }),
+        StatusCode::CREATED,
+    )
+    .await?;
+    send(router, token, &format!("/api/v1/experiments/{id}/decision"), &json!({
+        "decision": "ship", "comment": "Clear lift on completed orders, latency unchanged. Rolling out to 100%."
+    }), StatusCode::CREATED).await?;
+
+    // 3. A broken split: the treatment's assignment dropped users, so nothing can be read.
+    let broken = send(router, token, "/api/v1/experiments", &json!({
+        "name": "recommendations carousel",
+        "hypothesis": "Showing personalised recommendations on the home page lifts add-to-cart.",
+        "status": "running", "start_date": demo_day(4), "owner": "pm",
+        "variants": [{ "name": "control", "weight": 50 }, { "name": "carousel", "weight": 50 }],
+        "metrics": [{ "name": "add_to_cart", "type": "binomial" }, latency_guardrail],
+    }), StatusCode::CREATED).await?;
+    let mut rows = Vec::new();
+    for i in 4..14 {
+        rows.extend(ab_day(
+            &demo_day(i),
+            &[
+                ("control", 2000.0, 0.21, 200.0),
+                ("carousel", 1860.0, 0.225, 215.0),
+            ],
+            &mut rng,
+            "add_to_cart",
+        ));
+    }
+    send(
+        router,
+        token,
+        &format!("/api/v1/experiments/{}/results", broken["id"]),
+        &json!({ "rows": rows }),
+        StatusCode::CREATED,
+    )
+    .await?;
+    Ok(())
+}

@@ -238,6 +238,9 @@ async fn serve(pool: sqlx::SqlitePool, args: ServeArgs) -> anyhow::Result<ExitCo
         server::demo::seed_lineage(&router, &pool)
             .await
             .map_err(|e| anyhow::anyhow!("seeding demo lineage: {e}"))?;
+        server::demo::seed_abtests(&router, &pool)
+            .await
+            .map_err(|e| anyhow::anyhow!("seeding demo A/B tests: {e}"))?;
     }
 
     // Expired sessions are removed hourly; reads already ignore them.

@@ -24,6 +24,7 @@ pub async fn get_ab_test(
     use crate::domain::authz::Action;
     use crate::server::{abtests, context};
     let (state, p) = context::authorized(Action::ReadWorkspace).await?;
+    let new_share = take_new_share(&state, id)?;
     let correction = match correction.as_str() {
         "" => None,
         "none" => Some(Correction::None),
@@ -36,14 +37,44 @@ pub async fn get_ab_test(
             ))
         }
     };
-    abtests::view(
+    let mut v = abtests::view(
         &state,
         id,
         correction,
         p.can(Action::ManageExperiments),
         p.can(Action::DecideExperiment),
     )
-    .await
+    .await?;
+    v.new_share = new_share;
+    Ok(v)
+}
+
+/// Cookie carrying a new share link's address to the page after a plain form post (without
+/// JavaScript the action's answer is not seen): `id.token`, two minutes, this section only.
+#[cfg(feature = "ssr")]
+const NEW_SHARE_COOKIE: &str = "gatehouse_new_share";
+
+/// The share link just created for test `id` by a plain form post, once; clears the cookie.
+#[cfg(feature = "ssr")]
+fn take_new_share(
+    state: &crate::server::state::AppState,
+    id: i64,
+) -> Result<Option<String>, AppError> {
+    use crate::server::{auth, context};
+    let parts = context::parts()?;
+    let Some(v) = auth::cookie(&parts.headers, NEW_SHARE_COOKIE) else {
+        return Ok(None);
+    };
+    context::set_flash_cookie(
+        NEW_SHARE_COOKIE,
+        "",
+        "/experiments",
+        0,
+        state.config.cookie_secure,
+    );
+    Ok(v.split_once('.')
+        .filter(|(i, _)| i.parse::<i64>().ok() == Some(id))
+        .map(|(_, token)| format!("/shared/ab/{token}")))
 }
 
 /// The read-only page a share link opens (no account needed).
@@ -261,7 +292,18 @@ pub async fn share_ab_test(id: i64, #[server(default)] days: String) -> Result<S
             .parse::<i64>()
             .map_err(|_| AppError::validation("days", "days must be a whole number from 1 to 90"))?
     };
-    Ok(abtests::create_share(&state, id, days, &p.actor()).await?.0)
+    let (url, _) = abtests::create_share(&state, id, days, &p.actor()).await?;
+    if context::is_plain_form_post() {
+        let token = url.rsplit('/').next().unwrap_or_default();
+        context::set_flash_cookie(
+            NEW_SHARE_COOKIE,
+            &format!("{id}.{token}"),
+            "/experiments",
+            120,
+            state.config.cookie_secure,
+        );
+    }
+    Ok(url)
 }
 
 /// Revokes a share link.

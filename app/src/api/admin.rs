@@ -77,14 +77,13 @@ pub async fn get_admin_data() -> Result<AdminData, AppError> {
         })
     });
     if new_token.is_some() {
-        if let Some(opts) = use_context::<leptos_axum::ResponseOptions>() {
-            opts.append_header(
-                axum::http::header::SET_COOKIE,
-                axum::http::HeaderValue::from_static(
-                    "gatehouse_new_token=; Path=/admin; HttpOnly; SameSite=Strict; Max-Age=0",
-                ),
-            );
-        }
+        context::set_flash_cookie(
+            NEW_TOKEN_COOKIE,
+            "",
+            "/admin",
+            0,
+            state.config.cookie_secure,
+        );
     }
     Ok(AdminData {
         users: db::users::list(&state.pool).await?,
@@ -140,29 +139,14 @@ pub async fn create_token(username: String, name: String) -> Result<CreatedToken
     use crate::server::{accounts, context};
     let (state, p) = context::authorized(Action::ManageTokens).await?;
     let created = accounts::create_token(&state.pool, &p.actor(), &username, &name).await?;
-    let parts = context::parts()?;
-    let plain_form_post = parts
-        .headers
-        .get(axum::http::header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("text/html"));
-    if plain_form_post {
-        let cookie = format!(
-            "{NEW_TOKEN_COOKIE}={}.{}; Path=/admin; HttpOnly; SameSite=Strict; Max-Age=120{}",
-            created.id,
-            created.token,
-            if state.config.cookie_secure {
-                "; Secure"
-            } else {
-                ""
-            }
+    if context::is_plain_form_post() {
+        context::set_flash_cookie(
+            NEW_TOKEN_COOKIE,
+            &format!("{}.{}", created.id, created.token),
+            "/admin",
+            120,
+            state.config.cookie_secure,
         );
-        if let (Some(opts), Ok(v)) = (
-            use_context::<leptos_axum::ResponseOptions>(),
-            axum::http::HeaderValue::from_str(&cookie),
-        ) {
-            opts.append_header(axum::http::header::SET_COOKIE, v);
-        }
     }
     Ok(created)
 }

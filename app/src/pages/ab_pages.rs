@@ -455,6 +455,7 @@ fn Manage(
     let decided = v.status == Status::Decided;
     let running = v.status == Status::Running;
     let shares = v.shares.clone();
+    let fresh_share = v.new_share.clone();
     let (can_decide, can_manage) = (v.can_decide, v.can_manage);
     view! {
         {can_decide.then(|| view! {
@@ -501,10 +502,11 @@ fn Manage(
                     <label>"Share read-only for " <input name="days" value="7" size="3" inputmode="numeric"/> " days"</label>
                     <button type="submit" class="button">"Create share link"</button>
                 </ActionForm>
-                {move || share.value().get().map(|r| match r {
-                    Ok(url) => view! { <p class="notice" role="status">"Share link (shown once): "<a class="share-url" href=url.clone()>{url.clone()}</a></p> }.into_any(),
-                    Err(e) => view! { <FormError error=e/> }.into_any(),
-                })}
+                {move || match share.value().get() {
+                    Some(Err(e)) => Some(view! { <FormError error=e/> }.into_any()),
+                    Some(Ok(url)) => Some(view! { <p class="notice" role="status">"Share link (shown once): "<a class="share-url" href=url.clone()>{url.clone()}</a></p> }.into_any()),
+                    None => fresh_share.clone().map(|url| view! { <p class="notice" role="status">"Share link (shown once): "<a class="share-url" href=url.clone()>{url.clone()}</a></p> }.into_any()),
+                }}
                 {(!shares.is_empty()).then(move || view! {
                     <table class="shares"><thead><tr><th scope="col">"Link"</th><th scope="col">"Created"</th><th scope="col">"Expires"</th><th scope="col">"State"</th></tr></thead>
                     <tbody>{shares.into_iter().map(|l| {

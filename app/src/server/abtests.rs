@@ -256,6 +256,7 @@ pub async fn view(
         },
         can_manage,
         can_decide,
+        new_share: None,
     })
 }
 

@@ -44,3 +44,29 @@ pub fn client_addr(parts: &axum::http::request::Parts) -> String {
         .map(|c| c.0.ip().to_string())
         .unwrap_or_else(|| "unknown".into())
 }
+
+/// Whether this call is a plain HTML form post (JavaScript off): the browser follows the
+/// redirect back and never sees the function's answer, so anything shown once must travel in
+/// a flash cookie ([`set_flash_cookie`]).
+pub fn is_plain_form_post() -> bool {
+    parts().ok().is_some_and(|p| {
+        p.headers
+            .get(axum::http::header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/html"))
+    })
+}
+
+/// Sets an HttpOnly, same-site cookie for `path` lasting `max_age` seconds (0 clears it).
+pub fn set_flash_cookie(name: &str, value: &str, path: &str, max_age: u32, secure: bool) {
+    let cookie = format!(
+        "{name}={value}; Path={path}; HttpOnly; SameSite=Strict; Max-Age={max_age}{}",
+        if secure { "; Secure" } else { "" }
+    );
+    if let (Some(opts), Ok(v)) = (
+        leptos::prelude::use_context::<leptos_axum::ResponseOptions>(),
+        axum::http::HeaderValue::from_str(&cookie),
+    ) {
+        opts.append_header(axum::http::header::SET_COOKIE, v);
+    }
+}

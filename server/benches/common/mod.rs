@@ -9,6 +9,7 @@ pub struct BenchServer {
     /// `http://127.0.0.1:<port>`.
     pub base: String,
     /// A scientist's bearer token.
+    #[allow(dead_code)]
     pub token: String,
     /// The store, for checks behind the API.
     pub pool: sqlx::SqlitePool,
@@ -57,4 +58,26 @@ pub async fn serve(max_body_bytes: usize) -> anyhow::Result<BenchServer> {
         pool,
         _dir: dir,
     })
+}
+
+/// Creates `username` with `role` and returns a browser-like client signed in as them.
+#[allow(dead_code)]
+pub async fn browser_as(
+    pool: &sqlx::SqlitePool,
+    base: &str,
+    username: &str,
+    role: app::domain::roles::Role,
+) -> anyhow::Result<reqwest::Client> {
+    let password = "benchmark password";
+    app::server::accounts::create_user(pool, "bench", username, &[role], password)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let browser = reqwest::Client::builder().cookie_store(true).build()?;
+    let r = browser
+        .post(format!("{base}/api/sign_in"))
+        .form(&[("username", username), ("password", password)])
+        .send()
+        .await?;
+    anyhow::ensure!(r.status().is_success(), "sign-in: {}", r.status());
+    Ok(browser)
 }
