@@ -757,11 +757,14 @@ fn demo_day(i: u32) -> String {
 
 /// One day of rows: assignments, a conversion metric and a latency guardrail per variant.
 /// `arms` are (variant, units, conversion rate, mean latency).
+/// With `covariate`, the latency rows carry each user's pre-period latency (correlation 0.6)
+/// for CUPED.
 fn ab_day(
     day: &str,
     arms: &[(&str, f64, f64, f64)],
     rng: &mut Rng,
     conversion: &str,
+    covariate: bool,
 ) -> Vec<Value> {
     let mut rows = Vec::new();
     for (v, units, rate, latency) in arms {
@@ -771,10 +774,16 @@ fn ab_day(
         let sd = latency * 0.35;
         rows.push(json!({ "day": day, "variant": v, "units": units }));
         rows.push(json!({ "day": day, "metric": conversion, "variant": v, "units": units, "conversions": conv }));
-        rows.push(
-            json!({ "day": day, "metric": "p50_latency_ms", "variant": v, "n": units,
-            "sum": units * mean, "sum_squares": units * mean * mean + (units - 1.0) * sd * sd }),
-        );
+        let mut latency_row = json!({ "day": day, "metric": "p50_latency_ms", "variant": v, "n": units,
+            "sum": units * mean, "sum_squares": units * mean * mean + (units - 1.0) * sd * sd });
+        if covariate {
+            // Last month's latency of the same users: one mean for both arms (randomised).
+            let mx = 180.0 * (1.0 + rng.noise(0.005));
+            latency_row["sum_x"] = json!(units * mx);
+            latency_row["sum_x2"] = json!(units * mx * mx + (units - 1.0) * sd * sd);
+            latency_row["sum_xy"] = json!(units * mx * mean + (units - 1.0) * 0.6 * sd * sd);
+        }
+        rows.push(latency_row);
     }
     rows
 }
@@ -805,6 +814,7 @@ async fn send_abtests(router: &Router, token: &str) -> Result<(), AppError> {
             ],
             &mut rng,
             "approved_and_repaid",
+            true,
         ));
     }
     send(
@@ -842,6 +852,7 @@ async fn send_abtests(router: &Router, token: &str) -> Result<(), AppError> {
             ],
             &mut rng,
             "checkout_conversion",
+            false,
         ));
     }
     let id = checkout["id"].clone();
@@ -875,6 +886,7 @@ async fn send_abtests(router: &Router, token: &str) -> Result<(), AppError> {
             ],
             &mut rng,
             "add_to_cart",
+            false,
         ));
     }
     send(

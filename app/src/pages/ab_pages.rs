@@ -358,6 +358,7 @@ fn MetricTable(
                         <th scope="col">"Metric"</th><th scope="col">"Variant"</th><th scope="col" class="num">"Units"</th>
                         <th scope="col" class="num">"Mean"</th><th scope="col" class="num">"Lift"</th><th scope="col">"Interval"</th>
                         <th scope="col" class="num">"p-value"</th><th scope="col" class="num">"Adjusted p"</th><th scope="col" class="num">"Chance to win"</th>
+                        <th scope="col" class="num"><abbr title="Power to find the minimum detectable effect at this sample">"Power"</abbr></th>
                     </tr></thead>
                     <tbody>
                         {metrics.into_iter().map(|m| {
@@ -368,11 +369,11 @@ fn MetricTable(
                             let direction = if m.direction_sign() > 0.0 { "higher is better" } else { "lower is better" };
                             view! {
                                 <tr class="control-row">
-                                    <th scope="rowgroup" rowspan=(rows.len() + 1).to_string()>{m.name.clone()}<br/><span class="muted small">{direction}{tolerance}</span></th>
+                                    <th scope="rowgroup" rowspan=(1 + rows.len() + rows.iter().filter(|c| c.cuped.is_some()).count()).to_string()>{m.name.clone()}<br/><span class="muted small">{direction}{tolerance}</span></th>
                                     <td>{control.as_ref().map(|c| c.variant.clone()).unwrap_or_default()}<span class="muted">" (control)"</span></td>
                                     <td class="num">{control.as_ref().map(|c| count(c.units)).unwrap_or_default()}</td>
                                     <td class="num">{control.as_ref().map(|c| mean_text(c.mean, binomial)).unwrap_or_default()}</td>
-                                    <td></td><td></td><td></td><td></td><td></td>
+                                    <td></td><td></td><td></td><td></td><td></td><td></td>
                                 </tr>
                                 {rows.into_iter().map(|c| {
                                     let class = cell_class(&c);
@@ -386,7 +387,17 @@ fn MetricTable(
                                             <td class="num">{p_text(c.decision_p_value)}</td>
                                             <td class=format!("num {class}")>{p_text(c.p_value_adjusted)}{c.significant.then_some(" ✱")}</td>
                                             <td class="num">{format!("{:.1}%", c.chance_to_win * 100.0)}</td>
+                                            <td class="num">{format!("{:.0}%", c.power * 100.0)}</td>
                                         </tr>
+                                        {c.cuped.clone().map(|cu| view! {
+                                            <tr class="cuped-row">
+                                                <td colspan="3" class="muted small">{format!("CUPED (θ = {:.3}, variance −{:.0}%)", cu.theta, cu.variance_reduction * 100.0)}</td>
+                                                <td class="num">{pct(cu.rel_lift)}</td>
+                                                <td>{format!("{} to {}", pct(cu.rel_lift_ci[0]), pct(cu.rel_lift_ci[1]))}</td>
+                                                <td class="num">{p_text(cu.p_value)}</td>
+                                                <td colspan="3" class="muted small">{format!("unadjusted: {} to {}, p {}", pct(c.rel_lift_ci[0]), pct(c.rel_lift_ci[1]), p_text(c.p_value))}</td>
+                                            </tr>
+                                        })}
                                     }
                                 }).collect_view()}
                             }
