@@ -8,6 +8,7 @@ pub mod authz;
 pub mod axis;
 pub mod downsample;
 pub mod experiment;
+pub mod fairness;
 pub mod graph_layout;
 pub mod lineage;
 pub mod palette;
