@@ -7,6 +7,7 @@ pub mod charts;
 pub mod context;
 pub mod db;
 pub mod demo;
+pub mod fairness;
 pub mod state;
 
 /// The current UTC time in the stored timestamp form.

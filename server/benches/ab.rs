@@ -113,6 +113,7 @@ async fn page() -> anyhow::Result<()> {
         state,
         &server::ServeSettings {
             max_body_bytes: 1 << 20,
+            ..Default::default()
         },
     );
     server::demo::seed_abtests(&router, &srv.pool)

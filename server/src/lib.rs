@@ -2,6 +2,7 @@
 
 pub mod abtests;
 pub mod demo;
+pub mod fairness;
 pub mod layout_cli;
 pub mod lineage;
 pub mod metrics;

@@ -98,6 +98,9 @@ struct ServeArgs {
     /// Largest accepted request body in bytes.
     #[arg(long, env = "GATEHOUSE_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     max_body_bytes: usize,
+    /// Largest fairness upload in bytes; uploads are streamed, so this bounds time, not memory.
+    #[arg(long, env = "GATEHOUSE_MAX_UPLOAD_BYTES", default_value_t = 2 << 30)]
+    max_upload_bytes: usize,
 }
 
 fn init_tracing(format: LogFormat, level: &str) {
@@ -229,6 +232,7 @@ async fn serve(pool: sqlx::SqlitePool, args: ServeArgs) -> anyhow::Result<ExitCo
         state,
         &ServeSettings {
             max_body_bytes: args.max_body_bytes,
+            max_upload_bytes: args.max_upload_bytes,
         },
     );
     if args.demo {

@@ -20,12 +20,15 @@ use tower_http::trace::TraceLayer;
 pub struct ServeSettings {
     /// Largest accepted request body in bytes.
     pub max_body_bytes: usize,
+    /// Largest fairness upload in bytes (streamed, so memory does not grow with it).
+    pub max_upload_bytes: usize,
 }
 
 impl Default for ServeSettings {
     fn default() -> Self {
         ServeSettings {
             max_body_bytes: 1024 * 1024,
+            max_upload_bytes: 2 << 30,
         }
     }
 }
@@ -73,17 +76,27 @@ pub fn build_router(state: AppState, settings: &ServeSettings) -> Router {
         .with_state(state.clone());
 
     let request_id = axum::http::HeaderName::from_static("x-request-id");
-    Router::new()
+    // Everything but the streamed fairness uploads has the general body limit.
+    let limited = Router::new()
         .merge(api)
         .merge(crate::abtests::router(state.clone()))
         .merge(crate::mlflow::router(state.clone()))
-        .merge(crate::lineage::router(state.clone(), settings.max_body_bytes))
+        .merge(crate::lineage::router(
+            state.clone(),
+            settings.max_body_bytes,
+        ))
         .merge(probes)
         .merge(pages)
+        .layer(RequestBodyLimitLayer::new(settings.max_body_bytes))
+        .layer(axum::middleware::from_fn_with_state(
+            settings.max_body_bytes,
+            mw::declared_body_limit,
+        ));
+    Router::new()
+        .merge(limited)
+        .merge(crate::fairness::router(state.clone(), settings.max_upload_bytes))
         .layer(axum::middleware::from_fn(mw::pkg_cache_headers))
         .layer(axum::middleware::from_fn(mw::same_origin_writes))
-        .layer(RequestBodyLimitLayer::new(settings.max_body_bytes))
-        .layer(axum::middleware::from_fn_with_state(settings.max_body_bytes, mw::declared_body_limit))
         .layer(CompressionLayer::new())
         .layer(axum::middleware::from_fn_with_state(metrics, mw::track_metrics))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))

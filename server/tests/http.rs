@@ -54,6 +54,7 @@ async fn oversized_bodies_get_413_json() {
         Config::default(),
         ServeSettings {
             max_body_bytes: 1024,
+            ..Default::default()
         },
     )
     .await;

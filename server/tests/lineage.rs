@@ -300,6 +300,7 @@ async fn gzip_bodies_are_inflated_within_the_limit() {
         Default::default(),
         server::ServeSettings {
             max_body_bytes: 64 * 1024,
+            ..Default::default()
         },
     )
     .await;

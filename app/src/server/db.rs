@@ -2,6 +2,7 @@
 
 pub mod abtests;
 pub mod audit;
+pub mod fairness;
 pub mod lineage;
 pub mod login_limits;
 pub mod sessions;

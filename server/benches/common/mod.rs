@@ -44,7 +44,13 @@ pub async fn serve(max_body_bytes: usize) -> anyhow::Result<BenchServer> {
         pool: pool.clone(),
         config: Arc::new(app::server::state::Config::default()),
     };
-    let router = server::build_router(state, &server::ServeSettings { max_body_bytes });
+    let router = server::build_router(
+        state,
+        &server::ServeSettings {
+            max_body_bytes,
+            ..Default::default()
+        },
+    );
     tokio::spawn(async move {
         axum::serve(
             listener,

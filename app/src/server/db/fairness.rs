@@ -1,0 +1,134 @@
+//! The `fairness_reports` table.
+
+use crate::domain::fairness::{Mapping, Report};
+use serde::{Deserialize, Serialize};
+use sqlx::{SqliteConnection, SqlitePool};
+
+/// A stored report's header, as listed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct ReportRow {
+    /// Id.
+    pub report_id: i64,
+    /// Model version (`name@version`).
+    pub model_version: Option<String>,
+    /// Or the tracking run.
+    pub run_id: Option<String>,
+    /// Evaluation dataset.
+    pub dataset: String,
+    /// SHA-256 of the file as uploaded.
+    pub file_sha256: String,
+    /// Its size.
+    pub file_bytes: i64,
+    /// Data rows.
+    pub rows: i64,
+    /// pass or fail.
+    pub verdict: String,
+    /// One sentence.
+    pub sentence: String,
+    /// Who uploaded it.
+    pub created_by: String,
+    /// When.
+    pub created_at: String,
+}
+
+/// What a new report records.
+pub struct NewReport<'a> {
+    /// Model version.
+    pub model_version: Option<&'a str>,
+    /// Run.
+    pub run_id: Option<&'a str>,
+    /// Dataset.
+    pub dataset: &'a str,
+    /// Digest.
+    pub file_sha256: &'a str,
+    /// Size.
+    pub file_bytes: u64,
+    /// Mapping.
+    pub mapping: &'a Mapping,
+    /// Report.
+    pub report: &'a Report,
+    /// Uploader.
+    pub created_by: &'a str,
+    /// Time.
+    pub now: &'a str,
+}
+
+/// Stores a report; returns its id.
+pub async fn insert(conn: &mut SqliteConnection, r: &NewReport<'_>) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO fairness_reports (model_version, run_id, dataset, file_sha256, file_bytes, rows, mapping, report, verdict, sentence, \
+           created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING report_id",
+    )
+    .bind(r.model_version)
+    .bind(r.run_id)
+    .bind(r.dataset)
+    .bind(r.file_sha256)
+    .bind(r.file_bytes as i64)
+    .bind(r.report.overall.rows as i64)
+    .bind(serde_json::to_string(r.mapping).unwrap_or_else(|_| "{}".into()))
+    .bind(serde_json::to_string(r.report).unwrap_or_else(|_| "{}".into()))
+    .bind(&r.report.verdict)
+    .bind(&r.report.sentence)
+    .bind(r.created_by)
+    .bind(r.now)
+    .fetch_one(conn)
+    .await
+}
+
+const COLUMNS: &str = "report_id, model_version, run_id, dataset, file_sha256, file_bytes, rows, verdict, sentence, created_by, created_at";
+
+/// Reports, newest first (at most 500).
+pub async fn list(pool: &SqlitePool) -> Result<Vec<ReportRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM fairness_reports ORDER BY created_at DESC, report_id DESC LIMIT 500"
+    ))
+    .fetch_all(pool)
+    .await
+}
+
+/// One report with its mapping and full report.
+pub async fn get(
+    pool: &SqlitePool,
+    id: i64,
+) -> Result<Option<(ReportRow, Mapping, Report)>, sqlx::Error> {
+    let row: Option<ReportRow> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM fairness_reports WHERE report_id = ?"
+    ))
+    .bind(id)
+    .fetch_optional(pool)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let (mapping, report): (String, String) =
+        sqlx::query_as("SELECT mapping, report FROM fairness_reports WHERE report_id = ?")
+            .bind(id)
+            .fetch_one(pool)
+            .await?;
+    let decode = |s: &str, what: &str| {
+        sqlx::Error::Decode(
+            format!("fairness report {id}: stored {what} does not parse: {s}").into(),
+        )
+    };
+    Ok(Some((
+        row,
+        serde_json::from_str(&mapping).map_err(|e| decode(&e.to_string(), "mapping"))?,
+        serde_json::from_str(&report).map_err(|e| decode(&e.to_string(), "report"))?,
+    )))
+}
+
+/// The latest report of another version of the same model, for comparison.
+pub async fn previous_of_model(
+    pool: &SqlitePool,
+    model_version: &str,
+    before_id: i64,
+) -> Result<Option<i64>, sqlx::Error> {
+    let model = model_version.split('@').next().unwrap_or(model_version);
+    sqlx::query_scalar(
+        "SELECT report_id FROM fairness_reports WHERE substr(model_version, 1, length(?1) + 1) = ?1 || '@' AND model_version != ?2 AND report_id != ?3 \
+         ORDER BY created_at DESC, report_id DESC LIMIT 1",
+    )
+    .bind(model)
+    .bind(model_version)
+    .bind(before_id)
+    .fetch_optional(pool)
+    .await
+}

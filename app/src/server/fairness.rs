@@ -1,0 +1,515 @@
+//! Fairness uploads: prediction files streamed through a push CSV parser (gzip inflated on
+//! the way) into per-group counts, then the report; and the stored reports.
+//!
+//! Nothing keeps the file: each chunk of the request body is hashed, inflated if needed,
+//! split into records and tallied, so memory depends on the number of groups, not rows.
+
+use crate::domain::fairness::{
+    report, Columns, InputError, Mapping, Policy, Report, Rule, Settings, Tally,
+};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::io::Write;
+
+/// Push parser state: CSV records from byte chunks into a tally.
+pub struct CsvTally {
+    mapping: Mapping,
+    reader: csv_core::Reader,
+    record: Vec<u8>,
+    ends: Vec<usize>,
+    record_len: usize,
+    ends_len: usize,
+    columns: Option<(Columns, Vec<String>)>,
+    tally: Tally,
+    line: u64,
+    error: Option<InputError>,
+}
+
+impl CsvTally {
+    /// A parser for files mapped by `mapping`.
+    pub fn new(mapping: Mapping) -> CsvTally {
+        let intersectional = mapping.intersectional;
+        CsvTally {
+            mapping,
+            reader: csv_core::ReaderBuilder::new().build(),
+            record: vec![0; 4096],
+            ends: vec![0; 64],
+            record_len: 0,
+            ends_len: 0,
+            columns: None,
+            tally: Tally {
+                intersectional: intersectional.then(BTreeMap::new),
+                ..Default::default()
+            },
+            line: 0,
+            error: None,
+        }
+    }
+
+    fn record_done(&mut self) -> Result<(), InputError> {
+        self.line += 1;
+        let mut fields: Vec<&str> = Vec::with_capacity(self.ends_len);
+        let mut start = 0;
+        for &end in &self.ends[..self.ends_len] {
+            let f = std::str::from_utf8(&self.record[start..end]).map_err(|_| InputError {
+                field: "row".into(),
+                row: Some(self.line),
+                message: format!("line {}: not UTF-8 text", self.line),
+            })?;
+            fields.push(f);
+            start = end;
+        }
+        match &self.columns {
+            None => {
+                let header: Vec<&str> = fields
+                    .iter()
+                    .map(|f| f.trim_start_matches('\u{feff}'))
+                    .collect();
+                let cols = self.mapping.resolve(&header)?;
+                let names = cols.attribute_names();
+                self.columns = Some((cols, names));
+            }
+            Some((cols, names)) => {
+                // A blank line is not a row.
+                if !(fields.len() == 1 && fields[0].trim().is_empty()) {
+                    cols.add_row(&mut self.tally, names, self.line, &fields)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Feeds bytes; the first error stops the parse and is kept.
+    pub fn push(&mut self, mut input: &[u8]) -> Result<(), InputError> {
+        if let Some(e) = &self.error {
+            return Err(e.clone());
+        }
+        loop {
+            let (res, nin, nout, nend) = self.reader.read_record(
+                input,
+                &mut self.record[self.record_len..],
+                &mut self.ends[self.ends_len..],
+            );
+            input = &input[nin..];
+            // Field ends are offsets from the start of the record: csv_core keeps count across
+            // calls that continue one record.
+            self.record_len += nout;
+            self.ends_len += nend;
+            match res {
+                csv_core::ReadRecordResult::InputEmpty => return Ok(()),
+                csv_core::ReadRecordResult::OutputFull => {
+                    let n = self.record.len() * 2;
+                    self.record.resize(n, 0);
+                }
+                csv_core::ReadRecordResult::OutputEndsFull => {
+                    let n = self.ends.len() * 2;
+                    self.ends.resize(n, 0);
+                }
+                csv_core::ReadRecordResult::Record | csv_core::ReadRecordResult::End => {
+                    let end = matches!(res, csv_core::ReadRecordResult::End);
+                    if !end || self.ends_len > 0 {
+                        if let Err(e) = self.record_done() {
+                            self.error = Some(e.clone());
+                            return Err(e);
+                        }
+                    }
+                    self.record_len = 0;
+                    self.ends_len = 0;
+                    if end {
+                        return Ok(());
+                    }
+                }
+            }
+        }
+    }
+
+    /// Ends the input (a last line without a newline counts) and returns the tally.
+    pub fn finish(mut self) -> Result<Tally, InputError> {
+        self.push(&[])?;
+        if self.columns.is_none() {
+            return Err(InputError {
+                field: "file".into(),
+                row: None,
+                message: "the file is empty: no header row".into(),
+            });
+        }
+        if self.tally.overall.rows == 0 {
+            return Err(InputError {
+                field: "file".into(),
+                row: None,
+                message: "the file has a header but no data rows".into(),
+            });
+        }
+        Ok(self.tally)
+    }
+}
+
+impl Write for CsvTally {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.push(buf)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e.message))?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// An upload in progress: hashes the bytes as sent, inflates gzip (detected by its magic
+/// bytes or declared), and tallies.
+pub struct Upload {
+    hasher: Sha256,
+    bytes: u64,
+    sink: Option<Sink>,
+    mapping: Mapping,
+    gzip: Option<bool>,
+}
+
+enum Sink {
+    Plain(Box<CsvTally>),
+    Gzip(Box<flate2::write::GzDecoder<CsvTally>>),
+}
+
+impl Upload {
+    /// Starts; `gzip` is `Some(true)` when the request says so, else sniffed.
+    pub fn new(mapping: Mapping, gzip: Option<bool>) -> Upload {
+        Upload {
+            hasher: Sha256::new(),
+            bytes: 0,
+            sink: None,
+            mapping,
+            gzip,
+        }
+    }
+
+    fn kept_error(sink: &Sink) -> Option<InputError> {
+        match sink {
+            Sink::Plain(t) => t.error.clone(),
+            Sink::Gzip(g) => g.get_ref().error.clone(),
+        }
+    }
+
+    /// Feeds a chunk of the body.
+    pub fn push(&mut self, chunk: &[u8]) -> Result<(), InputError> {
+        if chunk.is_empty() {
+            return Ok(());
+        }
+        self.hasher.update(chunk);
+        self.bytes += chunk.len() as u64;
+        let sink = self.sink.get_or_insert_with(|| {
+            let gz = self.gzip.unwrap_or(chunk.starts_with(&[0x1f, 0x8b]));
+            let t = CsvTally::new(self.mapping.clone());
+            if gz {
+                Sink::Gzip(Box::new(flate2::write::GzDecoder::new(t)))
+            } else {
+                Sink::Plain(Box::new(t))
+            }
+        });
+        let r = match sink {
+            Sink::Plain(t) => t.push(chunk),
+            Sink::Gzip(g) => g.write_all(chunk).map_err(|e| {
+                Self::kept_error(sink).unwrap_or_else(|| InputError {
+                    field: "file".into(),
+                    row: None,
+                    message: format!("the gzip data is corrupt: {e}"),
+                })
+            }),
+        };
+        r
+    }
+
+    /// Ends the body: the tally, the file's SHA-256 and its size as sent.
+    pub fn finish(self) -> Result<(Tally, String, u64), InputError> {
+        let digest = hex::encode(self.hasher.finalize());
+        let tally = match self.sink {
+            None => {
+                return Err(InputError {
+                    field: "file".into(),
+                    row: None,
+                    message: "the file is empty".into(),
+                })
+            }
+            Some(Sink::Plain(t)) => (*t).finish()?,
+            Some(Sink::Gzip(g)) => {
+                let t = g.finish().map_err(|e| InputError {
+                    field: "file".into(),
+                    row: None,
+                    message: format!("the gzip data is incomplete: {e}"),
+                })?;
+                t.finish()?
+            }
+        };
+        Ok((tally, digest, self.bytes))
+    }
+}
+
+/// The analysis settings a request asks for (query parameters), checked.
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+pub struct Query {
+    /// Label column.
+    #[serde(default)]
+    pub label: String,
+    /// Prediction column.
+    #[serde(default)]
+    pub prediction: Option<String>,
+    /// Score column.
+    #[serde(default)]
+    pub score: Option<String>,
+    /// Threshold for the score.
+    #[serde(default)]
+    pub threshold: Option<String>,
+    /// Attributes, comma-separated.
+    #[serde(default)]
+    pub attributes: String,
+    /// Reference groups, `attr:group,attr:group`.
+    #[serde(default)]
+    pub reference: Option<String>,
+    /// 1 (default) when prediction 1 is favourable, 0 when it is adverse.
+    #[serde(default)]
+    pub favorable: Option<String>,
+    /// Cross the first two attributes.
+    #[serde(default)]
+    pub intersectional: Option<String>,
+    /// Sample-weight column.
+    #[serde(default)]
+    pub weight: Option<String>,
+    /// Smallest group without a warning.
+    #[serde(default)]
+    pub min_group_rows: Option<String>,
+    /// Policy rules, `metric:min:max,…` (default the four-fifths rule on the favourable rate).
+    #[serde(default)]
+    pub rules: Option<String>,
+    /// Model version the report is about (stored reports).
+    #[serde(default)]
+    pub model_version: Option<String>,
+    /// Or the tracking run.
+    #[serde(default)]
+    pub run_id: Option<String>,
+    /// Evaluation dataset name (stored reports).
+    #[serde(default)]
+    pub dataset: Option<String>,
+}
+
+fn bad(field: &str, message: String) -> InputError {
+    InputError {
+        field: field.into(),
+        row: None,
+        message,
+    }
+}
+
+fn blank(v: &Option<String>) -> Option<String> {
+    v.as_ref()
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+}
+
+impl Query {
+    /// The column mapping and report settings.
+    pub fn settings(&self) -> Result<(Mapping, Settings), InputError> {
+        let threshold = match blank(&self.threshold) {
+            None => None,
+            Some(t) => Some(
+                t.parse::<f64>()
+                    .ok()
+                    .filter(|x| x.is_finite())
+                    .ok_or_else(|| bad("threshold", format!("threshold '{t}' is not a number")))?,
+            ),
+        };
+        let attributes: Vec<String> = self
+            .attributes
+            .split(',')
+            .map(|a| a.trim().to_owned())
+            .filter(|a| !a.is_empty())
+            .collect();
+        let mapping = Mapping {
+            label: self.label.trim().to_owned(),
+            prediction: blank(&self.prediction),
+            score: blank(&self.score),
+            threshold,
+            attributes: attributes.clone(),
+            weight: blank(&self.weight),
+            intersectional: matches!(
+                blank(&self.intersectional).as_deref(),
+                Some("true" | "1" | "on")
+            ),
+        };
+        let mut reference = BTreeMap::new();
+        if let Some(r) = blank(&self.reference) {
+            for pair in r.split(',').filter(|p| !p.trim().is_empty()) {
+                let (a, g) = pair
+                    .split_once(':')
+                    .ok_or_else(|| bad("reference", format!("'{pair}' is not attribute:group")))?;
+                if !attributes.iter().any(|x| x == a.trim()) {
+                    return Err(bad(
+                        "reference",
+                        format!("'{}' is not one of the attributes", a.trim()),
+                    ));
+                }
+                reference.insert(a.trim().to_owned(), g.trim().to_owned());
+            }
+        }
+        let favorable_is_one = match blank(&self.favorable).as_deref() {
+            None | Some("1") => true,
+            Some("0") => false,
+            Some(other) => {
+                return Err(bad(
+                    "favorable",
+                    format!("favorable must be 1 or 0, not '{other}'"),
+                ))
+            }
+        };
+        let mut policy = Policy::default();
+        if let Some(m) = blank(&self.min_group_rows) {
+            policy.min_group_rows = m
+                .parse()
+                .map_err(|_| bad("min_group_rows", format!("'{m}' is not a whole number")))?;
+        }
+        if let Some(rules) = blank(&self.rules) {
+            policy.rules = rules
+                .split(',')
+                .filter(|r| !r.trim().is_empty())
+                .map(|r| {
+                    let parts: Vec<&str> = r.split(':').map(str::trim).collect();
+                    match parts.as_slice() {
+                        [m, lo, hi] if crate::domain::fairness::METRICS.contains(m) => {
+                            let lo: f64 = lo
+                                .parse()
+                                .map_err(|_| bad("rules", format!("'{lo}' is not a number")))?;
+                            let hi: f64 = hi
+                                .parse()
+                                .map_err(|_| bad("rules", format!("'{hi}' is not a number")))?;
+                            Ok(Rule {
+                                metric: (*m).to_owned(),
+                                min_ratio: lo,
+                                max_ratio: hi,
+                            })
+                        }
+                        _ => Err(bad(
+                            "rules",
+                            format!("'{r}' is not metric:min_ratio:max_ratio with a known metric"),
+                        )),
+                    }
+                })
+                .collect::<Result<_, _>>()?;
+        }
+        Ok((
+            mapping,
+            Settings {
+                favorable_is_one,
+                reference,
+                policy,
+                resamples: 1000,
+                seed: 20261127,
+            },
+        ))
+    }
+}
+
+/// The report of a finished upload, or why there is none (a reference group without rows).
+pub fn report_of(tally: &Tally, settings: &Settings) -> Result<Report, InputError> {
+    report(tally, settings).map_err(|m| bad("reference", m))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CSV: &str = include_str!("../../fixtures/fairness/plain.csv");
+
+    fn mapping() -> Mapping {
+        Mapping {
+            label: "label".into(),
+            prediction: Some("pred".into()),
+            attributes: vec!["sex".into(), "region".into()],
+            ..Default::default()
+        }
+    }
+
+    fn whole() -> Tally {
+        let mut u = Upload::new(mapping(), None);
+        u.push(CSV.as_bytes()).unwrap();
+        u.finish().unwrap().0
+    }
+
+    #[test]
+    fn chunks_split_anywhere_and_gzip_give_the_same_tally() {
+        let want = whole();
+        assert_eq!(want.overall.rows, 2000);
+        for size in [1usize, 7, 100, 4096] {
+            let mut u = Upload::new(mapping(), None);
+            for chunk in CSV.as_bytes().chunks(size) {
+                u.push(chunk).unwrap();
+            }
+            let (t, digest, bytes) = u.finish().unwrap();
+            assert_eq!(t.groups, want.groups, "chunks of {size}");
+            assert_eq!(bytes as usize, CSV.len());
+            assert_eq!(digest, hex::encode(Sha256::digest(CSV.as_bytes())));
+        }
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(CSV.as_bytes()).unwrap();
+        let packed = gz.finish().unwrap();
+        let mut u = Upload::new(mapping(), None);
+        for chunk in packed.chunks(333) {
+            u.push(chunk).unwrap();
+        }
+        assert_eq!(
+            u.finish().unwrap().0.groups,
+            want.groups,
+            "gzip sniffed by its magic bytes"
+        );
+    }
+
+    #[test]
+    fn quoted_fields_blank_lines_and_a_missing_final_newline() {
+        let mut u = Upload::new(mapping(), None);
+        u.push(b"label,pred,sex,region\r\n1,1,\"female\",\"north, upper\"\r\n\r\n0,0,male,south")
+            .unwrap();
+        let t = u.finish().unwrap().0;
+        assert_eq!(t.overall.rows, 2);
+        assert!(t.groups["region"].contains_key("north, upper"));
+    }
+
+    #[test]
+    fn errors_name_the_line_and_nothing_is_half_read() {
+        let mut u = Upload::new(mapping(), None);
+        let e = u
+            .push(b"label,pred,sex,region\n1,1,f,n\n1,x,f,n\n")
+            .unwrap_err();
+        assert_eq!((e.field.as_str(), e.row), ("pred", Some(3)));
+        assert!(Upload::new(mapping(), None)
+            .finish()
+            .unwrap_err()
+            .message
+            .contains("empty"));
+        let mut u = Upload::new(mapping(), None);
+        u.push(b"label,pred,sex,region\n").unwrap();
+        assert!(u.finish().unwrap_err().message.contains("no data rows"));
+    }
+
+    #[test]
+    fn query_settings() {
+        let q = Query {
+            label: "label".into(),
+            score: Some("score".into()),
+            threshold: Some("0.5".into()),
+            attributes: "sex, region".into(),
+            reference: Some("sex:male".into()),
+            favorable: Some("0".into()),
+            rules: Some("favorable_rate:0.8:1.25,true_positive_rate:0.9:1.1".into()),
+            ..Default::default()
+        };
+        let (m, s) = q.settings().unwrap();
+        assert_eq!(m.attributes, vec!["sex", "region"]);
+        assert!(!s.favorable_is_one);
+        assert_eq!(s.policy.rules.len(), 2);
+        assert_eq!(s.reference["sex"], "male");
+        let mut bad = q.clone();
+        bad.reference = Some("age:young".into());
+        assert_eq!(bad.settings().unwrap_err().field, "reference");
+        let mut bad = q.clone();
+        bad.rules = Some("vibes:0:1".into());
+        assert_eq!(bad.settings().unwrap_err().field, "rules");
+    }
+}

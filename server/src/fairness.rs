@@ -1,0 +1,407 @@
+//! The fairness API: `POST /api/v1/fairness/analyze` (stateless) and stored reports under
+//! `/api/v1/fairness/reports`, plus the browser's upload form (`POST /fairness/upload`).
+//!
+//! Bodies are streamed: each chunk is hashed, inflated when gzip, parsed and tallied as it
+//! arrives, so these routes take files far larger than the general body limit (they have
+//! their own, `--max-upload-bytes`) in memory that does not grow with the file.
+
+use app::domain::authz::Action;
+use app::domain::fairness::InputError;
+use app::error::AppError;
+use app::server::auth::{authenticate, require, Principal};
+use app::server::db::audit::{self, NewEntry};
+use app::server::db::{begin_write, fairness as db};
+use app::server::fairness::{report_of, Query, Upload};
+use app::server::state::AppState;
+use axum::body::Body;
+use axum::extract::{FromRequest, Multipart, Path, Request, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use futures_util::StreamExt;
+use serde_json::{json, Value};
+
+/// The routes, with the upload limit in bytes.
+pub fn router(state: AppState, max_upload_bytes: usize) -> Router {
+    Router::new()
+        .route("/api/v1/fairness/analyze", post(analyze))
+        .route("/api/v1/fairness/reports", post(create).get(list))
+        .route("/api/v1/fairness/reports/{id}", get(show))
+        .route("/api/v1/fairness/reports/{id}/export.csv", get(export_csv))
+        .route("/fairness/upload", post(upload_form))
+        .layer(axum::extract::DefaultBodyLimit::max(max_upload_bytes))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(
+            max_upload_bytes,
+        ))
+        .with_state(state)
+}
+
+fn input(e: InputError) -> AppError {
+    let field = match e.row {
+        Some(r) => format!("{} (line {r})", e.field),
+        None => e.field,
+    };
+    AppError::validation(field, e.message)
+}
+
+fn declared_gzip(headers: &HeaderMap) -> Option<bool> {
+    let enc = headers
+        .get(header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("gzip"));
+    let ty = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/gzip") || v.starts_with("application/x-gzip"));
+    (enc || ty).then_some(true)
+}
+
+/// Streams a raw body (`text/csv`, optionally gzip) through an upload.
+async fn stream_body(
+    q: &Query,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<(app::domain::fairness::Tally, String, u64), AppError> {
+    let (mapping, _) = q.settings().map_err(input)?;
+    let mut up = Upload::new(mapping, declared_gzip(headers));
+    let mut stream = body.into_data_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| {
+            let text = e.to_string();
+            if text.contains("length limit") {
+                AppError::validation("file", "the file is larger than the upload limit")
+            } else {
+                AppError::validation("file", format!("the upload was cut off: {text}"))
+            }
+        })?;
+        up.push(&chunk).map_err(input)?;
+    }
+    up.finish().map_err(input)
+}
+
+/// `POST /api/v1/fairness/analyze?label=…&prediction=…|score=…&threshold=…&attributes=a,b…`
+/// with the CSV as the body: the report, stored nowhere. Any signed-in role.
+async fn analyze(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    axum::extract::Query(q): axum::extract::Query<Query>,
+    body: Body,
+) -> Result<Json<Value>, AppError> {
+    require(authenticate(&s, &headers).await?, Action::ReadWorkspace)?;
+    let (_, settings) = q.settings().map_err(input)?;
+    let (tally, digest, bytes) = stream_body(&q, &headers, body).await?;
+    let report = report_of(&tally, &settings).map_err(input)?;
+    let mut v = serde_json::to_value(&report).map_err(|_| AppError::internal())?;
+    v["file_sha256"] = json!(digest);
+    v["file_bytes"] = json!(bytes);
+    Ok(Json(v))
+}
+
+fn may_upload(p: Option<Principal>) -> Result<Principal, AppError> {
+    match p {
+        Some(p) if p.can(Action::IngestTracking) || p.can(Action::ReviewFairness) => Ok(p),
+        other => require(other, Action::IngestTracking),
+    }
+}
+
+/// Stores a finished upload's report with its audit entry; returns the id.
+async fn store(
+    s: &AppState,
+    p: &Principal,
+    q: &Query,
+    tally: &app::domain::fairness::Tally,
+    digest: &str,
+    bytes: u64,
+) -> Result<i64, AppError> {
+    let (mapping, settings) = q.settings().map_err(input)?;
+    let report = report_of(tally, &settings).map_err(input)?;
+    let model_version = q
+        .model_version
+        .as_deref()
+        .map(str::trim)
+        .filter(|m| !m.is_empty());
+    let run_id = q.run_id.as_deref().map(str::trim).filter(|m| !m.is_empty());
+    let dataset = q.dataset.as_deref().map(str::trim).unwrap_or_default();
+    let now = app::server::now_ts();
+    let mut tx = begin_write(&s.pool).await?;
+    let id = db::insert(
+        &mut tx,
+        &db::NewReport {
+            model_version,
+            run_id,
+            dataset,
+            file_sha256: digest,
+            file_bytes: bytes,
+            mapping: &mapping,
+            report: &report,
+            created_by: &p.actor(),
+            now: &now,
+        },
+    )
+    .await?;
+    audit::append(
+        &mut tx,
+        NewEntry::new(
+            p.actor(),
+            "fairness.report",
+            "fairness_report",
+            id.to_string(),
+            json!({
+                "model_version": model_version, "run_id": run_id, "dataset": dataset,
+                "file_sha256": digest, "rows": report.overall.rows, "verdict": report.verdict,
+                "policy": report.policy,
+            }),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+fn check_subject(q: &Query) -> Result<(), AppError> {
+    let has = |v: &Option<String>| v.as_deref().is_some_and(|x| !x.trim().is_empty());
+    if !has(&q.model_version) && !has(&q.run_id) {
+        return Err(AppError::validation(
+            "model_version",
+            "name the model version (model@version) or the run the report is about",
+        ));
+    }
+    if let Some(m) = q.model_version.as_deref().filter(|m| !m.trim().is_empty()) {
+        if !m.contains('@') || m.starts_with('@') || m.ends_with('@') {
+            return Err(AppError::validation(
+                "model_version",
+                format!("'{m}' is not model@version"),
+            ));
+        }
+    }
+    if !has(&q.dataset) {
+        return Err(AppError::validation(
+            "dataset",
+            "name the evaluation dataset",
+        ));
+    }
+    Ok(())
+}
+
+/// Reads a multipart upload: text fields (the mapping, before the file) then the `file`.
+async fn stream_multipart(
+    mut mp: Multipart,
+    mut q: Query,
+) -> Result<(Query, app::domain::fairness::Tally, String, u64), AppError> {
+    let bad_part = |e: axum::extract::multipart::MultipartError| {
+        AppError::validation("file", format!("the upload is not valid multipart: {e}"))
+    };
+    while let Some(mut field) = mp.next_field().await.map_err(bad_part)? {
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == "file" {
+            check_subject(&q)?;
+            let gz = field
+                .file_name()
+                .is_some_and(|f| f.ends_with(".gz"))
+                .then_some(true);
+            let (mapping, _) = q.settings().map_err(input)?;
+            let mut up = Upload::new(mapping, gz);
+            while let Some(chunk) = field.chunk().await.map_err(bad_part)? {
+                up.push(&chunk).map_err(input)?;
+            }
+            let (t, d, b) = up.finish().map_err(input)?;
+            return Ok((q, t, d, b));
+        }
+        let value = field.text().await.map_err(bad_part)?;
+        let slot = match name.as_str() {
+            "label" => {
+                q.label = value;
+                continue;
+            }
+            "attributes" => {
+                q.attributes = value;
+                continue;
+            }
+            "prediction" => &mut q.prediction,
+            "score" => &mut q.score,
+            "threshold" => &mut q.threshold,
+            "reference" => &mut q.reference,
+            "favorable" => &mut q.favorable,
+            "intersectional" => &mut q.intersectional,
+            "weight" => &mut q.weight,
+            "min_group_rows" => &mut q.min_group_rows,
+            "rules" => &mut q.rules,
+            "model_version" => &mut q.model_version,
+            "run_id" => &mut q.run_id,
+            "dataset" => &mut q.dataset,
+            _ => continue,
+        };
+        *slot = Some(value);
+    }
+    Err(AppError::validation("file", "no file was uploaded"))
+}
+
+async fn receive(s: &AppState, req: Request) -> Result<(Principal, i64), AppError> {
+    let p = may_upload(authenticate(s, req.headers()).await?)?;
+    let query: Query = axum::extract::Query::<Query>::try_from_uri(req.uri())
+        .map(|q| q.0)
+        .map_err(|e| AppError::validation("query", e.body_text()))?;
+    let multipart = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    let (q, tally, digest, bytes) = if multipart {
+        let mp = Multipart::from_request(req, s)
+            .await
+            .map_err(|e| AppError::validation("file", e.body_text()))?;
+        stream_multipart(mp, query).await?
+    } else {
+        check_subject(&query)?;
+        let headers = req.headers().clone();
+        let (t, d, b) = stream_body(&query, &headers, req.into_body()).await?;
+        (query, t, d, b)
+    };
+    let id = store(s, &p, &q, &tally, &digest, bytes).await?;
+    Ok((p, id))
+}
+
+/// `POST /api/v1/fairness/reports?model_version=…&dataset=…&<mapping>`: a `text/csv` body (or
+/// multipart with the same fields before `file`) becomes a stored, audited report.
+async fn create(State(s): State<AppState>, req: Request) -> Result<Response, AppError> {
+    let (_, id) = receive(&s, req).await?;
+    let (row, _, report) = db::get(&s.pool, id).await?.ok_or_else(AppError::internal)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "id": id, "url": format!("/fairness/{id}"), "verdict": row.verdict, "sentence": row.sentence,
+                     "file_sha256": row.file_sha256, "rows": row.rows, "report": report })),
+    )
+        .into_response())
+}
+
+/// `POST /fairness/upload`: the browser's multipart form; redirects to the report, or back to
+/// the form with the error.
+async fn upload_form(State(s): State<AppState>, req: Request) -> Response {
+    match receive(&s, req).await {
+        Ok((_, id)) => Redirect::to(&format!("/fairness/{id}")).into_response(),
+        Err(AppError::Unauthorized { .. }) => {
+            Redirect::to("/login?next=%2Ffairness").into_response()
+        }
+        Err(e) => {
+            let (field, message) = match &e {
+                AppError::Validation { field, message } => (field.clone(), message.clone()),
+                other => (String::new(), other.to_string()),
+            };
+            let text = if field.is_empty() {
+                message
+            } else {
+                format!("{field}: {message}")
+            };
+            let q: String = url_encode(&text);
+            Redirect::to(&format!("/fairness?error={q}#upload")).into_response()
+        }
+    }
+}
+
+fn url_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// `GET /api/v1/fairness/reports`.
+async fn list(State(s): State<AppState>, headers: HeaderMap) -> Result<Json<Value>, AppError> {
+    require(authenticate(&s, &headers).await?, Action::ReadWorkspace)?;
+    Ok(Json(json!({ "reports": db::list(&s.pool).await? })))
+}
+
+fn report_id(raw: &str) -> Result<i64, AppError> {
+    raw.parse()
+        .map_err(|_| AppError::not_found(format!("no fairness report {raw}")))
+}
+
+/// `GET /api/v1/fairness/reports/{id}`.
+async fn show(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, AppError> {
+    require(authenticate(&s, &headers).await?, Action::ReadWorkspace)?;
+    let id = report_id(&id)?;
+    let (row, mapping, report) = db::get(&s.pool, id)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("no fairness report {id}")))?;
+    Ok(Json(
+        json!({ "id": id, "header": row, "mapping": mapping, "report": report }),
+    ))
+}
+
+/// `GET /api/v1/fairness/reports/{id}/export.csv`: one line per attribute × group.
+async fn export_csv(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    require(authenticate(&s, &headers).await?, Action::ReadWorkspace)?;
+    let id = report_id(&id)?;
+    let (_, _, report) = db::get(&s.pool, id)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("no fairness report {id}")))?;
+    let mut out = String::from("attribute,group,reference,rows,count,base_rate,selection_rate,favorable_rate,true_positive_rate,false_positive_rate,precision,accuracy,metric,ratio_vs_reference,ratio_ci_low,ratio_ci_high,pass\n");
+    let esc = |s: &str| {
+        if s.contains([',', '"']) || s.starts_with(['=', '+', '-', '@']) {
+            format!("\"'{}\"", s.replace('"', "\"\""))
+        } else {
+            s.to_owned()
+        }
+    };
+    let all = report
+        .by_attribute
+        .iter()
+        .map(|(a, r)| (a.clone(), r))
+        .chain(
+            report
+                .intersectional
+                .iter()
+                .map(|r| ("intersectional".to_owned(), r)),
+        );
+    for (attr, r) in all {
+        for (g, gr) in &r.groups {
+            let m = &gr.metrics;
+            let d = gr.disparities.first();
+            out.push_str(&format!(
+                "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
+                esc(&attr),
+                esc(g),
+                esc(&r.reference_group),
+                m.rows,
+                m.count,
+                m.base_rate,
+                m.selection_rate,
+                m.favorable_rate,
+                m.true_positive_rate,
+                m.false_positive_rate,
+                m.precision,
+                m.accuracy,
+                d.map(|d| d.metric.clone()).unwrap_or_default(),
+                d.map(|d| d.ratio_vs_reference.to_string())
+                    .unwrap_or_default(),
+                d.map(|d| d.ratio_ci[0].to_string()).unwrap_or_default(),
+                d.map(|d| d.ratio_ci[1].to_string()).unwrap_or_default(),
+                gr.pass
+            ));
+        }
+    }
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"fairness-report-{id}.csv\""),
+            ),
+        ],
+        out,
+    )
+        .into_response())
+}
