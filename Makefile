@@ -23,7 +23,7 @@ OPENLINEAGE_PORT ?= 3419
 OPENLINEAGE_VERSION := 1.54.0
 OPENLINEAGE_VENV := .venv-openlineage
 
-.PHONY: help run test setup setup-test build lint unit e2e mlflow-client openlineage-client bench bench-runs bench-layout bench-lineage bench-ab fmt clean
+.PHONY: help run test setup setup-test build lint unit e2e mlflow-client openlineage-client bench bench-runs bench-layout bench-lineage bench-ab bench-fairness fmt clean
 
 help:
 	@echo "make run    build in release mode and serve http://127.0.0.1:3000 with demo data"
@@ -33,6 +33,7 @@ help:
 	@echo "make bench-layout  lineage layout of 2,000 nodes and 4,000 edges"
 	@echo "make bench-lineage  OpenLineage ingest (20,000 events through HTTP)"
 	@echo "make bench-ab  A/B analysis of 100 metrics x 4 variants"
+	@echo "make bench-fairness  fairness report of a 1,000,000-row file, and fairlearn on it"
 
 ## Toolchain and build tools -------------------------------------------------------------
 
@@ -99,6 +100,12 @@ openlineage-client:
 
 bench:
 	cargo bench -p server --bench audit
+
+bench-fairness:
+	cargo bench -p server --bench fairness
+	test -x .venv-stats/bin/python || python3 -m venv .venv-stats
+	.venv-stats/bin/pip install -q -r app/fixtures/fairness/requirements.txt
+	.venv-stats/bin/python app/fixtures/fairness/bench_fairlearn.py target/fairness-1m.csv
 
 bench-ab:
 	cargo bench -p server --bench ab
