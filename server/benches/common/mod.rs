@@ -12,6 +12,7 @@ pub struct BenchServer {
     #[allow(dead_code)]
     pub token: String,
     /// The store, for checks behind the API.
+    #[allow(dead_code)]
     pub pool: sqlx::SqlitePool,
     _dir: tempfile::TempDir,
 }
