@@ -3,6 +3,7 @@
 pub mod abtests;
 pub mod admin;
 pub mod audit;
+pub mod fairness;
 pub mod lineage;
 pub mod overview;
 pub mod runs;

@@ -8,8 +8,9 @@ use crate::pages::{
     ab_pages::{AbTestPage, ExperimentsPage, SharedAbTestPage},
     admin_page::AdminPage,
     audit_page::AuditPage,
-    capability_pages::{FairnessPage, ModelsPage},
+    capability_pages::ModelsPage,
     experiment_runs_page::ExperimentRunsPage,
+    fairness_pages::{FairnessPage, FairnessReportPage},
     lineage_page::LineagePage,
     not_found_page::NotFoundPage,
     overview_page::OverviewPage,
@@ -101,6 +102,7 @@ fn Layout() -> impl IntoView {
                 <Route path=path!("/experiments/:id") view=AbTestPage ssr=SsrMode::Async/>
                 <Route path=path!("/shared/ab/:token") view=SharedAbTestPage ssr=SsrMode::Async/>
                 <Route path=path!("/fairness") view=FairnessPage ssr=SsrMode::Async/>
+                <Route path=path!("/fairness/:id") view=FairnessReportPage ssr=SsrMode::Async/>
                 <Route path=path!("/models") view=ModelsPage ssr=SsrMode::Async/>
                 <Route path=path!("/audit") view=AuditPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin") view=AdminPage ssr=SsrMode::Async/>

@@ -5,6 +5,7 @@ pub mod admin_page;
 pub mod audit_page;
 pub mod capability_pages;
 pub mod experiment_runs_page;
+pub mod fairness_pages;
 pub mod lineage_page;
 pub mod not_found_page;
 pub mod overview_page;

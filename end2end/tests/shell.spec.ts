@@ -36,7 +36,8 @@ test('signed-out visitors are sent to sign-in and come back afterwards', async (
   await page.getByLabel('Password').fill('gatehouse-demo');
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page).toHaveURL(/\/fairness$/);
-  await expect(page.getByRole('heading', { name: 'No fairness reports yet' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Fairness', level: 1 })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Upload predictions' })).toBeVisible();
 });
 
 test('a wrong password shows one generic message', async ({ page }, testInfo) => {

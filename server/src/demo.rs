@@ -899,3 +899,89 @@ async fn send_abtests(router: &Router, token: &str) -> Result<(), AppError> {
     .await?;
     Ok(())
 }
+
+/// Seeds two fairness reports through the API as a data scientist would upload them: the
+/// credit model v4 on its hold-out set (passes the four-fifths rule) and the churn model on
+/// its evaluation set (fails for one age band). Skipped when any report exists.
+pub async fn seed_fairness(router: &Router, pool: &sqlx::SqlitePool) -> Result<(), AppError> {
+    if !app::server::db::fairness::list(pool).await?.is_empty() {
+        return Ok(());
+    }
+    let token = accounts::create_token(pool, "system:demo", "scientist", "demo-fairness").await?;
+    let result = send_fairness(router, &token.token).await;
+    accounts::revoke_token(pool, "system:demo", token.id).await?;
+    result
+}
+
+/// A prediction file: `groups` are (attribute value pairs, rows, base rate, approval
+/// probability for label 1 and label 0); prediction 1 means approve.
+fn predictions(rng: &mut Rng, groups: &[(&str, &str, usize, f64, f64, f64)]) -> String {
+    let mut out = String::from("applicant_id,label,prediction,score,sex,age_band\n");
+    let mut id = 0;
+    for (sex, age, rows, base, p1, p0) in groups {
+        for _ in 0..*rows {
+            id += 1;
+            let label = rng.next_f64() < *base;
+            let approve = rng.next_f64() < if label { *p1 } else { *p0 };
+            let score = ((if approve { 0.62 } else { 0.38 }) + rng.noise(0.2)).clamp(0.0, 1.0);
+            out.push_str(&format!(
+                "{id},{},{},{score:.4},{sex},{age}\n",
+                label as u8, approve as u8
+            ));
+        }
+    }
+    out
+}
+
+async fn post_csv(router: &Router, token: &str, path: &str, body: String) -> Result<(), AppError> {
+    let req = Request::post(path)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::CONTENT_TYPE, "text/csv")
+        .body(Body::from(body))
+        .map_err(|_| AppError::internal())?;
+    let res = router
+        .clone()
+        .oneshot(req)
+        .await
+        .map_err(|_| AppError::internal())?;
+    if res.status() != StatusCode::CREATED {
+        let status = res.status();
+        let bytes = axum::body::to_bytes(res.into_body(), 1 << 20)
+            .await
+            .unwrap_or_default();
+        tracing::error!(%path, %status, body = %String::from_utf8_lossy(&bytes), "demo upload failed");
+        return Err(AppError::internal());
+    }
+    Ok(())
+}
+
+async fn send_fairness(router: &Router, token: &str) -> Result<(), AppError> {
+    let mut rng = Rng(0xfa1e_0001);
+    let map = "label=label&prediction=prediction&score=score&attributes=sex,age_band&reference=sex:male,age_band:25-44";
+    // Credit v4: approval rates within a few points across groups.
+    let credit = predictions(
+        &mut rng,
+        &[
+            ("female", "18-24", 420, 0.78, 0.82, 0.30),
+            ("female", "25-44", 1300, 0.82, 0.86, 0.28),
+            ("female", "45+", 900, 0.84, 0.85, 0.27),
+            ("male", "18-24", 480, 0.77, 0.83, 0.31),
+            ("male", "25-44", 1500, 0.83, 0.87, 0.29),
+            ("male", "45+", 1000, 0.85, 0.86, 0.26),
+        ],
+    );
+    post_csv(router, token, &format!("/api/v1/fairness/reports?model_version=credit-default@4&dataset=credit-applications-2026q3-holdout&{map}"), credit).await?;
+    // Churn retention offers: the youngest band is offered far less often.
+    let churn = predictions(
+        &mut rng,
+        &[
+            ("female", "18-24", 500, 0.30, 0.35, 0.10),
+            ("female", "25-44", 1400, 0.28, 0.70, 0.22),
+            ("female", "45+", 900, 0.25, 0.72, 0.20),
+            ("male", "18-24", 520, 0.31, 0.33, 0.09),
+            ("male", "25-44", 1500, 0.27, 0.71, 0.21),
+            ("male", "45+", 880, 0.24, 0.70, 0.19),
+        ],
+    );
+    post_csv(router, token, &format!("/api/v1/fairness/reports?model_version=churn-prediction@2&dataset=customers-2026-10-eval&{map}"), churn).await
+}

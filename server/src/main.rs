@@ -245,6 +245,9 @@ async fn serve(pool: sqlx::SqlitePool, args: ServeArgs) -> anyhow::Result<ExitCo
         server::demo::seed_abtests(&router, &pool)
             .await
             .map_err(|e| anyhow::anyhow!("seeding demo A/B tests: {e}"))?;
+        server::demo::seed_fairness(&router, &pool)
+            .await
+            .map_err(|e| anyhow::anyhow!("seeding demo fairness reports: {e}"))?;
     }
 
     // Expired sessions are removed hourly; reads already ignore them.

@@ -28,22 +28,6 @@ fn SignedIn(children: ChildrenFn) -> impl IntoView {
     }
 }
 
-/// Fairness: per-group rates and disparities.
-#[component]
-pub fn FairnessPage() -> impl IntoView {
-    view! {
-        <Title text="Fairness"/>
-        <h1>"Fairness"</h1>
-        <SignedIn>
-            <EmptyState
-                title="No fairness reports yet"
-                what="Fairness reports bound to a model version will appear here: per-group rates, disparity ratios and differences, and pass or fail against policy."
-                how="Reports are computed from labelled predictions uploaded for a model version by a data scientist or reviewer."
-            />
-        </SignedIn>
-    }
-}
-
 /// Models & Approvals: the registry and promotion requests.
 #[component]
 pub fn ModelsPage() -> impl IntoView {

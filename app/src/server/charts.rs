@@ -467,3 +467,82 @@ pub fn cumulative_lift(
     }
     Some(out)
 }
+
+/// Bars of one metric per group, the reference group's bar darker, and the band the policy
+/// allows around the reference (`band` = the ratio bounds) shaded. `None` without groups.
+pub fn group_bars(
+    groups: &[(String, f64, bool, bool)],
+    band: Option<(f64, f64)>,
+    metric: &str,
+    width: u32,
+) -> Option<String> {
+    if groups.is_empty() {
+        return None;
+    }
+    let reference = groups.iter().find(|g| g.2).map(|g| g.1);
+    let mut top = groups.iter().map(|g| g.1).fold(0.0f64, f64::max);
+    if let (Some(r), Some((_, hi))) = (reference, band) {
+        top = top.max(r * hi);
+    }
+    let top = (top * 1.1).max(0.01);
+    let n = groups.len() as f64;
+    let height = 260u32;
+    let mut out = String::new();
+    {
+        let root = SVGBackend::with_string(&mut out, (width, height)).into_drawing_area();
+        root.fill(&WHITE).ok()?;
+        let mut chart = ChartBuilder::on(&root)
+            .margin(10)
+            .x_label_area_size(34)
+            .y_label_area_size(56)
+            .build_cartesian_2d(0.0..n, 0.0..top)
+            .ok()?;
+        let label_of = |v: &f64| -> String {
+            let i = (v - 0.5).round();
+            if (v - 0.5 - i).abs() < 1e-6 && i >= 0.0 {
+                groups
+                    .get(i as usize)
+                    .map(|g| crate::domain::axis::shorten(&g.0, 16))
+                    .unwrap_or_default()
+            } else {
+                String::new()
+            }
+        };
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_labels(groups.len() * 2 + 1)
+            .x_label_formatter(&label_of)
+            .y_desc(metric)
+            .y_label_formatter(&|v| format!("{:.0}%", v * 100.0))
+            .light_line_style(RGBColor(240, 240, 240))
+            .label_style(("sans-serif", 12))
+            .draw()
+            .ok()?;
+        if let (Some(r), Some((lo, hi))) = (reference, band) {
+            chart
+                .draw_series(std::iter::once(Rectangle::new(
+                    [(0.0, r * lo), (n, (r * hi).min(top))],
+                    RGBColor(28, 140, 72).mix(0.12).filled(),
+                )))
+                .ok()?;
+        }
+        chart
+            .draw_series(groups.iter().enumerate().map(|(i, (_, v, is_ref, pass))| {
+                let colour = if *is_ref {
+                    RGBColor(60, 60, 60)
+                } else if *pass {
+                    RGBColor(31, 95, 191)
+                } else {
+                    RGBColor(200, 40, 40)
+                };
+                Rectangle::new(
+                    [(i as f64 + 0.2, 0.0), (i as f64 + 0.8, *v)],
+                    colour.filled(),
+                )
+            }))
+            .ok()?;
+        root.present().ok()?;
+    }
+    Some(out)
+}

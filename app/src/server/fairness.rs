@@ -412,6 +412,80 @@ pub fn report_of(tally: &Tally, settings: &Settings) -> Result<Report, InputErro
     report(tally, settings).map_err(|m| bad("reference", m))
 }
 
+/// A stored report's header as the pages show it.
+pub fn summary_of(r: crate::server::db::fairness::ReportRow) -> crate::model::FairnessSummary {
+    crate::model::FairnessSummary {
+        id: r.report_id,
+        model_version: r.model_version,
+        run_id: r.run_id,
+        dataset: r.dataset,
+        rows: r.rows,
+        verdict: r.verdict,
+        sentence: r.sentence,
+        created_by: r.created_by,
+        created_at: r.created_at,
+        file_sha256: r.file_sha256,
+    }
+}
+
+/// Everything a report's page shows.
+pub async fn view(
+    pool: &sqlx::SqlitePool,
+    id: i64,
+) -> Result<crate::model::FairnessView, crate::error::AppError> {
+    use crate::server::db::fairness as db;
+    let (row, mapping, report) = db::get(pool, id)
+        .await?
+        .ok_or_else(|| crate::error::AppError::not_found(format!("no fairness report {id}")))?;
+    let rule = report.policy.rules.first().cloned();
+    let metric = rule
+        .as_ref()
+        .map(|r| r.metric.clone())
+        .unwrap_or_else(|| "favorable_rate".into());
+    let band = rule.as_ref().map(|r| (r.min_ratio, r.max_ratio));
+    let charts = report
+        .by_attribute
+        .iter()
+        .map(|(a, r)| (a.clone(), r))
+        .chain(
+            report
+                .intersectional
+                .iter()
+                .map(|r| ("intersectional".to_owned(), r)),
+        )
+        .filter_map(|(a, r)| {
+            let bars: Vec<(String, f64, bool, bool)> = r
+                .groups
+                .iter()
+                .map(|(g, gr)| {
+                    (
+                        g.clone(),
+                        gr.metrics.get(&metric).unwrap_or(0.0),
+                        *g == r.reference_group,
+                        gr.pass,
+                    )
+                })
+                .collect();
+            crate::server::charts::group_bars(&bars, band, &metric.replace('_', " "), 720)
+                .map(|svg| (a, svg))
+        })
+        .collect();
+    let previous = match &row.model_version {
+        Some(m) => match db::previous_of_model(pool, m, id).await? {
+            Some(p) => db::get(pool, p).await?.map(|(r, _, _)| summary_of(r)),
+            None => None,
+        },
+        None => None,
+    };
+    Ok(crate::model::FairnessView {
+        summary: summary_of(row),
+        mapping,
+        report,
+        charts,
+        previous,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
