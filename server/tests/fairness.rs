@@ -342,3 +342,74 @@ async fn bad_files_name_the_column_and_line_and_store_nothing() {
     assert_eq!(api.reports().await, 0);
     assert_eq!(api.app.audit_count().await, before);
 }
+
+#[tokio::test]
+async fn the_browser_form_uploads_and_lands_on_the_report_or_back_on_the_form() {
+    let api = Api::new().await;
+    let browser = api.app.signed_in("rita", &[Role::Reviewer]).await;
+    let form = |prediction: &str| {
+        reqwest::multipart::Form::new()
+            .text("model_version", "credit-default@4")
+            .text("dataset", "holdout")
+            .text("label", "label")
+            .text("prediction", prediction.to_owned())
+            .text("attributes", "sex,region")
+            .text("intersectional", "true")
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(CSV.as_bytes().to_vec()).file_name("preds.csv"),
+            )
+    };
+    let origin = api.app.url("");
+    let r = browser
+        .post(api.app.url("/fairness/upload"))
+        .header("origin", origin.trim_end_matches('/'))
+        .multipart(form("pred"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let to = r.headers()["location"].to_str().unwrap().to_owned();
+    assert!(to.starts_with("/fairness/"), "{to}");
+    let html = browser
+        .get(api.app.url(&to))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("Intersectional groups"),
+        "the report page with intersectional groups"
+    );
+    assert_eq!(api.reports().await, 1);
+
+    let r = browser
+        .post(api.app.url("/fairness/upload"))
+        .header("origin", origin.trim_end_matches('/'))
+        .multipart(form("nope"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let to = r.headers()["location"].to_str().unwrap().to_owned();
+    assert!(to.starts_with("/fairness?error="), "{to}");
+    let html = browser
+        .get(api.app.url(&to))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("nope") && html.contains("is not in the header"),
+        "the form shows why"
+    );
+    assert_eq!(
+        api.reports().await,
+        1,
+        "nothing stored from the failed upload"
+    );
+}
