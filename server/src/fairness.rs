@@ -29,6 +29,11 @@ pub fn router(state: AppState, max_upload_bytes: usize) -> Router {
         .route("/api/v1/fairness/reports", post(create).get(list))
         .route("/api/v1/fairness/reports/{id}", get(show))
         .route("/api/v1/fairness/reports/{id}/export.csv", get(export_csv))
+        .route("/api/v1/fairness/policies", get(list_policies))
+        .route(
+            "/api/v1/fairness/policies/{model}",
+            axum::routing::put(set_policy),
+        )
         .route("/fairness/upload", post(upload_form))
         .layer(axum::extract::DefaultBodyLimit::max(max_upload_bytes))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
@@ -55,6 +60,38 @@ fn declared_gzip(headers: &HeaderMap) -> Option<bool> {
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/gzip") || v.starts_with("application/x-gzip"));
     (enc || ty).then_some(true)
+}
+
+/// The report settings: the query's, with the model's stored policy (or the default one)
+/// unless the query gives its own rules.
+async fn settings_for(
+    s: &AppState,
+    q: &Query,
+) -> Result<app::domain::fairness::Settings, AppError> {
+    let (_, mut settings) = q.settings().map_err(input)?;
+    if q.rules.as_deref().is_none_or(|r| r.trim().is_empty()) {
+        let model = q
+            .model_version
+            .as_deref()
+            .and_then(|m| m.split('@').next())
+            .filter(|m| !m.is_empty());
+        if let Some(p) = db::policy_for(&s.pool, model).await? {
+            let min = if q
+                .min_group_rows
+                .as_deref()
+                .is_some_and(|m| !m.trim().is_empty())
+            {
+                settings.policy.min_group_rows
+            } else {
+                p.min_group_rows
+            };
+            settings.policy = app::domain::fairness::Policy {
+                rules: p.rules,
+                min_group_rows: min,
+            };
+        }
+    }
+    Ok(settings)
 }
 
 /// Streams a raw body (`text/csv`, optionally gzip) through an upload.
@@ -89,7 +126,7 @@ async fn analyze(
     body: Body,
 ) -> Result<Json<Value>, AppError> {
     require(authenticate(&s, &headers).await?, Action::ReadWorkspace)?;
-    let (_, settings) = q.settings().map_err(input)?;
+    let settings = settings_for(&s, &q).await?;
     let (tally, digest, bytes) = stream_body(&q, &headers, body).await?;
     let report = report_of(&tally, &settings).map_err(input)?;
     let mut v = serde_json::to_value(&report).map_err(|_| AppError::internal())?;
@@ -114,7 +151,8 @@ async fn store(
     digest: &str,
     bytes: u64,
 ) -> Result<i64, AppError> {
-    let (mapping, settings) = q.settings().map_err(input)?;
+    let (mapping, _) = q.settings().map_err(input)?;
+    let settings = settings_for(s, q).await?;
     let report = report_of(tally, &settings).map_err(input)?;
     let model_version = q
         .model_version
@@ -404,4 +442,59 @@ async fn export_csv(
         out,
     )
         .into_response())
+}
+
+/// `GET /api/v1/fairness/policies`: the stored policies (`*` is every model's default).
+async fn list_policies(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, AppError> {
+    require(authenticate(&s, &headers).await?, Action::ReadWorkspace)?;
+    let list: Vec<Value> = db::policies(&s.pool)
+        .await?
+        .into_iter()
+        .map(|(model, p, by, at)| json!({ "model": model, "rules": p.rules, "min_group_rows": p.min_group_rows, "updated_by": by, "updated_at": at }))
+        .collect();
+    Ok(Json(
+        json!({ "policies": list, "default": app::domain::fairness::Policy::default() }),
+    ))
+}
+
+/// `PUT /api/v1/fairness/policies/{model}` (admins): `{rules: [{metric, min_ratio,
+/// max_ratio}], min_group_rows}`; `*` sets the default for models without their own.
+async fn set_policy(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Path(model): Path<String>,
+    bytes: axum::body::Bytes,
+) -> Result<Json<Value>, AppError> {
+    let p = require(authenticate(&s, &headers).await?, Action::ManagePolicies)?;
+    let model = model.trim().to_owned();
+    if model.is_empty() || model.contains('@') || model.chars().count() > 200 {
+        return Err(AppError::validation(
+            "model",
+            "a model name (without @version), or * for the default",
+        ));
+    }
+    let policy: app::domain::fairness::Policy = serde_json::from_slice(&bytes)
+        .map_err(|e| AppError::validation("body", format!("the body is not a policy: {e}")))?;
+    policy.validate().map_err(input)?;
+    let now = app::server::now_ts();
+    let mut tx = begin_write(&s.pool).await?;
+    db::set_policy(&mut tx, &model, &policy, &p.actor(), &now).await?;
+    audit::append(
+        &mut tx,
+        NewEntry::new(
+            p.actor(),
+            "fairness.policy",
+            "fairness_policy",
+            model.clone(),
+            json!({ "rules": policy.rules, "min_group_rows": policy.min_group_rows }),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(
+        json!({ "model": model, "rules": policy.rules, "min_group_rows": policy.min_group_rows }),
+    ))
 }

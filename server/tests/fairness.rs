@@ -413,3 +413,74 @@ async fn the_browser_form_uploads_and_lands_on_the_report_or_back_on_the_form() 
         "nothing stored from the failed upload"
     );
 }
+
+#[tokio::test]
+async fn a_models_stored_policy_applies_to_its_reports() {
+    let api = Api::new().await;
+    api.app.user("ada", &[Role::Admin]).await;
+    let admin = app::server::accounts::create_token(&api.app.pool, "test", "ada", "api")
+        .await
+        .unwrap()
+        .token;
+    let put = |token: String, model: &'static str, body: Value| {
+        let (client, url) = (
+            api.client.clone(),
+            api.app.url(&format!("/api/v1/fairness/policies/{model}")),
+        );
+        async move {
+            let r = client
+                .put(url)
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            (r.status(), r.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let strict = serde_json::json!({ "rules": [{ "metric": "true_positive_rate", "min_ratio": 0.95, "max_ratio": 1.05 }], "min_group_rows": 50 });
+    let (s, _) = put(api.sci.clone(), "credit-default", strict.clone()).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "admins set policies");
+    let (s, e) = put(admin.clone(), "credit-default", serde_json::json!({ "rules": [{ "metric": "vibes", "min_ratio": 0.8, "max_ratio": 1.25 }], "min_group_rows": 30 })).await;
+    assert_eq!(
+        (s, e["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("rules[0].metric"))
+    );
+    let (s, _) = put(admin.clone(), "credit-default", strict).await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, r) = api
+        .post(
+            &api.sci,
+            &format!("/api/v1/fairness/reports?model_version=credit-default@5&dataset=d&{MAP}"),
+            CSV.as_bytes().to_vec(),
+            &[],
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{r}");
+    assert_eq!(
+        r["report"]["policy"]["rules"][0]["metric"],
+        "true_positive_rate"
+    );
+    assert_eq!(r["report"]["policy"]["min_group_rows"], 50);
+    // Another model keeps the default four-fifths rule.
+    let (_, r) = api
+        .post(
+            &api.sci,
+            &format!("/api/v1/fairness/reports?model_version=churn@1&dataset=d&{MAP}"),
+            CSV.as_bytes().to_vec(),
+            &[],
+        )
+        .await;
+    assert_eq!(
+        r["report"]["policy"]["rules"][0]["metric"],
+        "favorable_rate"
+    );
+    let actions: Vec<String> = api
+        .app
+        .audit_actions()
+        .await
+        .into_iter()
+        .map(|a| a.1)
+        .collect();
+    assert!(actions.contains(&"fairness.policy".to_owned()));
+}

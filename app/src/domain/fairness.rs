@@ -998,3 +998,41 @@ impl Columns {
         Ok(())
     }
 }
+
+impl Policy {
+    /// Checks the rules: known metrics, 0 < min ≤ 1 ≤ max; at least one rule.
+    pub fn validate(&self) -> Result<(), InputError> {
+        if self.rules.is_empty() {
+            return Err(err(
+                "rules",
+                None,
+                "a policy needs at least one rule".into(),
+            ));
+        }
+        for (i, r) in self.rules.iter().enumerate() {
+            if !METRICS.contains(&r.metric.as_str()) {
+                return Err(err(
+                    &format!("rules[{i}].metric"),
+                    None,
+                    format!(
+                        "unknown metric '{}' (one of {})",
+                        r.metric,
+                        METRICS.join(", ")
+                    ),
+                ));
+            }
+            if !(r.min_ratio > 0.0
+                && r.min_ratio <= 1.0
+                && r.max_ratio >= 1.0
+                && r.max_ratio.is_finite())
+            {
+                return Err(err(
+                    &format!("rules[{i}]"),
+                    None,
+                    format!("rule {i}: the band must hold 1, with 0 < min_ratio ≤ 1 ≤ max_ratio"),
+                ));
+            }
+        }
+        Ok(())
+    }
+}

@@ -132,3 +132,69 @@ pub async fn previous_of_model(
     .fetch_optional(pool)
     .await
 }
+
+/// The policy in force for a model: its own, else the default ('*'), else none stored.
+pub async fn policy_for(
+    pool: &SqlitePool,
+    model: Option<&str>,
+) -> Result<Option<crate::domain::fairness::Policy>, sqlx::Error> {
+    let row: Option<(String, i64)> = sqlx::query_as(
+        "SELECT rules, min_group_rows FROM fairness_policies WHERE model IN (?, '*') ORDER BY model = '*' LIMIT 1",
+    )
+    .bind(model.unwrap_or("*"))
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.and_then(|(rules, min)| {
+        Some(crate::domain::fairness::Policy {
+            rules: serde_json::from_str(&rules).ok()?,
+            min_group_rows: min.max(0) as u64,
+        })
+    }))
+}
+
+/// Sets a model's policy ('*' for the default).
+pub async fn set_policy(
+    conn: &mut SqliteConnection,
+    model: &str,
+    policy: &crate::domain::fairness::Policy,
+    actor: &str,
+    now: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO fairness_policies (model, rules, min_group_rows, updated_by, updated_at) VALUES (?, ?, ?, ?, ?) \
+         ON CONFLICT (model) DO UPDATE SET rules = excluded.rules, min_group_rows = excluded.min_group_rows, \
+           updated_by = excluded.updated_by, updated_at = excluded.updated_at",
+    )
+    .bind(model)
+    .bind(serde_json::to_string(&policy.rules).unwrap_or_else(|_| "[]".into()))
+    .bind(policy.min_group_rows as i64)
+    .bind(actor)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Every stored policy: (model, policy, updated_by, updated_at).
+pub async fn policies(
+    pool: &SqlitePool,
+) -> Result<Vec<(String, crate::domain::fairness::Policy, String, String)>, sqlx::Error> {
+    let rows: Vec<(String, String, i64, String, String)> =
+        sqlx::query_as("SELECT model, rules, min_group_rows, updated_by, updated_at FROM fairness_policies ORDER BY model")
+            .fetch_all(pool)
+            .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(m, rules, min, by, at)| {
+            Some((
+                m,
+                crate::domain::fairness::Policy {
+                    rules: serde_json::from_str(&rules).ok()?,
+                    min_group_rows: min.max(0) as u64,
+                },
+                by,
+                at,
+            ))
+        })
+        .collect())
+}
