@@ -1,6 +1,6 @@
 import { expect, test } from '@playwright/test';
 import path from 'path';
-import { signIn } from './helpers';
+import { isHydrated, signIn } from './helpers';
 
 test('upload predictions, map the columns, and see the failing group', async ({ page }, testInfo) => {
   await signIn(page, testInfo, 'scientist');
@@ -17,6 +17,13 @@ test('upload predictions, map the columns, and see the failing group', async ({ 
   await page.getByLabel('Sensitive attributes (comma-separated)').fill('sex,region');
   await page.getByLabel('Reference groups').fill('region:north');
   await page.getByLabel('File (CSV, or CSV.gz)').setInputFiles(path.join(__dirname, '..', 'fixtures', 'predictions.csv'));
+  if (isHydrated(testInfo)) {
+    // Hydrated, the file's first rows are previewed and its columns offered for the mapping.
+    const preview = page.getByRole('table', { name: 'Preview of the first rows' });
+    await expect(preview.getByRole('columnheader', { name: 'region' })).toBeVisible();
+    await expect(preview.getByRole('row')).toHaveCount(6);
+    await expect(page.getByLabel('Prediction (0/1)')).toHaveValue('pred');
+  }
   await page.getByRole('button', { name: 'Upload and analyse' }).click();
 
   await expect(page).toHaveURL(/\/fairness\/\d+$/);

@@ -369,7 +369,7 @@ pub const CSV_COLUMNS: [&str; 11] = [
 ];
 
 /// Splits one CSV line, honouring double quotes.
-fn csv_fields(line: &str) -> Vec<String> {
+pub fn csv_fields(line: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut cur = String::new();
     let mut quoted = false;

@@ -999,6 +999,39 @@ impl Columns {
     }
 }
 
+/// The header and first `rows` rows of the start of a CSV file (for the upload form's column
+/// mapping), and a guess at the label, prediction, score and attribute columns by name.
+pub fn preview(text: &str, rows: usize) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut lines = text
+        .lines()
+        .map(|l| l.trim_end_matches('\r'))
+        .filter(|l| !l.trim().is_empty());
+    let header = lines
+        .next()
+        .map(|h| crate::domain::experiment::csv_fields(h.trim_start_matches('\u{feff}')))
+        .unwrap_or_default();
+    // The last line of a slice may be cut short: keep only whole-looking rows.
+    let body: Vec<Vec<String>> = lines
+        .map(crate::domain::experiment::csv_fields)
+        .filter(|f| f.len() == header.len())
+        .take(rows)
+        .collect();
+    (header, body)
+}
+
+/// The column a header most likely means for `role` (label, prediction, score).
+pub fn guess_column(header: &[String], role: &str) -> Option<String> {
+    let names: &[&str] = match role {
+        "label" => &["label", "y", "target", "y_true", "actual", "outcome"],
+        "prediction" => &["prediction", "pred", "y_pred", "predicted", "decision"],
+        "score" => &["score", "probability", "proba", "y_score"],
+        _ => &[],
+    };
+    names
+        .iter()
+        .find_map(|n| header.iter().find(|h| h.eq_ignore_ascii_case(n)).cloned())
+}
+
 impl Policy {
     /// Checks the rules: known metrics, 0 < min ≤ 1 ≤ max; at least one rule.
     pub fn validate(&self) -> Result<(), InputError> {

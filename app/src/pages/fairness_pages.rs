@@ -63,7 +63,7 @@ pub fn FairnessPage() -> impl IntoView {
                                 </table></div>
                             }.into_any()
                         }}
-                        {can_upload.then(UploadForm)}
+                        {can_upload.then(|| view! { <UploadForm/> })}
                     }.into_any(),
                 }
             })}
@@ -71,13 +71,33 @@ pub fn FairnessPage() -> impl IntoView {
     }
 }
 
-/// The upload form: a plain multipart form, so it works without JavaScript.
+/// The upload form: a plain multipart form, so it works without JavaScript. Once hydrated,
+/// choosing a file previews its first rows and offers its columns (guessing label, prediction
+/// and score by name), and the upload shows its progress.
 #[component]
-fn UploadForm() -> impl IntoView {
+fn UploadForm() -> AnyView {
+    let columns = RwSignal::new(Vec::<String>::new());
+    let rows = RwSignal::new(Vec::<Vec<String>>::new());
+    let progress = RwSignal::new(None::<f64>);
+    let label = RwSignal::new("label".to_owned());
+    let prediction = RwSignal::new(String::new());
+    let score = RwSignal::new(String::new());
+    let on_file = move |ev: leptos::ev::Event| {
+        #[cfg(feature = "hydrate")]
+        read_preview(ev, columns, rows, label, prediction, score);
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (ev, columns, rows, label, prediction, score);
+    };
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        #[cfg(feature = "hydrate")]
+        send_with_progress(ev, progress);
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (ev, progress);
+    };
     view! {
         <section id="upload" aria-labelledby="upload-title" class="card">
             <h2 id="upload-title">"Upload predictions"</h2>
-            <form method="post" action="/fairness/upload" enctype="multipart/form-data" class="ab-form">
+            <form method="post" action="/fairness/upload" enctype="multipart/form-data" class="ab-form" on:submit=on_submit>
                 <div class="row">
                     <label>"Model version" <input name="model_version" placeholder="credit-default@4" required/></label>
                     <label>"Evaluation dataset" <input name="dataset" placeholder="holdout-2026q3" required/></label>
@@ -85,11 +105,11 @@ fn UploadForm() -> impl IntoView {
                 <fieldset>
                     <legend>"Columns"</legend>
                     <div class="row">
-                        <label>"Label (0/1)" <input name="label" value="label" required/></label>
-                        <label>"Prediction (0/1)" <input name="prediction" placeholder="pred"/></label>
-                        <label>"or score" <input name="score" placeholder="score"/></label>
+                        <label>"Label (0/1)" <input name="label" list="file-columns" required value="label" prop:value=move || label.get() on:input=move |ev| label.set(event_target_value(&ev))/></label>
+                        <label>"Prediction (0/1)" <input name="prediction" list="file-columns" placeholder="pred" prop:value=move || prediction.get() on:input=move |ev| prediction.set(event_target_value(&ev))/></label>
+                        <label>"or score" <input name="score" list="file-columns" placeholder="score" prop:value=move || score.get() on:input=move |ev| score.set(event_target_value(&ev))/></label>
                         <label>"with threshold" <input name="threshold" inputmode="decimal" size="5"/></label>
-                        <label>"Sample weight" <input name="weight"/></label>
+                        <label>"Sample weight" <input name="weight" list="file-columns"/></label>
                     </div>
                     <div class="row">
                         <label>"Sensitive attributes (comma-separated)" <input name="attributes" placeholder="sex,age_band" required/></label>
@@ -101,10 +121,140 @@ fn UploadForm() -> impl IntoView {
                         <label class="check"><input type="checkbox" name="intersectional" value="true"/>" Intersectional groups"</label>
                     </div>
                 </fieldset>
-                <label>"File (CSV, or CSV.gz)" <input type="file" name="file" accept=".csv,.gz,text/csv" required/></label>
+                // The file goes last: the server reads the mapping fields before streaming it.
+                <label>"File (CSV, or CSV.gz)" <input type="file" name="file" accept=".csv,.gz,text/csv" required on:change=on_file/></label>
+                {move || (!columns.get().is_empty()).then(|| view! {
+                    <div class="table-wrap preview">
+                        <table aria-label="Preview of the first rows">
+                            <thead><tr>{columns.get().into_iter().map(|c| view! { <th scope="col">{c}</th> }).collect_view()}</tr></thead>
+                            <tbody>{rows.get().into_iter().map(|r| view! { <tr>{r.into_iter().map(|c| view! { <td>{c}</td> }).collect_view()}</tr> }).collect_view()}</tbody>
+                        </table>
+                    </div>
+                })}
+                <datalist id="file-columns">{move || columns.get().into_iter().map(|c| view! { <option value=c></option> }).collect_view()}</datalist>
                 <button type="submit" class="button primary">"Upload and analyse"</button>
+                {move || progress.get().map(|p| view! {
+                    <label class="progress">"Uploading " <progress max="100" value=format!("{:.0}", p * 100.0)></progress>{format!(" {:.0}%", p * 100.0)}</label>
+                })}
             </form>
         </section>
+    }
+    .into_any()
+}
+
+/// Reads the first 64 KiB of the chosen file and fills the preview and the column guesses.
+#[cfg(feature = "hydrate")]
+fn read_preview(
+    ev: leptos::ev::Event,
+    columns: RwSignal<Vec<String>>,
+    rows: RwSignal<Vec<Vec<String>>>,
+    label: RwSignal<String>,
+    prediction: RwSignal<String>,
+    score: RwSignal<String>,
+) {
+    use wasm_bindgen::{closure::Closure, JsCast};
+    let Some(input) = ev
+        .target()
+        .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+    else {
+        return;
+    };
+    let Some(file) = input.files().and_then(|f| f.get(0)) else {
+        return;
+    };
+    if file.name().ends_with(".gz") {
+        // A compressed file cannot be previewed here; the server reads it.
+        columns.set(Vec::new());
+        return;
+    }
+    let Ok(slice) = file.slice_with_i32_and_i32(0, 64 * 1024) else {
+        return;
+    };
+    let Ok(reader) = web_sys::FileReader::new() else {
+        return;
+    };
+    let r = reader.clone();
+    let onload = Closure::<dyn FnMut()>::new(move || {
+        let text = r
+            .result()
+            .ok()
+            .and_then(|v| v.as_string())
+            .unwrap_or_default();
+        let (header, body) = crate::domain::fairness::preview(&text, 5);
+        use crate::domain::fairness::guess_column;
+        // Guesses fill blanks only (and the untouched default label when the file has no such
+        // column); what the user typed stays.
+        let untouched = |v: &str, default: &str| {
+            v.trim().is_empty() || (v == default && !header.iter().any(|h| h == default))
+        };
+        if untouched(&label.get_untracked(), "label") {
+            if let Some(c) = guess_column(&header, "label") {
+                label.set(c);
+            }
+        }
+        if prediction.get_untracked().trim().is_empty() && score.get_untracked().trim().is_empty() {
+            match (
+                guess_column(&header, "prediction"),
+                guess_column(&header, "score"),
+            ) {
+                (Some(p), _) => prediction.set(p),
+                (None, Some(sc)) => score.set(sc),
+                _ => {}
+            }
+        }
+        rows.set(body);
+        columns.set(header);
+    });
+    reader.set_onload(Some(onload.as_ref().unchecked_ref()));
+    onload.forget();
+    let _ = reader.read_as_text(&slice);
+}
+
+/// Sends the form with XMLHttpRequest to show upload progress, then follows the server to the
+/// report (or back to the form with its error).
+#[cfg(feature = "hydrate")]
+fn send_with_progress(ev: leptos::ev::SubmitEvent, progress: RwSignal<Option<f64>>) {
+    use wasm_bindgen::{closure::Closure, JsCast};
+    let Some(form) = ev
+        .target()
+        .and_then(|t| t.dyn_into::<web_sys::HtmlFormElement>().ok())
+    else {
+        return;
+    };
+    let (Ok(data), Ok(xhr)) = (
+        web_sys::FormData::new_with_form(&form),
+        web_sys::XmlHttpRequest::new(),
+    ) else {
+        return;
+    };
+    ev.prevent_default();
+    if xhr.open("POST", "/fairness/upload").is_err() {
+        return;
+    }
+    if let Ok(upload) = xhr.upload() {
+        let on_progress =
+            Closure::<dyn FnMut(web_sys::ProgressEvent)>::new(move |e: web_sys::ProgressEvent| {
+                if e.length_computable() && e.total() > 0.0 {
+                    progress.set(Some(e.loaded() / e.total()));
+                }
+            });
+        upload.set_onprogress(Some(on_progress.as_ref().unchecked_ref()));
+        on_progress.forget();
+    }
+    let x = xhr.clone();
+    let on_load = Closure::<dyn FnMut()>::new(move || {
+        let to = x.response_url();
+        if let Some(w) = web_sys::window() {
+            let _ = w
+                .location()
+                .assign(if to.is_empty() { "/fairness" } else { &to });
+        }
+    });
+    xhr.set_onload(Some(on_load.as_ref().unchecked_ref()));
+    on_load.forget();
+    progress.set(Some(0.0));
+    if xhr.send_with_opt_form_data(Some(&data)).is_err() {
+        progress.set(None);
     }
 }
 
