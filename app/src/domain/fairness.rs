@@ -316,14 +316,27 @@ pub struct Disparity {
     pub pass: bool,
 }
 
+/// A metric of a group against the reference group's.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Versus {
+    /// value / reference (0 when the reference is 0).
+    pub ratio: f64,
+    /// value − reference.
+    pub difference: f64,
+    /// Bootstrap interval of the ratio (none for ROC AUC: the counts do not carry scores).
+    pub ratio_ci: [f64; 2],
+    /// Bootstrap interval of the difference.
+    pub difference_ci: [f64; 2],
+}
+
 /// One group of an attribute.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct GroupReport {
     /// Metrics.
     #[serde(flatten)]
     pub metrics: GroupMetrics,
-    /// Every metric against the reference: (ratio, difference).
-    pub vs_reference: BTreeMap<String, [f64; 2]>,
+    /// Every metric against the reference, with bootstrap intervals.
+    pub vs_reference: BTreeMap<String, Versus>,
     /// The policy's rules applied to this group.
     pub disparities: Vec<Disparity>,
     /// Too few rows for the verdict to mean much (why).
@@ -560,12 +573,46 @@ fn attribute_report(
     let ref_c = &groups[&reference];
     let mut out = BTreeMap::new();
     for (g, m) in &metrics {
+        // Bootstrap: both groups redrawn, every metric's disparity recomputed from the same
+        // draws (the reference against itself stays exactly 1 and 0).
+        let mut draws: BTreeMap<&str, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
+        if g != &reference {
+            for _ in 0..s.resamples {
+                let a = GroupMetrics::of(&rng.resample(&groups[g]), s.favorable_is_one);
+                let b = GroupMetrics::of(&rng.resample(ref_c), s.favorable_is_one);
+                for k in METRICS.iter().filter(|k| **k != "roc_auc") {
+                    let (av, bv) = (a.get(k).unwrap_or(0.0), b.get(k).unwrap_or(0.0));
+                    let e = draws.entry(k).or_default();
+                    e.0.push(div(av, bv));
+                    e.1.push(av - bv);
+                }
+            }
+        }
+        for (ratios, diffs) in draws.values_mut() {
+            ratios.sort_by(f64::total_cmp);
+            diffs.sort_by(f64::total_cmp);
+        }
+        let ci = |metric: &str, point: [f64; 2]| match draws.get(metric) {
+            Some((r, d)) if !r.is_empty() => (
+                [quantile(r, 0.025), quantile(r, 0.975)],
+                [quantile(d, 0.025), quantile(d, 0.975)],
+            ),
+            _ => ([point[0], point[0]], [point[1], point[1]]),
+        };
         let vs_reference = METRICS
             .iter()
             .filter_map(|k| {
+                let (v, r) = (m.get(k)?, ref_m.get(k)?);
+                let point = [div(v, r), v - r];
+                let (ratio_ci, difference_ci) = ci(k, point);
                 Some((
                     (*k).to_owned(),
-                    [div(m.get(k)?, ref_m.get(k)?), m.get(k)? - ref_m.get(k)?],
+                    Versus {
+                        ratio: point[0],
+                        difference: point[1],
+                        ratio_ci,
+                        difference_ci,
+                    },
                 ))
             })
             .collect();
@@ -575,38 +622,15 @@ fn attribute_report(
                 continue;
             };
             let ratio = div(v, r);
-            // Bootstrap: both groups redrawn, the disparity recomputed (the reference against
-            // itself stays exactly 1).
-            let (mut ratios, mut diffs) = (Vec::new(), Vec::new());
-            if g != &reference && rule.metric != "roc_auc" {
-                for _ in 0..s.resamples {
-                    let a = GroupMetrics::of(&rng.resample(&groups[g]), s.favorable_is_one);
-                    let b = GroupMetrics::of(&rng.resample(ref_c), s.favorable_is_one);
-                    let (av, bv) = (
-                        a.get(&rule.metric).unwrap_or(0.0),
-                        b.get(&rule.metric).unwrap_or(0.0),
-                    );
-                    ratios.push(div(av, bv));
-                    diffs.push(av - bv);
-                }
-            }
-            ratios.sort_by(f64::total_cmp);
-            diffs.sort_by(f64::total_cmp);
-            let ci = |v: &[f64], point: f64| {
-                if v.is_empty() {
-                    [point, point]
-                } else {
-                    [quantile(v, 0.025), quantile(v, 0.975)]
-                }
-            };
+            let (ratio_ci, difference_ci) = ci(&rule.metric, [ratio, v - r]);
             disparities.push(Disparity {
                 metric: rule.metric.clone(),
                 value: v,
                 reference_value: r,
                 ratio_vs_reference: ratio,
                 difference_vs_reference: v - r,
-                ratio_ci: ci(&ratios, ratio),
-                difference_ci: ci(&diffs, v - r),
+                ratio_ci,
+                difference_ci,
                 threshold: [rule.min_ratio, rule.max_ratio],
                 pass: ratio >= rule.min_ratio && ratio <= rule.max_ratio,
             });
