@@ -331,21 +331,10 @@ async fn upload_form(State(s): State<AppState>, req: Request) -> Response {
             } else {
                 format!("{field}: {message}")
             };
-            let q: String = url_encode(&text);
+            let q: String = crate::middleware::url_encode(&text);
             Redirect::to(&format!("/fairness?error={q}#upload")).into_response()
         }
     }
-}
-
-fn url_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// `GET /api/v1/fairness/reports`.
@@ -387,13 +376,7 @@ async fn export_csv(
         .await?
         .ok_or_else(|| AppError::not_found(format!("no fairness report {id}")))?;
     let mut out = String::from("attribute,group,reference,rows,count,base_rate,selection_rate,favorable_rate,true_positive_rate,false_positive_rate,precision,accuracy,metric,ratio_vs_reference,ratio_ci_low,ratio_ci_high,pass\n");
-    let esc = |s: &str| {
-        if s.contains([',', '"']) || s.starts_with(['=', '+', '-', '@']) {
-            format!("\"'{}\"", s.replace('"', "\"\""))
-        } else {
-            s.to_owned()
-        }
-    };
+    let esc = app::domain::experiment::csv_cell;
     let all = report
         .by_attribute
         .iter()

@@ -78,7 +78,8 @@ pub async fn pages_need_sign_in(
     }
 }
 
-fn url_encode(s: &str) -> String {
+/// Percent-encodes a query value (keeping `/`, which query values may hold).
+pub(crate) fn url_encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {

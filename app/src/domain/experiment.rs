@@ -368,6 +368,21 @@ pub const CSV_COLUMNS: [&str; 11] = [
     "sum_xy",
 ];
 
+/// One CSV cell: quoted when it holds a comma, quote or line break; a leading `=`, `+`, `-`
+/// or `@` is defused with `'` so spreadsheets do not run it as a formula.
+pub fn csv_cell(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@']) {
+        format!("'{s}")
+    } else {
+        s.to_owned()
+    };
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
+}
+
 /// Splits one CSV line, honouring double quotes.
 pub fn csv_fields(line: &str) -> Vec<String> {
     let mut out = Vec::new();
@@ -477,6 +492,15 @@ pub fn parse_results_csv(text: &str) -> Result<Vec<ResultRow>, InputError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn csv_cells_quote_and_defuse() {
+        assert_eq!(csv_cell("north"), "north");
+        assert_eq!(csv_cell("north, upper"), "\"north, upper\"");
+        assert_eq!(csv_cell("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_cell("=SUM(A1)"), "'=SUM(A1)");
+        assert_eq!(csv_fields(&csv_cell("a, \"b\"")), vec!["a, \"b\""]);
+    }
 
     #[test]
     fn dates() {

@@ -363,13 +363,7 @@ pub fn analysis_csv(def: &ExperimentDef, a: &Analysis) -> String {
     let mut out = String::from(
         "experiment,metric,role,variant,control_units,treatment_units,control_mean,treatment_mean,abs_diff,abs_diff_ci_low,abs_diff_ci_high,rel_lift,rel_lift_ci_low,rel_lift_ci_high,p_value,p_value_adjusted,chance_to_win,significant,basis\n",
     );
-    let esc = |s: &str| {
-        if s.contains([',', '"', '\n']) || s.starts_with(['=', '+', '-', '@']) {
-            format!("\"'{}\"", s.replace('"', "\"\""))
-        } else {
-            s.to_owned()
-        }
-    };
+    let esc = crate::domain::experiment::csv_cell;
     for m in &a.metrics {
         for c in &m.comparisons {
             out.push_str(&format!(
