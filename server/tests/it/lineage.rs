@@ -1,9 +1,7 @@
 //! The OpenLineage API against a real temporary database through the real router.
 
-mod common;
-
+use crate::common::{spawn_app, spawn_app_with, TestApp};
 use app::domain::roles::Role;
-use common::{spawn_app, spawn_app_with, TestApp};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::io::Write;

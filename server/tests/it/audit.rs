@@ -1,9 +1,7 @@
 //! The audit trail: same-transaction writes, append-only triggers, tamper detection, filters.
 
-mod common;
-
+use crate::common::spawn_app;
 use app::domain::roles::Role;
-use common::spawn_app;
 use reqwest::StatusCode;
 use sqlx::Connection;
 
@@ -21,7 +19,7 @@ async fn a_failing_change_leaves_neither_the_change_nor_an_entry() {
         "test",
         "carol",
         &[Role::Auditor],
-        common::PASSWORD,
+        crate::common::PASSWORD,
     )
     .await;
     assert!(err.is_err());
@@ -42,7 +40,7 @@ async fn duplicate_users_are_a_conflict_with_no_entry() {
         .post(app.url("/api/create_user"))
         .form(&[
             ("username", "root"),
-            ("password", common::PASSWORD),
+            ("password", crate::common::PASSWORD),
             ("roles[viewer]", "on"),
         ])
         .send()
@@ -55,7 +53,7 @@ async fn duplicate_users_are_a_conflict_with_no_entry() {
         .post(app.url("/api/create_user"))
         .form(&[
             ("username", "Bad Name"),
-            ("password", common::PASSWORD),
+            ("password", crate::common::PASSWORD),
             ("roles[viewer]", "on"),
         ])
         .send()
@@ -69,7 +67,7 @@ async fn duplicate_users_are_a_conflict_with_no_entry() {
         .post(app.url("/api/create_user"))
         .form(&[
             ("username", "dave"),
-            ("password", common::PASSWORD),
+            ("password", crate::common::PASSWORD),
             ("roles[scientist]", "on"),
             ("roles[reviewer]", "on"),
         ])
@@ -100,7 +98,7 @@ async fn triggers_refuse_update_and_delete() {
     assert!(e.to_string().contains("append-only"), "{e}");
 }
 
-async fn tamper(app: &common::TestApp, sql: &str) {
+async fn tamper(app: &crate::common::TestApp, sql: &str) {
     // A separate, test-only connection that drops the guards, as an attacker with file access could.
     let mut conn = sqlx::SqliteConnection::connect(&app.db_url).await.unwrap();
     sqlx::query("DROP TRIGGER IF EXISTS audit_log_no_update")

@@ -1,10 +1,8 @@
 //! Probes, metrics, request ids, body limits and malformed input.
 
-mod common;
-
+use crate::common::{spawn_app, spawn_app_with};
 use app::domain::roles::Role;
 use app::server::state::Config;
-use common::{spawn_app, spawn_app_with};
 use reqwest::StatusCode;
 use server::ServeSettings;
 

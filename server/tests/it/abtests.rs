@@ -1,9 +1,7 @@
 //! The A/B test API against a real temporary database through the real router.
 
-mod common;
-
+use crate::common::{spawn_app, TestApp};
 use app::domain::roles::Role;
-use common::{spawn_app, TestApp};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 

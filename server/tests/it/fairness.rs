@@ -1,15 +1,13 @@
 //! The fairness API against a real temporary database through the real router.
 
-mod common;
-
+use crate::common::{spawn_app, TestApp};
 use app::domain::roles::Role;
-use common::{spawn_app, TestApp};
 use reqwest::StatusCode;
 use serde_json::Value;
 use std::io::Write;
 
-const CSV: &str = include_str!("../../app/fixtures/fairness/plain.csv");
-const FAIRLEARN: &str = include_str!("../../app/fixtures/fairness/plain.json");
+const CSV: &str = include_str!("../../../app/fixtures/fairness/plain.csv");
+const FAIRLEARN: &str = include_str!("../../../app/fixtures/fairness/plain.json");
 
 struct Api {
     app: TestApp,

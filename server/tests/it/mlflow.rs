@@ -1,9 +1,7 @@
 //! The MLflow-compatible tracking API: every endpoint, its errors and limits, auth and audit.
 
-mod common;
-
+use crate::common::{spawn_app, TestApp};
 use app::domain::roles::Role;
-use common::{spawn_app, TestApp};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 

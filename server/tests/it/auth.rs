@@ -1,10 +1,8 @@
 //! Sign-in, sign-out, sessions, tokens, and 401/403 on pages, server functions and REST routes.
 
-mod common;
-
+use crate::common::{spawn_app, spawn_app_with, PASSWORD};
 use app::domain::roles::Role;
 use app::server::state::Config;
-use common::{spawn_app, spawn_app_with, PASSWORD};
 use reqwest::StatusCode;
 use server::ServeSettings;
 

@@ -1,0 +1,12 @@
+//! The integration tests, as one binary: each test binary links the whole server, and eight of
+//! them cost minutes of linking and gigabytes of disk.
+mod common;
+
+mod abtests;
+mod audit;
+mod auth;
+mod cli;
+mod fairness;
+mod http;
+mod lineage;
+mod mlflow;
