@@ -11,6 +11,8 @@ pub mod experiment;
 pub mod fairness;
 pub mod graph_layout;
 pub mod lineage;
+pub mod merkle;
 pub mod palette;
+pub mod promotion;
 pub mod roles;
 pub mod run_search;

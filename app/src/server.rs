@@ -8,6 +8,7 @@ pub mod context;
 pub mod db;
 pub mod demo;
 pub mod fairness;
+pub mod signing;
 pub mod state;
 
 /// The current UTC time in the stored timestamp form.

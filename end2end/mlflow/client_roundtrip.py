@@ -85,6 +85,35 @@ def main():
     except mlflow.exceptions.MlflowException as e:
         check(e.error_code == "INVALID_PARAMETER_VALUE", f"param change error code {e.error_code}")
 
+    # Model registry: register a version from a logged run, alias it, read it back by alias.
+    run_id = list(logged)[0]
+    model_name = f"credit-default-{uuid.uuid4().hex[:8]}"
+    mv = mlflow.register_model(f"s3://models/{model_name}/1", model_name)
+    check(mv.version == "1" and mv.status == "READY", f"register_model: {mv.version} {mv.status}")
+    try:
+        mlflow.register_model(f"s3://models/{model_name}/1b", model_name)
+        check(True, "register_model on an existing model adds a version")
+    except mlflow.exceptions.MlflowException as e:
+        check(False, f"second register_model failed: {e}")
+    created = client.create_model_version(model_name, f"s3://models/{model_name}/3", run_id=run_id)
+    check(created.version == "3" and created.run_id == run_id, f"create_model_version linked to run: {created.run_id}")
+    other = f"{model_name}-shadow"
+    client.create_registered_model(other, description="shadow copy")
+    check(client.get_registered_model(other).description == "shadow copy", "create_registered_model")
+    got = client.get_model_version(model_name, "3")
+    check(got.source == f"s3://models/{model_name}/3", f"get_model_version source {got.source}")
+    found = client.search_model_versions(f"name = '{model_name}'")
+    check(sorted(v.version for v in found) == ["1", "2", "3"], f"search_model_versions: {[v.version for v in found]}")
+    client.set_registered_model_alias(model_name, "champion", "3")
+    by_alias = client.get_model_version_by_alias(model_name, "champion")
+    check(by_alias.version == "3" and "champion" in by_alias.aliases, f"get_model_version_by_alias: {by_alias.version}")
+    try:
+        client.set_registered_model_alias(model_name, "production", "3")
+        check(False, "setting production directly must be refused")
+    except mlflow.exceptions.MlflowException as e:
+        check(e.error_code == "PERMISSION_DENIED", f"production refused with {e.error_code}")
+        check("promotion" in e.message, f"the refusal says how to request a promotion: {e.message}")
+
     print(f"{checks} passed, 0 failed")
 
 

@@ -49,7 +49,7 @@ impl From<sqlx::Error> for MlflowError {
     }
 }
 
-fn invalid(field: &str, message: impl Into<String>) -> MlflowError {
+pub(crate) fn invalid(field: &str, message: impl Into<String>) -> MlflowError {
     MlflowError(AppError::validation(field, message))
 }
 
@@ -119,7 +119,7 @@ async fn not_found() -> MlflowError {
     })
 }
 
-async fn who(
+pub(crate) async fn who(
     state: &AppState,
     headers: &HeaderMap,
     action: Action,
@@ -127,7 +127,7 @@ async fn who(
     Ok(require(authenticate(state, headers).await?, action)?)
 }
 
-fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, MlflowError> {
+pub(crate) fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, MlflowError> {
     let bytes: &[u8] = if bytes.is_empty() { b"{}" } else { bytes };
     serde_json::from_slice(bytes).map_err(|e| invalid("body", format!("Invalid request body: {e}")))
 }
@@ -172,7 +172,7 @@ fn de_f64<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
     }
 }
 
-fn de_opt_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+pub(crate) fn de_opt_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     Ok(match Option::<Value>::deserialize(d)? {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(s),
@@ -198,19 +198,19 @@ fn value_json(v: f64) -> Value {
 }
 
 #[derive(Deserialize)]
-struct KeyValue {
-    key: String,
+pub(crate) struct KeyValue {
+    pub(crate) key: String,
     #[serde(default, deserialize_with = "de_opt_string")]
     value: Option<String>,
 }
 
-fn pairs(kvs: Vec<KeyValue>) -> Vec<(String, String)> {
+pub(crate) fn pairs(kvs: Vec<KeyValue>) -> Vec<(String, String)> {
     kvs.into_iter()
         .map(|kv| (kv.key, kv.value.unwrap_or_default()))
         .collect()
 }
 
-fn kv_json<'a>(it: impl IntoIterator<Item = (&'a String, &'a String)>) -> Value {
+pub(crate) fn kv_json<'a>(it: impl IntoIterator<Item = (&'a String, &'a String)>) -> Value {
     Value::Array(
         it.into_iter()
             .map(|(k, v)| json!({ "key": k, "value": v }))
@@ -729,7 +729,7 @@ async fn restore_run(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiRe
 
 #[derive(Deserialize)]
 struct MetricIn {
-    key: String,
+    pub(crate) key: String,
     #[serde(deserialize_with = "de_f64")]
     value: f64,
     #[serde(default, deserialize_with = "de_opt_i64")]

@@ -18,6 +18,8 @@ pub enum Action {
     DecideExperiment,
     /// Attach fairness reports and decide on them.
     ReviewFairness,
+    /// Register models and versions, tag them, and set aliases that no policy protects.
+    ManageRegistry,
     /// Ask for a model version to be promoted to an alias.
     RequestPromotion,
     /// Approve or reject someone else's promotion request.
@@ -38,12 +40,13 @@ pub enum Action {
 
 impl Action {
     /// Every action, for exhaustive tests and documentation.
-    pub const ALL: [Action; 13] = [
+    pub const ALL: [Action; 14] = [
         Action::ReadWorkspace,
         Action::IngestTracking,
         Action::ManageExperiments,
         Action::DecideExperiment,
         Action::ReviewFairness,
+        Action::ManageRegistry,
         Action::RequestPromotion,
         Action::ApprovePromotion,
         Action::ReadAudit,
@@ -71,7 +74,7 @@ pub fn role_grants(role: Role, action: Action) -> bool {
         ),
         Scientist => matches!(
             action,
-            IngestTracking | ManageExperiments | RequestPromotion
+            IngestTracking | ManageExperiments | ManageRegistry | RequestPromotion
         ),
         Reviewer => matches!(action, ReviewFairness | ApprovePromotion),
         Auditor => matches!(action, ReadAudit | VerifyAudit | ExportAudit),
@@ -107,6 +110,7 @@ mod tests {
                 ReadWorkspace,
                 IngestTracking,
                 ManageExperiments,
+                ManageRegistry,
                 RequestPromotion,
             ],
             Reviewer => &[ReadWorkspace, ReviewFairness, ApprovePromotion],

@@ -2,9 +2,12 @@
 
 pub mod abtests;
 pub mod audit;
+pub mod audit_tree;
 pub mod fairness;
 pub mod lineage;
 pub mod login_limits;
+pub mod promotions;
+pub mod registry;
 pub mod sessions;
 pub mod tokens;
 pub mod tracking;

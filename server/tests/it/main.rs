@@ -10,3 +10,4 @@ mod fairness;
 mod http;
 mod lineage;
 mod mlflow;
+mod registry;

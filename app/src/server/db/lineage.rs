@@ -438,13 +438,41 @@ pub async fn resolve(
                     .map(job_ref)
                 }
             }
-            NodeRef::ModelVersion { .. } | NodeRef::Deployment(_) => None,
+            NodeRef::ModelVersion { name, version } => match version.parse::<i64>() {
+                Ok(v) => sqlx::query_scalar::<_, i64>(
+                    "SELECT 1 FROM model_versions WHERE name = ? AND version = ?",
+                )
+                .bind(name)
+                .bind(v)
+                .fetch_optional(pool)
+                .await?
+                .map(|_| c.clone()),
+                Err(_) => None,
+            },
+            NodeRef::Deployment(d) => match d.rsplit_once('@') {
+                Some((model, alias)) => sqlx::query_scalar::<_, i64>(
+                    "SELECT 1 FROM model_aliases WHERE name = ? AND alias = ?",
+                )
+                .bind(model)
+                .bind(alias)
+                .fetch_optional(pool)
+                .await?
+                .map(|_| c.clone()),
+                None => None,
+            },
         };
         if found.is_some() {
             return Ok(found);
         }
     }
     Ok(None)
+}
+
+fn version_ref((name, version): (String, i64)) -> NodeRef {
+    NodeRef::ModelVersion {
+        name,
+        version: version.to_string(),
+    }
 }
 
 /// A node's neighbours one step up or down, sorted.
@@ -543,10 +571,56 @@ pub async fn neighbours(
             );
             v
         }
-        // Model versions and deployments join in step 6.
-        (NodeRef::Run(_), Direction::Down)
-        | (NodeRef::ModelVersion { .. }, _)
-        | (NodeRef::Deployment(_), _) => Vec::new(),
+        // Model versions registered from the run.
+        (NodeRef::Run(run), Direction::Down) => sqlx::query_as::<_, (String, i64)>(
+            "SELECT name, version FROM model_versions WHERE run_id = ?",
+        )
+        .bind(run)
+        .fetch_all(pool)
+        .await?
+        .into_iter()
+        .map(version_ref)
+        .collect(),
+        (NodeRef::ModelVersion { name, version }, Direction::Up) => {
+            sqlx::query_scalar::<_, String>(
+                "SELECT v.run_id FROM model_versions v JOIN runs r ON r.run_uuid = v.run_id AND r.lifecycle_stage = 'active' \
+                 WHERE v.name = ? AND v.version = ?",
+            )
+            .bind(name)
+            .bind(version.parse::<i64>().unwrap_or(-1))
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .map(NodeRef::Run)
+            .collect()
+        }
+        // A deployment is an alias serving the version (`model@alias`).
+        (NodeRef::ModelVersion { name, version }, Direction::Down) => {
+            sqlx::query_scalar::<_, String>(
+                "SELECT alias FROM model_aliases WHERE name = ? AND version = ?",
+            )
+            .bind(name)
+            .bind(version.parse::<i64>().unwrap_or(-1))
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .map(|alias| NodeRef::Deployment(format!("{name}@{alias}")))
+            .collect()
+        }
+        (NodeRef::Deployment(d), Direction::Up) => match d.rsplit_once('@') {
+            Some((model, alias)) => sqlx::query_as::<_, (String, i64)>(
+                "SELECT name, version FROM model_aliases WHERE name = ? AND alias = ?",
+            )
+            .bind(model)
+            .bind(alias)
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .map(version_ref)
+            .collect(),
+            None => Vec::new(),
+        },
+        (NodeRef::Deployment(_), Direction::Down) => Vec::new(),
     };
     out.sort();
     out.dedup();

@@ -1,0 +1,293 @@
+//! The stored Merkle tree over `audit_log` (see [`crate::domain::merkle`]) and its signed
+//! checkpoints.
+//!
+//! Leaf `i` is entry `seq = i + 1`; its leaf input is the 32 raw bytes of the entry's chain
+//! hash. Perfect subtrees from [`STORED_LEVEL`] up are kept in `audit_merkle`, so a proof at a
+//! million entries reads ~20 stored nodes and at most a few dozen entry hashes.
+
+use crate::domain::merkle::{self, Hash, Recorder, Subtrees};
+use serde::{Deserialize, Serialize};
+use sqlx::{Row, SqlitePool};
+use std::collections::HashMap;
+
+/// Lowest stored level: subtrees of 16 leaves.
+pub const STORED_LEVEL: u32 = 4;
+
+/// A signed tree head.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct Checkpoint {
+    /// Number of entries covered.
+    pub tree_size: i64,
+    /// RFC 6962 root, hex.
+    pub root_hash: String,
+    /// When it was signed (RFC 3339).
+    pub issued_at: String,
+    /// First 16 hex digits of the SHA-256 of the public key.
+    pub key_id: String,
+    /// Ed25519 signature of [`merkle::checkpoint_message`], hex.
+    pub signature: String,
+}
+
+/// Number of entries in the log (entries are numbered 1..=n without gaps).
+pub async fn log_size(pool: &SqlitePool) -> Result<u64, sqlx::Error> {
+    let n: i64 = sqlx::query_scalar("SELECT coalesce(max(seq), 0) FROM audit_log")
+        .fetch_one(pool)
+        .await?;
+    Ok(n.max(0) as u64)
+}
+
+fn leaf_of(hex_hash: &str) -> Hash {
+    // A malformed stored hash still gets a (different) leaf, so tampering shows as a root
+    // mismatch instead of an error.
+    let mut raw = [0u8; 32];
+    if hex::decode_to_slice(hex_hash, &mut raw).is_err() {
+        return merkle::leaf_hash(hex_hash.as_bytes());
+    }
+    merkle::leaf_hash(&raw)
+}
+
+fn to_hash(bytes: &[u8]) -> Hash {
+    let mut h = [0u8; 32];
+    if bytes.len() == 32 {
+        h.copy_from_slice(bytes);
+    }
+    h
+}
+
+/// Brings the stored subtrees up to the log's current size; returns that size.
+pub async fn extend(pool: &SqlitePool) -> Result<u64, sqlx::Error> {
+    let mut tx = super::begin_write(pool).await?;
+    let n: i64 = sqlx::query_scalar("SELECT coalesce(max(seq), 0) FROM audit_log")
+        .fetch_one(&mut *tx)
+        .await?;
+    let n = n.max(0) as u64;
+    let mut level = STORED_LEVEL;
+    loop {
+        let target = n >> level;
+        if target == 0 {
+            break;
+        }
+        let have: i64 = sqlx::query_scalar(
+            "SELECT coalesce(max(idx) + 1, 0) FROM audit_merkle WHERE level = ?",
+        )
+        .bind(level as i64)
+        .fetch_one(&mut *tx)
+        .await?;
+        let have = have.max(0) as u64;
+        if have >= target {
+            level += 1;
+            continue;
+        }
+        let new: Vec<Hash> = if level == STORED_LEVEL {
+            // Whole blocks of 16 entries, hashed from the log.
+            let first_seq = (have << level) as i64 + 1;
+            let last_seq = (target << level) as i64;
+            let hashes: Vec<String> = sqlx::query_scalar(
+                "SELECT hash FROM audit_log WHERE seq BETWEEN ? AND ? ORDER BY seq",
+            )
+            .bind(first_seq)
+            .bind(last_seq)
+            .fetch_all(&mut *tx)
+            .await?;
+            let leaves: Vec<Hash> = hashes.iter().map(|h| leaf_of(h)).collect();
+            leaves.chunks(1 << level).map(merkle::root).collect()
+        } else {
+            let children: Vec<Vec<u8>> = sqlx::query_scalar(
+                "SELECT hash FROM audit_merkle WHERE level = ? AND idx BETWEEN ? AND ? ORDER BY idx",
+            )
+            .bind((level - 1) as i64)
+            .bind((have * 2) as i64)
+            .bind((target * 2 - 1) as i64)
+            .fetch_all(&mut *tx)
+            .await?;
+            children
+                .chunks(2)
+                .filter(|c| c.len() == 2)
+                .map(|c| merkle::node_hash(&to_hash(&c[0]), &to_hash(&c[1])))
+                .collect()
+        };
+        for (i, h) in new.iter().enumerate() {
+            sqlx::query("INSERT OR IGNORE INTO audit_merkle (level, idx, hash) VALUES (?, ?, ?)")
+                .bind(level as i64)
+                .bind((have + i as u64) as i64)
+                .bind(&h[..])
+                .execute(&mut *tx)
+                .await?;
+        }
+        level += 1;
+    }
+    tx.commit().await?;
+    Ok(n)
+}
+
+/// Perfect subtrees fetched for one proof.
+struct Fetched(HashMap<(u32, u64), Hash>);
+
+impl Subtrees for Fetched {
+    type Error = sqlx::Error;
+    fn perfect(&mut self, level: u32, index: u64) -> Result<Hash, sqlx::Error> {
+        self.0
+            .get(&(level, index))
+            .copied()
+            .ok_or_else(|| sqlx::Error::Protocol(format!("subtree {level}/{index} not stored")))
+    }
+}
+
+/// Fetches the perfect subtrees a proof asks for: stored ones in one query, small ones hashed
+/// from the entries they cover (one query as well).
+async fn fetch(pool: &SqlitePool, wanted: &[(u32, u64)]) -> Result<Fetched, sqlx::Error> {
+    let (stored, small): (Vec<_>, Vec<_>) = wanted
+        .iter()
+        .copied()
+        .partition(|(l, _)| *l >= STORED_LEVEL);
+    let mut out = HashMap::new();
+    if !stored.is_empty() {
+        let keys = serde_json::to_string(&stored).unwrap_or_else(|_| "[]".into());
+        let rows = sqlx::query(
+            "SELECT m.level, m.idx, m.hash FROM json_each(?) j \
+             JOIN audit_merkle m ON m.level = j.value ->> 0 AND m.idx = j.value ->> 1",
+        )
+        .bind(keys)
+        .fetch_all(pool)
+        .await?;
+        for r in rows {
+            let level: i64 = r.try_get(0)?;
+            let idx: i64 = r.try_get(1)?;
+            let hash: Vec<u8> = r.try_get(2)?;
+            out.insert((level as u32, idx as u64), to_hash(&hash));
+        }
+    }
+    if !small.is_empty() {
+        let mut seqs: Vec<i64> = small
+            .iter()
+            .flat_map(|&(l, i)| ((i << l) as i64 + 1)..=(((i + 1) << l) as i64))
+            .collect();
+        seqs.sort_unstable();
+        seqs.dedup();
+        let keys = serde_json::to_string(&seqs).unwrap_or_else(|_| "[]".into());
+        let rows = sqlx::query(
+            "SELECT a.seq, a.hash FROM json_each(?) j JOIN audit_log a ON a.seq = j.value",
+        )
+        .bind(keys)
+        .fetch_all(pool)
+        .await?;
+        let mut leaves: HashMap<i64, Hash> = HashMap::new();
+        for r in rows {
+            let seq: i64 = r.try_get(0)?;
+            let hash: String = r.try_get(1)?;
+            leaves.insert(seq, leaf_of(&hash));
+        }
+        for (l, i) in small {
+            let range: Option<Vec<Hash>> = (((i << l) as i64 + 1)..=(((i + 1) << l) as i64))
+                .map(|s| leaves.get(&s).copied())
+                .collect();
+            if let Some(r) = range {
+                out.insert((l, i), merkle::root(&r));
+            }
+        }
+    }
+    Ok(Fetched(out))
+}
+
+/// Makes sure the stored tree covers `size` entries.
+async fn ensure_covers(pool: &SqlitePool, size: u64) -> Result<(), sqlx::Error> {
+    let covered: i64 = sqlx::query_scalar(
+        "SELECT coalesce((SELECT (max(idx) + 1) << ? FROM audit_merkle WHERE level = ?), 0)",
+    )
+    .bind(STORED_LEVEL as i64)
+    .bind(STORED_LEVEL as i64)
+    .fetch_one(pool)
+    .await?;
+    if (covered.max(0) as u64) < (size >> STORED_LEVEL) << STORED_LEVEL {
+        extend(pool).await?;
+    }
+    Ok(())
+}
+
+/// The root of the first `size` entries, from the stored tree.
+pub async fn root_at(pool: &SqlitePool, size: u64) -> Result<Hash, sqlx::Error> {
+    ensure_covers(pool, size).await?;
+    let mut rec = Recorder::default();
+    let Ok(_) = merkle::tree_root(&mut rec, size);
+    let mut f = fetch(pool, &rec.0).await?;
+    merkle::tree_root(&mut f, size)
+}
+
+/// The inclusion proof of entry `seq` in the tree of `size` entries; `None` when the entry
+/// is not in that tree.
+pub async fn inclusion_proof(
+    pool: &SqlitePool,
+    seq: u64,
+    size: u64,
+) -> Result<Option<Vec<Hash>>, sqlx::Error> {
+    if seq == 0 || seq > size {
+        return Ok(None);
+    }
+    ensure_covers(pool, size).await?;
+    let mut rec = Recorder::default();
+    let Ok(_) = merkle::inclusion_proof(&mut rec, seq - 1, size);
+    let mut f = fetch(pool, &rec.0).await?;
+    Ok(merkle::inclusion_proof(&mut f, seq - 1, size)?.ok())
+}
+
+/// The consistency proof between the trees of `first` and `second` entries; `None` when the
+/// sizes are not 1 ≤ first ≤ second.
+pub async fn consistency_proof(
+    pool: &SqlitePool,
+    first: u64,
+    second: u64,
+) -> Result<Option<Vec<Hash>>, sqlx::Error> {
+    if first == 0 || first > second {
+        return Ok(None);
+    }
+    ensure_covers(pool, second).await?;
+    let mut rec = Recorder::default();
+    let Ok(_) = merkle::consistency_proof(&mut rec, first, second);
+    let mut f = fetch(pool, &rec.0).await?;
+    Ok(merkle::consistency_proof(&mut f, first, second)?.ok())
+}
+
+/// The leaf hash of entry `seq`.
+pub async fn leaf(pool: &SqlitePool, seq: u64) -> Result<Option<Hash>, sqlx::Error> {
+    let h: Option<String> = sqlx::query_scalar("SELECT hash FROM audit_log WHERE seq = ?")
+        .bind(seq as i64)
+        .fetch_optional(pool)
+        .await?;
+    Ok(h.map(|h| leaf_of(&h)))
+}
+
+/// The newest checkpoint.
+pub async fn latest_checkpoint(pool: &SqlitePool) -> Result<Option<Checkpoint>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT tree_size, root_hash, issued_at, key_id, signature FROM audit_checkpoints \
+         ORDER BY tree_size DESC LIMIT 1",
+    )
+    .fetch_optional(pool)
+    .await
+}
+
+/// The checkpoint of exactly `size` entries.
+pub async fn checkpoint(pool: &SqlitePool, size: u64) -> Result<Option<Checkpoint>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT tree_size, root_hash, issued_at, key_id, signature FROM audit_checkpoints WHERE tree_size = ?",
+    )
+    .bind(size as i64)
+    .fetch_optional(pool)
+    .await
+}
+
+/// Stores a checkpoint (a second one of the same size is ignored).
+pub async fn insert_checkpoint(pool: &SqlitePool, c: &Checkpoint) -> Result<(), sqlx::Error> {
+    let mut tx = super::begin_write(pool).await?;
+    sqlx::query(
+        "INSERT OR IGNORE INTO audit_checkpoints (tree_size, root_hash, issued_at, key_id, signature) VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(c.tree_size)
+    .bind(&c.root_hash)
+    .bind(&c.issued_at)
+    .bind(&c.key_id)
+    .bind(&c.signature)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await
+}

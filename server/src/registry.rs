@@ -1,0 +1,966 @@
+//! The MLflow-compatible model registry under `/api/2.0/mlflow/registered-models/…` and
+//! `…/model-versions/…`, plus Gatehouse's own registry reads under `/api/v1/models`.
+//!
+//! Scientists create models and versions and set aliases; an alias the policy in force
+//! protects (`production` by default) moves only through an approved promotion request, for
+//! every role: setting or removing it here is refused with 403 `PERMISSION_DENIED`.
+
+use crate::mlflow::{body, de_opt_string, invalid, kv_json, pairs, who, KeyValue, MlflowError};
+use app::domain::authz::Action;
+use app::domain::promotion::valid_alias;
+use app::error::AppError;
+use app::server::auth::Principal;
+use app::server::db::audit::{self, NewEntry};
+use app::server::db::registry::{self, ModelVersion, RegisteredModel, VersionFilter};
+use app::server::db::{begin_write, promotions};
+use app::server::now_ms;
+use app::server::state::AppState;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+
+type ApiResult = Result<Json<Value>, MlflowError>;
+
+/// The routes, mounted by the main router.
+pub fn router(state: AppState) -> Router {
+    let m = "/api/2.0/mlflow/registered-models";
+    let v = "/api/2.0/mlflow/model-versions";
+    Router::new()
+        .route(&format!("{m}/create"), post(create_model))
+        .route(&format!("{m}/get"), get(get_model))
+        .route(
+            &format!("{m}/update"),
+            axum::routing::patch(update_model).post(update_model),
+        )
+        .route(
+            &format!("{m}/search"),
+            get(search_models).post(search_models_post),
+        )
+        .route(&format!("{m}/set-tag"), post(set_model_tag))
+        .route(
+            &format!("{m}/delete-tag"),
+            axum::routing::delete(delete_model_tag),
+        )
+        .route(
+            &format!("{m}/get-latest-versions"),
+            post(latest_versions_post).get(latest_versions),
+        )
+        .route(
+            &format!("{m}/alias"),
+            post(set_alias).delete(delete_alias).get(get_by_alias),
+        )
+        .route(&format!("{m}/rename"), post(refuse_rename))
+        .route(&format!("{m}/delete"), axum::routing::delete(refuse_delete))
+        .route(&format!("{v}/create"), post(create_version))
+        .route(&format!("{v}/get"), get(get_version))
+        .route(
+            &format!("{v}/update"),
+            axum::routing::patch(update_version).post(update_version),
+        )
+        .route(
+            &format!("{v}/search"),
+            get(search_versions).post(search_versions_post),
+        )
+        .route(&format!("{v}/set-tag"), post(set_version_tag))
+        .route(
+            &format!("{v}/delete-tag"),
+            axum::routing::delete(delete_version_tag),
+        )
+        .route(&format!("{v}/get-download-uri"), get(download_uri))
+        .route(&format!("{v}/transition-stage"), post(refuse_stage))
+        .route(&format!("{v}/delete"), axum::routing::delete(refuse_delete))
+        .route("/api/v1/models", get(v1_models))
+        .route("/api/v1/models/{name}", get(v1_model))
+        .route("/api/v1/models/{name}/risk-tier", put(v1_set_risk_tier))
+        .route("/api/v1/models/{name}/aliases/{alias}", get(v1_alias_at))
+        .route(
+            "/api/v1/models/{name}/aliases/{alias}/history",
+            get(v1_alias_history),
+        )
+        .with_state(state)
+}
+
+// ---- JSON shapes ---------------------------------------------------------------------------
+
+fn version_json(v: &ModelVersion) -> Value {
+    let mut out = json!({
+        "name": v.name,
+        "version": v.version.to_string(),
+        "creation_timestamp": v.creation_time,
+        "last_updated_timestamp": v.last_updated_time,
+        "user_id": v.user_id,
+        "current_stage": "None",
+        "description": v.description,
+        "source": v.source,
+        "status": "READY",
+        "run_link": v.run_link,
+        "tags": kv_json(v.tags.iter().map(|(k, v)| (k, v))),
+        "aliases": v.aliases,
+    });
+    if let Some(r) = &v.run_id {
+        out["run_id"] = json!(r);
+    }
+    out
+}
+
+fn model_json(m: &RegisteredModel, latest: Option<&ModelVersion>) -> Value {
+    json!({
+        "name": m.name,
+        "creation_timestamp": m.creation_time,
+        "last_updated_timestamp": m.last_updated_time,
+        "user_id": m.created_by,
+        "description": m.description,
+        "latest_versions": latest.map(|v| vec![version_json(v)]).unwrap_or_default(),
+        "tags": kv_json(m.tags.iter().map(|(k, v)| (k, v))),
+        "aliases": m.aliases.iter().map(|(a, v)| json!({ "alias": a, "version": v.to_string() })).collect::<Vec<_>>(),
+    })
+}
+
+async fn model_with_latest(s: &AppState, m: RegisteredModel) -> Result<Value, MlflowError> {
+    let latest = match m.latest_version {
+        Some(v) => registry::get_version(&s.pool, &m.name, v).await?,
+        None => None,
+    };
+    Ok(model_json(&m, latest.as_ref()))
+}
+
+async fn audit_write(
+    tx: &mut sqlx::SqliteConnection,
+    p: &Principal,
+    action: &str,
+    object_type: &str,
+    object_id: &str,
+    details: Value,
+) -> Result<(), MlflowError> {
+    audit::append(
+        tx,
+        NewEntry::new(p.actor(), action, object_type, object_id, details),
+    )
+    .await?;
+    Ok(())
+}
+
+fn required<'a>(field: &str, v: &'a Option<String>) -> Result<&'a str, MlflowError> {
+    v.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| {
+            invalid(
+                field,
+                format!("Missing value for required parameter '{field}'."),
+            )
+        })
+}
+
+fn parse_version(v: &Option<String>) -> Result<i64, MlflowError> {
+    let s = required("version", v)?;
+    s.parse::<i64>().ok().filter(|n| *n >= 1).ok_or_else(|| {
+        invalid(
+            "version",
+            format!("Model version must be a positive integer, got '{s}'"),
+        )
+    })
+}
+
+fn not_found_model(name: &str) -> MlflowError {
+    MlflowError(AppError::not_found(format!(
+        "Registered Model with name={name} not found"
+    )))
+}
+
+fn not_found_version(name: &str, version: i64) -> MlflowError {
+    MlflowError(AppError::not_found(format!(
+        "Model Version (name={name}, version={version}) not found"
+    )))
+}
+
+/// Query string or JSON body: MLflow's client sends GET parameters as a query string and
+/// DELETE parameters as a JSON body.
+fn params<T: for<'de> Deserialize<'de> + Default>(
+    q: &HashMap<String, String>,
+    b: &Bytes,
+) -> Result<T, MlflowError> {
+    if !b.is_empty() {
+        return body(b);
+    }
+    let v = Value::Object(q.iter().map(|(k, v)| (k.clone(), json!(v))).collect());
+    serde_json::from_value(v).map_err(|e| invalid("query", format!("Invalid request: {e}")))
+}
+
+// ---- registered models ---------------------------------------------------------------------
+
+#[derive(Deserialize, Default)]
+struct ModelReq {
+    #[serde(default, deserialize_with = "de_opt_string")]
+    name: Option<String>,
+    #[serde(default, deserialize_with = "de_opt_string")]
+    description: Option<String>,
+    #[serde(default)]
+    tags: Vec<KeyValue>,
+    #[serde(default, deserialize_with = "de_opt_string")]
+    key: Option<String>,
+    #[serde(default, deserialize_with = "de_opt_string")]
+    value: Option<String>,
+    #[serde(default, deserialize_with = "de_opt_string")]
+    alias: Option<String>,
+    #[serde(default, deserialize_with = "de_opt_string")]
+    version: Option<String>,
+}
+
+async fn create_model(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiResult {
+    let p = who(&s, &h, Action::ManageRegistry).await?;
+    let req: ModelReq = body(&b)?;
+    let name = registry::check_name(required("name", &req.name)?)?.to_string();
+    let description = req.description.clone().unwrap_or_default();
+    let mut tx = begin_write(&s.pool).await?;
+    registry::create_model(
+        &mut tx,
+        &name,
+        &description,
+        &pairs(req.tags),
+        &p.actor(),
+        now_ms(),
+    )
+    .await?;
+    audit_write(
+        &mut tx,
+        &p,
+        "registry.model.create",
+        "registered_model",
+        &name,
+        json!({ "description": description }),
+    )
+    .await?;
+    tx.commit().await?;
+    let m = registry::get_model(&s.pool, &name)
+        .await?
+        .ok_or_else(|| not_found_model(&name))?;
+    Ok(Json(
+        json!({ "registered_model": model_with_latest(&s, m).await? }),
+    ))
+}
+
+async fn get_model(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult {
+    who(&s, &h, Action::ReadWorkspace).await?;
+    let name = required("name", &q.get("name").cloned())?.to_string();
+    let m = registry::get_model(&s.pool, &name)
+        .await?
+        .ok_or_else(|| not_found_model(&name))?;
+    Ok(Json(
+        json!({ "registered_model": model_with_latest(&s, m).await? }),
+    ))
+}
+
+async fn update_model(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiResult {
+    let p = who(&s, &h, Action::ManageRegistry).await?;
+    let req: ModelReq = body(&b)?;
+    let name = required("name", &req.name)?.to_string();
+    let description = req.description.clone().unwrap_or_default();
+    let mut tx = begin_write(&s.pool).await?;
+    registry::update_model(&mut tx, &name, &description, now_ms()).await?;
+    audit_write(
+        &mut tx,
+        &p,
+        "registry.model.update",
+        "registered_model",
+        &name,
+        json!({ "description": description }),
+    )
+    .await?;
+    tx.commit().await?;
+    let m = registry::get_model(&s.pool, &name)
+        .await?
+        .ok_or_else(|| not_found_model(&name))?;
+    Ok(Json(
+        json!({ "registered_model": model_with_latest(&s, m).await? }),
+    ))
+}
+
+async fn set_model_tag(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiResult {
+    let p = who(&s, &h, Action::ManageRegistry).await?;
+    let req: ModelReq = body(&b)?;
+    let name = required("name", &req.name)?.to_string();
+    let key = required("key", &req.key)?.to_string();
+    let value = req.value.clone().unwrap_or_default();
+    let mut tx = begin_write(&s.pool).await?;
+    registry::set_model_tag(&mut tx, &name, &key, &value, now_ms()).await?;
+    audit_write(
+        &mut tx,
+        &p,
+        "registry.model.set_tag",
+        "registered_model",
+        &name,
+        json!({ "key": key, "value": value }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(json!({})))
+}
+
+async fn delete_model_tag(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+    b: Bytes,
+) -> ApiResult {
+    let p = who(&s, &h, Action::ManageRegistry).await?;
+    let req: ModelReq = params(&q, &b)?;
+    let name = required("name", &req.name)?.to_string();
+    let key = required("key", &req.key)?.to_string();
+    let mut tx = begin_write(&s.pool).await?;
+    registry::delete_model_tag(&mut tx, &name, &key, now_ms()).await?;
+    audit_write(
+        &mut tx,
+        &p,
+        "registry.model.delete_tag",
+        "registered_model",
+        &name,
+        json!({ "key": key }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(json!({})))
+}
+
+#[derive(Deserialize, Default)]
+struct SearchReq {
+    #[serde(default, deserialize_with = "de_opt_string")]
+    filter: Option<String>,
+    #[serde(default, deserialize_with = "de_opt_string")]
+    max_results: Option<String>,
+    #[serde(default, deserialize_with = "de_opt_string")]
+    page_token: Option<String>,
+}
+
+fn limits(req: &SearchReq, default: i64, cap: i64) -> Result<(i64, i64), MlflowError> {
+    let max = match req.max_results.as_deref().filter(|s| !s.is_empty()) {
+        None => default,
+        Some(s) => s
+            .parse::<i64>()
+            .ok()
+            .filter(|n| (1..=cap).contains(n))
+            .ok_or_else(|| {
+                invalid(
+                    "max_results",
+                    format!("max_results must be between 1 and {cap}, got '{s}'"),
+                )
+            })?,
+    };
+    let offset = match req.page_token.as_deref().filter(|s| !s.is_empty()) {
+        None => 0,
+        Some(t) => t
+            .parse::<i64>()
+            .ok()
+            .filter(|n| *n >= 0)
+            .ok_or_else(|| invalid("page_token", "invalid page token"))?,
+    };
+    Ok((max, offset))
+}
+
+/// One clause of a registry filter: `key op 'value'` or `key IN ('a', 'b')`.
+fn parse_clauses(filter: &str) -> Result<Vec<(String, String, Vec<String>)>, MlflowError> {
+    let bad = |why: &str| invalid("filter", format!("cannot parse filter `{filter}`: {why}"));
+    let mut out = Vec::new();
+    let mut rest = filter.trim();
+    while !rest.is_empty() {
+        let key_end = rest
+            .find(|c: char| c.is_whitespace() || c == '=' || c == '!' || c == '<' || c == '>')
+            .ok_or_else(|| bad("expected a comparison"))?;
+        let key = rest[..key_end].trim_matches('`').to_ascii_lowercase();
+        let key = key
+            .trim_start_matches("attributes.")
+            .trim_start_matches("attribute.")
+            .to_string();
+        rest = rest[key_end..].trim_start();
+        let upper = rest.to_ascii_uppercase();
+        let op = ["!=", "=", "ILIKE", "LIKE", "IN"]
+            .into_iter()
+            .find(|op| upper.starts_with(op))
+            .ok_or_else(|| bad("expected =, !=, LIKE, ILIKE or IN"))?;
+        rest = rest[op.len()..].trim_start();
+        let mut values = Vec::new();
+        let take_string = |r: &str| -> Result<(String, usize), MlflowError> {
+            let q = r
+                .chars()
+                .next()
+                .filter(|c| *c == '\'' || *c == '"')
+                .ok_or_else(|| bad("values are quoted strings"))?;
+            let end = r[1..].find(q).ok_or_else(|| bad("unterminated string"))?;
+            Ok((r[1..1 + end].to_string(), end + 2))
+        };
+        if op == "IN" {
+            rest = rest
+                .strip_prefix('(')
+                .ok_or_else(|| bad("IN needs a parenthesised list"))?
+                .trim_start();
+            loop {
+                let (v, n) = take_string(rest)?;
+                values.push(v);
+                rest = rest[n..].trim_start();
+                if let Some(r) = rest.strip_prefix(',') {
+                    rest = r.trim_start();
+                } else {
+                    rest = rest
+                        .strip_prefix(')')
+                        .ok_or_else(|| bad("expected ) after the IN list"))?
+                        .trim_start();
+                    break;
+                }
+            }
+        } else {
+            let (v, n) = take_string(rest)?;
+            values.push(v);
+            rest = rest[n..].trim_start();
+        }
+        out.push((key, op.to_string(), values));
+        if rest.is_empty() {
+            break;
+        }
+        let upper = rest.to_ascii_uppercase();
+        if !upper.starts_with("AND ") {
+            return Err(bad("clauses are joined with AND"));
+        }
+        rest = rest[4..].trim_start();
+    }
+    Ok(out)
+}
+
+async fn search_models_inner(s: &AppState, req: SearchReq) -> ApiResult {
+    let (max, offset) = limits(&req, 100, 1000)?;
+    let mut pattern = "%".to_string();
+    let mut ci = false;
+    for (key, op, values) in parse_clauses(req.filter.as_deref().unwrap_or(""))? {
+        if key != "name" {
+            return Err(invalid(
+                "filter",
+                format!("registered models can be filtered by name only, not `{key}`"),
+            ));
+        }
+        match op.as_str() {
+            "=" => pattern = values[0].replace('%', "\\%"),
+            "LIKE" => pattern = values[0].clone(),
+            "ILIKE" => {
+                pattern = values[0].clone();
+                ci = true;
+            }
+            other => {
+                return Err(invalid(
+                    "filter",
+                    format!("`name {other}` is not supported"),
+                ))
+            }
+        }
+    }
+    let models = registry::search_models(&s.pool, &pattern, ci, max + 1, offset).await?;
+    let more = models.len() as i64 > max;
+    let mut out = Vec::new();
+    for m in models.into_iter().take(max as usize) {
+        out.push(model_with_latest(s, m).await?);
+    }
+    let mut v = json!({ "registered_models": out });
+    if more {
+        v["next_page_token"] = json!((offset + max).to_string());
+    }
+    Ok(Json(v))
+}
+
+async fn search_models(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult {
+    who(&s, &h, Action::ReadWorkspace).await?;
+    let req: SearchReq = params(&q, &Bytes::new())?;
+    search_models_inner(&s, req).await
+}
+
+async fn search_models_post(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiResult {
+    who(&s, &h, Action::ReadWorkspace).await?;
+    search_models_inner(&s, body(&b)?).await
+}
+
+async fn latest_versions_inner(s: &AppState, name: &str) -> ApiResult {
+    let m = registry::get_model(&s.pool, name)
+        .await?
+        .ok_or_else(|| not_found_model(name))?;
+    let latest = match m.latest_version {
+        Some(v) => registry::get_version(&s.pool, name, v).await?,
+        None => None,
+    };
+    Ok(Json(
+        json!({ "model_versions": latest.iter().map(version_json).collect::<Vec<_>>() }),
+    ))
+}
+
+async fn latest_versions(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult {
+    who(&s, &h, Action::ReadWorkspace).await?;
+    let name = required("name", &q.get("name").cloned())?.to_string();
+    latest_versions_inner(&s, &name).await
+}
+
+async fn latest_versions_post(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiResult {
+    who(&s, &h, Action::ReadWorkspace).await?;
+    let req: ModelReq = body(&b)?;
+    let name = required("name", &req.name)?.to_string();
+    latest_versions_inner(&s, &name).await
+}
+
+fn protected_refusal(name: &str, alias: &str) -> MlflowError {
+    MlflowError(AppError::Forbidden {
+        message: format!(
+            "'{alias}' is a protected alias of '{name}': it moves only through an approved promotion request. \
+             Request one with POST /api/v1/promotions {{\"model\": \"{name}\", \"version\": <version>, \"alias\": \"{alias}\", \"justification\": \"…\"}} \
+             or the Request promotion button on the model's page."
+        ),
+    })
+}
+
+async fn check_alias(s: &AppState, name: &str, alias: &str) -> Result<(), MlflowError> {
+    if !valid_alias(alias) {
+        return Err(invalid(
+            "alias",
+            format!("'{alias}' is not a valid alias: letters, digits, '_' and '-', not 'latest' or v<number>"),
+        ));
+    }
+    let (_, policy) = promotions::policy_for_model(&s.pool, name).await?;
+    if policy.is_protected(alias) {
+        return Err(protected_refusal(name, alias));
+    }
+    Ok(())
+}
+
+async fn set_alias(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiResult {
+    let p = who(&s, &h, Action::ManageRegistry).await?;
+    let req: ModelReq = body(&b)?;
+    let name = required("name", &req.name)?.to_string();
+    let alias = required("alias", &req.alias)?.to_string();
+    let version = parse_version(&req.version)?;
+    if registry::get_model(&s.pool, &name).await?.is_none() {
+        return Err(not_found_model(&name));
+    }
+    check_alias(&s, &name, &alias).await?;
+    let mut tx = begin_write(&s.pool).await?;
+    let before = registry::set_alias(
+        &mut tx,
+        &name,
+        &alias,
+        version,
+        &p.actor(),
+        now_ms(),
+        None,
+        "set directly",
+    )
+    .await?;
+    audit_write(
+        &mut tx,
+        &p,
+        "registry.alias.set",
+        "model_version",
+        &format!("{name}@{version}"),
+        json!({ "alias": alias, "previous_version": before }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(json!({})))
+}
+
+async fn delete_alias(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+    b: Bytes,
+) -> ApiResult {
+    let p = who(&s, &h, Action::ManageRegistry).await?;
+    let req: ModelReq = params(&q, &b)?;
+    let name = required("name", &req.name)?.to_string();
+    let alias = required("alias", &req.alias)?.to_string();
+    check_alias(&s, &name, &alias).await?;
+    let mut tx = begin_write(&s.pool).await?;
+    let before = registry::delete_alias(&mut tx, &name, &alias, &p.actor(), now_ms()).await?;
+    audit_write(
+        &mut tx,
+        &p,
+        "registry.alias.delete",
+        "model_version",
+        &format!("{name}@{before}"),
+        json!({ "alias": alias }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(json!({})))
+}
+
+async fn get_by_alias(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult {
+    who(&s, &h, Action::ReadWorkspace).await?;
+    let name = required("name", &q.get("name").cloned())?.to_string();
+    let alias = required("alias", &q.get("alias").cloned())?.to_string();
+    let mut conn = s.pool.acquire().await?;
+    let version = registry::alias_version(&mut conn, &name, &alias)
+        .await?
+        .ok_or_else(|| {
+            MlflowError(AppError::not_found(format!(
+                "Registered model alias {alias} not found."
+            )))
+        })?;
+    drop(conn);
+    let v = registry::get_version(&s.pool, &name, version)
+        .await?
+        .ok_or_else(|| not_found_version(&name, version))?;
+    Ok(Json(json!({ "model_version": version_json(&v) })))
+}
+
+async fn refuse_rename() -> MlflowError {
+    MlflowError(AppError::Forbidden {
+        message: "Registered models cannot be renamed in Gatehouse: promotion records, fairness reports and A/B tests refer to them by name.".into(),
+    })
+}
+
+async fn refuse_delete() -> MlflowError {
+    MlflowError(AppError::Forbidden {
+        message: "Registered models and versions cannot be deleted in Gatehouse: they are part of the record of what reached production.".into(),
+    })
+}
+
+async fn refuse_stage() -> MlflowError {
+    MlflowError(AppError::Forbidden {
+        message: "Model stages are deprecated and not supported: use aliases (protected ones such as 'production' through a promotion request).".into(),
+    })
+}
+
+// ---- model versions ------------------------------------------------------------------------
+
+#[derive(Deserialize, Default)]
+struct VersionReq {
+    #[serde(default, deserialize_with = "de_opt_string")]
+    name: Option<String>,
+    #[serde(default, deserialize_with = "de_opt_string")]
+    version: Option<String>,
+    #[serde(default, deserialize_with = "de_opt_string")]
+    source: Option<String>,
+    #[serde(default, deserialize_with = "de_opt_string")]
+    run_id: Option<String>,
+    #[serde(default, deserialize_with = "de_opt_string")]
+    run_link: Option<String>,
+    #[serde(default, deserialize_with = "de_opt_string")]
+    description: Option<String>,
+    #[serde(default)]
+    tags: Vec<KeyValue>,
+    #[serde(default, deserialize_with = "de_opt_string")]
+    key: Option<String>,
+    #[serde(default, deserialize_with = "de_opt_string")]
+    value: Option<String>,
+}
+
+async fn create_version(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiResult {
+    let p = who(&s, &h, Action::ManageRegistry).await?;
+    let req: VersionReq = body(&b)?;
+    let name = required("name", &req.name)?.to_string();
+    let source = required("source", &req.source)?.to_string();
+    let mut tx = begin_write(&s.pool).await?;
+    let version = registry::create_version(
+        &mut tx,
+        &name,
+        &source,
+        req.run_id.as_deref(),
+        req.run_link.as_deref().unwrap_or(""),
+        req.description.as_deref().unwrap_or(""),
+        &pairs(req.tags),
+        &p.actor(),
+        now_ms(),
+    )
+    .await?;
+    audit_write(
+        &mut tx,
+        &p,
+        "registry.version.create",
+        "model_version",
+        &format!("{name}@{version}"),
+        json!({ "source": source, "run_id": req.run_id }),
+    )
+    .await?;
+    tx.commit().await?;
+    let v = registry::get_version(&s.pool, &name, version)
+        .await?
+        .ok_or_else(|| not_found_version(&name, version))?;
+    Ok(Json(json!({ "model_version": version_json(&v) })))
+}
+
+async fn get_version(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult {
+    who(&s, &h, Action::ReadWorkspace).await?;
+    let name = required("name", &q.get("name").cloned())?.to_string();
+    let version = parse_version(&q.get("version").cloned())?;
+    let v = registry::get_version(&s.pool, &name, version)
+        .await?
+        .ok_or_else(|| not_found_version(&name, version))?;
+    Ok(Json(json!({ "model_version": version_json(&v) })))
+}
+
+async fn update_version(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiResult {
+    let p = who(&s, &h, Action::ManageRegistry).await?;
+    let req: VersionReq = body(&b)?;
+    let name = required("name", &req.name)?.to_string();
+    let version = parse_version(&req.version)?;
+    let description = req.description.clone().unwrap_or_default();
+    let mut tx = begin_write(&s.pool).await?;
+    registry::update_version(&mut tx, &name, version, &description, now_ms()).await?;
+    audit_write(
+        &mut tx,
+        &p,
+        "registry.version.update",
+        "model_version",
+        &format!("{name}@{version}"),
+        json!({ "description": description }),
+    )
+    .await?;
+    tx.commit().await?;
+    let v = registry::get_version(&s.pool, &name, version)
+        .await?
+        .ok_or_else(|| not_found_version(&name, version))?;
+    Ok(Json(json!({ "model_version": version_json(&v) })))
+}
+
+async fn set_version_tag(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiResult {
+    let p = who(&s, &h, Action::ManageRegistry).await?;
+    let req: VersionReq = body(&b)?;
+    let name = required("name", &req.name)?.to_string();
+    let version = parse_version(&req.version)?;
+    let key = required("key", &req.key)?.to_string();
+    let value = req.value.clone().unwrap_or_default();
+    let mut tx = begin_write(&s.pool).await?;
+    registry::set_version_tag(&mut tx, &name, version, &key, &value, now_ms()).await?;
+    audit_write(
+        &mut tx,
+        &p,
+        "registry.version.set_tag",
+        "model_version",
+        &format!("{name}@{version}"),
+        json!({ "key": key, "value": value }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(json!({})))
+}
+
+async fn delete_version_tag(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+    b: Bytes,
+) -> ApiResult {
+    let p = who(&s, &h, Action::ManageRegistry).await?;
+    let req: VersionReq = params(&q, &b)?;
+    let name = required("name", &req.name)?.to_string();
+    let version = parse_version(&req.version)?;
+    let key = required("key", &req.key)?.to_string();
+    let mut tx = begin_write(&s.pool).await?;
+    registry::delete_version_tag(&mut tx, &name, version, &key).await?;
+    audit_write(
+        &mut tx,
+        &p,
+        "registry.version.delete_tag",
+        "model_version",
+        &format!("{name}@{version}"),
+        json!({ "key": key }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(json!({})))
+}
+
+async fn search_versions_inner(s: &AppState, req: SearchReq) -> ApiResult {
+    let (max, offset) = limits(&req, 10_000, 200_000)?;
+    let mut filters = Vec::new();
+    for (key, op, values) in parse_clauses(req.filter.as_deref().unwrap_or(""))? {
+        let f = match (key.as_str(), op.as_str()) {
+            ("name", "=") => VersionFilter::NameEq(values[0].clone()),
+            ("name", "LIKE") => VersionFilter::NameLike(values[0].clone(), false),
+            ("name", "ILIKE") => VersionFilter::NameLike(values[0].clone(), true),
+            ("run_id", "=" | "IN") => VersionFilter::RunIdIn(values),
+            ("source_path" | "source", "=") => VersionFilter::SourceEq(values[0].clone()),
+            (k, o) => {
+                return Err(invalid(
+                    "filter",
+                    format!("`{k} {o}` is not supported: filter on name (=, LIKE, ILIKE), run_id (=, IN) or source_path (=)"),
+                ))
+            }
+        };
+        filters.push(f);
+    }
+    let versions = registry::search_versions(&s.pool, &filters, max + 1, offset).await?;
+    let more = versions.len() as i64 > max;
+    let mut v = json!({
+        "model_versions": versions.iter().take(max as usize).map(version_json).collect::<Vec<_>>()
+    });
+    if more {
+        v["next_page_token"] = json!((offset + max).to_string());
+    }
+    Ok(Json(v))
+}
+
+async fn search_versions(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult {
+    who(&s, &h, Action::ReadWorkspace).await?;
+    let req: SearchReq = params(&q, &Bytes::new())?;
+    search_versions_inner(&s, req).await
+}
+
+async fn search_versions_post(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiResult {
+    who(&s, &h, Action::ReadWorkspace).await?;
+    search_versions_inner(&s, body(&b)?).await
+}
+
+async fn download_uri(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult {
+    who(&s, &h, Action::ReadWorkspace).await?;
+    let name = required("name", &q.get("name").cloned())?.to_string();
+    let version = parse_version(&q.get("version").cloned())?;
+    let v = registry::get_version(&s.pool, &name, version)
+        .await?
+        .ok_or_else(|| not_found_version(&name, version))?;
+    Ok(Json(json!({ "artifact_uri": v.source })))
+}
+
+// ---- Gatehouse's v1 registry reads ----------------------------------------------------------
+
+async fn authorised(s: &AppState, h: &HeaderMap, action: Action) -> Result<Principal, AppError> {
+    app::server::auth::require(app::server::auth::authenticate(s, h).await?, action)
+}
+
+type V1Result = Result<Json<Value>, AppError>;
+
+async fn v1_models(State(s): State<AppState>, h: HeaderMap) -> V1Result {
+    authorised(&s, &h, Action::ReadWorkspace).await?;
+    let models = registry::search_models(&s.pool, "%", false, 10_000, 0).await?;
+    Ok(Json(json!({ "models": models })))
+}
+
+async fn v1_model(State(s): State<AppState>, h: HeaderMap, Path(name): Path<String>) -> V1Result {
+    authorised(&s, &h, Action::ReadWorkspace).await?;
+    let m = registry::get_model(&s.pool, &name)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("no registered model '{name}'")))?;
+    let versions =
+        registry::search_versions(&s.pool, &[VersionFilter::NameEq(name.clone())], 10_000, 0)
+            .await?;
+    let history = registry::alias_history(&s.pool, &name, None).await?;
+    Ok(Json(
+        json!({ "model": m, "versions": versions, "alias_history": history }),
+    ))
+}
+
+#[derive(Deserialize)]
+struct RiskTierReq {
+    risk_tier: String,
+}
+
+async fn v1_set_risk_tier(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    Path(name): Path<String>,
+    b: Bytes,
+) -> V1Result {
+    let p = authorised(&s, &h, Action::ManagePolicies).await?;
+    let req: RiskTierReq = serde_json::from_slice(&b).map_err(|e| {
+        AppError::validation(
+            "risk_tier",
+            format!("expected {{\"risk_tier\": \"low|medium|high\"}}: {e}"),
+        )
+    })?;
+    let mut tx = begin_write(&s.pool).await?;
+    let before = registry::set_risk_tier(&mut tx, &name, req.risk_tier.trim(), now_ms()).await?;
+    audit::append(
+        &mut tx,
+        NewEntry::new(
+            p.actor(),
+            "registry.model.risk_tier",
+            "registered_model",
+            &name,
+            json!({ "from": before, "to": req.risk_tier.trim() }),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(
+        json!({ "name": name, "risk_tier": req.risk_tier.trim() }),
+    ))
+}
+
+/// `at` as Unix ms or RFC 3339.
+fn parse_at(s: &str) -> Result<i64, AppError> {
+    if let Ok(ms) = s.parse::<i64>() {
+        return Ok(ms);
+    }
+    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+        .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
+        .map_err(|_| {
+            AppError::validation(
+                "at",
+                format!("'{s}' is neither Unix milliseconds nor an RFC 3339 time"),
+            )
+        })
+}
+
+async fn v1_alias_at(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    Path((name, alias)): Path<(String, String)>,
+    Query(q): Query<HashMap<String, String>>,
+) -> V1Result {
+    authorised(&s, &h, Action::ReadWorkspace).await?;
+    if registry::get_model(&s.pool, &name).await?.is_none() {
+        return Err(AppError::not_found(format!("no registered model '{name}'")));
+    }
+    let at = match q.get("at") {
+        Some(a) => parse_at(a)?,
+        None => now_ms(),
+    };
+    let m = registry::alias_at(&s.pool, &name, &alias, at).await?;
+    Ok(Json(json!({
+        "name": name,
+        "alias": alias,
+        "at": at,
+        "version": m.as_ref().and_then(|m| m.version),
+        "since": m.as_ref().map(|m| m.moved_at),
+        "moved_by": m.as_ref().map(|m| m.moved_by.clone()),
+        "promotion_id": m.as_ref().and_then(|m| m.promotion_id),
+    })))
+}
+
+async fn v1_alias_history(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    Path((name, alias)): Path<(String, String)>,
+) -> V1Result {
+    authorised(&s, &h, Action::ReadWorkspace).await?;
+    let moves = registry::alias_history(&s.pool, &name, Some(&alias)).await?;
+    Ok(Json(
+        json!({ "name": name, "alias": alias, "moves": moves }),
+    ))
+}
