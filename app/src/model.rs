@@ -43,6 +43,32 @@ pub struct VerifyReport {
     pub reason: Option<ChainBreak>,
     /// The outcome in words.
     pub message: String,
+    /// RFC 6962 Merkle root of the entries verified (hex).
+    #[serde(default)]
+    pub merkle_root: String,
+    /// Signed checkpoints whose root and signature were checked against the entries.
+    #[serde(default)]
+    pub checkpoints_verified: i64,
+    /// The newest signed checkpoint.
+    #[serde(default)]
+    pub checkpoint: Option<CheckpointView>,
+}
+
+/// A signed checkpoint (tree head) of the audit trail, with the key that signed it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckpointView {
+    /// Entries covered.
+    pub tree_size: i64,
+    /// RFC 6962 root (hex).
+    pub root_hash: String,
+    /// When it was signed.
+    pub issued_at: String,
+    /// Key id (first 16 hex digits of the SHA-256 of the public key).
+    pub key_id: String,
+    /// Ed25519 signature (hex) over `gatehouse.audit.checkpoint.v1\n<size>\n<root>\n<issued_at>\n`.
+    pub signature: String,
+    /// The Ed25519 public key (hex).
+    pub public_key: String,
 }
 
 /// A user as listed for administrators.

@@ -171,16 +171,18 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let report = db::audit::verify(&pool).await?;
             if report.ok {
                 println!(
-                    "audit trail intact: {} entries verified, head hash {}",
-                    report.verified, report.head_hash
+                    "audit trail intact: {} entries verified, {} signed checkpoints match, head hash {}, Merkle root {}",
+                    report.verified, report.checkpoints_verified, report.head_hash, report.merkle_root
                 );
                 Ok(ExitCode::SUCCESS)
             } else {
-                println!(
-                    "audit trail BROKEN at sequence number {}: {}",
-                    report.first_bad_seq.unwrap_or_default(),
-                    report.message
-                );
+                match report.first_bad_seq {
+                    Some(seq) => println!(
+                        "audit trail BROKEN at sequence number {seq}: {}",
+                        report.message
+                    ),
+                    None => println!("audit trail BROKEN: {}", report.message),
+                }
                 Ok(ExitCode::from(2))
             }
         }
@@ -249,6 +251,29 @@ async fn serve(pool: sqlx::SqlitePool, args: ServeArgs) -> anyhow::Result<ExitCo
             .await
             .map_err(|e| anyhow::anyhow!("seeding demo fairness reports: {e}"))?;
     }
+
+    // The audit signing key is created on first start, beside the database.
+    let key = app::server::signing::key_for(&pool).with_context(|| {
+        format!(
+            "creating or reading {}",
+            app::server::signing::key_path(&pool).display()
+        )
+    })?;
+    tracing::info!(
+        public_key = %app::server::signing::public_key_hex(&key),
+        "audit checkpoints are signed with this Ed25519 key"
+    );
+    // A signed checkpoint of the audit trail each minute it has grown.
+    let signer = pool.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            if let Err(e) = app::server::signing::checkpoint_now(&signer).await {
+                tracing::warn!(error = %e, "signing an audit checkpoint failed");
+            }
+        }
+    });
 
     // Expired sessions are removed hourly; reads already ignore them.
     let sweeper = pool.clone();

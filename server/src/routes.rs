@@ -3,15 +3,19 @@
 use crate::metrics::Metrics;
 use app::domain::audit_query::AuditFilterInput;
 use app::domain::authz::Action;
+use app::domain::merkle;
 use app::error::AppError;
 use app::server::auth::{authenticate, require};
 use app::server::db;
+use app::server::db::audit_tree::{self, Checkpoint};
+use app::server::signing;
 use app::server::state::AppState;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
 use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
 use std::sync::Arc;
 
 /// `/healthz`: the process is alive.
@@ -75,7 +79,166 @@ pub async fn verify_audit(
     headers: HeaderMap,
 ) -> Result<Json<app::model::VerifyReport>, AppError> {
     require(authenticate(&state, &headers).await?, Action::VerifyAudit)?;
+    // Sign a checkpoint of the log as it stands, so the answer covers every entry.
+    signing::checkpoint_now(&state.pool).await?;
     Ok(Json(db::audit::verify(&state.pool).await?))
+}
+
+fn checkpoint_json(state: &AppState, c: &Checkpoint) -> Result<Value, AppError> {
+    let key = signing::key_for(&state.pool).map_err(|e| {
+        tracing::error!(error = %e, "audit signing key unavailable");
+        AppError::internal()
+    })?;
+    Ok(json!({
+        "tree_size": c.tree_size,
+        "root_hash": c.root_hash,
+        "issued_at": c.issued_at,
+        "key_id": c.key_id,
+        "signature": c.signature,
+        "public_key": signing::public_key_hex(&key),
+    }))
+}
+
+/// `GET /api/v1/audit/checkpoint`: the newest signed checkpoint (signing one of the log as it
+/// stands when it has grown), with the public key to check it.
+pub async fn audit_checkpoint(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, AppError> {
+    require(authenticate(&state, &headers).await?, Action::ReadAudit)?;
+    let c = signing::checkpoint_now(&state.pool)
+        .await?
+        .ok_or_else(|| AppError::not_found("the audit trail is empty"))?;
+    Ok(Json(checkpoint_json(&state, &c)?))
+}
+
+/// Tree size of a proof query.
+#[derive(Deserialize)]
+pub struct ProofQuery {
+    /// Tree to prove against (default: the newest checkpoint covering the entry).
+    pub tree_size: Option<String>,
+}
+
+fn parse_size(field: &str, s: &str) -> Result<u64, AppError> {
+    s.parse::<u64>().ok().filter(|n| *n >= 1).ok_or_else(|| {
+        AppError::validation(
+            field,
+            format!("'{s}' is not a tree size (a whole number from 1)"),
+        )
+    })
+}
+
+/// `GET /api/v1/audit/entries/{seq}/proof?tree_size=N`: the RFC 6962 inclusion proof of an
+/// entry.
+pub async fn audit_proof(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(seq): Path<String>,
+    Query(q): Query<ProofQuery>,
+) -> Result<Json<Value>, AppError> {
+    require(authenticate(&state, &headers).await?, Action::ReadAudit)?;
+    let seq = parse_size("seq", &seq)?;
+    let log = audit_tree::log_size(&state.pool).await?;
+    if seq > log {
+        return Err(AppError::not_found(format!(
+            "no audit entry {seq} (the trail holds {log})"
+        )));
+    }
+    let size = match q.tree_size.as_deref() {
+        Some(s) => parse_size("tree_size", s)?,
+        None => match audit_tree::latest_checkpoint(&state.pool).await? {
+            Some(c) if c.tree_size as u64 >= seq => c.tree_size as u64,
+            _ => signing::checkpoint_now(&state.pool)
+                .await?
+                .map(|c| c.tree_size as u64)
+                .unwrap_or(log),
+        },
+    };
+    if size > log {
+        return Err(AppError::validation(
+            "tree_size",
+            format!("the trail holds only {log} entries"),
+        ));
+    }
+    let proof = audit_tree::inclusion_proof(&state.pool, seq, size)
+        .await?
+        .ok_or_else(|| {
+            AppError::validation(
+                "tree_size",
+                format!("entry {seq} is not in a tree of {size} entries"),
+            )
+        })?;
+    let leaf = audit_tree::leaf(&state.pool, seq)
+        .await?
+        .ok_or_else(AppError::internal)?;
+    let root = audit_tree::root_at(&state.pool, size).await?;
+    let checkpoint = match audit_tree::checkpoint(&state.pool, size).await? {
+        Some(c) => Some(checkpoint_json(&state, &c)?),
+        None => None,
+    };
+    Ok(Json(json!({
+        "seq": seq,
+        "leaf_index": seq - 1,
+        "tree_size": size,
+        "leaf_hash": merkle::to_hex(&leaf),
+        "audit_path": proof.iter().map(merkle::to_hex).collect::<Vec<_>>(),
+        "root_hash": merkle::to_hex(&root),
+        "checkpoint": checkpoint,
+    })))
+}
+
+/// The two sizes of a consistency query.
+#[derive(Deserialize)]
+pub struct ConsistencyQuery {
+    /// The older tree.
+    pub first: Option<String>,
+    /// The newer tree (default: the log's size).
+    pub second: Option<String>,
+}
+
+/// `GET /api/v1/audit/consistency?first=M&second=N`: the RFC 6962 consistency proof that the
+/// tree of M entries is a prefix of the tree of N.
+pub async fn audit_consistency(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<ConsistencyQuery>,
+) -> Result<Json<Value>, AppError> {
+    require(authenticate(&state, &headers).await?, Action::ReadAudit)?;
+    let log = audit_tree::log_size(&state.pool).await?;
+    let first = parse_size(
+        "first",
+        q.first.as_deref().ok_or_else(|| {
+            AppError::validation("first", "first is required: the older tree size")
+        })?,
+    )?;
+    let second = match q.second.as_deref() {
+        Some(s) => parse_size("second", s)?,
+        None => log,
+    };
+    if second > log {
+        return Err(AppError::validation(
+            "second",
+            format!("the trail holds only {log} entries"),
+        ));
+    }
+    if first > second {
+        return Err(AppError::validation(
+            "first",
+            format!("first ({first}) is above second ({second})"),
+        ));
+    }
+    let proof = audit_tree::consistency_proof(&state.pool, first, second)
+        .await?
+        .ok_or_else(|| AppError::validation("first", "first must be at least 1"))?;
+    let first_root = audit_tree::root_at(&state.pool, first).await?;
+    let second_root = audit_tree::root_at(&state.pool, second).await?;
+    Ok(Json(json!({
+        "first": first,
+        "second": second,
+        "first_root": merkle::to_hex(&first_root),
+        "second_root": merkle::to_hex(&second_root),
+        "proof": proof.iter().map(merkle::to_hex).collect::<Vec<_>>(),
+    })))
 }
 
 /// One page of audit entries over REST.

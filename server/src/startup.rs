@@ -50,6 +50,12 @@ pub fn build_router(state: AppState, settings: &ServeSettings) -> Router {
         .route("/api/v1/me", get(routes::me))
         .route("/api/v1/audit", get(routes::list_audit))
         .route("/api/v1/audit/verify", get(routes::verify_audit))
+        .route("/api/v1/audit/checkpoint", get(routes::audit_checkpoint))
+        .route("/api/v1/audit/consistency", get(routes::audit_consistency))
+        .route(
+            "/api/v1/audit/entries/{seq}/proof",
+            get(routes::audit_proof),
+        )
         .route("/api/v1/{*rest}", any(routes::api_not_found))
         .with_state(state.clone());
     let probes = Router::new()

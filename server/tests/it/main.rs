@@ -4,6 +4,7 @@ mod common;
 
 mod abtests;
 mod audit;
+mod audit_tree;
 mod auth;
 mod cli;
 mod fairness;

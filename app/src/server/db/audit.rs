@@ -313,13 +313,21 @@ pub async fn count(pool: &SqlitePool) -> Result<i64, sqlx::Error> {
 /// read transaction: a consistent snapshot even while others append.
 pub async fn verify(pool: &SqlitePool) -> Result<VerifyReport, sqlx::Error> {
     let path = pool.connect_options().get_filename().to_path_buf();
-    tokio::task::spawn_blocking(move || verify_file(&path))
+    let key = crate::server::signing::key_for(pool)
+        .map_err(|e| sqlx::Error::Protocol(format!("audit signing key: {e}")))?
+        .verifying_key();
+    tokio::task::spawn_blocking(move || verify_file(&path, &key))
         .await
         .map_err(|e| sqlx::Error::Protocol(format!("verification task failed: {e}")))?
         .map_err(|e| sqlx::Error::Protocol(format!("verification failed: {e}")))
 }
 
-fn verify_file(path: &std::path::Path) -> Result<VerifyReport, rusqlite::Error> {
+fn verify_file(
+    path: &std::path::Path,
+    key: &ed25519_dalek::VerifyingKey,
+) -> Result<VerifyReport, rusqlite::Error> {
+    use crate::domain::merkle::{self, Accumulator};
+    use crate::server::db::audit_tree::{leaf_of, Checkpoint};
     use rusqlite::{Connection, OpenFlags};
     let mut conn = Connection::open_with_flags(
         path,
@@ -332,6 +340,25 @@ fn verify_file(path: &std::path::Path) -> Result<VerifyReport, rusqlite::Error> 
         [],
         |r| r.get(0),
     )?;
+    let checkpoints: Vec<Checkpoint> = {
+        let mut stmt = tx.prepare(
+            "SELECT tree_size, root_hash, issued_at, key_id, signature FROM audit_checkpoints ORDER BY tree_size",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(Checkpoint {
+                tree_size: r.get(0)?,
+                root_hash: r.get(1)?,
+                issued_at: r.get(2)?,
+                key_id: r.get(3)?,
+                signature: r.get(4)?,
+            })
+        })?;
+        rows.collect::<Result<_, _>>()?
+    };
+    let mut pending = checkpoints.iter().peekable();
+    let mut acc = Accumulator::default();
+    let mut checked = 0i64;
+    let mut bad_checkpoint: Option<String> = None;
     let mut v = ChainVerifier::default();
     let mut broken: Option<(i64, ChainBreak)> = None;
     {
@@ -360,9 +387,30 @@ fn verify_file(path: &std::path::Path) -> Result<VerifyReport, rusqlite::Error> 
                 details: text(6)?,
                 prev_hash: text(7)?,
             };
-            if let Err(b) = v.push(&fields, text(8)?) {
+            let hash = text(8)?;
+            if let Err(b) = v.push(&fields, hash) {
                 broken = Some((seq, b));
                 break;
+            }
+            acc.push(leaf_of(hash));
+            while let Some(c) = pending.next_if(|c| c.tree_size as u64 <= acc.size()) {
+                if bad_checkpoint.is_some() {
+                    continue;
+                }
+                let root = merkle::to_hex(&acc.root());
+                if c.tree_size as u64 != acc.size() || root != c.root_hash {
+                    bad_checkpoint = Some(format!(
+                        "the signed checkpoint of {} entries has root {}, but those entries now hash to {root}: they were changed after it was signed",
+                        c.tree_size, c.root_hash
+                    ));
+                } else if !crate::server::signing::verify_checkpoint(key, c) {
+                    bad_checkpoint = Some(format!(
+                        "the checkpoint of {} entries does not carry a valid signature of this server's key",
+                        c.tree_size
+                    ));
+                } else {
+                    checked += 1;
+                }
             }
         }
     }
@@ -372,6 +420,37 @@ fn verify_file(path: &std::path::Path) -> Result<VerifyReport, rusqlite::Error> 
             broken = Some(b);
         }
     }
+    if broken.is_none() && bad_checkpoint.is_none() {
+        if let Some(c) = pending.next() {
+            bad_checkpoint = Some(format!(
+                "a signed checkpoint covers {} entries but the log holds {}: entries were removed",
+                c.tree_size,
+                acc.size()
+            ));
+        }
+    }
+    let merkle_root = merkle::to_hex(&acc.root());
+    let checkpoint = checkpoints.last().map(|c| crate::model::CheckpointView {
+        tree_size: c.tree_size,
+        root_hash: c.root_hash.clone(),
+        issued_at: c.issued_at.clone(),
+        key_id: c.key_id.clone(),
+        signature: c.signature.clone(),
+        public_key: hex::encode(key.as_bytes()),
+    });
+    if let (None, Some(why)) = (&broken, bad_checkpoint) {
+        return Ok(VerifyReport {
+            ok: false,
+            verified: v.count(),
+            head_hash: v.head_hash().to_owned(),
+            first_bad_seq: None,
+            reason: None,
+            message: why,
+            merkle_root,
+            checkpoints_verified: checked,
+            checkpoint,
+        });
+    }
     Ok(match broken {
         None => VerifyReport {
             ok: true,
@@ -379,7 +458,18 @@ fn verify_file(path: &std::path::Path) -> Result<VerifyReport, rusqlite::Error> 
             head_hash: v.head_hash().to_owned(),
             first_bad_seq: None,
             reason: None,
-            message: format!("{} entries verified", v.count()),
+            message: if checked > 0 {
+                format!(
+                    "{} entries verified, and {checked} signed checkpoint{} match",
+                    v.count(),
+                    if checked == 1 { "" } else { "s" }
+                )
+            } else {
+                format!("{} entries verified", v.count())
+            },
+            merkle_root,
+            checkpoints_verified: checked,
+            checkpoint,
         },
         Some((seq, why)) => VerifyReport {
             ok: false,
@@ -388,6 +478,9 @@ fn verify_file(path: &std::path::Path) -> Result<VerifyReport, rusqlite::Error> 
             first_bad_seq: Some(seq),
             message: format!("entry {seq}: {}", why.describe()),
             reason: Some(why),
+            merkle_root,
+            checkpoints_verified: checked,
+            checkpoint,
         },
     })
 }

@@ -36,7 +36,8 @@ pub async fn log_size(pool: &SqlitePool) -> Result<u64, sqlx::Error> {
     Ok(n.max(0) as u64)
 }
 
-fn leaf_of(hex_hash: &str) -> Hash {
+/// The leaf hash of an entry, from its stored chain hash (hex).
+pub fn leaf_of(hex_hash: &str) -> Hash {
     // A malformed stored hash still gets a (different) leaf, so tampering shows as a root
     // mismatch instead of an error.
     let mut raw = [0u8; 32];
