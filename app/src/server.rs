@@ -8,6 +8,7 @@ pub mod context;
 pub mod db;
 pub mod demo;
 pub mod fairness;
+pub mod promotions;
 pub mod signing;
 pub mod state;
 

@@ -8,6 +8,7 @@ pub mod lineage;
 pub mod metrics;
 pub mod middleware;
 pub mod mlflow;
+pub mod promotions;
 pub mod registry;
 pub mod routes;
 pub mod startup;

@@ -88,6 +88,7 @@ pub fn build_router(state: AppState, settings: &ServeSettings) -> Router {
         .merge(crate::abtests::router(state.clone()))
         .merge(crate::mlflow::router(state.clone()))
         .merge(crate::registry::router(state.clone()))
+        .merge(crate::promotions::router(state.clone()))
         .merge(crate::lineage::router(
             state.clone(),
             settings.max_body_bytes,

@@ -11,4 +11,5 @@ mod fairness;
 mod http;
 mod lineage;
 mod mlflow;
+mod promotions;
 mod registry;

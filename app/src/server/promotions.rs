@@ -1,0 +1,604 @@
+//! The promotion workflow: request, review (approve / reject), waive, withdraw, expire, roll
+//! back, and the atomic alias move when a request is cleared. Every change is authorised here
+//! and written to the audit trail in the same transaction.
+//!
+//! A request is cleared when it has the approvals its risk tier needs (the policy's
+//! `rollback.approvals` for a rollback) and every check passes or is waived. A rollback moves
+//! the alias back to the version it served before; its checks are shown but do not gate it
+//! (the policy's expedited rule), because the version already served.
+
+use crate::domain::audit_query::AuditFilterInput;
+use crate::domain::authz::Action;
+use crate::domain::promotion::{
+    all_clear, approval_refusal, evaluate, valid_alias, waiver_refusal, Check, Evidence, Policy,
+    PolicyRef, Waiver,
+};
+use crate::error::AppError;
+use crate::model::AuditRow;
+use crate::server::auth::Principal;
+use crate::server::db::audit::{self, NewEntry};
+use crate::server::db::promotions::{self as db, Request, Review};
+use crate::server::db::{begin_write, registry};
+use crate::server::{now_ms, now_ts};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sqlx::{SqliteConnection, SqlitePool};
+
+/// What a new request says.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct NewRequest {
+    /// Registered model.
+    pub model: String,
+    /// Version to promote (ignored for a rollback).
+    #[serde(default)]
+    pub version: Option<i64>,
+    /// Target alias.
+    pub alias: String,
+    /// Why.
+    pub justification: String,
+}
+
+/// A review as shown, with whether the evidence changed since it was given.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReviewView {
+    /// The review.
+    pub review: Review,
+    /// The evidence's digest now differs from the one the reviewer saw.
+    pub evidence_changed: bool,
+}
+
+/// Everything the request page shows.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RequestView {
+    /// The request.
+    pub request: Request,
+    /// The checklist, evaluated on the evidence as it is now (or as it was when the request
+    /// closed).
+    pub checks: Vec<Check>,
+    /// The evidence now.
+    pub evidence: Evidence,
+    /// Its digest.
+    pub evidence_sha256: String,
+    /// The evidence changed since the request was made.
+    pub changed_since_request: bool,
+    /// The reviews.
+    pub reviews: Vec<ReviewView>,
+    /// Approvals so far.
+    pub approvals: u32,
+    /// Approvals needed.
+    pub approvals_needed: u32,
+    /// Policy evaluated.
+    pub policy: PolicyRef,
+    /// Why the viewer may not approve (None: they may).
+    pub approve_refusal: Option<String>,
+    /// The viewer may waive failing checks (per the policy's roles).
+    pub can_waive: bool,
+    /// The viewer may withdraw it (the requester, while pending).
+    pub can_withdraw: bool,
+    /// Its audit entries, oldest first.
+    pub history: Vec<AuditRow>,
+}
+
+/// A line of the reviewer queue.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct QueueItem {
+    /// The request.
+    pub request: Request,
+    /// The model's risk tier.
+    pub risk_tier: String,
+    /// Checks passing or waived / all checks.
+    pub checks_clear: usize,
+    /// All checks.
+    pub checks_total: usize,
+    /// Checks failing or missing, by label.
+    pub open_checks: Vec<String>,
+    /// Approvals so far.
+    pub approvals: u32,
+    /// Approvals needed.
+    pub approvals_needed: u32,
+}
+
+fn ms_to_ts(ms: i64) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    crate::domain::audit_chain::format_ts(t)
+}
+
+async fn policy(pool: &SqlitePool, model: &str) -> Result<(PolicyRef, Policy), AppError> {
+    db::policy_for_model(pool, model).await
+}
+
+fn checks_for(policy: &Policy, ev: &Evidence, waivers: &[Waiver]) -> Vec<Check> {
+    evaluate(policy, ev, now_ms(), waivers)
+}
+
+async fn audit_entry(
+    conn: &mut SqliteConnection,
+    p: &str,
+    action: &str,
+    id: i64,
+    details: serde_json::Value,
+) -> Result<(), AppError> {
+    audit::append(
+        conn,
+        NewEntry::new(p, action, "promotion", id.to_string(), details),
+    )
+    .await?;
+    Ok(())
+}
+
+fn summary(checks: &[Check]) -> serde_json::Value {
+    json!(checks
+        .iter()
+        .map(|c| json!({ "check": c.id, "status": c.status.as_str() }))
+        .collect::<Vec<_>>())
+}
+
+/// Asks for `req.model@req.version` to serve as `req.alias`; returns the request id.
+pub async fn request(pool: &SqlitePool, p: &Principal, req: &NewRequest) -> Result<i64, AppError> {
+    if !p.can(Action::RequestPromotion) {
+        return Err(AppError::forbidden());
+    }
+    let model = registry::check_name(&req.model)?.to_string();
+    let alias = req.alias.trim().to_string();
+    if !valid_alias(&alias) {
+        return Err(AppError::validation(
+            "alias",
+            format!("'{alias}' is not a valid alias name"),
+        ));
+    }
+    let version = req
+        .version
+        .ok_or_else(|| AppError::validation("version", "the version to promote is required"))?;
+    create(
+        pool,
+        p,
+        &model,
+        version,
+        &alias,
+        &req.justification,
+        "promotion",
+    )
+    .await
+}
+
+/// Asks for `alias` to go back to the version it served before the current one.
+pub async fn rollback(
+    pool: &SqlitePool,
+    p: &Principal,
+    model: &str,
+    alias: &str,
+    justification: &str,
+) -> Result<i64, AppError> {
+    if !p.can(Action::RequestPromotion) {
+        return Err(AppError::forbidden());
+    }
+    let moves = registry::alias_history(pool, model, Some(alias)).await?;
+    let current = moves.last().and_then(|m| m.version).ok_or_else(|| {
+        AppError::validation("alias", format!("'{alias}' of '{model}' serves no version"))
+    })?;
+    let previous = moves
+        .iter()
+        .rev()
+        .filter_map(|m| m.version)
+        .find(|v| *v != current)
+        .ok_or_else(|| {
+            AppError::validation(
+                "alias",
+                format!("'{alias}' of '{model}' has served no other version to roll back to"),
+            )
+        })?;
+    create(pool, p, model, previous, alias, justification, "rollback").await
+}
+
+async fn create(
+    pool: &SqlitePool,
+    p: &Principal,
+    model: &str,
+    version: i64,
+    alias: &str,
+    justification: &str,
+    kind: &str,
+) -> Result<i64, AppError> {
+    let justification = justification.trim();
+    if justification.chars().count() < 10 {
+        return Err(AppError::validation(
+            "justification",
+            "say why in at least 10 characters",
+        ));
+    }
+    let ev = db::gather_evidence(pool, model, version, alias).await?;
+    if ev.champion == Some(version) {
+        return Err(AppError::validation(
+            "version",
+            format!("{model}@{version} already serves as '{alias}'"),
+        ));
+    }
+    let (_, pol) = policy(pool, model).await?;
+    let checks = checks_for(&pol, &ev, &[]);
+    let now = now_ms();
+    let r = Request {
+        request_id: 0,
+        name: model.to_string(),
+        version,
+        alias: alias.to_string(),
+        kind: kind.to_string(),
+        justification: justification.to_string(),
+        requested_by: p.username.clone(),
+        requested_at: ms_to_ts(now),
+        expires_at: ms_to_ts(now + i64::from(pol.request_expiry_days) * 86_400_000),
+        status: "pending".into(),
+        closed_at: None,
+        closed_by: None,
+        previous_version: ev.champion,
+        evidence: ev.canonical(),
+        evidence_sha256: ev.digest(),
+    };
+    let mut tx = begin_write(pool).await?;
+    let id = db::insert_request(&mut tx, &r).await?;
+    audit_entry(
+        &mut tx,
+        &p.actor(),
+        if kind == "rollback" {
+            "promotion.rollback_request"
+        } else {
+            "promotion.request"
+        },
+        id,
+        json!({
+            "model": model, "version": version, "alias": alias, "previous_version": ev.champion,
+            "justification": justification, "evidence_sha256": r.evidence_sha256,
+            "policy": ev.policy, "checks": summary(&checks),
+        }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+async fn pending(conn: &mut SqliteConnection, id: i64) -> Result<Request, AppError> {
+    let r = db::get_request(conn, id)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("no promotion request #{id}")))?;
+    if r.status != "pending" {
+        return Err(AppError::conflict(format!(
+            "request #{id} is {} and can no longer change",
+            r.status
+        )));
+    }
+    if r.expires_at <= now_ts() {
+        return Err(AppError::conflict(format!(
+            "request #{id} expired on {}",
+            r.expires_at
+        )));
+    }
+    Ok(r)
+}
+
+/// Moves the alias when the request is cleared; true when it moved.
+async fn apply_if_cleared(
+    conn: &mut SqliteConnection,
+    pool: &SqlitePool,
+    r: &Request,
+    by: &Principal,
+) -> Result<bool, AppError> {
+    let (_, pol) = policy(pool, &r.name).await?;
+    let ev = db::gather_evidence(pool, &r.name, r.version, &r.alias).await?;
+    let waivers = db::waivers(conn, r.request_id).await?;
+    let checks = checks_for(&pol, &ev, &waivers);
+    let approvals = db::reviews(conn, r.request_id)
+        .await?
+        .iter()
+        .filter(|x| x.decision == "approve")
+        .count() as u32;
+    let rollback = r.kind == "rollback";
+    let needed = pol.approvals_needed(&ev.risk_tier, rollback);
+    if approvals < needed || !(rollback || all_clear(&checks)) {
+        return Ok(false);
+    }
+    let now = now_ms();
+    let before = registry::set_alias(
+        conn,
+        &r.name,
+        &r.alias,
+        r.version,
+        &by.username,
+        now,
+        Some(r.request_id),
+        if rollback { "rollback" } else { "promotion" },
+    )
+    .await?;
+    db::close_request(conn, r.request_id, "approved", &by.username, &ms_to_ts(now)).await?;
+    audit::append(
+        conn,
+        NewEntry::new(
+            by.actor(),
+            "registry.alias.set",
+            "model_version",
+            format!("{}@{}", r.name, r.version),
+            json!({
+                "alias": r.alias, "previous_version": before, "promotion": r.request_id,
+                "approvals": approvals, "evidence_sha256": ev.digest(), "checks": summary(&checks),
+                "waived": waivers.iter().map(|w| &w.check).collect::<Vec<_>>(),
+            }),
+        ),
+    )
+    .await?;
+    Ok(true)
+}
+
+/// What a review did.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Outcome {
+    /// The request's status afterwards.
+    pub status: String,
+    /// The alias moved.
+    pub alias_moved: bool,
+}
+
+/// Approves (`approve`) or rejects a pending request, with a comment.
+pub async fn review(
+    pool: &SqlitePool,
+    p: &Principal,
+    id: i64,
+    approve: bool,
+    comment: &str,
+) -> Result<Outcome, AppError> {
+    if !p.can(Action::ApprovePromotion) {
+        return Err(AppError::forbidden());
+    }
+    let comment = comment.trim();
+    if comment.is_empty() {
+        return Err(AppError::validation("comment", "a review needs a comment"));
+    }
+    let mut tx = begin_write(pool).await?;
+    let r = pending(&mut tx, id).await?;
+    let (_, pol) = policy(pool, &r.name).await?;
+    let ev = db::gather_evidence(pool, &r.name, r.version, &r.alias).await?;
+    if approve {
+        let author = ev.run.as_ref().map(|r| r.author.as_str());
+        if let Some(why) = approval_refusal(&pol, &r.requested_by, &p.username, author) {
+            return Err(AppError::Forbidden { message: why });
+        }
+    } else if r.requested_by == p.username {
+        return Err(AppError::Forbidden {
+            message: "You requested this promotion: withdraw it instead of rejecting it.".into(),
+        });
+    }
+    let digest = ev.digest();
+    db::insert_review(
+        &mut tx,
+        id,
+        &Review {
+            reviewer: p.username.clone(),
+            decision: if approve { "approve" } else { "reject" }.into(),
+            comment: comment.to_string(),
+            evidence_sha256: digest.clone(),
+            reviewed_at: now_ts(),
+        },
+    )
+    .await?;
+    audit_entry(
+        &mut tx,
+        &p.actor(),
+        if approve {
+            "promotion.approve"
+        } else {
+            "promotion.reject"
+        },
+        id,
+        json!({ "comment": comment, "evidence_sha256": digest }),
+    )
+    .await?;
+    let outcome = if approve {
+        let moved = apply_if_cleared(&mut tx, pool, &r, p).await?;
+        Outcome {
+            status: if moved { "approved" } else { "pending" }.into(),
+            alias_moved: moved,
+        }
+    } else {
+        db::close_request(&mut tx, id, "rejected", &p.username, &now_ts()).await?;
+        Outcome {
+            status: "rejected".into(),
+            alias_moved: false,
+        }
+    };
+    tx.commit().await?;
+    Ok(outcome)
+}
+
+/// Waives a failing or missing check with a written reason.
+pub async fn waive(
+    pool: &SqlitePool,
+    p: &Principal,
+    id: i64,
+    check: &str,
+    reason: &str,
+) -> Result<Outcome, AppError> {
+    let mut tx = begin_write(pool).await?;
+    let r = pending(&mut tx, id).await?;
+    let (_, pol) = policy(pool, &r.name).await?;
+    let ev = db::gather_evidence(pool, &r.name, r.version, &r.alias).await?;
+    let existing = db::waivers(&mut tx, id).await?;
+    let checks = checks_for(&pol, &ev, &existing);
+    let c = checks.iter().find(|c| c.id == check).ok_or_else(|| {
+        AppError::validation("check", format!("no check '{check}' on this request"))
+    })?;
+    if r.requested_by == p.username {
+        return Err(AppError::Forbidden {
+            message: "You requested this promotion: someone else has to waive its checks.".into(),
+        });
+    }
+    if let Some(why) = waiver_refusal(&pol, c, &p.roles, reason) {
+        // A missing reason is the user's input to fix; anything else is the policy's refusal.
+        return Err(if why.contains("written reason") {
+            AppError::validation("reason", why)
+        } else {
+            AppError::Forbidden { message: why }
+        });
+    }
+    let w = Waiver {
+        check: check.to_string(),
+        by: p.username.clone(),
+        reason: reason.trim().to_string(),
+        at: now_ts(),
+    };
+    db::insert_waiver(&mut tx, id, &w).await?;
+    audit_entry(
+        &mut tx,
+        &p.actor(),
+        "promotion.waive",
+        id,
+        json!({ "check": check, "status": c.status.as_str(), "reason": w.reason, "evidence_sha256": ev.digest() }),
+    )
+    .await?;
+    let moved = apply_if_cleared(&mut tx, pool, &r, p).await?;
+    tx.commit().await?;
+    Ok(Outcome {
+        status: if moved { "approved" } else { "pending" }.into(),
+        alias_moved: moved,
+    })
+}
+
+/// Withdraws one's own pending request.
+pub async fn withdraw(pool: &SqlitePool, p: &Principal, id: i64) -> Result<(), AppError> {
+    let mut tx = begin_write(pool).await?;
+    let r = pending(&mut tx, id).await?;
+    if r.requested_by != p.username {
+        return Err(AppError::Forbidden {
+            message: "Only the requester can withdraw a request.".into(),
+        });
+    }
+    db::close_request(&mut tx, id, "withdrawn", &p.username, &now_ts()).await?;
+    audit_entry(&mut tx, &p.actor(), "promotion.withdraw", id, json!({})).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Closes pending requests past their expiry (as `system`); returns how many.
+pub async fn expire(pool: &SqlitePool) -> Result<usize, AppError> {
+    let now = now_ts();
+    let mut tx = begin_write(pool).await?;
+    let ids = db::expired_ids(&mut tx, &now).await?;
+    for id in &ids {
+        db::close_request(&mut tx, *id, "expired", "system", &now).await?;
+        audit_entry(&mut tx, "system", "promotion.expire", *id, json!({})).await?;
+    }
+    tx.commit().await?;
+    Ok(ids.len())
+}
+
+/// The reviewer queue: requests in `status` (pending by default) with their check summary.
+pub async fn queue(pool: &SqlitePool, status: Option<&str>) -> Result<Vec<QueueItem>, AppError> {
+    expire(pool).await?;
+    let mut out = Vec::new();
+    let mut conn = pool.acquire().await?;
+    for r in db::list_requests(pool, status, None).await? {
+        let (_, pol) = policy(pool, &r.name).await?;
+        let ev: Evidence = if r.status == "pending" {
+            db::gather_evidence(pool, &r.name, r.version, &r.alias).await?
+        } else {
+            serde_json::from_str(&r.evidence).map_err(|e| {
+                tracing::error!(error = %e, id = r.request_id, "stored evidence does not parse");
+                AppError::internal()
+            })?
+        };
+        let waivers = db::waivers(&mut conn, r.request_id).await?;
+        let checks = checks_for(&pol, &ev, &waivers);
+        let approvals = db::reviews(&mut conn, r.request_id)
+            .await?
+            .iter()
+            .filter(|x| x.decision == "approve")
+            .count() as u32;
+        out.push(QueueItem {
+            risk_tier: ev.risk_tier.clone(),
+            checks_clear: checks
+                .iter()
+                .filter(|c| all_clear(std::slice::from_ref(c)))
+                .count(),
+            checks_total: checks.len(),
+            open_checks: checks
+                .iter()
+                .filter(|c| !all_clear(std::slice::from_ref(c)))
+                .map(|c| c.label.clone())
+                .collect(),
+            approvals,
+            approvals_needed: pol.approvals_needed(&ev.risk_tier, r.kind == "rollback"),
+            request: r,
+        });
+    }
+    Ok(out)
+}
+
+/// The request page's data, for `viewer`.
+pub async fn view(pool: &SqlitePool, viewer: &Principal, id: i64) -> Result<RequestView, AppError> {
+    let mut conn = pool.acquire().await?;
+    let r = db::get_request(&mut conn, id)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("no promotion request #{id}")))?;
+    let (policy_ref, pol) = policy(pool, &r.name).await?;
+    let mut ev = db::gather_evidence(pool, &r.name, r.version, &r.alias).await?;
+    if r.status != "pending" {
+        // The alias was judged against what it served when the request was open; once
+        // approved it serves this version, which is not a change in the evidence.
+        ev.champion = r.previous_version;
+    }
+    let waivers = db::waivers(&mut conn, id).await?;
+    let checks = checks_for(&pol, &ev, &waivers);
+    let digest = ev.digest();
+    let reviews: Vec<ReviewView> = db::reviews(&mut conn, id)
+        .await?
+        .into_iter()
+        .map(|review| ReviewView {
+            evidence_changed: review.evidence_sha256 != digest,
+            review,
+        })
+        .collect();
+    let approvals = reviews
+        .iter()
+        .filter(|x| x.review.decision == "approve")
+        .count() as u32;
+    let open = r.status == "pending";
+    let author = ev.run.as_ref().map(|r| r.author.as_str());
+    let approve_refusal = if !open {
+        Some(format!("This request is {}.", r.status))
+    } else if !viewer.can(Action::ApprovePromotion) {
+        Some("Approving needs the reviewer role.".into())
+    } else if reviews.iter().any(|x| x.review.reviewer == viewer.username) {
+        Some("You have reviewed this request.".into())
+    } else {
+        approval_refusal(&pol, &r.requested_by, &viewer.username, author)
+    };
+    let can_waive = open
+        && r.requested_by != viewer.username
+        && viewer.roles.iter().any(|x| pol.waiver_roles.contains(x));
+    let history = match (AuditFilterInput {
+        object_type: Some("promotion".into()),
+        object_id: Some(id.to_string()),
+        ..Default::default()
+    })
+    .validate()
+    {
+        Ok(f) if viewer.can(Action::ReadAudit) || viewer.can(Action::ReadWorkspace) => {
+            let mut rows = audit::page(pool, &f, 200).await?;
+            rows.reverse();
+            rows
+        }
+        _ => Vec::new(),
+    };
+    Ok(RequestView {
+        changed_since_request: digest != r.evidence_sha256,
+        can_withdraw: open && r.requested_by == viewer.username,
+        approvals_needed: pol.approvals_needed(&ev.risk_tier, r.kind == "rollback"),
+        request: r,
+        checks,
+        evidence: ev,
+        evidence_sha256: digest,
+        reviews,
+        approvals,
+        policy: policy_ref,
+        approve_refusal,
+        can_waive,
+        history,
+    })
+}

@@ -1,0 +1,235 @@
+//! Promotion requests and policies over REST:
+//!
+//! * `POST /api/v1/promotions` `{model, version, alias, justification}` — request (scientists,
+//!   product managers);
+//! * `POST /api/v1/promotions/rollback` `{model, alias, justification}` — request the previous
+//!   version back;
+//! * `GET /api/v1/promotions?status=pending|approved|…|all` — the queue;
+//! * `GET /api/v1/promotions/{id}` — checklist, evidence, reviews, history;
+//! * `POST /api/v1/promotions/{id}/approve|reject` `{comment}` — reviewers, never the requester;
+//! * `POST /api/v1/promotions/{id}/waive` `{check, reason}` — roles the policy names;
+//! * `POST /api/v1/promotions/{id}/withdraw` — the requester;
+//! * `GET /api/v1/policies` — every version of every scope; `PUT /api/v1/policies/{scope}`
+//!   with the TOML text as body (admins): an invalid text is refused with its line and the
+//!   version in force stays.
+
+use app::domain::authz::Action;
+use app::error::AppError;
+use app::server::auth::{authenticate, require, Principal};
+use app::server::db::audit::{self, NewEntry};
+use app::server::db::{begin_write, promotions as db};
+use app::server::promotions::{self, NewRequest};
+use app::server::state::AppState;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+type ApiResult = Result<Json<Value>, AppError>;
+
+/// The routes, mounted by the main router.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/api/v1/promotions", post(create).get(list))
+        .route("/api/v1/promotions/rollback", post(rollback))
+        .route("/api/v1/promotions/{id}", get(show))
+        .route("/api/v1/promotions/{id}/approve", post(approve))
+        .route("/api/v1/promotions/{id}/reject", post(reject))
+        .route("/api/v1/promotions/{id}/waive", post(waive))
+        .route("/api/v1/promotions/{id}/withdraw", post(withdraw))
+        .route("/api/v1/policies", get(policies))
+        .route("/api/v1/policies/{scope}", put(save_policy).get(policy))
+        .with_state(state)
+}
+
+async fn who(s: &AppState, h: &HeaderMap, action: Action) -> Result<Principal, AppError> {
+    require(authenticate(s, h).await?, action)
+}
+
+fn json_body<T: for<'de> Deserialize<'de>>(b: &Bytes) -> Result<T, AppError> {
+    serde_json::from_slice(b).map_err(|e| {
+        let field = e
+            .to_string()
+            .split('`')
+            .nth(1)
+            .unwrap_or("body")
+            .to_string();
+        AppError::validation(field, format!("invalid request body: {e}"))
+    })
+}
+
+fn parse_id(id: &str) -> Result<i64, AppError> {
+    id.parse()
+        .map_err(|_| AppError::not_found(format!("no promotion request '{id}'")))
+}
+
+async fn create(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiResult {
+    let p = who(&s, &h, Action::RequestPromotion).await?;
+    let req: NewRequest = json_body(&b)?;
+    let id = promotions::request(&s.pool, &p, &req).await?;
+    Ok(Json(
+        json!({ "request": promotions::view(&s.pool, &p, id).await? }),
+    ))
+}
+
+#[derive(Deserialize)]
+struct RollbackReq {
+    model: String,
+    alias: String,
+    justification: String,
+}
+
+async fn rollback(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiResult {
+    let p = who(&s, &h, Action::RequestPromotion).await?;
+    let req: RollbackReq = json_body(&b)?;
+    let id = promotions::rollback(&s.pool, &p, &req.model, &req.alias, &req.justification).await?;
+    Ok(Json(
+        json!({ "request": promotions::view(&s.pool, &p, id).await? }),
+    ))
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    status: Option<String>,
+}
+
+async fn list(State(s): State<AppState>, h: HeaderMap, Query(q): Query<ListQuery>) -> ApiResult {
+    who(&s, &h, Action::ReadWorkspace).await?;
+    let status = match q.status.as_deref() {
+        None | Some("") => Some("pending"),
+        Some("all") => None,
+        Some(st @ ("pending" | "approved" | "rejected" | "withdrawn" | "expired")) => Some(st),
+        Some(other) => {
+            return Err(AppError::validation(
+                "status",
+                format!(
+                "'{other}' is not a status: pending, approved, rejected, withdrawn, expired or all"
+            ),
+            ))
+        }
+    };
+    Ok(Json(
+        json!({ "requests": promotions::queue(&s.pool, status).await? }),
+    ))
+}
+
+async fn show(State(s): State<AppState>, h: HeaderMap, Path(id): Path<String>) -> ApiResult {
+    let p = who(&s, &h, Action::ReadWorkspace).await?;
+    Ok(Json(
+        json!({ "request": promotions::view(&s.pool, &p, parse_id(&id)?).await? }),
+    ))
+}
+
+#[derive(Deserialize)]
+struct CommentReq {
+    #[serde(default)]
+    comment: String,
+}
+
+async fn decide(s: AppState, h: HeaderMap, id: String, b: Bytes, approve: bool) -> ApiResult {
+    let p = who(&s, &h, Action::ApprovePromotion).await?;
+    let req: CommentReq = json_body(&b)?;
+    let id = parse_id(&id)?;
+    let outcome = promotions::review(&s.pool, &p, id, approve, &req.comment).await?;
+    Ok(Json(
+        json!({ "outcome": outcome, "request": promotions::view(&s.pool, &p, id).await? }),
+    ))
+}
+
+async fn approve(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    Path(id): Path<String>,
+    b: Bytes,
+) -> ApiResult {
+    decide(s, h, id, b, true).await
+}
+
+async fn reject(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    Path(id): Path<String>,
+    b: Bytes,
+) -> ApiResult {
+    decide(s, h, id, b, false).await
+}
+
+#[derive(Deserialize)]
+struct WaiveReq {
+    check: String,
+    #[serde(default)]
+    reason: String,
+}
+
+async fn waive(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    Path(id): Path<String>,
+    b: Bytes,
+) -> ApiResult {
+    // Who may waive is the policy's to say (its waiver roles); signing in is enough to ask.
+    let p = who(&s, &h, Action::ReadWorkspace).await?;
+    let req: WaiveReq = json_body(&b)?;
+    let id = parse_id(&id)?;
+    let outcome = promotions::waive(&s.pool, &p, id, &req.check, &req.reason).await?;
+    Ok(Json(
+        json!({ "outcome": outcome, "request": promotions::view(&s.pool, &p, id).await? }),
+    ))
+}
+
+async fn withdraw(State(s): State<AppState>, h: HeaderMap, Path(id): Path<String>) -> ApiResult {
+    let p = who(&s, &h, Action::RequestPromotion).await?;
+    let id = parse_id(&id)?;
+    promotions::withdraw(&s.pool, &p, id).await?;
+    Ok(Json(
+        json!({ "request": promotions::view(&s.pool, &p, id).await? }),
+    ))
+}
+
+async fn policies(State(s): State<AppState>, h: HeaderMap) -> ApiResult {
+    who(&s, &h, Action::ReadWorkspace).await?;
+    Ok(Json(json!({
+        "policies": db::policy_versions(&s.pool).await?,
+        "default": app::domain::promotion::DEFAULT_POLICY,
+    })))
+}
+
+async fn policy(State(s): State<AppState>, h: HeaderMap, Path(scope): Path<String>) -> ApiResult {
+    who(&s, &h, Action::ReadWorkspace).await?;
+    db::check_scope(&scope)?;
+    let versions: Vec<_> = db::policy_versions(&s.pool)
+        .await?
+        .into_iter()
+        .filter(|p| p.scope == scope)
+        .collect();
+    Ok(Json(json!({ "scope": scope, "versions": versions })))
+}
+
+async fn save_policy(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    Path(scope): Path<String>,
+    b: Bytes,
+) -> ApiResult {
+    let p = who(&s, &h, Action::ManagePolicies).await?;
+    let text = std::str::from_utf8(&b)
+        .map_err(|_| AppError::validation("text", "the policy must be UTF-8 text"))?;
+    let mut tx = begin_write(&s.pool).await?;
+    let saved = db::save_policy(&mut tx, &scope, text, &p.username, &app::server::now_ts()).await?;
+    audit::append(
+        &mut tx,
+        NewEntry::new(
+            p.actor(),
+            "policy.promotion.save",
+            "promotion_policy",
+            format!("{}#{}", saved.scope, saved.version),
+            json!({ "scope": saved.scope, "version": saved.version, "sha256": saved.sha256, "text": saved.text }),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(json!({ "policy": saved })))
+}
