@@ -6,5 +6,6 @@ pub mod audit;
 pub mod fairness;
 pub mod lineage;
 pub mod overview;
+pub mod promotions;
 pub mod runs;
 pub mod session;

@@ -8,12 +8,13 @@ use crate::pages::{
     ab_pages::{AbTestPage, ExperimentsPage, SharedAbTestPage},
     admin_page::AdminPage,
     audit_page::AuditPage,
-    capability_pages::ModelsPage,
     experiment_runs_page::ExperimentRunsPage,
     fairness_pages::{FairnessPage, FairnessReportPage},
     lineage_page::LineagePage,
+    models_pages::{ModelPage, ModelsPage},
     not_found_page::NotFoundPage,
     overview_page::OverviewPage,
+    promotion_pages::{PromotionPage, PromotionsPage},
     run_compare_page::RunComparePage,
     run_detail_page::RunDetailPage,
     runs_page::RunsPage,
@@ -104,6 +105,9 @@ fn Layout() -> impl IntoView {
                 <Route path=path!("/fairness") view=FairnessPage ssr=SsrMode::Async/>
                 <Route path=path!("/fairness/:id") view=FairnessReportPage ssr=SsrMode::Async/>
                 <Route path=path!("/models") view=ModelsPage ssr=SsrMode::Async/>
+                <Route path=path!("/models/:name") view=ModelPage ssr=SsrMode::Async/>
+                <Route path=path!("/promotions") view=PromotionsPage ssr=SsrMode::Async/>
+                <Route path=path!("/promotions/:id") view=PromotionPage ssr=SsrMode::Async/>
                 <Route path=path!("/audit") view=AuditPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin") view=AdminPage ssr=SsrMode::Async/>
             </Routes>

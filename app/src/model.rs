@@ -4,6 +4,8 @@ use crate::domain::audit_chain::ChainBreak;
 use crate::domain::roles::Role;
 use serde::{Deserialize, Serialize};
 
+pub mod registry;
+
 /// A stored audit entry as shown to readers.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]

@@ -13,12 +13,12 @@ test('the theme switch works once hydrated and the page stands without JavaScrip
     await expect(toggle).toHaveAttribute('aria-pressed', after === 'dark' ? 'true' : 'false');
     // Client-side navigation keeps the app running without a full reload.
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Models & Approvals', exact: true }).click();
-    await expect(page.getByRole('heading', { name: 'No models registered yet' })).toBeVisible();
+    await expect(page.getByRole('link', { name: 'credit-default' })).toBeVisible();
     await expect(page.locator('html')).toHaveAttribute('data-theme', after);
   } else {
     // Without JavaScript the switch cannot work, so it is disabled rather than broken.
     await expect(toggle).toBeDisabled();
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Models & Approvals', exact: true }).click();
-    await expect(page.getByRole('heading', { name: 'No models registered yet' })).toBeVisible();
+    await expect(page.getByRole('link', { name: 'credit-default' })).toBeVisible();
   }
 });

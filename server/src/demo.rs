@@ -985,3 +985,139 @@ async fn send_fairness(router: &Router, token: &str) -> Result<(), AppError> {
     );
     post_csv(router, token, &format!("/api/v1/fairness/reports?model_version=churn-prediction@2&dataset=customers-2026-10-eval&{map}"), churn).await
 }
+
+/// The registry and its governance: credit-default v1–v4 and churn-prediction v1–v2 linked to
+/// the demo training runs, `staging` moved directly through v1 → v2 → v3, `production` given
+/// to credit-default v2 by an approved promotion whose missing fairness report was waived, and
+/// a pending promotion of v4 that fails one check (no decided A/B test against v2 yet).
+pub async fn seed_registry(router: &Router, pool: &sqlx::SqlitePool) -> Result<(), AppError> {
+    let existing: i64 = sqlx::query_scalar("SELECT count(*) FROM registered_models")
+        .fetch_one(pool)
+        .await?;
+    if existing > 0 {
+        return Ok(());
+    }
+    let mut tokens = Vec::new();
+    for user in ["scientist", "reviewer", "reviewer2"] {
+        tokens.push(accounts::create_token(pool, "system:demo", user, "demo-registry").await?);
+    }
+    let result = send_registry(
+        router,
+        pool,
+        &tokens[0].token,
+        &tokens[1].token,
+        &tokens[2].token,
+    )
+    .await;
+    for t in tokens {
+        accounts::revoke_token(pool, "system:demo", t.id).await?;
+    }
+    result
+}
+
+async fn send_registry(
+    router: &Router,
+    pool: &sqlx::SqlitePool,
+    scientist: &str,
+    reviewer: &str,
+    reviewer2: &str,
+) -> Result<(), AppError> {
+    let runs_of = |experiment: &'static str| async move {
+        sqlx::query_scalar::<_, String>(
+            "SELECT r.run_uuid FROM runs r JOIN experiments e ON e.experiment_id = r.experiment_id \
+             WHERE e.name = ? ORDER BY r.start_time, r.run_uuid",
+        )
+        .bind(experiment)
+        .fetch_all(pool)
+        .await
+    };
+    let models = [
+        (
+            "credit-default",
+            "Probability of default for consumer loan applications.",
+            4,
+        ),
+        (
+            "churn-prediction",
+            "Which customers to offer a retention discount.",
+            2,
+        ),
+    ];
+    for (name, description, versions) in models {
+        call(router, scientist, "registered-models/create", json!({ "name": name, "description": description, "tags": [{ "key": "team", "value": if name.starts_with("credit") { "risk" } else { "growth" } }] })).await?;
+        let runs = runs_of(name).await?;
+        for v in 0..versions {
+            let run_id = runs.get(v).cloned();
+            call(
+                router,
+                scientist,
+                "model-versions/create",
+                json!({
+                    "name": name, "source": format!("s3://gatehouse-demo/models/{name}/{}", v + 1),
+                    "run_id": run_id, "description": format!("Candidate {} of {name}", v + 1),
+                }),
+            )
+            .await?;
+        }
+    }
+    for v in ["1", "2", "3"] {
+        call(
+            router,
+            scientist,
+            "registered-models/alias",
+            json!({ "name": "credit-default", "alias": "staging", "version": v }),
+        )
+        .await?;
+    }
+    call(
+        router,
+        scientist,
+        "registered-models/alias",
+        json!({ "name": "churn-prediction", "alias": "staging", "version": "2" }),
+    )
+    .await?;
+
+    let v1 = |path: &str| format!("/api/v1/promotions{path}");
+    // Production gets v2: the fairness report predates Gatehouse, so a reviewer waives it.
+    let r = send(
+        router,
+        scientist,
+        &v1(""),
+        &json!({ "model": "credit-default", "version": 2, "alias": "production",
+        "justification": "First model to pass the Q3 back-test; replaces the rules engine." }),
+        StatusCode::OK,
+    )
+    .await?;
+    let id = r["request"]["request"]["request_id"]
+        .as_i64()
+        .ok_or_else(AppError::internal)?;
+    send(router, reviewer, &v1(&format!("/{id}/waive")), &json!({ "check": "fairness",
+        "reason": "Fairness review done before Gatehouse (RISK-2026-14, signed by the ethics board)." }), StatusCode::OK).await?;
+    send(
+        router,
+        reviewer,
+        &v1(&format!("/{id}/approve")),
+        &json!({ "comment": "Back-test and RISK-2026-14 reviewed." }),
+        StatusCode::OK,
+    )
+    .await?;
+    send(
+        router,
+        reviewer2,
+        &v1(&format!("/{id}/approve")),
+        &json!({ "comment": "Agreed; monitoring dashboards are in place." }),
+        StatusCode::OK,
+    )
+    .await?;
+    // v4 asks for production; the A/B test against v2's successor is still running.
+    send(
+        router,
+        scientist,
+        &v1(""),
+        &json!({ "model": "credit-default", "version": 4, "alias": "production",
+        "justification": "Higher AUC and a passing fairness report on the 2026Q3 holdout." }),
+        StatusCode::OK,
+    )
+    .await?;
+    Ok(())
+}

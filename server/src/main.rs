@@ -250,6 +250,9 @@ async fn serve(pool: sqlx::SqlitePool, args: ServeArgs) -> anyhow::Result<ExitCo
         server::demo::seed_fairness(&router, &pool)
             .await
             .map_err(|e| anyhow::anyhow!("seeding demo fairness reports: {e}"))?;
+        server::demo::seed_registry(&router, &pool)
+            .await
+            .map_err(|e| anyhow::anyhow!("seeding the demo registry: {e}"))?;
     }
 
     // The audit signing key is created on first start, beside the database.

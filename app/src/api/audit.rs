@@ -34,6 +34,8 @@ pub async fn get_audit_page(
     let (entries, next_before) = db::audit::page_with_cursor(&state.pool, &f).await?;
     let verify = if verify {
         crate::server::auth::require(Some(p), Action::VerifyAudit)?;
+        // Sign a checkpoint of the trail as it stands, so the answer covers every entry.
+        crate::server::signing::checkpoint_now(&state.pool).await?;
         Some(db::audit::verify(&state.pool).await?)
     } else {
         None

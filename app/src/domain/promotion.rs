@@ -622,7 +622,7 @@ pub fn evaluate(policy: &Policy, ev: &Evidence, now_ms: i64, waivers: &[Waiver])
             );
             continue;
         };
-        let link = Some(format!("/runs/{}", run.run_id));
+        let link = Some(format!("/runs/run/{}", run.run_id));
         let Some(&v) = run.metrics.get(&rule.name) else {
             push(
                 id,
@@ -670,7 +670,7 @@ pub fn evaluate(policy: &Policy, ev: &Evidence, now_ms: i64, waivers: &[Waiver])
                 None,
             ),
             Some(f) => {
-                let link = Some(format!("/fairness/reports/{}", f.report_id));
+                let link = Some(format!("/fairness/{}", f.report_id));
                 let uncovered: Vec<&str> = policy
                     .fairness
                     .attributes

@@ -106,6 +106,15 @@ fn VerifyPanel(report: VerifyReport) -> impl IntoView {
             <strong>{if report.ok { "Chain intact" } else { "Chain broken" }}</strong>
             <span>" — " {report.message.clone()}</span>
             <div class="muted">"Head hash: " <code>{report.head_hash.clone()}</code></div>
+            <div class="muted">"Merkle root (RFC 6962): " <code>{report.merkle_root.clone()}</code></div>
+            {report.checkpoint.clone().map(|c| view! {
+                <div class="checkpoint">
+                    {format!("Signed checkpoint: {} entries, root ", c.tree_size)}<code class="wrap">{c.root_hash}</code>
+                    {format!(", signed {} · {} checkpoint(s) verified", c.issued_at, report.checkpoints_verified)}
+                    <div class="muted">"Ed25519 public key: " <code class="wrap">{c.public_key}</code>" (key id "{c.key_id}")"</div>
+                    <div class="muted">"Signature: " <code class="wrap">{c.signature}</code></div>
+                </div>
+            })}
         </section>
     }
 }

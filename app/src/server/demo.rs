@@ -10,12 +10,14 @@ use sqlx::SqlitePool;
 /// The password of every demo account; shown on the sign-in page in demo mode only.
 pub const DEMO_PASSWORD: &str = "gatehouse-demo";
 
-/// The demo accounts: one per role, named after it.
-pub const DEMO_USERS: [(&str, Role); 6] = [
+/// The demo accounts: one per role, named after it, and a second reviewer so that a
+/// promotion can gather two approvals.
+pub const DEMO_USERS: [(&str, Role); 7] = [
     ("viewer", Role::Viewer),
     ("pm", Role::ProductManager),
     ("scientist", Role::Scientist),
     ("reviewer", Role::Reviewer),
+    ("reviewer2", Role::Reviewer),
     ("auditor", Role::Auditor),
     ("admin", Role::Admin),
 ];

@@ -14,7 +14,7 @@ use crate::domain::promotion::{
     PolicyRef, Waiver,
 };
 use crate::error::AppError;
-use crate::model::AuditRow;
+pub use crate::model::registry::{Outcome, QueueItem, RequestView, ReviewView};
 use crate::server::auth::Principal;
 use crate::server::db::audit::{self, NewEntry};
 use crate::server::db::promotions::{self as db, Request, Review};
@@ -36,66 +36,6 @@ pub struct NewRequest {
     pub alias: String,
     /// Why.
     pub justification: String,
-}
-
-/// A review as shown, with whether the evidence changed since it was given.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ReviewView {
-    /// The review.
-    pub review: Review,
-    /// The evidence's digest now differs from the one the reviewer saw.
-    pub evidence_changed: bool,
-}
-
-/// Everything the request page shows.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct RequestView {
-    /// The request.
-    pub request: Request,
-    /// The checklist, evaluated on the evidence as it is now (or as it was when the request
-    /// closed).
-    pub checks: Vec<Check>,
-    /// The evidence now.
-    pub evidence: Evidence,
-    /// Its digest.
-    pub evidence_sha256: String,
-    /// The evidence changed since the request was made.
-    pub changed_since_request: bool,
-    /// The reviews.
-    pub reviews: Vec<ReviewView>,
-    /// Approvals so far.
-    pub approvals: u32,
-    /// Approvals needed.
-    pub approvals_needed: u32,
-    /// Policy evaluated.
-    pub policy: PolicyRef,
-    /// Why the viewer may not approve (None: they may).
-    pub approve_refusal: Option<String>,
-    /// The viewer may waive failing checks (per the policy's roles).
-    pub can_waive: bool,
-    /// The viewer may withdraw it (the requester, while pending).
-    pub can_withdraw: bool,
-    /// Its audit entries, oldest first.
-    pub history: Vec<AuditRow>,
-}
-
-/// A line of the reviewer queue.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct QueueItem {
-    /// The request.
-    pub request: Request,
-    /// The model's risk tier.
-    pub risk_tier: String,
-    /// Checks passing or waived / all checks.
-    pub checks_clear: usize,
-    /// All checks.
-    pub checks_total: usize,
-    /// Checks failing or missing, by label.
-    pub open_checks: Vec<String>,
-    /// Approvals so far.
-    pub approvals: u32,
-    /// Approvals needed.
-    pub approvals_needed: u32,
 }
 
 fn ms_to_ts(ms: i64) -> String {
@@ -325,15 +265,6 @@ async fn apply_if_cleared(
     )
     .await?;
     Ok(true)
-}
-
-/// What a review did.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Outcome {
-    /// The request's status afterwards.
-    pub status: String,
-    /// The alias moved.
-    pub alias_moved: bool,
 }
 
 /// Approves (`approve`) or rejects a pending request, with a comment.
@@ -600,5 +531,32 @@ pub async fn view(pool: &SqlitePool, viewer: &Principal, id: i64) -> Result<Requ
         approve_refusal,
         can_waive,
         history,
+    })
+}
+
+/// A registered model's page data.
+pub async fn model_detail(
+    pool: &SqlitePool,
+    viewer: &Principal,
+    name: &str,
+) -> Result<crate::model::registry::ModelDetail, AppError> {
+    let model = registry::get_model(pool, name)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("no registered model '{name}'")))?;
+    let versions = registry::search_versions(
+        pool,
+        &[registry::VersionFilter::NameEq(name.to_string())],
+        10_000,
+        0,
+    )
+    .await?;
+    let history = registry::alias_history(pool, name, None).await?;
+    let requests = db::list_requests(pool, None, Some(name)).await?;
+    Ok(crate::model::registry::ModelDetail {
+        model,
+        versions,
+        history,
+        requests,
+        can_request: viewer.can(Action::RequestPromotion),
     })
 }

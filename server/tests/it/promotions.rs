@@ -627,3 +627,57 @@ async fn requests_are_withdrawn_by_their_requester_only_and_bad_ones_are_named()
     let r = viewer.post(api.app.url("/api/v1/promotions")).json(&json!({ "model": "ads", "version": 1, "alias": "production", "justification": "long enough text" })).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn the_demo_registry_has_a_waived_approval_a_pending_failure_and_history() {
+    let app = spawn_app().await;
+    app::server::demo::seed(&app.pool).await.unwrap();
+    let router = app.router();
+    server::demo::seed_tracking(&router, &app.pool)
+        .await
+        .unwrap();
+    server::demo::seed_abtests(&router, &app.pool)
+        .await
+        .unwrap();
+    server::demo::seed_fairness(&router, &app.pool)
+        .await
+        .unwrap();
+    server::demo::seed_registry(&router, &app.pool)
+        .await
+        .unwrap();
+    // Idempotent.
+    server::demo::seed_registry(&router, &app.pool)
+        .await
+        .unwrap();
+    let token = app::server::accounts::create_token(&app.pool, "test", "reviewer", "t")
+        .await
+        .unwrap()
+        .token;
+    let client = app.client();
+    let get = |path: String| {
+        let r = client.get(app.url(&path)).bearer_auth(&token);
+        async move { r.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let prod = get("/api/v1/models/credit-default/aliases/production".to_string()).await;
+    assert_eq!(prod["version"], 2, "{prod}");
+    let staging = get("/api/v1/models/credit-default/aliases/staging/history".to_string()).await;
+    assert_eq!(staging["moves"].as_array().unwrap().len(), 3);
+    let approved = get("/api/v1/promotions?status=approved".to_string()).await;
+    let first = &approved["requests"][0];
+    assert_eq!(first["request"]["version"], 2);
+    let pending = get("/api/v1/promotions".to_string()).await;
+    let items = pending["requests"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{pending}");
+    assert_eq!(items[0]["request"]["version"], 4);
+    assert_eq!(
+        items[0]["open_checks"].as_array().unwrap().len(),
+        1,
+        "{pending}"
+    );
+    let id = items[0]["request"]["request_id"].as_i64().unwrap();
+    let view = get(format!("/api/v1/promotions/{id}")).await;
+    assert_eq!(status_of(&view["request"], "ab_test"), "missing");
+    assert_eq!(status_of(&view["request"], "fairness"), "pass");
+    assert_eq!(status_of(&view["request"], "lineage"), "pass");
+    assert_eq!(status_of(&view["request"], "metric:auc"), "pass");
+}

@@ -5,6 +5,7 @@ use crate::domain::promotion::{
     RunEvidence, Waiver, DEFAULT_POLICY,
 };
 use crate::error::AppError;
+pub use crate::model::registry::{PromotionRequest as Request, Review};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use sqlx::{SqliteConnection, SqlitePool};
@@ -261,56 +262,6 @@ pub async fn gather_evidence(
 }
 
 // ---- requests ------------------------------------------------------------------------------
-
-/// A promotion request as stored.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
-pub struct Request {
-    /// Id.
-    pub request_id: i64,
-    /// Model.
-    pub name: String,
-    /// Version to serve.
-    pub version: i64,
-    /// Alias to move.
-    pub alias: String,
-    /// `promotion` or `rollback`.
-    pub kind: String,
-    /// Why.
-    pub justification: String,
-    /// Who asked.
-    pub requested_by: String,
-    /// When.
-    pub requested_at: String,
-    /// When it lapses if still pending.
-    pub expires_at: String,
-    /// `pending`, `approved`, `rejected`, `withdrawn` or `expired`.
-    pub status: String,
-    /// When it was closed.
-    pub closed_at: Option<String>,
-    /// By whom (or `system` for expiry).
-    pub closed_by: Option<String>,
-    /// What the alias served when asked.
-    pub previous_version: Option<i64>,
-    /// The evidence bundle at request time (canonical JSON).
-    pub evidence: String,
-    /// Its SHA-256.
-    pub evidence_sha256: String,
-}
-
-/// A review.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
-pub struct Review {
-    /// Reviewer.
-    pub reviewer: String,
-    /// `approve` or `reject`.
-    pub decision: String,
-    /// Their comment.
-    pub comment: String,
-    /// Digest of the evidence they saw.
-    pub evidence_sha256: String,
-    /// When.
-    pub reviewed_at: String,
-}
 
 const REQUEST_COLUMNS: &str = "request_id, name, version, alias, kind, justification, requested_by, requested_at, expires_at, status, \
      closed_at, closed_by, previous_version, evidence, evidence_sha256";

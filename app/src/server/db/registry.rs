@@ -1,83 +1,8 @@
 //! The model registry tables: registered models, versions, tags, aliases and alias history.
 
 use crate::error::AppError;
-use serde::{Deserialize, Serialize};
+pub use crate::model::registry::{AliasMove, ModelVersion, RegisteredModel};
 use sqlx::{SqliteConnection, SqlitePool};
-
-/// A registered model with its tags and aliases.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct RegisteredModel {
-    /// Unique name.
-    pub name: String,
-    /// Free text.
-    pub description: String,
-    /// `low`, `medium` or `high`: how many approvals a promotion needs.
-    pub risk_tier: String,
-    /// Who registered it.
-    pub created_by: String,
-    /// Unix ms.
-    pub creation_time: i64,
-    /// Unix ms.
-    pub last_updated_time: i64,
-    /// Tags, by key.
-    pub tags: Vec<(String, String)>,
-    /// Aliases and the version each serves, by alias.
-    pub aliases: Vec<(String, i64)>,
-    /// Number of versions.
-    pub version_count: i64,
-    /// Highest version number, if any.
-    pub latest_version: Option<i64>,
-}
-
-/// One model version with its tags and aliases.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ModelVersion {
-    /// Registered model.
-    pub name: String,
-    /// 1, 2, …
-    pub version: i64,
-    /// Where the model's files are.
-    pub source: String,
-    /// Training run (MLflow run id), if linked.
-    pub run_id: Option<String>,
-    /// Link to the run elsewhere.
-    pub run_link: String,
-    /// Free text.
-    pub description: String,
-    /// Who registered it.
-    pub user_id: String,
-    /// Unix ms.
-    pub creation_time: i64,
-    /// Unix ms.
-    pub last_updated_time: i64,
-    /// Tags, by key.
-    pub tags: Vec<(String, String)>,
-    /// Aliases pointing at this version.
-    pub aliases: Vec<String>,
-}
-
-/// One move of an alias.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
-pub struct AliasMove {
-    /// Id, in order.
-    pub move_id: i64,
-    /// Model.
-    pub name: String,
-    /// Alias.
-    pub alias: String,
-    /// Version it now serves (`None`: removed).
-    pub version: Option<i64>,
-    /// Version it served before.
-    pub previous_version: Option<i64>,
-    /// Who moved it.
-    pub moved_by: String,
-    /// Unix ms.
-    pub moved_at: i64,
-    /// The promotion request that moved it, if one did.
-    pub promotion_id: Option<i64>,
-    /// Why (rollback, promotion, direct).
-    pub note: String,
-}
 
 #[derive(sqlx::FromRow)]
 struct ModelRow {

@@ -1,0 +1,70 @@
+import { Browser, expect, Page, TestInfo, test } from '@playwright/test';
+import { isHydrated, signIn } from './helpers';
+
+/** A page in its own browser context, signed in as `user`, opened at `path`. */
+async function as(browser: Browser, testInfo: TestInfo, user: string, path: string): Promise<Page> {
+  const context = await browser.newContext({
+    baseURL: testInfo.project.use.baseURL,
+    javaScriptEnabled: isHydrated(testInfo),
+  });
+  const page = await context.newPage();
+  await signIn(page, testInfo, user, path);
+  await expect(page).toHaveURL(new RegExp(path.replace(/[?]/g, '\\?') + '$'));
+  return page;
+}
+
+function checkRow(page: Page, label: RegExp) {
+  return page.getByRole('row').filter({ has: page.getByRole('cell', { name: label }) });
+}
+
+test.setTimeout(90_000);
+
+test('a scientist requests a promotion; a reviewer waives the failing check and approves, a second approves, the alias moves and the auditor finds every step', async ({ browser }, testInfo) => {
+  // Each project moves its own alias of churn-prediction v2 (the demo serves neither).
+  const alias = isHydrated(testInfo) ? 'production' : 'champion';
+
+  const scientist = await as(browser, testInfo, 'scientist', '/models/churn-prediction');
+  await scientist.getByLabel('Version').selectOption('2');
+  await scientist.getByLabel('Alias', { exact: true }).fill(alias);
+  await scientist.getByLabel('Justification').fill('Best AUC of the October sweep; retention offers need it.');
+  await scientist.getByRole('button', { name: 'Request promotion' }).click();
+  await expect(scientist.getByRole('heading', { level: 1 })).toContainText(`churn-prediction@2 → ${alias}`);
+  const requestPath = new URL(scientist.url()).pathname;
+  expect(requestPath).toMatch(/^\/promotions\/\d+$/);
+  const id = requestPath.split('/').pop();
+  // The demo fairness report of churn v2 fails; the requester cannot approve their own request.
+  await expect(checkRow(scientist, /Fairness report passes/)).toContainText('fail');
+  await expect(scientist.getByRole('button', { name: 'Submit review' })).toHaveCount(0);
+  await expect(scientist.getByText('someone else has to approve it')).toBeVisible();
+
+  const reviewer = await as(browser, testInfo, 'reviewer', requestPath);
+  await expect(checkRow(reviewer, /Fairness report passes/)).toContainText('fail');
+  await reviewer.getByLabel('Check').selectOption('fairness');
+  await reviewer.getByLabel(/Reason/).fill('Young-customer gap accepted for a 30-day pilot, tracked in RISK-2026-31.');
+  await reviewer.getByRole('button', { name: 'Waive check' }).click();
+  await expect(checkRow(reviewer, /Fairness report passes/)).toContainText('waived');
+  await expect(reviewer.getByRole('note').filter({ hasText: '1 check waived' })).toContainText('RISK-2026-31');
+  await reviewer.getByLabel('Approve').check();
+  await reviewer.getByLabel('Comment').fill('Pilot scope is clear; the waiver is recorded.');
+  await reviewer.getByRole('button', { name: 'Submit review' }).click();
+  await expect(reviewer.getByText('1 of 2 approvals')).toBeVisible();
+
+  const second = await as(browser, testInfo, 'reviewer2', requestPath);
+  await second.getByLabel('Approve').check();
+  await second.getByLabel('Comment').fill('Agreed.');
+  await second.getByRole('button', { name: 'Submit review' }).click();
+  await expect(second.locator('.lede .badge').first()).toHaveText('approved');
+
+  await second.goto('/models/churn-prediction');
+  await expect(second.getByRole('region', { name: 'Aliases' })).toContainText(`${alias} → version 2`);
+  await expect(second.getByRole('region', { name: 'Alias history' })).toContainText(`request #${id}`);
+
+  const auditor = await as(browser, testInfo, 'auditor', `/audit?object_type=promotion&object_id=${id}`);
+  const table = auditor.getByRole('table');
+  for (const action of ['promotion.request', 'promotion.waive', 'promotion.approve']) {
+    await expect(table).toContainText(action);
+  }
+  await auditor.getByRole('link', { name: 'Verify chain' }).click();
+  await expect(auditor.getByRole('status', { name: 'Chain verification' })).toContainText('Chain intact');
+  await expect(auditor.getByRole('status', { name: 'Chain verification' })).toContainText('Ed25519 public key');
+});
