@@ -24,9 +24,9 @@ test('a scientist requests a promotion; a reviewer waives the failing check and 
   const alias = isHydrated(testInfo) ? 'production' : 'champion';
 
   const scientist = await as(browser, testInfo, 'scientist', '/models/churn-prediction');
-  await scientist.getByLabel('Version').selectOption('2');
-  await scientist.getByLabel('Alias', { exact: true }).fill(alias);
-  await scientist.getByLabel('Justification').fill('Best AUC of the October sweep; retention offers need it.');
+  await scientist.getByRole('combobox', { name: 'Version' }).selectOption('2');
+  await scientist.getByRole('combobox', { name: 'Alias' }).fill(alias);
+  await scientist.getByRole('textbox', { name: 'Justification' }).fill('Best AUC of the October sweep; retention offers need it.');
   await scientist.getByRole('button', { name: 'Request promotion' }).click();
   await expect(scientist.getByRole('heading', { level: 1 })).toContainText(`churn-prediction@2 → ${alias}`);
   const requestPath = new URL(scientist.url()).pathname;
@@ -35,23 +35,23 @@ test('a scientist requests a promotion; a reviewer waives the failing check and 
   // The demo fairness report of churn v2 fails; the requester cannot approve their own request.
   await expect(checkRow(scientist, /Fairness report passes/)).toContainText('fail');
   await expect(scientist.getByRole('button', { name: 'Submit review' })).toHaveCount(0);
-  await expect(scientist.getByText('someone else has to approve it')).toBeVisible();
+  await expect(scientist.getByText('Approving needs the reviewer role.')).toBeVisible();
 
   const reviewer = await as(browser, testInfo, 'reviewer', requestPath);
   await expect(checkRow(reviewer, /Fairness report passes/)).toContainText('fail');
-  await reviewer.getByLabel('Check').selectOption('fairness');
-  await reviewer.getByLabel(/Reason/).fill('Young-customer gap accepted for a 30-day pilot, tracked in RISK-2026-31.');
+  await reviewer.getByRole('combobox', { name: 'Check' }).selectOption('fairness');
+  await reviewer.getByRole('textbox', { name: /Reason/ }).fill('Young-customer gap accepted for a 30-day pilot, tracked in RISK-2026-31.');
   await reviewer.getByRole('button', { name: 'Waive check' }).click();
   await expect(checkRow(reviewer, /Fairness report passes/)).toContainText('waived');
   await expect(reviewer.getByRole('note').filter({ hasText: '1 check waived' })).toContainText('RISK-2026-31');
-  await reviewer.getByLabel('Approve').check();
-  await reviewer.getByLabel('Comment').fill('Pilot scope is clear; the waiver is recorded.');
+  await reviewer.getByRole('radio', { name: 'Approve' }).check();
+  await reviewer.getByRole('textbox', { name: 'Comment' }).fill('Pilot scope is clear; the waiver is recorded.');
   await reviewer.getByRole('button', { name: 'Submit review' }).click();
   await expect(reviewer.getByText('1 of 2 approvals')).toBeVisible();
 
   const second = await as(browser, testInfo, 'reviewer2', requestPath);
-  await second.getByLabel('Approve').check();
-  await second.getByLabel('Comment').fill('Agreed.');
+  await second.getByRole('radio', { name: 'Approve' }).check();
+  await second.getByRole('textbox', { name: 'Comment' }).fill('Agreed.');
   await second.getByRole('button', { name: 'Submit review' }).click();
   await expect(second.locator('.lede .badge').first()).toHaveText('approved');
 
