@@ -268,6 +268,59 @@ pub async fn list_audit(
     }))
 }
 
+/// `GET /api/v1/audit/export?format=json|csv&<the list's filters>`: exactly the matching
+/// entries with their inclusion proofs and the signed checkpoint they are proven against
+/// (auditors and admins); `server verify-audit --export FILE` checks it offline.
+pub async fn export_audit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    query: Result<
+        Query<std::collections::HashMap<String, String>>,
+        axum::extract::rejection::QueryRejection,
+    >,
+) -> Result<axum::response::Response, AppError> {
+    require(authenticate(&state, &headers).await?, Action::ExportAudit)?;
+    let Query(mut q) = query.map_err(|e| AppError::validation("query", e.body_text()))?;
+    let format = q.remove("format").unwrap_or_else(|| "json".into());
+    let input: AuditFilterInput =
+        serde_json::from_value(serde_json::to_value(&q).unwrap_or_default())
+            .map_err(|e| AppError::validation("query", e.to_string()))?;
+    let f = input
+        .validate()
+        .map_err(|e| AppError::validation(e.field, e.message))?;
+    let export = app::server::audit_export::build(&state.pool, &f).await?;
+    let stamp = export.exported_at.get(..10).unwrap_or("export").to_string();
+    let (body, ctype, ext) = match format.as_str() {
+        "json" => (
+            serde_json::to_string_pretty(&export).map_err(|_| AppError::internal())?,
+            "application/json",
+            "json",
+        ),
+        "csv" => (
+            app::server::audit_export::to_csv(&export),
+            "text/csv; charset=utf-8",
+            "csv",
+        ),
+        other => {
+            return Err(AppError::validation(
+                "format",
+                format!("'{other}' is not an export format (json or csv)"),
+            ))
+        }
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, ctype.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"gatehouse-audit-{stamp}.{ext}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
+
 /// Any other `/api/v1/…` path.
 pub async fn api_not_found() -> AppError {
     AppError::not_found("no such API endpoint")

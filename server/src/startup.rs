@@ -51,6 +51,7 @@ pub fn build_router(state: AppState, settings: &ServeSettings) -> Router {
         .route("/api/v1/audit", get(routes::list_audit))
         .route("/api/v1/audit/verify", get(routes::verify_audit))
         .route("/api/v1/audit/checkpoint", get(routes::audit_checkpoint))
+        .route("/api/v1/audit/export", get(routes::export_audit))
         .route("/api/v1/audit/consistency", get(routes::audit_consistency))
         .route(
             "/api/v1/audit/entries/{seq}/proof",

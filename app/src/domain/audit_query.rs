@@ -32,6 +32,9 @@ pub struct AuditFilterInput {
     /// Show entries with a sequence number below this one (the keyset cursor).
     #[serde(default)]
     pub before: Option<String>,
+    /// Free text, found in the actor, action, object or details (case-insensitive).
+    #[serde(default)]
+    pub q: Option<String>,
 }
 
 /// A validated filter.
@@ -53,6 +56,8 @@ pub struct AuditFilter {
     pub to_ts: Option<String>,
     /// Keyset cursor.
     pub before_seq: Option<i64>,
+    /// Free text (case-insensitive substring of actor, action, object type, id or details).
+    pub text: Option<String>,
 }
 
 /// A validation failure naming the offending field.
@@ -158,6 +163,7 @@ impl AuditFilterInput {
             from_ts,
             to_ts,
             before_seq,
+            text: bounded("q", clean(&self.q))?,
         })
     }
 }
@@ -183,6 +189,9 @@ impl AuditFilter {
         }
         if let Some(a) = &self.to_ts {
             v.push(("to", a.clone()));
+        }
+        if let Some(a) = &self.text {
+            v.push(("q", a.clone()));
         }
         v
     }

@@ -40,6 +40,7 @@ pub fn AuditPage() -> impl IntoView {
                 from: get("from"),
                 to: get("to"),
                 before: get("before"),
+                q: get("q"),
             },
             get("verify").is_some_and(|v| v == "1"),
         )
@@ -50,6 +51,7 @@ pub fn AuditPage() -> impl IntoView {
         <Title text="Audit trail"/>
         <h1>"Audit trail"</h1>
         <Form method="GET" action="/audit" attr:class="filters" attr:aria-label="Filter the audit trail">
+            <div class="field"><label for="f-q">"Text"</label><input id="f-q" name="q" type="search" value=field("q") placeholder="anything in the entry"/></div>
             <div class="field"><label for="f-actor">"Actor"</label><input id="f-actor" name="actor" value=field("actor") placeholder="e.g. admin"/></div>
             <div class="field">
                 <label for="f-action">"Action"</label>
@@ -79,6 +81,8 @@ pub fn AuditPage() -> impl IntoView {
                         view! {
                             <div class="toolbar">
                                 <a class="button" href=verify_href>"Verify chain"</a>
+                                <a class="button" rel="external" download="" href=format!("/api/v1/audit/export?format=csv{sep}{qs}")>"Export CSV (with proofs)"</a>
+                                <a class="button" rel="external" download="" href=format!("/api/v1/audit/export?format=json{sep}{qs}")>"Export JSON (with proofs)"</a>
                             </div>
                             {p.verify.map(|v| view! { <VerifyPanel report=v/> })}
                             {if p.entries.is_empty() {

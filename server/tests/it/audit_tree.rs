@@ -221,3 +221,84 @@ async fn a_rewritten_chain_is_caught_by_the_checkpoint_it_no_longer_matches() {
         "{bad}"
     );
 }
+
+#[tokio::test]
+async fn filtered_exports_verify_offline_and_a_changed_byte_does_not() {
+    let app = spawn_app().await;
+    let auditor = app.signed_in("aud", &[Role::Auditor]).await;
+    append(&app, 40).await;
+    let json_text = auditor
+        .get(app.url("/api/v1/audit/export?format=json&action=test.event&q=%22i%22:3"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let export = app::server::audit_export::parse(&json_text).unwrap();
+    // Free text "i":3 matches i = 3 and 30..39: exactly those, oldest first.
+    let ids: Vec<&str> = export
+        .entries
+        .iter()
+        .map(|e| e.object_id.as_str())
+        .collect();
+    assert_eq!(
+        ids,
+        ["3", "30", "31", "32", "33", "34", "35", "36", "37", "38", "39"]
+    );
+    let ok = app::server::audit_export::verify(&export, None).unwrap();
+    assert_eq!(ok.verified, 11);
+
+    let csv = auditor
+        .get(app.url("/api/v1/audit/export?format=csv"))
+        .send()
+        .await
+        .unwrap();
+    assert!(csv.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains(".csv"));
+    let csv = csv.text().await.unwrap();
+    let from_csv = app::server::audit_export::parse(&csv).unwrap();
+    assert!(from_csv.entries.len() >= 41);
+    app::server::audit_export::verify(&from_csv, Some(&export.checkpoint.public_key)).unwrap();
+
+    // Offline, through the command line, with the key pinned; then a tampered copy.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("export.csv");
+    std::fs::write(&file, &csv).unwrap();
+    let run = |path: &std::path::Path, key: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_server"))
+            .args(["verify-audit", "--export"])
+            .arg(path)
+            .args(["--public-key", key])
+            .output()
+            .unwrap()
+    };
+    let out = run(&file, &export.checkpoint.public_key);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("export verified"));
+    let tampered = dir.path().join("tampered.csv");
+    std::fs::write(&tampered, csv.replacen("{\"\"i\"\":7}", "{\"\"i\"\":8}", 1)).unwrap();
+    let out = run(&tampered, &export.checkpoint.public_key);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("export BROKEN: entry"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let other_key = hex::encode([7u8; 32]);
+    let out = run(&file, &other_key);
+    assert_eq!(out.status.code(), Some(2));
+
+    let (s, v) = get(&auditor, &app, "/api/v1/audit/export?format=xml").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(v["field"], "format");
+    let viewer = app.signed_in("vi", &[Role::Viewer]).await;
+    let (s, _) = get(&viewer, &app, "/api/v1/audit/export").await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+}

@@ -280,6 +280,14 @@ async fn page_exact(
     if let Some(b) = f.before_seq {
         q.push(" AND seq < ").push_bind(b);
     }
+    if let Some(t) = &f.text {
+        // A scan from the newest entry down, stopping at the page's end: cheap for common
+        // words, a full pass (about a second at a million entries) for rare ones.
+        let needle = t.to_lowercase();
+        q.push(" AND instr(lower(actor || ' ' || action || ' ' || object_type || ' ' || object_id || ' ' || details), ")
+            .push_bind(needle)
+            .push(") > 0");
+    }
     q.push(" ORDER BY seq DESC LIMIT ").push_bind(limit);
     q.build_query_as::<AuditRow>().fetch_all(pool).await
 }

@@ -292,3 +292,85 @@ pub async fn insert_checkpoint(pool: &SqlitePool, c: &Checkpoint) -> Result<(), 
     .await?;
     tx.commit().await
 }
+
+/// The tree of the first `size` entries held in memory for many proofs at once (an export):
+/// every stored subtree, and the leaves of the 16-entry blocks the proofs reach into.
+pub struct Snapshot {
+    /// Stored levels, from [`STORED_LEVEL`] up.
+    levels: Vec<Vec<Hash>>,
+    /// Leaves of the loaded blocks, by block index.
+    blocks: HashMap<u64, Vec<Hash>>,
+}
+
+impl Subtrees for Snapshot {
+    type Error = sqlx::Error;
+    fn perfect(&mut self, level: u32, index: u64) -> Result<Hash, sqlx::Error> {
+        let missing = || sqlx::Error::Protocol(format!("subtree {level}/{index} not loaded"));
+        if level >= STORED_LEVEL {
+            return self
+                .levels
+                .get((level - STORED_LEVEL) as usize)
+                .and_then(|l| l.get(index as usize))
+                .copied()
+                .ok_or_else(missing);
+        }
+        let first = index << level;
+        let block = first >> STORED_LEVEL;
+        let leaves = self.blocks.get(&block).ok_or_else(missing)?;
+        let start = (first - (block << STORED_LEVEL)) as usize;
+        let end = start + (1usize << level);
+        leaves.get(start..end).map(merkle::root).ok_or_else(missing)
+    }
+}
+
+/// Loads what proofs of `seqs` in the tree of `size` entries need.
+pub async fn snapshot(pool: &SqlitePool, size: u64, seqs: &[u64]) -> Result<Snapshot, sqlx::Error> {
+    ensure_covers(pool, size).await?;
+    let mut levels = Vec::new();
+    let mut level = STORED_LEVEL;
+    while size >> level > 0 {
+        let rows: Vec<Vec<u8>> = sqlx::query_scalar(
+            "SELECT hash FROM audit_merkle WHERE level = ? AND idx < ? ORDER BY idx",
+        )
+        .bind(level as i64)
+        .bind((size >> level) as i64)
+        .fetch_all(pool)
+        .await?;
+        levels.push(rows.iter().map(|h| to_hash(h)).collect());
+        level += 1;
+    }
+    let mut wanted: Vec<u64> = seqs
+        .iter()
+        .map(|s| (s.saturating_sub(1)) >> STORED_LEVEL)
+        .collect();
+    if size > 0 {
+        wanted.push((size - 1) >> STORED_LEVEL);
+    }
+    wanted.sort_unstable();
+    wanted.dedup();
+    let mut blocks: HashMap<u64, Vec<Hash>> = HashMap::new();
+    // Consecutive blocks are read as one range.
+    let mut i = 0;
+    while i < wanted.len() {
+        let mut j = i;
+        while j + 1 < wanted.len() && wanted[j + 1] == wanted[j] + 1 {
+            j += 1;
+        }
+        let first_seq = (wanted[i] << STORED_LEVEL) as i64 + 1;
+        let last_seq = (((wanted[j] + 1) << STORED_LEVEL) as i64).min(size as i64);
+        let hashes: Vec<String> =
+            sqlx::query_scalar("SELECT hash FROM audit_log WHERE seq BETWEEN ? AND ? ORDER BY seq")
+                .bind(first_seq)
+                .bind(last_seq)
+                .fetch_all(pool)
+                .await?;
+        for (k, chunk) in hashes.chunks(1 << STORED_LEVEL).enumerate() {
+            blocks.insert(
+                wanted[i] + k as u64,
+                chunk.iter().map(|h| leaf_of(h)).collect(),
+            );
+        }
+        i = j + 1;
+    }
+    Ok(Snapshot { levels, blocks })
+}

@@ -1,0 +1,393 @@
+//! Audit exports that verify offline: exactly the filtered entries, each with its RFC 6962
+//! inclusion proof against one signed checkpoint that covers them all, as JSON or CSV.
+//!
+//! `server verify-audit --export FILE [--public-key HEX]` checks, without the database: the
+//! checkpoint's Ed25519 signature; each entry's chain hash recomputed from its fields; each
+//! inclusion proof against the checkpoint's root; and the chain link between consecutive
+//! entries. The CSV carries the values exactly as hashed (no spreadsheet escaping), one entry
+//! per row, with the checkpoint repeated in its last six columns.
+
+use crate::domain::audit_chain::{entry_hash_hex, EntryFields};
+use crate::domain::audit_query::AuditFilter;
+use crate::domain::merkle::{self, Hash};
+use crate::error::AppError;
+use crate::model::{AuditRow, CheckpointView};
+use crate::server::db::{audit, audit_tree};
+use serde::{Deserialize, Serialize};
+use sqlx::SqlitePool;
+
+/// Format tag of an export.
+pub const FORMAT: &str = "gatehouse.audit.export.v1";
+
+/// Most entries one export holds.
+pub const MAX_ENTRIES: usize = 1_000_000;
+
+/// One exported entry with its proof.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ExportEntry {
+    /// Sequence number (leaf index + 1).
+    pub seq: i64,
+    /// Timestamp as hashed.
+    pub ts: String,
+    /// Actor.
+    pub actor: String,
+    /// Action.
+    pub action: String,
+    /// Object type.
+    pub object_type: String,
+    /// Object id.
+    pub object_id: String,
+    /// Canonical JSON details.
+    pub details: String,
+    /// Previous entry's hash.
+    pub prev_hash: String,
+    /// This entry's chain hash.
+    pub hash: String,
+    /// Inclusion proof in the checkpoint's tree, nearest sibling first (hex).
+    pub audit_path: Vec<String>,
+}
+
+/// A verifiable export.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Export {
+    /// [`FORMAT`].
+    pub format: String,
+    /// When it was made.
+    pub exported_at: String,
+    /// The filter, as query pairs.
+    pub filter: Vec<(String, String)>,
+    /// The signed checkpoint every proof is against.
+    pub checkpoint: CheckpointView,
+    /// The entries, oldest first.
+    pub entries: Vec<ExportEntry>,
+}
+
+/// Every entry matching `f`, oldest first (at most [`MAX_ENTRIES`]).
+async fn matching(pool: &SqlitePool, f: &AuditFilter) -> Result<Vec<AuditRow>, AppError> {
+    let mut f = f.clone();
+    let mut out: Vec<AuditRow> = Vec::new();
+    loop {
+        let page = audit::page(pool, &f, 500).await?;
+        let Some(last) = page.last().map(|r| r.seq) else {
+            break;
+        };
+        out.extend(page);
+        if out.len() > MAX_ENTRIES {
+            return Err(AppError::validation(
+                "filter",
+                format!("more than {MAX_ENTRIES} entries match: narrow the filter"),
+            ));
+        }
+        f.before_seq = Some(last);
+    }
+    out.reverse();
+    Ok(out)
+}
+
+/// Builds the export of the entries matching `f`, signing a checkpoint of the trail first.
+pub async fn build(pool: &SqlitePool, f: &AuditFilter) -> Result<Export, AppError> {
+    let cp = crate::server::signing::checkpoint_now(pool)
+        .await?
+        .ok_or_else(|| AppError::not_found("the audit trail is empty"))?;
+    let key = crate::server::signing::key_for(pool).map_err(|e| {
+        tracing::error!(error = %e, "audit signing key unavailable");
+        AppError::internal()
+    })?;
+    let size = cp.tree_size.max(0) as u64;
+    let rows: Vec<AuditRow> = matching(pool, f)
+        .await?
+        .into_iter()
+        .filter(|r| r.seq as u64 <= size)
+        .collect();
+    let seqs: Vec<u64> = rows.iter().map(|r| r.seq as u64).collect();
+    let mut snap = audit_tree::snapshot(pool, size, &seqs).await?;
+    let mut entries = Vec::with_capacity(rows.len());
+    for r in rows {
+        let path = merkle::inclusion_proof(&mut snap, r.seq as u64 - 1, size)?
+            .map_err(|_| AppError::internal())?;
+        entries.push(ExportEntry {
+            seq: r.seq,
+            ts: r.ts,
+            actor: r.actor,
+            action: r.action,
+            object_type: r.object_type,
+            object_id: r.object_id,
+            details: r.details,
+            prev_hash: r.prev_hash,
+            hash: r.hash,
+            audit_path: path.iter().map(merkle::to_hex).collect(),
+        });
+    }
+    Ok(Export {
+        format: FORMAT.into(),
+        exported_at: crate::server::now_ts(),
+        filter: f
+            .to_query_pairs()
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
+        checkpoint: CheckpointView {
+            tree_size: cp.tree_size,
+            root_hash: cp.root_hash,
+            issued_at: cp.issued_at,
+            key_id: cp.key_id,
+            signature: cp.signature,
+            public_key: crate::server::signing::public_key_hex(&key),
+        },
+        entries,
+    })
+}
+
+const CSV_HEADER: [&str; 16] = [
+    "seq",
+    "ts",
+    "actor",
+    "action",
+    "object_type",
+    "object_id",
+    "details",
+    "prev_hash",
+    "hash",
+    "audit_path",
+    "tree_size",
+    "root_hash",
+    "checkpoint_issued_at",
+    "key_id",
+    "signature",
+    "public_key",
+];
+
+fn quote(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}
+
+/// The export as CSV.
+pub fn to_csv(e: &Export) -> String {
+    let mut out = CSV_HEADER.join(",");
+    out.push('\n');
+    let c = &e.checkpoint;
+    let tail = [
+        c.tree_size.to_string(),
+        c.root_hash.clone(),
+        c.issued_at.clone(),
+        c.key_id.clone(),
+        c.signature.clone(),
+        c.public_key.clone(),
+    ]
+    .map(|s| quote(&s))
+    .join(",");
+    for x in &e.entries {
+        let cells = [
+            x.seq.to_string(),
+            x.ts.clone(),
+            x.actor.clone(),
+            x.action.clone(),
+            x.object_type.clone(),
+            x.object_id.clone(),
+            x.details.clone(),
+            x.prev_hash.clone(),
+            x.hash.clone(),
+            x.audit_path.join(" "),
+        ];
+        out.push_str(&cells.map(|s| quote(&s)).join(","));
+        out.push(',');
+        out.push_str(&tail);
+        out.push('\n');
+    }
+    out
+}
+
+fn csv_records(text: &str) -> Result<Vec<Vec<String>>, String> {
+    let mut rdr = csv_core::Reader::new();
+    let mut input = text.as_bytes();
+    let mut out = Vec::new();
+    let mut buf = vec![0u8; text.len().max(64)];
+    let mut ends = vec![0usize; 64];
+    loop {
+        let (res, nin, _, nend) = rdr.read_record(input, &mut buf, &mut ends);
+        input = &input[nin..];
+        match res {
+            csv_core::ReadRecordResult::Record => {
+                let mut fields = Vec::with_capacity(nend);
+                let mut start = 0;
+                for &end in &ends[..nend] {
+                    fields.push(String::from_utf8_lossy(&buf[start..end]).into_owned());
+                    start = end;
+                }
+                out.push(fields);
+            }
+            csv_core::ReadRecordResult::OutputEndsFull => ends.resize(ends.len() * 2, 0),
+            csv_core::ReadRecordResult::OutputFull => {
+                return Err("a CSV record is larger than the file".into())
+            }
+            csv_core::ReadRecordResult::InputEmpty => {}
+            csv_core::ReadRecordResult::End => return Ok(out),
+        }
+    }
+}
+
+/// Reads an export written as JSON or CSV.
+pub fn parse(text: &str) -> Result<Export, String> {
+    let t = text.trim_start();
+    if t.starts_with('{') {
+        return serde_json::from_str(t).map_err(|e| format!("not a Gatehouse JSON export: {e}"));
+    }
+    let records = csv_records(t)?;
+    let Some((header, rows)) = records.split_first() else {
+        return Err("the CSV file is empty".into());
+    };
+    if header.iter().map(String::as_str).ne(CSV_HEADER) {
+        return Err(format!(
+            "unexpected CSV header: expected {}",
+            CSV_HEADER.join(",")
+        ));
+    }
+    let mut checkpoint: Option<CheckpointView> = None;
+    let mut entries = Vec::with_capacity(rows.len());
+    for (i, r) in rows.iter().enumerate() {
+        let line = i + 2;
+        if r.len() != CSV_HEADER.len() {
+            return Err(format!(
+                "line {line}: {} columns, expected {}",
+                r.len(),
+                CSV_HEADER.len()
+            ));
+        }
+        let num = |s: &str, what: &str| {
+            s.parse::<i64>()
+                .map_err(|_| format!("line {line}: {what} '{s}' is not a number"))
+        };
+        let cp = CheckpointView {
+            tree_size: num(&r[10], "tree_size")?,
+            root_hash: r[11].clone(),
+            issued_at: r[12].clone(),
+            key_id: r[13].clone(),
+            signature: r[14].clone(),
+            public_key: r[15].clone(),
+        };
+        match &checkpoint {
+            None => checkpoint = Some(cp),
+            Some(c) if *c != cp => {
+                return Err(format!(
+                    "line {line}: a different checkpoint than the rows before"
+                ))
+            }
+            Some(_) => {}
+        }
+        entries.push(ExportEntry {
+            seq: num(&r[0], "seq")?,
+            ts: r[1].clone(),
+            actor: r[2].clone(),
+            action: r[3].clone(),
+            object_type: r[4].clone(),
+            object_id: r[5].clone(),
+            details: r[6].clone(),
+            prev_hash: r[7].clone(),
+            hash: r[8].clone(),
+            audit_path: r[9].split_whitespace().map(str::to_owned).collect(),
+        });
+    }
+    Ok(Export {
+        format: FORMAT.into(),
+        exported_at: String::new(),
+        filter: Vec::new(),
+        checkpoint: checkpoint.ok_or("the CSV export holds no entries")?,
+        entries,
+    })
+}
+
+/// What an offline verification found.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ExportCheck {
+    /// Entries whose hash and inclusion proof verified.
+    pub verified: usize,
+    /// The checkpoint's tree size and root.
+    pub tree_size: i64,
+    /// Root.
+    pub root_hash: String,
+    /// Whether the key was pinned by the caller (rather than taken from the file).
+    pub key_pinned: bool,
+}
+
+/// Verifies an export without the database; the first failure is the error.
+pub fn verify(e: &Export, pinned_key: Option<&str>) -> Result<ExportCheck, String> {
+    let c = &e.checkpoint;
+    let key_hex = pinned_key.unwrap_or(&c.public_key);
+    let key = crate::server::signing::parse_public_key(key_hex)
+        .ok_or_else(|| format!("'{key_hex}' is not an Ed25519 public key (64 hex digits)"))?;
+    if pinned_key.is_some_and(|k| !k.trim().eq_ignore_ascii_case(&c.public_key)) {
+        return Err("the export was signed with another key than the one given".into());
+    }
+    let cp = audit_tree::Checkpoint {
+        tree_size: c.tree_size,
+        root_hash: c.root_hash.clone(),
+        issued_at: c.issued_at.clone(),
+        key_id: c.key_id.clone(),
+        signature: c.signature.clone(),
+    };
+    if !crate::server::signing::verify_checkpoint(&key, &cp) {
+        return Err(format!(
+            "the checkpoint of {} entries does not carry a valid signature",
+            c.tree_size
+        ));
+    }
+    let root: Hash = merkle::from_hex(&c.root_hash).ok_or("the checkpoint root is not a hash")?;
+    let size = c.tree_size.max(0) as u64;
+    let mut prev: Option<&ExportEntry> = None;
+    for x in &e.entries {
+        let recomputed = entry_hash_hex(&EntryFields {
+            seq: x.seq,
+            ts: &x.ts,
+            actor: &x.actor,
+            action: &x.action,
+            object_type: &x.object_type,
+            object_id: &x.object_id,
+            details: &x.details,
+            prev_hash: &x.prev_hash,
+        });
+        if recomputed != x.hash {
+            return Err(format!(
+                "entry {}: its fields hash to {recomputed}, not the recorded {}",
+                x.seq, x.hash
+            ));
+        }
+        if let Some(p) = prev {
+            if p.seq + 1 == x.seq && x.prev_hash != p.hash {
+                return Err(format!("entry {}: does not link to entry {}", x.seq, p.seq));
+            }
+            if p.seq >= x.seq {
+                return Err(format!("entry {}: out of order after {}", x.seq, p.seq));
+            }
+        }
+        let mut raw = [0u8; 32];
+        hex::decode_to_slice(&x.hash, &mut raw)
+            .map_err(|_| format!("entry {}: hash is not hex", x.seq))?;
+        let path: Option<Vec<Hash>> = x.audit_path.iter().map(|h| merkle::from_hex(h)).collect();
+        let path = path.ok_or_else(|| format!("entry {}: proof is not hex", x.seq))?;
+        if x.seq < 1
+            || !merkle::verify_inclusion(
+                x.seq as u64 - 1,
+                size,
+                &merkle::leaf_hash(&raw),
+                &path,
+                &root,
+            )
+        {
+            return Err(format!(
+                "entry {}: its inclusion proof does not lead to the checkpoint root",
+                x.seq
+            ));
+        }
+        prev = Some(x);
+    }
+    Ok(ExportCheck {
+        verified: e.entries.len(),
+        tree_size: c.tree_size,
+        root_hash: c.root_hash.clone(),
+        key_pinned: pinned_key.is_some(),
+    })
+}
