@@ -320,7 +320,17 @@ pub async fn get_lineage(
     let start = lineage::resolve(&s.app.pool, &id)
         .await?
         .ok_or_else(|| AppError::not_found(format!("no lineage node {id}")))?;
-    let g = lineage::subgraph(&s.app.pool, &start, up, down).await?;
+    Ok(Json(graph_json(&s.app.pool, &start, up, down).await?))
+}
+
+/// The graph around `start` in Marquez's shape (`{graph, nodeId, truncated}`).
+pub async fn graph_json(
+    pool: &sqlx::SqlitePool,
+    start: &app::domain::lineage::NodeRef,
+    up: usize,
+    down: usize,
+) -> Result<Value, AppError> {
+    let g = lineage::subgraph(pool, start, up, down).await?;
     let mut graph = Vec::with_capacity(g.nodes.len());
     for (node, (ups, downs)) in &g.nodes {
         let id = node.to_string();
@@ -334,16 +344,14 @@ pub async fn get_lineage(
         graph.push(json!({
             "id": id,
             "type": node.type_name(),
-            "data": lineage::node_data(&s.app.pool, node).await?,
+            "data": lineage::node_data(pool, node).await?,
             "inEdges": in_shown.iter().map(|n| json!({ "origin": n.to_string(), "destination": id })).collect::<Vec<_>>(),
             "outEdges": out_shown.iter().map(|n| json!({ "origin": id, "destination": n.to_string() })).collect::<Vec<_>>(),
             "hiddenUpstream": ups.len() - in_shown.len(),
             "hiddenDownstream": downs.len() - out_shown.len(),
         }));
     }
-    Ok(Json(
-        json!({ "graph": graph, "nodeId": start.to_string(), "truncated": g.truncated }),
-    ))
+    Ok(json!({ "graph": graph, "nodeId": start.to_string(), "truncated": g.truncated }))
 }
 
 /// Query of `GET /api/v1/search`.

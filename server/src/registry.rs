@@ -77,6 +77,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/models", get(v1_models))
         .route("/api/v1/models/{name}", get(v1_model))
         .route("/api/v1/models/{name}/risk-tier", put(v1_set_risk_tier))
+        .route(
+            "/api/v1/models/{name}/versions/{version}/evidence-pack",
+            get(v1_evidence_pack),
+        )
         .route("/api/v1/models/{name}/aliases/{alias}", get(v1_alias_at))
         .route(
             "/api/v1/models/{name}/aliases/{alias}/history",
@@ -963,4 +967,139 @@ async fn v1_alias_history(
     Ok(Json(
         json!({ "name": name, "alias": alias, "moves": moves }),
     ))
+}
+
+/// `GET /api/v1/models/{name}/versions/{version}/evidence-pack`: one JSON download with
+/// everything a model version's promotion rests on: the version, its lineage, its training
+/// run, the A/B tests it took part in, its fairness reports, its promotion requests with their
+/// reviews and waivers, its alias moves, and the audit entries about all of these with their
+/// inclusion proofs against one signed checkpoint (verifiable like an audit export).
+async fn v1_evidence_pack(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    Path((name, version)): Path<(String, String)>,
+) -> Result<axum::response::Response, AppError> {
+    use app::domain::audit_query::AuditFilterInput;
+    use axum::response::IntoResponse;
+    let p = authorised(&s, &h, Action::ReadWorkspace).await?;
+    let version: i64 = version.parse().map_err(|_| {
+        AppError::validation("version", format!("'{version}' is not a version number"))
+    })?;
+    let model = registry::get_model(&s.pool, &name)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("no registered model '{name}'")))?;
+    let mv = registry::get_version(&s.pool, &name, version)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("no version {version} of '{name}'")))?;
+    let tag = format!("{name}@{version}");
+    let node = app::domain::lineage::NodeRef::ModelVersion {
+        name: name.clone(),
+        version: version.to_string(),
+    };
+    let lineage = crate::lineage::graph_json(&s.pool, &node, 8, 2).await?;
+    let run: Value = match &mv.run_id {
+        Some(r) => app::server::db::tracking::runs_json(&s.pool, std::slice::from_ref(r))
+            .await?
+            .first()
+            .and_then(|j| serde_json::from_str(j).ok())
+            .unwrap_or(Value::Null),
+        None => Value::Null,
+    };
+    let test_ids: Vec<i64> = sqlx::query_scalar(
+        "SELECT DISTINCT test_id FROM ab_variants WHERE model_version = ? ORDER BY test_id",
+    )
+    .bind(&tag)
+    .fetch_all(&s.pool)
+    .await?;
+    let mut ab_tests = Vec::new();
+    for id in &test_ids {
+        ab_tests.push(
+            serde_json::to_value(app::server::abtests::view(&s, *id, None, false, false).await?)
+                .unwrap_or_default(),
+        );
+    }
+    let report_ids: Vec<i64> = sqlx::query_scalar(
+        "SELECT report_id FROM fairness_reports WHERE model_version = ? ORDER BY report_id",
+    )
+    .bind(&tag)
+    .fetch_all(&s.pool)
+    .await?;
+    let mut fairness = Vec::new();
+    for id in &report_ids {
+        if let Some((row, mapping, report)) = app::server::db::fairness::get(&s.pool, *id).await? {
+            fairness.push(json!({ "report": row, "mapping": mapping, "result": report }));
+        }
+    }
+    let mut promotions = Vec::new();
+    let mut promotion_ids = Vec::new();
+    for r in app::server::db::promotions::list_requests(&s.pool, None, Some(&name)).await? {
+        if r.version == version {
+            promotion_ids.push(r.request_id);
+            promotions.push(app::server::promotions::view(&s.pool, &p, r.request_id).await?);
+        }
+    }
+    let moves: Vec<_> = registry::alias_history(&s.pool, &name, None)
+        .await?
+        .into_iter()
+        .filter(|m| m.version == Some(version) || m.previous_version == Some(version))
+        .collect();
+    let mut objects: Vec<(String, String)> = vec![
+        ("model_version".into(), tag.clone()),
+        ("registered_model".into(), name.clone()),
+    ];
+    objects.extend(
+        promotion_ids
+            .iter()
+            .map(|i| ("promotion".into(), i.to_string())),
+    );
+    objects.extend(
+        report_ids
+            .iter()
+            .map(|i| ("fairness_report".into(), i.to_string())),
+    );
+    objects.extend(test_ids.iter().map(|i| ("ab_test".into(), i.to_string())));
+    if let Some(r) = &mv.run_id {
+        objects.push(("run".into(), r.clone()));
+    }
+    let mut filters = Vec::new();
+    for (t, id) in objects {
+        let f = AuditFilterInput {
+            object_type: Some(t),
+            object_id: Some(id),
+            ..Default::default()
+        }
+        .validate()
+        .map_err(|e| AppError::validation(e.field, e.message))?;
+        filters.push(f);
+    }
+    let audit = app::server::audit_export::build_many(&s.pool, &filters).await?;
+    let pack = json!({
+        "format": "gatehouse.evidence-pack.v1",
+        "generated_at": app::server::now_ts(),
+        "generated_by": p.actor(),
+        "model": model,
+        "version": mv,
+        "lineage": lineage,
+        "run": run,
+        "ab_tests": ab_tests,
+        "fairness_reports": fairness,
+        "promotion_requests": promotions,
+        "alias_history": moves,
+        "audit": audit,
+    });
+    let body = serde_json::to_string_pretty(&pack).map_err(|_| AppError::internal())?;
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/json".to_string(),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"evidence-{name}-v{version}.json\""),
+            ),
+        ],
+        body,
+    )
+        .into_response())
 }

@@ -130,7 +130,7 @@ fn ModelBody(
             <h2 id="versions-title">"Versions"</h2>
             <div class="table-wrap"><table class="versions">
                 <thead><tr><th scope="col">"Version"</th><th scope="col">"Training run"</th><th scope="col">"Source"</th>
-                    <th scope="col">"Registered by"</th><th scope="col">"When (UTC)"</th><th scope="col">"Aliases"</th></tr></thead>
+                    <th scope="col">"Registered by"</th><th scope="col">"When (UTC)"</th><th scope="col">"Aliases"</th><th scope="col">"Download"</th></tr></thead>
                 <tbody>{versions.iter().map(|v| view! {
                     <tr>
                         <td>{format!("v{}", v.version)}</td>
@@ -142,6 +142,7 @@ fn ModelBody(
                         <td>{v.user_id.clone()}</td>
                         <td class="nowrap">{ms_label(v.creation_time)}</td>
                         <td>{v.aliases.iter().map(|a| view! { <span class="chip">{a.clone()}</span>" " }).collect_view()}</td>
+                        <td><a rel="external" download="" href=format!("/api/v1/models/{}/versions/{}/evidence-pack", v.name, v.version)>"Evidence pack"</a></td>
                     </tr>
                 }).collect_view()}</tbody>
             </table></div>

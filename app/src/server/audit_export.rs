@@ -86,6 +86,11 @@ async fn matching(pool: &SqlitePool, f: &AuditFilter) -> Result<Vec<AuditRow>, A
 
 /// Builds the export of the entries matching `f`, signing a checkpoint of the trail first.
 pub async fn build(pool: &SqlitePool, f: &AuditFilter) -> Result<Export, AppError> {
+    build_many(pool, std::slice::from_ref(f)).await
+}
+
+/// Builds one export of the entries matching any of `filters` (each entry once, in order).
+pub async fn build_many(pool: &SqlitePool, filters: &[AuditFilter]) -> Result<Export, AppError> {
     let cp = crate::server::signing::checkpoint_now(pool)
         .await?
         .ok_or_else(|| AppError::not_found("the audit trail is empty"))?;
@@ -94,11 +99,13 @@ pub async fn build(pool: &SqlitePool, f: &AuditFilter) -> Result<Export, AppErro
         AppError::internal()
     })?;
     let size = cp.tree_size.max(0) as u64;
-    let rows: Vec<AuditRow> = matching(pool, f)
-        .await?
-        .into_iter()
-        .filter(|r| r.seq as u64 <= size)
-        .collect();
+    let mut rows: Vec<AuditRow> = Vec::new();
+    for f in filters {
+        rows.extend(matching(pool, f).await?);
+    }
+    rows.sort_unstable_by_key(|r| r.seq);
+    rows.dedup_by_key(|r| r.seq);
+    rows.retain(|r| r.seq as u64 <= size);
     let seqs: Vec<u64> = rows.iter().map(|r| r.seq as u64).collect();
     let mut snap = audit_tree::snapshot(pool, size, &seqs).await?;
     let mut entries = Vec::with_capacity(rows.len());
@@ -121,9 +128,9 @@ pub async fn build(pool: &SqlitePool, f: &AuditFilter) -> Result<Export, AppErro
     Ok(Export {
         format: FORMAT.into(),
         exported_at: crate::server::now_ts(),
-        filter: f
-            .to_query_pairs()
-            .into_iter()
+        filter: filters
+            .iter()
+            .flat_map(|f| f.to_query_pairs())
             .map(|(k, v)| (k.to_string(), v))
             .collect(),
         checkpoint: CheckpointView {

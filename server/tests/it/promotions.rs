@@ -680,4 +680,29 @@ async fn the_demo_registry_has_a_waived_approval_a_pending_failure_and_history()
     assert_eq!(status_of(&view["request"], "fairness"), "pass");
     assert_eq!(status_of(&view["request"], "lineage"), "pass");
     assert_eq!(status_of(&view["request"], "metric:auc"), "pass");
+
+    // The evidence pack of the promoted version: its request with the waiver, its fairness
+    // and lineage, and audit entries that verify offline against the signed checkpoint.
+    let pack = get("/api/v1/models/credit-default/versions/2/evidence-pack".to_string()).await;
+    assert_eq!(pack["format"], "gatehouse.evidence-pack.v1");
+    assert_eq!(pack["promotion_requests"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        pack["promotion_requests"][0]["request"]["status"],
+        "approved"
+    );
+    assert!(pack["run"]["info"]["run_id"].is_string(), "{}", pack["run"]);
+    assert!(pack["lineage"]["graph"].as_array().unwrap().len() >= 2);
+    let audit: app::server::audit_export::Export =
+        serde_json::from_value(pack["audit"].clone()).unwrap();
+    let actions: Vec<&str> = audit.entries.iter().map(|e| e.action.as_str()).collect();
+    for a in [
+        "registry.version.create",
+        "promotion.request",
+        "promotion.waive",
+        "promotion.approve",
+        "registry.alias.set",
+    ] {
+        assert!(actions.contains(&a), "{a} missing from {actions:?}");
+    }
+    app::server::audit_export::verify(&audit, None).unwrap();
 }
