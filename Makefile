@@ -23,17 +23,18 @@ OPENLINEAGE_PORT ?= 3419
 OPENLINEAGE_VERSION := 1.54.0
 OPENLINEAGE_VENV := .venv-openlineage
 
-.PHONY: help run test setup setup-test build lint unit e2e mlflow-client openlineage-client bench bench-runs bench-layout bench-lineage bench-ab bench-fairness fmt clean
+.PHONY: help run test setup setup-test build lint unit e2e mlflow-client openlineage-client bench bench-runs bench-layout bench-lineage bench-ab bench-fairness bench-promotion fmt clean
 
 help:
 	@echo "make run    build in release mode and serve http://127.0.0.1:3000 with demo data"
 	@echo "make test   fmt, clippy (server and wasm), unit + integration tests, Playwright"
-	@echo "make bench  audit-trail benchmarks (1M entries)"
+	@echo "make bench  audit-trail benchmarks (1M entries: append, verify, Merkle proofs, export)"
 	@echo "make bench-runs  tracking API benchmarks (500 runs through HTTP)"
 	@echo "make bench-layout  lineage layout of 2,000 nodes and 4,000 edges"
 	@echo "make bench-lineage  OpenLineage ingest (20,000 events through HTTP)"
 	@echo "make bench-ab  A/B analysis of 100 metrics x 4 variants"
 	@echo "make bench-fairness  fairness report of a 1,000,000-row file, and fairlearn on it"
+	@echo "make bench-promotion  promotion policy evaluation with all evidence (demo workspace)"
 
 ## Toolchain and build tools -------------------------------------------------------------
 
@@ -109,6 +110,9 @@ bench-fairness:
 
 bench-ab:
 	cargo bench -p server --bench ab
+
+bench-promotion:
+	cargo bench -p server --bench promotion
 
 bench-runs:
 	cargo bench -p server --bench runs

@@ -14,6 +14,7 @@ use crate::pages::{
     models_pages::{ModelPage, ModelsPage},
     not_found_page::NotFoundPage,
     overview_page::OverviewPage,
+    policies_page::PoliciesPage,
     promotion_pages::{PromotionPage, PromotionsPage},
     run_compare_page::RunComparePage,
     run_detail_page::RunDetailPage,
@@ -107,6 +108,7 @@ fn Layout() -> impl IntoView {
                 <Route path=path!("/models") view=ModelsPage ssr=SsrMode::Async/>
                 <Route path=path!("/models/:name") view=ModelPage ssr=SsrMode::Async/>
                 <Route path=path!("/promotions") view=PromotionsPage ssr=SsrMode::Async/>
+                <Route path=path!("/promotions/policies") view=PoliciesPage ssr=SsrMode::Async/>
                 <Route path=path!("/promotions/:id") view=PromotionPage ssr=SsrMode::Async/>
                 <Route path=path!("/audit") view=AuditPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin") view=AdminPage ssr=SsrMode::Async/>

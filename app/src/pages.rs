@@ -9,6 +9,7 @@ pub mod lineage_page;
 pub mod models_pages;
 pub mod not_found_page;
 pub mod overview_page;
+pub mod policies_page;
 pub mod promotion_pages;
 pub mod run_compare_page;
 pub mod run_detail_page;

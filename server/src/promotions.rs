@@ -16,8 +16,8 @@
 use app::domain::authz::Action;
 use app::error::AppError;
 use app::server::auth::{authenticate, require, Principal};
-use app::server::db::audit::{self, NewEntry};
-use app::server::db::{begin_write, promotions as db};
+
+use app::server::db::promotions as db;
 use app::server::promotions::{self, NewRequest};
 use app::server::state::AppState;
 use axum::body::Bytes;
@@ -217,19 +217,6 @@ async fn save_policy(
     let p = who(&s, &h, Action::ManagePolicies).await?;
     let text = std::str::from_utf8(&b)
         .map_err(|_| AppError::validation("text", "the policy must be UTF-8 text"))?;
-    let mut tx = begin_write(&s.pool).await?;
-    let saved = db::save_policy(&mut tx, &scope, text, &p.username, &app::server::now_ts()).await?;
-    audit::append(
-        &mut tx,
-        NewEntry::new(
-            p.actor(),
-            "policy.promotion.save",
-            "promotion_policy",
-            format!("{}#{}", saved.scope, saved.version),
-            json!({ "scope": saved.scope, "version": saved.version, "sha256": saved.sha256, "text": saved.text }),
-        ),
-    )
-    .await?;
-    tx.commit().await?;
+    let saved = promotions::save_policy(&s.pool, &p, &scope, text).await?;
     Ok(Json(json!({ "policy": saved })))
 }

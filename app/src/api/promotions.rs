@@ -147,3 +147,44 @@ pub async fn withdraw_promotion(id: i64) -> Result<(), AppError> {
     promotions::withdraw(&state.pool, &p, id).await?;
     Ok(())
 }
+
+/// Every stored policy version and the built-in default.
+#[server(prefix = "/api", endpoint = "list_policies")]
+pub async fn list_policies() -> Result<crate::model::registry::PoliciesView, AppError> {
+    use crate::domain::authz::Action;
+    use crate::server::{context, db::promotions};
+    let (state, p) = context::authorized(Action::ReadWorkspace).await?;
+    Ok(crate::model::registry::PoliciesView {
+        versions: promotions::policy_versions(&state.pool).await?,
+        default_text: crate::domain::promotion::DEFAULT_POLICY.to_string(),
+        can_edit: p.can(Action::ManagePolicies),
+    })
+}
+
+/// Saves a new version of the policy of `scope` (admins); returns its version number.
+#[server(prefix = "/api", endpoint = "save_policy")]
+pub async fn save_policy(scope: String, text: String) -> Result<i64, AppError> {
+    use crate::domain::authz::Action;
+    use crate::server::{context, promotions};
+    let (state, p) = context::authorized(Action::ManagePolicies).await?;
+    // Browsers send textarea lines with CRLF; store the text as written.
+    let text = text.replace("\r\n", "\n");
+    Ok(promotions::save_policy(&state.pool, &p, &scope, &text)
+        .await?
+        .version)
+}
+
+/// The version `alias` of `name` served at `at` (RFC 3339, or `YYYY-MM-DDTHH:MM` UTC).
+#[server(prefix = "/api", endpoint = "alias_at")]
+pub async fn alias_at(
+    name: String,
+    alias: String,
+    at: String,
+) -> Result<Option<crate::model::registry::AliasMove>, AppError> {
+    use crate::domain::authz::Action;
+    use crate::server::{context, db::promotions, db::registry};
+    let (state, _) = context::authorized(Action::ReadWorkspace).await?;
+    let ts = crate::domain::audit_query::parse_time_bound("at", at.trim())
+        .map_err(|e| AppError::validation(e.field, e.message))?;
+    Ok(registry::alias_at(&state.pool, &name, &alias, promotions::ts_ms(&ts)).await?)
+}

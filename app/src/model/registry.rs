@@ -215,3 +215,34 @@ pub struct ModelDetail {
     /// The viewer may request promotions.
     pub can_request: bool,
 }
+
+/// One stored version of a policy text.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct PolicyVersion {
+    /// Row id.
+    pub policy_id: i64,
+    /// `*`, `tier:<tier>` or `model:<name>`.
+    pub scope: String,
+    /// 1, 2, … within the scope.
+    pub version: i64,
+    /// The TOML text.
+    pub text: String,
+    /// SHA-256 of the text.
+    pub sha256: String,
+    /// Who saved it.
+    pub created_by: String,
+    /// When.
+    pub created_at: String,
+}
+
+/// The policies page.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PoliciesView {
+    /// Every stored version, newest first within a scope.
+    pub versions: Vec<PolicyVersion>,
+    /// The built-in default text, in force where no scope has one.
+    pub default_text: String,
+    /// The viewer may save policies.
+    pub can_edit: bool,
+}

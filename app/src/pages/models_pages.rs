@@ -1,12 +1,15 @@
 //! Models & Approvals: the registered models, one model's versions, aliases and their history,
 //! and the form that requests a promotion.
 
-use crate::api::promotions::{list_models, model_page, RequestPromotion, RequestRollback};
+use crate::api::promotions::{
+    alias_at, list_models, model_page, RequestPromotion, RequestRollback,
+};
 use crate::components::error_view::{ErrorView, FormError};
 use crate::model::registry::ModelDetail;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
+use leptos_router::components::Form;
+use leptos_router::hooks::{use_params_map, use_query_map};
 
 /// Milliseconds since the epoch as `YYYY-MM-DD HH:MM` UTC.
 pub fn ms_label(ms: i64) -> String {
@@ -147,6 +150,7 @@ fn ModelBody(
                 }).collect_view()}</tbody>
             </table></div>
         </section>
+        <ServedAt name=name.clone() aliases=d.history.iter().map(|m| m.alias.clone()).collect()/>
         <section aria-labelledby="history-title">
             <h2 id="history-title">"Alias history"</h2>
             {if d.history.is_empty() {
@@ -221,4 +225,59 @@ fn ModelBody(
         })}
     }
     .into_any()
+}
+
+/// "What did this alias serve at time T?": a plain GET form, answered on the server.
+#[component]
+fn ServedAt(name: String, aliases: Vec<String>) -> impl IntoView {
+    let mut aliases = aliases;
+    aliases.sort();
+    aliases.dedup();
+    let query = use_query_map();
+    let asked = move || {
+        let q = query.read();
+        match (q.get("alias"), q.get("at")) {
+            (Some(a), Some(t)) if !a.is_empty() && !t.is_empty() => Some((a, t)),
+            _ => None,
+        }
+    };
+    let model = name.clone();
+    let answer = Resource::new(asked, move |a| {
+        let model = model.clone();
+        async move {
+            match a {
+                None => Ok(None),
+                Some((alias, at)) => alias_at(model, alias.clone(), at.clone())
+                    .await
+                    .map(|m| Some((alias, at, m))),
+            }
+        }
+    });
+    let action = format!("/models/{name}");
+    (!aliases.is_empty()).then(|| view! {
+        <section aria-labelledby="served-title">
+            <h2 id="served-title">"Served at a time"</h2>
+            <Form method="GET" action=action attr:class="filters" attr:aria-label="What an alias served at a time">
+                <div class="field"><label for="s-alias">"Alias"</label>
+                    <select id="s-alias" name="alias">{aliases.iter().map(|a| view! { <option value=a.clone()>{a.clone()}</option> }).collect_view()}</select></div>
+                <div class="field"><label for="s-at">"At (UTC)"</label>
+                    <input id="s-at" name="at" required placeholder="2026-11-27T08:00 or RFC 3339"/></div>
+                <div class="actions"><button type="submit" class="button">"Look up"</button></div>
+            </Form>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match answer.await {
+                        Err(e) => view! { <FormError error=e/> }.into_any(),
+                        Ok(None) => ().into_any(),
+                        Ok(Some((alias, at, m))) => view! {
+                            <p role="status" class="served-answer">{match m.and_then(|m| m.version.map(|v| (v, m))) {
+                                Some((v, m)) => format!("At {at}, '{alias}' served version {v} (since {}, moved by {}).", ms_label(m.moved_at), m.moved_by),
+                                None => format!("At {at}, '{alias}' served no version."),
+                            }}</p>
+                        }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    })
 }

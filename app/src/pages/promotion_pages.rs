@@ -46,6 +46,7 @@ pub fn PromotionsPage() -> impl IntoView {
         <Title text="Promotion requests"/>
         <p class="breadcrumb"><a href="/models">"Models & Approvals"</a></p>
         <h1>"Promotion requests"</h1>
+        <p class="lede"><a href="/promotions/policies">"Promotion policies"</a></p>
         <nav class="tabs" aria-label="Request status">
             {["pending", "approved", "rejected", "withdrawn", "expired", "all"].map(|s| view! {
                 <a href=format!("/promotions?status={s}")

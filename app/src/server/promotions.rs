@@ -560,3 +560,30 @@ pub async fn model_detail(
         can_request: viewer.can(Action::RequestPromotion),
     })
 }
+
+/// Saves a new version of the policy of `scope` (admins) with its audit entry.
+pub async fn save_policy(
+    pool: &SqlitePool,
+    p: &Principal,
+    scope: &str,
+    text: &str,
+) -> Result<crate::model::registry::PolicyVersion, AppError> {
+    if !p.can(Action::ManagePolicies) {
+        return Err(AppError::forbidden());
+    }
+    let mut tx = begin_write(pool).await?;
+    let saved = db::save_policy(&mut tx, scope.trim(), text, &p.username, &now_ts()).await?;
+    audit::append(
+        &mut tx,
+        NewEntry::new(
+            p.actor(),
+            "policy.promotion.save",
+            "promotion_policy",
+            format!("{}#{}", saved.scope, saved.version),
+            json!({ "scope": saved.scope, "version": saved.version, "sha256": saved.sha256, "text": saved.text }),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(saved)
+}

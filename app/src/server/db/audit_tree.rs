@@ -294,32 +294,40 @@ pub async fn insert_checkpoint(pool: &SqlitePool, c: &Checkpoint) -> Result<(), 
 }
 
 /// The tree of the first `size` entries held in memory for many proofs at once (an export):
-/// every stored subtree, and the leaves of the 16-entry blocks the proofs reach into.
+/// every stored subtree, and for each 16-entry block the proofs reach into, its leaves and the
+/// complete subtrees above them (levels 0–3), hashed once.
 pub struct Snapshot {
     /// Stored levels, from [`STORED_LEVEL`] up.
     levels: Vec<Vec<Hash>>,
-    /// Leaves of the loaded blocks, by block index.
-    blocks: HashMap<u64, Vec<Hash>>,
+    /// Per loaded block: levels 0..STORED_LEVEL of its complete subtrees.
+    blocks: HashMap<u64, Vec<Vec<Hash>>>,
 }
 
-impl Subtrees for Snapshot {
-    type Error = sqlx::Error;
-    fn perfect(&mut self, level: u32, index: u64) -> Result<Hash, sqlx::Error> {
-        let missing = || sqlx::Error::Protocol(format!("subtree {level}/{index} not loaded"));
+impl Snapshot {
+    /// The root of one perfect subtree, if loaded.
+    pub fn get(&self, level: u32, index: u64) -> Option<Hash> {
         if level >= STORED_LEVEL {
             return self
                 .levels
                 .get((level - STORED_LEVEL) as usize)
                 .and_then(|l| l.get(index as usize))
-                .copied()
-                .ok_or_else(missing);
+                .copied();
         }
-        let first = index << level;
-        let block = first >> STORED_LEVEL;
-        let leaves = self.blocks.get(&block).ok_or_else(missing)?;
-        let start = (first - (block << STORED_LEVEL)) as usize;
-        let end = start + (1usize << level);
-        leaves.get(start..end).map(merkle::root).ok_or_else(missing)
+        let block = (index << level) >> STORED_LEVEL;
+        let within = index - (block << (STORED_LEVEL - level));
+        self.blocks
+            .get(&block)
+            .and_then(|b| b.get(level as usize))
+            .and_then(|l| l.get(within as usize))
+            .copied()
+    }
+}
+
+impl Subtrees for &Snapshot {
+    type Error = sqlx::Error;
+    fn perfect(&mut self, level: u32, index: u64) -> Result<Hash, sqlx::Error> {
+        self.get(level, index)
+            .ok_or_else(|| sqlx::Error::Protocol(format!("subtree {level}/{index} not loaded")))
     }
 }
 
@@ -348,7 +356,7 @@ pub async fn snapshot(pool: &SqlitePool, size: u64, seqs: &[u64]) -> Result<Snap
     }
     wanted.sort_unstable();
     wanted.dedup();
-    let mut blocks: HashMap<u64, Vec<Hash>> = HashMap::new();
+    let mut blocks: HashMap<u64, Vec<Vec<Hash>>> = HashMap::new();
     // Consecutive blocks are read as one range.
     let mut i = 0;
     while i < wanted.len() {
@@ -365,10 +373,16 @@ pub async fn snapshot(pool: &SqlitePool, size: u64, seqs: &[u64]) -> Result<Snap
                 .fetch_all(pool)
                 .await?;
         for (k, chunk) in hashes.chunks(1 << STORED_LEVEL).enumerate() {
-            blocks.insert(
-                wanted[i] + k as u64,
-                chunk.iter().map(|h| leaf_of(h)).collect(),
-            );
+            let mut lv: Vec<Vec<Hash>> = vec![chunk.iter().map(|h| leaf_of(h)).collect()];
+            for _ in 1..STORED_LEVEL {
+                let below = lv.last().map(Vec::as_slice).unwrap_or(&[]);
+                let up: Vec<Hash> = below
+                    .chunks_exact(2)
+                    .map(|p| merkle::node_hash(&p[0], &p[1]))
+                    .collect();
+                lv.push(up);
+            }
+            blocks.insert(wanted[i] + k as u64, lv);
         }
         i = j + 1;
     }

@@ -5,29 +5,9 @@ use crate::domain::promotion::{
     RunEvidence, Waiver, DEFAULT_POLICY,
 };
 use crate::error::AppError;
-pub use crate::model::registry::{PromotionRequest as Request, Review};
-use serde::{Deserialize, Serialize};
+pub use crate::model::registry::{PolicyVersion, PromotionRequest as Request, Review};
 use sha2::{Digest, Sha256};
 use sqlx::{SqliteConnection, SqlitePool};
-
-/// One stored version of a policy text.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
-pub struct PolicyVersion {
-    /// Row id.
-    pub policy_id: i64,
-    /// `*`, `tier:<tier>` or `model:<name>`.
-    pub scope: String,
-    /// 1, 2, … within the scope.
-    pub version: i64,
-    /// The TOML text.
-    pub text: String,
-    /// SHA-256 of the text.
-    pub sha256: String,
-    /// Who saved it.
-    pub created_by: String,
-    /// When.
-    pub created_at: String,
-}
 
 /// Validates a scope.
 pub fn check_scope(scope: &str) -> Result<(), AppError> {
