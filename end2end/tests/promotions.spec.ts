@@ -24,10 +24,11 @@ test('a scientist requests a promotion; a reviewer waives the failing check and 
   const alias = isHydrated(testInfo) ? 'production' : 'champion';
 
   const scientist = await as(browser, testInfo, 'scientist', '/models/churn-prediction');
-  await scientist.getByRole('combobox', { name: 'Version' }).selectOption('2');
-  await scientist.getByRole('combobox', { name: 'Alias' }).fill(alias);
-  await scientist.getByRole('textbox', { name: 'Justification' }).fill('Best AUC of the October sweep; retention offers need it.');
-  await scientist.getByRole('button', { name: 'Request promotion' }).click();
+  const promote = scientist.getByRole('region', { name: 'Request a promotion' });
+  await promote.getByRole('combobox', { name: 'Version' }).selectOption('2');
+  await promote.getByRole('combobox', { name: 'Alias' }).fill(alias);
+  await promote.getByRole('textbox', { name: 'Justification' }).fill('Best AUC of the October sweep; retention offers need it.');
+  await promote.getByRole('button', { name: 'Request promotion' }).click();
   await expect(scientist.getByRole('heading', { level: 1 })).toContainText(`churn-prediction@2 → ${alias}`);
   const requestPath = new URL(scientist.url()).pathname;
   expect(requestPath).toMatch(/^\/promotions\/\d+$/);
