@@ -316,12 +316,18 @@ async fn serve(pool: sqlx::SqlitePool, args: ServeArgs) -> anyhow::Result<ExitCo
         public_key = %app::server::signing::public_key_hex(&key),
         "audit checkpoints are signed with this Ed25519 key"
     );
-    // A signed checkpoint of the audit trail each minute it has grown.
+    // Each minute: stale promotion requests expire (audited), and a signed checkpoint of the
+    // audit trail is made if it has grown.
     let signer = pool.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
         loop {
             tick.tick().await;
+            match app::server::promotions::expire(&signer).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(expired = n, "stale promotion requests expired"),
+                Err(e) => tracing::warn!(error = %e, "expiring promotion requests failed"),
+            }
             if let Err(e) = app::server::signing::checkpoint_now(&signer).await {
                 tracing::warn!(error = %e, "signing an audit checkpoint failed");
             }

@@ -288,7 +288,7 @@ fn page_offset(token: Option<&str>) -> Result<i64, MlflowError> {
     }
 }
 
-async fn write_audit(
+pub(crate) async fn write_audit(
     tx: &mut sqlx::SqliteConnection,
     p: &Principal,
     action: &str,

@@ -5,7 +5,9 @@
 //! protects (`production` by default) moves only through an approved promotion request, for
 //! every role: setting or removing it here is refused with 403 `PERMISSION_DENIED`.
 
-use crate::mlflow::{body, de_opt_string, invalid, kv_json, pairs, who, KeyValue, MlflowError};
+use crate::mlflow::{
+    body, de_opt_string, invalid, kv_json, pairs, who, write_audit, KeyValue, MlflowError,
+};
 use app::domain::authz::Action;
 use app::domain::promotion::valid_alias;
 use app::error::AppError;
@@ -133,22 +135,6 @@ async fn model_with_latest(s: &AppState, m: RegisteredModel) -> Result<Value, Ml
     Ok(model_json(&m, latest.as_ref()))
 }
 
-async fn audit_write(
-    tx: &mut sqlx::SqliteConnection,
-    p: &Principal,
-    action: &str,
-    object_type: &str,
-    object_id: &str,
-    details: Value,
-) -> Result<(), MlflowError> {
-    audit::append(
-        tx,
-        NewEntry::new(p.actor(), action, object_type, object_id, details),
-    )
-    .await?;
-    Ok(())
-}
-
 fn required<'a>(field: &str, v: &'a Option<String>) -> Result<&'a str, MlflowError> {
     v.as_deref()
         .map(str::trim)
@@ -227,11 +213,11 @@ async fn create_model(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiR
         &name,
         &description,
         &pairs(req.tags),
-        &p.actor(),
+        &p.username,
         now_ms(),
     )
     .await?;
-    audit_write(
+    write_audit(
         &mut tx,
         &p,
         "registry.model.create",
@@ -271,7 +257,7 @@ async fn update_model(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiR
     let description = req.description.clone().unwrap_or_default();
     let mut tx = begin_write(&s.pool).await?;
     registry::update_model(&mut tx, &name, &description, now_ms()).await?;
-    audit_write(
+    write_audit(
         &mut tx,
         &p,
         "registry.model.update",
@@ -297,7 +283,7 @@ async fn set_model_tag(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> Api
     let value = req.value.clone().unwrap_or_default();
     let mut tx = begin_write(&s.pool).await?;
     registry::set_model_tag(&mut tx, &name, &key, &value, now_ms()).await?;
-    audit_write(
+    write_audit(
         &mut tx,
         &p,
         "registry.model.set_tag",
@@ -322,7 +308,7 @@ async fn delete_model_tag(
     let key = required("key", &req.key)?.to_string();
     let mut tx = begin_write(&s.pool).await?;
     registry::delete_model_tag(&mut tx, &name, &key, now_ms()).await?;
-    audit_write(
+    write_audit(
         &mut tx,
         &p,
         "registry.model.delete_tag",
@@ -562,13 +548,13 @@ async fn set_alias(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiResu
         &name,
         &alias,
         version,
-        &p.actor(),
+        &p.username,
         now_ms(),
         None,
         "set directly",
     )
     .await?;
-    audit_write(
+    write_audit(
         &mut tx,
         &p,
         "registry.alias.set",
@@ -593,8 +579,8 @@ async fn delete_alias(
     let alias = required("alias", &req.alias)?.to_string();
     check_alias(&s, &name, &alias).await?;
     let mut tx = begin_write(&s.pool).await?;
-    let before = registry::delete_alias(&mut tx, &name, &alias, &p.actor(), now_ms()).await?;
-    audit_write(
+    let before = registry::delete_alias(&mut tx, &name, &alias, &p.username, now_ms()).await?;
+    write_audit(
         &mut tx,
         &p,
         "registry.alias.delete",
@@ -686,11 +672,11 @@ async fn create_version(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> Ap
         req.run_link.as_deref().unwrap_or(""),
         req.description.as_deref().unwrap_or(""),
         &pairs(req.tags),
-        &p.actor(),
+        &p.username,
         now_ms(),
     )
     .await?;
-    audit_write(
+    write_audit(
         &mut tx,
         &p,
         "registry.version.create",
@@ -728,7 +714,7 @@ async fn update_version(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> Ap
     let description = req.description.clone().unwrap_or_default();
     let mut tx = begin_write(&s.pool).await?;
     registry::update_version(&mut tx, &name, version, &description, now_ms()).await?;
-    audit_write(
+    write_audit(
         &mut tx,
         &p,
         "registry.version.update",
@@ -753,7 +739,7 @@ async fn set_version_tag(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> A
     let value = req.value.clone().unwrap_or_default();
     let mut tx = begin_write(&s.pool).await?;
     registry::set_version_tag(&mut tx, &name, version, &key, &value, now_ms()).await?;
-    audit_write(
+    write_audit(
         &mut tx,
         &p,
         "registry.version.set_tag",
@@ -779,7 +765,7 @@ async fn delete_version_tag(
     let key = required("key", &req.key)?.to_string();
     let mut tx = begin_write(&s.pool).await?;
     registry::delete_version_tag(&mut tx, &name, version, &key).await?;
-    audit_write(
+    write_audit(
         &mut tx,
         &p,
         "registry.version.delete_tag",

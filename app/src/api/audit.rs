@@ -17,6 +17,8 @@ pub struct AuditPage {
     pub filter_query: Vec<(String, String)>,
     /// The chain verification, when it was asked for.
     pub verify: Option<VerifyReport>,
+    /// The Ed25519 public key (hex) that signs the trail's checkpoints.
+    pub public_key: String,
 }
 
 /// A page of audit entries matching the filter; with `verify` set, also recomputes the chain.
@@ -49,5 +51,11 @@ pub async fn get_audit_page(
             .map(|(k, v)| (k.to_owned(), v))
             .collect(),
         verify,
+        public_key: crate::server::signing::key_for(&state.pool)
+            .map(|k| crate::server::signing::public_key_hex(&k))
+            .map_err(|e| {
+                tracing::error!(error = %e, "audit signing key unavailable");
+                AppError::internal()
+            })?,
     })
 }

@@ -101,6 +101,15 @@ pub trait Subtrees {
     type Error;
     /// The root of one perfect subtree.
     fn perfect(&mut self, level: u32, index: u64) -> Result<Hash, Self::Error>;
+
+    /// The root of a range that is not a perfect subtree (see `range_root`); sources may
+    /// remember it.
+    fn range(&mut self, a: u64, b: u64) -> Result<Hash, Self::Error>
+    where
+        Self: Sized,
+    {
+        range_root_uncached(self, a, b)
+    }
 }
 
 /// Subtrees of an in-memory list of leaf hashes (tests, offline verification, small trees).
@@ -128,9 +137,50 @@ impl Subtrees for Recorder {
     }
 }
 
+/// Remembers the roots of the ranges that are not perfect subtrees (the right edge of the
+/// tree, shared by every proof in it), for many proofs over one source.
+pub struct Memo<S> {
+    inner: S,
+    edges: std::collections::HashMap<(u64, u64), Hash>,
+}
+
+impl<S> Memo<S> {
+    /// Wraps a source.
+    pub fn new(inner: S) -> Self {
+        Memo {
+            inner,
+            edges: std::collections::HashMap::new(),
+        }
+    }
+}
+
+impl<S: Subtrees> Subtrees for Memo<S> {
+    type Error = S::Error;
+    fn perfect(&mut self, level: u32, index: u64) -> Result<Hash, S::Error> {
+        self.inner.perfect(level, index)
+    }
+    fn range(&mut self, a: u64, b: u64) -> Result<Hash, S::Error> {
+        if let Some(h) = self.edges.get(&(a, b)) {
+            return Ok(*h);
+        }
+        let h = range_root_uncached(self, a, b)?;
+        self.edges.insert((a, b), h);
+        Ok(h)
+    }
+}
+
 /// `MTH(D[a:b])` where `a` is a multiple of a power of two ≥ `b - a` (true of every range the
 /// RFC's recursions visit).
 fn range_root<S: Subtrees>(s: &mut S, a: u64, b: u64) -> Result<Hash, S::Error> {
+    let n = b - a;
+    if n.is_power_of_two() {
+        let level = n.trailing_zeros();
+        return s.perfect(level, a >> level);
+    }
+    s.range(a, b)
+}
+
+fn range_root_uncached<S: Subtrees>(s: &mut S, a: u64, b: u64) -> Result<Hash, S::Error> {
     let n = b - a;
     if n.is_power_of_two() {
         let level = n.trailing_zeros();

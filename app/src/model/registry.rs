@@ -186,6 +186,8 @@ pub struct QueueItem {
     pub checks_total: usize,
     /// Checks failing or missing, by label.
     pub open_checks: Vec<String>,
+    /// Checks waived, by label.
+    pub waived_checks: Vec<String>,
     /// Approvals so far.
     pub approvals: u32,
     /// Approvals needed.

@@ -84,6 +84,9 @@ pub fn AuditPage() -> impl IntoView {
                                 <a class="button" rel="external" download="" href=format!("/api/v1/audit/export?format=csv{sep}{qs}")>"Export CSV (with proofs)"</a>
                                 <a class="button" rel="external" download="" href=format!("/api/v1/audit/export?format=json{sep}{qs}")>"Export JSON (with proofs)"</a>
                             </div>
+                            <p class="muted small">"Checkpoints of this trail are signed with the Ed25519 key "
+                                <code class="wrap">{p.public_key.clone()}</code>
+                                "; keep it to verify exports offline ("<code>"server verify-audit --export FILE --public-key KEY"</code>")."</p>
                             {p.verify.map(|v| view! { <VerifyPanel report=v/> })}
                             {if p.entries.is_empty() {
                                 view! { <p class="muted">"No entries match these filters."</p> }.into_any()

@@ -76,7 +76,8 @@ pub fn PromotionsPage() -> impl IntoView {
                                         <td class="nowrap">{age(&r.requested_at)}</td>
                                         <td><span class=format!("badge tier-{}", q.risk_tier)>{q.risk_tier.clone()}</span></td>
                                         <td>{format!("{}/{} clear", q.checks_clear, q.checks_total)}
-                                            {(!q.open_checks.is_empty()).then(|| view! { <div class="small check-fail">{format!("open: {}", q.open_checks.join("; "))}</div> })}</td>
+                                            {(!q.open_checks.is_empty()).then(|| view! { <div class="small check-fail">{format!("open: {}", q.open_checks.join("; "))}</div> })}
+                                            {(!q.waived_checks.is_empty()).then(|| view! { <div class="small waiver">{format!("waived: {}", q.waived_checks.join("; "))}</div> })}</td>
                                         <td class="num">{format!("{}/{}", q.approvals, q.approvals_needed)}</td>
                                         <td><span class=format!("badge promo-{}", r.status)>{r.status.clone()}</span></td>
                                     </tr>

@@ -64,24 +64,14 @@ pub struct Export {
 
 /// Every entry matching `f`, oldest first (at most [`MAX_ENTRIES`]).
 async fn matching(pool: &SqlitePool, f: &AuditFilter) -> Result<Vec<AuditRow>, AppError> {
-    let mut f = f.clone();
-    let mut out: Vec<AuditRow> = Vec::new();
-    loop {
-        let page = audit::page(pool, &f, 500).await?;
-        let Some(last) = page.last().map(|r| r.seq) else {
-            break;
-        };
-        out.extend(page);
-        if out.len() > MAX_ENTRIES {
-            return Err(AppError::validation(
+    audit::all_matching(pool, f, MAX_ENTRIES)
+        .await?
+        .map_err(|max| {
+            AppError::validation(
                 "filter",
-                format!("more than {MAX_ENTRIES} entries match: narrow the filter"),
-            ));
-        }
-        f.before_seq = Some(last);
-    }
-    out.reverse();
-    Ok(out)
+                format!("more than {max} entries match: narrow the filter"),
+            )
+        })
 }
 
 /// Builds the export of the entries matching `f`, signing a checkpoint of the trail first.
@@ -99,6 +89,7 @@ pub async fn build_many(pool: &SqlitePool, filters: &[AuditFilter]) -> Result<Ex
         AppError::internal()
     })?;
     let size = cp.tree_size.max(0) as u64;
+    let started = std::time::Instant::now();
     let mut rows: Vec<AuditRow> = Vec::new();
     for f in filters {
         rows.extend(matching(pool, f).await?);
@@ -107,7 +98,9 @@ pub async fn build_many(pool: &SqlitePool, filters: &[AuditFilter]) -> Result<Ex
     rows.dedup_by_key(|r| r.seq);
     rows.retain(|r| r.seq as u64 <= size);
     let seqs: Vec<u64> = rows.iter().map(|r| r.seq as u64).collect();
+    let read = started.elapsed();
     let snap = audit_tree::snapshot(pool, size, &seqs).await?;
+    let loaded = started.elapsed();
     // Proofs are pure hashing over the snapshot: off the async workers, on both cores.
     let entries = tokio::task::spawn_blocking(move || prove_all(&snap, rows, size))
         .await
@@ -115,6 +108,13 @@ pub async fn build_many(pool: &SqlitePool, filters: &[AuditFilter]) -> Result<Ex
             tracing::error!(error = %e, "export proof task failed");
             AppError::internal()
         })??;
+    tracing::info!(
+        entries = entries.len(),
+        read_ms = read.as_millis() as u64,
+        snapshot_ms = (loaded - read).as_millis() as u64,
+        proofs_ms = (started.elapsed() - loaded).as_millis() as u64,
+        "audit export built"
+    );
     Ok(Export {
         format: FORMAT.into(),
         exported_at: crate::server::now_ts(),
@@ -142,8 +142,9 @@ fn prove_all(
 ) -> Result<Vec<ExportEntry>, AppError> {
     let prove = |rows: Vec<AuditRow>| -> Result<Vec<ExportEntry>, AppError> {
         let mut out = Vec::with_capacity(rows.len());
+        let mut memo = merkle::Memo::new(snap);
         for r in rows {
-            let path = merkle::inclusion_proof(&mut &*snap, r.seq as u64 - 1, size)?
+            let path = merkle::inclusion_proof(&mut memo, r.seq as u64 - 1, size)?
                 .map_err(|_| AppError::internal())?;
             out.push(ExportEntry {
                 seq: r.seq,

@@ -453,6 +453,11 @@ pub async fn queue(pool: &SqlitePool, status: Option<&str>) -> Result<Vec<QueueI
                 .filter(|c| !all_clear(std::slice::from_ref(c)))
                 .map(|c| c.label.clone())
                 .collect(),
+            waived_checks: checks
+                .iter()
+                .filter(|c| c.waiver.is_some())
+                .map(|c| c.label.clone())
+                .collect(),
             approvals,
             approvals_needed: pol.approvals_needed(&ev.risk_tier, r.kind == "rollback"),
             request: r,

@@ -706,3 +706,48 @@ async fn the_demo_registry_has_a_waived_approval_a_pending_failure_and_history()
     }
     app::server::audit_export::verify(&audit, None).unwrap();
 }
+
+#[tokio::test]
+async fn stale_requests_expire_and_take_no_more_reviews() {
+    let api = Api::new().await;
+    api.put_policy("*", METRIC_ONLY).await;
+    api.model("stale", &[0.8], "sci").await;
+    let id = api.request("sci", "stale", 1).await["request"]["request_id"]
+        .as_i64()
+        .unwrap();
+    sqlx::query("UPDATE promotion_requests SET expires_at = '2000-01-01T00:00:00.000000Z' WHERE request_id = ?")
+        .bind(id)
+        .execute(&api.app.pool)
+        .await
+        .unwrap();
+    let (s, v) = api
+        .call(
+            "rev1",
+            Method::POST,
+            &format!("/api/v1/promotions/{id}/approve"),
+            json!({ "comment": "late" }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    assert!(v["message"].as_str().unwrap().contains("expired"), "{v}");
+    assert_eq!(
+        app::server::promotions::expire(&api.app.pool)
+            .await
+            .unwrap(),
+        1
+    );
+    let r = api
+        .ok(
+            "rev1",
+            Method::GET,
+            &format!("/api/v1/promotions/{id}"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r["request"]["request"]["status"], "expired");
+    assert_eq!(r["request"]["request"]["closed_by"], "system");
+    let actions = api.app.audit_actions().await;
+    assert!(actions
+        .iter()
+        .any(|(actor, a, o)| actor == "system" && a == "promotion.expire" && o == &id.to_string()));
+}

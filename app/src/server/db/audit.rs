@@ -292,6 +292,54 @@ async fn page_exact(
     q.build_query_as::<AuditRow>().fetch_all(pool).await
 }
 
+/// Every entry matching `f` (the cursor ignored), oldest first, in one pass; at most `max`
+/// (an error names the limit when more match). For exports.
+pub async fn all_matching(
+    pool: &SqlitePool,
+    f: &AuditFilter,
+    max: usize,
+) -> Result<Result<Vec<AuditRow>, usize>, sqlx::Error> {
+    let (lo, hi) = seq_bounds(pool, f).await?;
+    let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
+        "SELECT seq, ts, actor, action, object_type, object_id, details, prev_hash, hash FROM audit_log WHERE 1=1",
+    );
+    if let Some(a) = &f.actor {
+        q.push(" AND actor = ").push_bind(a.clone());
+    }
+    if let Some(a) = &f.action {
+        q.push(" AND action = ").push_bind(a.clone());
+    }
+    if let Some(p) = &f.action_prefix {
+        q.push(" AND action >= ")
+            .push_bind(p.clone())
+            .push(" AND action < ")
+            .push_bind(format!("{p}\u{10FFFF}"));
+    }
+    if let Some(t) = &f.object_type {
+        q.push(" AND object_type = ").push_bind(t.clone());
+    }
+    if let Some(i) = &f.object_id {
+        q.push(" AND object_id = ").push_bind(i.clone());
+    }
+    if let Some(lo) = lo {
+        q.push(" AND seq >= ").push_bind(lo);
+    }
+    if let Some(hi) = hi {
+        q.push(" AND seq <= ").push_bind(hi);
+    }
+    if let Some(t) = &f.text {
+        q.push(" AND instr(lower(actor || ' ' || action || ' ' || object_type || ' ' || object_id || ' ' || details), ")
+            .push_bind(t.to_lowercase())
+            .push(") > 0");
+    }
+    q.push(" ORDER BY seq LIMIT ").push_bind(max as i64 + 1);
+    let rows = q.build_query_as::<AuditRow>().fetch_all(pool).await?;
+    if rows.len() > max {
+        return Ok(Err(max));
+    }
+    Ok(Ok(rows))
+}
+
 /// One page (`PAGE_SIZE` entries) for `filter`, and the cursor of the next, older page.
 pub async fn page_with_cursor(
     pool: &SqlitePool,
