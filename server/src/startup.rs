@@ -105,6 +105,7 @@ pub fn build_router(state: AppState, settings: &ServeSettings) -> Router {
         .merge(limited)
         .merge(crate::fairness::router(state.clone(), settings.max_upload_bytes))
         .layer(axum::middleware::from_fn(mw::pkg_cache_headers))
+        .layer(axum::middleware::from_fn(mw::security_headers))
         .layer(axum::middleware::from_fn(mw::same_origin_writes))
         .layer(CompressionLayer::new())
         .layer(axum::middleware::from_fn_with_state(metrics, mw::track_metrics))

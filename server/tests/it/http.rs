@@ -185,3 +185,25 @@ async fn admin_creates_and_revokes_tokens_through_server_functions() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers() {
+    let app = spawn_app().await;
+    let c = app.client();
+    for path in [
+        "/login",
+        "/api/v1/me",
+        "/healthz",
+        "/no/such/page",
+        "/api/2.0/mlflow/runs/get",
+    ] {
+        let r = c.get(app.url(path)).send().await.unwrap();
+        for (name, value) in server::middleware::SECURITY_HEADERS {
+            assert_eq!(
+                r.headers().get(name).and_then(|v| v.to_str().ok()),
+                Some(value),
+                "{path}: {name}"
+            );
+        }
+    }
+}
