@@ -902,19 +902,15 @@ async fn v1_set_risk_tier(
     ))
 }
 
-/// `at` as Unix ms or RFC 3339.
+/// `at` as Unix ms, or any time form the audit filters take (RFC 3339, `YYYY-MM-DDTHH:MM` UTC,
+/// `YYYY-MM-DD`), as the UI's look-up does.
 fn parse_at(s: &str) -> Result<i64, AppError> {
     if let Ok(ms) = s.parse::<i64>() {
         return Ok(ms);
     }
-    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
-        .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
-        .map_err(|_| {
-            AppError::validation(
-                "at",
-                format!("'{s}' is neither Unix milliseconds nor an RFC 3339 time"),
-            )
-        })
+    app::domain::audit_query::parse_time_bound("at", s.trim())
+        .map(|ts| app::server::db::promotions::ts_ms(&ts))
+        .map_err(|e| AppError::validation(e.field, e.message))
 }
 
 async fn v1_alias_at(

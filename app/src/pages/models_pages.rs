@@ -5,27 +5,15 @@ use crate::api::promotions::{
     alias_at, list_models, model_page, RequestPromotion, RequestRollback,
 };
 use crate::components::error_view::{ErrorView, FormError};
+use crate::components::run_format::fmt_ms;
 use crate::model::registry::ModelDetail;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Form;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-/// Milliseconds since the epoch as `YYYY-MM-DD HH:MM` UTC.
-pub fn ms_label(ms: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .ok()
-        .map(|t| {
-            format!(
-                "{:04}-{:02}-{:02} {:02}:{:02}",
-                t.year(),
-                u8::from(t.month()),
-                t.day(),
-                t.hour(),
-                t.minute()
-            )
-        })
-        .unwrap_or_default()
+fn ms_label(ms: i64) -> String {
+    fmt_ms(Some(ms))
 }
 
 /// The registered models.

@@ -147,14 +147,13 @@ async fn create(
             "say why in at least 10 characters",
         ));
     }
-    let ev = db::gather_evidence(pool, model, version, alias).await?;
+    let (ev, pol) = db::gather_evidence(pool, model, version, alias).await?;
     if ev.champion == Some(version) {
         return Err(AppError::validation(
             "version",
             format!("{model}@{version} already serves as '{alias}'"),
         ));
     }
-    let (_, pol) = policy(pool, model).await?;
     let checks = checks_for(&pol, &ev, &[]);
     let now = now_ms();
     let r = Request {
@@ -218,14 +217,13 @@ async fn pending(conn: &mut SqliteConnection, id: i64) -> Result<Request, AppErr
 /// Moves the alias when the request is cleared; true when it moved.
 async fn apply_if_cleared(
     conn: &mut SqliteConnection,
-    pool: &SqlitePool,
     r: &Request,
+    pol: &Policy,
+    ev: &Evidence,
     by: &Principal,
 ) -> Result<bool, AppError> {
-    let (_, pol) = policy(pool, &r.name).await?;
-    let ev = db::gather_evidence(pool, &r.name, r.version, &r.alias).await?;
     let waivers = db::waivers(conn, r.request_id).await?;
-    let checks = checks_for(&pol, &ev, &waivers);
+    let checks = checks_for(pol, ev, &waivers);
     let approvals = db::reviews(conn, r.request_id)
         .await?
         .iter()
@@ -284,8 +282,7 @@ pub async fn review(
     }
     let mut tx = begin_write(pool).await?;
     let r = pending(&mut tx, id).await?;
-    let (_, pol) = policy(pool, &r.name).await?;
-    let ev = db::gather_evidence(pool, &r.name, r.version, &r.alias).await?;
+    let (ev, pol) = db::gather_evidence(pool, &r.name, r.version, &r.alias).await?;
     if approve {
         let author = ev.run.as_ref().map(|r| r.author.as_str());
         if let Some(why) = approval_refusal(&pol, &r.requested_by, &p.username, author) {
@@ -322,7 +319,7 @@ pub async fn review(
     )
     .await?;
     let outcome = if approve {
-        let moved = apply_if_cleared(&mut tx, pool, &r, p).await?;
+        let moved = apply_if_cleared(&mut tx, &r, &pol, &ev, p).await?;
         Outcome {
             status: if moved { "approved" } else { "pending" }.into(),
             alias_moved: moved,
@@ -348,8 +345,7 @@ pub async fn waive(
 ) -> Result<Outcome, AppError> {
     let mut tx = begin_write(pool).await?;
     let r = pending(&mut tx, id).await?;
-    let (_, pol) = policy(pool, &r.name).await?;
-    let ev = db::gather_evidence(pool, &r.name, r.version, &r.alias).await?;
+    let (ev, pol) = db::gather_evidence(pool, &r.name, r.version, &r.alias).await?;
     let existing = db::waivers(&mut tx, id).await?;
     let checks = checks_for(&pol, &ev, &existing);
     let c = checks.iter().find(|c| c.id == check).ok_or_else(|| {
@@ -383,7 +379,7 @@ pub async fn waive(
         json!({ "check": check, "status": c.status.as_str(), "reason": w.reason, "evidence_sha256": ev.digest() }),
     )
     .await?;
-    let moved = apply_if_cleared(&mut tx, pool, &r, p).await?;
+    let moved = apply_if_cleared(&mut tx, &r, &pol, &ev, p).await?;
     tx.commit().await?;
     Ok(Outcome {
         status: if moved { "approved" } else { "pending" }.into(),
@@ -420,20 +416,37 @@ pub async fn expire(pool: &SqlitePool) -> Result<usize, AppError> {
 }
 
 /// The reviewer queue: requests in `status` (pending by default) with their check summary.
+///
+/// A read: requests past their expiry that the minute sweep ([`expire`]) has not closed yet are
+/// shown as expired (and left out of the pending queue), not closed here.
 pub async fn queue(pool: &SqlitePool, status: Option<&str>) -> Result<Vec<QueueItem>, AppError> {
-    expire(pool).await?;
+    let now = now_ts();
+    let lapsed = |r: &Request| r.status == "pending" && r.expires_at <= now;
     let mut out = Vec::new();
     let mut conn = pool.acquire().await?;
-    for r in db::list_requests(pool, status, None).await? {
-        let (_, pol) = policy(pool, &r.name).await?;
-        let ev: Evidence = if r.status == "pending" {
+    let wanted = |r: &Request| match status {
+        None => true,
+        Some("pending") => !lapsed(r),
+        Some("expired") => true,
+        Some(s) => r.status == s,
+    };
+    let mut rows = db::list_requests(pool, status.filter(|s| *s != "expired"), None).await?;
+    if status == Some("expired") {
+        rows.retain(|r| r.status == "expired" || lapsed(r));
+    }
+    for mut r in rows.into_iter().filter(wanted) {
+        let (ev, pol) = if r.status == "pending" {
             db::gather_evidence(pool, &r.name, r.version, &r.alias).await?
         } else {
-            serde_json::from_str(&r.evidence).map_err(|e| {
+            let ev: Evidence = serde_json::from_str(&r.evidence).map_err(|e| {
                 tracing::error!(error = %e, id = r.request_id, "stored evidence does not parse");
                 AppError::internal()
-            })?
+            })?;
+            (ev, policy(pool, &r.name).await?.1)
         };
+        if lapsed(&r) {
+            r.status = "expired".into();
+        }
         let waivers = db::waivers(&mut conn, r.request_id).await?;
         let checks = checks_for(&pol, &ev, &waivers);
         let approvals = db::reviews(&mut conn, r.request_id)
@@ -472,8 +485,8 @@ pub async fn view(pool: &SqlitePool, viewer: &Principal, id: i64) -> Result<Requ
     let r = db::get_request(&mut conn, id)
         .await?
         .ok_or_else(|| AppError::not_found(format!("no promotion request #{id}")))?;
-    let (policy_ref, pol) = policy(pool, &r.name).await?;
-    let mut ev = db::gather_evidence(pool, &r.name, r.version, &r.alias).await?;
+    let (mut ev, pol) = db::gather_evidence(pool, &r.name, r.version, &r.alias).await?;
+    let policy_ref = ev.policy.clone();
     if r.status != "pending" {
         // The alias was judged against what it served when the request was open; once
         // approved it serves this version, which is not a change in the evidence.

@@ -111,13 +111,15 @@ pub async fn checkpoint_now(
         tracing::error!(error = %e, "audit signing key unavailable");
         crate::error::AppError::internal()
     })?;
-    let size = audit_tree::extend(pool).await?;
+    // Reads first: the writer turn is taken only when the log has grown since the last one.
+    let size = audit_tree::log_size(pool).await?;
     if size == 0 {
         return Ok(None);
     }
     if let Some(c) = audit_tree::checkpoint(pool, size).await? {
         return Ok(Some(c));
     }
+    // root_at extends the stored subtrees when they do not cover `size`.
     let root = audit_tree::root_at(pool, size).await?;
     let issued_at = crate::server::now_ts();
     let msg = merkle::checkpoint_message(size, &root, &issued_at);

@@ -248,22 +248,38 @@ pub async fn page(
     Ok(rows)
 }
 
-async fn page_exact(
-    pool: &SqlitePool,
+/// Which actions a query keeps: one exactly, or every one with a prefix (as a range).
+enum ActionMatch<'a> {
+    Any,
+    Exact(&'a str),
+    Prefix(&'a str),
+}
+
+/// `SELECT … WHERE` the filter's conditions, within the sequence range `lo..=hi` (the cursor
+/// is the caller's to add): the one place that says what a filter matches.
+fn filtered<'a>(
     f: &AuditFilter,
-    action: Option<&str>,
+    action: ActionMatch<'_>,
     lo: Option<i64>,
     hi: Option<i64>,
-    limit: i64,
-) -> Result<Vec<AuditRow>, sqlx::Error> {
+) -> QueryBuilder<'a, Sqlite> {
     let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
         "SELECT seq, ts, actor, action, object_type, object_id, details, prev_hash, hash FROM audit_log WHERE 1=1",
     );
     if let Some(a) = &f.actor {
         q.push(" AND actor = ").push_bind(a.clone());
     }
-    if let Some(a) = action {
-        q.push(" AND action = ").push_bind(a.to_owned());
+    match action {
+        ActionMatch::Any => {}
+        ActionMatch::Exact(a) => {
+            q.push(" AND action = ").push_bind(a.to_owned());
+        }
+        ActionMatch::Prefix(p) => {
+            q.push(" AND action >= ")
+                .push_bind(p.to_owned())
+                .push(" AND action < ")
+                .push_bind(format!("{p}\u{10FFFF}"));
+        }
     }
     if let Some(t) = &f.object_type {
         q.push(" AND object_type = ").push_bind(t.clone());
@@ -277,16 +293,28 @@ async fn page_exact(
     if let Some(hi) = hi {
         q.push(" AND seq <= ").push_bind(hi);
     }
+    if let Some(t) = &f.text {
+        // A scan in sequence order, stopping at the limit: cheap for common words, a full
+        // pass (about a second at a million entries) for rare ones.
+        q.push(" AND instr(lower(actor || ' ' || action || ' ' || object_type || ' ' || object_id || ' ' || details), ")
+            .push_bind(t.to_lowercase())
+            .push(") > 0");
+    }
+    q
+}
+
+async fn page_exact(
+    pool: &SqlitePool,
+    f: &AuditFilter,
+    action: Option<&str>,
+    lo: Option<i64>,
+    hi: Option<i64>,
+    limit: i64,
+) -> Result<Vec<AuditRow>, sqlx::Error> {
+    let action = action.map_or(ActionMatch::Any, ActionMatch::Exact);
+    let mut q = filtered(f, action, lo, hi);
     if let Some(b) = f.before_seq {
         q.push(" AND seq < ").push_bind(b);
-    }
-    if let Some(t) = &f.text {
-        // A scan from the newest entry down, stopping at the page's end: cheap for common
-        // words, a full pass (about a second at a million entries) for rare ones.
-        let needle = t.to_lowercase();
-        q.push(" AND instr(lower(actor || ' ' || action || ' ' || object_type || ' ' || object_id || ' ' || details), ")
-            .push_bind(needle)
-            .push(") > 0");
     }
     q.push(" ORDER BY seq DESC LIMIT ").push_bind(limit);
     q.build_query_as::<AuditRow>().fetch_all(pool).await
@@ -300,38 +328,12 @@ pub async fn all_matching(
     max: usize,
 ) -> Result<Result<Vec<AuditRow>, usize>, sqlx::Error> {
     let (lo, hi) = seq_bounds(pool, f).await?;
-    let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
-        "SELECT seq, ts, actor, action, object_type, object_id, details, prev_hash, hash FROM audit_log WHERE 1=1",
-    );
-    if let Some(a) = &f.actor {
-        q.push(" AND actor = ").push_bind(a.clone());
-    }
-    if let Some(a) = &f.action {
-        q.push(" AND action = ").push_bind(a.clone());
-    }
-    if let Some(p) = &f.action_prefix {
-        q.push(" AND action >= ")
-            .push_bind(p.clone())
-            .push(" AND action < ")
-            .push_bind(format!("{p}\u{10FFFF}"));
-    }
-    if let Some(t) = &f.object_type {
-        q.push(" AND object_type = ").push_bind(t.clone());
-    }
-    if let Some(i) = &f.object_id {
-        q.push(" AND object_id = ").push_bind(i.clone());
-    }
-    if let Some(lo) = lo {
-        q.push(" AND seq >= ").push_bind(lo);
-    }
-    if let Some(hi) = hi {
-        q.push(" AND seq <= ").push_bind(hi);
-    }
-    if let Some(t) = &f.text {
-        q.push(" AND instr(lower(actor || ' ' || action || ' ' || object_type || ' ' || object_id || ' ' || details), ")
-            .push_bind(t.to_lowercase())
-            .push(") > 0");
-    }
+    let action = match (&f.action, &f.action_prefix) {
+        (Some(a), _) => ActionMatch::Exact(a),
+        (None, Some(p)) => ActionMatch::Prefix(p),
+        (None, None) => ActionMatch::Any,
+    };
+    let mut q = filtered(f, action, lo, hi);
     q.push(" ORDER BY seq LIMIT ").push_bind(max as i64 + 1);
     let rows = q.build_query_as::<AuditRow>().fetch_all(pool).await?;
     if rows.len() > max {

@@ -130,13 +130,14 @@ pub fn ts_ms(ts: &str) -> i64 {
         .unwrap_or(0)
 }
 
-/// The facts a promotion of `name@version` to `alias` is judged on, as stored now.
+/// The facts a promotion of `name@version` to `alias` is judged on, as stored now, and the
+/// policy in force that judges them (its reference is part of the evidence).
 pub async fn gather_evidence(
     pool: &SqlitePool,
     name: &str,
     version: i64,
     alias: &str,
-) -> Result<Evidence, AppError> {
+) -> Result<(Evidence, Policy), AppError> {
     let row: Option<(Option<String>, String)> = sqlx::query_as(
         "SELECT v.run_id, m.risk_tier FROM model_versions v JOIN registered_models m ON m.name = v.name \
          WHERE v.name = ? AND v.version = ?",
@@ -226,8 +227,8 @@ pub async fn gather_evidence(
         sentence,
         at_ms: ts_ms(&at),
     });
-    let (policy, _) = policy_for_model(pool, name).await?;
-    Ok(Evidence {
+    let (policy_ref, policy) = policy_for_model(pool, name).await?;
+    let ev = Evidence {
         model: name.to_string(),
         version,
         alias: alias.to_string(),
@@ -237,8 +238,9 @@ pub async fn gather_evidence(
         datasets,
         fairness,
         ab_test,
-        policy,
-    })
+        policy: policy_ref,
+    };
+    Ok((ev, policy))
 }
 
 // ---- requests ------------------------------------------------------------------------------
