@@ -79,14 +79,11 @@ fn UploadForm() -> AnyView {
     let columns = RwSignal::new(Vec::<String>::new());
     let rows = RwSignal::new(Vec::<Vec<String>>::new());
     let progress = RwSignal::new(None::<f64>);
-    let label = RwSignal::new("label".to_owned());
-    let prediction = RwSignal::new(String::new());
-    let score = RwSignal::new(String::new());
     let on_file = move |ev: leptos::ev::Event| {
         #[cfg(feature = "hydrate")]
-        read_preview(ev, columns, rows, label, prediction, score);
+        read_preview(ev, columns, rows);
         #[cfg(not(feature = "hydrate"))]
-        let _ = (ev, columns, rows, label, prediction, score);
+        let _ = (ev, columns, rows);
     };
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         #[cfg(feature = "hydrate")]
@@ -105,9 +102,9 @@ fn UploadForm() -> AnyView {
                 <fieldset>
                     <legend>"Columns"</legend>
                     <div class="row">
-                        <label>"Label (0/1)" <input name="label" list="file-columns" required value="label" prop:value=move || label.get() on:input=move |ev| label.set(event_target_value(&ev))/></label>
-                        <label>"Prediction (0/1)" <input name="prediction" list="file-columns" placeholder="pred" prop:value=move || prediction.get() on:input=move |ev| prediction.set(event_target_value(&ev))/></label>
-                        <label>"or score" <input name="score" list="file-columns" placeholder="score" prop:value=move || score.get() on:input=move |ev| score.set(event_target_value(&ev))/></label>
+                        <label>"Label (0/1)" <input name="label" list="file-columns" required value="label"/></label>
+                        <label>"Prediction (0/1)" <input name="prediction" list="file-columns" placeholder="pred"/></label>
+                        <label>"or score" <input name="score" list="file-columns" placeholder="score"/></label>
                         <label>"with threshold" <input name="threshold" inputmode="decimal" size="5"/></label>
                         <label>"Sample weight" <input name="weight" list="file-columns"/></label>
                     </div>
@@ -148,9 +145,6 @@ fn read_preview(
     ev: leptos::ev::Event,
     columns: RwSignal<Vec<String>>,
     rows: RwSignal<Vec<Vec<String>>>,
-    label: RwSignal<String>,
-    prediction: RwSignal<String>,
-    score: RwSignal<String>,
 ) {
     use wasm_bindgen::{closure::Closure, JsCast};
     let Some(input) = ev
@@ -174,6 +168,7 @@ fn read_preview(
         return;
     };
     let r = reader.clone();
+    let form = input.form();
     let onload = Closure::<dyn FnMut()>::new(move || {
         let text = r
             .result()
@@ -183,22 +178,41 @@ fn read_preview(
         let (header, body) = crate::domain::fairness::preview(&text, 5);
         use crate::domain::fairness::guess_column;
         // Guesses fill blanks only (and the untouched default label when the file has no such
-        // column); what the user typed stays.
+        // column); what the user typed stays. The fields are read from the page, not from
+        // signals, so text typed before the page hydrated is kept too.
+        let field = |name: &str| {
+            form.as_ref()
+                .and_then(|f| {
+                    f.query_selector(&format!("input[name={name}]"))
+                        .ok()
+                        .flatten()
+                })
+                .and_then(|e| e.dyn_into::<web_sys::HtmlInputElement>().ok())
+        };
+        let (label, prediction, score) = (field("label"), field("prediction"), field("score"));
+        let value = |i: &Option<web_sys::HtmlInputElement>| {
+            i.as_ref().map(|i| i.value()).unwrap_or_default()
+        };
+        let set = |i: &Option<web_sys::HtmlInputElement>, v: &str| {
+            if let Some(i) = i {
+                i.set_value(v);
+            }
+        };
         let untouched = |v: &str, default: &str| {
             v.trim().is_empty() || (v == default && !header.iter().any(|h| h == default))
         };
-        if untouched(&label.get_untracked(), "label") {
+        if untouched(&value(&label), "label") {
             if let Some(c) = guess_column(&header, "label") {
-                label.set(c);
+                set(&label, &c);
             }
         }
-        if prediction.get_untracked().trim().is_empty() && score.get_untracked().trim().is_empty() {
+        if value(&prediction).trim().is_empty() && value(&score).trim().is_empty() {
             match (
                 guess_column(&header, "prediction"),
                 guess_column(&header, "score"),
             ) {
-                (Some(p), _) => prediction.set(p),
-                (None, Some(sc)) => score.set(sc),
+                (Some(p), _) => set(&prediction, &p),
+                (None, Some(sc)) => set(&score, &sc),
                 _ => {}
             }
         }
