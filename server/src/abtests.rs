@@ -1,6 +1,7 @@
 //! The A/B test API: `POST /api/v1/ab/analyze` (stateless), and stored experiments under
 //! `/api/v1/experiments` (define, send results, record the decision, export, share).
 
+use crate::api::{needs, Api};
 use app::domain::ab::{analyze, Analysis, AnalysisRequest, Context};
 use app::domain::authz::Action;
 use app::domain::experiment::{ExperimentDef, ResultBatch, Status};
@@ -13,28 +14,76 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
-use axum::{Json, Router};
+use axum::Json;
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 
 /// The routes.
-pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/api/v1/ab/analyze", post(analyze_stateless))
-        .route("/api/v1/experiments", post(create).get(list))
-        .route("/api/v1/experiments/{id}", get(show))
-        .route("/api/v1/experiments/{id}/results", post(results))
-        .route("/api/v1/experiments/{id}/status", post(set_status))
-        .route("/api/v1/experiments/{id}/decision", post(decide))
-        .route("/api/v1/experiments/{id}/export.csv", get(export_csv))
-        .route(
-            "/api/v1/experiments/{id}/share",
-            post(share).get(list_shares),
+pub fn router(state: AppState) -> Api {
+    use Action::*;
+    Api::new()
+        .post(
+            "/api/v1/ab/analyze",
+            analyze_stateless,
+            needs(
+                ReadWorkspace,
+                "Analyse a definition with its data; nothing is stored",
+            )
+            .json(),
         )
-        .route(
+        .post(
+            "/api/v1/experiments",
+            create,
+            needs(ManageExperiments, "Define an A/B test").json(),
+        )
+        .get(
+            "/api/v1/experiments",
+            list,
+            needs(ReadWorkspace, "List A/B tests with their verdicts"),
+        )
+        .get(
+            "/api/v1/experiments/{id}",
+            show,
+            needs(ReadWorkspace, "An A/B test with its full analysis"),
+        )
+        .post(
+            "/api/v1/experiments/{id}/results",
+            results,
+            needs(ManageExperiments, "Send per-arm daily results").json(),
+        )
+        .post(
+            "/api/v1/experiments/{id}/status",
+            set_status,
+            needs(ManageExperiments, "Start, stop or archive a test").json(),
+        )
+        .post(
+            "/api/v1/experiments/{id}/decision",
+            decide,
+            needs(
+                DecideExperiment,
+                "Record the decision (ship, roll back, extend)",
+            )
+            .json(),
+        )
+        .get(
+            "/api/v1/experiments/{id}/export.csv",
+            export_csv,
+            needs(ReadWorkspace, "The analysis as CSV"),
+        )
+        .post(
+            "/api/v1/experiments/{id}/share",
+            share,
+            needs(ManageExperiments, "Create a read-only share link").json(),
+        )
+        .get(
+            "/api/v1/experiments/{id}/share",
+            list_shares,
+            needs(ManageExperiments, "List a test's share links"),
+        )
+        .delete(
             "/api/v1/experiments/{id}/share/{link}",
-            delete(revoke_share),
+            revoke_share,
+            needs(ManageExperiments, "Revoke a share link"),
         )
         .with_state(state)
 }

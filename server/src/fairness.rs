@@ -5,6 +5,7 @@
 //! arrives, so these routes take files far larger than the general body limit (they have
 //! their own, `--max-upload-bytes`) in memory that does not grow with the file.
 
+use crate::api::{needs, Access, Api, Body as Payload, Doc, Param};
 use app::domain::authz::Action;
 use app::domain::fairness::InputError;
 use app::error::AppError;
@@ -17,28 +18,68 @@ use axum::body::Body;
 use axum::extract::{FromRequest, Multipart, Path, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use futures_util::StreamExt;
 use serde_json::{json, Value};
 
 /// The routes, with the upload limit in bytes.
-pub fn router(state: AppState, max_upload_bytes: usize) -> Router {
-    Router::new()
-        .route("/api/v1/fairness/analyze", post(analyze))
-        .route("/api/v1/fairness/reports", post(create).get(list))
-        .route("/api/v1/fairness/reports/{id}", get(show))
-        .route("/api/v1/fairness/reports/{id}/export.csv", get(export_csv))
-        .route("/api/v1/fairness/policies", get(list_policies))
-        .route(
-            "/api/v1/fairness/policies/{model}",
-            axum::routing::put(set_policy),
-        )
-        .route("/fairness/upload", post(upload_form))
-        .layer(axum::extract::DefaultBodyLimit::max(max_upload_bytes))
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(
-            max_upload_bytes,
-        ))
+pub fn router(state: AppState, max_upload_bytes: usize) -> Api {
+    use Action::*;
+    /// The column mapping, shared by the analysis and stored reports.
+    const MAPPING: &[Param] = &[
+        ("label", "Label column (0/1); required"),
+        (
+            "prediction",
+            "Prediction column (0/1), or give score and threshold",
+        ),
+        ("score", "Score column"),
+        ("threshold", "Threshold for the score"),
+        (
+            "attributes",
+            "Sensitive attributes, comma-separated; required",
+        ),
+        ("reference", "Reference groups, attr:group,attr:group"),
+        (
+            "favorable",
+            "1 (default) when prediction 1 is favourable, 0 when it is adverse",
+        ),
+        ("intersectional", "true to cross the first two attributes"),
+        ("weight", "Sample-weight column"),
+        ("min_group_rows", "Smallest group without a warning"),
+        (
+            "rules",
+            "Policy rules metric:min:max,… (default: the four-fifths rule)",
+        ),
+        (
+            "model_version",
+            "The model version, name@version (stored reports)",
+        ),
+        ("run_id", "Or the tracking run (stored reports)"),
+        ("dataset", "Evaluation dataset name (stored reports)"),
+    ];
+    const UPLOAD: &[Action] = &[IngestTracking, ReviewFairness];
+    Api::new()
+        .post("/api/v1/fairness/analyze", analyze,
+            needs(ReadWorkspace, "Analyse a CSV (or CSV.gz) of predictions; nothing is stored")
+                .body(Payload::Text("text/csv")).query(MAPPING))
+        .post("/api/v1/fairness/reports", create,
+            Doc::new(Access::AnyOf(UPLOAD), "Store a fairness report from a CSV body, or a multipart form with the mapping before the file")
+                .body(Payload::Text("text/csv")).query(MAPPING))
+        .get("/api/v1/fairness/reports", list, needs(ReadWorkspace, "List fairness reports with their verdicts"))
+        .get("/api/v1/fairness/reports/{id}", show, needs(ReadWorkspace, "A stored fairness report"))
+        .get("/api/v1/fairness/reports/{id}/export.csv", export_csv,
+            needs(ReadWorkspace, "A report's per-group table as CSV"))
+        .get("/api/v1/fairness/policies", list_policies,
+            needs(ReadWorkspace, "The fairness policy of every model that has one"))
+        .put("/api/v1/fairness/policies/{model}", set_policy,
+            needs(ManagePolicies, "Set a model's fairness policy").json())
+        .post("/fairness/upload", upload_form,
+            Doc::new(Access::AnyOf(UPLOAD), "The upload form's target: stores a report and redirects to it")
+                .body(Payload::Multipart))
+        .map(|r| {
+            r.layer(axum::extract::DefaultBodyLimit::max(max_upload_bytes))
+                .layer(tower_http::limit::RequestBodyLimitLayer::new(max_upload_bytes))
+        })
         .with_state(state)
 }
 

@@ -1,6 +1,7 @@
 //! The Gatehouse HTTP server: router assembly, REST routes, middleware and start-up.
 
 pub mod abtests;
+pub mod api;
 pub mod demo;
 pub mod fairness;
 pub mod layout_cli;

@@ -1,5 +1,6 @@
 //! The OpenLineage API, Marquez-compatible: `POST /api/v1/lineage` ingests events.
 
+use crate::api::{needs, Api};
 use app::domain::authz::Action;
 use app::domain::lineage::{parse_event, EventKind, LineageEvent};
 use app::error::AppError;
@@ -11,8 +12,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use serde_json::{json, Value};
 use std::io::Read;
 use tokio::sync::{mpsc, oneshot};
@@ -38,7 +38,7 @@ struct Job {
 const MAX_BATCH: usize = 256;
 
 /// The lineage routes (and their writer task).
-pub fn router(app: AppState, max_body_bytes: usize) -> Router {
+pub fn router(app: AppState, max_body_bytes: usize) -> Api {
     let (writer, queue) = mpsc::channel(4 * MAX_BATCH);
     let pool = app.pool.clone();
     // The writer blocks on SQLite, so it gets a thread of its own rather than a runtime worker.
@@ -48,9 +48,42 @@ pub fn router(app: AppState, max_body_bytes: usize) -> Router {
     {
         tracing::error!(error = %e, "could not start the lineage writer; ingest will answer 500");
     }
-    Router::new()
-        .route("/api/v1/lineage", post(ingest).get(get_lineage))
-        .route("/api/v1/search", get(search))
+    use Action::*;
+    Api::new()
+        .post(
+            "/api/v1/lineage",
+            ingest,
+            needs(
+                IngestTracking,
+                "Ingest an OpenLineage run event (or a JSON array of them; gzip accepted)",
+            )
+            .json(),
+        )
+        .get(
+            "/api/v1/lineage",
+            get_lineage,
+            needs(
+                ReadWorkspace,
+                "The lineage graph around a node, Marquez-shaped",
+            )
+            .query(&[
+                (
+                    "nodeId",
+                    "The node: dataset:ns:name, job:ns:name, run:id, model:name@version",
+                ),
+                ("depth", "Steps each way (default 20, at most 100)"),
+                ("upstreamDepth", "Steps upstream, overriding depth"),
+                ("downstreamDepth", "Steps downstream, overriding depth"),
+            ]),
+        )
+        .get(
+            "/api/v1/search",
+            search,
+            needs(ReadWorkspace, "Datasets, jobs and runs by name").query(&[
+                ("q", "Text to look for"),
+                ("limit", "Most results (default 20)"),
+            ]),
+        )
         .with_state(LineageState {
             app,
             max_body_bytes,

@@ -32,14 +32,28 @@ pub async fn track_metrics(
     res
 }
 
+/// Pages anyone may open: the sign-in page and shared A/B test links (the link is the secret).
+pub const PUBLIC_PAGES: [&str; 2] = ["/login", "/shared/ab/{token}"];
+
+/// Whether `path` is one of the app's pages that need a session: any route of the app's route
+/// list (so a new page is covered without being listed anywhere) except the public ones.
 fn is_page(path: &str) -> bool {
-    // A section and every page below it (`/runs`, `/runs/run/…`).
-    app::components::nav::NAV.iter().any(|(p, _, _)| {
-        *p == path
-            || (*p != "/"
-                && path
-                    .strip_prefix(p)
-                    .is_some_and(|rest| rest.starts_with('/')))
+    static PATTERNS: std::sync::OnceLock<Vec<Vec<String>>> = std::sync::OnceLock::new();
+    let patterns = PATTERNS.get_or_init(|| {
+        crate::startup::route_list()
+            .iter()
+            .map(|r| r.path().to_owned())
+            .filter(|p| !PUBLIC_PAGES.contains(&p.as_str()))
+            .map(|p| p.split('/').map(str::to_owned).collect())
+            .collect()
+    });
+    let segments: Vec<&str> = path.split('/').collect();
+    patterns.iter().any(|pattern| {
+        pattern.len() == segments.len()
+            && pattern
+                .iter()
+                .zip(&segments)
+                .all(|(p, s)| (p.starts_with('{') && p.ends_with('}') && !s.is_empty()) || p == s)
     })
 }
 

@@ -5,6 +5,7 @@
 //! doubles as "NaN"/"Infinity"/"-Infinity"); errors are `{"error_code", "message"}`. Writes
 //! need the `scientist` role, reads `viewer`; every write request is one audit entry.
 
+use crate::api::{needs, Access, Api, Doc};
 use app::domain::authz::Action;
 use app::domain::run_search::{parse_filter, parse_order_by, Op, OrderBy};
 use app::error::AppError;
@@ -18,8 +19,7 @@ use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 use serde_json::{json, Value};
@@ -77,39 +77,147 @@ impl IntoResponse for MlflowError {
 type ApiResult = Result<Json<Value>, MlflowError>;
 
 /// The routes, mounted by the main router.
-pub fn router(state: AppState) -> Router {
-    let e = "/api/2.0/mlflow/experiments";
-    let r = "/api/2.0/mlflow/runs";
-    Router::new()
-        .route("/health", get(|| async { "OK" }))
-        .route(&format!("{e}/create"), post(create_experiment))
-        .route(&format!("{e}/get"), get(get_experiment))
-        .route(&format!("{e}/get-by-name"), get(get_experiment_by_name))
-        .route(
-            &format!("{e}/search"),
-            post(search_experiments).get(search_experiments_get),
+pub fn router(state: AppState) -> Api {
+    use Action::*;
+    const E: &str = "/api/2.0/mlflow/experiments";
+    const R: &str = "/api/2.0/mlflow/runs";
+    let e = |p: &str| format!("{E}/{p}");
+    let r = |p: &str| format!("{R}/{p}");
+    Api::new()
+        .get(
+            "/health",
+            || async { "OK" },
+            Doc::new(Access::Public, "Liveness, as the MLflow client checks it"),
         )
-        .route(&format!("{e}/update"), post(update_experiment))
-        .route(&format!("{e}/delete"), post(delete_experiment))
-        .route(&format!("{e}/restore"), post(restore_experiment))
-        .route(&format!("{e}/set-experiment-tag"), post(set_experiment_tag))
-        .route(&format!("{r}/create"), post(create_run))
-        .route(&format!("{r}/update"), post(update_run))
-        .route(&format!("{r}/get"), get(get_run))
-        .route(&format!("{r}/delete"), post(delete_run))
-        .route(&format!("{r}/restore"), post(restore_run))
-        .route(&format!("{r}/search"), post(search_runs))
-        .route(&format!("{r}/log-metric"), post(log_metric))
-        .route(&format!("{r}/log-parameter"), post(log_param))
-        .route(&format!("{r}/set-tag"), post(set_tag))
-        .route(&format!("{r}/delete-tag"), post(delete_tag))
-        .route(&format!("{r}/log-batch"), post(log_batch))
-        .route(&format!("{r}/log-inputs"), post(log_inputs))
-        .route(
+        .post(
+            &e("create"),
+            create_experiment,
+            needs(IngestTracking, "Create an experiment").json(),
+        )
+        .get(
+            &e("get"),
+            get_experiment,
+            needs(ReadWorkspace, "An experiment").query(&[("experiment_id", "The experiment")]),
+        )
+        .get(
+            &e("get-by-name"),
+            get_experiment_by_name,
+            needs(ReadWorkspace, "An experiment by name").query(&[("experiment_name", "Its name")]),
+        )
+        .post(
+            &e("search"),
+            search_experiments,
+            needs(ReadWorkspace, "Search experiments").json(),
+        )
+        .get(
+            &e("search"),
+            search_experiments_get,
+            needs(ReadWorkspace, "Search experiments").query(&[
+                ("filter", "MLflow filter over name and tags"),
+                ("max_results", "Page size"),
+                ("order_by", "Sort keys"),
+                ("page_token", "The previous page's next_page_token"),
+                ("view_type", "ACTIVE_ONLY (default), DELETED_ONLY or ALL"),
+            ]),
+        )
+        .post(
+            &e("update"),
+            update_experiment,
+            needs(IngestTracking, "Rename an experiment").json(),
+        )
+        .post(
+            &e("delete"),
+            delete_experiment,
+            needs(IngestTracking, "Mark an experiment deleted").json(),
+        )
+        .post(
+            &e("restore"),
+            restore_experiment,
+            needs(IngestTracking, "Restore a deleted experiment").json(),
+        )
+        .post(
+            &e("set-experiment-tag"),
+            set_experiment_tag,
+            needs(IngestTracking, "Set an experiment tag").json(),
+        )
+        .post(
+            &r("create"),
+            create_run,
+            needs(IngestTracking, "Start a run").json(),
+        )
+        .post(
+            &r("update"),
+            update_run,
+            needs(IngestTracking, "Change a run's status, end time or name").json(),
+        )
+        .get(
+            &r("get"),
+            get_run,
+            needs(ReadWorkspace, "A run with its data and inputs").query(&[
+                ("run_id", "The run"),
+                ("run_uuid", "The run (older clients)"),
+            ]),
+        )
+        .post(
+            &r("delete"),
+            delete_run,
+            needs(IngestTracking, "Mark a run deleted").json(),
+        )
+        .post(
+            &r("restore"),
+            restore_run,
+            needs(IngestTracking, "Restore a deleted run").json(),
+        )
+        .post(
+            &r("search"),
+            search_runs,
+            needs(ReadWorkspace, "Search runs with MLflow's filter grammar").json(),
+        )
+        .post(
+            &r("log-metric"),
+            log_metric,
+            needs(IngestTracking, "Log one metric value").json(),
+        )
+        .post(
+            &r("log-parameter"),
+            log_param,
+            needs(IngestTracking, "Log one parameter").json(),
+        )
+        .post(
+            &r("set-tag"),
+            set_tag,
+            needs(IngestTracking, "Set a run tag").json(),
+        )
+        .post(
+            &r("delete-tag"),
+            delete_tag,
+            needs(IngestTracking, "Delete a run tag").json(),
+        )
+        .post(
+            &r("log-batch"),
+            log_batch,
+            needs(
+                IngestTracking,
+                "Log metrics, parameters and tags in one transaction",
+            )
+            .json(),
+        )
+        .post(
+            &r("log-inputs"),
+            log_inputs,
+            needs(IngestTracking, "Log a run's dataset inputs").json(),
+        )
+        .get(
             "/api/2.0/mlflow/metrics/get-history",
-            get(get_metric_history),
+            get_metric_history,
+            needs(ReadWorkspace, "Every value of a run's metric").query(&[
+                ("run_id", "The run"),
+                ("metric_key", "The metric"),
+                ("max_results", "Page size"),
+                ("page_token", "The previous page's next_page_token"),
+            ]),
         )
-        .route("/api/2.0/mlflow/{*rest}", axum::routing::any(not_found))
+        .not_found("/api/2.0/mlflow/{*rest}", not_found)
         .with_state(state)
 }
 

@@ -17,31 +17,44 @@ use app::domain::authz::Action;
 use app::error::AppError;
 use app::server::auth::{authenticate, require, Principal};
 
+use crate::api::{needs, Api, Body};
 use app::server::db::promotions as db;
 use app::server::promotions::{self, NewRequest};
 use app::server::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
-use axum::routing::{get, post, put};
-use axum::{Json, Router};
+use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 type ApiResult = Result<Json<Value>, AppError>;
 
 /// The routes, mounted by the main router.
-pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/api/v1/promotions", post(create).get(list))
-        .route("/api/v1/promotions/rollback", post(rollback))
-        .route("/api/v1/promotions/{id}", get(show))
-        .route("/api/v1/promotions/{id}/approve", post(approve))
-        .route("/api/v1/promotions/{id}/reject", post(reject))
-        .route("/api/v1/promotions/{id}/waive", post(waive))
-        .route("/api/v1/promotions/{id}/withdraw", post(withdraw))
-        .route("/api/v1/policies", get(policies))
-        .route("/api/v1/policies/{scope}", put(save_policy).get(policy))
+pub fn router(state: AppState) -> Api {
+    use Action::*;
+    Api::new()
+        .post("/api/v1/promotions", create,
+            needs(RequestPromotion, "Ask for a model version to be moved to an alias; the policy is evaluated now").json())
+        .get("/api/v1/promotions", list,
+            needs(ReadWorkspace, "Promotion requests").query(&[("status", "pending (default), approved, rejected, withdrawn, expired or all")]))
+        .post("/api/v1/promotions/rollback", rollback,
+            needs(RequestPromotion, "Ask for an alias to go back to the version it held before").json())
+        .get("/api/v1/promotions/{id}", show,
+            needs(ReadWorkspace, "A request with its checks, reviews and waivers"))
+        .post("/api/v1/promotions/{id}/approve", approve,
+            needs(ApprovePromotion, "Approve someone else's request; the last approval moves the alias").json())
+        .post("/api/v1/promotions/{id}/reject", reject,
+            needs(ApprovePromotion, "Reject a request, with a comment").json())
+        .post("/api/v1/promotions/{id}/waive", waive,
+            needs(ReadWorkspace, "Waive a failing check with a reason (the roles the policy names)").json())
+        .post("/api/v1/promotions/{id}/withdraw", withdraw,
+            needs(RequestPromotion, "Withdraw one's own pending request"))
+        .get("/api/v1/policies", policies, needs(ReadWorkspace, "Every promotion policy in force"))
+        .get("/api/v1/policies/{scope}", policy,
+            needs(ReadWorkspace, "The policy in force for a scope (default, tier:<tier> or model:<name>), with its versions"))
+        .put("/api/v1/policies/{scope}", save_policy,
+            needs(ManagePolicies, "Save a new version of a scope's policy (TOML)").body(Body::Text("application/toml")))
         .with_state(state)
 }
 

@@ -5,6 +5,7 @@
 //! protects (`production` by default) moves only through an approved promotion request, for
 //! every role: setting or removing it here is refused with 403 `PERMISSION_DENIED`.
 
+use crate::api::{needs, Access, Api, Doc};
 use crate::mlflow::{
     body, de_opt_string, invalid, kv_json, pairs, who, write_audit, KeyValue, MlflowError,
 };
@@ -20,8 +21,7 @@ use app::server::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
-use axum::routing::{get, post, put};
-use axum::{Json, Router};
+use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -29,65 +29,79 @@ use std::collections::HashMap;
 type ApiResult = Result<Json<Value>, MlflowError>;
 
 /// The routes, mounted by the main router.
-pub fn router(state: AppState) -> Router {
-    let m = "/api/2.0/mlflow/registered-models";
-    let v = "/api/2.0/mlflow/model-versions";
-    Router::new()
-        .route(&format!("{m}/create"), post(create_model))
-        .route(&format!("{m}/get"), get(get_model))
-        .route(
-            &format!("{m}/update"),
-            axum::routing::patch(update_model).post(update_model),
-        )
-        .route(
-            &format!("{m}/search"),
-            get(search_models).post(search_models_post),
-        )
-        .route(&format!("{m}/set-tag"), post(set_model_tag))
-        .route(
-            &format!("{m}/delete-tag"),
-            axum::routing::delete(delete_model_tag),
-        )
-        .route(
-            &format!("{m}/get-latest-versions"),
-            post(latest_versions_post).get(latest_versions),
-        )
-        .route(
-            &format!("{m}/alias"),
-            post(set_alias).delete(delete_alias).get(get_by_alias),
-        )
-        .route(&format!("{m}/rename"), post(refuse_rename))
-        .route(&format!("{m}/delete"), axum::routing::delete(refuse_delete))
-        .route(&format!("{v}/create"), post(create_version))
-        .route(&format!("{v}/get"), get(get_version))
-        .route(
-            &format!("{v}/update"),
-            axum::routing::patch(update_version).post(update_version),
-        )
-        .route(
-            &format!("{v}/search"),
-            get(search_versions).post(search_versions_post),
-        )
-        .route(&format!("{v}/set-tag"), post(set_version_tag))
-        .route(
-            &format!("{v}/delete-tag"),
-            axum::routing::delete(delete_version_tag),
-        )
-        .route(&format!("{v}/get-download-uri"), get(download_uri))
-        .route(&format!("{v}/transition-stage"), post(refuse_stage))
-        .route(&format!("{v}/delete"), axum::routing::delete(refuse_delete))
-        .route("/api/v1/models", get(v1_models))
-        .route("/api/v1/models/{name}", get(v1_model))
-        .route("/api/v1/models/{name}/risk-tier", put(v1_set_risk_tier))
-        .route(
-            "/api/v1/models/{name}/versions/{version}/evidence-pack",
-            get(v1_evidence_pack),
-        )
-        .route("/api/v1/models/{name}/aliases/{alias}", get(v1_alias_at))
-        .route(
-            "/api/v1/models/{name}/aliases/{alias}/history",
-            get(v1_alias_history),
-        )
+pub fn router(state: AppState) -> Api {
+    use Action::*;
+    const M: &str = "/api/2.0/mlflow/registered-models";
+    const V: &str = "/api/2.0/mlflow/model-versions";
+    let m = |p: &str| format!("{M}/{p}");
+    let v = |p: &str| format!("{V}/{p}");
+    let search = &[
+        ("filter", "MLflow filter, e.g. name LIKE 'credit%'"),
+        ("max_results", "Page size"),
+        ("order_by", "Sort keys"),
+        ("page_token", "The previous page's next_page_token"),
+    ];
+    Api::new()
+        .post(&m("create"), create_model, needs(ManageRegistry, "Register a model").json())
+        .get(&m("get"), get_model,
+            needs(ReadWorkspace, "A registered model").query(&[("name", "The model's name")]))
+        .patch(&m("update"), update_model, needs(ManageRegistry, "Change a model's description").json())
+        .post(&m("update"), update_model, needs(ManageRegistry, "Change a model's description").json())
+        .get(&m("search"), search_models, needs(ReadWorkspace, "Search registered models").query(search))
+        .post(&m("search"), search_models_post, needs(ReadWorkspace, "Search registered models").json())
+        .post(&m("set-tag"), set_model_tag, needs(ManageRegistry, "Set a model tag").json())
+        .delete(&m("delete-tag"), delete_model_tag, needs(ManageRegistry, "Delete a model tag").query(&[
+            ("name", "The model's name"),
+            ("key", "The tag"),
+        ]))
+        .get(&m("get-latest-versions"), latest_versions,
+            needs(ReadWorkspace, "The latest version of a model").query(&[("name", "The model's name")]))
+        .post(&m("get-latest-versions"), latest_versions_post,
+            needs(ReadWorkspace, "The latest version of a model").json())
+        .post(&m("alias"), set_alias,
+            needs(ManageRegistry, "Point an alias no policy protects at a version").json())
+        .delete(&m("alias"), delete_alias, needs(ManageRegistry, "Remove an alias no policy protects").query(&[
+            ("name", "The model's name"),
+            ("alias", "The alias"),
+        ]))
+        .get(&m("alias"), get_by_alias, needs(ReadWorkspace, "The version an alias points at").query(&[
+            ("name", "The model's name"),
+            ("alias", "The alias"),
+        ]))
+        .post(&m("rename"), refuse_rename, Doc::new(Access::Never, "Refused: models keep their names"))
+        .delete(&m("delete"), refuse_delete, Doc::new(Access::Never, "Refused: models are kept"))
+        .post(&v("create"), create_version, needs(ManageRegistry, "Register a model version").json())
+        .get(&v("get"), get_version, needs(ReadWorkspace, "A model version").query(&[
+            ("name", "The model's name"),
+            ("version", "The version number"),
+        ]))
+        .patch(&v("update"), update_version, needs(ManageRegistry, "Change a version's description").json())
+        .post(&v("update"), update_version, needs(ManageRegistry, "Change a version's description").json())
+        .get(&v("search"), search_versions, needs(ReadWorkspace, "Search model versions").query(search))
+        .post(&v("search"), search_versions_post, needs(ReadWorkspace, "Search model versions").json())
+        .post(&v("set-tag"), set_version_tag, needs(ManageRegistry, "Set a version tag").json())
+        .delete(&v("delete-tag"), delete_version_tag, needs(ManageRegistry, "Delete a version tag").query(&[
+            ("name", "The model's name"),
+            ("version", "The version number"),
+            ("key", "The tag"),
+        ]))
+        .get(&v("get-download-uri"), download_uri, needs(ReadWorkspace, "Where a version's artifacts are").query(&[
+            ("name", "The model's name"),
+            ("version", "The version number"),
+        ]))
+        .post(&v("transition-stage"), refuse_stage, Doc::new(Access::Never, "Refused: stages are replaced by aliases"))
+        .delete(&v("delete"), refuse_delete, Doc::new(Access::Never, "Refused: versions are kept"))
+        .get("/api/v1/models", v1_models, needs(ReadWorkspace, "Registered models with their aliases and risk tiers"))
+        .get("/api/v1/models/{name}", v1_model, needs(ReadWorkspace, "A model with its versions, aliases and requests"))
+        .put("/api/v1/models/{name}/risk-tier", v1_set_risk_tier,
+            needs(ManagePolicies, "Set a model's risk tier (which selects its promotion policy)").json())
+        .get("/api/v1/models/{name}/versions/{version}/evidence-pack", v1_evidence_pack,
+            needs(ReadWorkspace, "Everything that supports a version: lineage, run, tests, reports, approvals, audit entries with proofs"))
+        .get("/api/v1/models/{name}/aliases/{alias}", v1_alias_at,
+            needs(ReadWorkspace, "The version an alias pointed at, now or at a past time")
+                .query(&[("at", "An RFC 3339 time or Unix milliseconds (default now)")]))
+        .get("/api/v1/models/{name}/aliases/{alias}/history", v1_alias_history,
+            needs(ReadWorkspace, "Every move of an alias, oldest first"))
         .with_state(state)
 }
 
@@ -616,19 +630,28 @@ async fn get_by_alias(
     Ok(Json(json!({ "model_version": version_json(&v) })))
 }
 
-async fn refuse_rename() -> MlflowError {
+async fn refuse_rename(State(s): State<AppState>, h: HeaderMap) -> MlflowError {
+    if let Err(e) = who(&s, &h, Action::ReadWorkspace).await {
+        return e;
+    }
     MlflowError(AppError::Forbidden {
         message: "Registered models cannot be renamed in Gatehouse: promotion records, fairness reports and A/B tests refer to them by name.".into(),
     })
 }
 
-async fn refuse_delete() -> MlflowError {
+async fn refuse_delete(State(s): State<AppState>, h: HeaderMap) -> MlflowError {
+    if let Err(e) = who(&s, &h, Action::ReadWorkspace).await {
+        return e;
+    }
     MlflowError(AppError::Forbidden {
         message: "Registered models and versions cannot be deleted in Gatehouse: they are part of the record of what reached production.".into(),
     })
 }
 
-async fn refuse_stage() -> MlflowError {
+async fn refuse_stage(State(s): State<AppState>, h: HeaderMap) -> MlflowError {
+    if let Err(e) = who(&s, &h, Action::ReadWorkspace).await {
+        return e;
+    }
     MlflowError(AppError::Forbidden {
         message: "Model stages are deprecated and not supported: use aliases (protected ones such as 'production' through a promotion request).".into(),
     })

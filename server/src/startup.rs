@@ -1,10 +1,10 @@
 //! Opening the store and assembling the router; shared by `main` and the integration tests.
 
+use crate::api::{needs, Access, Api, Doc, Param};
 use crate::metrics::Metrics;
 use crate::{middleware as mw, routes};
 use app::server::state::AppState;
 use app::{shell, App};
-use axum::routing::{any, get};
 use axum::Router;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -42,30 +42,122 @@ pub async fn open_store(database_url: &str) -> anyhow::Result<SqlitePool> {
     Ok(pool)
 }
 
+/// The audit trail's filters, as `GET /api/v1/audit` and the export take them.
+const AUDIT_FILTER: &[Param] = &[
+    ("actor", "Exact actor"),
+    (
+        "action",
+        "Exact action, or a prefix ending in '.' such as user.",
+    ),
+    ("object_type", "Object type"),
+    ("object_id", "Object identifier (needs object_type)"),
+    (
+        "from",
+        "Earliest time, inclusive: RFC 3339, YYYY-MM-DDTHH:MM[:SS] (UTC) or YYYY-MM-DD",
+    ),
+    ("to", "Latest time, exclusive; same forms"),
+    (
+        "before",
+        "Entries below this sequence number (the next page's cursor)",
+    ),
+    ("q", "Free text in the actor, action, object or details"),
+];
+const AUDIT_EXPORT: &[Param] = &[
+    ("format", "json (default) or csv"),
+    ("actor", "Exact actor"),
+    ("action", "Exact action, or a prefix ending in '.'"),
+    ("object_type", "Object type"),
+    ("object_id", "Object identifier (needs object_type)"),
+    ("from", "Earliest time, inclusive"),
+    ("to", "Latest time, exclusive"),
+    ("q", "Free text"),
+];
+
 /// The complete application router.
 pub fn build_router(state: AppState, settings: &ServeSettings) -> Router {
+    use app::domain::authz::Action::*;
     let metrics = Arc::new(Metrics::default());
     let leptos_routes = route_list();
-    let api = Router::new()
-        .route("/api/v1/me", get(routes::me))
-        .route("/api/v1/audit", get(routes::list_audit))
-        .route("/api/v1/audit/verify", get(routes::verify_audit))
-        .route("/api/v1/audit/checkpoint", get(routes::audit_checkpoint))
-        .route("/api/v1/audit/export", get(routes::export_audit))
-        .route("/api/v1/audit/consistency", get(routes::audit_consistency))
-        .route(
-            "/api/v1/audit/entries/{seq}/proof",
-            get(routes::audit_proof),
+    let api = Api::new()
+        .get(
+            "/api/v1/me",
+            routes::me,
+            needs(
+                ReadWorkspace,
+                "Who the caller is: user name, roles, session or token",
+            ),
         )
-        .route("/api/v1/{*rest}", any(routes::api_not_found))
+        .get(
+            "/api/v1/audit",
+            routes::list_audit,
+            needs(
+                ReadAudit,
+                "A page of the audit trail, newest first, filtered",
+            )
+            .query(AUDIT_FILTER),
+        )
+        .get(
+            "/api/v1/audit/verify",
+            routes::verify_audit,
+            needs(
+                VerifyAudit,
+                "Recompute the hash chain, the Merkle root and every signed checkpoint",
+            ),
+        )
+        .get(
+            "/api/v1/audit/checkpoint",
+            routes::audit_checkpoint,
+            needs(
+                ReadAudit,
+                "The latest signed checkpoint (tree size, root, signature, public key)",
+            ),
+        )
+        .get(
+            "/api/v1/audit/export",
+            routes::export_audit,
+            needs(
+                ExportAudit,
+                "The filtered entries with their inclusion proofs and a signed checkpoint",
+            )
+            .query(AUDIT_EXPORT),
+        )
+        .get(
+            "/api/v1/audit/consistency",
+            routes::audit_consistency,
+            needs(ReadAudit, "A consistency proof between two tree sizes").query(&[
+                ("first", "The older tree size"),
+                ("second", "The newer tree size (default: the log's)"),
+            ]),
+        )
+        .get(
+            "/api/v1/audit/entries/{seq}/proof",
+            routes::audit_proof,
+            needs(ReadAudit, "An entry's inclusion proof").query(&[(
+                "tree_size",
+                "The tree to prove against (default: the newest checkpoint covering it)",
+            )]),
+        )
+        .not_found("/api/v1/{*rest}", routes::api_not_found)
         .with_state(state.clone());
-    let probes = Router::new()
-        .route("/healthz", get(routes::healthz))
-        .route("/readyz", get(routes::readyz))
+    let probes = Api::new()
+        .get(
+            "/healthz",
+            routes::healthz,
+            Doc::new(Access::Public, "Liveness"),
+        )
+        .get(
+            "/readyz",
+            routes::readyz,
+            Doc::new(Access::Public, "Readiness: the database answers"),
+        )
         .with_state(state.clone())
         .merge(
-            Router::new()
-                .route("/metrics", get(routes::metrics))
+            Api::new()
+                .get(
+                    "/metrics",
+                    routes::metrics,
+                    Doc::new(Access::Public, "Prometheus metrics"),
+                )
                 .with_state(metrics.clone()),
         );
     let leptos_state = state.clone();
@@ -84,26 +176,25 @@ pub fn build_router(state: AppState, settings: &ServeSettings) -> Router {
 
     let request_id = axum::http::HeaderName::from_static("x-request-id");
     // Everything but the streamed fairness uploads has the general body limit.
-    let limited = Router::new()
-        .merge(api)
+    let max_body = settings.max_body_bytes;
+    let limited = api
         .merge(crate::abtests::router(state.clone()))
         .merge(crate::mlflow::router(state.clone()))
         .merge(crate::registry::router(state.clone()))
         .merge(crate::promotions::router(state.clone()))
-        .merge(crate::lineage::router(
-            state.clone(),
-            settings.max_body_bytes,
-        ))
+        .merge(crate::lineage::router(state.clone(), max_body))
         .merge(probes)
-        .merge(pages)
-        .layer(RequestBodyLimitLayer::new(settings.max_body_bytes))
-        .layer(axum::middleware::from_fn_with_state(
-            settings.max_body_bytes,
-            mw::declared_body_limit,
-        ));
-    Router::new()
-        .merge(limited)
+        .map(|r| {
+            r.merge(pages)
+                .layer(RequestBodyLimitLayer::new(max_body))
+                .layer(axum::middleware::from_fn_with_state(
+                    max_body,
+                    mw::declared_body_limit,
+                ))
+        });
+    limited
         .merge(crate::fairness::router(state.clone(), settings.max_upload_bytes))
+        .with_description()
         .layer(axum::middleware::from_fn(mw::pkg_cache_headers))
         .layer(axum::middleware::from_fn(mw::security_headers))
         .layer(axum::middleware::from_fn(mw::same_origin_writes))
@@ -127,7 +218,7 @@ pub fn build_router(state: AppState, settings: &ServeSettings) -> Router {
 /// loading suppressed through a process-wide flag (leptos issue #4773): a page rendered on
 /// another thread while it runs would wait forever, so it must never run beside live traffic,
 /// as it would when tests start several servers in one process.
-fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
+pub fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
     static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> =
         std::sync::OnceLock::new();
     ROUTES.get_or_init(|| generate_route_list(App)).clone()
