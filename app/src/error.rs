@@ -48,6 +48,13 @@ pub enum AppError {
         /// Seconds until another attempt is accepted.
         retry_after_secs: u64,
     },
+    /// The store cannot take writes right now (disk full, read-only, locked); nothing was
+    /// changed and the same request can be sent again later.
+    #[error("{message}")]
+    Unavailable {
+        /// What the operator has to fix, without paths or internals.
+        message: String,
+    },
     /// Something failed on the server; details are in the server log only.
     #[error("{message}")]
     Internal {
@@ -109,6 +116,7 @@ impl AppError {
             AppError::Validation { .. } => 400,
             AppError::Conflict { .. } => 409,
             AppError::TooManyRequests { .. } => 429,
+            AppError::Unavailable { .. } => 503,
             AppError::Internal { .. } => 500,
         }
     }
@@ -122,6 +130,7 @@ impl AppError {
             AppError::Validation { .. } => "Invalid input",
             AppError::Conflict { .. } => "Conflict",
             AppError::TooManyRequests { .. } => "Too many requests",
+            AppError::Unavailable { .. } => "Temporarily unavailable",
             AppError::Internal { .. } => "Something went wrong",
         }
     }
@@ -150,9 +159,51 @@ impl From<sqlx::Error> for AppError {
             if db.is_unique_violation() {
                 return AppError::conflict("an entry with this name already exists");
             }
+            if let Some(u) = db
+                .code()
+                .and_then(|c| c.parse::<i32>().ok())
+                .and_then(AppError::storage)
+            {
+                tracing::error!(error = ?e, "the store refused a write");
+                return u;
+            }
         }
         tracing::error!(error = ?e, "database error");
         AppError::internal()
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<rusqlite::Error> for AppError {
+    fn from(e: rusqlite::Error) -> Self {
+        if let Some(u) = e
+            .sqlite_error()
+            .and_then(|f| AppError::storage(f.extended_code))
+        {
+            tracing::error!(error = %e, "the store refused a write");
+            return u;
+        }
+        tracing::error!(error = %e, "database error");
+        AppError::internal()
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl AppError {
+    /// The answer for an SQLite result code that means the store cannot take writes now
+    /// (full, read-only, locked past the busy timeout, or failing I/O); `None` for others.
+    pub fn storage(code: i32) -> Option<AppError> {
+        // Extended codes carry the primary code in their low byte.
+        let message = match code & 0xff {
+            13 => "the database's disk is full: nothing was stored; free space and send the request again",
+            8 => "the database is read-only: nothing was stored; make it writable and send the request again",
+            5 | 6 => "the database is busy: nothing was stored; send the request again",
+            10 | 14 => "the database's storage is failing: nothing was stored; check the disk and send the request again",
+            _ => return None,
+        };
+        Some(AppError::Unavailable {
+            message: message.into(),
+        })
     }
 }
 
@@ -169,6 +220,12 @@ impl axum::response::IntoResponse for AppError {
             if let Ok(v) = axum::http::HeaderValue::from_str(&retry_after_secs.to_string()) {
                 res.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
             }
+        }
+        if matches!(self, AppError::Unavailable { .. }) {
+            res.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static("30"),
+            );
         }
         if matches!(self, AppError::Unauthorized { .. }) {
             res.headers_mut().insert(

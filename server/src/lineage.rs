@@ -237,10 +237,7 @@ fn write_events(pool: &sqlx::SqlitePool, mut queue: mpsc::Receiver<Job>) {
             }
         }
         for job in batch {
-            let result = store(&mut db, std::slice::from_ref(&job)).map_err(|e| {
-                tracing::error!(error = %e, "lineage event not stored");
-                AppError::internal()
-            });
+            let result = store(&mut db, std::slice::from_ref(&job)).map_err(AppError::from);
             let _ = job.done.send(result);
         }
     }

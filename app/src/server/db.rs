@@ -82,10 +82,28 @@ impl std::ops::DerefMut for WriteTx {
 /// Under concurrent ingestion those sleeps, not the work, set the pace: four clients posting
 /// lineage events managed fewer events a second than one. Queueing here hands the lock over
 /// as soon as it is free; the busy timeout still covers other processes.
+///
+/// When the disk fills up (or I/O fails) mid-transaction, SQLite rolls the transaction back
+/// itself; sqlx's rollback then finds none, still counts one open, and refuses to begin on that
+/// connection again. Such connections are closed here, so writes recover when space returns.
 pub async fn begin_write(pool: &SqlitePool) -> Result<WriteTx, sqlx::Error> {
     let turn = writer_turn().lock_owned().await;
-    let tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    Ok(WriteTx { tx, _turn: turn })
+    let mut closed = 0;
+    loop {
+        match pool.begin_with("BEGIN IMMEDIATE").await {
+            Ok(tx) => return Ok(WriteTx { tx, _turn: turn }),
+            Err(sqlx::Error::InvalidSavePointStatement)
+                if closed <= pool.options().get_max_connections() =>
+            {
+                closed += 1;
+                tracing::warn!("closing a connection left inside a transaction SQLite rolled back");
+                if let Ok(conn) = pool.acquire().await {
+                    let _ = conn.close().await;
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 /// The process's writer turn: whoever holds it may take SQLite's write lock (see

@@ -15,3 +15,4 @@ mod mlflow;
 mod openapi;
 mod promotions;
 mod registry;
+mod storage;

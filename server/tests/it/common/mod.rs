@@ -28,6 +28,18 @@ pub async fn spawn_app_with(config: Config, settings: ServeSettings) -> TestApp 
     let db_path = dir.path().join("gatehouse-test.db");
     let db_url = format!("sqlite://{}", db_path.display());
     let pool = open_store(&db_url).await.expect("open store");
+    serve_on(dir, pool, config, settings).await
+}
+
+/// Serves the real router over `pool`, a store in `dir` (for stores opened with other options).
+pub async fn serve_on(
+    dir: tempfile::TempDir,
+    pool: SqlitePool,
+    config: Config,
+    settings: ServeSettings,
+) -> TestApp {
+    let db_path = dir.path().join("gatehouse-test.db");
+    let db_url = format!("sqlite://{}", db_path.display());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
