@@ -175,8 +175,9 @@ pub async fn explore_lineage(
     let laid = layout(&key_text, &edges, &opts);
     let lit = |n: &NodeRef| blast_set.as_ref().is_some_and(|b| b.contains(n));
     let mut nodes = Vec::with_capacity(keys.len());
+    let mut conn = pool.acquire().await?;
     for (i, k) in keys.iter().enumerate() {
-        let data = store::node_data(pool, k).await?;
+        let data = store::node_data(&mut conn, k).await?;
         let (ups, downs) = g.nodes.get(k).cloned().unwrap_or_default();
         let (kind, label, sublabel, state) = match k {
             NodeRef::Dataset { namespace, name } => {
@@ -215,6 +216,8 @@ pub async fn explore_lineage(
             highlighted: lit(k),
         });
     }
+    // Back to the pool before the details below take their own.
+    drop(conn);
     let edges = laid
         .edges
         .iter()
@@ -275,7 +278,8 @@ pub async fn explore_lineage(
                         let sources = store::field_sources(pool, namespace, name, &field).await?;
                         d.column_lineage = Some((field.clone(), sources));
                     }
-                    d.training_runs = store::neighbours(pool, sel, store::Direction::Down)
+                    let mut conn = pool.acquire().await?;
+                    d.training_runs = store::neighbours(&mut conn, sel, store::Direction::Down)
                         .await?
                         .into_iter()
                         .filter_map(|n| match n {
@@ -313,7 +317,7 @@ pub async fn explore_lineage(
                     }
                 }
                 NodeRef::Run(id) => {
-                    let data = store::node_data(pool, sel).await?;
+                    let data = store::node_data(&mut *pool.acquire().await?, sel).await?;
                     d.kind = "run".into();
                     d.name = data["name"].as_str().unwrap_or(id).to_owned();
                     d.training_runs = vec![(id.clone(), d.name.clone())];
