@@ -30,8 +30,34 @@ use leptos_router::{path, SsrMode};
 /// Applies the stored theme before first paint, so a dark-theme reader sees no flash.
 const THEME_BOOT: &str = "try{var t=localStorage.getItem('gatehouse-theme');if(t==='light'||t==='dark')document.documentElement.dataset.theme=t}catch(e){}";
 
+/// The script policy of every page: only this app's own scripts and wasm, and the inline
+/// scripts the page itself carries, which hold this response's nonce. Styles may be inline
+/// (charts and layout use `style` attributes); nothing may frame the app.
+#[cfg(feature = "ssr")]
+pub fn page_csp(nonce: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; \
+         base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    )
+}
+
 /// The full HTML document rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    // A fresh nonce per response, for the theme script, the hydration scripts and the data
+    // Leptos streams into the page; the policy naming it goes out as a header.
+    #[cfg(feature = "ssr")]
+    {
+        leptos::nonce::provide_nonce();
+        if let (Some(nonce), Some(res)) = (
+            leptos::nonce::use_nonce(),
+            use_context::<leptos_axum::ResponseOptions>(),
+        ) {
+            if let Ok(v) = axum::http::HeaderValue::from_str(&page_csp(&nonce)) {
+                res.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, v);
+            }
+        }
+    }
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -40,7 +66,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="light dark"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
-                <script>{THEME_BOOT}</script>
+                <script nonce=leptos::nonce::use_nonce()>{THEME_BOOT}</script>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
                 <MetaTags/>

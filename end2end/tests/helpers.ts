@@ -11,6 +11,12 @@ export function failOnPageErrors(page: Page) {
   page.on('pageerror', (err) => {
     throw new Error(`page error: ${err.message}`);
   });
+  // A script, style or connection the Content-Security-Policy blocked shows up only here.
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' && /Content Security Policy/i.test(msg.text())) {
+      throw new Error(`blocked by the Content-Security-Policy: ${msg.text()}`);
+    }
+  });
 }
 
 /** In the hydrated project, waits for the marker only the running wasm sets. */

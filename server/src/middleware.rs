@@ -194,15 +194,15 @@ pub async fn pkg_cache_headers(req: Request, next: Next) -> Response {
 
 /// Headers every response carries: no MIME sniffing, no framing by other sites, no referrer
 /// sent elsewhere (share links carry their token in the path), no plugins, no `<base>`
-/// rewriting, forms posting only here. (A script policy with per-request nonces for the
-/// hydration scripts is step 7's.)
+/// rewriting, forms posting only here, and scripts only from this origin. Pages replace the
+/// policy with one naming their per-response nonce (`app::page_csp`).
 pub const SECURITY_HEADERS: [(&str, &str); 4] = [
     ("x-content-type-options", "nosniff"),
     ("x-frame-options", "DENY"),
     ("referrer-policy", "same-origin"),
     (
         "content-security-policy",
-        "frame-ancestors 'none'; base-uri 'self'; object-src 'none'; form-action 'self'",
+        "default-src 'self'; script-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
     ),
 ];
 

@@ -191,11 +191,10 @@ async fn every_response_carries_the_security_headers() {
     let app = spawn_app().await;
     let c = app.client();
     for path in [
-        "/login",
         "/api/v1/me",
         "/healthz",
-        "/no/such/page",
         "/api/2.0/mlflow/runs/get",
+        "/api/docs",
     ] {
         let r = c.get(app.url(path)).send().await.unwrap();
         for (name, value) in server::middleware::SECURITY_HEADERS {
@@ -205,5 +204,53 @@ async fn every_response_carries_the_security_headers() {
                 "{path}: {name}"
             );
         }
+    }
+}
+
+#[tokio::test]
+async fn pages_allow_only_their_own_scripts_by_a_fresh_nonce() {
+    let app = spawn_app().await;
+    let c = app.client();
+    let mut nonces = std::collections::HashSet::new();
+    for path in ["/login", "/login", "/no/such/page"] {
+        let r = c.get(app.url(path)).send().await.unwrap();
+        for (name, value) in server::middleware::SECURITY_HEADERS {
+            if name != "content-security-policy" {
+                assert_eq!(
+                    r.headers().get(name).and_then(|v| v.to_str().ok()),
+                    Some(value)
+                );
+            }
+        }
+        let csp = r.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let nonce = csp
+            .split("'nonce-")
+            .nth(1)
+            .and_then(|rest| rest.split('\'').next())
+            .unwrap_or_else(|| panic!("{path}: no nonce in {csp}"))
+            .to_owned();
+        assert!(csp.contains("script-src 'self' 'nonce-"), "{csp}");
+        assert!(csp.contains("'wasm-unsafe-eval'"), "{csp}");
+        assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+        let scripts_policy = csp
+            .split(';')
+            .find(|d| d.trim_start().starts_with("script-src"))
+            .unwrap_or_default();
+        assert!(!scripts_policy.contains("unsafe-inline"), "{csp}");
+        let html = r.text().await.unwrap();
+        let scripts = html.matches("<script").count();
+        assert!(scripts >= 2, "{path}: the theme and hydration scripts");
+        assert_eq!(
+            html.matches(&format!("<script nonce=\"{nonce}\"")).count()
+                + html
+                    .matches(&format!("<script type=\"module\" nonce=\"{nonce}\""))
+                    .count(),
+            scripts,
+            "{path}: every inline script carries the response's nonce"
+        );
+        assert!(nonces.insert(nonce), "a nonce is never reused");
     }
 }
