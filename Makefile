@@ -23,12 +23,16 @@ OPENLINEAGE_PORT ?= 3419
 OPENLINEAGE_VERSION := 1.54.0
 OPENLINEAGE_VENV := .venv-openlineage
 
-.PHONY: help run test setup setup-test build lint unit e2e mlflow-client openlineage-client bench bench-runs bench-layout bench-lineage bench-ab bench-fairness bench-promotion fmt clean
+.PHONY: help run test setup setup-test build lint unit e2e mlflow-client openlineage-client bench bench-audit load faults fuzz bench-runs bench-layout bench-lineage bench-ab bench-fairness bench-promotion fmt clean
 
 help:
 	@echo "make run    build in release mode and serve http://127.0.0.1:3000 with demo data"
 	@echo "make test   fmt, clippy (server and wasm), unit + integration tests, Playwright"
-	@echo "make bench  audit-trail benchmarks (1M entries: append, verify, Merkle proofs, export)"
+	@echo "make bench  every benchmark, then one table: figure, target, measured, pass/fail"
+	@echo "make load   60 s of mixed traffic at 64 connections: req/s, p50/p99 per route, errors, RSS"
+	@echo "make fuzz   fuzz the OpenLineage, MLflow filter, CSV and policy parsers (FUZZ_SECONDS each)"
+	@echo "make faults SIGKILL during ingestion 20 times, then integrity, audit and slow-client checks"
+	@echo "make bench-audit  audit-trail benchmarks (1M entries: append, verify, Merkle proofs, export)"
 	@echo "make bench-runs  tracking API benchmarks (500 runs through HTTP)"
 	@echo "make bench-layout  lineage layout of 2,000 nodes and 4,000 edges"
 	@echo "make bench-lineage  OpenLineage ingest (20,000 events through HTTP)"
@@ -99,8 +103,46 @@ mlflow-client:
 openlineage-client:
 	bash end2end/openlineage/run.sh $(CURDIR)/$(OPENLINEAGE_VENV)/bin/python $(OPENLINEAGE_PORT)
 
+# Every benchmark of steps 1-6; each records its figures in target/bench-table.tsv, printed
+# as one table at the end (and kept as target/bench-table.md). Fails when a figure misses its
+# target.
 bench:
+	mkdir -p target && rm -f target/bench-table.tsv
+	for b in audit runs lineage layout ab fairness promotion; do cargo bench -p server --bench $$b; done
+	@echo
+	@awk -F'\t' 'BEGIN { printf "%-62s %-18s %-22s %s\n", "figure", "target", "measured", "result"; \
+		printf "%-62s %-18s %-22s %s\n", "------", "------", "--------", "------" } \
+		{ printf "%-62s %-18s %-22s %s\n", $$1, $$2, $$3, $$4 }' target/bench-table.tsv
+	@{ echo "| figure | target | measured | result |"; echo "|---|---|---|---|"; \
+		awk -F'\t' '{ printf "| %s | %s | %s | %s |\n", $$1, $$2, $$3, $$4 }' target/bench-table.tsv; } > target/bench-table.md
+	@echo; echo "$$(nproc) cores, $$(awk '/MemTotal/ { printf "%.0f GiB", $$2 / 1048576 }' /proc/meminfo), $$(rustc --version)"
+	@! grep -q 'FAIL$$' target/bench-table.tsv
+
+bench-audit:
 	cargo bench -p server --bench audit
+
+# 60 s of mixed traffic at 64 connections (wrk, from Debian) against the release server with the
+# demo workspace; prints req/s and p50/p99 per route, errors and the server's peak RSS.
+load: build
+	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
+	bash end2end/load/run.sh 3420 60
+
+# Coverage-guided fuzzing (cargo-fuzz, libFuzzer, on stable without a sanitizer) of the
+# OpenLineage parser, the MLflow filter grammar, the CSV ingestion and the policy parser, each
+# for FUZZ_SECONDS; the corpora in fuzz/corpus grow as it finds new paths. A crash fails.
+FUZZ_SECONDS ?= 60
+fuzz:
+	@cargo fuzz --version 2>/dev/null | grep -q 0.13.2 || cargo install cargo-fuzz --locked --version 0.13.2
+	cd fuzz && for t in openlineage_event mlflow_filter csv_ingest promotion_policy; do \
+		cargo fuzz run -s none -O $$t -- -max_total_time=$(FUZZ_SECONDS) -timeout=10 -print_final_stats=1 2>&1 \
+			| grep -E "^(#[0-9]+ +DONE|stat::number_of_executed_units|==[0-9]+== ERROR|thread .* panicked)" ; \
+		test $${PIPESTATUS[0]} -eq 0 || { echo "fuzz target $$t failed: see fuzz/artifacts/$$t"; exit 1; }; \
+	done
+
+# SIGKILL during ingestion, 20 times: acknowledged writes kept, nothing half-written, the audit
+# chain and SQLite's integrity check pass; then slow clients beside normal writers.
+faults: build
+	bash end2end/faults/run.sh 3421 20
 
 bench-fairness:
 	cargo bench -p server --bench fairness
