@@ -6,6 +6,9 @@
 //! - the server-rendered page of the demo's champion–challenger test (14 days, 2 metrics,
 //!   cumulative lift re-analysed per day) through HTTP (target ≤ 20 ms).
 
+mod figure;
+use figure::{record, Target};
+
 mod common;
 
 use app::domain::ab::{
@@ -133,6 +136,12 @@ async fn page() -> anyhow::Result<()> {
         anyhow::ensure!(html.contains("Keep running"), "the page shows the verdict");
     }
     times.sort_by(f64::total_cmp);
+    record(
+        "A/B: experiment page server-rendered, median",
+        Target::AtMost(20.0),
+        times[times.len() / 2],
+        "ms",
+    );
     println!(
         "test page:    demo champion–challenger (14 days, 2 metrics), server-rendered: median {:.2} ms, p95 {:.2} ms",
         times[times.len() / 2],
@@ -152,6 +161,12 @@ fn analysis() {
         comparisons = a.metrics.iter().map(|m| m.comparisons.len()).sum();
     }
     times.sort_by(f64::total_cmp);
+    record(
+        "A/B: analysis of 100 metrics × 4 variants, median",
+        Target::AtMost(5.0),
+        times[times.len() / 2],
+        "ms",
+    );
     println!(
         "analysis:     100 metrics × 4 variants ({comparisons} comparisons, CUPED + sequential + Holm): median {:.3} ms, p95 {:.3} ms",
         times[times.len() / 2],

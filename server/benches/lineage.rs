@@ -4,6 +4,9 @@
 //! datasets with a schema and writing one) are posted by 8 concurrent clients, as pipelines
 //! emit them. Target: ≥ 5,000 events/s sustained into SQLite.
 
+mod figure;
+use figure::{record, Target};
+
 mod common;
 
 use serde_json::{json, Value};
@@ -72,6 +75,12 @@ async fn main() -> anyhow::Result<()> {
     let secs = t.elapsed().as_secs_f64();
     let counts = app::server::db::lineage::counts(&pool).await?;
     anyhow::ensure!(counts["events"] == RUNS * 2, "every event stored: {counts}");
+    record(
+        "lineage: OpenLineage ingest over HTTP",
+        Target::AtLeast(5_000.0),
+        (RUNS * 2) as f64 / secs,
+        "events/s",
+    );
     println!(
         "ingest:       {} events in {secs:.2} s = {:.0} events/s ({CLIENTS} clients over HTTP; {counts})",
         RUNS * 2,

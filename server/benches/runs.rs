@@ -7,6 +7,9 @@
 //! Then loads a second experiment of 10,000 runs and times the server-rendered runs table
 //! (50 rows a page) newest first, sorted by a metric, filtered, and at its last page.
 
+mod figure;
+use figure::{record, Target};
+
 mod common;
 
 use serde_json::{json, Value};
@@ -105,6 +108,12 @@ async fn main() -> anyhow::Result<()> {
         points += 400;
         run_ids.push(run_id);
     }
+    record(
+        "runs: log-batch ingest over HTTP",
+        Target::AtLeast(100_000.0),
+        points as f64 / ingest_time.as_secs_f64(),
+        "points/s",
+    );
     println!(
         "ingest:       {points} metric points in {:.2} s of log-batch requests = {:.0} points/s (400 per request, over HTTP)",
         ingest_time.as_secs_f64(),
@@ -149,6 +158,14 @@ async fn main() -> anyhow::Result<()> {
             all.extend(t.await??);
         }
         all.sort();
+        if clients == 1 {
+            record(
+                "runs: runs/search, 100 runs by a metric, median",
+                Target::AtMost(4.0),
+                pct(&all, 0.5),
+                "ms",
+            );
+        }
         println!("runs/search:  100 runs by metrics.auc, {clients:>2} client(s): median {:.2} ms  p95 {:.2} ms", pct(&all, 0.5), pct(&all, 0.95));
     }
 
@@ -200,6 +217,12 @@ async fn main() -> anyhow::Result<()> {
         );
     }
     times.sort();
+    record(
+        "runs: metrics/get-history, median",
+        Target::AtMost(2.0),
+        pct(&times, 0.5),
+        "ms",
+    );
     println!(
         "get-history:  50 points: median {:.2} ms  p95 {:.2} ms",
         pct(&times, 0.5),
@@ -282,6 +305,7 @@ async fn wide_experiment(
             anyhow::ensure!(html.contains("w-"), "{url} lists runs");
         }
         times.sort();
+        record(&format!("runs: runs page at 10,000 runs, {label}, median"), Target::None, pct(&times, 0.5), "ms");
         println!(
             "runs page:    10,000 runs, {label:<15} median {:.2} ms  p95 {:.2} ms",
             pct(&times, 0.5),
