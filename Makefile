@@ -130,14 +130,19 @@ load: build
 # Coverage-guided fuzzing (cargo-fuzz, libFuzzer, on stable without a sanitizer) of the
 # OpenLineage parser, the MLflow filter grammar, the CSV ingestion and the policy parser, each
 # for FUZZ_SECONDS; the corpora in fuzz/corpus grow as it finds new paths. A crash fails.
+# Then schemathesis (PyPI) sends generated requests for every operation of /api/openapi.json.
 FUZZ_SECONDS ?= 60
-fuzz:
+SCHEMATHESIS_VERSION := 4.32.5
+fuzz: build
 	@cargo fuzz --version 2>/dev/null | grep -q 0.13.2 || cargo install cargo-fuzz --locked --version 0.13.2
+	@.venv-fuzz/bin/st --version 2>/dev/null | grep -q $(SCHEMATHESIS_VERSION) || \
+		{ python3 -m venv .venv-fuzz && .venv-fuzz/bin/pip install -q --disable-pip-version-check schemathesis==$(SCHEMATHESIS_VERSION); }
 	cd fuzz && for t in openlineage_event mlflow_filter csv_ingest promotion_policy; do \
 		cargo fuzz run -s none -O $$t -- -max_total_time=$(FUZZ_SECONDS) -timeout=10 -print_final_stats=1 2>&1 \
 			| grep -E "^(#[0-9]+ +DONE|stat::number_of_executed_units|==[0-9]+== ERROR|thread .* panicked)" ; \
 		test $${PIPESTATUS[0]} -eq 0 || { echo "fuzz target $$t failed: see fuzz/artifacts/$$t"; exit 1; }; \
 	done
+	bash end2end/schemathesis/run.sh $(CURDIR)/.venv-fuzz/bin 3422 50
 
 # SIGKILL during ingestion, 20 times: acknowledged writes kept, nothing half-written, the audit
 # chain and SQLite's integrity check pass; then slow clients beside normal writers.

@@ -54,7 +54,7 @@ pub fn router(state: AppState) -> Api {
         .get("/api/v1/policies/{scope}", policy,
             needs(ReadWorkspace, "The policy in force for a scope (default, tier:<tier> or model:<name>), with its versions"))
         .put("/api/v1/policies/{scope}", save_policy,
-            needs(ManagePolicies, "Save a new version of a scope's policy (TOML)").body(Body::Text("application/toml")))
+            needs(ManagePolicies, "Save a new version of a scope's policy (its TOML text)").body(Body::Text("text/plain")))
         .with_state(state)
 }
 
