@@ -61,7 +61,7 @@ fn is_page(path: &str) -> bool {
 /// to the requested page afterwards; a signed-in visit to the sign-in page goes home.
 pub async fn pages_need_sign_in(
     State(state): State<AppState>,
-    req: Request,
+    mut req: Request,
     next: Next,
 ) -> Response {
     let path = req.uri().path();
@@ -77,7 +77,7 @@ pub async fn pages_need_sign_in(
         Ok(p) => p,
         Err(e) => return e.into_response(),
     };
-    match (principal, page) {
+    match (&principal, page) {
         (None, true) => {
             let target = req
                 .uri()
@@ -88,7 +88,12 @@ pub async fn pages_need_sign_in(
             Redirect::to(&format!("/login?next={next_q}")).into_response()
         }
         (Some(_), false) => Redirect::to("/").into_response(),
-        _ => next.run(req).await,
+        _ => {
+            // The page's server functions reuse it rather than look it up again.
+            req.extensions_mut()
+                .insert(app::server::auth::Authenticated(principal));
+            next.run(req).await
+        }
     }
 }
 

@@ -32,10 +32,11 @@ pub async fn get_overview() -> Result<Overview, AppError> {
         actor: (!everyone).then(|| p.username.clone()),
         ..Default::default()
     };
+    let (users, live_tokens, audit_entries) = db::audit::totals(&state.pool).await?;
     Ok(Overview {
-        users: db::users::count(&state.pool).await?,
-        live_tokens: db::tokens::count_live(&state.pool).await?,
-        audit_entries: db::audit::count(&state.pool).await?,
+        users,
+        live_tokens,
+        audit_entries,
         recent: db::audit::page(&state.pool, &filter, 8).await?,
         recent_is_everyone: everyone,
     })

@@ -46,6 +46,11 @@ impl Principal {
     }
 }
 
+/// The principal the page middleware authenticated, kept in the request's extensions so the
+/// server functions a page runs while rendering do not look the session or token up again.
+#[derive(Clone, Debug)]
+pub struct Authenticated(pub Option<Principal>);
+
 /// The one gate every server function and REST route passes: 401 without a principal,
 /// 403 when the roles do not grant the action.
 pub fn require(p: Option<Principal>, action: Action) -> Result<Principal, AppError> {

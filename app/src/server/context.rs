@@ -25,15 +25,16 @@ pub fn parts() -> Result<axum::http::request::Parts, AppError> {
 pub async fn principal() -> Result<Option<Principal>, AppError> {
     let state = state()?;
     let parts = parts()?;
+    if let Some(a) = parts.extensions.get::<crate::server::auth::Authenticated>() {
+        return Ok(a.0.clone());
+    }
     authenticate(&state, &parts.headers).await
 }
 
 /// State and principal, after checking that the principal may perform `action`.
 pub async fn authorized(action: Action) -> Result<(AppState, Principal), AppError> {
-    let state = state()?;
-    let parts = parts()?;
-    let p = require(authenticate(&state, &parts.headers).await?, action)?;
-    Ok((state, p))
+    let p = require(principal().await?, action)?;
+    Ok((state()?, p))
 }
 
 /// The client's address as seen by this server.

@@ -275,3 +275,27 @@ async fn filters_and_keyset_pages_over_rest() {
     assert!(html.contains("r119"));
     assert!(!html.contains("r118"));
 }
+
+#[tokio::test]
+async fn the_entry_count_is_the_chain_length() {
+    let app = spawn_app().await;
+    assert_eq!(
+        app::server::db::audit::count(&app.pool)
+            .await
+            .expect("count"),
+        0
+    );
+    app.user("counted-a", &[app::domain::roles::Role::Viewer])
+        .await;
+    app.user("counted-b", &[app::domain::roles::Role::Admin])
+        .await;
+    let counted = app::server::db::audit::count(&app.pool)
+        .await
+        .expect("count");
+    assert!(counted >= 2);
+    assert_eq!(counted, app.audit_count().await);
+    let (users, _, entries) = app::server::db::audit::totals(&app.pool)
+        .await
+        .expect("totals");
+    assert_eq!((users, entries), (2, counted));
+}

@@ -360,9 +360,22 @@ pub async fn page_with_cursor(
 
 /// Number of entries in the log.
 pub async fn count(pool: &SqlitePool) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT count(*) FROM audit_log")
+    // The chain numbers entries from 1 without gaps, so the last number is the count: one
+    // index seek, where count(*) reads the whole table (tens of ms at a million entries).
+    sqlx::query_scalar("SELECT coalesce((SELECT seq FROM audit_log ORDER BY seq DESC LIMIT 1), 0)")
         .fetch_one(pool)
         .await
+}
+
+/// The overview's totals in one statement: users, live API tokens and audit entries.
+pub async fn totals(pool: &SqlitePool) -> Result<(i64, i64, i64), sqlx::Error> {
+    sqlx::query_as(
+        "SELECT (SELECT count(*) FROM users), \
+                (SELECT count(*) FROM api_tokens WHERE revoked_at IS NULL), \
+                coalesce((SELECT seq FROM audit_log ORDER BY seq DESC LIMIT 1), 0)",
+    )
+    .fetch_one(pool)
+    .await
 }
 
 /// Recomputes the whole chain in sequence order, stopping at the first break.
