@@ -5,13 +5,13 @@
 
 use app::domain::authz::{authorize, Action};
 use app::domain::roles::Role;
+use axum::body::Bytes;
 use axum::handler::Handler;
 use axum::http::{header, Method};
-use axum::response::{Html, IntoResponse};
+use axum::response::Html;
 use axum::routing::MethodFilter;
 use axum::Router;
 use serde_json::{json, Map, Value};
-use std::sync::Arc;
 
 /// Who may call a route.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -235,28 +235,22 @@ impl Api<()> {
             path: "/api/docs".into(),
             doc: Doc::new(Access::Public, "This API's reference page"),
         });
-        let document = openapi(&routes);
-        let page: Arc<str> = reference_page(&routes).into();
-        let json: Arc<str> = document.to_string().into();
+        // Built once; each response shares the bytes.
+        let json = Bytes::from(openapi(&routes).to_string());
+        let page = Bytes::from(reference_page(&routes));
         router
             .route(
                 "/api/openapi.json",
                 axum::routing::get(move || {
                     let json = json.clone();
-                    async move {
-                        (
-                            [(header::CONTENT_TYPE, "application/json")],
-                            json.to_string(),
-                        )
-                            .into_response()
-                    }
+                    async move { ([(header::CONTENT_TYPE, "application/json")], json) }
                 }),
             )
             .route(
                 "/api/docs",
                 axum::routing::get(move || {
                     let page = page.clone();
-                    async move { Html(page.to_string()).into_response() }
+                    async move { Html(page) }
                 }),
             )
     }
@@ -290,6 +284,14 @@ pub fn tag(path: &str) -> &'static str {
     } else {
         "Operations"
     }
+}
+
+/// The groups of `routes`, sorted.
+fn tags(routes: &[Route]) -> Vec<&'static str> {
+    let mut tags: Vec<&str> = routes.iter().map(|r| tag(&r.path)).collect();
+    tags.sort_unstable();
+    tags.dedup();
+    tags
 }
 
 /// The error shape of a path: MLflow's for the MLflow-compatible API, Gatehouse's elsewhere.
@@ -410,9 +412,6 @@ pub fn openapi(routes: &[Route]) -> Value {
             .or_insert_with(|| Value::Object(Map::new()));
         entry[r.method.as_str().to_ascii_lowercase()] = operation(r);
     }
-    let mut tags: Vec<&str> = routes.iter().map(|r| tag(&r.path)).collect();
-    tags.sort_unstable();
-    tags.dedup();
     json!({
         "openapi": "3.1.0",
         "info": {
@@ -420,7 +419,7 @@ pub fn openapi(routes: &[Route]) -> Value {
             "version": env!("CARGO_PKG_VERSION"),
             "description": "Lineage, run comparison, A/B tests, fairness reports, governed promotions and a tamper-evident audit trail. Every operation lists the roles allowed to call it in x-gatehouse-roles.",
         },
-        "tags": tags.iter().map(|t| json!({ "name": t })).collect::<Vec<_>>(),
+        "tags": tags(routes).iter().map(|t| json!({ "name": t })).collect::<Vec<_>>(),
         "paths": paths,
         "components": {
             "securitySchemes": {
@@ -461,9 +460,7 @@ fn escape(s: &str) -> String {
 
 /// The reference page: every operation by group, with who may call it.
 fn reference_page(routes: &[Route]) -> String {
-    let mut tags: Vec<&str> = routes.iter().map(|r| tag(&r.path)).collect();
-    tags.sort_unstable();
-    tags.dedup();
+    let tags = tags(routes);
     let mut out = String::from(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\

@@ -358,16 +358,9 @@ pub async fn page_with_cursor(
     Ok((entries, next_before))
 }
 
-/// Number of entries in the log.
-pub async fn count(pool: &SqlitePool) -> Result<i64, sqlx::Error> {
-    // The chain numbers entries from 1 without gaps, so the last number is the count: one
-    // index seek, where count(*) reads the whole table (tens of ms at a million entries).
-    sqlx::query_scalar("SELECT coalesce((SELECT seq FROM audit_log ORDER BY seq DESC LIMIT 1), 0)")
-        .fetch_one(pool)
-        .await
-}
-
-/// The overview's totals in one statement: users, live API tokens and audit entries.
+/// The overview's totals in one statement: users, live API tokens and audit entries. The
+/// chain numbers entries from 1 without gaps, so the last number is the entry count: one index
+/// seek, where count(*) reads the whole table (tens of ms at a million entries).
 pub async fn totals(pool: &SqlitePool) -> Result<(i64, i64, i64), sqlx::Error> {
     sqlx::query_as(
         "SELECT (SELECT count(*) FROM users), \

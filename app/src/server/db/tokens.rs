@@ -103,10 +103,3 @@ pub async fn revoke(
     .fetch_optional(conn)
     .await
 }
-
-/// Number of live tokens.
-pub async fn count_live(pool: &SqlitePool) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT count(*) FROM api_tokens WHERE revoked_at IS NULL")
-        .fetch_one(pool)
-        .await
-}
