@@ -57,7 +57,6 @@ pub fn router(state: AppState, max_upload_bytes: usize) -> Api {
         ("run_id", "Or the tracking run (stored reports)"),
         ("dataset", "Evaluation dataset name (stored reports)"),
     ];
-    const UPLOAD: &[Action] = &[IngestTracking, ReviewFairness];
     Api::new()
         .post("/api/v1/fairness/analyze", analyze,
             needs(ReadWorkspace, "Analyse a CSV (or CSV.gz) of predictions; nothing is stored")
@@ -176,10 +175,13 @@ async fn analyze(
     Ok(Json(v))
 }
 
+/// Who may upload prediction files: scientists (their runs) and reviewers (their evidence).
+const UPLOAD: &[Action] = &[Action::IngestTracking, Action::ReviewFairness];
+
 fn may_upload(p: Option<Principal>) -> Result<Principal, AppError> {
     match p {
-        Some(p) if p.can(Action::IngestTracking) || p.can(Action::ReviewFairness) => Ok(p),
-        other => require(other, Action::IngestTracking),
+        Some(p) if UPLOAD.iter().any(|a| p.can(*a)) => Ok(p),
+        other => require(other, UPLOAD[0]),
     }
 }
 
