@@ -7,3 +7,4 @@ pub mod error_view;
 pub mod nav;
 pub mod run_format;
 pub mod theme_toggle;
+pub mod url_state;

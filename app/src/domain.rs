@@ -16,3 +16,4 @@ pub mod palette;
 pub mod promotion;
 pub mod roles;
 pub mod run_search;
+pub mod url;

@@ -1,34 +1,18 @@
 //! A table of audit entries with links to filter by actor, action and object.
 
 use crate::domain::audit_query::object_href;
+use crate::domain::url::encode;
+pub use crate::domain::url::query_string;
 use crate::model::AuditRow;
 use leptos::prelude::*;
 
 fn q(k: &str, v: &str) -> String {
-    let enc: String = v
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect();
-    format!("{k}={enc}")
+    format!("{k}={}", encode(v))
 }
 
 /// A stored UTC timestamp as shown in tables: `2026-11-27 08:19:49.123456`.
 pub fn display_ts(ts: &str) -> String {
     ts.replace('T', " ").trim_end_matches('Z').to_string()
-}
-
-/// Builds a query string from pairs, percent-encoding values.
-pub fn query_string(pairs: &[(String, String)]) -> String {
-    pairs
-        .iter()
-        .map(|(k, v)| q(k, v))
-        .collect::<Vec<_>>()
-        .join("&")
 }
 
 /// Audit entries, newest first. `filter_links` turns actor/action/object cells into filters.

@@ -757,7 +757,7 @@ pub fn evaluate(policy: &Policy, ev: &Evidence, now_ms: i64, waivers: &[Waiver])
         let link = ev
             .run
             .as_ref()
-            .map(|_| format!("/lineage?node=model:{}:{}", ev.model, ev.version));
+            .map(|_| super::url::model_lineage_href(&ev.model, ev.version));
         let (status, detail) = if ev.datasets.is_empty() {
             (
                 CheckStatus::Missing,

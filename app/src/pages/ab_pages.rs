@@ -7,13 +7,14 @@ use crate::api::abtests::{
     SetAbStatus, ShareAbTest, UploadAbResults,
 };
 use crate::components::error_view::{ErrorView, FormError};
+use crate::components::url_state::use_query;
 use crate::domain::ab::{count, pct, Analysis, Comparison, Correction, Decision, MetricRole};
 use crate::domain::experiment::Status;
 use crate::model::AbTestView;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::hooks::use_params_map;
 
 fn decision_class(d: Decision) -> &'static str {
     match d {
@@ -153,7 +154,7 @@ fn NewTestForm(action: ServerAction<CreateAbTest>) -> impl IntoView {
 #[component]
 pub fn AbTestPage() -> impl IntoView {
     let params = use_params_map();
-    let query = use_query_map();
+    let query = use_query();
     let upload = ServerAction::<UploadAbResults>::new();
     let decide = ServerAction::<DecideAbTest>::new();
     let status = ServerAction::<SetAbStatus>::new();

@@ -4,12 +4,12 @@
 use crate::api::audit::get_audit_page;
 use crate::components::audit_table::{query_string, AuditTable};
 use crate::components::error_view::ErrorView;
+use crate::components::url_state::use_query;
 use crate::domain::audit_query::AuditFilterInput;
 use crate::model::VerifyReport;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Form;
-use leptos_router::hooks::use_query_map;
 
 /// Actions recorded today, offered as suggestions in the filter.
 const KNOWN_ACTIONS: [&str; 9] = [
@@ -27,7 +27,7 @@ const KNOWN_ACTIONS: [&str; 9] = [
 /// `/audit`: newest first, filterable, verifiable.
 #[component]
 pub fn AuditPage() -> impl IntoView {
-    let query = use_query_map();
+    let query = use_query();
     let input = move || {
         let q = query.read();
         let get = |k: &str| q.get(k);

@@ -5,17 +5,18 @@ use crate::api::runs::experiment_runs;
 use crate::components::audit_table::query_string;
 use crate::components::error_view::{ErrorView, FormError};
 use crate::components::run_format::{fmt_duration, fmt_ms};
+use crate::components::url_state::use_query;
 use crate::error::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Form;
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::hooks::use_params_map;
 
 /// `/runs/experiment/:id`.
 #[component]
 pub fn ExperimentRunsPage() -> impl IntoView {
     let params = use_params_map();
-    let query = use_query_map();
+    let query = use_query();
     let args = move || {
         let q = query.read();
         (

@@ -2,11 +2,12 @@
 
 use crate::api::fairness::{get_fairness_report, list_fairness_reports};
 use crate::components::error_view::ErrorView;
+use crate::components::url_state::use_query;
 use crate::domain::fairness::AttributeReport;
 use crate::model::{FairnessSummary, FairnessView};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::hooks::use_params_map;
 
 fn subject(s: &FairnessSummary) -> String {
     s.model_version
@@ -27,7 +28,7 @@ fn verdict_badge(v: &str) -> impl IntoView {
 /// `/fairness`.
 #[component]
 pub fn FairnessPage() -> impl IntoView {
-    let query = use_query_map();
+    let query = use_query();
     let reports = Resource::new(|| (), |_| list_fairness_reports());
     view! {
         <Title text="Fairness"/>

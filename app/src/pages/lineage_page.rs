@@ -5,12 +5,12 @@ use crate::api::lineage::{explore_lineage, MAX_EXPLORER_DEPTH};
 use crate::components::audit_table::query_string;
 use crate::components::empty_state::EmptyState;
 use crate::components::error_view::ErrorView;
+use crate::components::url_state::use_query;
 use crate::domain::axis::shorten;
 use crate::model::{GraphEdge, GraphNode, LineageQuery, LineageView, NodeDetail};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Form;
-use leptos_router::hooks::use_query_map;
 
 /// What the page was asked for, kept in every link it draws.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -46,7 +46,7 @@ impl Params {
 /// `/lineage`.
 #[component]
 pub fn LineagePage() -> impl IntoView {
-    let query = use_query_map();
+    let query = use_query();
     let data = Resource::new(
         move || {
             let q = query.read();

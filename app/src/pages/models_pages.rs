@@ -6,11 +6,12 @@ use crate::api::promotions::{
 };
 use crate::components::error_view::{ErrorView, FormError};
 use crate::components::run_format::fmt_ms;
+use crate::components::url_state::{use_path_tail, use_query};
+use crate::domain::url::{encode, link_rel, model_href, model_lineage_href};
 use crate::model::registry::ModelDetail;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Form;
-use leptos_router::hooks::{use_params_map, use_query_map};
 
 fn ms_label(ms: i64) -> String {
     fmt_ms(Some(ms))
@@ -45,7 +46,7 @@ pub fn ModelsPage() -> impl IntoView {
                                 <tbody>
                                     {list.into_iter().map(|m| view! {
                                         <tr>
-                                            <td><a href=format!("/models/{}", m.name)>{m.name.clone()}</a>
+                                            <td><a href=model_href(&m.name) rel=link_rel(&model_href(&m.name))>{m.name.clone()}</a>
                                                 {(!m.description.is_empty()).then(|| view! { <div class="muted small">{m.description.clone()}</div> })}</td>
                                             <td><span class=format!("badge tier-{}", m.risk_tier)>{m.risk_tier.clone()}</span></td>
                                             <td class="num">{m.version_count}</td>
@@ -68,13 +69,11 @@ pub fn ModelsPage() -> impl IntoView {
 /// One registered model.
 #[component]
 pub fn ModelPage() -> impl IntoView {
-    let params = use_params_map();
+    // Read from the raw path: the router's params decode a name holding `%41` twice.
+    let name = use_path_tail("/models/");
     let request = ServerAction::<RequestPromotion>::new();
     let rollback = ServerAction::<RequestRollback>::new();
-    let detail = Resource::new(
-        move || params.read().get("name").unwrap_or_default(),
-        model_page,
-    );
+    let detail = Resource::new(move || name.get(), model_page);
     view! {
         <Title text="Model"/>
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
@@ -112,7 +111,7 @@ fn ModelBody(
             } else {
                 view! {
                     <ul class="aliases">{aliases.iter().map(|(a, v)| view! {
-                        <li><strong>{a.clone()}</strong>" → "<a href=format!("/lineage?node=model:{}:{v}", name)>{format!("version {v}")}</a></li>
+                        <li><strong>{a.clone()}</strong>" → "<a href=model_lineage_href(&name, *v)>{format!("version {v}")}</a></li>
                     }).collect_view()}</ul>
                 }.into_any()
             }}
@@ -133,7 +132,7 @@ fn ModelBody(
                         <td>{v.user_id.clone()}</td>
                         <td class="nowrap">{ms_label(v.creation_time)}</td>
                         <td>{v.aliases.iter().map(|a| view! { <span class="chip">{a.clone()}</span>" " }).collect_view()}</td>
-                        <td><a rel="external" download="" href=format!("/api/v1/models/{}/versions/{}/evidence-pack", v.name, v.version)>"Evidence pack"</a></td>
+                        <td><a rel="external" download="" href=format!("/api/v1/models/{}/versions/{}/evidence-pack", encode(&v.name), v.version)>"Evidence pack"</a></td>
                     </tr>
                 }).collect_view()}</tbody>
             </table></div>
@@ -221,7 +220,7 @@ fn ServedAt(name: String, aliases: Vec<String>) -> impl IntoView {
     let mut aliases = aliases;
     aliases.sort();
     aliases.dedup();
-    let query = use_query_map();
+    let query = use_query();
     let asked = move || {
         let q = query.read();
         match (q.get("alias"), q.get("at")) {
@@ -241,7 +240,7 @@ fn ServedAt(name: String, aliases: Vec<String>) -> impl IntoView {
             }
         }
     });
-    let action = format!("/models/{name}");
+    let action = model_href(&name);
     (!aliases.is_empty()).then(|| view! {
         <section aria-labelledby="served-title">
             <h2 id="served-title">"Served at a time"</h2>

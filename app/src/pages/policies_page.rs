@@ -3,17 +3,17 @@
 
 use crate::api::promotions::{list_policies, SavePolicy};
 use crate::components::error_view::{ErrorView, FormError};
+use crate::components::url_state::use_query;
 use crate::model::registry::{PoliciesView, PolicyVersion};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
 use std::collections::BTreeMap;
 
 /// `/promotions/policies`.
 #[component]
 pub fn PoliciesPage() -> impl IntoView {
     let save = ServerAction::<SavePolicy>::new();
-    let query = use_query_map();
+    let query = use_query();
     let policies = Resource::new(move || save.version().get(), |_| list_policies());
     let scope = move || query.read().get("scope").unwrap_or_else(|| "*".into());
     view! {
@@ -62,7 +62,7 @@ fn Body(v: PoliciesView, scope: String, save: ServerAction<SavePolicy>) -> impl 
                 let older = vs[1..].to_vec();
                 view! {
                     <article class="policy">
-                        <h3><a href=format!("/promotions/policies?scope={}", urlencode(s))>{s.clone()}</a>
+                        <h3><a href=format!("/promotions/policies?scope={}", crate::domain::url::encode(s))>{s.clone()}</a>
                             {format!(" — version {} by {} on {}", latest.version, latest.created_by, latest.created_at)}</h3>
                         <pre class="wrap">{latest.text.clone()}</pre>
                         <p class="muted small">"SHA-256 " <code>{latest.sha256.clone()}</code></p>
@@ -98,15 +98,4 @@ fn Body(v: PoliciesView, scope: String, save: ServerAction<SavePolicy>) -> impl 
         })}
     }
     .into_any()
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }

@@ -5,11 +5,12 @@ use crate::api::promotions::{
     promotion_queue, promotion_request, ReviewPromotion, WaiveCheck, WithdrawPromotion,
 };
 use crate::components::error_view::{ErrorView, FormError};
+use crate::components::url_state::use_query;
 use crate::domain::promotion::{Check, CheckStatus};
 use crate::model::registry::RequestView;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::hooks::use_params_map;
 
 /// How long ago an RFC 3339 time was, roughly, relative to `now` (both UTC, same format).
 fn age(then: &str) -> String {
@@ -39,7 +40,7 @@ fn status_class(s: CheckStatus) -> &'static str {
 /// The reviewer queue.
 #[component]
 pub fn PromotionsPage() -> impl IntoView {
-    let query = use_query_map();
+    let query = use_query();
     let status = move || query.read().get("status").unwrap_or_default();
     let queue = Resource::new(status, promotion_queue);
     view! {

@@ -4,17 +4,17 @@ use crate::api::runs::compare_runs;
 use crate::components::audit_table::query_string;
 use crate::components::chart_figure::ChartFigure;
 use crate::components::error_view::ErrorView;
+use crate::components::url_state::use_query;
 use crate::domain::palette;
 use crate::model::Figure;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Form;
-use leptos_router::hooks::use_query_map;
 
 /// `/runs/compare?run=…&run=…`.
 #[component]
 pub fn RunComparePage() -> impl IntoView {
-    let query = use_query_map();
+    let query = use_query();
     let view_data = Resource::new(
         move || {
             let q = query.read();

@@ -2,17 +2,17 @@
 
 use crate::api::session::{get_demo_accounts, SignIn};
 use crate::components::error_view::FormError;
+use crate::components::url_state::use_query;
 use crate::model::DemoAccounts;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
 
 /// The sign-in page; in demo mode it lists the demo accounts and their password.
 #[component]
 pub fn SignInPage() -> impl IntoView {
     let action = ServerAction::<SignIn>::new();
-    let query = use_query_map();
+    let query = use_query();
     let next = move || query.read().get("next").unwrap_or_default();
     let demo = Resource::new(|| (), |_| get_demo_accounts());
     let error = move || action.value().get().and_then(|r| r.err());

@@ -493,3 +493,76 @@ async fn model_versions_and_deployments_join_the_lineage_graph() {
         .collect();
     assert_eq!(out, ["deployment:credit@canary"]);
 }
+
+/// Model names may hold spaces, `?`, `#` and `%`; every link the pages build from one is
+/// percent-encoded, and the page it leads to decodes it exactly once.
+#[tokio::test]
+async fn model_names_with_url_delimiters_link_to_their_own_pages() {
+    let api = Api::new().await;
+    let name = "churn v2? #1 50%41";
+    let enc = "churn%20v2%3F%20%231%2050%2541";
+    let run_id = api.run().await;
+    api.ok(
+        "sci",
+        Method::POST,
+        &format!("{M}/registered-models/create"),
+        json!({ "name": name }),
+    )
+    .await;
+    api.ok(
+        "sci",
+        Method::POST,
+        &format!("{M}/model-versions/create"),
+        json!({ "name": name, "source": "s3://m/1", "run_id": run_id }),
+    )
+    .await;
+    api.ok(
+        "sci",
+        Method::POST,
+        &format!("{M}/registered-models/alias"),
+        json!({ "name": name, "alias": "canary", "version": "1" }),
+    )
+    .await;
+    let page = |path: String| {
+        let r = api
+            .client
+            .get(api.app.url(&path))
+            .bearer_auth(&api.tokens["view"])
+            .send();
+        async move {
+            let r = r.await.unwrap();
+            let s = r.status();
+            let body = r.text().await.unwrap();
+            assert_eq!(s, StatusCode::OK, "{path}: {body}");
+            body
+        }
+    };
+    let list = page("/models".into()).await;
+    assert!(
+        list.contains(&format!("href=\"/models/{enc}\"")),
+        "no encoded link in the models list"
+    );
+    let model = page(format!("/models/{enc}")).await;
+    assert!(model.contains(&format!("<h1>{name}</h1>")), "{model}");
+    let lineage_href = format!("/lineage?node=model%3A{enc}%3A1");
+    assert!(
+        model.contains(&format!("href=\"{lineage_href}\"")),
+        "no encoded lineage link on the model page"
+    );
+    assert!(model.contains(&format!("action=\"/models/{enc}\"")));
+    let pack = format!("/api/v1/models/{enc}/versions/1/evidence-pack");
+    assert!(model.contains(&format!("href=\"{pack}\"")));
+    let graph = page(lineage_href).await;
+    assert!(
+        graph.contains("canary"),
+        "the lineage page shows the deployment"
+    );
+    let r = api
+        .client
+        .get(api.app.url(&pack))
+        .bearer_auth(&api.tokens["view"])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+}
