@@ -23,21 +23,17 @@ pub struct Overview {
 /// Counts and recent activity for the overview page.
 #[server(prefix = "/api", endpoint = "overview")]
 pub async fn get_overview() -> Result<Overview, AppError> {
-    use crate::domain::audit_query::AuditFilter;
     use crate::domain::authz::Action;
     use crate::server::{context, db};
     let (state, p) = context::authorized(Action::ReadWorkspace).await?;
     let everyone = p.can(Action::ReadAudit);
-    let filter = AuditFilter {
-        actor: (!everyone).then(|| p.username.clone()),
-        ..Default::default()
-    };
-    let (users, live_tokens, audit_entries) = db::audit::totals(&state.pool).await?;
+    let actor = (!everyone).then_some(p.username.as_str());
+    let (totals, recent) = db::audit::overview(&state.pool, actor, 8)?;
     Ok(Overview {
-        users,
-        live_tokens,
-        audit_entries,
-        recent: db::audit::page(&state.pool, &filter, 8).await?,
+        users: totals.users,
+        live_tokens: totals.live_tokens,
+        audit_entries: totals.audit_entries,
+        recent,
         recent_is_everyone: everyone,
     })
 }

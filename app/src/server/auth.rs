@@ -205,7 +205,7 @@ pub async fn authenticate(
             .ok_or_else(|| AppError::Unauthorized {
                 message: "Authorization header must be `Bearer <token>`".into(),
             })?;
-        let found = db::tokens::live_by_hash(&state.pool, &sha256_hex(token)).await?;
+        let found = db::tokens::live_by_hash(&state.pool, &sha256_hex(token))?;
         let Some(t) = found else {
             return Err(AppError::Unauthorized {
                 message: "invalid or revoked API token".into(),
@@ -236,10 +236,13 @@ pub async fn authenticate(
     let Some(sid) = cookie(headers, SESSION_COOKIE) else {
         return Ok(None);
     };
-    match db::sessions::live_user(&state.pool, &sha256_hex(sid), &super::now_ts()).await? {
-        Some(user_id) => principal_for(state, user_id, None).await,
-        None => Ok(None),
-    }
+    let live = db::sessions::live_user(&state.pool, &sha256_hex(sid), &super::now_ts())?;
+    Ok(live.map(|(user_id, username, roles)| Principal {
+        user_id,
+        username,
+        roles: db::users::role_list(roles.as_deref()),
+        token: None,
+    }))
 }
 
 /// What a successful sign-in hands back to the HTTP layer.

@@ -277,14 +277,39 @@ async fn filters_and_keyset_pages_over_rest() {
 }
 
 #[tokio::test]
-async fn the_entry_count_is_the_chain_length() {
-    use app::server::db::audit::totals;
+async fn the_overview_counts_the_chain_and_shows_the_newest_entries() {
+    use app::server::db::audit::overview;
     let app = spawn_app().await;
-    assert_eq!(totals(&app.pool).await.expect("totals"), (0, 0, 0));
+    let (totals, recent) = overview(&app.pool, None, 8).expect("overview");
+    assert_eq!(
+        (totals.users, totals.live_tokens, totals.audit_entries),
+        (0, 0, 0)
+    );
+    assert!(recent.is_empty());
     app.user("counted-a", &[Role::Viewer]).await;
     app.user("counted-b", &[Role::Admin]).await;
-    let (users, _, counted) = totals(&app.pool).await.expect("totals");
+    let (totals, recent) = overview(&app.pool, None, 8).expect("overview");
+    let (users, counted) = (totals.users, totals.audit_entries);
     assert!(counted >= 2);
     assert_eq!(counted, app.audit_count().await);
     assert_eq!(users, 2);
+    // Newest first, the same rows the audit page shows.
+    let seqs: Vec<i64> = recent.iter().map(|r| r.seq).collect();
+    assert_eq!(seqs.first(), Some(&counted));
+    assert!(seqs.windows(2).all(|w| w[0] > w[1]), "{seqs:?}");
+    let page = app::server::db::audit::page(&app.pool, &Default::default(), 8)
+        .await
+        .expect("page");
+    assert_eq!(recent, page);
+    // Limited to one actor: that actor's entries only, and none for a user who never acted.
+    let actor = recent[0].actor.clone();
+    let (_, own) = overview(&app.pool, Some(&actor), 8).expect("overview");
+    assert!(
+        !own.is_empty() && own.iter().all(|r| r.actor == actor),
+        "{own:?}"
+    );
+    let (_, none) = overview(&app.pool, Some("counted-a"), 8).expect("overview");
+    assert!(none.is_empty(), "{none:?}");
+    let (_, limited) = overview(&app.pool, None, 1).expect("overview");
+    assert_eq!(limited.len(), 1);
 }

@@ -358,17 +358,72 @@ pub async fn page_with_cursor(
     Ok((entries, next_before))
 }
 
-/// The overview's totals in one statement: users, live API tokens and audit entries. The
-/// chain numbers entries from 1 without gaps, so the last number is the entry count: one index
-/// seek, where count(*) reads the whole table (tens of ms at a million entries).
-pub async fn totals(pool: &SqlitePool) -> Result<(i64, i64, i64), sqlx::Error> {
-    sqlx::query_as(
-        "SELECT (SELECT count(*) FROM users), \
-                (SELECT count(*) FROM api_tokens WHERE revoked_at IS NULL), \
-                coalesce((SELECT seq FROM audit_log ORDER BY seq DESC LIMIT 1), 0)",
-    )
-    .fetch_one(pool)
-    .await
+/// The overview's counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Totals {
+    /// User accounts.
+    pub users: i64,
+    /// API tokens not revoked.
+    pub live_tokens: i64,
+    /// Entries in the audit trail.
+    pub audit_entries: i64,
+}
+
+/// What the overview shows, read on the calling thread (see [`super::read_inline`]): users,
+/// live API tokens and audit entries, and the newest `limit` entries (only `actor`'s, when
+/// given). The chain numbers entries from 1 without gaps, so the last number is the entry
+/// count: one index seek, where count(*) reads the whole table (tens of ms at a million
+/// entries). The newest entries are one walk down the `seq` (or `actor, seq`) index.
+pub fn overview(
+    pool: &SqlitePool,
+    actor: Option<&str>,
+    limit: i64,
+) -> Result<(Totals, Vec<AuditRow>), rusqlite::Error> {
+    super::read_inline(pool, |db| {
+        let totals = db
+            .prepare_cached(
+                "SELECT (SELECT count(*) FROM users), \
+                        (SELECT count(*) FROM api_tokens WHERE revoked_at IS NULL), \
+                        coalesce((SELECT seq FROM audit_log ORDER BY seq DESC LIMIT 1), 0)",
+            )?
+            .query_row([], |r| {
+                Ok(Totals {
+                    users: r.get(0)?,
+                    live_tokens: r.get(1)?,
+                    audit_entries: r.get(2)?,
+                })
+            })?;
+        const COLUMNS: &str =
+            "seq, ts, actor, action, object_type, object_id, details, prev_hash, hash";
+        let row = |r: &rusqlite::Row<'_>| {
+            Ok(AuditRow {
+                seq: r.get(0)?,
+                ts: r.get(1)?,
+                actor: r.get(2)?,
+                action: r.get(3)?,
+                object_type: r.get(4)?,
+                object_id: r.get(5)?,
+                details: r.get(6)?,
+                prev_hash: r.get(7)?,
+                hash: r.get(8)?,
+            })
+        };
+        let recent = match actor {
+            Some(a) => db
+                .prepare_cached(&format!(
+                    "SELECT {COLUMNS} FROM audit_log WHERE actor = ? ORDER BY seq DESC LIMIT ?"
+                ))?
+                .query_map(rusqlite::params![a, limit], row)?
+                .collect::<Result<Vec<_>, _>>()?,
+            None => db
+                .prepare_cached(&format!(
+                    "SELECT {COLUMNS} FROM audit_log ORDER BY seq DESC LIMIT ?"
+                ))?
+                .query_map([limit], row)?
+                .collect::<Result<Vec<_>, _>>()?,
+        };
+        Ok((totals, recent))
+    })
 }
 
 /// Recomputes the whole chain in sequence order, stopping at the first break.

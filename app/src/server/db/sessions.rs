@@ -22,20 +22,25 @@ pub async fn insert(
     Ok(())
 }
 
-/// The user id of a live session (not expired, user not disabled).
-pub async fn live_user(
+/// The user of a live session (not expired, user not disabled): id, name and comma-separated
+/// roles, in one query on the calling thread (it runs on every signed-in request; see
+/// [`super::read_inline`]).
+pub fn live_user(
     pool: &SqlitePool,
     id_hash: &str,
     now: &str,
-) -> Result<Option<i64>, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT s.user_id FROM sessions s JOIN users u ON u.id = s.user_id \
-         WHERE s.id_hash = ? AND s.expires_at > ? AND u.disabled = 0",
-    )
-    .bind(id_hash)
-    .bind(now)
-    .fetch_optional(pool)
-    .await
+) -> Result<Option<(i64, String, Option<String>)>, rusqlite::Error> {
+    use rusqlite::OptionalExtension;
+    super::read_inline(pool, |db| {
+        db.prepare_cached(
+            "SELECT u.id, u.username, \
+                    (SELECT group_concat(r.role, ',') FROM user_roles r WHERE r.user_id = u.id) \
+             FROM sessions s JOIN users u ON u.id = s.user_id \
+             WHERE s.id_hash = ? AND s.expires_at > ? AND u.disabled = 0",
+        )?
+        .query_row([id_hash, now], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()
+    })
 }
 
 /// Deletes a session; returns its user id if it existed.

@@ -46,20 +46,31 @@ pub struct LiveToken {
 }
 
 /// The live token with this hash, with everything a request's principal needs, in one query
-/// (it runs on every API request).
-pub async fn live_by_hash(
+/// on the calling thread (it runs on every API request; see [`super::read_inline`]).
+pub fn live_by_hash(
     pool: &SqlitePool,
     token_hash: &str,
-) -> Result<Option<LiveToken>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT t.id, t.name, t.user_id, t.last_used_at, u.username, \
-                (SELECT group_concat(r.role, ',') FROM user_roles r WHERE r.user_id = u.id) AS roles \
-         FROM api_tokens t JOIN users u ON u.id = t.user_id \
-         WHERE t.token_hash = ? AND t.revoked_at IS NULL AND u.disabled = 0",
-    )
-    .bind(token_hash)
-    .fetch_optional(pool)
-    .await
+) -> Result<Option<LiveToken>, rusqlite::Error> {
+    use rusqlite::OptionalExtension;
+    super::read_inline(pool, |db| {
+        db.prepare_cached(
+            "SELECT t.id, t.name, t.user_id, t.last_used_at, u.username, \
+                    (SELECT group_concat(r.role, ',') FROM user_roles r WHERE r.user_id = u.id) AS roles \
+             FROM api_tokens t JOIN users u ON u.id = t.user_id \
+             WHERE t.token_hash = ? AND t.revoked_at IS NULL AND u.disabled = 0",
+        )?
+        .query_row([token_hash], |r| {
+            Ok(LiveToken {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                user_id: r.get(2)?,
+                last_used_at: r.get(3)?,
+                username: r.get(4)?,
+                roles: r.get(5)?,
+            })
+        })
+        .optional()
+    })
 }
 
 /// Records use; at most once a minute per token to keep reads cheap.
