@@ -362,8 +362,8 @@ pub async fn graph_json(
 ) -> Result<Value, AppError> {
     let g = lineage::subgraph(pool, start, up, down).await?;
     let mut graph = Vec::with_capacity(g.nodes.len());
-    let mut conn = pool.acquire().await?;
-    for (node, (ups, downs)) in &g.nodes {
+    let datas = lineage::nodes_data(pool, g.nodes.keys().cloned().collect()).await?;
+    for ((node, (ups, downs)), data) in g.nodes.iter().zip(datas) {
         let id = node.to_string();
         let shown = |v: &Vec<app::domain::lineage::NodeRef>| {
             v.iter()
@@ -375,7 +375,7 @@ pub async fn graph_json(
         graph.push(json!({
             "id": id,
             "type": node.type_name(),
-            "data": lineage::node_data(&mut conn, node).await?,
+            "data": data,
             "inEdges": in_shown.iter().map(|n| json!({ "origin": n.to_string(), "destination": id })).collect::<Vec<_>>(),
             "outEdges": out_shown.iter().map(|n| json!({ "origin": id, "destination": n.to_string() })).collect::<Vec<_>>(),
             "hiddenUpstream": ups.len() - in_shown.len(),

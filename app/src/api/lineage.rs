@@ -175,9 +175,8 @@ pub async fn explore_lineage(
     let laid = layout(&key_text, &edges, &opts);
     let lit = |n: &NodeRef| blast_set.as_ref().is_some_and(|b| b.contains(n));
     let mut nodes = Vec::with_capacity(keys.len());
-    let mut conn = pool.acquire().await?;
-    for (i, k) in keys.iter().enumerate() {
-        let data = store::node_data(&mut conn, k).await?;
+    let datas = store::nodes_data(pool, keys.clone()).await?;
+    for ((i, k), data) in keys.iter().enumerate().zip(datas) {
         let (ups, downs) = g.nodes.get(k).cloned().unwrap_or_default();
         let (kind, label, sublabel, state) = match k {
             NodeRef::Dataset { namespace, name } => {
@@ -216,8 +215,6 @@ pub async fn explore_lineage(
             highlighted: lit(k),
         });
     }
-    // Back to the pool before the details below take their own.
-    drop(conn);
     let edges = laid
         .edges
         .iter()
@@ -278,16 +275,16 @@ pub async fn explore_lineage(
                         let sources = store::field_sources(pool, namespace, name, &field).await?;
                         d.column_lineage = Some((field.clone(), sources));
                     }
-                    let mut conn = pool.acquire().await?;
-                    d.training_runs = store::neighbours(&mut conn, sel, store::Direction::Down)
-                        .await?
-                        .into_iter()
-                        .filter_map(|n| match n {
-                            NodeRef::Run(id) => Some(id),
-                            _ => None,
-                        })
-                        .map(|id| (id.clone(), id))
-                        .collect();
+                    d.training_runs = crate::server::db::read_inline(pool, |db| {
+                        store::neighbours(db, sel, store::Direction::Down)
+                    })?
+                    .into_iter()
+                    .filter_map(|n| match n {
+                        NodeRef::Run(id) => Some(id),
+                        _ => None,
+                    })
+                    .map(|id| (id.clone(), id))
+                    .collect();
                 }
                 NodeRef::Job { namespace, name } => {
                     d.kind = "job".into();
@@ -317,7 +314,8 @@ pub async fn explore_lineage(
                     }
                 }
                 NodeRef::Run(id) => {
-                    let data = store::node_data(&mut *pool.acquire().await?, sel).await?;
+                    let data =
+                        crate::server::db::read_inline(pool, |db| store::node_data(db, sel))?;
                     d.kind = "run".into();
                     d.name = data["name"].as_str().unwrap_or(id).to_owned();
                     d.training_runs = vec![(id.clone(), d.name.clone())];

@@ -171,6 +171,18 @@ pub fn read_inline<T>(
     })
 }
 
+/// Runs a longer read (many statements, such as a lineage walk) on a blocking thread through
+/// that thread's reader (see [`read_inline`]): one trip off the runtime for the whole read.
+pub async fn read_blocking<T: Send + 'static>(
+    pool: &SqlitePool,
+    f: impl FnOnce(&rusqlite::Connection) -> Result<T, rusqlite::Error> + Send + 'static,
+) -> Result<T, rusqlite::Error> {
+    let pool = pool.clone();
+    tokio::task::spawn_blocking(move || read_inline(&pool, f))
+        .await
+        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?
+}
+
 /// How many database files one thread keeps an inline reader for.
 pub const INLINE_READERS: usize = 4;
 

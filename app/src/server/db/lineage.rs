@@ -475,40 +475,57 @@ fn version_ref((name, version): (String, i64)) -> NodeRef {
     }
 }
 
+/// Rows of one or two text columns (a second column may be an integer version).
+fn texts(
+    db: &rusqlite::Connection,
+    sql: &str,
+    args: &[&dyn rusqlite::ToSql],
+) -> Result<Vec<String>, rusqlite::Error> {
+    db.prepare_cached(sql)?
+        .query_map(args, |r| r.get(0))?
+        .collect()
+}
+
+fn text_pairs<B: rusqlite::types::FromSql>(
+    db: &rusqlite::Connection,
+    sql: &str,
+    args: &[&dyn rusqlite::ToSql],
+) -> Result<Vec<(String, B)>, rusqlite::Error> {
+    db.prepare_cached(sql)?
+        .query_map(args, |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect()
+}
+
 /// A node's neighbours one step up or down, sorted.
-pub async fn neighbours(
-    conn: &mut sqlx::SqliteConnection,
+pub fn neighbours(
+    db: &rusqlite::Connection,
     node: &NodeRef,
     dir: Direction,
-) -> Result<Vec<NodeRef>, sqlx::Error> {
+) -> Result<Vec<NodeRef>, rusqlite::Error> {
     let io = |d: Direction| if d == Direction::Up { "out" } else { "in" };
     let mut out: Vec<NodeRef> = match (node, dir) {
         (NodeRef::Dataset { namespace, name }, _) => {
             // Jobs whose current version reads (down) or writes (up) the dataset.
-            let mut v: Vec<NodeRef> = sqlx::query_as::<_, (String, String)>(
+            let mut v: Vec<NodeRef> = text_pairs(
+                db,
                 "SELECT j.namespace, j.name FROM lineage_datasets d \
                  JOIN lineage_job_io io ON io.dataset_id = d.dataset_id AND io.direction = ? \
                  JOIN lineage_jobs j ON j.job_id = io.job_id AND j.current_version = io.version \
                  WHERE d.namespace = ? AND d.name = ?",
-            )
-            .bind(io(dir))
-            .bind(namespace)
-            .bind(name)
-            .fetch_all(&mut *conn)
-            .await?
+                &[&io(dir), namespace, name],
+            )?
             .into_iter()
             .map(job_ref)
             .collect();
             if dir == Direction::Down {
                 // MLflow training runs that logged a dataset input of this name.
                 v.extend(
-                    sqlx::query_scalar::<_, String>(
+                    texts(
+                        db,
                         "SELECT DISTINCT i.run_uuid FROM datasets md JOIN run_inputs i ON i.dataset_id = md.dataset_id \
                          JOIN runs r ON r.run_uuid = i.run_uuid AND r.lifecycle_stage = 'active' WHERE md.name = ?",
-                    )
-                    .bind(name)
-                    .fetch_all(&mut *conn)
-                    .await?
+                        &[name],
+                    )?
                     .into_iter()
                     .map(NodeRef::Run),
                 );
@@ -516,32 +533,27 @@ pub async fn neighbours(
             v
         }
         (NodeRef::Job { namespace, name }, _) => {
-            let mut v: Vec<NodeRef> = sqlx::query_as::<_, (String, String)>(
+            let mut v: Vec<NodeRef> = text_pairs(
+                db,
                 "SELECT d.namespace, d.name FROM lineage_jobs j \
                  JOIN lineage_job_io io ON io.job_id = j.job_id AND io.version = j.current_version AND io.direction = ? \
                  JOIN lineage_datasets d ON d.dataset_id = io.dataset_id \
                  WHERE j.namespace = ? AND j.name = ?",
-            )
-            .bind(if dir == Direction::Up { "in" } else { "out" })
-            .bind(namespace)
-            .bind(name)
-            .fetch_all(&mut *conn)
-            .await?
+                &[&if dir == Direction::Up { "in" } else { "out" }, namespace, name],
+            )?
             .into_iter()
             .map(dataset_ref)
             .collect();
             if dir == Direction::Down {
                 // Training runs this job's runs name (the `mlflow` run facet).
                 v.extend(
-                    sqlx::query_scalar::<_, String>(
+                    texts(
+                        db,
                         "SELECT DISTINCT lr.mlflow_run_id FROM lineage_jobs j JOIN lineage_runs lr ON lr.job_id = j.job_id \
                          JOIN runs r ON r.run_uuid = lr.mlflow_run_id AND r.lifecycle_stage = 'active' \
                          WHERE j.namespace = ? AND j.name = ?",
-                    )
-                    .bind(namespace)
-                    .bind(name)
-                    .fetch_all(&mut *conn)
-                    .await?
+                        &[namespace, name],
+                    )?
                     .into_iter()
                     .map(NodeRef::Run),
                 );
@@ -549,72 +561,59 @@ pub async fn neighbours(
             v
         }
         (NodeRef::Run(run), Direction::Up) => {
-            let mut v: Vec<NodeRef> = sqlx::query_as::<_, (String, String)>(
+            let mut v: Vec<NodeRef> = text_pairs(
+                db,
                 "SELECT DISTINCT j.namespace, j.name FROM lineage_runs lr JOIN lineage_jobs j ON j.job_id = lr.job_id WHERE lr.mlflow_run_id = ?",
-            )
-            .bind(run)
-            .fetch_all(&mut *conn)
-            .await?
+                &[run],
+            )?
             .into_iter()
             .map(job_ref)
             .collect();
             v.extend(
-                sqlx::query_as::<_, (String, String)>(
+                text_pairs(
+                    db,
                     "SELECT DISTINCT ld.namespace, ld.name FROM run_inputs i JOIN datasets md ON md.dataset_id = i.dataset_id \
                      JOIN lineage_datasets ld ON ld.name = md.name WHERE i.run_uuid = ?",
-                )
-                .bind(run)
-                .fetch_all(&mut *conn)
-                .await?
+                    &[run],
+                )?
                 .into_iter()
                 .map(dataset_ref),
             );
             v
         }
         // Model versions registered from the run.
-        (NodeRef::Run(run), Direction::Down) => sqlx::query_as::<_, (String, i64)>(
+        (NodeRef::Run(run), Direction::Down) => text_pairs(
+            db,
             "SELECT name, version FROM model_versions WHERE run_id = ?",
-        )
-        .bind(run)
-        .fetch_all(&mut *conn)
-        .await?
+            &[run],
+        )?
         .into_iter()
         .map(version_ref)
         .collect(),
-        (NodeRef::ModelVersion { name, version }, Direction::Up) => {
-            sqlx::query_scalar::<_, String>(
-                "SELECT v.run_id FROM model_versions v JOIN runs r ON r.run_uuid = v.run_id AND r.lifecycle_stage = 'active' \
-                 WHERE v.name = ? AND v.version = ?",
-            )
-            .bind(name)
-            .bind(version.parse::<i64>().unwrap_or(-1))
-            .fetch_all(&mut *conn)
-            .await?
-            .into_iter()
-            .map(NodeRef::Run)
-            .collect()
-        }
+        (NodeRef::ModelVersion { name, version }, Direction::Up) => texts(
+            db,
+            "SELECT v.run_id FROM model_versions v JOIN runs r ON r.run_uuid = v.run_id AND r.lifecycle_stage = 'active' \
+             WHERE v.name = ? AND v.version = ?",
+            &[name, &version.parse::<i64>().unwrap_or(-1)],
+        )?
+        .into_iter()
+        .map(NodeRef::Run)
+        .collect(),
         // A deployment is an alias serving the version (`model@alias`).
-        (NodeRef::ModelVersion { name, version }, Direction::Down) => {
-            sqlx::query_scalar::<_, String>(
-                "SELECT alias FROM model_aliases WHERE name = ? AND version = ?",
-            )
-            .bind(name)
-            .bind(version.parse::<i64>().unwrap_or(-1))
-            .fetch_all(&mut *conn)
-            .await?
-            .into_iter()
-            .map(|alias| NodeRef::Deployment(format!("{name}@{alias}")))
-            .collect()
-        }
+        (NodeRef::ModelVersion { name, version }, Direction::Down) => texts(
+            db,
+            "SELECT alias FROM model_aliases WHERE name = ? AND version = ?",
+            &[name, &version.parse::<i64>().unwrap_or(-1)],
+        )?
+        .into_iter()
+        .map(|alias| NodeRef::Deployment(format!("{name}@{alias}")))
+        .collect(),
         (NodeRef::Deployment(d), Direction::Up) => match d.rsplit_once('@') {
-            Some((model, alias)) => sqlx::query_as::<_, (String, i64)>(
+            Some((model, alias)) => text_pairs(
+                db,
                 "SELECT name, version FROM model_aliases WHERE name = ? AND alias = ?",
-            )
-            .bind(model)
-            .bind(alias)
-            .fetch_all(&mut *conn)
-            .await?
+                &[&model, &alias],
+            )?
             .into_iter()
             .map(version_ref)
             .collect(),
@@ -641,16 +640,26 @@ pub struct Subgraph {
 }
 
 /// Walks the graph from `start`, upstream and downstream separately.
+///
+/// A walk is two or more queries per node. Through sqlx each was a trip to the connection's
+/// worker thread, and under mixed load each trip queued behind other requests (300 ms per
+/// lineage page, 20 ms alone); the whole walk is now one blocking task on a reader of its own.
 pub async fn subgraph(
     pool: &SqlitePool,
     start: &NodeRef,
     up: usize,
     down: usize,
-) -> Result<Subgraph, sqlx::Error> {
-    // One connection for the whole walk: a walk is two queries per node, and taking a pooled
-    // connection for each queued every step behind other requests (1.1 s per lineage page
-    // under mixed load, 20 ms alone).
-    let mut conn = pool.acquire().await?;
+) -> Result<Subgraph, rusqlite::Error> {
+    let start = start.clone();
+    super::read_blocking(pool, move |db| walk(db, &start, up, down)).await
+}
+
+fn walk(
+    db: &rusqlite::Connection,
+    start: &NodeRef,
+    up: usize,
+    down: usize,
+) -> Result<Subgraph, rusqlite::Error> {
     let mut g = Subgraph::default();
     let mut depth_of: BTreeMap<(NodeRef, bool), usize> = BTreeMap::new();
     for (dir, limit) in [(Direction::Up, up), (Direction::Down, down)] {
@@ -666,8 +675,8 @@ pub async fn subgraph(
                     g.truncated = true;
                     continue;
                 }
-                let ups = neighbours(&mut conn, &node, Direction::Up).await?;
-                let downs = neighbours(&mut conn, &node, Direction::Down).await?;
+                let ups = neighbours(db, &node, Direction::Up)?;
+                let downs = neighbours(db, &node, Direction::Down)?;
                 g.nodes.insert(node.clone(), (ups, downs));
             }
             if depth < limit {
@@ -688,25 +697,34 @@ pub async fn subgraph(
     Ok(g)
 }
 
-/// A job's latest run: id, state, start, end and error message.
-type LatestRunRow = (String, String, String, Option<String>, Option<String>);
-/// An MLflow run: name, experiment, status, start and end.
-type TrainingRunRow = (String, i64, String, Option<i64>, Option<i64>);
+/// What the graph shows of each node, in order, read in one blocking task.
+pub async fn nodes_data(
+    pool: &SqlitePool,
+    nodes: Vec<NodeRef>,
+) -> Result<Vec<Value>, rusqlite::Error> {
+    super::read_blocking(pool, move |db| {
+        nodes.iter().map(|n| node_data(db, n)).collect()
+    })
+    .await
+}
 
-/// What the graph shows of a node (on a connection the caller holds for all its nodes).
-pub async fn node_data(
-    conn: &mut sqlx::SqliteConnection,
-    node: &NodeRef,
-) -> Result<Value, sqlx::Error> {
+/// What the graph shows of a node.
+pub fn node_data(db: &rusqlite::Connection, node: &NodeRef) -> Result<Value, rusqlite::Error> {
     Ok(match node {
         NodeRef::Dataset { namespace, name } => {
-            let row: Option<(String, Option<String>, String, String)> = sqlx::query_as(
-                "SELECT fields, current_version, created_at, updated_at FROM lineage_datasets WHERE namespace = ? AND name = ?",
-            )
-            .bind(namespace)
-            .bind(name)
-            .fetch_optional(&mut *conn)
-            .await?;
+            let row = db
+                .prepare_cached(
+                    "SELECT fields, current_version, created_at, updated_at FROM lineage_datasets WHERE namespace = ? AND name = ?",
+                )?
+                .query_row([namespace, name], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, Option<String>>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                    ))
+                })
+                .optional()?;
             match row {
                 Some((fields, version, created, updated)) => json!({
                     "id": { "namespace": namespace, "name": name },
@@ -718,22 +736,28 @@ pub async fn node_data(
             }
         }
         NodeRef::Job { namespace, name } => {
-            let row: Option<(Option<String>, String, String)> = sqlx::query_as(
-                "SELECT current_version, created_at, updated_at FROM lineage_jobs WHERE namespace = ? AND name = ?",
-            )
-            .bind(namespace)
-            .bind(name)
-            .fetch_optional(&mut *conn)
-            .await?;
-            let latest: Option<LatestRunRow> = sqlx::query_as(
-                "SELECT r.run_id, r.state, r.started_at, r.ended_at, r.error_message FROM lineage_runs r \
-                 JOIN lineage_jobs j ON j.job_id = r.job_id WHERE j.namespace = ? AND j.name = ? \
-                 ORDER BY r.last_event_time DESC, r.run_id DESC LIMIT 1",
-            )
-            .bind(namespace)
-            .bind(name)
-            .fetch_optional(&mut *conn)
-            .await?;
+            let row = db
+                .prepare_cached(
+                    "SELECT current_version, created_at, updated_at FROM lineage_jobs WHERE namespace = ? AND name = ?",
+                )?
+                .query_row([namespace, name], |r| {
+                    Ok((
+                        r.get::<_, Option<String>>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                    ))
+                })
+                .optional()?;
+            let latest: Option<LatestRunRow> = db
+                .prepare_cached(
+                    "SELECT r.run_id, r.state, r.started_at, r.ended_at, r.error_message FROM lineage_runs r \
+                     JOIN lineage_jobs j ON j.job_id = r.job_id WHERE j.namespace = ? AND j.name = ? \
+                     ORDER BY r.last_event_time DESC, r.run_id DESC LIMIT 1",
+                )?
+                .query_row([namespace, name], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                })
+                .optional()?;
             let (version, created, updated) = row.unwrap_or_default();
             json!({
                 "id": { "namespace": namespace, "name": name },
@@ -745,12 +769,14 @@ pub async fn node_data(
             })
         }
         NodeRef::Run(run) => {
-            let row: Option<TrainingRunRow> = sqlx::query_as(
-                "SELECT run_name, experiment_id, status, start_time, end_time FROM runs WHERE run_uuid = ?",
-            )
-            .bind(run)
-            .fetch_optional(&mut *conn)
-            .await?;
+            let row: Option<TrainingRunRow> = db
+                .prepare_cached(
+                    "SELECT run_name, experiment_id, status, start_time, end_time FROM runs WHERE run_uuid = ?",
+                )?
+                .query_row([run], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                })
+                .optional()?;
             match row {
                 Some((name, exp, status, start, end)) => json!({
                     "runId": run, "name": name, "experimentId": exp.to_string(), "status": status,
@@ -763,6 +789,11 @@ pub async fn node_data(
         NodeRef::Deployment(name) => json!({ "name": name }),
     })
 }
+
+/// A job's latest run: id, state, start, end and error message.
+type LatestRunRow = (String, String, String, Option<String>, Option<String>);
+/// An MLflow run: name, experiment, status, start and end.
+type TrainingRunRow = (String, i64, String, Option<i64>, Option<i64>);
 
 /// One search hit: node type, namespace (empty for runs), name, node id and last update.
 pub type SearchHit = (String, String, String, String, String);
