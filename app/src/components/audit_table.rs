@@ -2,7 +2,6 @@
 
 use crate::domain::audit_query::object_href;
 use crate::domain::url::encode;
-pub use crate::domain::url::query_string;
 use crate::model::AuditRow;
 use leptos::prelude::*;
 

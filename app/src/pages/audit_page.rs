@@ -2,10 +2,11 @@
 //! Everything is driven by the query string, so it works the same without JavaScript.
 
 use crate::api::audit::get_audit_page;
-use crate::components::audit_table::{query_string, AuditTable};
+use crate::components::audit_table::AuditTable;
 use crate::components::error_view::ErrorView;
 use crate::components::url_state::use_query;
 use crate::domain::audit_query::AuditFilterInput;
+use crate::domain::url::query_string;
 use crate::model::VerifyReport;
 use leptos::prelude::*;
 use leptos_meta::Title;

@@ -2,10 +2,10 @@
 //! Driven by the query string and plain forms, so it works the same without JavaScript.
 
 use crate::api::runs::experiment_runs;
-use crate::components::audit_table::query_string;
 use crate::components::error_view::{ErrorView, FormError};
 use crate::components::run_format::{fmt_duration, fmt_ms};
 use crate::components::url_state::use_query;
+use crate::domain::url::query_string;
 use crate::error::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;

@@ -2,11 +2,11 @@
 //! once hydrated), depth and focus controls, a side panel, blast radius and column lineage.
 
 use crate::api::lineage::{explore_lineage, MAX_EXPLORER_DEPTH};
-use crate::components::audit_table::query_string;
 use crate::components::empty_state::EmptyState;
 use crate::components::error_view::ErrorView;
 use crate::components::url_state::use_query;
 use crate::domain::axis::shorten;
+use crate::domain::url::query_string;
 use crate::model::{GraphEdge, GraphNode, LineageQuery, LineageView, NodeDetail};
 use leptos::prelude::*;
 use leptos_meta::Title;

@@ -44,9 +44,9 @@ pub fn ModelsPage() -> impl IntoView {
                                     <th scope="col">"Aliases"</th><th scope="col">"Updated (UTC)"</th>
                                 </tr></thead>
                                 <tbody>
-                                    {list.into_iter().map(|m| view! {
+                                    {list.into_iter().map(|m| { let href = model_href(&m.name); view! {
                                         <tr>
-                                            <td><a href=model_href(&m.name) rel=link_rel(&model_href(&m.name))>{m.name.clone()}</a>
+                                            <td><a rel=link_rel(&href) href=href>{m.name.clone()}</a>
                                                 {(!m.description.is_empty()).then(|| view! { <div class="muted small">{m.description.clone()}</div> })}</td>
                                             <td><span class=format!("badge tier-{}", m.risk_tier)>{m.risk_tier.clone()}</span></td>
                                             <td class="num">{m.version_count}</td>
@@ -55,7 +55,7 @@ pub fn ModelsPage() -> impl IntoView {
                                             }).collect_view()}</td>
                                             <td class="nowrap">{ms_label(m.last_updated_time)}</td>
                                         </tr>
-                                    }).collect_view()}
+                                    }}).collect_view()}
                                 </tbody>
                             </table>
                         </div>

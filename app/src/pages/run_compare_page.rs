@@ -1,11 +1,11 @@
 //! Compare runs, diff-first: what differs comes first, what is equal is folded away.
 
 use crate::api::runs::compare_runs;
-use crate::components::audit_table::query_string;
 use crate::components::chart_figure::ChartFigure;
 use crate::components::error_view::ErrorView;
 use crate::components::url_state::use_query;
 use crate::domain::palette;
+use crate::domain::url::query_string;
 use crate::model::Figure;
 use leptos::prelude::*;
 use leptos_meta::Title;

@@ -29,7 +29,7 @@ pub async fn insert(
 }
 
 /// A live API token with its owner's name and roles, as one authentication needs them.
-#[derive(Debug, sqlx::FromRow)]
+#[derive(Debug)]
 pub struct LiveToken {
     /// Token id.
     pub id: i64,
