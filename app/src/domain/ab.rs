@@ -25,8 +25,11 @@
 //! - Sequential testing: asymptotic confidence sequences (Waudby-Smith et al. 2023), as in
 //!   GrowthBook: with N the units of both arms, s² = N·Var(estimate), tuning N* (5,000) and
 //!   ρ² = (−2 ln α + ln(−2 ln α + 1))/N*, the half-width is
-//!   √s² · √(2(Nρ² + 1) ln(√(Nρ² + 1)/α) / (Nρ)²). The always-valid p-value is the smallest α
-//!   whose sequence excludes zero.
+//!   √s² · √(2(Nρ² + 1) ln(√(Nρ² + 1)/α) / (Nρ)²). The always-valid p-value is the reciprocal
+//!   of the sequence's e-value with ρ kept at the configured α (eq. 155 and 161 of the paper;
+//!   gbstats `SequentialTwoSidedTTest.p_value`): with S = est² N / se²,
+//!   p = min(1, √(Nρ² + 1) · exp(−ρ² S / (2(Nρ² + 1)))), for the difference and for the
+//!   relative lift alike. It is below α exactly when the interval at α excludes zero.
 //! - Sample-ratio mismatch: χ² goodness of fit of assigned units to the intended weights, k − 1
 //!   degrees of freedom (as `scipy.stats.chisquare`); a mismatch blocks the reading at p < 0.001.
 //! - Multiple comparisons across goal metrics × treatments: Holm–Bonferroni (step-down,
@@ -317,8 +320,10 @@ pub struct SequentialFigures {
     pub abs_diff_ci: [f64; 2],
     /// Of the relative lift.
     pub rel_lift_ci: [f64; 2],
-    /// Always-valid p-value (smallest α whose sequence excludes 0).
+    /// Always-valid p-value of the difference (reciprocal of the sequence's e-value).
     pub p_value: f64,
+    /// Always-valid p-value of the relative lift.
+    pub rel_lift_p_value: f64,
 }
 
 /// A treatment against the control on one metric.
@@ -858,29 +863,22 @@ pub fn sequential_halfwidth(se: f64, n: f64, alpha: f64, tuning: f64) -> f64 {
     s2.sqrt() * ((2.0 * (nr2 + 1.0)) * ((nr2 + 1.0).sqrt() / alpha).ln() / (n * rho).powi(2)).sqrt()
 }
 
-/// Smallest α whose confidence sequence excludes zero (bisection on log α).
-fn sequential_p(est: f64, se: f64, n: f64, tuning: f64) -> f64 {
-    if se <= 0.0 {
+/// Always-valid p-value of an estimate with standard error `se` after `n` units in all: the
+/// reciprocal of the confidence sequence's e-value (Waudby-Smith et al. 2023, eq. 155; gbstats
+/// `SequentialTwoSidedTTest.p_value`). ρ stays the one tuned for the configured `alpha`
+/// (eq. 161), so the sequence is the same one the intervals use:
+/// p = min(1, √(Nρ² + 1) · exp(−ρ² S / (2(Nρ² + 1)))), S = est² N / se².
+/// With that ρ, p < α exactly when the interval at α excludes zero.
+pub fn sequential_p(est: f64, se: f64, n: f64, alpha: f64, tuning: f64) -> f64 {
+    if se.is_nan() || se <= 0.0 {
         return if est == 0.0 { 1.0 } else { 0.0 };
     }
-    let excludes = |a: f64| est.abs() > sequential_halfwidth(se, n, a, tuning);
-    if !excludes(1.0 - 1e-12) {
-        return 1.0;
-    }
-    let (mut lo, mut hi) = ((1e-300f64).ln(), (1.0 - 1e-12f64).ln());
-    if excludes(lo.exp()) {
-        return 1e-300;
-    }
-    // 60 halvings of ln α over [−690, 0] leave ~6e-16 of it: full double precision.
-    for _ in 0..60 {
-        let mid = 0.5 * (lo + hi);
-        if excludes(mid.exp()) {
-            hi = mid;
-        } else {
-            lo = mid;
-        }
-    }
-    hi.exp()
+    let rho2 = sequential_rho(alpha, tuning).powi(2);
+    let nr2p1 = n * rho2 + 1.0;
+    let s = est * est * n / (se * se);
+    // In logs: exp(ρ²S/(2(Nρ²+1))) overflows for large S long before p reaches zero.
+    let ln_p = 0.5 * nr2p1.ln() - rho2 * s / (2.0 * nr2p1);
+    ln_p.exp().min(1.0)
 }
 
 /// Holm–Bonferroni adjusted p-values, in input order.
@@ -1075,7 +1073,14 @@ pub fn analyze(req: &AnalysisRequest, ctx: Context) -> Result<Analysis, InputErr
                 SequentialFigures {
                     abs_diff_ci: [basis_est - hw, basis_est + hw],
                     rel_lift_ci: [basis_lift - hl, basis_lift + hl],
-                    p_value: sequential_p(basis_est, basis_se, n_all, req.sequential_tuning),
+                    p_value: sequential_p(basis_est, basis_se, n_all, alpha, req.sequential_tuning),
+                    rel_lift_p_value: sequential_p(
+                        basis_lift,
+                        basis_lift_se,
+                        n_all,
+                        alpha,
+                        req.sequential_tuning,
+                    ),
                 }
             });
             let basis = match (cup.is_some(), req.sequential) {

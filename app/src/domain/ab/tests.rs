@@ -190,26 +190,32 @@ fn corrections_match_statsmodels_multipletests() {
     }
 }
 
+/// A two-arm request with covariates from a CUPED fixture case.
+fn cuped_request(case: &Value) -> AnalysisRequest {
+    let arms = case["arms"].as_array().unwrap();
+    let mut req = binomial_request(0.0, 1.0, 0.0, 1.0, 0.05);
+    req.metrics[0].kind = MetricKind::Continuous;
+    req.metrics[0].data = ["control", "treatment"]
+        .iter()
+        .zip(arms)
+        .map(|(name, a)| DataRow {
+            variant: (*name).into(),
+            n: Some(f(a, "n")),
+            sum: Some(f(a, "sum")),
+            sum_squares: Some(f(a, "sum_squares")),
+            sum_x: Some(f(a, "sum_x")),
+            sum_x2: Some(f(a, "sum_x2")),
+            sum_xy: Some(f(a, "sum_xy")),
+            ..Default::default()
+        })
+        .collect();
+    req
+}
+
 #[test]
 fn cuped_matches_unit_level_adjustment() {
     for case in fixtures()["cuped"].as_array().unwrap() {
-        let arms = case["arms"].as_array().unwrap();
-        let mut req = binomial_request(0.0, 1.0, 0.0, 1.0, 0.05);
-        req.metrics[0].kind = MetricKind::Continuous;
-        req.metrics[0].data = ["control", "treatment"]
-            .iter()
-            .zip(arms)
-            .map(|(name, a)| DataRow {
-                variant: (*name).into(),
-                n: Some(f(a, "n")),
-                sum: Some(f(a, "sum")),
-                sum_squares: Some(f(a, "sum_squares")),
-                sum_x: Some(f(a, "sum_x")),
-                sum_x2: Some(f(a, "sum_x2")),
-                sum_xy: Some(f(a, "sum_xy")),
-                ..Default::default()
-            })
-            .collect();
+        let req = cuped_request(case);
         let a = analyze(&req, Context::default()).unwrap();
         let c = &a.metrics[0].comparisons[0];
         let cu = c.cuped.as_ref().expect("covariates give CUPED figures");
@@ -230,6 +236,40 @@ fn cuped_matches_unit_level_adjustment() {
             "a correlated covariate reduces variance"
         );
         assert_eq!(c.basis, "cuped");
+    }
+}
+
+#[test]
+fn sequential_p_values_use_the_cuped_adjusted_estimate() {
+    for (i, case) in fixtures()["cuped"].as_array().unwrap().iter().enumerate() {
+        let mut req = cuped_request(case);
+        req.sequential = true;
+        let a = analyze(&req, Context::default()).unwrap();
+        let c = &a.metrics[0].comparisons[0];
+        assert_eq!(c.basis, "cuped+sequential");
+        let (cu, s) = (c.cuped.as_ref().unwrap(), c.sequential.as_ref().unwrap());
+        let n = c.control_units + c.treatment_units;
+        // The sequence is centred on the adjusted figures; its half-width gives back their
+        // standard error, and the p-value must be the closed form on those.
+        for (what, est, ci, p) in [
+            ("difference", cu.abs_diff, s.abs_diff_ci, s.p_value),
+            ("lift", cu.rel_lift, s.rel_lift_ci, s.rel_lift_p_value),
+        ] {
+            let hw = (ci[1] - ci[0]) / 2.0;
+            close(
+                &format!("case {i} {what} centre"),
+                (ci[0] + ci[1]) / 2.0,
+                est,
+            );
+            let se = hw / sequential_halfwidth(1.0, n, 0.05, 5000.0);
+            close(
+                &format!("case {i} {what} p"),
+                p,
+                sequential_p(est, se, n, 0.05, 5000.0),
+            );
+            assert_eq!(p < 0.05, ci[0] > 0.0 || ci[1] < 0.0, "case {i} {what}");
+        }
+        assert_eq!(c.decision_p_value, s.p_value);
     }
 }
 
@@ -274,6 +314,75 @@ fn confidence_sequence_half_width_matches() {
     }
 }
 
+const GBSTATS: &str = include_str!("../../../fixtures/ab/sequential_gbstats.json");
+
+/// A two-arm continuous request from a gbstats fixture case.
+fn gbstats_request(case: &Value) -> AnalysisRequest {
+    let row =
+        |v: &str, arm: &Value| continuous_row(v, f(arm, "n"), f(arm, "sum"), f(arm, "sum_squares"));
+    let mut req = binomial_request(0.0, 1.0, 0.0, 1.0, f(case, "alpha"));
+    req.metrics[0].kind = MetricKind::Continuous;
+    req.metrics[0].data = vec![
+        row("control", &case["control"]),
+        row("treatment", &case["treatment"]),
+    ];
+    req.sequential = true;
+    req.sequential_tuning = f(case, "tuning");
+    req
+}
+
+#[test]
+fn always_valid_p_values_match_gbstats() {
+    let doc: Value = serde_json::from_str(GBSTATS).expect("fixture file is JSON");
+    let cases = doc["cases"].as_array().unwrap();
+    assert!(cases.len() >= 3);
+    for (i, case) in cases.iter().enumerate() {
+        let (alpha, tuning) = (f(case, "alpha"), f(case, "tuning"));
+        let a = analyze(&gbstats_request(case), Context::default()).unwrap();
+        let c = &a.metrics[0].comparisons[0];
+        let s = c.sequential.as_ref().unwrap();
+        let n = c.control_units + c.treatment_units;
+        for (kind, p, ci, est) in [
+            ("absolute", s.p_value, s.abs_diff_ci, c.abs_diff),
+            ("relative", s.rel_lift_p_value, s.rel_lift_ci, c.rel_lift),
+        ] {
+            let want = &case[kind];
+            close(
+                &format!("case {i} {kind} estimate"),
+                est,
+                f(want, "estimate"),
+            );
+            close(&format!("case {i} {kind} p"), p, f(want, "p_value"));
+            close(
+                &format!("case {i} {kind} ci low"),
+                ci[0],
+                pair(want, "ci")[0],
+            );
+            close(
+                &format!("case {i} {kind} ci high"),
+                ci[1],
+                pair(want, "ci")[1],
+            );
+            // The function alone, from the fixture's own estimate and variance.
+            close(
+                &format!("case {i} {kind} p from estimate"),
+                sequential_p(
+                    f(want, "estimate"),
+                    f(want, "variance").sqrt(),
+                    n,
+                    alpha,
+                    tuning,
+                ),
+                f(want, "p_value"),
+            );
+        }
+        assert_eq!(
+            c.decision_p_value, s.p_value,
+            "case {i}: the sequential p decides"
+        );
+    }
+}
+
 #[test]
 fn sequential_intervals_are_wider_and_their_p_value_consistent() {
     let mut req = binomial_request(1100.0, 10000.0, 1000.0, 10000.0, 0.05);
@@ -287,10 +396,65 @@ fn sequential_intervals_are_wider_and_their_p_value_consistent() {
     let s = s0.sequential.as_ref().unwrap();
     assert!(s.abs_diff_ci[0] < f0.abs_diff_ci[0] && s.abs_diff_ci[1] > f0.abs_diff_ci[1]);
     assert!(s.p_value > f0.p_value, "peeking costs evidence");
-    // The always-valid p-value is where the sequence just touches zero.
-    let hw = sequential_halfwidth(s0.se, 20000.0, s.p_value, 5000.0);
-    assert!((hw - s0.abs_diff.abs()).abs() < 1e-9 * s0.abs_diff.abs());
     assert_eq!(s0.basis, "sequential");
+    // ρ is tuned for the configured α, so the p-value equals α exactly where the interval at α
+    // touches zero: scale the difference to the half-width and p must be α.
+    let hw = sequential_halfwidth(s0.se, 20000.0, 0.05, 5000.0);
+    close(
+        "p at the boundary",
+        sequential_p(hw, s0.se, 20000.0, 0.05, 5000.0),
+        0.05,
+    );
+}
+
+proptest! {
+    #[test]
+    fn sequential_p_below_alpha_exactly_when_the_interval_excludes_zero(
+        est in -5.0f64..5.0, se in 1e-3f64..3.0, n in 10.0f64..1e6,
+        alpha in prop::sample::select(vec![0.01, 0.05, 0.1]), tuning in 100.0f64..100_000.0,
+    ) {
+        let p = sequential_p(est, se, n, alpha, tuning);
+        let hw = sequential_halfwidth(se, n, alpha, tuning);
+        prop_assert!((0.0..=1.0).contains(&p));
+        // Away from the boundary itself (where rounding decides), the two must agree.
+        prop_assume!((est.abs() - hw).abs() > 1e-9 * hw);
+        prop_assert_eq!(p < alpha, est.abs() > hw, "p {} hw {} est {}", p, hw, est);
+    }
+}
+
+#[test]
+fn corrections_apply_to_sequential_p_values() {
+    // Two goals, each with the same always-valid p: Holm doubles the smaller, BH keeps it.
+    let case = {
+        let doc: Value = serde_json::from_str(GBSTATS).unwrap();
+        doc["cases"][1].clone()
+    };
+    let mut req = gbstats_request(&case);
+    let second = MetricSpec {
+        name: "second".into(),
+        ..req.metrics[0].clone()
+    };
+    req.metrics.push(second);
+    let p = f(&case["absolute"], "p_value");
+    assert!(p < 0.05 && p > 0.025, "setup: p = {p}");
+    for (corr, adjusted, sig) in [
+        (Correction::None, p, true),
+        (Correction::Holm, (2.0 * p).min(1.0), false),
+        (Correction::BenjaminiHochberg, p, true),
+    ] {
+        req.correction = corr;
+        let a = analyze(&req, Context::default()).unwrap();
+        for m in &a.metrics {
+            let c = &m.comparisons[0];
+            close(&format!("{corr:?} decision p"), c.decision_p_value, p);
+            close(
+                &format!("{corr:?} adjusted p"),
+                c.p_value_adjusted,
+                adjusted,
+            );
+            assert_eq!(c.significant, sig, "{corr:?}");
+        }
+    }
 }
 
 #[test]
