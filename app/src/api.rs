@@ -9,3 +9,4 @@ pub mod overview;
 pub mod promotions;
 pub mod runs;
 pub mod session;
+pub mod tokens;

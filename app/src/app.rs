@@ -6,6 +6,7 @@ use crate::error::AppError;
 use crate::model::SessionInfo;
 use crate::pages::{
     ab_pages::{AbTestPage, ExperimentsPage, SharedAbTestPage},
+    account_page::AccountPage,
     admin_page::AdminPage,
     audit_page::AuditPage,
     experiment_runs_page::ExperimentRunsPage,
@@ -138,6 +139,7 @@ fn Layout() -> impl IntoView {
                 <Route path=path!("/promotions/:id") view=PromotionPage ssr=SsrMode::Async/>
                 <Route path=path!("/audit") view=AuditPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin") view=AdminPage ssr=SsrMode::Async/>
+                <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
             </Routes>
         </main>
     }

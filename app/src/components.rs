@@ -7,4 +7,5 @@ pub mod error_view;
 pub mod nav;
 pub mod run_format;
 pub mod theme_toggle;
+pub mod token_table;
 pub mod url_state;

@@ -40,6 +40,14 @@ pub enum AppError {
         /// Human message.
         message: String,
     },
+    /// The request (or what it inflates to) passes a size limit; nothing was stored.
+    #[error("{message}")]
+    PayloadTooLarge {
+        /// What was too large, naming the limit.
+        message: String,
+        /// The limit, in bytes.
+        limit_bytes: u64,
+    },
     /// Too many attempts; try again later.
     #[error("{message}")]
     TooManyRequests {
@@ -63,12 +71,38 @@ pub enum AppError {
     },
 }
 
+/// Longest message an error carries: messages quote user input, and an answer must never
+/// echo more than a short prefix of it (a 256 MiB header once came back in an error).
+pub const MAX_MESSAGE_CHARS: usize = 300;
+/// Longest field name an error carries.
+pub const MAX_FIELD_CHARS: usize = 120;
+
+/// `s` cut to `max` characters, with an ellipsis when it was longer.
+pub fn clip(s: String, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        None => s,
+        Some((at, _)) => {
+            let mut out = s[..at].to_owned();
+            out.push('…');
+            out
+        }
+    }
+}
+
 impl AppError {
     /// A validation error on `field`.
     pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
         AppError::Validation {
-            field: field.into(),
-            message: message.into(),
+            field: clip(field.into(), MAX_FIELD_CHARS),
+            message: clip(message.into(), MAX_MESSAGE_CHARS),
+        }
+    }
+
+    /// The request is larger than `limit` bytes allows.
+    pub fn too_large(message: impl Into<String>, limit: u64) -> Self {
+        AppError::PayloadTooLarge {
+            message: clip(message.into(), MAX_MESSAGE_CHARS),
+            limit_bytes: limit,
         }
     }
 
@@ -89,14 +123,14 @@ impl AppError {
     /// A missing object, described for the user.
     pub fn not_found(what: impl Into<String>) -> Self {
         AppError::NotFound {
-            message: what.into(),
+            message: clip(what.into(), MAX_MESSAGE_CHARS),
         }
     }
 
     /// A conflict, described for the user.
     pub fn conflict(message: impl Into<String>) -> Self {
         AppError::Conflict {
-            message: message.into(),
+            message: clip(message.into(), MAX_MESSAGE_CHARS),
         }
     }
 
@@ -115,6 +149,7 @@ impl AppError {
             AppError::Forbidden { .. } => 403,
             AppError::Validation { .. } => 400,
             AppError::Conflict { .. } => 409,
+            AppError::PayloadTooLarge { .. } => 413,
             AppError::TooManyRequests { .. } => 429,
             AppError::Unavailable { .. } => 503,
             AppError::Internal { .. } => 500,
@@ -129,6 +164,7 @@ impl AppError {
             AppError::Forbidden { .. } => "Forbidden",
             AppError::Validation { .. } => "Invalid input",
             AppError::Conflict { .. } => "Conflict",
+            AppError::PayloadTooLarge { .. } => "Too large",
             AppError::TooManyRequests { .. } => "Too many requests",
             AppError::Unavailable { .. } => "Temporarily unavailable",
             AppError::Internal { .. } => "Something went wrong",
@@ -248,5 +284,23 @@ mod tests {
         assert!(v["message"].is_string());
         let v = serde_json::to_value(AppError::validation("username", "too short")).unwrap();
         assert_eq!(v["field"], "username");
+        let v = serde_json::to_value(AppError::too_large("big", 10)).unwrap();
+        assert_eq!(v["error"], "payload_too_large");
+        assert_eq!(v["limit_bytes"], 10);
+        assert_eq!(AppError::too_large("big", 10).status_code(), 413);
+    }
+
+    #[test]
+    fn messages_never_carry_more_than_a_short_prefix_of_input() {
+        let long = "é".repeat(10_000);
+        let AppError::Validation { field, message } =
+            AppError::validation(long.clone(), format!("'{long}' is not valid"))
+        else {
+            unreachable!()
+        };
+        assert_eq!(field.chars().count(), MAX_FIELD_CHARS + 1);
+        assert_eq!(message.chars().count(), MAX_MESSAGE_CHARS + 1);
+        assert!(message.ends_with('…'));
+        assert_eq!(clip("short".into(), 10), "short");
     }
 }

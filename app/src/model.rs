@@ -88,7 +88,7 @@ pub struct UserSummary {
     pub disabled: bool,
 }
 
-/// An API token as listed for administrators (never the secret).
+/// An API token as listed for its user and for administrators (never the secret).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct TokenSummary {
@@ -108,6 +108,10 @@ pub struct TokenSummary {
     pub last_used_at: Option<String>,
     /// When it was revoked.
     pub revoked_at: Option<String>,
+    /// When it stops working, if it expires.
+    pub expires_at: Option<String>,
+    /// Whether its user created it (only such tokens may approve, reject or waive).
+    pub self_issued: bool,
 }
 
 /// A freshly created token: the secret is shown exactly once.

@@ -1,6 +1,7 @@
 //! One routed page per file.
 
 pub mod ab_pages;
+pub mod account_page;
 pub mod admin_page;
 pub mod audit_page;
 pub mod experiment_runs_page;

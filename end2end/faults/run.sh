@@ -4,7 +4,7 @@
 # each time. Afterwards every write that got a success response must be stored, no batch may be
 # half-written, every stored batch must have its audit entry, the audit chain must verify and
 # SQLite's integrity check must pass. Then a slow client (an upload trickling a byte at a time)
-# must not hold up other writers.
+# must not hold up other writers. Last, the security review's attacks (security.py).
 #
 #   end2end/faults/run.sh [PORT] [KILLS]
 set -euo pipefail
@@ -88,5 +88,15 @@ print(f"slow clients: 4 uploads trickling 20 bytes/s (held open: {held.count(Tru
       f"200 log-batch writes beside them: median {times[100]:.1f} ms, p99 {p99:.1f} ms")
 sys.exit(0 if p99 < 500 and held.count(True) == 4 else 1)
 PY
+
+# The security review's attacks (decompression bomb, lock-out by guessing, a token acting as
+# someone else), on a server that trusts X-Forwarded-For as a proxy would set it.
+kill "$pid"; wait "$pid" 2>/dev/null || true
+for u in sec-admin:admin sec-reviewer:reviewer; do
+  echo "client-test password" | "$root/target/release/server" create-user --username "${u%%:*}" --role "${u##*:}" --password-stdin 2>/dev/null
+done
+gatehouse_serve "$port" --client-ip-header X-Forwarded-For
+python3 "$root/end2end/faults/security.py" "$base" "$pid" "$token" "$db_path" || status=1
+
 if [ "$status" -ne 0 ]; then gatehouse_log_tail; fi
 exit "$status"

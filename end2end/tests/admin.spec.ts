@@ -1,25 +1,36 @@
 import { expect, test } from '@playwright/test';
 import { signIn } from './helpers';
 
-test('an admin creates a token, sees it once, and revokes it', async ({ page }, testInfo) => {
-  await signIn(page, testInfo, 'admin');
-  await page.goto('/admin');
-  await expect(page.getByRole('heading', { name: 'Administration' })).toBeVisible();
+test('a user creates their own token on the account page, sees it once, and revokes it', async ({ page }, testInfo) => {
+  await signIn(page, testInfo, 'scientist');
+  await page.getByRole('link', { name: 'scientist', exact: true }).click();
+  await expect(page.getByRole('heading', { name: 'Your account' })).toBeVisible();
   const label = `e2e-${testInfo.project.name}-${Date.now()}`;
-  await page.getByLabel('For user').selectOption('scientist');
   await page.getByLabel('Label').fill(label);
+  await page.getByLabel('Expires').selectOption('30');
   await page.getByRole('button', { name: 'Create token' }).click();
   const secret = page.getByLabel('New API token');
   await expect(secret).toHaveText(/^gh_[A-Za-z0-9_-]{40,}$/);
 
   const row = page.getByRole('row').filter({ hasText: label });
   await expect(row).toBeVisible();
+  // Columns: #, label, prefix, created, expires, last used, status.
+  await expect(row.getByRole('cell').nth(4)).toHaveText(/^\d{4}-\d{2}-\d{2}/);
   await row.getByRole('button', { name: `Revoke token ${label}` }).click();
   await expect(page.getByRole('row').filter({ hasText: label })).toContainText('revoked');
 
   // The secret is not shown again.
-  await page.goto('/admin');
+  await page.goto('/account');
   await expect(page.getByLabel('New API token')).toHaveCount(0);
+});
+
+test('the admin page lists every token to revoke, and creates none for anyone else', async ({ page }, testInfo) => {
+  await signIn(page, testInfo, 'admin');
+  await page.goto('/admin');
+  await expect(page.getByRole('heading', { name: 'Administration' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'API tokens' })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Create token' })).toHaveCount(0);
+  await expect(page.getByLabel('For user')).toHaveCount(0);
 });
 
 test('an admin creates a user who can then sign in', async ({ page, browser }, testInfo) => {

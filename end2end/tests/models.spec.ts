@@ -10,7 +10,8 @@ test('a model whose name holds a space, ?, # and a literal %41 opens from the li
     ['/api/2.0/mlflow/model-versions/create', { name, source: 's3://gatehouse-e2e/odd' }],
     ['/api/2.0/mlflow/registered-models/alias', { name, alias: 'canary', version: '1' }],
   ] as const) {
-    const r = await api.post(path, { data });
+    // Cookie-authenticated writes must say they come from this origin, as a browser's do.
+    const r = await api.post(path, { data, headers: { Origin: new URL(page.url()).origin } });
     expect(r.status(), `${path}: ${await r.text()}`).toBe(200);
   }
 

@@ -17,8 +17,11 @@ async function as(browser: Browser, testInfo: TestInfo, user: string, path: stri
   return page;
 }
 
+// Cookie-authenticated writes must say they come from Gatehouse's origin, as a browser's do.
+const ORIGIN = new URL(process.env.GATEHOUSE_URL ?? 'http://127.0.0.1:3000').origin;
+
 async function post(api: APIRequestContext, path: string, data: unknown) {
-  const r = await api.post(path, { data });
+  const r = await api.post(path, { data, headers: { Origin: ORIGIN } });
   const text = await r.text();
   expect(r.status(), `${path}: ${text}`).toBeLessThan(300);
   return text ? JSON.parse(text) : null;
@@ -69,7 +72,7 @@ test('script payloads stored in names, descriptions, tags, params, facets, justi
   let csv = 'label,pred,grp\n';
   for (let i = 0; i < 60; i++) csv += `${i % 2},${i % 3 === 0 ? 1 : 0},${i % 2 ? groupValue : 'plain'}\n`;
   const fr = await api.post(`/api/v1/fairness/reports?model_version=xss-model@1&dataset=${encodeURIComponent(p('dataset'))}&label=label&prediction=pred&attributes=grp`, {
-    headers: { 'content-type': 'text/csv' }, data: csv,
+    headers: { 'content-type': 'text/csv', Origin: ORIGIN }, data: csv,
   });
   expect(fr.status(), await fr.text()).toBe(201);
   const report = await fr.json();

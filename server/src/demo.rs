@@ -166,7 +166,14 @@ pub async fn seed_tracking(router: &Router, pool: &sqlx::SqlitePool) -> Result<(
     if existing > 0 {
         return Ok(());
     }
-    let token = accounts::create_token(pool, "system:demo", "scientist", "demo-ingest").await?;
+    let token = accounts::create_token(
+        pool,
+        "system:demo",
+        "scientist",
+        "demo-ingest",
+        accounts::Issue::operator(),
+    )
+    .await?;
     let result = send_demo(router, &token.token).await;
     // The token existed only for this ingestion: revoke it whatever happened.
     accounts::revoke_token(pool, "system:demo", token.id).await?;
@@ -400,7 +407,14 @@ pub async fn seed_lineage(router: &Router, pool: &sqlx::SqlitePool) -> Result<()
     };
     let credit_run = first_run("credit-default").await?;
     let churn_run = first_run("churn-prediction").await?;
-    let token = accounts::create_token(pool, "system:demo", "scientist", "demo-lineage").await?;
+    let token = accounts::create_token(
+        pool,
+        "system:demo",
+        "scientist",
+        "demo-lineage",
+        accounts::Issue::operator(),
+    )
+    .await?;
     let result = send_lineage(router, &token.token, credit_run, churn_run).await;
     accounts::revoke_token(pool, "system:demo", token.id).await?;
     result
@@ -739,7 +753,14 @@ pub async fn seed_abtests(router: &Router, pool: &sqlx::SqlitePool) -> Result<()
     if !app::server::db::abtests::ids(pool).await?.is_empty() {
         return Ok(());
     }
-    let token = accounts::create_token(pool, "system:demo", "pm", "demo-abtests").await?;
+    let token = accounts::create_token(
+        pool,
+        "system:demo",
+        "pm",
+        "demo-abtests",
+        accounts::Issue::operator(),
+    )
+    .await?;
     let result = send_abtests(router, &token.token).await;
     accounts::revoke_token(pool, "system:demo", token.id).await?;
     result
@@ -907,7 +928,14 @@ pub async fn seed_fairness(router: &Router, pool: &sqlx::SqlitePool) -> Result<(
     if !app::server::db::fairness::list(pool).await?.is_empty() {
         return Ok(());
     }
-    let token = accounts::create_token(pool, "system:demo", "scientist", "demo-fairness").await?;
+    let token = accounts::create_token(
+        pool,
+        "system:demo",
+        "scientist",
+        "demo-fairness",
+        accounts::Issue::operator(),
+    )
+    .await?;
     let result = send_fairness(router, &token.token).await;
     accounts::revoke_token(pool, "system:demo", token.id).await?;
     result
@@ -999,18 +1027,24 @@ pub async fn seed_registry(router: &Router, pool: &sqlx::SqlitePool) -> Result<(
     }
     let mut tokens = Vec::new();
     for user in ["scientist", "reviewer", "reviewer2"] {
-        tokens.push(accounts::create_token(pool, "system:demo", user, "demo-registry").await?);
+        // The reviewers approve and waive with these, which only a token its own user created
+        // may do: each demo user creates (and afterwards revokes) their own.
+        tokens.push((
+            user,
+            accounts::create_token(pool, user, user, "demo-registry", accounts::Issue::owner())
+                .await?,
+        ));
     }
     let result = send_registry(
         router,
         pool,
-        &tokens[0].token,
-        &tokens[1].token,
-        &tokens[2].token,
+        &tokens[0].1.token,
+        &tokens[1].1.token,
+        &tokens[2].1.token,
     )
     .await;
-    for t in tokens {
-        accounts::revoke_token(pool, "system:demo", t.id).await?;
+    for (user, t) in tokens {
+        accounts::revoke_token(pool, user, t.id).await?;
     }
     result
 }

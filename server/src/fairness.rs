@@ -12,7 +12,7 @@ use app::error::AppError;
 use app::server::auth::{authenticate, require, Principal};
 use app::server::db::audit::{self, NewEntry};
 use app::server::db::{begin_write, fairness as db};
-use app::server::fairness::{report_of, Query, Upload};
+use app::server::fairness::{input_error, report_of, Limits, Query, Upload};
 use app::server::state::AppState;
 use axum::body::Body;
 use axum::extract::{FromRequest, Multipart, Path, Request, State};
@@ -22,8 +22,23 @@ use axum::Json;
 use futures_util::StreamExt;
 use serde_json::{json, Value};
 
-/// The routes, with the upload limit in bytes.
-pub fn router(state: AppState, max_upload_bytes: usize) -> Api {
+/// What the upload routes need: the store, the limit on the body as sent, and the ceilings
+/// on what it inflates to.
+#[derive(Clone, axum::extract::FromRef)]
+pub struct UploadState {
+    /// The application.
+    pub app: AppState,
+    /// Most bytes sent.
+    pub max_upload_bytes: u64,
+    /// Ceilings on the CSV once inflated.
+    pub limits: Limits,
+}
+
+/// Longest text field of the multipart form (the mapping, the subject), in bytes.
+const MAX_FORM_FIELD_BYTES: usize = 64 * 1024;
+
+/// The routes, with the upload limit in bytes and the ceilings on the inflated CSV.
+pub fn router(state: AppState, max_upload_bytes: usize, limits: Limits) -> Api {
     use Action::*;
     /// The column mapping, shared by the analysis and stored reports.
     const MAPPING: &[Param] = &[
@@ -78,16 +93,32 @@ pub fn router(state: AppState, max_upload_bytes: usize) -> Api {
         .map(|r| {
             r.layer(axum::extract::DefaultBodyLimit::max(max_upload_bytes))
                 .layer(tower_http::limit::RequestBodyLimitLayer::new(max_upload_bytes))
+                .layer(axum::middleware::from_fn_with_state(
+                    max_upload_bytes,
+                    crate::middleware::declared_body_limit,
+                ))
         })
-        .with_state(state)
+        .with_state(UploadState {
+            app: state,
+            max_upload_bytes: max_upload_bytes as u64,
+            limits,
+        })
 }
 
 fn input(e: InputError) -> AppError {
-    let field = match e.row {
-        Some(r) => format!("{} (line {r})", e.field),
-        None => e.field,
-    };
-    AppError::validation(field, e.message)
+    input_error(e)
+}
+
+/// A failed read of the body: past the upload limit (413, naming it) or cut off.
+fn body_error(text: String, limit: u64) -> AppError {
+    if text.contains("length limit") {
+        AppError::too_large(
+            format!("the upload is larger than the limit of {limit} bytes"),
+            limit,
+        )
+    } else {
+        AppError::validation("file", format!("the upload was cut off: {text}"))
+    }
 }
 
 fn declared_gzip(headers: &HeaderMap) -> Option<bool> {
@@ -136,38 +167,33 @@ async fn settings_for(
 
 /// Streams a raw body (`text/csv`, optionally gzip) through an upload.
 async fn stream_body(
+    u: &UploadState,
     q: &Query,
     headers: &HeaderMap,
     body: Body,
 ) -> Result<(app::domain::fairness::Tally, String, u64), AppError> {
     let (mapping, _) = q.settings().map_err(input)?;
-    let mut up = Upload::new(mapping, declared_gzip(headers));
+    let mut up = Upload::with_limits(mapping, declared_gzip(headers), u.limits);
     let mut stream = body.into_data_stream();
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| {
-            let text = e.to_string();
-            if text.contains("length limit") {
-                AppError::validation("file", "the file is larger than the upload limit")
-            } else {
-                AppError::validation("file", format!("the upload was cut off: {text}"))
-            }
-        })?;
-        up.push(&chunk).map_err(input)?;
+        let chunk = chunk.map_err(|e| body_error(e.to_string(), u.max_upload_bytes))?;
+        up.push(&chunk)?;
     }
-    up.finish().map_err(input)
+    Ok(up.finish()?)
 }
 
 /// `POST /api/v1/fairness/analyze?label=…&prediction=…|score=…&threshold=…&attributes=a,b…`
 /// with the CSV as the body: the report, stored nowhere. Any signed-in role.
 async fn analyze(
-    State(s): State<AppState>,
+    State(u): State<UploadState>,
     headers: HeaderMap,
     axum::extract::Query(q): axum::extract::Query<Query>,
     body: Body,
 ) -> Result<Json<Value>, AppError> {
-    require(authenticate(&s, &headers).await?, Action::ReadWorkspace)?;
-    let settings = settings_for(&s, &q).await?;
-    let (tally, digest, bytes) = stream_body(&q, &headers, body).await?;
+    let s = &u.app;
+    require(authenticate(s, &headers).await?, Action::ReadWorkspace)?;
+    let settings = settings_for(s, &q).await?;
+    let (tally, digest, bytes) = stream_body(&u, &q, &headers, body).await?;
     let report = report_of(&tally, &settings).map_err(input)?;
     let mut v = serde_json::to_value(&report).map_err(|_| AppError::internal())?;
     v["file_sha256"] = json!(digest);
@@ -252,7 +278,7 @@ fn check_subject(q: &Query) -> Result<(), AppError> {
         if !m.contains('@') || m.starts_with('@') || m.ends_with('@') {
             return Err(AppError::validation(
                 "model_version",
-                format!("'{m}' is not model@version"),
+                "is not model@version",
             ));
         }
     }
@@ -262,16 +288,22 @@ fn check_subject(q: &Query) -> Result<(), AppError> {
             "name the evaluation dataset",
         ));
     }
+    if let Some(d) = &q.dataset {
+        app::domain::names::check_name(d, app::domain::names::MAX_NAME_CHARS)
+            .map_err(|m| AppError::validation("dataset", format!("the dataset name {m}")))?;
+    }
     Ok(())
 }
 
 /// Reads a multipart upload: text fields (the mapping, before the file) then the `file`.
 async fn stream_multipart(
+    u: &UploadState,
     mut mp: Multipart,
     mut q: Query,
 ) -> Result<(Query, app::domain::fairness::Tally, String, u64), AppError> {
+    let limit = u.max_upload_bytes;
     let bad_part = |e: axum::extract::multipart::MultipartError| {
-        AppError::validation("file", format!("the upload is not valid multipart: {e}"))
+        body_error(format!("the upload is not valid multipart: {e}"), limit)
     };
     while let Some(mut field) = mp.next_field().await.map_err(bad_part)? {
         let name = field.name().unwrap_or_default().to_owned();
@@ -282,14 +314,30 @@ async fn stream_multipart(
                 .is_some_and(|f| f.ends_with(".gz"))
                 .then_some(true);
             let (mapping, _) = q.settings().map_err(input)?;
-            let mut up = Upload::new(mapping, gz);
+            let mut up = Upload::with_limits(mapping, gz, u.limits);
             while let Some(chunk) = field.chunk().await.map_err(bad_part)? {
-                up.push(&chunk).map_err(input)?;
+                up.push(&chunk)?;
             }
-            let (t, d, b) = up.finish().map_err(input)?;
+            let (t, d, b) = up.finish()?;
             return Ok((q, t, d, b));
         }
-        let value = field.text().await.map_err(bad_part)?;
+        // Text fields are read whole: bounded, so a huge one cannot take the memory.
+        let mut raw = Vec::new();
+        while let Some(chunk) = field.chunk().await.map_err(bad_part)? {
+            if raw.len() + chunk.len() > MAX_FORM_FIELD_BYTES {
+                return Err(AppError::too_large(
+                    format!(
+                        "the form field '{}' is longer than the limit of {MAX_FORM_FIELD_BYTES} bytes",
+                        app::error::clip(name.clone(), 40)
+                    ),
+                    MAX_FORM_FIELD_BYTES as u64,
+                ));
+            }
+            raw.extend_from_slice(&chunk);
+        }
+        let value = String::from_utf8(raw).map_err(|_| {
+            AppError::validation(app::error::clip(name.clone(), 40), "is not UTF-8 text")
+        })?;
         let slot = match name.as_str() {
             "label" => {
                 q.label = value;
@@ -318,7 +366,8 @@ async fn stream_multipart(
     Err(AppError::validation("file", "no file was uploaded"))
 }
 
-async fn receive(s: &AppState, req: Request) -> Result<(Principal, i64), AppError> {
+async fn receive(u: &UploadState, req: Request) -> Result<(Principal, i64), AppError> {
+    let s = &u.app;
     let p = may_upload(authenticate(s, req.headers()).await?)?;
     let query: Query = axum::extract::Query::<Query>::try_from_uri(req.uri())
         .map(|q| q.0)
@@ -332,11 +381,11 @@ async fn receive(s: &AppState, req: Request) -> Result<(Principal, i64), AppErro
         let mp = Multipart::from_request(req, s)
             .await
             .map_err(|e| AppError::validation("file", e.body_text()))?;
-        stream_multipart(mp, query).await?
+        stream_multipart(u, mp, query).await?
     } else {
         check_subject(&query)?;
         let headers = req.headers().clone();
-        let (t, d, b) = stream_body(&query, &headers, req.into_body()).await?;
+        let (t, d, b) = stream_body(u, &query, &headers, req.into_body()).await?;
         (query, t, d, b)
     };
     let id = store(s, &p, &q, &tally, &digest, bytes).await?;
@@ -345,8 +394,9 @@ async fn receive(s: &AppState, req: Request) -> Result<(Principal, i64), AppErro
 
 /// `POST /api/v1/fairness/reports?model_version=…&dataset=…&<mapping>`: a `text/csv` body (or
 /// multipart with the same fields before `file`) becomes a stored, audited report.
-async fn create(State(s): State<AppState>, req: Request) -> Result<Response, AppError> {
-    let (_, id) = receive(&s, req).await?;
+async fn create(State(u): State<UploadState>, req: Request) -> Result<Response, AppError> {
+    let (_, id) = receive(&u, req).await?;
+    let s = &u.app;
     let (row, _, report) = db::get(&s.pool, id).await?.ok_or_else(AppError::internal)?;
     Ok((
         StatusCode::CREATED,
@@ -358,8 +408,8 @@ async fn create(State(s): State<AppState>, req: Request) -> Result<Response, App
 
 /// `POST /fairness/upload`: the browser's multipart form; redirects to the report, or back to
 /// the form with the error.
-async fn upload_form(State(s): State<AppState>, req: Request) -> Response {
-    match receive(&s, req).await {
+async fn upload_form(State(u): State<UploadState>, req: Request) -> Response {
+    match receive(&u, req).await {
         Ok((_, id)) => Redirect::to(&format!("/fairness/{id}")).into_response(),
         Err(AppError::Unauthorized { .. }) => {
             Redirect::to("/login?next=%2Ffairness").into_response()

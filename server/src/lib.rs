@@ -13,6 +13,7 @@ pub mod promotions;
 pub mod registry;
 pub mod routes;
 pub mod startup;
+pub mod tokens;
 
 pub use startup::{build_router, open_store, ServeSettings};
 

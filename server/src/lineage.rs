@@ -117,14 +117,11 @@ impl IntoResponse for Reject {
     fn into_response(self) -> Response {
         match self {
             Reject::App(e) => e.into_response(),
-            Reject::TooLarge(limit) => (
-                StatusCode::PAYLOAD_TOO_LARGE,
-                Json(json!({
-                    "error": "payload_too_large",
-                    "message": format!("request body is larger than the limit of {limit} bytes once decompressed"),
-                })),
+            Reject::TooLarge(limit) => AppError::too_large(
+                format!("request body is larger than the limit of {limit} bytes once decompressed"),
+                limit as u64,
             )
-                .into_response(),
+            .into_response(),
             Reject::Encoding(other) => (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 Json(json!({ "error": "unsupported_media_type", "field": "Content-Encoding",

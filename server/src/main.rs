@@ -5,7 +5,7 @@ use app::domain::roles::{parse_roles, Role};
 use app::server::state::{AppState, Config};
 use app::server::{accounts, db, demo};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use server::{build_router, open_store, ServeSettings};
+use server::{open_store, ServeSettings};
 use std::io::Read;
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -59,7 +59,9 @@ enum Command {
         #[arg(long, required = true)]
         password_stdin: bool,
     },
-    /// Create an API token and print it, alone, on standard output.
+    /// Create an API token and print it, alone, on standard output: the operator's bootstrap
+    /// path, recorded as issued by the operator, so the token may not approve, reject or waive
+    /// (users create their own tokens for that).
     CreateToken {
         /// Owner of the token.
         #[arg(long)]
@@ -67,6 +69,9 @@ enum Command {
         /// Label, e.g. `ci-pipeline`.
         #[arg(long)]
         name: String,
+        /// Days until the token stops working (no expiry when left out).
+        #[arg(long)]
+        expires_in_days: Option<u32>,
     },
     /// Recompute the audit hash chain and check the signed checkpoints; exits non-zero at the
     /// first bad entry. With `--export FILE`, verifies an exported file (JSON or CSV) offline
@@ -99,18 +104,49 @@ struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "LEPTOS_SITE_ADDR")]
     addr: Option<SocketAddr>,
-    /// Mark the session cookie `Secure` (set when served over HTTPS).
+    /// The URL browsers reach Gatehouse at, e.g. `https://gatehouse.example.com` behind a load
+    /// balancer. Browser writes and sign-ins must come from this origin, and cookies are
+    /// `Secure` when it is https. Default: `http://` plus the listen address (and, on a
+    /// loopback address, `localhost` with the same port).
+    #[arg(long, env = "GATEHOUSE_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// Mark cookies `Secure` even when the public URL is http (TLS ended in front of a proxy
+    /// that rewrites the scheme); https public URLs set it by themselves.
     #[arg(long, env = "GATEHOUSE_COOKIE_SECURE")]
     cookie_secure: bool,
-    /// Session lifetime in minutes.
+    /// Session lifetime in minutes, however active.
     #[arg(long, env = "GATEHOUSE_SESSION_MINUTES", default_value_t = 720)]
     session_minutes: u64,
+    /// The header a trusted reverse proxy (load balancer) puts the client's address in, such
+    /// as `X-Forwarded-For` (its last entry is used) or `X-Real-IP`. Only set it when every
+    /// request comes through that proxy: otherwise clients could claim any address. Without
+    /// it, sign-in throttling per address uses the connection's peer address.
+    #[arg(long, env = "GATEHOUSE_CLIENT_IP_HEADER")]
+    client_ip_header: Option<String>,
+    /// A bearer secret a Prometheus scraper may read `/metrics` with (auditors' and admins'
+    /// tokens may too).
+    #[arg(long, env = "GATEHOUSE_METRICS_TOKEN", hide_env_values = true)]
+    metrics_token: Option<String>,
+    /// Also serve `/metrics`, without authentication, on this address (one only the
+    /// monitoring network reaches), e.g. `127.0.0.1:9100`.
+    #[arg(long, env = "GATEHOUSE_METRICS_ADDR")]
+    metrics_addr: Option<SocketAddr>,
+    /// Minutes without a request after which a session ends.
+    #[arg(long, env = "GATEHOUSE_SESSION_IDLE_MINUTES", default_value_t = 120)]
+    session_idle_minutes: u64,
     /// Largest accepted request body in bytes.
     #[arg(long, env = "GATEHOUSE_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     max_body_bytes: usize,
-    /// Largest fairness upload in bytes; uploads are streamed, so this bounds time, not memory.
-    #[arg(long, env = "GATEHOUSE_MAX_UPLOAD_BYTES", default_value_t = 2 << 30)]
+    /// Largest fairness upload in bytes as sent (gzip or not); uploads are streamed, so this
+    /// bounds time, not memory.
+    #[arg(long, env = "GATEHOUSE_MAX_UPLOAD_BYTES", default_value_t = server::startup::DEFAULT_MAX_UPLOAD_BYTES)]
     max_upload_bytes: usize,
+    /// Most bytes of CSV text an upload may inflate to (a gzip bomb stops here with 413).
+    #[arg(long, env = "GATEHOUSE_MAX_INFLATED_BYTES", default_value_t = 1 << 30)]
+    max_inflated_bytes: u64,
+    /// Longest row of an uploaded CSV, in bytes.
+    #[arg(long, env = "GATEHOUSE_MAX_ROW_BYTES", default_value_t = 64 * 1024)]
+    max_row_bytes: usize,
 }
 
 fn init_tracing(format: LogFormat, level: &str) {
@@ -177,8 +213,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             eprintln!("created user {username}");
             Ok(ExitCode::SUCCESS)
         }
-        Some(Command::CreateToken { username, name }) => {
-            let created = accounts::create_token(&pool, "system:cli", &username, &name)
+        Some(Command::CreateToken {
+            username,
+            name,
+            expires_in_days,
+        }) => {
+            let issue = accounts::Issue {
+                by_owner: false,
+                expires_in_days,
+            };
+            let created = accounts::create_token(&pool, "system:cli", &username, &name, issue)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("{}", created.token);
@@ -269,24 +313,54 @@ async fn serve(pool: sqlx::SqlitePool, args: ServeArgs) -> anyhow::Result<ExitCo
     }
     let options = server::startup::leptos_options(args.addr);
     let addr = options.site_addr;
+    let origins = server::startup::browser_origins(args.public_url.as_deref(), addr)?;
     let config = Config {
         demo: args.demo,
-        cookie_secure: args.cookie_secure,
+        cookie_secure: args.cookie_secure || origins[0].starts_with("https://"),
+        origins,
         session_ttl: Duration::from_secs(args.session_minutes.max(1) * 60),
+        session_idle: Duration::from_secs(args.session_idle_minutes.max(1) * 60),
+        client_ip_header: args
+            .client_ip_header
+            .as_deref()
+            .map(str::trim)
+            .filter(|h| !h.is_empty())
+            .map(str::to_ascii_lowercase),
         ..Config::default()
     };
+    let throttle = config.throttle;
+    tracing::info!(public_url = %config.origins[0], secure_cookies = config.cookie_secure, "browser origin");
     let state = AppState {
         leptos_options: options,
         pool: pool.clone(),
         config: Arc::new(config),
     };
-    let router = build_router(
+    let metrics = std::sync::Arc::new(server::metrics::Metrics::default());
+    let router = server::startup::build_router_with_metrics(
         state,
         &ServeSettings {
+            metrics_token: args.metrics_token.clone(),
             max_body_bytes: args.max_body_bytes,
             max_upload_bytes: args.max_upload_bytes,
+            upload_limits: app::server::fairness::Limits {
+                max_inflated_bytes: args.max_inflated_bytes,
+                max_row_bytes: args.max_row_bytes.max(1024),
+            },
         },
+        metrics.clone(),
     );
+    if let Some(maddr) = args.metrics_addr {
+        let listener = tokio::net::TcpListener::bind(maddr)
+            .await
+            .with_context(|| format!("binding the metrics address {maddr}"))?;
+        tracing::info!("metrics on http://{maddr}/metrics");
+        let app = server::startup::metrics_only_router(metrics);
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, app).await {
+                tracing::error!(error = %e, "the metrics listener stopped");
+            }
+        });
+    }
     if args.demo {
         server::demo::seed_tracking(&router, &pool)
             .await
@@ -327,6 +401,12 @@ async fn serve(pool: sqlx::SqlitePool, args: ServeArgs) -> anyhow::Result<ExitCo
                 Ok(0) => {}
                 Ok(n) => tracing::info!(expired = n, "stale promotion requests expired"),
                 Err(e) => tracing::warn!(error = %e, "expiring promotion requests failed"),
+            }
+            let now = time::OffsetDateTime::now_utc().unix_timestamp();
+            match app::server::auth::report_failed_sign_ins(&signer, throttle, now).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(windows = n, "failed sign-ins reported to the audit trail"),
+                Err(e) => tracing::warn!(error = %e, "reporting failed sign-ins failed"),
             }
             if let Err(e) = app::server::signing::checkpoint_now(&signer).await {
                 tracing::warn!(error = %e, "signing an audit checkpoint failed");

@@ -139,30 +139,52 @@ pub async fn server_fn_status(req: Request, next: Next) -> Response {
     Response::from_parts(parts, Body::from(bytes))
 }
 
-/// Refuses state-changing requests that carry the session cookie but come from another origin
-/// (defence in depth on top of `SameSite=Lax`). Token-authenticated clients are unaffected.
-pub async fn same_origin_writes(req: Request, next: Next) -> Response {
+/// Paths that sign a browser in: guarded like cookie-authenticated writes, so a form on
+/// another site cannot sign a visitor into someone else's account (login CSRF).
+const SIGN_IN_PATHS: [&str; 1] = ["/api/sign_in"];
+
+/// Refuses state-changing browser requests (those carrying the session cookie, and sign-ins)
+/// unless their `Origin`, or failing that their `Referer`, is exactly one of the configured
+/// origins: scheme, host and port. Token-authenticated clients are unaffected. Defence in
+/// depth on top of `SameSite=Lax`.
+pub async fn same_origin_writes(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
     let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    let has_cookie = app::server::auth::cookie(req.headers(), SESSION_COOKIE).is_some();
-    if !safe && has_cookie && !req.headers().contains_key(header::AUTHORIZATION) {
-        let origin_host = req
-            .headers()
-            .get(header::ORIGIN)
-            .and_then(|o| o.to_str().ok())
-            .filter(|o| *o != "null")
-            .map(|o| o.split_once("://").map(|(_, h)| h).unwrap_or(o).to_owned());
-        let host = req
-            .headers()
-            .get(header::HOST)
-            .and_then(|h| h.to_str().ok());
-        if let (Some(origin_host), Some(host)) = (origin_host, host) {
-            if origin_host != host {
-                return AppError::Forbidden {
-                    message: "cross-origin request refused".into(),
-                }
-                .into_response();
-            }
+    let h = req.headers();
+    let browser = app::server::auth::cookie(h, SESSION_COOKIE).is_some()
+        || SIGN_IN_PATHS.contains(&req.uri().path());
+    if safe || !browser || h.contains_key(header::AUTHORIZATION) {
+        return next.run(req).await;
+    }
+    let header_origin = |name| {
+        h.get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+            .and_then(app::server::state::origin_of)
+    };
+    let Some(origin) = header_origin(header::ORIGIN).or_else(|| header_origin(header::REFERER))
+    else {
+        return AppError::Forbidden {
+            message: "a browser write must say where it comes from (Origin or Referer header)"
+                .into(),
         }
+        .into_response();
+    };
+    let allowed = if state.config.origins.is_empty() {
+        h.get(header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|host| app::server::state::origin_of(&format!("http://{host}")))
+            .is_some_and(|o| o == origin)
+    } else {
+        state.config.origins.contains(&origin)
+    };
+    if !allowed {
+        return AppError::Forbidden {
+            message: "cross-origin request refused".into(),
+        }
+        .into_response();
     }
     next.run(req).await
 }
@@ -176,11 +198,11 @@ pub async fn declared_body_limit(State(limit): State<usize>, req: Request, next:
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit as u64) {
-        let body = serde_json::json!({
-            "error": "payload_too_large",
-            "message": format!("request body is larger than the limit of {limit} bytes"),
-        });
-        return (StatusCode::PAYLOAD_TOO_LARGE, axum::Json(body)).into_response();
+        return AppError::too_large(
+            format!("request body is larger than the limit of {limit} bytes"),
+            limit as u64,
+        )
+        .into_response();
     }
     next.run(req).await
 }

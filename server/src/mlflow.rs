@@ -64,6 +64,9 @@ impl IntoResponse for MlflowError {
             AppError::TooManyRequests { .. } => {
                 (StatusCode::TOO_MANY_REQUESTS, "REQUEST_LIMIT_EXCEEDED")
             }
+            AppError::PayloadTooLarge { .. } => {
+                (StatusCode::PAYLOAD_TOO_LARGE, "INVALID_PARAMETER_VALUE")
+            }
             AppError::Unavailable { .. } => {
                 (StatusCode::SERVICE_UNAVAILABLE, "TEMPORARILY_UNAVAILABLE")
             }

@@ -12,7 +12,7 @@ use app::server::signing;
 use app::server::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -37,8 +37,41 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     }
 }
 
-/// `/metrics`: Prometheus text exposition.
-pub async fn metrics(State(m): State<Arc<Metrics>>) -> impl IntoResponse {
+/// What `/metrics` needs on the main listener.
+#[derive(Clone)]
+pub struct MetricsState {
+    /// The counters.
+    pub metrics: Arc<Metrics>,
+    /// For sessions and API tokens.
+    pub app: AppState,
+    /// SHA-256 of the scraper's secret, when one is configured.
+    pub token_sha256: Option<String>,
+}
+
+/// `/metrics`: Prometheus text exposition, for the configured scraper secret or an auditor's
+/// or admin's token or session (request counts by route are not for everyone).
+pub async fn metrics(State(s): State<MetricsState>, headers: HeaderMap) -> Response {
+    let scraper = s.token_sha256.as_deref().is_some_and(|want| {
+        headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .is_some_and(|t| app::server::auth::sha256_hex(t.trim()) == want)
+    });
+    if !scraper {
+        let who = match authenticate(&s.app, &headers).await {
+            Ok(p) => p,
+            Err(e) => return e.into_response(),
+        };
+        if let Err(e) = require(who, Action::ReadAudit) {
+            return e.into_response();
+        }
+    }
+    metrics_open(State(s.metrics)).await.into_response()
+}
+
+/// `/metrics` without a gate: only on the separate metrics listen address.
+pub async fn metrics_open(State(m): State<Arc<Metrics>>) -> impl IntoResponse {
     (
         [(
             header::CONTENT_TYPE,

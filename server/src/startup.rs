@@ -20,17 +20,55 @@ use tower_http::trace::TraceLayer;
 pub struct ServeSettings {
     /// Largest accepted request body in bytes.
     pub max_body_bytes: usize,
-    /// Largest fairness upload in bytes (streamed, so memory does not grow with it).
+    /// Largest fairness upload in bytes as sent (streamed, so memory does not grow with it).
     pub max_upload_bytes: usize,
+    /// Ceilings on what an upload inflates to (CSV text, one row).
+    pub upload_limits: app::server::fairness::Limits,
+    /// A bearer secret that may read `/metrics` (a Prometheus scraper's), besides the API
+    /// tokens and sessions of auditors and admins.
+    pub metrics_token: Option<String>,
 }
+
+/// The default limit on a fairness upload as sent: 256 MiB, room for a gzip of some tens of
+/// millions of prediction rows; larger files are better summarised before upload.
+pub const DEFAULT_MAX_UPLOAD_BYTES: usize = 256 << 20;
 
 impl Default for ServeSettings {
     fn default() -> Self {
         ServeSettings {
             max_body_bytes: 1024 * 1024,
-            max_upload_bytes: 2 << 30,
+            max_upload_bytes: DEFAULT_MAX_UPLOAD_BYTES,
+            upload_limits: app::server::fairness::Limits::default(),
+            metrics_token: None,
         }
     }
+}
+
+/// The origins browsers may write from: the public URL when given, else `http://` plus the
+/// listen address, with `localhost` beside a loopback address (what a browser on the same
+/// machine types).
+pub fn browser_origins(
+    public_url: Option<&str>,
+    addr: std::net::SocketAddr,
+) -> anyhow::Result<Vec<String>> {
+    use app::server::state::origin_of;
+    if let Some(url) = public_url.filter(|u| !u.trim().is_empty()) {
+        let o = origin_of(url).ok_or_else(|| {
+            anyhow::anyhow!(
+                "--public-url: '{url}' is not an http(s) URL such as https://gatehouse.example.com"
+            )
+        })?;
+        return Ok(vec![o]);
+    }
+    let mut out = Vec::new();
+    out.extend(origin_of(&format!("http://{addr}")));
+    if addr.ip().is_loopback() {
+        out.extend(origin_of(&format!("http://localhost:{}", addr.port())));
+    }
+    if out.is_empty() {
+        anyhow::bail!("no origin can be derived from {addr}: set --public-url");
+    }
+    Ok(out)
 }
 
 /// Connects to the database and applies the embedded migrations.
@@ -75,8 +113,33 @@ const AUDIT_EXPORT: &[Param] = &[
 
 /// The complete application router.
 pub fn build_router(state: AppState, settings: &ServeSettings) -> Router {
+    build_router_with_metrics(state, settings, Arc::new(Metrics::default()))
+}
+
+/// `/metrics` alone and unauthenticated, for a separate listen address that only the
+/// monitoring network reaches (`--metrics-addr`).
+pub fn metrics_only_router(metrics: Arc<Metrics>) -> Router {
+    Api::new()
+        .get(
+            "/metrics",
+            routes::metrics_open,
+            Doc::new(
+                Access::Public,
+                "Prometheus metrics, on the separate metrics address only",
+            ),
+        )
+        .with_state(metrics)
+        .into_parts()
+        .0
+}
+
+/// The application router, recording into `metrics`.
+pub fn build_router_with_metrics(
+    state: AppState,
+    settings: &ServeSettings,
+    metrics: Arc<Metrics>,
+) -> Router {
     use app::domain::authz::Action::*;
-    let metrics = Arc::new(Metrics::default());
     let leptos_routes = route_list();
     let api = Api::new()
         .get(
@@ -156,9 +219,20 @@ pub fn build_router(state: AppState, settings: &ServeSettings) -> Router {
                 .get(
                     "/metrics",
                     routes::metrics,
-                    Doc::new(Access::Public, "Prometheus metrics"),
+                    needs(
+                        ReadAudit,
+                        "Prometheus metrics (auditors and admins, or the configured metrics token)",
+                    ),
                 )
-                .with_state(metrics.clone()),
+                .with_state(routes::MetricsState {
+                    metrics: metrics.clone(),
+                    app: state.clone(),
+                    token_sha256: settings
+                        .metrics_token
+                        .as_deref()
+                        .filter(|t| !t.is_empty())
+                        .map(app::server::auth::sha256_hex),
+                }),
         );
     let leptos_state = state.clone();
     let pages = Router::<AppState>::new()
@@ -182,6 +256,7 @@ pub fn build_router(state: AppState, settings: &ServeSettings) -> Router {
         .merge(crate::mlflow::router(state.clone()))
         .merge(crate::registry::router(state.clone()))
         .merge(crate::promotions::router(state.clone()))
+        .merge(crate::tokens::router(state.clone()))
         .merge(crate::lineage::router(state.clone(), max_body))
         .merge(probes)
         .map(|r| {
@@ -193,11 +268,18 @@ pub fn build_router(state: AppState, settings: &ServeSettings) -> Router {
                 ))
         });
     limited
-        .merge(crate::fairness::router(state.clone(), settings.max_upload_bytes))
+        .merge(crate::fairness::router(
+            state.clone(),
+            settings.max_upload_bytes,
+            settings.upload_limits,
+        ))
         .with_description()
         .layer(axum::middleware::from_fn(mw::pkg_cache_headers))
         .layer(axum::middleware::from_fn(mw::security_headers))
-        .layer(axum::middleware::from_fn(mw::same_origin_writes))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            mw::same_origin_writes,
+        ))
         .layer(CompressionLayer::new())
         .layer(axum::middleware::from_fn_with_state(metrics, mw::track_metrics))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
@@ -239,4 +321,27 @@ pub fn leptos_options(addr: Option<std::net::SocketAddr>) -> LeptosOptions {
         opts.site_addr = addr;
     }
     opts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::browser_origins;
+
+    #[test]
+    fn browser_origins_come_from_the_public_url_or_the_listen_address() {
+        let addr = "127.0.0.1:3000".parse().unwrap();
+        assert_eq!(
+            browser_origins(None, addr).unwrap(),
+            ["http://127.0.0.1:3000", "http://localhost:3000"]
+        );
+        assert_eq!(
+            browser_origins(Some("https://Gatehouse.example.com/"), addr).unwrap(),
+            ["https://gatehouse.example.com"]
+        );
+        assert_eq!(
+            browser_origins(None, "10.0.0.5:8080".parse().unwrap()).unwrap(),
+            ["http://10.0.0.5:8080"]
+        );
+        assert!(browser_origins(Some("gatehouse.example.com"), addr).is_err());
+    }
 }

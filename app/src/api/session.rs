@@ -46,7 +46,7 @@ pub async fn sign_in(
     use axum::http::{header, HeaderValue};
     let state = context::state()?;
     let parts = context::parts()?;
-    let client = context::client_addr(&parts);
+    let client = context::client_addr(&parts, state.config.client_ip_header.as_deref());
     let ua = parts
         .headers
         .get(header::USER_AGENT)

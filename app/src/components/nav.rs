@@ -78,7 +78,7 @@ fn SignedInBar(user: UserInfo) -> impl IntoView {
         <div class="userbar">
             <ThemeToggle/>
             <span class="who">
-                <span class="username">{user.username.clone()}</span>
+                <a class="username" href="/account" title="Your account and API tokens">{user.username.clone()}</a>
                 <span class="roles" title="Your roles">{role_text}</span>
             </span>
             <ActionForm action=sign_out>

@@ -72,20 +72,14 @@ impl NewPassword {
     }
 }
 
-/// A label for an API token such as `ci-pipeline`: 1–64 printable characters.
+/// A label for an API token such as `ci-pipeline`: a name of 1–64 characters ([`super::names`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenName(String);
 
 impl TokenName {
     /// Validates and trims a token label.
     pub fn parse(s: &str) -> Result<TokenName, String> {
-        let s = s.trim();
-        if s.is_empty() || s.chars().count() > 64 {
-            return Err("must be 1 to 64 characters long".into());
-        }
-        if s.chars().any(char::is_control) {
-            return Err("must not contain control characters".into());
-        }
+        let s = super::names::check_name(s, 64)?;
         Ok(TokenName(s.to_owned()))
     }
 

@@ -32,15 +32,17 @@ pub enum Action {
     ExportAudit,
     /// Create users and change their roles.
     ManageUsers,
-    /// Create and revoke API tokens for any user.
+    /// List and revoke any user's API tokens (never create one for someone else).
     ManageTokens,
+    /// Create, list and revoke one's own API tokens.
+    ManageOwnTokens,
     /// Edit promotion and fairness policies.
     ManagePolicies,
 }
 
 impl Action {
     /// Every action, for exhaustive tests and documentation.
-    pub const ALL: [Action; 14] = [
+    pub const ALL: [Action; 15] = [
         Action::ReadWorkspace,
         Action::IngestTracking,
         Action::ManageExperiments,
@@ -54,16 +56,22 @@ impl Action {
         Action::ExportAudit,
         Action::ManageUsers,
         Action::ManageTokens,
+        Action::ManageOwnTokens,
         Action::ManagePolicies,
     ];
+
+    /// Decisions that must be the user's own: a token someone else issued may not make them.
+    pub fn needs_own_credentials(self) -> bool {
+        matches!(self, Action::ApprovePromotion)
+    }
 }
 
 /// Whether a single role grants an action.
 pub fn role_grants(role: Role, action: Action) -> bool {
     use Action::*;
     use Role::*;
-    if action == ReadWorkspace {
-        // Every role includes the read access of `viewer`.
+    if action == ReadWorkspace || action == ManageOwnTokens {
+        // Every role includes the read access of `viewer`, and keeps its own API tokens.
         return true;
     }
     match role {
@@ -99,24 +107,38 @@ mod tests {
     /// The expected table, written out in full so a change to it is a visible decision.
     fn expected(role: Role) -> &'static [Action] {
         match role {
-            Viewer => &[ReadWorkspace],
+            Viewer => &[ReadWorkspace, ManageOwnTokens],
             ProductManager => &[
                 ReadWorkspace,
+                ManageOwnTokens,
                 ManageExperiments,
                 DecideExperiment,
                 RequestPromotion,
             ],
             Scientist => &[
                 ReadWorkspace,
+                ManageOwnTokens,
                 IngestTracking,
                 ManageExperiments,
                 ManageRegistry,
                 RequestPromotion,
             ],
-            Reviewer => &[ReadWorkspace, ReviewFairness, ApprovePromotion],
-            Auditor => &[ReadWorkspace, ReadAudit, VerifyAudit, ExportAudit],
+            Reviewer => &[
+                ReadWorkspace,
+                ManageOwnTokens,
+                ReviewFairness,
+                ApprovePromotion,
+            ],
+            Auditor => &[
+                ReadWorkspace,
+                ManageOwnTokens,
+                ReadAudit,
+                VerifyAudit,
+                ExportAudit,
+            ],
             Admin => &[
                 ReadWorkspace,
+                ManageOwnTokens,
                 ReadAudit,
                 VerifyAudit,
                 ExportAudit,

@@ -170,9 +170,15 @@ pub fn is_date(s: &str) -> bool {
 impl ExperimentDef {
     /// Checks the definition; the error names the field.
     pub fn validate(&self) -> Result<(), InputError> {
-        let name = self.name.trim();
-        if name.is_empty() || name.chars().count() > 200 {
-            return Err(bad("name", "name must be 1 to 200 characters"));
+        use super::names::check_name;
+        check_name(&self.name, 200).map_err(|m| bad("name", format!("name {m}")))?;
+        for (i, v) in self.variants.iter().enumerate() {
+            check_name(&v.name, 100)
+                .map_err(|m| bad(format!("variants[{i}].name"), format!("variant name {m}")))?;
+        }
+        for (i, m) in self.metrics.iter().enumerate() {
+            check_name(&m.name, 200)
+                .map_err(|e| bad(format!("metrics[{i}].name"), format!("metric name {e}")))?;
         }
         if self.hypothesis.chars().count() > 5000 {
             return Err(bad(

@@ -211,7 +211,10 @@ fn name_field(parent: &Map<String, Value>, key: &str, at: &str) -> Result<String
         Some(Value::String(s)) if s.chars().count() > MAX_NAME_LEN => {
             Err(err(at, format!("is longer than {MAX_NAME_LEN} characters")))
         }
-        Some(Value::String(s)) => Ok(s.clone()),
+        Some(Value::String(s)) => match super::names::check_name(s, MAX_NAME_LEN) {
+            Ok(_) => Ok(s.clone()),
+            Err(m) => Err(err(at, m)),
+        },
         Some(_) => Err(err(at, "must be a string")),
     }
 }

@@ -16,7 +16,7 @@ use leptos_router::components::Form;
 const KNOWN_ACTIONS: [&str; 9] = [
     "auth.",
     "auth.sign_in",
-    "auth.sign_in_failed",
+    "auth.sign_in_failures",
     "auth.sign_out",
     "user.",
     "user.create",

@@ -146,6 +146,11 @@ fn RequestBody(
         .filter(|c| c.waiver.is_some())
         .cloned()
         .collect();
+    let lapsed = v
+        .reviews
+        .iter()
+        .filter(|x| pending && x.evidence_changed && x.review.decision == "approve")
+        .count();
     view! {
         <h1>{format!("#{id}: {}@{} → {}", r.name, r.version, r.alias)}</h1>
         <p class="lede">
@@ -168,6 +173,7 @@ fn RequestBody(
         <section aria-labelledby="checks-title">
             <h2 id="checks-title">"Checklist"</h2>
             <p class="muted small">{format!("Policy {} v{} · {} of {} approvals", v.policy.scope, v.policy.version, v.approvals, v.approvals_needed)}
+                {(lapsed > 0).then(|| format!(" · {lapsed} lapsed (given on earlier evidence)"))}
                 {(r.kind == "rollback").then_some(" · a rollback is not gated by the checks (expedited rule)")}</p>
             <table class="checklist">
                 <thead><tr><th scope="col">"Check"</th><th scope="col">"Status"</th><th scope="col">"Evidence"</th></tr></thead>
@@ -244,7 +250,8 @@ fn RequestBody(
                         <li>
                             <strong>{x.review.reviewer.clone()}</strong>
                             {format!(" {} on {}: “{}”", if x.review.decision == "approve" { "approved" } else { "rejected" }, x.review.reviewed_at, x.review.comment)}
-                            {x.evidence_changed.then(|| view! { <span class="badge check-missing">"evidence changed since this review"</span> })}
+                            {(x.evidence_changed && pending && x.review.decision == "approve").then(|| view! { <span class="badge check-missing">"lapsed: the evidence changed since this approval, which must be given again"</span> })}
+                            {(x.evidence_changed && !(pending && x.review.decision == "approve")).then(|| view! { <span class="badge check-missing">"evidence changed since this review"</span> })}
                             <div class="muted small">"evidence digest "<code>{x.review.evidence_sha256.clone()}</code></div>
                         </li>
                     }).collect_view()}</ul>

@@ -98,22 +98,61 @@ pub async fn set_roles(
 
 pub use crate::model::CreatedToken;
 
-/// Creates an API token for `username` with label `name`.
+/// How a token is issued: by its own user (who may then approve, reject and waive with it) or
+/// by the operator's bootstrap path (the CLI, the demo), recorded as such.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Issue {
+    /// The token's user is the one creating it.
+    pub by_owner: bool,
+    /// Days until it stops working; `None` for no expiry.
+    pub expires_in_days: Option<u32>,
+}
+
+impl Issue {
+    /// Issued by its own user, without expiry.
+    pub fn owner() -> Issue {
+        Issue {
+            by_owner: true,
+            expires_in_days: None,
+        }
+    }
+
+    /// Issued by the operator (CLI, demo seeding), without expiry.
+    pub fn operator() -> Issue {
+        Issue::default()
+    }
+}
+
+/// Longest expiry a token may be given, in days (ten years).
+pub const MAX_TOKEN_DAYS: u32 = 3650;
+
+/// Creates an API token for `username` with label `name`; `actor` is recorded as its creator.
 pub async fn create_token(
     pool: &SqlitePool,
     actor: &str,
     username: &str,
     name: &str,
+    issue: Issue,
 ) -> Result<CreatedToken, AppError> {
     let name = TokenName::parse(name).map_err(|m| AppError::validation("name", m))?;
+    let expires_at = match issue.expires_in_days {
+        None => None,
+        Some(d) if (1..=MAX_TOKEN_DAYS).contains(&d) => Some(crate::domain::audit_chain::format_ts(
+            time::OffsetDateTime::now_utc() + time::Duration::days(i64::from(d)),
+        )),
+        Some(_) => {
+            return Err(AppError::validation(
+                "expires_in_days",
+                format!("must be a whole number of days from 1 to {MAX_TOKEN_DAYS}, or left empty for no expiry"),
+            ))
+        }
+    };
     let token = format!("gh_{}", random_secret());
     let prefix: String = token.chars().take(10).collect();
     let mut tx = db::begin_write(pool).await?;
     let user = db::users::find_by_username(&mut *tx, username.trim())
         .await?
-        .ok_or_else(|| {
-            AppError::validation("username", format!("no user `{}`", username.trim()))
-        })?;
+        .ok_or_else(|| AppError::validation("username", "no such user"))?;
     let id = db::tokens::insert(
         &mut tx,
         user.id,
@@ -122,6 +161,8 @@ pub async fn create_token(
         &prefix,
         &super::now_ts(),
         actor,
+        issue.by_owner,
+        expires_at.as_deref(),
     )
     .await
     .map_err(|e| match e {
@@ -142,12 +183,34 @@ pub async fn create_token(
             "api_token.create",
             "api_token",
             id.to_string(),
-            serde_json::json!({ "user": user.username, "name": name.as_str(), "prefix": prefix }),
+            serde_json::json!({
+                "user": user.username, "name": name.as_str(), "prefix": prefix,
+                "issued_by": if issue.by_owner { "owner" } else { "operator" },
+                "expires_at": expires_at,
+            }),
         ),
     )
     .await?;
     tx.commit().await?;
     Ok(CreatedToken { id, token })
+}
+
+/// Revokes a live token of the caller's own, or anyone's when the caller manages tokens.
+pub async fn revoke_token_as(
+    pool: &SqlitePool,
+    p: &super::auth::Principal,
+    id: i64,
+) -> Result<(), AppError> {
+    use crate::domain::authz::Action;
+    if !p.can(Action::ManageTokens) {
+        let mut conn = pool.acquire().await?;
+        match db::tokens::owner(&mut conn, id).await? {
+            Some((owner, _)) if owner == p.user_id => {}
+            // Someone else's token is answered like a missing one: ids are not probed.
+            _ => return Err(AppError::not_found(format!("no live token #{id}"))),
+        }
+    }
+    revoke_token(pool, &p.actor(), id).await
 }
 
 /// Revokes a live token.

@@ -5,6 +5,7 @@ use super::db::audit::NewEntry;
 use super::state::AppState;
 use crate::domain::authz::{authorize, Action};
 use crate::domain::roles::Role;
+use crate::domain::throttle;
 use crate::error::AppError;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
@@ -29,6 +30,10 @@ pub struct Principal {
     pub roles: Vec<Role>,
     /// The API token used, as (id, label), when not a browser session.
     pub token: Option<(i64, String)>,
+    /// The token was issued by someone other than its user (an admin before tokens became
+    /// self-service, or the operator's CLI): it may not approve, reject or waive.
+    #[serde(default)]
+    pub delegated: bool,
 }
 
 impl Principal {
@@ -42,7 +47,21 @@ impl Principal {
 
     /// Whether this principal may perform `action`.
     pub fn can(&self, action: Action) -> bool {
-        authorize(&self.roles, action)
+        authorize(&self.roles, action) && !(self.delegated && action.needs_own_credentials())
+    }
+
+    /// Refuses a token that someone other than its user issued, for decisions that must be
+    /// the user's own (approvals, rejections, waivers): 403 naming why.
+    pub fn require_own_credentials(&self) -> Result<(), AppError> {
+        if self.delegated {
+            return Err(AppError::Forbidden {
+                message: format!(
+                    "This API token was issued to {} by someone else; approvals, rejections and waivers need {}'s own session or a token they created.",
+                    self.username, self.username
+                ),
+            });
+        }
+        Ok(())
     }
 }
 
@@ -186,6 +205,7 @@ async fn principal_for(
         username,
         roles,
         token,
+        delegated: false,
     }))
 }
 
@@ -205,10 +225,10 @@ pub async fn authenticate(
             .ok_or_else(|| AppError::Unauthorized {
                 message: "Authorization header must be `Bearer <token>`".into(),
             })?;
-        let found = db::tokens::live_by_hash(&state.pool, &sha256_hex(token))?;
+        let found = db::tokens::live_by_hash(&state.pool, &sha256_hex(token), &super::now_ts())?;
         let Some(t) = found else {
             return Err(AppError::Unauthorized {
-                message: "invalid or revoked API token".into(),
+                message: "invalid, expired or revoked API token".into(),
             });
         };
         // Recording use is a write: do it at most once a minute per token, so busy API clients
@@ -231,17 +251,32 @@ pub async fn authenticate(
             username: t.username,
             roles: db::users::role_list(t.roles.as_deref()),
             token: Some((t.id, t.name)),
+            delegated: !t.self_issued,
         }));
     }
     let Some(sid) = cookie(headers, SESSION_COOKIE) else {
         return Ok(None);
     };
-    let live = db::sessions::live_user(&state.pool, &sha256_hex(sid), &super::now_ts())?;
-    Ok(live.map(|(user_id, username, roles)| Principal {
+    let id_hash = sha256_hex(sid);
+    let idle_since = ts_before(state.config.session_idle);
+    let live = db::sessions::live_user(&state.pool, &id_hash, &super::now_ts(), &idle_since)?;
+    let minute_ago = ts_before(std::time::Duration::from_secs(60));
+    if let Some((_, _, _, seen)) = &live {
+        if seen.as_str() < minute_ago.as_str() {
+            // Best effort, as for tokens: a store that cannot take writes still serves reads.
+            if let Err(e) =
+                db::sessions::touch(&state.pool, &id_hash, &super::now_ts(), &minute_ago).await
+            {
+                tracing::warn!(error = %e, "could not record the session's activity");
+            }
+        }
+    }
+    Ok(live.map(|(user_id, username, roles, _)| Principal {
         user_id,
         username,
         roles: db::users::role_list(roles.as_deref()),
         token: None,
+        delegated: false,
     }))
 }
 
@@ -276,30 +311,33 @@ pub async fn sign_in(
     if password.is_empty() {
         return Err(AppError::validation("password", "is required"));
     }
-    let cfg = &state.config;
-    let window = cfg.throttle_window.as_secs() as i64;
-    let since = unix_now() - window;
+    let policy = state.config.throttle;
     let account_key: String = username.chars().take(128).collect();
-    let (acct_n, acct_oldest) =
-        db::login_limits::recent(&state.pool, "account", &account_key, since).await?;
-    let (addr_n, addr_oldest) =
-        db::login_limits::recent(&state.pool, "address", client, since).await?;
-    let throttled = if acct_n >= cfg.max_failures_per_account {
-        acct_oldest
-    } else if addr_n >= cfg.max_failures_per_address {
-        addr_oldest
-    } else {
-        None
-    };
-    if let Some(oldest) = throttled {
-        let retry = (oldest + window - unix_now()).max(1) as u64;
-        record_failure(state, &account_key, client, "throttled").await?;
+    let pair_key = format!("{client} {account_key}");
+    let keys = [
+        ("pair", pair_key.as_str(), policy.pair),
+        ("account", account_key.as_str(), policy.account),
+        ("address", client, policy.address),
+    ];
+    let now = unix_now();
+    let counts =
+        db::login_limits::counters(&state.pool, &keys.map(|(scope, key, _)| (scope, key))).await?;
+    let wait = keys
+        .iter()
+        .zip(&counts)
+        .filter_map(|((_, _, rule), c)| {
+            c.map(|(n, last)| throttle::wait(n, last, now, *rule, policy.window_secs))
+        })
+        .max()
+        .unwrap_or(0);
+    if wait > 0 {
+        // Refused before the password is checked: not a failure, not counted, not audited.
         return Err(AppError::TooManyRequests {
             message: format!(
-                "too many failed sign-in attempts; try again in {} minute(s)",
-                retry.div_ceil(60)
+                "too many failed sign-in attempts; try again in {wait} second{}",
+                if wait == 1 { "" } else { "s" }
             ),
-            retry_after_secs: retry,
+            retry_after_secs: wait as u64,
         });
     }
 
@@ -311,8 +349,13 @@ pub async fn sign_in(
     .await;
     let user = match user {
         Some(u) if ok && !u.disabled => u,
-        _ => {
-            record_failure(state, &account_key, client, "bad_credentials").await?;
+        other => {
+            let account = if other.is_some() {
+                account_key.as_str()
+            } else {
+                "*"
+            };
+            record_failure(state, &keys.map(|(s, k, _)| (s, k)), account, client).await?;
             return Err(AppError::Unauthorized {
                 message: SIGN_IN_FAILED.into(),
             });
@@ -327,11 +370,12 @@ pub async fn sign_in(
         &sha256_hex(&session_id),
         user.id,
         &now,
-        &ts_after(cfg.session_ttl),
+        &ts_after(state.config.session_ttl),
         user_agent,
     )
     .await?;
-    db::login_limits::clear_account(&mut tx, &account_key, unix_now() - 2 * window).await?;
+    db::login_limits::clear(&mut tx, "pair", &pair_key).await?;
+    db::login_limits::clear(&mut tx, "account", &account_key).await?;
     db::audit::append(
         &mut tx,
         NewEntry::new(
@@ -353,29 +397,67 @@ pub async fn sign_in(
     })
 }
 
+/// Counts a failed sign-in under each key, and in the account's window for the audit trail
+/// (`account` is `*` for names that are no account).
 async fn record_failure(
     state: &AppState,
-    account_key: &str,
+    keys: &[(&str, &str)],
+    account: &str,
     client: &str,
-    reason: &str,
 ) -> Result<(), AppError> {
-    let mut tx = db::begin_write(&state.pool).await?;
+    let window = state.config.throttle.window_secs;
     let at = unix_now();
-    db::login_limits::record(&mut tx, "account", account_key, at).await?;
-    db::login_limits::record(&mut tx, "address", client, at).await?;
-    db::audit::append(
-        &mut tx,
-        NewEntry::new(
-            "anonymous",
-            "auth.sign_in_failed",
-            "user",
-            account_key,
-            serde_json::json!({ "client": client, "reason": reason }),
-        ),
-    )
-    .await?;
+    let mut tx = db::begin_write(&state.pool).await?;
+    for (scope, key) in keys {
+        db::login_limits::record(&mut tx, scope, key, at, window).await?;
+    }
+    db::login_limits::add_to_window(&mut tx, account, throttle::window_start(at, window), client)
+        .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Reports each closed window of failed sign-ins as one audit entry
+/// (`auth.sign_in_failures`: the account or `*`, the count, up to ten addresses) and drops
+/// counters that no longer apply; returns how many entries were written. Run each minute.
+pub async fn report_failed_sign_ins(
+    pool: &sqlx::SqlitePool,
+    policy: throttle::Policy,
+    now: i64,
+) -> Result<usize, AppError> {
+    let current = throttle::window_start(now, policy.window_secs);
+    let mut tx = db::begin_write(pool).await?;
+    let closed = db::login_limits::closed_windows(&mut tx, current).await?;
+    for (account, start, failures, addresses) in &closed {
+        let addresses: serde_json::Value =
+            serde_json::from_str(addresses).unwrap_or(serde_json::json!([]));
+        let fmt = |t: i64| {
+            time::OffsetDateTime::from_unix_timestamp(t)
+                .map(crate::domain::audit_chain::format_ts)
+                .unwrap_or_default()
+        };
+        db::audit::append(
+            &mut tx,
+            NewEntry::new(
+                "anonymous",
+                "auth.sign_in_failures",
+                "user",
+                account,
+                serde_json::json!({
+                    "failures": failures,
+                    "from": fmt(*start),
+                    "to": fmt(start + policy.window_secs),
+                    "addresses": addresses,
+                    "unknown_accounts": account == "*",
+                }),
+            ),
+        )
+        .await?;
+        db::login_limits::delete_window(&mut tx, account, *start).await?;
+    }
+    db::login_limits::prune(&mut tx, now - policy.window_secs).await?;
+    tx.commit().await?;
+    Ok(closed.len())
 }
 
 /// Ends the session named by the request's cookie, if any, and audits it.

@@ -37,12 +37,27 @@ pub async fn authorized(action: Action) -> Result<(AppState, Principal), AppErro
     Ok((state()?, p))
 }
 
-/// The client's address as seen by this server.
-pub fn client_addr(parts: &axum::http::request::Parts) -> String {
-    parts
-        .extensions
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
+/// The client's address: from the trusted proxy's header when one is configured (the last
+/// entry, which that proxy appended), else the peer address of the connection.
+pub fn client_addr(parts: &axum::http::request::Parts, trusted_header: Option<&str>) -> String {
+    let from_proxy = trusted_header.and_then(|name| {
+        parts
+            .headers
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .next_back()
+            .and_then(|v| v.trim().parse::<std::net::IpAddr>().ok())
+    });
+    from_proxy
+        .or_else(|| {
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip())
+        })
+        .map(|ip| ip.to_string())
         .unwrap_or_else(|| "unknown".into())
 }
 

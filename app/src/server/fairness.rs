@@ -11,8 +11,84 @@ use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::io::Write;
 
+/// Ceilings on one upload, so that a small compressed body cannot take the server's memory or
+/// time: the CSV text after decompression, and one row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Most bytes of CSV text, after gzip is inflated.
+    pub max_inflated_bytes: u64,
+    /// Longest row (the header included), in bytes.
+    pub max_row_bytes: usize,
+}
+
+impl Default for Limits {
+    /// 1 GiB of CSV text (a file of ten million rows with a few columns) and 64 KiB per row
+    /// (hundreds of columns); parsing is streamed, so memory does not grow with the first.
+    fn default() -> Self {
+        Limits {
+            max_inflated_bytes: 1 << 30,
+            max_row_bytes: 64 * 1024,
+        }
+    }
+}
+
+/// Why an upload was refused: bad content (400, naming the column and line) or a ceiling
+/// reached (413, naming it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum UploadError {
+    /// The content is wrong.
+    Input(InputError),
+    /// A limit was passed.
+    TooLarge {
+        /// What was too large, with the limit.
+        message: String,
+        /// The limit, in bytes.
+        limit: u64,
+    },
+}
+
+impl UploadError {
+    /// The text shown to the user.
+    pub fn message(&self) -> &str {
+        match self {
+            UploadError::Input(e) => &e.message,
+            UploadError::TooLarge { message, .. } => message,
+        }
+    }
+}
+
+impl From<InputError> for UploadError {
+    fn from(e: InputError) -> Self {
+        UploadError::Input(e)
+    }
+}
+
+/// An input error as the HTTP answer: 400 naming the column and line.
+pub fn input_error(e: InputError) -> crate::error::AppError {
+    let field = match e.row {
+        Some(r) => format!("{} (line {r})", e.field),
+        None => e.field,
+    };
+    crate::error::AppError::validation(field, e.message)
+}
+
+impl From<UploadError> for crate::error::AppError {
+    fn from(e: UploadError) -> Self {
+        match e {
+            UploadError::Input(e) => input_error(e),
+            UploadError::TooLarge { message, limit } => crate::error::AppError::PayloadTooLarge {
+                message,
+                limit_bytes: limit,
+            },
+        }
+    }
+}
+
 /// Push parser state: CSV records from byte chunks into a tally.
 pub struct CsvTally {
+    limits: Limits,
+    inflated: u64,
+    too_large: Option<UploadError>,
     mapping: Mapping,
     reader: csv_core::Reader,
     record: Vec<u8>,
@@ -27,9 +103,12 @@ pub struct CsvTally {
 
 impl CsvTally {
     /// A parser for files mapped by `mapping`.
-    pub fn new(mapping: Mapping) -> CsvTally {
+    pub fn new(mapping: Mapping, limits: Limits) -> CsvTally {
         let intersectional = mapping.intersectional;
         CsvTally {
+            limits,
+            inflated: 0,
+            too_large: None,
             mapping,
             reader: csv_core::ReaderBuilder::new().build(),
             record: vec![0; 4096],
@@ -79,10 +158,30 @@ impl CsvTally {
         Ok(())
     }
 
+    /// Stops the parse at a ceiling: kept for [`Upload`] to answer 413.
+    fn exceeded(&mut self, message: String, limit: u64) -> InputError {
+        let e = InputError {
+            field: "file".into(),
+            row: None,
+            message: message.clone(),
+        };
+        self.too_large = Some(UploadError::TooLarge { message, limit });
+        self.error = Some(e.clone());
+        e
+    }
+
     /// Feeds bytes; the first error stops the parse and is kept.
     pub fn push(&mut self, mut input: &[u8]) -> Result<(), InputError> {
         if let Some(e) = &self.error {
             return Err(e.clone());
+        }
+        self.inflated += input.len() as u64;
+        if self.inflated > self.limits.max_inflated_bytes {
+            let limit = self.limits.max_inflated_bytes;
+            return Err(self.exceeded(
+                format!("the CSV is larger than the limit of {limit} bytes once decompressed"),
+                limit,
+            ));
         }
         loop {
             let (res, nin, nout, nend) = self.reader.read_record(
@@ -98,11 +197,20 @@ impl CsvTally {
             match res {
                 csv_core::ReadRecordResult::InputEmpty => return Ok(()),
                 csv_core::ReadRecordResult::OutputFull => {
-                    let n = self.record.len() * 2;
+                    let limit = self.limits.max_row_bytes;
+                    if self.record.len() >= limit {
+                        let line = self.line + 1;
+                        return Err(self.exceeded(
+                            format!("line {line} is longer than the limit of {limit} bytes per row (is the file CSV, with line breaks?)"),
+                            limit as u64,
+                        ));
+                    }
+                    let n = (self.record.len() * 2).min(limit);
                     self.record.resize(n, 0);
                 }
                 csv_core::ReadRecordResult::OutputEndsFull => {
-                    let n = self.ends.len() * 2;
+                    // Each column takes at least its separator: the row limit bounds them too.
+                    let n = (self.ends.len() * 2).min(self.limits.max_row_bytes + 1);
                     self.ends.resize(n, 0);
                 }
                 csv_core::ReadRecordResult::Record | csv_core::ReadRecordResult::End => {
@@ -121,6 +229,20 @@ impl CsvTally {
                 }
             }
         }
+    }
+
+    /// As [`CsvTally::finish`], a ceiling reached answered as such.
+    fn finish_upload(self) -> Result<Tally, UploadError> {
+        if let Some(e) = self.too_large.clone() {
+            return Err(e);
+        }
+        let mut this = self;
+        let r = this.push(&[]);
+        if let Some(e) = this.too_large.clone() {
+            return Err(e);
+        }
+        r?;
+        this.finish().map_err(UploadError::Input)
     }
 
     /// Ends the input (a last line without a newline counts) and returns the tally.
@@ -164,6 +286,7 @@ pub struct Upload {
     sink: Option<Sink>,
     mapping: Mapping,
     gzip: Option<bool>,
+    limits: Limits,
 }
 
 enum Sink {
@@ -172,26 +295,40 @@ enum Sink {
 }
 
 impl Upload {
-    /// Starts; `gzip` is `Some(true)` when the request says so, else sniffed.
+    /// Starts with the default [`Limits`]; `gzip` is `Some(true)` when the request says so,
+    /// else sniffed.
     pub fn new(mapping: Mapping, gzip: Option<bool>) -> Upload {
+        Upload::with_limits(mapping, gzip, Limits::default())
+    }
+
+    /// Starts with the given ceilings.
+    pub fn with_limits(mapping: Mapping, gzip: Option<bool>, limits: Limits) -> Upload {
         Upload {
             hasher: Sha256::new(),
             bytes: 0,
             sink: None,
             mapping,
             gzip,
+            limits,
         }
     }
 
-    fn kept_error(sink: &Sink) -> Option<InputError> {
+    fn tally(sink: &Sink) -> &CsvTally {
         match sink {
-            Sink::Plain(t) => t.error.clone(),
-            Sink::Gzip(g) => g.get_ref().error.clone(),
+            Sink::Plain(t) => t,
+            Sink::Gzip(g) => g.get_ref(),
         }
+    }
+
+    fn kept_error(sink: &Sink) -> Option<UploadError> {
+        let t = Self::tally(sink);
+        t.too_large
+            .clone()
+            .or_else(|| t.error.clone().map(UploadError::Input))
     }
 
     /// Feeds a chunk of the body.
-    pub fn push(&mut self, chunk: &[u8]) -> Result<(), InputError> {
+    pub fn push(&mut self, chunk: &[u8]) -> Result<(), UploadError> {
         if chunk.is_empty() {
             return Ok(());
         }
@@ -199,45 +336,60 @@ impl Upload {
         self.bytes += chunk.len() as u64;
         let sink = self.sink.get_or_insert_with(|| {
             let gz = self.gzip.unwrap_or(chunk.starts_with(&[0x1f, 0x8b]));
-            let t = CsvTally::new(self.mapping.clone());
+            let t = CsvTally::new(self.mapping.clone(), self.limits);
             if gz {
                 Sink::Gzip(Box::new(flate2::write::GzDecoder::new(t)))
             } else {
                 Sink::Plain(Box::new(t))
             }
         });
-        let r = match sink {
-            Sink::Plain(t) => t.push(chunk),
-            Sink::Gzip(g) => g.write_all(chunk).map_err(|e| {
-                Self::kept_error(sink).unwrap_or_else(|| InputError {
+        let failed = match sink {
+            Sink::Plain(t) => t.push(chunk).err().map(|e| e.message),
+            Sink::Gzip(g) => g.write_all(chunk).err().map(|e| e.to_string()),
+        };
+        match failed {
+            None => Ok(()),
+            Some(e) => Err(Self::kept_error(sink).unwrap_or_else(|| {
+                UploadError::Input(InputError {
                     field: "file".into(),
                     row: None,
                     message: format!("the gzip data is corrupt: {e}"),
                 })
-            }),
-        };
-        r
+            })),
+        }
     }
 
     /// Ends the body: the tally, the file's SHA-256 and its size as sent.
-    pub fn finish(self) -> Result<(Tally, String, u64), InputError> {
+    pub fn finish(self) -> Result<(Tally, String, u64), UploadError> {
         let digest = hex::encode(self.hasher.finalize());
         let tally = match self.sink {
             None => {
-                return Err(InputError {
+                return Err(UploadError::Input(InputError {
                     field: "file".into(),
                     row: None,
                     message: "the file is empty".into(),
-                })
+                }))
             }
-            Some(Sink::Plain(t)) => (*t).finish()?,
-            Some(Sink::Gzip(g)) => {
-                let t = g.finish().map_err(|e| InputError {
-                    field: "file".into(),
-                    row: None,
-                    message: format!("the gzip data is incomplete: {e}"),
+            Some(Sink::Plain(t)) => (*t).finish_upload()?,
+            Some(Sink::Gzip(mut g)) => {
+                // Inflating what is left may still pass a limit or hit a bad row.
+                if let Err(e) = g.try_finish() {
+                    return Err(Self::kept_error(&Sink::Gzip(g)).unwrap_or_else(|| {
+                        UploadError::Input(InputError {
+                            field: "file".into(),
+                            row: None,
+                            message: format!("the gzip data is incomplete: {e}"),
+                        })
+                    }));
+                }
+                let t = g.finish().map_err(|e| {
+                    UploadError::Input(InputError {
+                        field: "file".into(),
+                        row: None,
+                        message: format!("the gzip data is incomplete: {e}"),
+                    })
                 })?;
-                t.finish()?
+                t.finish_upload()?
             }
         };
         Ok((tally, digest, self.bytes))
@@ -551,15 +703,79 @@ mod tests {
         let e = u
             .push(b"label,pred,sex,region\n1,1,f,n\n1,x,f,n\n")
             .unwrap_err();
+        let UploadError::Input(e) = e else {
+            panic!("{e:?}")
+        };
         assert_eq!((e.field.as_str(), e.row), ("pred", Some(3)));
         assert!(Upload::new(mapping(), None)
             .finish()
             .unwrap_err()
-            .message
+            .message()
             .contains("empty"));
         let mut u = Upload::new(mapping(), None);
         u.push(b"label,pred,sex,region\n").unwrap();
-        assert!(u.finish().unwrap_err().message.contains("no data rows"));
+        assert!(u.finish().unwrap_err().message().contains("no data rows"));
+    }
+
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        gz.write_all(bytes).unwrap();
+        gz.finish().unwrap()
+    }
+
+    #[test]
+    fn a_row_without_end_stops_at_the_row_limit_with_a_short_message() {
+        // 16 MiB of one header cell, sent as ~16 KiB of gzip: the buffer stops at the limit.
+        let bomb = gzip(&vec![b'a'; 16 << 20]);
+        assert!(bomb.len() < 64 * 1024);
+        let limits = Limits {
+            max_inflated_bytes: 1 << 30,
+            max_row_bytes: 64 * 1024,
+        };
+        let mut u = Upload::with_limits(mapping(), None, limits);
+        let mut err = None;
+        for chunk in bomb.chunks(8192) {
+            if let Err(e) = u.push(chunk) {
+                err = Some(e);
+                break;
+            }
+        }
+        let e = err.expect("the row limit stops the upload");
+        assert_eq!(
+            e,
+            UploadError::TooLarge {
+                message: "line 1 is longer than the limit of 65536 bytes per row (is the file CSV, with line breaks?)".into(),
+                limit: 65536,
+            }
+        );
+        // Later chunks are refused the same way, without more work.
+        assert_eq!(u.push(b"more").unwrap_err(), e);
+    }
+
+    #[test]
+    fn the_inflated_size_is_capped() {
+        let mut csv = b"label,pred,sex,region\n".to_vec();
+        for _ in 0..20_000 {
+            csv.extend_from_slice(b"1,1,female,north\n");
+        }
+        let limits = Limits {
+            max_inflated_bytes: 100_000,
+            max_row_bytes: 1024,
+        };
+        // Whole or in chunks, and when the limit is passed only while finishing.
+        let packed = gzip(&csv);
+        let mut u = Upload::with_limits(mapping(), None, limits);
+        let r = u.push(&packed).and_then(|_| u.finish().map(|_| ()));
+        let e = r.unwrap_err();
+        assert!(
+            matches!(&e, UploadError::TooLarge { limit: 100_000, .. }),
+            "{e:?}"
+        );
+        assert!(e.message().contains("100000 bytes once decompressed"));
+        // Under the limit, the same data is read.
+        let mut u = Upload::with_limits(mapping(), None, Limits::default());
+        u.push(&packed).unwrap();
+        assert_eq!(u.finish().unwrap().0.overall.rows, 20_000);
     }
 
     #[test]

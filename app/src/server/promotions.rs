@@ -3,7 +3,9 @@
 //! and written to the audit trail in the same transaction.
 //!
 //! A request is cleared when it has the approvals its risk tier needs (the policy's
-//! `rollback.approvals` for a rollback) and every check passes or is waived. A rollback moves
+//! `rollback.approvals` for a rollback) and every check passes or is waived. An approval
+//! counts only for the evidence it was given on: when the evidence changes (a new fairness
+//! report, a new A/B decision, …) earlier approvals lapse and must be given again. A rollback moves
 //! the alias back to the version it served before; its checks are shown but do not gate it
 //! (the policy's expedited rule), because the version already served.
 
@@ -195,6 +197,14 @@ async fn create(
     Ok(id)
 }
 
+/// Approvals given on the evidence whose digest is `digest`: the ones that count.
+fn standing_approvals(reviews: &[Review], digest: &str) -> u32 {
+    reviews
+        .iter()
+        .filter(|x| x.decision == "approve" && x.evidence_sha256 == digest)
+        .count() as u32
+}
+
 async fn pending(conn: &mut SqliteConnection, id: i64) -> Result<Request, AppError> {
     let r = db::get_request(conn, id)
         .await?
@@ -224,11 +234,7 @@ async fn apply_if_cleared(
 ) -> Result<bool, AppError> {
     let waivers = db::waivers(conn, r.request_id).await?;
     let checks = checks_for(pol, ev, &waivers);
-    let approvals = db::reviews(conn, r.request_id)
-        .await?
-        .iter()
-        .filter(|x| x.decision == "approve")
-        .count() as u32;
+    let approvals = standing_approvals(&db::reviews(conn, r.request_id).await?, &ev.digest());
     let rollback = r.kind == "rollback";
     let needed = pol.approvals_needed(&ev.risk_tier, rollback);
     if approvals < needed || !(rollback || all_clear(&checks)) {
@@ -273,6 +279,7 @@ pub async fn review(
     approve: bool,
     comment: &str,
 ) -> Result<Outcome, AppError> {
+    p.require_own_credentials()?;
     if !p.can(Action::ApprovePromotion) {
         return Err(AppError::forbidden());
     }
@@ -343,6 +350,7 @@ pub async fn waive(
     check: &str,
     reason: &str,
 ) -> Result<Outcome, AppError> {
+    p.require_own_credentials()?;
     let mut tx = begin_write(pool).await?;
     let r = pending(&mut tx, id).await?;
     let (ev, pol) = db::gather_evidence(pool, &r.name, r.version, &r.alias).await?;
@@ -449,11 +457,14 @@ pub async fn queue(pool: &SqlitePool, status: Option<&str>) -> Result<Vec<QueueI
         }
         let waivers = db::waivers(&mut conn, r.request_id).await?;
         let checks = checks_for(&pol, &ev, &waivers);
-        let approvals = db::reviews(&mut conn, r.request_id)
-            .await?
-            .iter()
-            .filter(|x| x.decision == "approve")
-            .count() as u32;
+        let reviews = db::reviews(&mut conn, r.request_id).await?;
+        // Closed requests keep the approvals they were decided on; open ones count only those
+        // given on the evidence as it stands.
+        let approvals = if r.status == "pending" {
+            standing_approvals(&reviews, &ev.digest())
+        } else {
+            reviews.iter().filter(|x| x.decision == "approve").count() as u32
+        };
         out.push(QueueItem {
             risk_tier: ev.risk_tier.clone(),
             checks_clear: checks
@@ -503,22 +514,31 @@ pub async fn view(pool: &SqlitePool, viewer: &Principal, id: i64) -> Result<Requ
             review,
         })
         .collect();
+    let open = r.status == "pending";
     let approvals = reviews
         .iter()
-        .filter(|x| x.review.decision == "approve")
+        .filter(|x| x.review.decision == "approve" && (!open || !x.evidence_changed))
         .count() as u32;
-    let open = r.status == "pending";
     let author = ev.run.as_ref().map(|r| r.author.as_str());
     let approve_refusal = if !open {
         Some(format!("This request is {}.", r.status))
+    } else if viewer.delegated {
+        Some(
+            "This API token was issued by someone else: approving needs your own session or token."
+                .into(),
+        )
     } else if !viewer.can(Action::ApprovePromotion) {
         Some("Approving needs the reviewer role.".into())
-    } else if reviews.iter().any(|x| x.review.reviewer == viewer.username) {
+    } else if reviews
+        .iter()
+        .any(|x| x.review.reviewer == viewer.username && !x.evidence_changed)
+    {
         Some("You have reviewed this request.".into())
     } else {
         approval_refusal(&pol, &r.requested_by, &viewer.username, author)
     };
     let can_waive = open
+        && !viewer.delegated
         && r.requested_by != viewer.username
         && viewer.roles.iter().any(|x| pol.waiver_roles.contains(x));
     let history = match (AuditFilterInput {

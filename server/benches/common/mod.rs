@@ -34,10 +34,16 @@ pub async fn serve(max_body_bytes: usize) -> anyhow::Result<BenchServer> {
     )
     .await
     .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let token = app::server::accounts::create_token(&pool, "bench", "sci", "bench")
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?
-        .token;
+    let token = app::server::accounts::create_token(
+        &pool,
+        "bench",
+        "sci",
+        "bench",
+        app::server::accounts::Issue::operator(),
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?
+    .token;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let state = app::server::state::AppState {

@@ -19,10 +19,16 @@ impl Api {
         app.user("vic", &[Role::Viewer]).await;
         let mut tokens = std::collections::HashMap::new();
         for user in ["pat", "sam", "vic"] {
-            let t = app::server::accounts::create_token(&app.pool, "test", user, "api")
-                .await
-                .unwrap()
-                .token;
+            let t = app::server::accounts::create_token(
+                &app.pool,
+                "test",
+                user,
+                "api",
+                app::server::accounts::Issue::operator(),
+            )
+            .await
+            .unwrap()
+            .token;
             tokens.insert(user, t);
         }
         let client = app.client();

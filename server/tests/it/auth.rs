@@ -71,6 +71,7 @@ async fn secure_cookie_when_configured_for_tls() {
         ServeSettings::default(),
     )
     .await;
+    // The server derives it from an https public URL (see browser_origins and main).
     app.user("alice", &[Role::Viewer]).await;
     let res = app.sign_in(&app.client(), "alice").await;
     let cookie = res.headers().get("set-cookie").unwrap().to_str().unwrap();
@@ -133,67 +134,162 @@ async fn open_redirects_are_refused() {
     assert_eq!(res.headers()["location"], "/");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn wrong_password_and_unknown_user_get_the_same_message_and_are_audited() {
-    let app = spawn_app().await;
-    app.user("alice", &[Role::Viewer]).await;
-    let c = app.client();
-    let wrong = c
-        .post(app.url("/api/sign_in"))
-        .form(&[("username", "alice"), ("password", "not the password")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
-    let wrong: serde_json::Value = wrong.json().await.unwrap();
-    let unknown: serde_json::Value = c
-        .post(app.url("/api/sign_in"))
-        .form(&[("username", "nobody"), ("password", "not the password")])
+async fn try_password(
+    app: &crate::common::TestApp,
+    c: &reqwest::Client,
+    user: &str,
+    password: &str,
+) -> reqwest::Response {
+    c.post(app.url("/api/sign_in"))
+        .form(&[("username", user), ("password", password)])
         .send()
         .await
         .unwrap()
+}
+
+async fn throttle_counts(app: &crate::common::TestApp) -> Vec<(String, String, i64)> {
+    sqlx::query_as("SELECT scope, key, failures FROM login_throttle ORDER BY scope, key")
+        .fetch_all(&app.pool)
+        .await
+        .unwrap()
+}
+
+/// Reports the failure windows as if the window had closed.
+async fn report_windows(app: &crate::common::TestApp) -> usize {
+    let later = time::OffsetDateTime::now_utc().unix_timestamp() + 3600;
+    app::server::auth::report_failed_sign_ins(&app.pool, Default::default(), later)
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_password_and_unknown_user_get_the_same_message_and_one_audit_entry_per_window() {
+    let app = spawn_app().await;
+    app.user("alice", &[Role::Viewer]).await;
+    let c = app.client();
+    let before = app.audit_count().await;
+    let wrong = try_password(&app, &c, "alice", "not the password").await;
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    let wrong: serde_json::Value = wrong.json().await.unwrap();
+    let unknown: serde_json::Value = try_password(&app, &c, "nobody", "not the password")
+        .await
         .json()
         .await
         .unwrap();
     assert_eq!(wrong["message"], unknown["message"]);
     assert_eq!(wrong["error"], "unauthorized");
-    let failed: Vec<_> = app
-        .audit_actions()
-        .await
-        .into_iter()
-        .filter(|(_, a, _)| a == "auth.sign_in_failed")
-        .collect();
+    assert_eq!(app.audit_count().await, before, "no entry per attempt");
+    assert_eq!(report_windows(&app).await, 2);
+    let failed: Vec<(String, String)> = sqlx::query_as(
+        "SELECT object_id, details FROM audit_log WHERE action = 'auth.sign_in_failures' ORDER BY object_id",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
     assert_eq!(failed.len(), 2);
-    assert_eq!(failed[1].2, "nobody");
+    assert_eq!(failed[0].0, "*", "names that are no account are one entry");
+    assert_eq!(failed[1].0, "alice");
+    let d: serde_json::Value = serde_json::from_str(&failed[1].1).unwrap();
+    assert_eq!(d["failures"], 1);
+    assert_eq!(d["addresses"], serde_json::json!(["127.0.0.1"]));
+    assert_eq!(report_windows(&app).await, 0, "reported once");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn failed_sign_ins_are_throttled_per_account() {
+async fn failed_sign_ins_slow_the_next_attempt_without_locking_the_account() {
     let app = spawn_app().await;
     app.user("alice", &[Role::Viewer]).await;
     let c = app.client();
-    for _ in 0..5 {
-        let r = c
-            .post(app.url("/api/sign_in"))
-            .form(&[("username", "alice"), ("password", "guess guess guess")])
-            .send()
-            .await
-            .unwrap();
+    for _ in 0..3 {
+        let r = try_password(&app, &c, "alice", "guess guess guess").await;
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     }
-    // Even the right password is refused while the account is throttled.
+    // The fourth attempt waits a second, even with the right password; waiting is not a
+    // failure and is not counted.
+    for _ in 0..5 {
+        let r = app.sign_in(&c, "alice").await;
+        assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(r.headers()["retry-after"], "1");
+        let body: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(body["error"], "too_many_requests");
+    }
+    let counts = throttle_counts(&app).await;
+    assert!(counts.iter().all(|(_, _, n)| *n == 3), "{counts:?}");
+    // Once the delay has passed, the right password signs in and clears the account's count.
+    sqlx::query("UPDATE login_throttle SET last_failure = last_failure - 2")
+        .execute(&app.pool)
+        .await
+        .unwrap();
     let r = app.sign_in(&c, "alice").await;
-    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
-    assert!(r.headers().contains_key("retry-after"));
-    let body: serde_json::Value = r.json().await.unwrap();
-    assert_eq!(body["error"], "too_many_requests");
+    assert!(r.status().is_success(), "{}", r.status());
+    let left: Vec<String> = throttle_counts(&app)
+        .await
+        .into_iter()
+        .map(|(scope, _, _)| scope)
+        .collect();
+    assert_eq!(left, ["address"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn failed_sign_ins_are_throttled_per_address() {
+async fn guessing_from_another_address_cannot_lock_the_user_out() {
     let app = spawn_app_with(
         Config {
-            max_failures_per_address: 3,
+            client_ip_header: Some("x-forwarded-for".into()),
+            ..Config::default()
+        },
+        ServeSettings::default(),
+    )
+    .await;
+    app.user("alice", &[Role::Viewer]).await;
+    let from = |addr: &str| {
+        let mut h = reqwest::header::HeaderMap::new();
+        h.insert("origin", app.base.parse().unwrap());
+        // A proxy appends the address it saw: the last entry is the one to trust.
+        h.insert(
+            "x-forwarded-for",
+            format!("10.9.9.9, {addr}").parse().unwrap(),
+        );
+        app.client_with(h)
+    };
+    let attacker = from("203.0.113.9");
+    let mut refused = 0;
+    for _ in 0..40 {
+        let r = try_password(&app, &attacker, "alice", "guess guess guess").await;
+        if r.status() == StatusCode::TOO_MANY_REQUESTS {
+            refused += 1;
+        }
+    }
+    assert!(refused >= 30, "most guesses wait: {refused}");
+    let victim = from("198.51.100.7");
+    let r = app.sign_in(&victim, "alice").await;
+    assert!(r.status().is_success(), "{}", r.status());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forwarded_address_is_ignored_unless_a_proxy_header_is_configured() {
+    let app = spawn_app().await;
+    app.user("alice", &[Role::Viewer]).await;
+    for i in 0..4 {
+        let mut h = reqwest::header::HeaderMap::new();
+        h.insert("origin", app.base.parse().unwrap());
+        h.insert("x-forwarded-for", format!("203.0.113.{i}").parse().unwrap());
+        let r = try_password(&app, &app.client_with(h), "alice", "guess guess guess").await;
+        let want = if i < 3 {
+            StatusCode::UNAUTHORIZED
+        } else {
+            StatusCode::TOO_MANY_REQUESTS
+        };
+        assert_eq!(r.status(), want, "attempt {i}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_sign_ins_are_slowed_per_address_across_accounts() {
+    let mut throttle = app::domain::throttle::Policy::default();
+    throttle.address.free = 3;
+    let app = spawn_app_with(
+        Config {
+            throttle,
             ..Config::default()
         },
         ServeSettings::default(),
@@ -202,14 +298,26 @@ async fn failed_sign_ins_are_throttled_per_address() {
     app.user("bob", &[Role::Viewer]).await;
     let c = app.client();
     for name in ["x1", "x2", "x3"] {
-        c.post(app.url("/api/sign_in"))
-            .form(&[("username", name), ("password", "guess guess guess")])
-            .send()
-            .await
-            .unwrap();
+        try_password(&app, &c, name, "guess guess guess").await;
     }
     let r = app.sign_in(&c, "bob").await;
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+}
+
+/// 300 anonymous attempts with made-up names: a bounded number of counters, no audit entry
+/// per attempt, and one entry for the window.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn anonymous_guessing_does_not_fill_the_audit_trail() {
+    let app = spawn_app().await;
+    let before = app.audit_count().await;
+    let c = app.client();
+    for i in 0..300 {
+        try_password(&app, &c, &format!("made-up-{i}"), "guess guess guess").await;
+    }
+    assert_eq!(app.audit_count().await, before);
+    assert!(throttle_counts(&app).await.len() <= 2 * 25 + 1);
+    assert_eq!(report_windows(&app).await, 1);
+    assert_eq!(app.audit_count().await, before + 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -256,6 +364,37 @@ async fn expired_sessions_are_refused() {
     );
     let page = c.get(app.url("/audit")).send().await.unwrap();
     assert_eq!(page.status(), StatusCode::SEE_OTHER);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_sessions_end_and_active_ones_go_on() {
+    let app = spawn_app().await;
+    let c = app.signed_in("alice", &[Role::Viewer]).await;
+    let me = || async { c.get(app.url("/api/v1/me")).send().await.unwrap().status() };
+    // Active a minute ago and more: the request refreshes the session's last activity.
+    sqlx::query(
+        "UPDATE sessions SET last_seen_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-90 minutes')",
+    )
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(me().await, StatusCode::OK);
+    let seen: String = sqlx::query_scalar("SELECT last_seen_at FROM sessions")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let minute_ago = app::domain::audit_chain::format_ts(
+        time::OffsetDateTime::now_utc() - time::Duration::minutes(1),
+    );
+    assert!(seen > minute_ago, "{seen} is the last request");
+    // Idle for longer than two hours: over, although the 12-hour lifetime is not.
+    sqlx::query(
+        "UPDATE sessions SET last_seen_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-3 hours')",
+    )
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(me().await, StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -353,9 +492,15 @@ async fn rest_routes_answer_401_and_403_as_json() {
 async fn api_tokens_authenticate_with_the_owners_roles_until_revoked() {
     let app = spawn_app().await;
     app.user("auditbot", &[Role::Auditor]).await;
-    let created = app::server::accounts::create_token(&app.pool, "admin", "auditbot", "nightly")
-        .await
-        .unwrap();
+    let created = app::server::accounts::create_token(
+        &app.pool,
+        "admin",
+        "auditbot",
+        "nightly",
+        app::server::accounts::Issue::operator(),
+    )
+    .await
+    .unwrap();
     assert!(created.token.starts_with("gh_"));
     let c = app.client();
     let r = c
@@ -422,9 +567,15 @@ async fn api_tokens_authenticate_with_the_owners_roles_until_revoked() {
 async fn token_scoped_to_a_viewer_cannot_read_the_audit_trail() {
     let app = spawn_app().await;
     app.user("reader", &[Role::Viewer]).await;
-    let t = app::server::accounts::create_token(&app.pool, "admin", "reader", "ro")
-        .await
-        .unwrap();
+    let t = app::server::accounts::create_token(
+        &app.pool,
+        "admin",
+        "reader",
+        "ro",
+        app::server::accounts::Issue::operator(),
+    )
+    .await
+    .unwrap();
     let r = app
         .client()
         .get(app.url("/api/v1/audit"))
@@ -438,18 +589,80 @@ async fn token_scoped_to_a_viewer_cannot_read_the_audit_trail() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cross_origin_cookie_writes_are_refused() {
     let app = spawn_app().await;
-    let c = app.signed_in("adm", &[Role::Admin]).await;
-    let r = c
-        .post(app.url("/api/create_token"))
-        .header("origin", "http://evil.example")
-        .form(&[("username", "adm"), ("name", "x")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    app.user("adm", &[Role::Admin]).await;
+    let cookie = session_of(&app).await;
+    // Another site, the same host on another scheme or port, or no origin at all.
+    let https = app.base.replace("http://", "https://");
+    let other_port = format!("{}1", app.base);
+    for origin in [
+        Some("http://evil.example"),
+        Some(https.as_str()),
+        Some(other_port.as_str()),
+        Some("null"),
+        None,
+    ] {
+        let mut headers = reqwest::header::HeaderMap::new();
+        if let Some(o) = origin {
+            headers.insert("origin", o.parse().unwrap());
+        }
+        let r = app
+            .client_with(headers)
+            .post(app.url("/api/create_token"))
+            .header("cookie", &cookie)
+            .form(&[("name", "x")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{origin:?}");
+    }
     let n: i64 = sqlx::query_scalar("SELECT count(*) FROM api_tokens")
         .fetch_one(&app.pool)
         .await
         .unwrap();
     assert_eq!(n, 0);
+    // A same-origin Referer stands in for a missing Origin.
+    let bare = app.client_with(Default::default());
+    let r = bare
+        .post(app.url("/api/create_token"))
+        .header("cookie", &cookie)
+        .header("referer", app.url("/account"))
+        .form(&[("name", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+}
+
+/// A fresh session of `adm`, as a `Cookie` header value.
+async fn session_of(app: &crate::common::TestApp) -> String {
+    let fresh = app.client();
+    let r = app.sign_in(&fresh, "adm").await;
+    assert!(r.status().is_success());
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("gatehouse_session="))
+        .and_then(|v| v.split(';').next())
+        .expect("session cookie")
+        .to_owned()
+}
+
+/// Login CSRF: a form on another site must not sign a visitor into someone's account.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_from_another_origin_is_refused() {
+    let app = spawn_app().await;
+    app.user("victim-of-csrf", &[Role::Viewer]).await;
+    for origin in [Some("http://evil.example"), None] {
+        let mut headers = reqwest::header::HeaderMap::new();
+        if let Some(o) = origin {
+            headers.insert("origin", o.parse().unwrap());
+        }
+        let c = app.client_with(headers);
+        let r = app.sign_in(&c, "victim-of-csrf").await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{origin:?}");
+        assert!(r.headers().get("set-cookie").is_none());
+    }
+    let r = app.sign_in(&app.client(), "victim-of-csrf").await;
+    assert!(r.status().is_success());
 }

@@ -24,10 +24,16 @@ impl Api {
         let token = |u: &'static str| {
             let pool = app.pool.clone();
             async move {
-                app::server::accounts::create_token(&pool, "test", u, "api")
-                    .await
-                    .unwrap()
-                    .token
+                app::server::accounts::create_token(
+                    &pool,
+                    "test",
+                    u,
+                    "api",
+                    app::server::accounts::Issue::operator(),
+                )
+                .await
+                .unwrap()
+                .token
             }
         };
         let (sci, viewer) = (token("sci").await, token("vic").await);
@@ -416,10 +422,16 @@ async fn the_browser_form_uploads_and_lands_on_the_report_or_back_on_the_form() 
 async fn a_models_stored_policy_applies_to_its_reports() {
     let api = Api::new().await;
     api.app.user("ada", &[Role::Admin]).await;
-    let admin = app::server::accounts::create_token(&api.app.pool, "test", "ada", "api")
-        .await
-        .unwrap()
-        .token;
+    let admin = app::server::accounts::create_token(
+        &api.app.pool,
+        "test",
+        "ada",
+        "api",
+        app::server::accounts::Issue::operator(),
+    )
+    .await
+    .unwrap()
+    .token;
     let put = |token: String, model: &'static str, body: Value| {
         let (client, url) = (
             api.client.clone(),
@@ -481,4 +493,118 @@ async fn a_models_stored_policy_applies_to_its_reports() {
         .map(|a| a.1)
         .collect();
     assert!(actions.contains(&"fairness.policy".to_owned()));
+}
+
+/// A gzip bomb: a small body that inflates to one endless row. The server stops at the row
+/// limit, answers 413 naming it, echoes none of the input, and its memory stays flat.
+#[tokio::test]
+async fn a_decompression_bomb_is_refused_with_413_and_no_echo() {
+    let api = Api::new().await;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    let block = vec![b'A'; 1 << 20];
+    for _ in 0..64 {
+        gz.write_all(&block).unwrap();
+    }
+    let bomb = gz.finish().unwrap();
+    assert!(bomb.len() < 128 * 1024, "{} bytes", bomb.len());
+    let rss = || {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse::<u64>().ok())
+            .unwrap()
+    };
+    let before = rss();
+    for path in [
+        format!("/api/v1/fairness/analyze?{MAP}"),
+        format!("/api/v1/fairness/reports?model_version=m@1&dataset=d&{MAP}"),
+    ] {
+        let (s, v) = api
+            .post(
+                &api.sci,
+                &path,
+                bomb.clone(),
+                &[("content-type", "text/csv"), ("content-encoding", "gzip")],
+            )
+            .await;
+        assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE, "{path}: {v}");
+        assert_eq!(v["error"], "payload_too_large");
+        assert_eq!(v["limit_bytes"], 65536);
+        let text = v.to_string();
+        assert!(text.len() < 400, "a short answer: {text}");
+        assert!(
+            !text.contains("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
+            "{text}"
+        );
+    }
+    // The server runs in this process: 64 MiB inflated per request must not have been held.
+    let grown = rss().saturating_sub(before);
+    assert!(grown < 32 * 1024, "RSS grew by {grown} kB");
+    assert_eq!(api.reports().await, 0);
+}
+
+#[tokio::test]
+async fn uploads_past_their_limits_answer_413_naming_them() {
+    let app = crate::common::spawn_app_with(
+        Default::default(),
+        server::ServeSettings {
+            max_upload_bytes: 4096,
+            upload_limits: app::server::fairness::Limits {
+                max_inflated_bytes: 20_000,
+                max_row_bytes: 1024,
+            },
+            ..Default::default()
+        },
+    )
+    .await;
+    app.user("sci", &[Role::Scientist]).await;
+    let token = app::server::accounts::create_token(
+        &app.pool,
+        "test",
+        "sci",
+        "api",
+        app::server::accounts::Issue::operator(),
+    )
+    .await
+    .unwrap()
+    .token;
+    let post = |body: Vec<u8>, gzip: bool| {
+        let mut r = app
+            .client()
+            .post(app.url(&format!("/api/v1/fairness/analyze?{MAP}")))
+            .bearer_auth(&token)
+            .header("content-type", "text/csv")
+            .body(body);
+        if gzip {
+            r = r.header("content-encoding", "gzip");
+        }
+        async move {
+            let r = r.send().await.unwrap();
+            (r.status(), r.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    // As sent: more than 4096 bytes.
+    let (s, v) = post(CSV.as_bytes().to_vec(), false).await;
+    assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE, "{v}");
+    assert!(v["message"].as_str().unwrap().contains("4096 bytes"), "{v}");
+    // Inflated: 34 KB of CSV in well under 4 KB of gzip, past 20,000 bytes.
+    let mut csv = String::from("label,pred,sex,region\n");
+    for _ in 0..2000 {
+        csv.push_str("1,1,female,north\n");
+    }
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(csv.as_bytes()).unwrap();
+    let packed = gz.finish().unwrap();
+    assert!(packed.len() < 4096 && csv.len() > 20_000);
+    let (s, v) = post(packed, true).await;
+    assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE, "{v}");
+    assert_eq!(v["limit_bytes"], 20_000);
+    assert!(
+        v["message"]
+            .as_str()
+            .unwrap()
+            .contains("20000 bytes once decompressed"),
+        "{v}"
+    );
 }

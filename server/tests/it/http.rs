@@ -21,12 +21,36 @@ async fn probes_answer() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_count_requests_by_route_template_and_status() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(
+        Config::default(),
+        ServeSettings {
+            metrics_token: Some("scraper-secret".into()),
+            ..Default::default()
+        },
+    )
+    .await;
     let c = app.client();
     c.get(app.url("/healthz")).send().await.unwrap();
     c.get(app.url("/api/v1/me")).send().await.unwrap();
+    // Not public: no credentials, a wrong secret and a viewer are refused.
+    let r = c.get(app.url("/metrics")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let r = c
+        .get(app.url("/metrics"))
+        .bearer_auth("wrong")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let viewer = app.signed_in("vic", &[Role::Viewer]).await;
+    let r = viewer.get(app.url("/metrics")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let auditor = app.signed_in("aud", &[Role::Auditor]).await;
+    let r = auditor.get(app.url("/metrics")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
     let text = c
         .get(app.url("/metrics"))
+        .bearer_auth("scraper-secret")
         .send()
         .await
         .unwrap()
@@ -127,63 +151,156 @@ async fn malformed_requests_get_4xx_json_without_internals() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn admin_creates_and_revokes_tokens_through_server_functions() {
+async fn users_create_and_revoke_their_own_tokens() {
     let app = spawn_app().await;
-    let admin = app.signed_in("adm", &[Role::Admin]).await;
-    let r = admin
+    let viewer = app.signed_in("vic", &[Role::Viewer]).await;
+    // A user name in the form is not a way to issue someone else's token: it is ignored.
+    let r = viewer
         .post(app.url("/api/create_token"))
-        .form(&[("username", "adm"), ("name", "ci")])
+        .form(&[
+            ("username", "adm"),
+            ("name", "ci"),
+            ("expires_in_days", "30"),
+        ])
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     let created: serde_json::Value = r.json().await.unwrap();
     let token = created["token"].as_str().unwrap().to_owned();
-    let me = app
+    let me: serde_json::Value = app
         .client()
         .get(app.url("/api/v1/me"))
         .bearer_auth(&token)
         .send()
         .await
+        .unwrap()
+        .json()
+        .await
         .unwrap();
-    assert_eq!(me.status(), StatusCode::OK);
-    let dup = admin
-        .post(app.url("/api/create_token"))
-        .form(&[("username", "adm"), ("name", "ci")])
+    assert_eq!(me["username"], "vic");
+    let listed: serde_json::Value = app
+        .client()
+        .get(app.url("/api/v1/tokens"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let t = &listed["tokens"][0];
+    assert_eq!(t["name"], "ci");
+    assert_eq!(t["self_issued"], true);
+    assert!(t["expires_at"].as_str().is_some_and(|e| e > "2026"), "{t}");
+
+    for (form, field) in [
+        (vec![("name", "ci")], "name"),
+        (
+            vec![("name", "x"), ("expires_in_days", "0")],
+            "expires_in_days",
+        ),
+        (
+            vec![("name", "y"), ("expires_in_days", "soon")],
+            "expires_in_days",
+        ),
+    ] {
+        let r = viewer
+            .post(app.url("/api/create_token"))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{form:?}");
+        assert_eq!(r.json::<serde_json::Value>().await.unwrap()["field"], field);
+    }
+    // Over REST, too; a user name in the body is refused outright.
+    let r = app
+        .client()
+        .post(app.url("/api/v1/tokens"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({ "name": "for-adm", "username": "adm" }))
         .send()
         .await
         .unwrap();
-    assert_eq!(dup.status(), StatusCode::BAD_REQUEST);
-    assert_eq!(
-        dup.json::<serde_json::Value>().await.unwrap()["field"],
-        "name"
-    );
-    let id = created["id"].as_i64().unwrap().to_string();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let r = app
+        .client()
+        .post(app.url("/api/v1/tokens"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({ "name": "second" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let second = r.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_i64()
+        .unwrap();
+
+    // Someone else's token is not found for a non-admin; an admin revokes anyone's.
+    let other = app.signed_in("pat", &[Role::Scientist]).await;
+    let r = other
+        .post(app.url("/api/revoke_token"))
+        .form(&[("id", second.to_string().as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let admin = app.signed_in("adm", &[Role::Admin]).await;
     let r = admin
+        .delete(app.url(&format!("/api/v1/tokens/{second}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let id = created["id"].as_i64().unwrap().to_string();
+    let r = viewer
         .post(app.url("/api/revoke_token"))
         .form(&[("id", id.as_str())])
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
-    let actions: Vec<String> = app
-        .audit_actions()
-        .await
-        .into_iter()
-        .map(|(_, a, _)| a)
-        .collect();
-    assert!(
-        actions.contains(&"api_token.create".to_string())
-            && actions.contains(&"api_token.revoke".to_string())
-    );
-    let viewer = app.signed_in("vic", &[Role::Viewer]).await;
-    let r = viewer
-        .post(app.url("/api/create_token"))
-        .form(&[("username", "vic"), ("name", "mine")])
+    let r = app
+        .client()
+        .get(app.url("/api/v1/me"))
+        .bearer_auth(&token)
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let actions: Vec<(String, String, String)> = app.audit_actions().await;
+    assert!(actions
+        .iter()
+        .any(|(actor, a, _)| actor == "vic" && a == "api_token.create"));
+    assert!(actions
+        .iter()
+        .any(|(actor, a, _)| actor == "adm" && a == "api_token.revoke"));
+}
+
+#[tokio::test]
+async fn an_expired_token_is_refused() {
+    let app = spawn_app().await;
+    app.user("vic", &[Role::Viewer]).await;
+    let issue = app::server::accounts::Issue {
+        by_owner: true,
+        expires_in_days: Some(1),
+    };
+    let t = app::server::accounts::create_token(&app.pool, "vic", "vic", "short", issue)
+        .await
+        .unwrap();
+    let me = |tok: String| {
+        let c = app.client();
+        let url = app.url("/api/v1/me");
+        async move { c.get(url).bearer_auth(tok).send().await.unwrap().status() }
+    };
+    assert_eq!(me(t.token.clone()).await, StatusCode::OK);
+    sqlx::query("UPDATE api_tokens SET expires_at = '2020-01-01T00:00:00.000Z' WHERE id = ?")
+        .bind(t.id)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(me(t.token).await, StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]

@@ -22,10 +22,16 @@ impl Lineage {
 
     async fn on(app: TestApp) -> Lineage {
         app.user("pipeline", &[Role::Scientist]).await;
-        let token = app::server::accounts::create_token(&app.pool, "test", "pipeline", "airflow")
-            .await
-            .unwrap()
-            .token;
+        let token = app::server::accounts::create_token(
+            &app.pool,
+            "test",
+            "pipeline",
+            "airflow",
+            app::server::accounts::Issue::operator(),
+        )
+        .await
+        .unwrap()
+        .token;
         let client = app.client();
         Lineage { app, client, token }
     }
@@ -463,10 +469,16 @@ async fn writes_need_a_scientist_and_reads_a_viewer() {
         .unwrap();
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
     l.app.user("vic", &[Role::Viewer]).await;
-    let viewer_token = app::server::accounts::create_token(&l.app.pool, "test", "vic", "ro")
-        .await
-        .unwrap()
-        .token;
+    let viewer_token = app::server::accounts::create_token(
+        &l.app.pool,
+        "test",
+        "vic",
+        "ro",
+        app::server::accounts::Issue::operator(),
+    )
+    .await
+    .unwrap()
+    .token;
     let r = l
         .app
         .client()
@@ -662,6 +674,16 @@ async fn lineage_queries_walk_up_and_down_to_the_asked_depth() {
     );
     let (status, _) = l.get("/api/v1/search?q=").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
+    // `%` and `_` are characters to find, not wildcards: no name here holds `%` or eight `_`.
+    for q in ["%25", "%25%25%25%25%25%25%25%25", "________"] {
+        let (status, v) = l.get(&format!("/api/v1/search?q={q}")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(v["results"], serde_json::json!([]), "q={q}");
+    }
+    let (_, v) = l.get("/api/v1/search?q=_").await;
+    for r in v["results"].as_array().unwrap() {
+        assert!(r["nodeId"].as_str().unwrap().contains('_'), "{r}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -15,10 +15,16 @@ impl Api {
     async fn new() -> Api {
         let app = spawn_app().await;
         app.user("sci", &[Role::Scientist]).await;
-        let token = app::server::accounts::create_token(&app.pool, "test", "sci", "mlflow")
-            .await
-            .unwrap()
-            .token;
+        let token = app::server::accounts::create_token(
+            &app.pool,
+            "test",
+            "sci",
+            "mlflow",
+            app::server::accounts::Issue::operator(),
+        )
+        .await
+        .unwrap()
+        .token;
         let client = app.client();
         Api { app, client, token }
     }
@@ -606,10 +612,16 @@ async fn reads_need_viewer_and_writes_need_scientist() {
     );
 
     api.app.user("vera", &[Role::Viewer]).await;
-    let viewer = app::server::accounts::create_token(&api.app.pool, "test", "vera", "ro")
-        .await
-        .unwrap()
-        .token;
+    let viewer = app::server::accounts::create_token(
+        &api.app.pool,
+        "test",
+        "vera",
+        "ro",
+        app::server::accounts::Issue::operator(),
+    )
+    .await
+    .unwrap()
+    .token;
     let r = anon
         .post(api.app.url("/api/2.0/mlflow/experiments/create"))
         .bearer_auth(&viewer)
@@ -921,4 +933,49 @@ async fn a_baseline_run_is_set_audited_and_offered_for_comparison() {
         "previous baseline recorded: {}",
         details[1]
     );
+}
+
+/// Every name follows one rule: bounded, no control or bidirectional formatting characters,
+/// and a refusal that does not repeat the name.
+#[tokio::test]
+async fn names_are_checked_and_refusals_do_not_echo_them() {
+    let api = Api::new().await;
+    let before = api.app.audit_count().await;
+    let long = "x".repeat(900_000);
+    for (name, says) in [
+        (long.as_str(), "900000 characters long; the limit is 256"),
+        ("a\u{0}b", "U+0000"),
+        ("invoice\u{202E}fdp.exe", "U+202E"),
+        ("  ", "must not be empty"),
+    ] {
+        let (s, v) = api
+            .post("experiments/create", json!({ "name": name }))
+            .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{says}: {v}");
+        assert_eq!(v["error_code"], "INVALID_PARAMETER_VALUE");
+        let m = v["message"].as_str().unwrap();
+        assert!(m.contains(says), "{m}");
+        assert!(m.len() < 200 && !m.contains("xxxxxxxxxx"), "{m}");
+    }
+    let exp = api.experiment("names").await;
+    let (s, v) = api
+        .post(
+            "runs/create",
+            json!({ "experiment_id": exp, "run_name": "good\u{2066}run", "start_time": 1 }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    assert!(v["message"].as_str().unwrap().contains("U+2066"), "{v}");
+    let long_model = "m".repeat(5000);
+    let (s, v) = api
+        .post("registered-models/create", json!({ "name": long_model }))
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    let m = v["message"].as_str().unwrap();
+    assert!(
+        m.contains("the limit is 256") && !m.contains("mmmmmmmmmm"),
+        "{m}"
+    );
+    // Only the one good experiment was stored and audited.
+    assert_eq!(api.app.audit_count().await, before + 1);
 }

@@ -31,10 +31,16 @@ impl Api {
         let mut tokens = HashMap::new();
         for (u, roles) in USERS {
             app.user(u, roles).await;
-            let t = app::server::accounts::create_token(&app.pool, "test", u, "t")
-                .await
-                .unwrap()
-                .token;
+            let t = app::server::accounts::create_token(
+                &app.pool,
+                u,
+                u,
+                "t",
+                app::server::accounts::Issue::owner(),
+            )
+            .await
+            .unwrap()
+            .token;
             tokens.insert(u, t);
         }
         let client = app.client();
@@ -245,6 +251,33 @@ async fn the_requester_cannot_approve_and_two_reviewers_move_the_alias() {
     assert_eq!(changed["request"]["changed_since_request"], true);
     assert_eq!(changed["request"]["reviews"][0]["evidence_changed"], true);
 
+    assert_eq!(
+        changed["request"]["approvals"], 0,
+        "the approval lapsed: {changed}"
+    );
+    // The request page says which approval lapsed.
+    let html = api
+        .client
+        .get(api.app.url(&format!("/promotions/{id}")))
+        .bearer_auth(&api.tokens["rev2"])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("0 of 2 approvals") && html.contains("1 lapsed (given on earlier evidence)"),
+        "{html}"
+    );
+    assert!(html.contains("lapsed: the evidence changed since this approval"));
+    assert_eq!(
+        changed["request"]["approve_refusal"],
+        Value::Null,
+        "rev2 may approve"
+    );
+
+    // One approval on the new evidence is not two: rev1's approval no longer counts.
     let two = api
         .ok(
             "rev2",
@@ -255,6 +288,31 @@ async fn the_requester_cannot_approve_and_two_reviewers_move_the_alias() {
         .await;
     assert_eq!(
         two["outcome"],
+        json!({ "status": "pending", "alias_moved": false }),
+        "{two}"
+    );
+    assert_eq!(two["request"]["approvals"], 1);
+    assert_eq!(api.production("credit").await, Value::Null);
+    // rev1 sees the new evidence and approves again; that completes the request.
+    let again = api
+        .ok(
+            "rev1",
+            Method::GET,
+            &format!("/api/v1/promotions/{id}"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(again["request"]["approve_refusal"], Value::Null, "{again}");
+    let three = api
+        .ok(
+            "rev1",
+            Method::POST,
+            &format!("/api/v1/promotions/{id}/approve"),
+            json!({ "comment": "Still holds at 0.79" }),
+        )
+        .await;
+    assert_eq!(
+        three["outcome"],
         json!({ "status": "approved", "alias_moved": true })
     );
     assert_eq!(api.production("credit").await, 1);
@@ -267,15 +325,16 @@ async fn the_requester_cannot_approve_and_two_reviewers_move_the_alias() {
         )
         .await;
     assert_eq!(h["moves"][0]["promotion_id"], id);
-    // Each review kept the digest of the evidence it was given on.
-    let reviews = two["request"]["reviews"].as_array().unwrap();
+    // Each review kept the digest of the evidence it was given on: both on today's.
+    let reviews = three["request"]["reviews"].as_array().unwrap();
     assert_eq!(reviews.len(), 2);
-    assert_eq!(reviews[0]["evidence_changed"], true, "rev1 saw the old AUC");
-    assert_eq!(reviews[1]["evidence_changed"], false);
-    assert_eq!(
-        reviews[1]["review"]["evidence_sha256"],
-        two["request"]["evidence_sha256"]
-    );
+    for r in reviews {
+        assert_eq!(r["evidence_changed"], false, "{r}");
+        assert_eq!(
+            r["review"]["evidence_sha256"],
+            three["request"]["evidence_sha256"]
+        );
+    }
     // Closed requests take no more reviews.
     let (s, _) = api
         .call(
@@ -298,12 +357,13 @@ async fn the_requester_cannot_approve_and_two_reviewers_move_the_alias() {
         [
             "promotion.request",
             "promotion.approve",
+            "promotion.approve",
             "promotion.approve"
         ]
     );
     assert!(actions.iter().any(|(actor, a, o)| a == "registry.alias.set"
         && o == "credit@1"
-        && actor.starts_with("rev2")));
+        && actor.starts_with("rev1")));
 }
 
 #[tokio::test]
@@ -649,10 +709,16 @@ async fn the_demo_registry_has_a_waived_approval_a_pending_failure_and_history()
     server::demo::seed_registry(&router, &app.pool)
         .await
         .unwrap();
-    let token = app::server::accounts::create_token(&app.pool, "test", "reviewer", "t")
-        .await
-        .unwrap()
-        .token;
+    let token = app::server::accounts::create_token(
+        &app.pool,
+        "reviewer",
+        "reviewer",
+        "t",
+        app::server::accounts::Issue::owner(),
+    )
+    .await
+    .unwrap()
+    .token;
     let client = app.client();
     let get = |path: String| {
         let r = client.get(app.url(&path)).bearer_auth(&token);
@@ -750,4 +816,162 @@ async fn stale_requests_expire_and_take_no_more_reviews() {
     assert!(actions
         .iter()
         .any(|(actor, a, o)| actor == "system" && a == "promotion.expire" && o == &id.to_string()));
+}
+
+/// Four-eyes cannot be met by one person: an admin holds no secret that acts as a reviewer.
+#[tokio::test]
+async fn an_admin_cannot_complete_a_promotion_alone() {
+    let api = Api::new().await;
+    assert_eq!(api.put_policy("*", METRIC_ONLY).await.0, StatusCode::OK);
+    api.model("credit", &[0.65], "sci").await;
+    let id = api.request("sci", "credit", 1).await["request"]["request_id"]
+        .as_i64()
+        .unwrap();
+    let approve = format!("/api/v1/promotions/{id}/approve");
+
+    // The admin asks for tokens "for" the two reviewers: the server function issues the
+    // admin's own, and REST refuses a user name outright.
+    let admin = api.app.client();
+    assert!(api.app.sign_in(&admin, "adm").await.status().is_success());
+    let mut minted = Vec::new();
+    for reviewer in ["rev1", "rev2"] {
+        let r = admin
+            .post(api.app.url("/api/create_token"))
+            .form(&[("username", reviewer), ("name", &format!("imp-{reviewer}"))])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let token = r.json::<Value>().await.unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let me: Value = api
+            .client
+            .get(api.app.url("/api/v1/me"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(me["username"], "adm", "a token acts as its creator only");
+        minted.push(token);
+    }
+    for token in &minted {
+        let r = api
+            .client
+            .post(api.app.url(&approve))
+            .bearer_auth(token)
+            .json(&json!({ "comment": "lgtm" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    }
+    let r = api
+        .client
+        .post(api.app.url("/api/v1/tokens"))
+        .bearer_auth(&api.tokens["adm"])
+        .json(&json!({ "name": "imp", "username": "rev1" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+
+    // Tokens an admin issued to the reviewers before tokens became self-service (or the
+    // operator's CLI issues) still authenticate, but may not waive, approve or reject.
+    let mut legacy = HashMap::new();
+    for reviewer in ["rev1", "rev2"] {
+        let t = app::server::accounts::create_token(
+            &api.app.pool,
+            "adm",
+            reviewer,
+            "imp",
+            app::server::accounts::Issue::operator(),
+        )
+        .await
+        .unwrap();
+        legacy.insert(reviewer, t.token);
+    }
+    let as_legacy = |who: &'static str, path: String, body: Value| {
+        let api = &api;
+        let token = legacy[who].clone();
+        async move {
+            let r = api
+                .client
+                .post(api.app.url(&path))
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            let s = r.status();
+            (s, r.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let (s, v) = as_legacy(
+        "rev1",
+        format!("/api/v1/promotions/{id}/waive"),
+        json!({ "check": "metric:auc", "reason": "Holdout drift explains the dip, see ticket 42" }),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert!(
+        v["message"].as_str().unwrap().contains("someone else"),
+        "{v}"
+    );
+    for who in ["rev1", "rev2"] {
+        let (s, v) = as_legacy(who, approve.clone(), json!({ "comment": "lgtm" })).await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{who}: {v}");
+    }
+    let (s, _) = as_legacy(
+        "rev2",
+        format!("/api/v1/promotions/{id}/reject"),
+        json!({ "comment": "no" }),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    // Nor can such a token mint one that would count as the reviewer's own.
+    let r = api
+        .client
+        .post(api.app.url("/api/v1/tokens"))
+        .bearer_auth(&legacy["rev1"])
+        .json(&json!({ "name": "laundered" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // The request page tells such a caller why.
+    let r: Value = api
+        .client
+        .get(api.app.url(&format!("/api/v1/promotions/{id}")))
+        .bearer_auth(&legacy["rev1"])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        r["request"]["approve_refusal"]
+            .as_str()
+            .is_some_and(|m| m.contains("someone else")),
+        "{r}"
+    );
+    assert_eq!(r["request"]["can_waive"], false);
+
+    assert_eq!(api.production("credit").await, Value::Null);
+    let view = api
+        .ok(
+            "sci",
+            Method::GET,
+            &format!("/api/v1/promotions/{id}"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(view["request"]["request"]["status"], "pending");
+    assert_eq!(view["request"]["approvals"], 0);
+    assert!(view["request"]["reviews"].as_array().unwrap().is_empty());
 }

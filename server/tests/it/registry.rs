@@ -24,10 +24,16 @@ impl Api {
         }
         let mut tokens = std::collections::HashMap::new();
         for u in ["sci", "rev", "adm", "view"] {
-            let t = app::server::accounts::create_token(&app.pool, "test", u, "t")
-                .await
-                .unwrap()
-                .token;
+            let t = app::server::accounts::create_token(
+                &app.pool,
+                u,
+                u,
+                "t",
+                app::server::accounts::Issue::owner(),
+            )
+            .await
+            .unwrap()
+            .token;
             tokens.insert(u, t);
         }
         let client = app.client();

@@ -19,10 +19,16 @@ async fn prepared() -> (tempfile::TempDir, String, String) {
     app::server::accounts::create_user(&pool, "test", "sci", &[Role::Scientist], PASSWORD)
         .await
         .expect("user");
-    let token = app::server::accounts::create_token(&pool, "test", "sci", "storage")
-        .await
-        .expect("token")
-        .token;
+    let token = app::server::accounts::create_token(
+        &pool,
+        "test",
+        "sci",
+        "storage",
+        app::server::accounts::Issue::operator(),
+    )
+    .await
+    .expect("token")
+    .token;
     pool.close().await;
     (dir, url, token)
 }

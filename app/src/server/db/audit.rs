@@ -383,7 +383,8 @@ pub fn overview(
         let totals = db
             .prepare_cached(
                 "SELECT (SELECT count(*) FROM users), \
-                        (SELECT count(*) FROM api_tokens WHERE revoked_at IS NULL), \
+                        (SELECT count(*) FROM api_tokens WHERE revoked_at IS NULL \
+                           AND (expires_at IS NULL OR expires_at > strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))), \
                         coalesce((SELECT seq FROM audit_log ORDER BY seq DESC LIMIT 1), 0)",
             )?
             .query_row([], |r| {

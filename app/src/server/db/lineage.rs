@@ -801,33 +801,35 @@ pub type SearchHit = (String, String, String, String, String);
 /// Datasets, jobs and runs whose name (or namespace, or run id) contains `q`, best first:
 /// exact names, then names starting with `q`, then the rest, each alphabetically.
 pub async fn search(pool: &SqlitePool, q: &str, limit: i64) -> Result<Vec<SearchHit>, sqlx::Error> {
-    let like = format!(
-        "%{}%",
-        q.replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_")
-    );
+    // `%` and `_` in what was typed are literal characters, never wildcards.
+    let escaped = q
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    let like = format!("%{escaped}%");
+    let prefix = format!("{escaped}%");
     let rows: Vec<(String, String, String, String, String, i64)> = sqlx::query_as(
         "SELECT type, namespace, name, node_id, updated_at, rank FROM ( \
            SELECT 'DATASET' AS type, namespace, name, 'dataset:' || namespace || ':' || name AS node_id, updated_at, \
-                  CASE WHEN lower(name) = lower(?1) THEN 0 WHEN lower(name) LIKE lower(?1) || '%' ESCAPE '\\' THEN 1 ELSE 2 END AS rank \
+                  CASE WHEN lower(name) = lower(?1) THEN 0 WHEN lower(name) LIKE lower(?4) ESCAPE '\\' THEN 1 ELSE 2 END AS rank \
              FROM lineage_datasets WHERE name LIKE ?2 ESCAPE '\\' OR namespace LIKE ?2 ESCAPE '\\' \
            UNION ALL \
            SELECT 'JOB', namespace, name, 'job:' || namespace || ':' || name, updated_at, \
-                  CASE WHEN lower(name) = lower(?1) THEN 0 WHEN lower(name) LIKE lower(?1) || '%' ESCAPE '\\' THEN 1 ELSE 2 END \
+                  CASE WHEN lower(name) = lower(?1) THEN 0 WHEN lower(name) LIKE lower(?4) ESCAPE '\\' THEN 1 ELSE 2 END \
              FROM lineage_jobs WHERE name LIKE ?2 ESCAPE '\\' OR namespace LIKE ?2 ESCAPE '\\' \
            UNION ALL \
            SELECT 'RUN', '', run_name, 'run:' || run_uuid, CAST(coalesce(end_time, start_time, 0) AS TEXT), \
                   CASE WHEN lower(run_name) = lower(?1) OR run_uuid = lower(?1) THEN 0 ELSE 2 END \
-             FROM runs WHERE lifecycle_stage = 'active' AND (run_name LIKE ?2 ESCAPE '\\' OR run_uuid LIKE lower(?1) || '%') \
+             FROM runs WHERE lifecycle_stage = 'active' AND (run_name LIKE ?2 ESCAPE '\\' OR run_uuid LIKE lower(?4) ESCAPE '\\') \
            UNION ALL \
            SELECT 'RUN', j.namespace, j.name, 'run:' || r.run_id, r.last_event_time, CASE WHEN r.run_id = lower(?1) THEN 0 ELSE 2 END \
-             FROM lineage_runs r JOIN lineage_jobs j ON j.job_id = r.job_id WHERE r.run_id LIKE lower(?1) || '%' AND length(?1) >= 8 \
+             FROM lineage_runs r JOIN lineage_jobs j ON j.job_id = r.job_id WHERE r.run_id LIKE lower(?4) ESCAPE '\\' AND length(?1) >= 8 \
          ) ORDER BY rank, name, namespace, node_id LIMIT ?3",
     )
     .bind(q)
     .bind(like)
     .bind(limit)
+    .bind(prefix)
     .fetch_all(pool)
     .await?;
     Ok(rows

@@ -316,7 +316,9 @@ pub async fn reviews(conn: &mut SqliteConnection, id: i64) -> Result<Vec<Review>
     .await
 }
 
-/// Records a review (one per reviewer and request).
+/// Records a review (one per reviewer and request). An approval given on evidence that has
+/// since changed has lapsed: the reviewer's new review replaces it (the lapsed one stays in
+/// the audit trail); a review on the current evidence cannot be given twice.
 pub async fn insert_review(
     conn: &mut SqliteConnection,
     id: i64,
@@ -324,7 +326,10 @@ pub async fn insert_review(
 ) -> Result<(), AppError> {
     let done = sqlx::query(
         "INSERT INTO promotion_reviews (request_id, reviewer, decision, comment, evidence_sha256, reviewed_at) \
-         VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (request_id, reviewer) DO NOTHING",
+         VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (request_id, reviewer) DO UPDATE SET \
+           decision = excluded.decision, comment = excluded.comment, \
+           evidence_sha256 = excluded.evidence_sha256, reviewed_at = excluded.reviewed_at \
+         WHERE promotion_reviews.evidence_sha256 <> excluded.evidence_sha256",
     )
     .bind(id)
     .bind(&r.reviewer)

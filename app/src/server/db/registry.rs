@@ -39,17 +39,18 @@ pub const MAX_NAME: usize = 256;
 
 /// Validates a registered model name.
 pub fn check_name(name: &str) -> Result<&str, AppError> {
-    let n = name.trim();
-    if n.is_empty() {
+    if name.trim().is_empty() {
         return Err(AppError::validation(
             "name",
             "Missing value for required parameter 'name'.",
         ));
     }
-    if n.len() > MAX_NAME || n.contains(['/', '@', ':']) || n.chars().any(char::is_control) {
+    let n = crate::domain::names::check_name(name, MAX_NAME)
+        .map_err(|m| AppError::validation("name", format!("the model name {m}")))?;
+    if let Some(c) = n.chars().find(|c| matches!(c, '/' | '@' | ':')) {
         return Err(AppError::validation(
             "name",
-            format!("'{n}' is not a valid model name: at most {MAX_NAME} characters, without '/', '@', ':' or control characters"),
+            format!("the model name contains '{c}', which model names may not (it separates name, version and alias)"),
         ));
     }
     Ok(n)

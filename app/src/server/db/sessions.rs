@@ -11,36 +11,62 @@ pub async fn insert(
     expires_at: &str,
     user_agent: Option<&str>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO sessions (id_hash, user_id, created_at, expires_at, user_agent) VALUES (?, ?, ?, ?, ?)")
+    sqlx::query("INSERT INTO sessions (id_hash, user_id, created_at, expires_at, user_agent, last_seen_at) VALUES (?, ?, ?, ?, ?, ?)")
         .bind(id_hash)
         .bind(user_id)
         .bind(now)
         .bind(expires_at)
         .bind(user_agent)
+        .bind(now)
         .execute(conn)
         .await?;
     Ok(())
 }
 
-/// The user of a live session (not expired, user not disabled): id, name and comma-separated
-/// roles, in one query on the calling thread (it runs on every signed-in request; see
+/// A live session's user: id, name, comma-separated roles, and when the session last saw a
+/// request.
+pub type LiveSession = (i64, String, Option<String>, String);
+
+/// The user of a live session (not expired, not idle since `idle_since`, user not disabled), in
+/// one query on the calling thread (it runs on every signed-in request; see
 /// [`super::read_inline`]).
 pub fn live_user(
     pool: &SqlitePool,
     id_hash: &str,
     now: &str,
-) -> Result<Option<(i64, String, Option<String>)>, rusqlite::Error> {
+    idle_since: &str,
+) -> Result<Option<LiveSession>, rusqlite::Error> {
     use rusqlite::OptionalExtension;
     super::read_inline(pool, |db| {
         db.prepare_cached(
             "SELECT u.id, u.username, \
-                    (SELECT group_concat(r.role, ',') FROM user_roles r WHERE r.user_id = u.id) \
+                    (SELECT group_concat(r.role, ',') FROM user_roles r WHERE r.user_id = u.id), \
+                    coalesce(s.last_seen_at, s.created_at) \
              FROM sessions s JOIN users u ON u.id = s.user_id \
-             WHERE s.id_hash = ? AND s.expires_at > ? AND u.disabled = 0",
+             WHERE s.id_hash = ? AND s.expires_at > ? AND u.disabled = 0 \
+               AND coalesce(s.last_seen_at, s.created_at) > ?",
         )?
-        .query_row([id_hash, now], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .query_row([id_hash, now, idle_since], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
         .optional()
     })
+}
+
+/// Records activity on a session, at most once a minute (`minute_ago`) to keep reads cheap.
+pub async fn touch(
+    pool: &SqlitePool,
+    id_hash: &str,
+    now: &str,
+    minute_ago: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE sessions SET last_seen_at = ? WHERE id_hash = ? AND (last_seen_at IS NULL OR last_seen_at < ?)")
+        .bind(now)
+        .bind(id_hash)
+        .bind(minute_ago)
+        .execute(pool)
+        .await?;
+    Ok(())
 }
 
 /// Deletes a session; returns its user id if it existed.

@@ -13,10 +13,12 @@ pub async fn insert(
     prefix: &str,
     now: &str,
     created_by: &str,
+    self_issued: bool,
+    expires_at: Option<&str>,
 ) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
-        "INSERT INTO api_tokens (user_id, name, token_hash, prefix, created_at, created_by) \
-         VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+        "INSERT INTO api_tokens (user_id, name, token_hash, prefix, created_at, created_by, self_issued, expires_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
     )
     .bind(user_id)
     .bind(name)
@@ -24,6 +26,8 @@ pub async fn insert(
     .bind(prefix)
     .bind(now)
     .bind(created_by)
+    .bind(self_issued)
+    .bind(expires_at)
     .fetch_one(conn)
     .await
 }
@@ -43,6 +47,8 @@ pub struct LiveToken {
     pub username: String,
     /// Owner's roles, comma-separated.
     pub roles: Option<String>,
+    /// Whether the owner created it.
+    pub self_issued: bool,
 }
 
 /// The live token with this hash, with everything a request's principal needs, in one query
@@ -50,16 +56,19 @@ pub struct LiveToken {
 pub fn live_by_hash(
     pool: &SqlitePool,
     token_hash: &str,
+    now: &str,
 ) -> Result<Option<LiveToken>, rusqlite::Error> {
     use rusqlite::OptionalExtension;
     super::read_inline(pool, |db| {
         db.prepare_cached(
             "SELECT t.id, t.name, t.user_id, t.last_used_at, u.username, \
-                    (SELECT group_concat(r.role, ',') FROM user_roles r WHERE r.user_id = u.id) AS roles \
+                    (SELECT group_concat(r.role, ',') FROM user_roles r WHERE r.user_id = u.id) AS roles, \
+                    t.self_issued \
              FROM api_tokens t JOIN users u ON u.id = t.user_id \
-             WHERE t.token_hash = ? AND t.revoked_at IS NULL AND u.disabled = 0",
+             WHERE t.token_hash = ? AND t.revoked_at IS NULL AND u.disabled = 0 \
+               AND (t.expires_at IS NULL OR t.expires_at > ?)",
         )?
-        .query_row([token_hash], |r| {
+        .query_row([token_hash, now], |r| {
             Ok(LiveToken {
                 id: r.get(0)?,
                 name: r.get(1)?,
@@ -67,6 +76,7 @@ pub fn live_by_hash(
                 last_used_at: r.get(3)?,
                 username: r.get(4)?,
                 roles: r.get(5)?,
+                self_issued: r.get(6)?,
             })
         })
         .optional()
@@ -89,14 +99,34 @@ pub async fn touch(
     Ok(())
 }
 
+const SUMMARY: &str = "SELECT t.id, u.username, t.name, t.prefix, t.created_at, t.created_by, \
+     t.last_used_at, t.revoked_at, t.expires_at, t.self_issued \
+     FROM api_tokens t JOIN users u ON u.id = t.user_id";
+
 /// Every token, newest first.
 pub async fn list(pool: &SqlitePool) -> Result<Vec<TokenSummary>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT t.id, u.username, t.name, t.prefix, t.created_at, t.created_by, t.last_used_at, t.revoked_at \
-         FROM api_tokens t JOIN users u ON u.id = t.user_id ORDER BY t.id DESC",
-    )
-    .fetch_all(pool)
-    .await
+    sqlx::query_as(&format!("{SUMMARY} ORDER BY t.id DESC"))
+        .fetch_all(pool)
+        .await
+}
+
+/// One user's tokens, newest first.
+pub async fn list_for(pool: &SqlitePool, user_id: i64) -> Result<Vec<TokenSummary>, sqlx::Error> {
+    sqlx::query_as(&format!("{SUMMARY} WHERE t.user_id = ? ORDER BY t.id DESC"))
+        .bind(user_id)
+        .fetch_all(pool)
+        .await
+}
+
+/// A token's owner id and whether it is live, for the revocation gate.
+pub async fn owner(
+    conn: &mut SqliteConnection,
+    id: i64,
+) -> Result<Option<(i64, bool)>, sqlx::Error> {
+    sqlx::query_as("SELECT user_id, revoked_at IS NULL FROM api_tokens WHERE id = ?")
+        .bind(id)
+        .fetch_optional(conn)
+        .await
 }
 
 /// Revokes a live token; returns its owner and label, or `None` when there is no live token.

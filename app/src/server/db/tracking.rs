@@ -198,13 +198,8 @@ pub async fn create_experiment(
     tags: &[(String, String)],
     now_ms: i64,
 ) -> Result<i64, AppError> {
-    let name = name.trim();
-    if name.is_empty() {
-        return Err(AppError::validation(
-            "name",
-            "experiment name must not be empty",
-        ));
-    }
+    let name = crate::domain::names::check_name(name, crate::domain::names::MAX_NAME_CHARS)
+        .map_err(|m| AppError::validation("name", format!("experiment name {m}")))?;
     let exists: Option<i64> =
         sqlx::query_scalar("SELECT experiment_id FROM experiments WHERE name = ?")
             .bind(name)
@@ -253,13 +248,8 @@ pub async fn rename_experiment(
     new_name: &str,
     now_ms: i64,
 ) -> Result<(), AppError> {
-    let new_name = new_name.trim();
-    if new_name.is_empty() {
-        return Err(AppError::validation(
-            "new_name",
-            "experiment name must not be empty",
-        ));
-    }
+    let new_name = crate::domain::names::check_name(new_name, crate::domain::names::MAX_NAME_CHARS)
+        .map_err(|m| AppError::validation("new_name", format!("experiment name {m}")))?;
     if experiment_stage(conn, id).await? != "active" {
         return Err(AppError::validation(
             "experiment_id",
@@ -445,6 +435,12 @@ pub async fn search_experiments(
     Ok(out)
 }
 
+/// A run's name, by the rule for every name ([`crate::domain::names`]).
+fn check_run_name(n: &str) -> Result<&str, AppError> {
+    crate::domain::names::check_name(n, crate::domain::names::MAX_NAME_CHARS)
+        .map_err(|m| AppError::validation("run_name", format!("run name {m}")))
+}
+
 /// Tag holding a run's name, kept in step with `runs.run_name`.
 pub const RUN_NAME_TAG: &str = "mlflow.runName";
 
@@ -469,11 +465,10 @@ pub async fn create_run(
         .iter()
         .find(|(k, _)| k == RUN_NAME_TAG)
         .map(|(_, v)| v.as_str());
-    let name = run_name
-        .filter(|n| !n.is_empty())
-        .or(tag_name)
-        .map(str::to_owned)
-        .unwrap_or_else(|| format!("run-{}", &run_uuid[..8]));
+    let name = match run_name.filter(|n| !n.is_empty()).or(tag_name) {
+        Some(n) => check_run_name(n)?.to_owned(),
+        None => format!("run-{}", &run_uuid[..8]),
+    };
     let artifact_location: String =
         sqlx::query_scalar("SELECT artifact_location FROM experiments WHERE experiment_id = ?")
             .bind(experiment_id)
@@ -646,6 +641,7 @@ pub async fn log_batch(
             .execute(&mut *conn)
             .await?;
         if k == RUN_NAME_TAG {
+            let v = check_run_name(v)?;
             sqlx::query("UPDATE runs SET run_name = ? WHERE run_uuid = ?")
                 .bind(v)
                 .bind(run_uuid)

@@ -35,7 +35,7 @@ pub async fn spawn_app_with(config: Config, settings: ServeSettings) -> TestApp 
 pub async fn serve_on(
     dir: tempfile::TempDir,
     pool: SqlitePool,
-    config: Config,
+    mut config: Config,
     settings: ServeSettings,
 ) -> TestApp {
     let db_path = dir.path().join("gatehouse-test.db");
@@ -44,6 +44,9 @@ pub async fn serve_on(
         .await
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
+    if config.origins.is_empty() {
+        config.origins = server::startup::browser_origins(None, addr).expect("origins");
+    }
     let state = AppState {
         leptos_options: server::startup::leptos_options(Some(addr)),
         pool: pool.clone(),
@@ -83,9 +86,21 @@ impl TestApp {
         build_router(state, &ServeSettings::default())
     }
 
-    /// A client that keeps cookies and does not follow redirects.
+    /// A client that keeps cookies and does not follow redirects, and says where it comes
+    /// from as a browser on this origin does.
     pub fn client(&self) -> reqwest::Client {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            reqwest::header::ORIGIN,
+            reqwest::header::HeaderValue::from_str(&self.base).expect("origin"),
+        );
+        self.client_with(headers)
+    }
+
+    /// As [`TestApp::client`], with these default headers instead (none: no Origin).
+    pub fn client_with(&self, headers: reqwest::header::HeaderMap) -> reqwest::Client {
         reqwest::Client::builder()
+            .default_headers(headers)
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
             .timeout(std::time::Duration::from_secs(30))

@@ -1,0 +1,92 @@
+//! `/api/v1/tokens`: each user's own API tokens over REST, as on the Account page. A token is
+//! created for the caller only; administrators may revoke anyone's.
+
+use crate::api::{needs, Api};
+use app::domain::authz::Action;
+use app::error::AppError;
+use app::server::accounts::{self, Issue};
+use app::server::auth::{authenticate, require};
+use app::server::db;
+use app::server::state::AppState;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+type ApiResult = Result<Json<Value>, AppError>;
+
+/// The routes, mounted by the main router.
+pub fn router(state: AppState) -> Api {
+    use Action::*;
+    Api::new()
+        .get(
+            "/api/v1/tokens",
+            list,
+            needs(
+                ManageOwnTokens,
+                "The caller's own API tokens, newest first (never their secrets)",
+            ),
+        )
+        .post(
+            "/api/v1/tokens",
+            create,
+            needs(
+                ManageOwnTokens,
+                "Create an API token for the caller; the secret is in this answer only",
+            )
+            .json(),
+        )
+        .delete(
+            "/api/v1/tokens/{id}",
+            revoke,
+            needs(
+                ManageOwnTokens,
+                "Revoke one of the caller's tokens (an admin: anyone's)",
+            ),
+        )
+        .with_state(state)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewToken {
+    name: String,
+    #[serde(default)]
+    expires_in_days: Option<u32>,
+}
+
+async fn list(State(s): State<AppState>, h: HeaderMap) -> ApiResult {
+    let p = require(authenticate(&s, &h).await?, Action::ManageOwnTokens)?;
+    Ok(Json(
+        json!({ "tokens": db::tokens::list_for(&s.pool, p.user_id).await? }),
+    ))
+}
+
+async fn create(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiResult {
+    let p = require(authenticate(&s, &h).await?, Action::ManageOwnTokens)?;
+    p.require_own_credentials()?;
+    let req: NewToken = serde_json::from_slice(&b).map_err(|e| {
+        AppError::validation(
+            "body",
+            format!("expected {{\"name\": \"…\", \"expires_in_days\": N}}: {e}"),
+        )
+    })?;
+    let issue = Issue {
+        by_owner: true,
+        expires_in_days: req.expires_in_days,
+    };
+    let created =
+        accounts::create_token(&s.pool, &p.actor(), &p.username, &req.name, issue).await?;
+    Ok(Json(json!({ "id": created.id, "token": created.token })))
+}
+
+async fn revoke(State(s): State<AppState>, h: HeaderMap, Path(id): Path<String>) -> ApiResult {
+    let p = require(authenticate(&s, &h).await?, Action::ManageOwnTokens)?;
+    let id: i64 = id
+        .parse()
+        .map_err(|_| AppError::not_found(format!("no live token '{id}'")))?;
+    accounts::revoke_token_as(&s.pool, &p, id).await?;
+    Ok(Json(json!({ "revoked": id })))
+}
