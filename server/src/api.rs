@@ -426,16 +426,18 @@ pub fn openapi(routes: &[Route]) -> Value {
                 "session": { "type": "apiKey", "in": "cookie", "name": app::server::auth::SESSION_COOKIE,
                              "description": "The browser session; state changes also need a same-origin Origin header." },
                 "token": { "type": "http", "scheme": "bearer",
-                           "description": "An API token, created by an admin on the Admin page." }
+                           "description": "An API token, created by its user on the Account page or with POST /api/v1/tokens (or by the operator with server create-token)." }
             },
             "schemas": {
                 "Error": {
                     "type": "object",
                     "required": ["error", "message"],
                     "properties": {
-                        "error": { "type": "string", "description": "A stable code: validation, not_found, conflict, unauthorized, forbidden, too_many_requests, unavailable, internal" },
+                        "error": { "type": "string", "description": "A stable code: validation, not_found, conflict, unauthorized, forbidden, payload_too_large, too_many_requests, unavailable, internal" },
                         "field": { "type": "string", "description": "The field, column or row the message is about" },
-                        "message": { "type": "string" }
+                        "message": { "type": "string" },
+                        "limit_bytes": { "type": "integer", "description": "With payload_too_large: the limit that was passed" },
+                        "retry_after_secs": { "type": "integer", "description": "With too_many_requests: seconds until another attempt is accepted" }
                     }
                 },
                 "MlflowError": {
