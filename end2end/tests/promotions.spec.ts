@@ -1,5 +1,5 @@
 import { Browser, expect, Page, TestInfo, test } from '@playwright/test';
-import { isHydrated, signIn } from './helpers';
+import { isHydrated, ready, signIn } from './helpers';
 
 /** A page in its own browser context, signed in as `user`, opened at `path`. */
 async function as(browser: Browser, testInfo: TestInfo, user: string, path: string): Promise<Page> {
@@ -68,4 +68,22 @@ test('a scientist requests a promotion; a reviewer waives the failing check and 
   await auditor.getByRole('link', { name: 'Verify chain' }).click();
   await expect(auditor.getByRole('status', { name: 'Chain verification' })).toContainText('Chain intact');
   await expect(auditor.getByRole('status', { name: 'Chain verification' })).toContainText('Ed25519 public key');
+});
+
+test('the reviewer queue lists the pending request with its age, and the page stays alive', async ({ browser }, testInfo) => {
+  const reviewer = await as(browser, testInfo, 'reviewer', '/promotions');
+  const errors: string[] = [];
+  reviewer.on('pageerror', (e) => errors.push(e.message));
+  await reviewer.reload();
+  await ready(reviewer, testInfo);
+  // The demo holds a pending request of credit-default v4.
+  const row = reviewer.getByRole('row').filter({ hasText: 'credit-default@4' });
+  await expect(row).toContainText('pending');
+  await expect(row.getByRole('cell').nth(3)).toHaveText(/^\d+ (min|h|d)$/);
+  // The app still answers: switching tabs and opening the request work.
+  await reviewer.getByRole('navigation', { name: 'Request status' }).getByRole('link', { name: 'all' }).click();
+  await expect(reviewer).toHaveURL(/status=all/);
+  await reviewer.getByRole('row').filter({ hasText: 'credit-default@4' }).first().getByRole('link').first().click();
+  await expect(reviewer.getByRole('heading', { level: 1 })).toContainText('credit-default@4');
+  expect(errors).toEqual([]);
 });

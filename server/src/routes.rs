@@ -354,7 +354,7 @@ pub async fn export_audit(
         .into_response())
 }
 
-/// Any other `/api/v1/…` path.
+/// Any other `/api/…` path: a JSON 404.
 pub async fn api_not_found() -> AppError {
     AppError::not_found("no such API endpoint")
 }

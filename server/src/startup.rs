@@ -201,6 +201,9 @@ pub fn build_router_with_metrics(
             )]),
         )
         .not_found("/api/v1/{*rest}", routes::api_not_found)
+        // Any other unknown path under /api (server functions are registered one by one): API
+        // clients get a JSON error, never the HTML page.
+        .not_found("/api/{*rest}", routes::api_not_found)
         .with_state(state.clone());
     let probes = Api::new()
         .get(

@@ -178,6 +178,8 @@ pub struct RequestView {
 pub struct QueueItem {
     /// The request.
     pub request: PromotionRequest,
+    /// Seconds since it was made, as of the server's answer.
+    pub age_secs: i64,
     /// The model's risk tier.
     pub risk_tier: String,
     /// Checks passing or waived / all checks.

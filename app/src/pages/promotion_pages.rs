@@ -12,16 +12,10 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-/// How long ago an RFC 3339 time was, roughly, relative to `now` (both UTC, same format).
-fn age(then: &str) -> String {
-    let parse = |s: &str| {
-        time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
-    };
-    let Some(t) = parse(then) else {
-        return String::new();
-    };
-    let secs = (time::OffsetDateTime::now_utc() - t).whole_seconds().max(0);
-    match secs {
+/// An age in seconds, roughly: minutes, hours or days. The server measures it; rendering
+/// never reads the clock (the browser's wasm has none, and hydration must match).
+fn age(secs: i64) -> String {
+    match secs.max(0) {
         s if s < 3600 => format!("{} min", s / 60),
         s if s < 86_400 => format!("{} h", s / 3600),
         s => format!("{} d", s / 86_400),
@@ -74,7 +68,7 @@ pub fn PromotionsPage() -> impl IntoView {
                                             {(r.kind == "rollback").then(|| view! { " " <span class="badge">"rollback"</span> })}</td>
                                         <td>{format!("{}@{} → {}", r.name, r.version, r.alias)}</td>
                                         <td>{r.requested_by.clone()}</td>
-                                        <td class="nowrap">{age(&r.requested_at)}</td>
+                                        <td class="nowrap" title=r.requested_at.clone()>{age(q.age_secs)}</td>
                                         <td><span class=format!("badge tier-{}", q.risk_tier)>{q.risk_tier.clone()}</span></td>
                                         <td>{format!("{}/{} clear", q.checks_clear, q.checks_total)}
                                             {(!q.open_checks.is_empty()).then(|| view! { <div class="small check-fail">{format!("open: {}", q.open_checks.join("; "))}</div> })}

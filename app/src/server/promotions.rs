@@ -465,7 +465,16 @@ pub async fn queue(pool: &SqlitePool, status: Option<&str>) -> Result<Vec<QueueI
         } else {
             reviews.iter().filter(|x| x.decision == "approve").count() as u32
         };
+        // The age is computed here: the page must not read the clock (the browser's wasm has
+        // none, and a clock read while rendering would differ between server and hydration).
+        let age_secs = time::OffsetDateTime::parse(
+            &r.requested_at,
+            &time::format_description::well_known::Rfc3339,
+        )
+        .map(|t| (time::OffsetDateTime::now_utc() - t).whole_seconds().max(0))
+        .unwrap_or(0);
         out.push(QueueItem {
+            age_secs,
             risk_tier: ev.risk_tier.clone(),
             checks_clear: checks
                 .iter()

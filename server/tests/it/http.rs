@@ -121,12 +121,23 @@ async fn malformed_requests_get_4xx_json_without_internals() {
         "username"
     );
 
-    let r = c.get(app.url("/api/v1/nope")).send().await.unwrap();
-    assert_eq!(r.status(), StatusCode::NOT_FOUND);
-    assert_eq!(
-        r.json::<serde_json::Value>().await.unwrap()["error"],
-        "not_found"
-    );
+    // Unknown API paths answer JSON, under /api/v1 and anywhere else under /api.
+    for path in [
+        "/api/v1/nope",
+        "/api/2.0/mlflow-artifacts/artifacts/0/x",
+        "/api/nope",
+    ] {
+        let r = c.get(app.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(
+            r.json::<serde_json::Value>().await.unwrap()["error"],
+            "not_found",
+            "{path}"
+        );
+    }
+    // Server functions keep their own paths.
+    let r = c.post(app.url("/api/session")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
 
     let admin = app.signed_in("adm", &[Role::Admin]).await;
     let r = admin
