@@ -34,10 +34,11 @@ pub fn Header() -> impl IntoView {
                 let user = info.and_then(|s: SessionInfo| s.user);
                 view! {
                     {demo.then(|| view! {
-                        <div class="demo-banner" role="note">
+                        // A landmark of its own, so no content sits outside one (axe `region`).
+                        <aside class="demo-banner" aria-label="Demo workspace">
                             <strong>"Demo data"</strong>
                             " — this workspace is fictional and its accounts share a published password."
-                        </div>
+                        </aside>
                     })}
                     <header class="topbar">
                         <a class="brand" href="/">"Gatehouse"</a>

@@ -29,7 +29,8 @@ pub fn TokensTable(
         return view! { <p class="muted">"No API tokens yet. Machines such as the MLflow client authenticate with one."</p> }.into_any();
     }
     view! {
-        <div class="table-wrap">
+        // Wide enough to scroll sideways: focusable, so keyboards can scroll it too.
+        <div class="table-wrap" tabindex="0">
             <table>
                 <thead>
                     <tr>
