@@ -10,6 +10,7 @@ pub mod db;
 pub mod demo;
 pub mod fairness;
 pub mod promotions;
+pub mod sign_in_throttle;
 pub mod signing;
 pub mod state;
 

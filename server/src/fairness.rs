@@ -7,7 +7,6 @@
 
 use crate::api::{needs, Access, Api, Body as Payload, Doc, Param};
 use app::domain::authz::Action;
-use app::domain::fairness::InputError;
 use app::error::AppError;
 use app::server::auth::{authenticate, require, Principal};
 use app::server::db::audit::{self, NewEntry};
@@ -105,10 +104,6 @@ pub fn router(state: AppState, max_upload_bytes: usize, limits: Limits) -> Api {
         })
 }
 
-fn input(e: InputError) -> AppError {
-    input_error(e)
-}
-
 /// A failed read of the body: past the upload limit (413, naming it) or cut off.
 fn body_error(text: String, limit: u64) -> AppError {
     if text.contains("length limit") {
@@ -139,7 +134,7 @@ async fn settings_for(
     s: &AppState,
     q: &Query,
 ) -> Result<app::domain::fairness::Settings, AppError> {
-    let (_, mut settings) = q.settings().map_err(input)?;
+    let (_, mut settings) = q.settings().map_err(input_error)?;
     if q.rules.as_deref().is_none_or(|r| r.trim().is_empty()) {
         let model = q
             .model_version
@@ -172,7 +167,7 @@ async fn stream_body(
     headers: &HeaderMap,
     body: Body,
 ) -> Result<(app::domain::fairness::Tally, String, u64), AppError> {
-    let (mapping, _) = q.settings().map_err(input)?;
+    let (mapping, _) = q.settings().map_err(input_error)?;
     let mut up = Upload::with_limits(mapping, declared_gzip(headers), u.limits);
     let mut stream = body.into_data_stream();
     while let Some(chunk) = stream.next().await {
@@ -194,7 +189,7 @@ async fn analyze(
     require(authenticate(s, &headers).await?, Action::ReadWorkspace)?;
     let settings = settings_for(s, &q).await?;
     let (tally, digest, bytes) = stream_body(&u, &q, &headers, body).await?;
-    let report = report_of(&tally, &settings).map_err(input)?;
+    let report = report_of(&tally, &settings).map_err(input_error)?;
     let mut v = serde_json::to_value(&report).map_err(|_| AppError::internal())?;
     v["file_sha256"] = json!(digest);
     v["file_bytes"] = json!(bytes);
@@ -220,9 +215,9 @@ async fn store(
     digest: &str,
     bytes: u64,
 ) -> Result<i64, AppError> {
-    let (mapping, _) = q.settings().map_err(input)?;
+    let (mapping, _) = q.settings().map_err(input_error)?;
     let settings = settings_for(s, q).await?;
-    let report = report_of(tally, &settings).map_err(input)?;
+    let report = report_of(tally, &settings).map_err(input_error)?;
     let model_version = q
         .model_version
         .as_deref()
@@ -313,7 +308,7 @@ async fn stream_multipart(
                 .file_name()
                 .is_some_and(|f| f.ends_with(".gz"))
                 .then_some(true);
-            let (mapping, _) = q.settings().map_err(input)?;
+            let (mapping, _) = q.settings().map_err(input_error)?;
             let mut up = Upload::with_limits(mapping, gz, u.limits);
             while let Some(chunk) = field.chunk().await.map_err(bad_part)? {
                 up.push(&chunk)?;
@@ -554,7 +549,7 @@ async fn set_policy(
     }
     let policy: app::domain::fairness::Policy = serde_json::from_slice(&bytes)
         .map_err(|e| AppError::validation("body", format!("the body is not a policy: {e}")))?;
-    policy.validate().map_err(input)?;
+    policy.validate().map_err(input_error)?;
     let now = app::server::now_ts();
     let mut tx = begin_write(&s.pool).await?;
     db::set_policy(&mut tx, &model, &policy, &p.actor(), &now).await?;

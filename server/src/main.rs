@@ -403,7 +403,9 @@ async fn serve(pool: sqlx::SqlitePool, args: ServeArgs) -> anyhow::Result<ExitCo
                 Err(e) => tracing::warn!(error = %e, "expiring promotion requests failed"),
             }
             let now = time::OffsetDateTime::now_utc().unix_timestamp();
-            match app::server::auth::report_failed_sign_ins(&signer, throttle, now).await {
+            match app::server::sign_in_throttle::report_failed_sign_ins(&signer, throttle, now)
+                .await
+            {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(windows = n, "failed sign-ins reported to the audit trail"),
                 Err(e) => tracing::warn!(error = %e, "reporting failed sign-ins failed"),

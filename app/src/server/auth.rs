@@ -2,10 +2,10 @@
 
 use super::db;
 use super::db::audit::NewEntry;
+use super::sign_in_throttle;
 use super::state::AppState;
 use crate::domain::authz::{authorize, Action};
 use crate::domain::roles::Role;
-use crate::domain::throttle;
 use crate::error::AppError;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
@@ -289,10 +289,6 @@ pub struct SignedIn {
     pub session_id: String,
 }
 
-fn unix_now() -> i64 {
-    time::OffsetDateTime::now_utc().unix_timestamp()
-}
-
 /// The generic failure text: never reveals whether the name exists.
 pub const SIGN_IN_FAILED: &str = "unknown user name or wrong password";
 
@@ -319,27 +315,7 @@ pub async fn sign_in(
         ("account", account_key.as_str(), policy.account),
         ("address", client, policy.address),
     ];
-    let now = unix_now();
-    let counts =
-        db::login_limits::counters(&state.pool, &keys.map(|(scope, key, _)| (scope, key))).await?;
-    let wait = keys
-        .iter()
-        .zip(&counts)
-        .filter_map(|((_, _, rule), c)| {
-            c.map(|(n, last)| throttle::wait(n, last, now, *rule, policy.window_secs))
-        })
-        .max()
-        .unwrap_or(0);
-    if wait > 0 {
-        // Refused before the password is checked: not a failure, not counted, not audited.
-        return Err(AppError::TooManyRequests {
-            message: format!(
-                "too many failed sign-in attempts; try again in {wait} second{}",
-                if wait == 1 { "" } else { "s" }
-            ),
-            retry_after_secs: wait as u64,
-        });
-    }
+    sign_in_throttle::check(state, &keys).await?;
 
     let user = db::users::find_by_username(&state.pool, &username).await?;
     let ok = verify_password_async(
@@ -355,7 +331,7 @@ pub async fn sign_in(
             } else {
                 "*"
             };
-            record_failure(state, &keys.map(|(s, k, _)| (s, k)), account, client).await?;
+            sign_in_throttle::record_failure(state, &keys, account, client).await?;
             return Err(AppError::Unauthorized {
                 message: SIGN_IN_FAILED.into(),
             });
@@ -395,69 +371,6 @@ pub async fn sign_in(
         principal,
         session_id,
     })
-}
-
-/// Counts a failed sign-in under each key, and in the account's window for the audit trail
-/// (`account` is `*` for names that are no account).
-async fn record_failure(
-    state: &AppState,
-    keys: &[(&str, &str)],
-    account: &str,
-    client: &str,
-) -> Result<(), AppError> {
-    let window = state.config.throttle.window_secs;
-    let at = unix_now();
-    let mut tx = db::begin_write(&state.pool).await?;
-    for (scope, key) in keys {
-        db::login_limits::record(&mut tx, scope, key, at, window).await?;
-    }
-    db::login_limits::add_to_window(&mut tx, account, throttle::window_start(at, window), client)
-        .await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-/// Reports each closed window of failed sign-ins as one audit entry
-/// (`auth.sign_in_failures`: the account or `*`, the count, up to ten addresses) and drops
-/// counters that no longer apply; returns how many entries were written. Run each minute.
-pub async fn report_failed_sign_ins(
-    pool: &sqlx::SqlitePool,
-    policy: throttle::Policy,
-    now: i64,
-) -> Result<usize, AppError> {
-    let current = throttle::window_start(now, policy.window_secs);
-    let mut tx = db::begin_write(pool).await?;
-    let closed = db::login_limits::closed_windows(&mut tx, current).await?;
-    for (account, start, failures, addresses) in &closed {
-        let addresses: serde_json::Value =
-            serde_json::from_str(addresses).unwrap_or(serde_json::json!([]));
-        let fmt = |t: i64| {
-            time::OffsetDateTime::from_unix_timestamp(t)
-                .map(crate::domain::audit_chain::format_ts)
-                .unwrap_or_default()
-        };
-        db::audit::append(
-            &mut tx,
-            NewEntry::new(
-                "anonymous",
-                "auth.sign_in_failures",
-                "user",
-                account,
-                serde_json::json!({
-                    "failures": failures,
-                    "from": fmt(*start),
-                    "to": fmt(start + policy.window_secs),
-                    "addresses": addresses,
-                    "unknown_accounts": account == "*",
-                }),
-            ),
-        )
-        .await?;
-        db::login_limits::delete_window(&mut tx, account, *start).await?;
-    }
-    db::login_limits::prune(&mut tx, now - policy.window_secs).await?;
-    tx.commit().await?;
-    Ok(closed.len())
 }
 
 /// Ends the session named by the request's cookie, if any, and audits it.

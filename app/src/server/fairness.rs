@@ -232,17 +232,12 @@ impl CsvTally {
     }
 
     /// As [`CsvTally::finish`], a ceiling reached answered as such.
-    fn finish_upload(self) -> Result<Tally, UploadError> {
-        if let Some(e) = self.too_large.clone() {
-            return Err(e);
+    fn finish_upload(mut self) -> Result<Tally, UploadError> {
+        // The last record is read here and may pass the row limit.
+        if let Err(e) = self.push(&[]) {
+            return Err(self.too_large.take().unwrap_or(UploadError::Input(e)));
         }
-        let mut this = self;
-        let r = this.push(&[]);
-        if let Some(e) = this.too_large.clone() {
-            return Err(e);
-        }
-        r?;
-        this.finish().map_err(UploadError::Input)
+        self.finish().map_err(UploadError::Input)
     }
 
     /// Ends the input (a last line without a newline counts) and returns the tally.
@@ -350,11 +345,7 @@ impl Upload {
         match failed {
             None => Ok(()),
             Some(e) => Err(Self::kept_error(sink).unwrap_or_else(|| {
-                UploadError::Input(InputError {
-                    field: "file".into(),
-                    row: None,
-                    message: format!("the gzip data is corrupt: {e}"),
-                })
+                UploadError::Input(bad("file", format!("the gzip data is corrupt: {e}")))
             })),
         }
     }
@@ -363,33 +354,17 @@ impl Upload {
     pub fn finish(self) -> Result<(Tally, String, u64), UploadError> {
         let digest = hex::encode(self.hasher.finalize());
         let tally = match self.sink {
-            None => {
-                return Err(UploadError::Input(InputError {
-                    field: "file".into(),
-                    row: None,
-                    message: "the file is empty".into(),
-                }))
-            }
+            None => return Err(UploadError::Input(bad("file", "the file is empty".into()))),
             Some(Sink::Plain(t)) => (*t).finish_upload()?,
             Some(Sink::Gzip(mut g)) => {
+                let incomplete = |e: std::io::Error| {
+                    UploadError::Input(bad("file", format!("the gzip data is incomplete: {e}")))
+                };
                 // Inflating what is left may still pass a limit or hit a bad row.
                 if let Err(e) = g.try_finish() {
-                    return Err(Self::kept_error(&Sink::Gzip(g)).unwrap_or_else(|| {
-                        UploadError::Input(InputError {
-                            field: "file".into(),
-                            row: None,
-                            message: format!("the gzip data is incomplete: {e}"),
-                        })
-                    }));
+                    return Err(Self::kept_error(&Sink::Gzip(g)).unwrap_or_else(|| incomplete(e)));
                 }
-                let t = g.finish().map_err(|e| {
-                    UploadError::Input(InputError {
-                        field: "file".into(),
-                        row: None,
-                        message: format!("the gzip data is incomplete: {e}"),
-                    })
-                })?;
-                t.finish_upload()?
+                g.finish().map_err(incomplete)?.finish_upload()?
             }
         };
         Ok((tally, digest, self.bytes))

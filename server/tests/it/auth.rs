@@ -157,7 +157,7 @@ async fn throttle_counts(app: &crate::common::TestApp) -> Vec<(String, String, i
 /// Reports the failure windows as if the window had closed.
 async fn report_windows(app: &crate::common::TestApp) -> usize {
     let later = time::OffsetDateTime::now_utc().unix_timestamp() + 3600;
-    app::server::auth::report_failed_sign_ins(&app.pool, Default::default(), later)
+    app::server::sign_in_throttle::report_failed_sign_ins(&app.pool, Default::default(), later)
         .await
         .unwrap()
 }
