@@ -2,6 +2,7 @@
 
 pub mod ab;
 pub mod accounts;
+pub mod artifacts;
 pub mod audit_chain;
 pub mod audit_query;
 pub mod authz;
@@ -11,6 +12,7 @@ pub mod experiment;
 pub mod fairness;
 pub mod graph_layout;
 pub mod lineage;
+pub mod logged_models;
 pub mod merkle;
 pub mod names;
 pub mod palette;

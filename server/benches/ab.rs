@@ -111,6 +111,8 @@ async fn page() -> anyhow::Result<()> {
         leptos_options: server::startup::leptos_options(None),
         pool: srv.pool.clone(),
         config: std::sync::Arc::new(app::server::state::Config::default()),
+        artifacts: app::server::artifact_store::ArtifactStore::scratch("bench")
+            .expect("artifact store"),
     };
     let router = server::build_router(
         state,

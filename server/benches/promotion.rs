@@ -26,6 +26,8 @@ async fn main() -> anyhow::Result<()> {
         leptos_options: server::startup::leptos_options(None),
         pool: pool.clone(),
         config: std::sync::Arc::new(app::server::state::Config::default()),
+        artifacts: app::server::artifact_store::ArtifactStore::scratch("bench")
+            .expect("artifact store"),
     };
     let router = server::build_router(state, &server::ServeSettings::default());
     let e = |e: app::error::AppError| anyhow::anyhow!("seeding: {e}");

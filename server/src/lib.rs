@@ -2,10 +2,13 @@
 
 pub mod abtests;
 pub mod api;
+pub mod artifacts;
+pub mod artifacts_cli;
 pub mod demo;
 pub mod fairness;
 pub mod layout_cli;
 pub mod lineage;
+pub mod logged_models;
 pub mod metrics;
 pub mod middleware;
 pub mod mlflow;

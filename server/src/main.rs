@@ -29,6 +29,11 @@ struct Cli {
     /// Log level or tracing filter, e.g. `info` or `server=debug,sqlx=warn`.
     #[arg(long, env = "GATEHOUSE_LOG", default_value = "info", global = true)]
     log_level: String,
+    /// Where run and model files are kept: a folder, or `s3://bucket/prefix` (credentials,
+    /// region and endpoint from the usual AWS_* variables). Default: `artifacts/` beside the
+    /// database file.
+    #[arg(long, env = "ARTIFACT_ROOT", global = true)]
+    artifact_root: Option<String>,
     #[command(subcommand)]
     command: Option<Command>,
     #[command(flatten)]
@@ -85,6 +90,18 @@ enum Command {
         #[arg(long, requires = "export")]
         public_key: Option<String>,
     },
+    /// Recompute a model digest from a downloaded model folder (no database needed): prints
+    /// `sha256:…`, the value a model version shows and the alias API answers.
+    ModelDigest {
+        /// The folder, e.g. from `mlflow.artifacts.download_artifacts("models:/NAME@production")`.
+        dir: std::path::PathBuf,
+        /// Print the manifest (path, size, SHA-256 per line) before the digest.
+        #[arg(long)]
+        manifest: bool,
+    },
+    /// Re-hash every finalized model's files in the artifact store and name each whose bytes
+    /// no longer match its recorded manifest; exits 2 when any does.
+    VerifyArtifacts,
     /// Time the lineage layout on a graph file (`{"nodes": [...], "edges": [[from, to], ...]}`)
     /// and print the time and the number of edge crossings. Needs no database.
     Layout {
@@ -147,6 +164,9 @@ struct ServeArgs {
     /// Longest row of an uploaded CSV, in bytes.
     #[arg(long, env = "GATEHOUSE_MAX_ROW_BYTES", default_value_t = 64 * 1024)]
     max_row_bytes: usize,
+    /// Largest artifact one upload may store, in bytes (streamed: this bounds disk, not memory).
+    #[arg(long, env = "GATEHOUSE_MAX_ARTIFACT_BYTES", default_value_t = 64 << 30)]
+    max_artifact_bytes: u64,
 }
 
 fn init_tracing(format: LogFormat, level: &str) {
@@ -179,6 +199,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if let Some(Command::Layout { file, runs }) = &cli.command {
         return layout_command(file, *runs);
     }
+    if let Some(Command::ModelDigest { dir, manifest }) = &cli.command {
+        println!(
+            "{}",
+            server::artifacts_cli::model_digest_command(dir, *manifest)?
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     if let Some(Command::VerifyAudit {
         export: Some(file),
         public_key,
@@ -187,9 +214,38 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         return verify_export_command(file, public_key.as_deref());
     }
     let pool = open_store(&cli.database_url).await?;
+    let root = cli
+        .artifact_root
+        .clone()
+        .filter(|r| !r.is_empty())
+        .unwrap_or_else(|| server::artifacts_cli::default_root(&cli.database_url));
+    let artifacts = app::server::artifact_store::ArtifactStore::open(&root)
+        .map_err(|e| anyhow::anyhow!("artifact root: {e}"))?;
     match cli.command {
-        None => serve(pool, cli.serve).await,
-        Some(Command::Serve(args)) => serve(pool, args).await,
+        None => serve(pool, artifacts, cli.serve).await,
+        Some(Command::Serve(args)) => serve(pool, artifacts, args).await,
+        Some(Command::VerifyArtifacts) => {
+            let v = server::artifacts_cli::verify_artifacts(&pool, &artifacts).await?;
+            if v.broken.is_empty() {
+                println!(
+                    "artifacts OK: {} finalized model(s) in {} match their digests",
+                    v.checked,
+                    artifacts.location()
+                );
+                Ok(ExitCode::SUCCESS)
+            } else {
+                for b in &v.broken {
+                    println!("MISMATCH {b}");
+                }
+                println!(
+                    "artifacts BROKEN: {} of {} finalized model(s) no longer match",
+                    v.broken.len(),
+                    v.checked
+                );
+                Ok(ExitCode::from(2))
+            }
+        }
+        Some(Command::ModelDigest { .. }) => Ok(ExitCode::SUCCESS),
         Some(Command::Migrate) => {
             println!("migrations applied to {}", cli.database_url);
             Ok(ExitCode::SUCCESS)
@@ -295,7 +351,11 @@ fn layout_command(file: &std::path::Path, runs: usize) -> anyhow::Result<ExitCod
     Ok(ExitCode::SUCCESS)
 }
 
-async fn serve(pool: sqlx::SqlitePool, args: ServeArgs) -> anyhow::Result<ExitCode> {
+async fn serve(
+    pool: sqlx::SqlitePool,
+    artifacts: app::server::artifact_store::ArtifactStore,
+    args: ServeArgs,
+) -> anyhow::Result<ExitCode> {
     if args.demo {
         if demo::seed(&pool)
             .await
@@ -326,6 +386,7 @@ async fn serve(pool: sqlx::SqlitePool, args: ServeArgs) -> anyhow::Result<ExitCo
             .map(str::trim)
             .filter(|h| !h.is_empty())
             .map(str::to_ascii_lowercase),
+        max_artifact_bytes: args.max_artifact_bytes,
         ..Config::default()
     };
     let throttle = config.throttle;
@@ -334,6 +395,7 @@ async fn serve(pool: sqlx::SqlitePool, args: ServeArgs) -> anyhow::Result<ExitCo
         leptos_options: options,
         pool: pool.clone(),
         config: Arc::new(config),
+        artifacts,
     };
     let metrics = std::sync::Arc::new(server::metrics::Metrics::default());
     let router = server::startup::build_router_with_metrics(

@@ -11,6 +11,7 @@ use app::domain::run_search::{parse_filter, parse_order_by, Op, OrderBy};
 use app::error::AppError;
 use app::server::auth::{authenticate, require, Principal};
 use app::server::db::audit::{self, NewEntry};
+use app::server::db::logged_models::{self, ModelMetric};
 use app::server::db::tracking::{DatasetInput, Experiment, MetricPoint, RunInfo};
 use app::server::db::{begin_write, tracking};
 use app::server::now_ms;
@@ -253,7 +254,7 @@ pub(crate) fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, MlflowError>
 
 // ---- lenient decoding: int64 and doubles may arrive as numbers or strings ------------------
 
-fn de_opt_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+pub(crate) fn de_opt_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
     match Option::<Value>::deserialize(d)? {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Number(n)) => n
@@ -272,7 +273,7 @@ fn de_opt_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> 
     }
 }
 
-fn de_f64<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+pub(crate) fn de_f64<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
     match Value::deserialize(d)? {
         Value::Number(n) => n
             .as_f64()
@@ -304,7 +305,7 @@ pub(crate) fn de_opt_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<St
     })
 }
 
-fn value_json(v: f64) -> Value {
+pub(crate) fn value_json(v: f64) -> Value {
     if v.is_nan() {
         json!("NaN")
     } else if v == f64::INFINITY {
@@ -754,6 +755,33 @@ async fn run_response(s: &AppState, run_id: &str) -> Result<Response, MlflowErro
         .await?
         .pop()
         .ok_or_else(|| MlflowError(AppError::not_found(format!("Run '{run_id}' not found"))))?;
+    // MLflow 3: the models the run produced (`outputs`) and used (`inputs.model_inputs`).
+    let (outputs, model_inputs) = {
+        let mut conn = s.pool.acquire().await?;
+        logged_models::run_models(&mut conn, run_id).await?
+    };
+    let run = if outputs.is_empty() && model_inputs.is_empty() {
+        run
+    } else {
+        let mut v: Value =
+            serde_json::from_str(&run).map_err(|_| MlflowError(AppError::internal()))?;
+        if !outputs.is_empty() {
+            v["outputs"] = json!({ "model_outputs": outputs
+                .iter()
+                .map(|(m, step)| json!({ "model_id": m, "step": step }))
+                .collect::<Vec<_>>() });
+        }
+        if !model_inputs.is_empty() {
+            if !v["inputs"].is_object() {
+                v["inputs"] = json!({});
+            }
+            v["inputs"]["model_inputs"] = model_inputs
+                .iter()
+                .map(|m| json!({ "model_id": m }))
+                .collect();
+        }
+        v.to_string()
+    };
     Ok((
         [(header::CONTENT_TYPE, "application/json")],
         format!("{{\"run\":{run}}}"),
@@ -855,17 +883,44 @@ struct MetricIn {
     timestamp: Option<i64>,
     #[serde(default, deserialize_with = "de_opt_i64")]
     step: Option<i64>,
+    /// MLflow 3: the logged model the value is about (and the dataset it was computed on).
+    model_id: Option<String>,
+    dataset_name: Option<String>,
+    dataset_digest: Option<String>,
 }
 
 impl MetricIn {
-    fn point(self) -> MetricPoint {
+    fn point(&self) -> MetricPoint {
         MetricPoint {
-            key: self.key,
+            key: self.key.clone(),
             value: self.value,
             timestamp: self.timestamp.unwrap_or_else(now_ms),
             step: self.step.unwrap_or(0),
         }
     }
+
+    /// The point as a model's metric, when it names a model.
+    fn model_metric(&self, run_id: &str, point: &MetricPoint) -> Option<ModelMetric> {
+        let model_id = self.model_id.as_deref().filter(|m| !m.is_empty())?;
+        Some(ModelMetric {
+            model_id: model_id.to_string(),
+            point: point.clone(),
+            run_id: Some(run_id.to_string()),
+            dataset_name: self.dataset_name.clone().unwrap_or_default(),
+            dataset_digest: self.dataset_digest.clone().unwrap_or_default(),
+        })
+    }
+}
+
+/// The points of `metrics`, and those that name a model as that model's metrics.
+fn split_metrics(run_id: &str, metrics: &[MetricIn]) -> (Vec<MetricPoint>, Vec<ModelMetric>) {
+    let points: Vec<MetricPoint> = metrics.iter().map(MetricIn::point).collect();
+    let models = metrics
+        .iter()
+        .zip(&points)
+        .filter_map(|(m, p)| m.model_metric(run_id, p))
+        .collect();
+    (points, models)
 }
 
 #[derive(Deserialize)]
@@ -881,18 +936,24 @@ async fn apply_batch(
     s: &AppState,
     p: &Principal,
     run_id: &str,
-    metrics: Vec<MetricPoint>,
+    (metrics, model_metrics): (Vec<MetricPoint>, Vec<ModelMetric>),
     params: Vec<(String, String)>,
     tags: Vec<(String, String)>,
     action: &str,
 ) -> Result<(), MlflowError> {
     let mut tx = begin_write(&s.pool).await?;
     tracking::log_batch(&mut tx, run_id, &metrics, &params, &tags).await?;
-    let details = json!({
+    logged_models::record_metrics(&mut tx, &model_metrics).await?;
+    let mut details = json!({
         "metrics": metrics.len(),
         "params": params.iter().map(|(k, _)| k).collect::<Vec<_>>(),
         "tags": tags.iter().map(|(k, _)| k).collect::<Vec<_>>(),
     });
+    if !model_metrics.is_empty() {
+        let mut ids: Vec<&str> = model_metrics.iter().map(|m| m.model_id.as_str()).collect();
+        ids.dedup();
+        details["models"] = json!(ids);
+    }
     write_audit(&mut tx, p, action, "run", run_id, details).await?;
     tx.commit().await?;
     Ok(())
@@ -906,7 +967,7 @@ async fn log_metric(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiRes
         &s,
         &p,
         &run_id,
-        vec![req.metric.point()],
+        split_metrics(&run_id, std::slice::from_ref(&req.metric)),
         vec![],
         vec![],
         "mlflow.run.log_metric",
@@ -926,7 +987,7 @@ async fn log_one(s: AppState, h: HeaderMap, b: Bytes, param: bool) -> ApiResult 
     } else {
         (vec![], kv, "mlflow.run.set_tag")
     };
-    apply_batch(&s, &p, &run_id, vec![], params, tags, action).await?;
+    apply_batch(&s, &p, &run_id, (vec![], vec![]), params, tags, action).await?;
     Ok(Json(json!({})))
 }
 
@@ -1005,7 +1066,7 @@ async fn log_batch(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiResu
             ),
         ));
     }
-    let metrics = req.metrics.into_iter().map(MetricIn::point).collect();
+    let metrics = split_metrics(&run_id, &req.metrics);
     apply_batch(
         &s,
         &p,
@@ -1044,6 +1105,14 @@ struct LogInputs {
     run_uuid: Option<String>,
     #[serde(default)]
     datasets: Vec<DatasetInputIn>,
+    /// MLflow 3: models the run used.
+    #[serde(default)]
+    models: Vec<ModelInputIn>,
+}
+
+#[derive(Deserialize)]
+struct ModelInputIn {
+    model_id: String,
 }
 
 async fn log_inputs(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiResult {
@@ -1063,8 +1132,10 @@ async fn log_inputs(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiRes
             tags: pairs(d.tags),
         })
         .collect();
+    let models: Vec<String> = req.models.into_iter().map(|m| m.model_id).collect();
     let mut tx = begin_write(&s.pool).await?;
     tracking::log_inputs(&mut tx, &run_id, &inputs).await?;
+    logged_models::add_inputs(&mut tx, &run_id, &models).await?;
     let names: Vec<String> = inputs
         .iter()
         .map(|d| format!("{}@{}", d.name, d.digest))
@@ -1075,7 +1146,7 @@ async fn log_inputs(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiRes
         "mlflow.run.log_inputs",
         "run",
         &run_id,
-        json!({ "datasets": names }),
+        json!({ "datasets": names, "models": models }),
     )
     .await?;
     tx.commit().await?;

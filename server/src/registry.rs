@@ -125,6 +125,9 @@ fn version_json(v: &ModelVersion) -> Value {
     if let Some(r) = &v.run_id {
         out["run_id"] = json!(r);
     }
+    if let Some(m) = &v.model_id {
+        out["model_id"] = json!(m);
+    }
     out
 }
 
@@ -672,6 +675,8 @@ struct VersionReq {
     #[serde(default, deserialize_with = "de_opt_string")]
     run_link: Option<String>,
     #[serde(default, deserialize_with = "de_opt_string")]
+    model_id: Option<String>,
+    #[serde(default, deserialize_with = "de_opt_string")]
     description: Option<String>,
     #[serde(default)]
     tags: Vec<KeyValue>,
@@ -692,6 +697,7 @@ async fn create_version(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> Ap
         &name,
         &source,
         req.run_id.as_deref(),
+        req.model_id.as_deref(),
         req.run_link.as_deref().unwrap_or(""),
         req.description.as_deref().unwrap_or(""),
         &pairs(req.tags),
@@ -705,7 +711,7 @@ async fn create_version(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> Ap
         "registry.version.create",
         "model_version",
         &format!("{name}@{version}"),
-        json!({ "source": source, "run_id": req.run_id }),
+        json!({ "source": source, "run_id": req.run_id, "model_id": req.model_id }),
     )
     .await?;
     tx.commit().await?;
@@ -857,7 +863,31 @@ async fn download_uri(
     let v = registry::get_version(&s.pool, &name, version)
         .await?
         .ok_or_else(|| not_found_version(&name, version))?;
-    Ok(Json(json!({ "artifact_uri": v.source })))
+    Ok(Json(
+        json!({ "artifact_uri": download_location(&s, &v).await? }),
+    ))
+}
+
+/// Where a version's files are, as a URI the client can read: the logged model's folder, the
+/// run folder a `runs:/` source names, or the source as given.
+pub async fn download_location(s: &AppState, v: &ModelVersion) -> Result<String, MlflowError> {
+    let mut conn = s.pool.acquire().await?;
+    if let Some(m) = &v.model_id {
+        if let Some(model) = app::server::db::logged_models::get(&mut conn, m).await? {
+            return Ok(model.artifact_uri);
+        }
+    }
+    if let Some(rest) = v.source.strip_prefix("runs:/") {
+        let (run, path) = rest.split_once('/').unwrap_or((rest, ""));
+        let info = app::server::db::tracking::run_info(&mut conn, run).await?;
+        let path = path.trim_matches('/');
+        return Ok(if path.is_empty() {
+            info.artifact_uri
+        } else {
+            format!("{}/{path}", info.artifact_uri.trim_end_matches('/'))
+        });
+    }
+    Ok(v.source.clone())
 }
 
 // ---- Gatehouse's v1 registry reads ----------------------------------------------------------

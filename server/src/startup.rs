@@ -10,7 +10,8 @@ use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use sqlx::SqlitePool;
 use std::sync::Arc;
-use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{NotForContentType, Predicate};
+use tower_http::compression::{CompressionLayer, DefaultPredicate};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
@@ -257,6 +258,7 @@ pub fn build_router_with_metrics(
     let limited = api
         .merge(crate::abtests::router(state.clone()))
         .merge(crate::mlflow::router(state.clone()))
+        .merge(crate::logged_models::router(state.clone()))
         .merge(crate::registry::router(state.clone()))
         .merge(crate::promotions::router(state.clone()))
         .merge(crate::tokens::router(state.clone()))
@@ -276,6 +278,8 @@ pub fn build_router_with_metrics(
             settings.max_upload_bytes,
             settings.upload_limits,
         ))
+        // Artifacts stream with their own per-file limit (`--max-artifact-bytes`).
+        .merge(crate::artifacts::router(state.clone()))
         .with_description()
         .layer(axum::middleware::from_fn(mw::pkg_cache_headers))
         .layer(axum::middleware::from_fn(mw::security_headers))
@@ -283,7 +287,11 @@ pub fn build_router_with_metrics(
             state.clone(),
             mw::same_origin_writes,
         ))
-        .layer(CompressionLayer::new())
+        // Model files and other binaries go out as they are: compressing them costs more CPU
+        // than it saves bytes and would cap downloads far below disk speed.
+        .layer(CompressionLayer::new().compress_when(
+            DefaultPredicate::new().and(NotForContentType::const_new("application/octet-stream")),
+        ))
         .layer(axum::middleware::from_fn_with_state(metrics, mw::track_metrics))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(

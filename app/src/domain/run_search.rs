@@ -9,17 +9,32 @@
 
 use serde::{Deserialize, Serialize};
 
+/// The attributes a search may name besides metrics, params and tags: runs have theirs,
+/// logged models theirs; the grammar is the same.
+pub trait Attributes: Copy + std::fmt::Debug + PartialEq {
+    /// The attribute a name (or one of its aliases) stands for.
+    fn parse(name: &str) -> Option<Self>;
+    /// Whether it holds a number (milliseconds since the epoch).
+    fn is_numeric(self) -> bool;
+    /// Whether it is an identifier compared only with `=` and `!=`.
+    fn is_id(self) -> bool;
+    /// Its canonical name, for messages.
+    fn name(self) -> &'static str;
+    /// Every canonical name, for messages.
+    const ALL_NAMES: &'static str;
+}
+
 /// What a clause compares.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Field {
+pub enum Field<A = Attribute> {
     /// The latest value of a metric.
     Metric(String),
     /// A parameter.
     Param(String),
     /// A tag.
     Tag(String),
-    /// A run attribute.
-    Attribute(Attribute),
+    /// An attribute (of a run, by default).
+    Attribute(A),
 }
 
 /// Run attributes that can be searched and ordered on.
@@ -41,7 +56,7 @@ pub enum Attribute {
     EndTime,
 }
 
-impl Attribute {
+impl Attributes for Attribute {
     fn parse(s: &str) -> Option<Attribute> {
         Some(match s {
             "run_id" | "run_uuid" => Attribute::RunId,
@@ -55,9 +70,29 @@ impl Attribute {
         })
     }
 
+    fn is_numeric(self) -> bool {
+        matches!(self, Attribute::StartTime | Attribute::EndTime)
+    }
+
+    fn is_id(self) -> bool {
+        self == Attribute::RunId
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Attribute::RunId => "run_id",
+            other => other.column(),
+        }
+    }
+
+    const ALL_NAMES: &'static str =
+        "run_id, run_name, status, user_id, artifact_uri, start_time, end_time";
+}
+
+impl Attribute {
     /// Whether the attribute holds a number (milliseconds since the epoch).
     pub fn is_numeric(self) -> bool {
-        matches!(self, Attribute::StartTime | Attribute::EndTime)
+        <Self as Attributes>::is_numeric(self)
     }
 
     /// The column in the `runs` table.
@@ -130,9 +165,9 @@ pub enum Value {
 
 /// One `field op value` clause.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Clause {
+pub struct Clause<A = Attribute> {
     /// Left-hand side.
-    pub field: Field,
+    pub field: Field<A>,
     /// Operator.
     pub op: Op,
     /// Right-hand side.
@@ -257,12 +292,21 @@ fn tokenize(s: &str) -> Result<Vec<Tok>, String> {
     Ok(out)
 }
 
-struct Parser {
+struct Parser<A> {
     toks: Vec<Tok>,
     pos: usize,
+    attributes: std::marker::PhantomData<A>,
 }
 
-impl Parser {
+impl<A: Attributes> Parser<A> {
+    fn new(s: &str) -> Result<Parser<A>, String> {
+        Ok(Parser {
+            toks: tokenize(s)?,
+            pos: 0,
+            attributes: std::marker::PhantomData,
+        })
+    }
+
     fn peek(&self) -> Option<&Tok> {
         self.toks.get(self.pos)
     }
@@ -277,7 +321,7 @@ impl Parser {
         matches!(self.peek(), Some(Tok::Ident(w)) if w.eq_ignore_ascii_case(kw))
     }
 
-    fn field(&mut self) -> Result<Field, String> {
+    fn field(&mut self) -> Result<Field<A>, String> {
         let entity = match self.next() {
             Some(Tok::Ident(w)) => w,
             Some(Tok::Backticked(w)) | Some(Tok::Quoted(w)) => w,
@@ -306,7 +350,7 @@ impl Parser {
             None
         };
         let Some(mut key) = key else {
-            return Attribute::parse(&entity)
+            return A::parse(&entity)
                 .map(Field::Attribute)
                 .ok_or_else(|| format!("invalid identifier `{entity}`: use metrics.<key>, params.<key>, tags.<key> or attributes.<name>"));
         };
@@ -330,10 +374,17 @@ impl Parser {
             "metric" | "metrics" => Ok(Field::Metric(key)),
             "param" | "params" | "parameter" | "parameters" => Ok(Field::Param(key)),
             "tag" | "tags" => Ok(Field::Tag(key)),
-            "attribute" | "attributes" | "attr" | "run" => Attribute::parse(&key)
-                .map(Field::Attribute)
-                .ok_or_else(|| format!("invalid attribute `{key}`: expected one of run_id, run_name, status, user_id, artifact_uri, start_time, end_time")),
-            other => Err(format!("invalid entity type `{other}`: expected metrics, params, tags or attributes")),
+            "attribute" | "attributes" | "attr" | "run" => {
+                A::parse(&key).map(Field::Attribute).ok_or_else(|| {
+                    format!(
+                        "invalid attribute `{key}`: expected one of {}",
+                        A::ALL_NAMES
+                    )
+                })
+            }
+            other => Err(format!(
+                "invalid entity type `{other}`: expected metrics, params, tags or attributes"
+            )),
         }
     }
 
@@ -428,7 +479,7 @@ fn describe(t: Option<&Tok>) -> String {
     }
 }
 
-fn check(c: &Clause) -> Result<(), String> {
+fn check<A: Attributes>(c: &Clause<A>) -> Result<(), String> {
     let numeric = match &c.field {
         Field::Metric(_) => true,
         Field::Attribute(a) => a.is_numeric(),
@@ -439,7 +490,7 @@ fn check(c: &Clause) -> Result<(), String> {
             matches!(c.op, Op::Eq | Op::Ne | Op::Lt | Op::Le | Op::Gt | Op::Ge)
         }
         (Value::Text(_), false) => match (&c.field, c.op) {
-            (Field::Attribute(Attribute::RunId), op) => matches!(op, Op::Eq | Op::Ne),
+            (Field::Attribute(a), op) if a.is_id() => matches!(op, Op::Eq | Op::Ne),
             (_, op) => matches!(op, Op::Eq | Op::Ne | Op::Like | Op::ILike),
         },
         (Value::List(_), false) => true,
@@ -469,21 +520,23 @@ fn check(c: &Clause) -> Result<(), String> {
 }
 
 /// How a field is written in a filter, for messages.
-pub fn field_name(f: &Field) -> String {
+pub fn field_name<A: Attributes>(f: &Field<A>) -> String {
     match f {
         Field::Metric(k) => format!("metrics.{k}"),
         Field::Param(k) => format!("params.{k}"),
         Field::Tag(k) => format!("tags.{k}"),
-        Field::Attribute(a) => format!("attributes.{}", a.column().replace("run_uuid", "run_id")),
+        Field::Attribute(a) => format!("attributes.{}", a.name()),
     }
 }
 
-/// Parses a filter string; empty means no filter.
+/// Parses a run search's filter string; empty means no filter.
 pub fn parse_filter(s: &str) -> Result<Vec<Clause>, String> {
-    let mut p = Parser {
-        toks: tokenize(s)?,
-        pos: 0,
-    };
+    parse_filter_for::<Attribute>(s)
+}
+
+/// Parses a filter string over the attributes `A`; empty means no filter.
+pub fn parse_filter_for<A: Attributes>(s: &str) -> Result<Vec<Clause<A>>, String> {
+    let mut p = Parser::<A>::new(s)?;
     let mut clauses = Vec::new();
     if p.peek().is_none() {
         return Ok(clauses);
@@ -514,10 +567,7 @@ pub fn parse_filter(s: &str) -> Result<Vec<Clause>, String> {
 
 /// Parses one `order_by` item such as `metrics.rmse DESC` or `attributes.start_time`.
 pub fn parse_order_by(s: &str) -> Result<OrderBy, String> {
-    let mut p = Parser {
-        toks: tokenize(s)?,
-        pos: 0,
-    };
+    let mut p = Parser::<Attribute>::new(s)?;
     let field = p.field()?;
     let ascending = match p.next() {
         None => true,

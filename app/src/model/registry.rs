@@ -40,6 +40,9 @@ pub struct ModelVersion {
     pub source: String,
     /// Training run (MLflow run id), if linked.
     pub run_id: Option<String>,
+    /// The logged model it is (`m-…`), when registered from one.
+    #[serde(default)]
+    pub model_id: Option<String>,
     /// Link to the run elsewhere.
     pub run_link: String,
     /// Free text.

@@ -1,10 +1,12 @@
 //! All SQL lives under this module: plain async functions over a pool or a connection.
 
 pub mod abtests;
+pub mod artifacts;
 pub mod audit;
 pub mod audit_tree;
 pub mod fairness;
 pub mod lineage;
+pub mod logged_models;
 pub mod login_limits;
 pub mod promotions;
 pub mod registry;

@@ -26,6 +26,8 @@ pub struct Config {
     /// whose last entry is the one the proxy added, or `x-real-ip`); without one, the peer
     /// address. Never read unless configured: clients could claim any address.
     pub client_ip_header: Option<String>,
+    /// The largest artifact one upload may store.
+    pub max_artifact_bytes: u64,
 }
 
 impl Default for Config {
@@ -38,6 +40,7 @@ impl Default for Config {
             session_ttl: Duration::from_secs(12 * 3600),
             throttle: crate::domain::throttle::Policy::default(),
             client_ip_header: None,
+            max_artifact_bytes: 64 << 30,
         }
     }
 }
@@ -101,4 +104,6 @@ pub struct AppState {
     pub pool: SqlitePool,
     /// Runtime settings.
     pub config: Arc<Config>,
+    /// Where run and model files are kept.
+    pub artifacts: crate::server::artifact_store::ArtifactStore,
 }

@@ -50,6 +50,8 @@ pub async fn serve(max_body_bytes: usize) -> anyhow::Result<BenchServer> {
         leptos_options: server::startup::leptos_options(Some(addr)),
         pool: pool.clone(),
         config: Arc::new(app::server::state::Config::default()),
+        artifacts: app::server::artifact_store::ArtifactStore::scratch("bench")
+            .expect("artifact store"),
     };
     let router = server::build_router(
         state,

@@ -124,7 +124,7 @@ async fn malformed_requests_get_4xx_json_without_internals() {
     // Unknown API paths answer JSON, under /api/v1 and anywhere else under /api.
     for path in [
         "/api/v1/nope",
-        "/api/2.0/mlflow-artifacts/artifacts/0/x",
+        "/api/2.0/unknown-service/artifacts/0/x",
         "/api/nope",
     ] {
         let r = c.get(app.url(path)).send().await.unwrap();

@@ -3,6 +3,7 @@
 mod common;
 
 mod abtests;
+mod artifacts;
 mod audit;
 mod audit_tree;
 mod auth;

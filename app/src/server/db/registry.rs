@@ -22,6 +22,7 @@ struct VersionRow {
     version: i64,
     source: String,
     run_id: Option<String>,
+    model_id: Option<String>,
     run_link: String,
     description: String,
     user_id: String,
@@ -281,6 +282,7 @@ pub async fn create_version(
     name: &str,
     source: &str,
     run_id: Option<&str>,
+    model_id: Option<&str>,
     run_link: &str,
     description: &str,
     tags: &[(String, String)],
@@ -294,7 +296,39 @@ pub async fn create_version(
             "Missing value for required parameter 'source'.",
         ));
     }
-    let run_id = run_id.map(str::trim).filter(|r| !r.is_empty());
+    // A logged model, named or as the source `models:/m-…`: it must exist, and lends the
+    // version its run when none is given.
+    let model_id = model_id
+        .map(str::trim)
+        .filter(|m| !m.is_empty())
+        .or_else(|| {
+            source
+                .trim()
+                .strip_prefix("models:/")
+                .filter(|m| crate::domain::artifacts::is_model_id(m))
+        });
+    let mut model_run: Option<String> = None;
+    if let Some(m) = model_id {
+        let found: Option<(Option<String>, String)> = sqlx::query_as(
+            "SELECT source_run_id, lifecycle_stage FROM logged_models WHERE model_id = ?",
+        )
+        .bind(m)
+        .fetch_optional(&mut *conn)
+        .await?;
+        match found {
+            Some((run, stage)) if stage == "active" => model_run = run,
+            _ => {
+                return Err(AppError::validation(
+                    "model_id",
+                    format!("Logged model with ID '{m}' not found"),
+                ))
+            }
+        }
+    }
+    let run_id = run_id
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .or(model_run.as_deref());
     if let Some(r) = run_id {
         let known: Option<i64> = sqlx::query_scalar("SELECT 1 FROM runs WHERE run_uuid = ?")
             .bind(r)
@@ -308,8 +342,8 @@ pub async fn create_version(
         }
     }
     let version: i64 = sqlx::query_scalar(
-        "INSERT INTO model_versions (name, version, source, run_id, run_link, description, user_id, creation_time, last_updated_time) \
-         SELECT ?1, coalesce(max(version), 0) + 1, ?2, ?3, ?4, ?5, ?6, ?7, ?7 FROM model_versions WHERE name = ?1 \
+        "INSERT INTO model_versions (name, version, source, run_id, run_link, description, user_id, creation_time, last_updated_time, model_id) \
+         SELECT ?1, coalesce(max(version), 0) + 1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8 FROM model_versions WHERE name = ?1 \
          RETURNING version",
     )
     .bind(name)
@@ -319,6 +353,7 @@ pub async fn create_version(
     .bind(description)
     .bind(by)
     .bind(now)
+    .bind(model_id)
     .fetch_one(&mut *conn)
     .await?;
     for (k, v) in tags {
@@ -434,6 +469,7 @@ async fn version_extras(pool: &SqlitePool, r: VersionRow) -> Result<ModelVersion
         version: r.version,
         source: r.source,
         run_id: r.run_id,
+        model_id: r.model_id,
         run_link: r.run_link,
         description: r.description,
         user_id: r.user_id,
@@ -444,7 +480,7 @@ async fn version_extras(pool: &SqlitePool, r: VersionRow) -> Result<ModelVersion
     })
 }
 
-const VERSION_COLUMNS: &str = "name, version, source, run_id, run_link, description, user_id, creation_time, last_updated_time";
+const VERSION_COLUMNS: &str = "name, version, source, run_id, model_id, run_link, description, user_id, creation_time, last_updated_time";
 
 /// One version.
 pub async fn get_version(

@@ -104,7 +104,7 @@ pub struct Run {
     pub inputs: Vec<DatasetInput>,
 }
 
-fn check_key(field: &str, key: &str) -> Result<(), AppError> {
+pub fn check_key(field: &str, key: &str) -> Result<(), AppError> {
     if key.is_empty() {
         return Err(AppError::validation(field, "key must not be empty"));
     }
@@ -233,7 +233,7 @@ pub async fn create_experiment(
     Ok(id)
 }
 
-async fn experiment_stage(conn: &mut SqliteConnection, id: i64) -> Result<String, AppError> {
+pub async fn experiment_stage(conn: &mut SqliteConnection, id: i64) -> Result<String, AppError> {
     sqlx::query_scalar("SELECT lifecycle_stage FROM experiments WHERE experiment_id = ?")
         .bind(id)
         .fetch_optional(&mut *conn)

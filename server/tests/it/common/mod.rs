@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 use app::domain::roles::Role;
+use app::server::artifact_store::ArtifactStore;
 use app::server::state::{AppState, Config};
 use server::{build_router, open_store, ServeSettings};
 use sqlx::SqlitePool;
@@ -16,6 +17,7 @@ pub struct TestApp {
     pub pool: SqlitePool,
     pub db_url: String,
     pub db_path: std::path::PathBuf,
+    pub artifacts_dir: std::path::PathBuf,
     _dir: tempfile::TempDir,
 }
 
@@ -47,10 +49,13 @@ pub async fn serve_on(
     if config.origins.is_empty() {
         config.origins = server::startup::browser_origins(None, addr).expect("origins");
     }
+    let artifacts_dir = dir.path().join("artifacts");
     let state = AppState {
         leptos_options: server::startup::leptos_options(Some(addr)),
         pool: pool.clone(),
         config: Arc::new(config),
+        artifacts: ArtifactStore::open(artifacts_dir.to_str().expect("utf-8 path"))
+            .expect("artifact store"),
     };
     let router = build_router(state, &settings);
     tokio::spawn(async move {
@@ -66,11 +71,18 @@ pub async fn serve_on(
         pool,
         db_url,
         db_path,
+        artifacts_dir,
         _dir: dir,
     }
 }
 
 impl TestApp {
+    /// The app's artifact store (a folder in its temporary directory).
+    pub fn artifacts(&self) -> ArtifactStore {
+        ArtifactStore::open(self.artifacts_dir.to_str().expect("utf-8 path"))
+            .expect("artifact store")
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
@@ -82,6 +94,7 @@ impl TestApp {
             leptos_options: server::startup::leptos_options(None),
             pool: self.pool.clone(),
             config: Arc::new(Config::default()),
+            artifacts: self.artifacts(),
         };
         build_router(state, &ServeSettings::default())
     }

@@ -1,0 +1,708 @@
+//! MLflow 3's logged models under `/api/2.0/mlflow/logged-models`, and `runs/outputs`.
+//!
+//! `log_model` creates a model (PENDING), uploads its files through the artifact proxy under
+//! `<experiment>/models/<id>/artifacts/`, then finalizes it READY. Finalizing seals it: the
+//! manifest of its files (path, size, SHA-256) and the model digest over it are recorded in
+//! the same transaction as the audit entry, and its files are frozen from then on (see
+//! `app::domain::artifacts` for the manifest format).
+
+use crate::api::{needs, Api};
+use crate::artifacts::{children, ArtifactError};
+use crate::mlflow::{
+    body, de_opt_i64, kv_json, pairs, value_json, who, write_audit, KeyValue, MlflowError,
+};
+use app::domain::artifacts::model_digest;
+use app::domain::authz::Action;
+use app::domain::logged_models::{matches, parse_status, Candidate, ModelAttribute, READY};
+use app::domain::run_search::{parse_filter_for, Attributes};
+use app::error::AppError;
+use app::server::db::logged_models::{self, LoggedModel, NewModel};
+use app::server::db::{artifacts, begin_write};
+use app::server::now_ms;
+use app::server::state::AppState;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+
+type ApiResult = Result<Json<Value>, ArtifactError>;
+
+/// Most models one search page returns.
+const MAX_SEARCH_RESULTS: usize = 1000;
+
+/// The routes.
+pub fn router(state: AppState) -> Api {
+    use Action::*;
+    const L: &str = "/api/2.0/mlflow/logged-models";
+    Api::new()
+        .post(
+            L,
+            create,
+            needs(
+                IngestTracking,
+                "Create a logged model (PENDING) to upload files to",
+            )
+            .json(),
+        )
+        .post(
+            &format!("{L}/search"),
+            search,
+            needs(
+                ReadWorkspace,
+                "Search logged models with MLflow's filter grammar",
+            )
+            .json(),
+        )
+        .get(
+            &format!("{L}/{{model_id}}"),
+            get,
+            needs(
+                ReadWorkspace,
+                "A logged model with its tags, params, metrics and digest",
+            )
+            .query(&[("allow_deleted", "true to return a deleted model too")]),
+        )
+        .patch(
+            &format!("{L}/{{model_id}}"),
+            finalize,
+            needs(
+                IngestTracking,
+                "Finalize a model: READY seals its files and records their digest",
+            )
+            .json(),
+        )
+        .delete(
+            &format!("{L}/{{model_id}}"),
+            delete,
+            needs(
+                IngestTracking,
+                "Mark a model deleted (409 once a version is registered from it)",
+            ),
+        )
+        .patch(
+            &format!("{L}/{{model_id}}/tags"),
+            set_tags,
+            needs(IngestTracking, "Set tags on a model").json(),
+        )
+        .delete(
+            &format!("{L}/{{model_id}}/tags/{{tag_key}}"),
+            delete_tag,
+            needs(IngestTracking, "Delete a model's tag"),
+        )
+        .post(
+            &format!("{L}/{{model_id}}/params"),
+            log_params,
+            needs(IngestTracking, "Log a model's params").json(),
+        )
+        .get(
+            &format!("{L}/{{model_id}}/artifacts/directories"),
+            list_files,
+            needs(
+                ReadWorkspace,
+                "The files directly under a folder of the model",
+            )
+            .query(&[("artifact_directory_path", "A folder below the model's root")]),
+        )
+        .post(
+            "/api/2.0/mlflow/runs/outputs",
+            log_outputs,
+            needs(IngestTracking, "Record the models a run produced").json(),
+        )
+        .with_state(state)
+}
+
+/// A logged model in MLflow's JSON shape, with Gatehouse's digest and manifest in `info`.
+pub fn model_json(m: &LoggedModel, registrations: &[(String, i64)]) -> Value {
+    let mut info = json!({
+        "model_id": m.model_id,
+        "experiment_id": m.experiment_id.to_string(),
+        "name": m.name,
+        "creation_timestamp_ms": m.creation_time,
+        "last_updated_timestamp_ms": m.last_updated_time,
+        "artifact_uri": m.artifact_uri,
+        "status": m.status,
+        "model_type": m.model_type,
+        "tags": kv_json(m.tags.iter().map(|(k, v)| (k, v))),
+    });
+    if let Some(r) = &m.source_run_id {
+        info["source_run_id"] = json!(r);
+    }
+    if !m.status_message.is_empty() {
+        info["status_message"] = json!(m.status_message);
+    }
+    if !registrations.is_empty() {
+        info["registrations"] = registrations
+            .iter()
+            .map(|(n, v)| json!({ "name": n, "version": v.to_string() }))
+            .collect();
+    }
+    if let Some(d) = &m.digest {
+        info["digest"] = json!(d);
+        info["manifest"] = json!(m.manifest);
+    }
+    let metrics: Vec<Value> = m
+        .metrics
+        .iter()
+        .map(|x| {
+            let mut v = json!({
+                "key": x.point.key,
+                "value": value_json(x.point.value),
+                "timestamp": x.point.timestamp,
+                "step": x.point.step,
+                "model_id": m.model_id,
+            });
+            if let Some(r) = &x.run_id {
+                v["run_id"] = json!(r);
+            }
+            if !x.dataset_name.is_empty() {
+                v["dataset_name"] = json!(x.dataset_name);
+                v["dataset_digest"] = json!(x.dataset_digest);
+            }
+            v
+        })
+        .collect();
+    json!({
+        "info": info,
+        "data": {
+            "params": kv_json(m.params.iter().map(|(k, v)| (k, v))),
+            "metrics": metrics,
+        },
+    })
+}
+
+async fn registrations(
+    conn: &mut sqlx::SqliteConnection,
+    model_id: &str,
+) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT name, version FROM model_versions WHERE model_id = ? ORDER BY name, version",
+    )
+    .bind(model_id)
+    .fetch_all(conn)
+    .await
+}
+
+async fn respond(s: &AppState, model_id: &str, allow_deleted: bool) -> ApiResult {
+    let mut conn = s.pool.acquire().await?;
+    let m = logged_models::get(&mut conn, model_id)
+        .await?
+        .filter(|m| allow_deleted || m.lifecycle_stage == "active")
+        .ok_or_else(|| not_found(model_id))?;
+    let regs = registrations(&mut conn, model_id).await?;
+    Ok(Json(json!({ "model": model_json(&m, &regs) })))
+}
+
+fn not_found(model_id: &str) -> ArtifactError {
+    ArtifactError(AppError::not_found(format!(
+        "Logged model with ID '{model_id}' not found"
+    )))
+}
+
+fn experiment_id(field: &str, v: &Value) -> Result<i64, ArtifactError> {
+    let parsed = match v {
+        Value::String(s) => s.parse().ok(),
+        Value::Number(n) => n.as_i64(),
+        _ => None,
+    };
+    parsed.ok_or_else(|| {
+        ArtifactError(AppError::validation(
+            field,
+            format!("`{v}` is not an experiment id"),
+        ))
+    })
+}
+
+#[derive(Deserialize)]
+struct CreateReq {
+    experiment_id: Option<Value>,
+    name: Option<String>,
+    model_type: Option<String>,
+    source_run_id: Option<String>,
+    #[serde(default)]
+    params: Vec<KeyValue>,
+    #[serde(default)]
+    tags: Vec<KeyValue>,
+}
+
+async fn create(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiResult {
+    let p = who(&s, &h, Action::IngestTracking).await?;
+    let req: CreateReq = body(&b)?;
+    let exp = experiment_id(
+        "experiment_id",
+        req.experiment_id.as_ref().ok_or_else(|| {
+            ArtifactError(AppError::validation(
+                "experiment_id",
+                "Missing value for required parameter 'experiment_id'.",
+            ))
+        })?,
+    )?;
+    let (tags, params) = (pairs(req.tags), pairs(req.params));
+    let mut tx = begin_write(&s.pool).await?;
+    let id = logged_models::create(
+        &mut tx,
+        NewModel {
+            experiment_id: exp,
+            name: req.name.as_deref(),
+            model_type: req.model_type.as_deref().unwrap_or(""),
+            source_run_id: req.source_run_id.as_deref().filter(|r| !r.is_empty()),
+            tags: &tags,
+            params: &params,
+        },
+        &p.username,
+        now_ms(),
+    )
+    .await?;
+    write_audit(
+        &mut tx,
+        &p,
+        "mlflow.logged_model.create",
+        "logged_model",
+        &id,
+        json!({
+            "experiment_id": exp,
+            "name": req.name,
+            "source_run_id": req.source_run_id,
+        }),
+    )
+    .await?;
+    tx.commit().await?;
+    respond(&s, &id, false).await
+}
+
+async fn get(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    Path(model_id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult {
+    who(&s, &h, Action::ReadWorkspace).await?;
+    let allow_deleted = q.get("allow_deleted").is_some_and(|v| v == "true");
+    respond(&s, &model_id, allow_deleted).await
+}
+
+#[derive(Deserialize)]
+struct FinalizeReq {
+    status: Option<Value>,
+}
+
+async fn finalize(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    Path(model_id): Path<String>,
+    b: Bytes,
+) -> ApiResult {
+    let p = who(&s, &h, Action::IngestTracking).await?;
+    let req: FinalizeReq = body(&b)?;
+    let status = match &req.status {
+        Some(Value::String(v)) => parse_status(v),
+        // The enum's numbers: 1 PENDING, 2 READY, 3 UPLOAD_FAILED.
+        Some(Value::Number(n)) => match n.as_i64() {
+            Some(1) => parse_status("PENDING"),
+            Some(2) => parse_status("READY"),
+            Some(3) => parse_status("UPLOAD_FAILED"),
+            _ => None,
+        },
+        _ => None,
+    }
+    .ok_or_else(|| {
+        ArtifactError(AppError::validation(
+            "status",
+            "status must be LOGGED_MODEL_READY or LOGGED_MODEL_UPLOAD_FAILED",
+        ))
+    })?;
+    let mut tx = begin_write(&s.pool).await?;
+    let m = logged_models::active(&mut tx, &model_id).await?;
+    if m.status == READY {
+        if status == READY {
+            tx.commit().await?;
+            return respond(&s, &model_id, false).await;
+        }
+        return Err(ArtifactError(AppError::conflict(format!(
+            "logged model {model_id} is already finalized READY with digest {}: it cannot become {status}",
+            m.digest.as_deref().unwrap_or("?")
+        ))));
+    }
+    let now = now_ms();
+    let details = if status == READY {
+        let files = artifacts::manifest_of(&mut tx, &m.root()).await?;
+        let digest = model_digest(&files);
+        logged_models::finalize(&mut tx, &model_id, status, Some((&digest, &files)), now).await?;
+        json!({
+            "status": status,
+            "digest": digest,
+            "files": files.len(),
+            "bytes": files.iter().map(|f| f.size).sum::<u64>(),
+        })
+    } else {
+        logged_models::finalize(&mut tx, &model_id, status, None, now).await?;
+        json!({ "status": status })
+    };
+    write_audit(
+        &mut tx,
+        &p,
+        "mlflow.logged_model.finalize",
+        "logged_model",
+        &model_id,
+        details,
+    )
+    .await?;
+    tx.commit().await?;
+    respond(&s, &model_id, false).await
+}
+
+async fn delete(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    Path(model_id): Path<String>,
+) -> ApiResult {
+    let p = who(&s, &h, Action::IngestTracking).await?;
+    let mut tx = begin_write(&s.pool).await?;
+    logged_models::active(&mut tx, &model_id).await?;
+    if let Some((n, v)) = registrations(&mut tx, &model_id).await?.first() {
+        return Err(ArtifactError(AppError::conflict(format!(
+            "logged model {model_id} is registered as {n} version {v}: it is kept"
+        ))));
+    }
+    logged_models::mark_deleted(&mut tx, &model_id, now_ms()).await?;
+    write_audit(
+        &mut tx,
+        &p,
+        "mlflow.logged_model.delete",
+        "logged_model",
+        &model_id,
+        json!({}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(json!({})))
+}
+
+#[derive(Deserialize)]
+struct TagsReq {
+    #[serde(default)]
+    tags: Vec<KeyValue>,
+}
+
+async fn set_tags(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    Path(model_id): Path<String>,
+    b: Bytes,
+) -> ApiResult {
+    let p = who(&s, &h, Action::IngestTracking).await?;
+    let req: TagsReq = body(&b)?;
+    let tags = pairs(req.tags);
+    let mut tx = begin_write(&s.pool).await?;
+    logged_models::set_tags(&mut tx, &model_id, &tags, now_ms()).await?;
+    write_audit(
+        &mut tx,
+        &p,
+        "mlflow.logged_model.set_tags",
+        "logged_model",
+        &model_id,
+        json!({ "tags": tags.iter().map(|(k, _)| k).collect::<Vec<_>>() }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(json!({})))
+}
+
+async fn delete_tag(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    Path((model_id, key)): Path<(String, String)>,
+) -> ApiResult {
+    let p = who(&s, &h, Action::IngestTracking).await?;
+    let mut tx = begin_write(&s.pool).await?;
+    logged_models::delete_tag(&mut tx, &model_id, &key, now_ms()).await?;
+    write_audit(
+        &mut tx,
+        &p,
+        "mlflow.logged_model.delete_tag",
+        "logged_model",
+        &model_id,
+        json!({ "key": key }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(json!({})))
+}
+
+#[derive(Deserialize)]
+struct ParamsReq {
+    #[serde(default)]
+    params: Vec<KeyValue>,
+}
+
+async fn log_params(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    Path(model_id): Path<String>,
+    b: Bytes,
+) -> ApiResult {
+    let p = who(&s, &h, Action::IngestTracking).await?;
+    let req: ParamsReq = body(&b)?;
+    let params = pairs(req.params);
+    let mut tx = begin_write(&s.pool).await?;
+    logged_models::log_params(&mut tx, &model_id, &params, now_ms()).await?;
+    write_audit(
+        &mut tx,
+        &p,
+        "mlflow.logged_model.log_params",
+        "logged_model",
+        &model_id,
+        json!({ "params": params.iter().map(|(k, _)| k).collect::<Vec<_>>() }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(json!({})))
+}
+
+async fn list_files(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    Path(model_id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult {
+    who(&s, &h, Action::ReadWorkspace).await?;
+    let mut conn = s.pool.acquire().await?;
+    let m = logged_models::active(&mut conn, &model_id).await?;
+    let sub = app::domain::artifacts::check_relative(
+        q.get("artifact_directory_path")
+            .map(String::as_str)
+            .unwrap_or(""),
+    )
+    .map_err(|e| ArtifactError(AppError::validation("artifact_directory_path", e)))?;
+    let root = m.root().prefix();
+    let key = if sub.is_empty() {
+        root
+    } else {
+        format!("{root}/{sub}")
+    };
+    let files = children(&mut conn, &key).await?;
+    Ok(Json(json!({ "root_uri": m.artifact_uri, "files": files })))
+}
+
+#[derive(Deserialize)]
+struct OrderReq {
+    field_name: String,
+    #[serde(default = "yes")]
+    ascending: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Deserialize)]
+struct SearchReq {
+    #[serde(default)]
+    experiment_ids: Vec<Value>,
+    filter: Option<String>,
+    #[serde(default, deserialize_with = "de_opt_i64")]
+    max_results: Option<i64>,
+    #[serde(default)]
+    order_by: Vec<OrderReq>,
+    page_token: Option<String>,
+}
+
+async fn search(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiResult {
+    who(&s, &h, Action::ReadWorkspace).await?;
+    let req: SearchReq = body(&b)?;
+    if req.experiment_ids.is_empty() {
+        return Err(ArtifactError(AppError::validation(
+            "experiment_ids",
+            "at least one experiment id is required",
+        )));
+    }
+    let ids = req
+        .experiment_ids
+        .iter()
+        .enumerate()
+        .map(|(i, v)| experiment_id(&format!("experiment_ids[{i}]"), v))
+        .collect::<Result<Vec<_>, _>>()?;
+    let clauses = parse_filter_for::<ModelAttribute>(req.filter.as_deref().unwrap_or(""))
+        .map_err(|e| ArtifactError(AppError::validation("filter", e)))?;
+    let max = match req.max_results {
+        None => 100,
+        Some(n) if n >= 1 && n as usize <= MAX_SEARCH_RESULTS => n as usize,
+        Some(n) => {
+            return Err(ArtifactError(AppError::validation(
+                "max_results",
+                format!("max_results must be between 1 and {MAX_SEARCH_RESULTS}, got {n}"),
+            )))
+        }
+    };
+    let offset: usize = match req.page_token.as_deref().filter(|t| !t.is_empty()) {
+        None => 0,
+        Some(t) => t
+            .parse()
+            .map_err(|_| ArtifactError(AppError::validation("page_token", "invalid page token")))?,
+    };
+    let mut conn = s.pool.acquire().await?;
+    let all = logged_models::in_experiments(&mut conn, &ids).await?;
+    let mut hits: Vec<&LoggedModel> = all
+        .iter()
+        .filter(|m| matches(&clauses, &candidate(m)))
+        .collect();
+    for o in req.order_by.iter().rev() {
+        let key = order_key(&o.field_name)?;
+        hits.sort_by(|a, b| {
+            let ord = key.compare(a, b);
+            if o.ascending {
+                ord
+            } else {
+                ord.reverse()
+            }
+        });
+    }
+    let page: Vec<&LoggedModel> = hits.iter().skip(offset).take(max).copied().collect();
+    let mut models = Vec::with_capacity(page.len());
+    for m in &page {
+        let regs = registrations(&mut conn, &m.model_id).await?;
+        models.push(model_json(m, &regs));
+    }
+    let mut out = json!({ "models": models });
+    if offset + page.len() < hits.len() {
+        out["next_page_token"] = json!((offset + page.len()).to_string());
+    }
+    Ok(Json(out))
+}
+
+fn candidate(m: &LoggedModel) -> Candidate<'_> {
+    let mut metrics = HashMap::new();
+    // Points are ordered by key, step, timestamp: the last one per key is the latest.
+    for x in &m.metrics {
+        metrics.insert(x.point.key.as_str(), x.point.value);
+    }
+    Candidate {
+        model_id: &m.model_id,
+        name: &m.name,
+        model_type: &m.model_type,
+        status: &m.status,
+        source_run_id: m.source_run_id.as_deref().unwrap_or(""),
+        creation_timestamp: m.creation_time,
+        last_updated_timestamp: m.last_updated_time,
+        tags: m
+            .tags
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect(),
+        params: m
+            .params
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect(),
+        metrics,
+    }
+}
+
+enum OrderKey {
+    Attribute(ModelAttribute),
+    Metric(String),
+}
+
+impl OrderKey {
+    fn compare(&self, a: &LoggedModel, b: &LoggedModel) -> std::cmp::Ordering {
+        match self {
+            OrderKey::Metric(k) => {
+                let latest = |m: &LoggedModel| {
+                    m.metrics
+                        .iter()
+                        .rev()
+                        .find(|x| &x.point.key == k)
+                        .map(|x| x.point.value)
+                };
+                // Models without the metric sort last either way round, as in MLflow.
+                match (latest(a), latest(b)) {
+                    (Some(x), Some(y)) => x.total_cmp(&y),
+                    (Some(_), None) => std::cmp::Ordering::Less,
+                    (None, Some(_)) => std::cmp::Ordering::Greater,
+                    (None, None) => std::cmp::Ordering::Equal,
+                }
+            }
+            OrderKey::Attribute(at) => {
+                let (ca, cb) = (candidate(a), candidate(b));
+                match at {
+                    ModelAttribute::CreationTimestamp => {
+                        ca.creation_timestamp.cmp(&cb.creation_timestamp)
+                    }
+                    ModelAttribute::LastUpdatedTimestamp => {
+                        ca.last_updated_timestamp.cmp(&cb.last_updated_timestamp)
+                    }
+                    ModelAttribute::Name => ca.name.cmp(cb.name),
+                    ModelAttribute::ModelId => ca.model_id.cmp(cb.model_id),
+                    ModelAttribute::ModelType => ca.model_type.cmp(cb.model_type),
+                    ModelAttribute::Status => ca.status.cmp(cb.status),
+                    ModelAttribute::SourceRunId => ca.source_run_id.cmp(cb.source_run_id),
+                }
+            }
+        }
+    }
+}
+
+fn order_key(field: &str) -> Result<OrderKey, ArtifactError> {
+    if let Some(k) = field.strip_prefix("metrics.") {
+        return Ok(OrderKey::Metric(k.to_string()));
+    }
+    let name = field.strip_prefix("attributes.").unwrap_or(field);
+    ModelAttribute::parse(name)
+        .map(OrderKey::Attribute)
+        .ok_or_else(|| {
+            ArtifactError(AppError::validation(
+                "order_by",
+                format!(
+                    "cannot order by `{field}`: use metrics.<key> or one of {}",
+                    ModelAttribute::ALL_NAMES
+                ),
+            ))
+        })
+}
+
+#[derive(Deserialize)]
+struct OutputReq {
+    model_id: String,
+    #[serde(default, deserialize_with = "de_opt_i64")]
+    step: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct OutputsReq {
+    run_id: Option<String>,
+    #[serde(default)]
+    models: Vec<OutputReq>,
+}
+
+async fn log_outputs(
+    State(s): State<AppState>,
+    h: HeaderMap,
+    b: Bytes,
+) -> Result<Json<Value>, MlflowError> {
+    let p = who(&s, &h, Action::IngestTracking).await?;
+    let req: OutputsReq = body(&b)?;
+    let run_id = req.run_id.filter(|r| !r.is_empty()).ok_or_else(|| {
+        crate::mlflow::invalid("run_id", "Missing value for required parameter 'run_id'.")
+    })?;
+    let models: Vec<(String, i64)> = req
+        .models
+        .into_iter()
+        .map(|m| (m.model_id, m.step.unwrap_or(0)))
+        .collect();
+    let mut tx = begin_write(&s.pool).await?;
+    app::server::db::tracking::run_info(&mut tx, &run_id).await?;
+    logged_models::add_outputs(&mut tx, &run_id, &models).await?;
+    write_audit(
+        &mut tx,
+        &p,
+        "mlflow.run.log_outputs",
+        "run",
+        &run_id,
+        json!({ "models": models.iter().map(|(m, _)| m).collect::<Vec<_>>() }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(json!({})))
+}
