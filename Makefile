@@ -22,6 +22,9 @@ OPENLINEAGE_PORT ?= 3419
 # The official OpenLineage client for the lineage compatibility test.
 OPENLINEAGE_VERSION := 1.54.0
 OPENLINEAGE_VENV := .venv-openlineage
+# A real S3-protocol server for the artifact store's S3 tests (moto's server, from PyPI).
+MOTO_VERSION := 5.2.5
+S3_VENV := .venv-s3
 
 .PHONY: help run test setup setup-test build lint unit e2e mlflow-client openlineage-client bench bench-audit load faults fuzz bench-runs bench-layout bench-lineage bench-ab bench-fairness bench-promotion fmt clean
 
@@ -66,6 +69,9 @@ setup-test: setup
 	fi
 	@if ! $(OPENLINEAGE_VENV)/bin/python -c "import importlib.metadata as m, sys; sys.exit(m.version('openlineage-python') != '$(OPENLINEAGE_VERSION)')" 2>/dev/null; then \
 		python3 -m venv $(OPENLINEAGE_VENV) && $(OPENLINEAGE_VENV)/bin/pip install -q --disable-pip-version-check openlineage-python==$(OPENLINEAGE_VERSION); \
+	fi
+	@if ! $(S3_VENV)/bin/python -c "import importlib.metadata as m, sys; sys.exit(m.version('moto') != '$(MOTO_VERSION)')" 2>/dev/null; then \
+		python3 -m venv $(S3_VENV) && $(S3_VENV)/bin/pip install -q --disable-pip-version-check "moto[server]==$(MOTO_VERSION)"; \
 	fi
 
 build: setup

@@ -2,6 +2,7 @@
 
 pub mod abtests;
 pub mod accounts;
+pub mod artifact_checks;
 pub mod artifact_store;
 pub mod audit_export;
 pub mod auth;

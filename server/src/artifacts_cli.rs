@@ -1,7 +1,8 @@
 //! `server model-digest DIR` and `server verify-artifacts`: the model digest recomputed from
 //! files on disk, and every finalized model's files re-hashed in the store.
 
-use app::domain::artifacts::{drift, model_digest, FileEntry};
+use app::domain::artifacts::{model_digest, FileEntry};
+use app::server::artifact_checks::verify_folder;
 use app::server::artifact_store::ArtifactStore;
 use app::server::db::logged_models;
 use sha2::{Digest, Sha256};
@@ -92,7 +93,8 @@ pub struct Verification {
     pub broken: Vec<String>,
 }
 
-/// Re-hashes every finalized model's files in the store against its recorded manifest.
+/// Re-hashes every finalized model's files in the store against its recorded manifest, and
+/// records each outcome for the promotion checks.
 pub async fn verify_artifacts(
     pool: &sqlx::SqlitePool,
     store: &ArtifactStore,
@@ -103,21 +105,21 @@ pub async fn verify_artifacts(
     };
     let mut broken = Vec::new();
     for m in &models {
-        let found = hash_root(store, &m.root().prefix()).await?;
-        let d = drift(&m.manifest, &found);
-        let recomputed = model_digest(&m.manifest);
         let recorded = m.digest.clone().unwrap_or_default();
-        if recomputed != recorded {
+        if model_digest(&m.manifest) != recorded {
             broken.push(format!(
                 "{} ({}): the recorded manifest does not give the recorded digest {recorded}",
                 m.model_id, m.name
             ));
-        } else if !d.is_clean() {
+            continue;
+        }
+        let v = verify_folder(pool, store, &m.root().prefix(), &recorded, &m.manifest)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        if !v.ok {
             broken.push(format!(
                 "{} ({}) {recorded}: {}",
-                m.model_id,
-                m.name,
-                d.describe()
+                m.model_id, m.name, v.detail
             ));
         }
     }
@@ -125,26 +127,6 @@ pub async fn verify_artifacts(
         checked: models.len(),
         broken,
     })
-}
-
-/// The files under a root as they are in the store now, hashed.
-pub async fn hash_root(store: &ArtifactStore, prefix: &str) -> anyhow::Result<Vec<FileEntry>> {
-    let mut found = Vec::new();
-    for (rel, _) in store
-        .list_under(prefix)
-        .await
-        .map_err(|e| anyhow::anyhow!(e))?
-    {
-        let key = format!("{prefix}/{rel}");
-        if let Some(s) = store.hash(&key).await.map_err(|e| anyhow::anyhow!(e))? {
-            found.push(FileEntry {
-                path: rel,
-                size: s.size,
-                sha256: s.sha256,
-            });
-        }
-    }
-    Ok(found)
 }
 
 #[cfg(test)]

@@ -28,7 +28,7 @@ impl Rng {
 }
 
 /// Sends one demo request through the router, as a client would, and expects `expected`.
-async fn send(
+pub(crate) async fn send(
     router: &Router,
     token: &str,
     path: &str,
@@ -1082,12 +1082,31 @@ async fn send_registry(
         let runs = runs_of(name).await?;
         for v in 0..versions {
             let run_id = runs.get(v).cloned();
+            let experiment_id: i64 = match &run_id {
+                Some(r) => {
+                    sqlx::query_scalar("SELECT experiment_id FROM runs WHERE run_uuid = ?")
+                        .bind(r)
+                        .fetch_one(pool)
+                        .await?
+                }
+                None => 0,
+            };
+            // Each version is a real model, stored and sealed as the MLflow client does it.
+            let model_id = crate::demo_artifacts::log_model(
+                router,
+                scientist,
+                name,
+                v + 1,
+                experiment_id,
+                run_id.as_deref(),
+            )
+            .await?;
             call(
                 router,
                 scientist,
                 "model-versions/create",
                 json!({
-                    "name": name, "source": format!("s3://gatehouse-demo/models/{name}/{}", v + 1),
+                    "name": name, "source": format!("models:/{model_id}"), "model_id": model_id,
                     "run_id": run_id, "description": format!("Candidate {} of {name}", v + 1),
                 }),
             )

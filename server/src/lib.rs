@@ -5,6 +5,7 @@ pub mod api;
 pub mod artifacts;
 pub mod artifacts_cli;
 pub mod demo;
+pub mod demo_artifacts;
 pub mod fairness;
 pub mod layout_cli;
 pub mod lineage;

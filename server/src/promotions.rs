@@ -82,6 +82,11 @@ fn parse_id(id: &str) -> Result<i64, AppError> {
 async fn create(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiResult {
     let p = who(&s, &h, Action::RequestPromotion).await?;
     let req: NewRequest = json_body(&b)?;
+    // The evidence speaks of the model's bytes as they are now.
+    if let Some(v) = req.version {
+        app::server::artifact_checks::verify_version(&s.pool, &s.artifacts, req.model.trim(), v)
+            .await?;
+    }
     let id = promotions::request(&s.pool, &p, &req).await?;
     Ok(Json(
         json!({ "request": promotions::view(&s.pool, &p, id).await? }),
@@ -146,6 +151,7 @@ async fn decide(s: AppState, h: HeaderMap, id: String, b: Bytes, approve: bool) 
     let p = who(&s, &h, Action::ApprovePromotion).await?;
     let req: CommentReq = json_body(&b)?;
     let id = parse_id(&id)?;
+    app::server::artifact_checks::verify_request(&s.pool, &s.artifacts, id).await?;
     let outcome = promotions::review(&s.pool, &p, id, approve, &req.comment).await?;
     Ok(Json(
         json!({ "outcome": outcome, "request": promotions::view(&s.pool, &p, id).await? }),

@@ -981,14 +981,26 @@ async fn v1_alias_at(
         None => now_ms(),
     };
     let m = registry::alias_at(&s.pool, &name, &alias, at).await?;
+    let version = m.as_ref().and_then(|m| m.version);
+    // What a deployment pipeline compares with what it downloaded.
+    let bound = match version {
+        Some(v) => {
+            let mut conn = s.pool.acquire().await?;
+            app::server::db::artifacts::bound_to_version(&mut conn, &name, v).await?
+        }
+        None => None,
+    };
     Ok(Json(json!({
         "name": name,
         "alias": alias,
         "at": at,
-        "version": m.as_ref().and_then(|m| m.version),
+        "version": version,
         "since": m.as_ref().map(|m| m.moved_at),
         "moved_by": m.as_ref().map(|m| m.moved_by.clone()),
         "promotion_id": m.as_ref().and_then(|m| m.promotion_id),
+        "digest": bound.as_ref().map(|b| b.digest.clone()),
+        "model_id": bound.as_ref().and_then(|b| b.model_id.clone()),
+        "files": bound.as_ref().map(|b| b.manifest.len()),
     })))
 }
 
@@ -1096,6 +1108,31 @@ async fn v1_evidence_pack(
     if let Some(r) = &mv.run_id {
         objects.push(("run".into(), r.clone()));
     }
+    // The model's bytes: the manifest its digest is over, and the latest re-hash.
+    let artifacts = {
+        let mut conn = s.pool.acquire().await?;
+        match app::server::db::artifacts::bound_to_version(&mut conn, &name, version).await? {
+            Some(b) => {
+                let verified = app::server::db::artifacts::latest_verification(
+                    &mut conn, &b.prefix, &b.digest,
+                )
+                .await?;
+                if let Some(m) = &b.model_id {
+                    objects.push(("logged_model".into(), m.clone()));
+                }
+                json!({
+                    "source": b.source,
+                    "model_id": b.model_id,
+                    "digest": b.digest,
+                    "sealed": b.sealed,
+                    "manifest": b.manifest,
+                    "manifest_format": "one line per file, sorted by path: path TAB size TAB sha256 LF; digest = sha256 of those lines",
+                    "latest_verification": verified,
+                })
+            }
+            None => Value::Null,
+        }
+    };
     let mut filters = Vec::new();
     for (t, id) in objects {
         let f = AuditFilterInput {
@@ -1116,6 +1153,7 @@ async fn v1_evidence_pack(
         "version": mv,
         "lineage": lineage,
         "run": run,
+        "artifacts": artifacts,
         "ab_tests": ab_tests,
         "fairness_reports": fairness,
         "promotion_requests": promotions,

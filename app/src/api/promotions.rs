@@ -70,6 +70,14 @@ pub async fn request_promotion(
     let version = version.trim().parse::<i64>().map_err(|_| {
         AppError::validation("version", format!("'{version}' is not a version number"))
     })?;
+    // The evidence speaks of the model's bytes as they are now.
+    crate::server::artifact_checks::verify_version(
+        &state.pool,
+        &state.artifacts,
+        model.trim(),
+        version,
+    )
+    .await?;
     let id = promotions::request(
         &state.pool,
         &p,
@@ -120,6 +128,7 @@ pub async fn review_promotion(
             ))
         }
     };
+    crate::server::artifact_checks::verify_request(&state.pool, &state.artifacts, id).await?;
     let o = promotions::review(&state.pool, &p, id, approve, &comment).await?;
     Ok(o.status)
 }

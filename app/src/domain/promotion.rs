@@ -50,6 +50,11 @@ required_for_challengers = true
 require_training_datasets = true
 require_digests = true
 
+[artifact]
+# The version's files are stored in Gatehouse, sealed (a finalized model, or the run folder
+# the version was registered from), and re-hashing them gives the recorded digest.
+required = true
+
 [waivers]
 # Checks that may be waived with a written reason ("metric:*" for every metric check),
 # and the roles allowed to waive them.
@@ -87,6 +92,9 @@ pub struct Policy {
     pub require_training_datasets: bool,
     /// ... and carry a digest.
     pub require_digests: bool,
+    /// The version's files must be sealed in the artifact store and still match their digest.
+    #[serde(default)]
+    pub require_artifact: bool,
     /// Check ids (or `metric:*`) that may be waived.
     pub waivable: Vec<String>,
     /// Roles that may waive.
@@ -143,6 +151,7 @@ struct RawPolicy {
     fairness: Option<RawFairness>,
     ab_test: Option<RawAb>,
     lineage: Option<RawLineage>,
+    artifact: Option<RawArtifact>,
     waivers: Option<RawWaivers>,
     rollback: Option<RawRollback>,
 }
@@ -167,6 +176,12 @@ struct RawFairness {
     required: Option<bool>,
     #[serde(default)]
     attributes: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawArtifact {
+    required: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -220,8 +235,10 @@ pub fn valid_alias(s: &str) -> bool {
 
 /// The check ids a policy may name in `waivers.checks`.
 fn known_check(id: &str) -> bool {
-    matches!(id, "fairness" | "ab_test" | "lineage" | "metric:*")
-        || id.strip_prefix("metric:").is_some_and(|m| !m.is_empty())
+    matches!(
+        id,
+        "fairness" | "ab_test" | "lineage" | "artifact" | "metric:*"
+    ) || id.strip_prefix("metric:").is_some_and(|m| !m.is_empty())
 }
 
 /// Parses and validates a policy text.
@@ -371,6 +388,7 @@ pub fn parse_policy(text: &str) -> Result<Policy, PolicyError> {
             .and_then(|l| l.require_training_datasets)
             .unwrap_or(false),
         require_digests: lineage.and_then(|l| l.require_digests).unwrap_or(false),
+        require_artifact: raw.artifact.and_then(|a| a.required).unwrap_or(false),
         waivable,
         waiver_roles,
         rollback_approvals: raw
@@ -439,6 +457,35 @@ pub struct DatasetEvidence {
     pub source: String,
 }
 
+/// A version's files: what they are bound to and whether they still are.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ArtifactEvidence {
+    /// Where they are: `logged model m-…` or `run <id>, folder <path>`.
+    pub source: String,
+    /// The logged model, when the version is one.
+    pub model_id: Option<String>,
+    /// `sha256:…` over the manifest.
+    pub digest: String,
+    /// Number of files.
+    pub files: usize,
+    /// Their total size.
+    pub bytes: u64,
+    /// Frozen: a finalized model, or a registered run folder, that no upload can change.
+    pub sealed: bool,
+    /// The latest re-hash of the stored bytes against the manifest, if any.
+    pub verified: Option<ArtifactVerification>,
+}
+
+/// The latest re-hash of a version's stored files. Its time is kept beside it, not in the
+/// evidence: re-checking intact bytes must not make earlier approvals lapse.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ArtifactVerification {
+    /// Whether every file was there with its recorded size and hash, and nothing else.
+    pub ok: bool,
+    /// What differed, when not ok.
+    pub detail: String,
+}
+
 /// The latest fairness report on the version.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FairnessEvidence {
@@ -490,6 +537,9 @@ pub struct Evidence {
     pub fairness: Option<FairnessEvidence>,
     /// The latest A/B decision on the version.
     pub ab_test: Option<AbEvidence>,
+    /// The version's files as Gatehouse stores them (absent when they live elsewhere).
+    #[serde(default)]
+    pub artifact: Option<ArtifactEvidence>,
     /// Scope and version of the policy evaluated.
     pub policy: PolicyRef,
 }
@@ -788,6 +838,43 @@ pub fn evaluate(policy: &Policy, ev: &Evidence, now_ms: i64, waivers: &[Waiver])
             }
         };
         push("lineage".into(), label, status, detail, link);
+    }
+
+    if policy.require_artifact {
+        let label = "Model files sealed, digest matches the store".to_string();
+        let link = Some(super::url::model_href(&ev.model));
+        let (status, detail) = match &ev.artifact {
+            None => (
+                CheckStatus::Missing,
+                "The version's files are not stored in Gatehouse: log the model with the MLflow client so its bytes can be bound to the approval.".to_string(),
+            ),
+            Some(a) if !a.sealed => (
+                CheckStatus::Fail,
+                format!("{} is not finalized: its files can still change.", a.source),
+            ),
+            Some(a) => match &a.verified {
+                None => (
+                    CheckStatus::Missing,
+                    format!("{}: {}, never re-hashed.", a.source, a.digest),
+                ),
+                Some(v) if !v.ok => (
+                    CheckStatus::Fail,
+                    format!("{}: the stored bytes no longer match {} ({}).", a.source, a.digest, v.detail),
+                ),
+                Some(_) => (
+                    CheckStatus::Pass,
+                    format!(
+                        "{}: {} file{}, {} bytes, {}.",
+                        a.source,
+                        a.files,
+                        if a.files == 1 { "" } else { "s" },
+                        a.bytes,
+                        a.digest
+                    ),
+                ),
+            },
+        };
+        push("artifact".into(), label, status, detail, link);
     }
 
     for c in &mut out {

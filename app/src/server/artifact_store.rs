@@ -64,13 +64,25 @@ impl ArtifactStore {
     /// Opens the store at `root`: `s3://bucket[/prefix]`, `file:///path`, or a folder path
     /// (created when missing).
     pub fn open(root: &str) -> Result<ArtifactStore, String> {
+        ArtifactStore::open_with(root, &[])
+    }
+
+    /// As [`ArtifactStore::open`], with S3 settings given here (`aws_endpoint`,
+    /// `aws_access_key_id`, …) over those from the environment.
+    pub fn open_with(root: &str, s3_options: &[(&str, &str)]) -> Result<ArtifactStore, String> {
         if let Some(rest) = root.strip_prefix("s3://") {
             let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
             if bucket.is_empty() {
                 return Err(format!("`{root}` names no bucket: use s3://bucket/prefix"));
             }
-            let store = AmazonS3Builder::from_env()
-                .with_bucket_name(bucket)
+            let mut builder = AmazonS3Builder::from_env().with_bucket_name(bucket);
+            for (k, v) in s3_options {
+                let key = k
+                    .parse::<object_store::aws::AmazonS3ConfigKey>()
+                    .map_err(|e| format!("S3 option `{k}`: {e}"))?;
+                builder = builder.with_config(key, *v);
+            }
+            let store = builder
                 .build()
                 .map_err(|e| format!("cannot use {root}: {e}"))?;
             return Ok(ArtifactStore {

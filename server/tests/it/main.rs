@@ -16,4 +16,5 @@ mod mlflow;
 mod openapi;
 mod promotions;
 mod registry;
+mod s3;
 mod storage;

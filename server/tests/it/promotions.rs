@@ -112,11 +112,34 @@ impl Api {
             let run_id = r["run"]["info"]["run_id"].as_str().unwrap().to_string();
             self.ok(author, Method::POST, &format!("{m}/runs/log-batch"), json!({ "run_id": run_id, "metrics": [{ "key": "auc", "value": auc, "timestamp": 1, "step": 0 }] })).await;
             self.ok(author, Method::POST, &format!("{m}/runs/update"), json!({ "run_id": run_id, "status": "FINISHED", "end_time": app::server::now_ms() })).await;
+            // The model's bytes, stored and sealed as the MLflow client does it.
+            let lm = self.ok(author, Method::POST, &format!("{m}/logged-models"), json!({ "experiment_id": e["experiment_id"], "name": "model", "source_run_id": run_id })).await;
+            let id = lm["model"]["info"]["model_id"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            let exp = e["experiment_id"].as_str().unwrap();
+            self.ok(
+                author,
+                Method::PUT,
+                &format!(
+                    "/api/2.0/mlflow-artifacts/artifacts/{exp}/models/{id}/artifacts/model.json"
+                ),
+                json!({ "auc": auc }),
+            )
+            .await;
+            self.ok(
+                author,
+                Method::PATCH,
+                &format!("{m}/logged-models/{id}"),
+                json!({ "status": "LOGGED_MODEL_READY" }),
+            )
+            .await;
             self.ok(
                 "sci",
                 Method::POST,
                 &format!("{m}/model-versions/create"),
-                json!({ "name": model, "source": "s3://m", "run_id": run_id }),
+                json!({ "name": model, "source": format!("models:/{id}"), "model_id": id }),
             )
             .await;
         }
@@ -415,6 +438,7 @@ async fn failing_and_missing_checks_block_until_waived_by_an_allowed_role() {
     assert_eq!(status_of(&r, "metric:auc"), "fail");
     assert_eq!(status_of(&r, "fairness"), "missing");
     assert_eq!(status_of(&r, "lineage"), "missing");
+    assert_eq!(status_of(&r, "artifact"), "pass");
     assert_eq!(r["policy"]["version"], 0);
 
     api.ok(
@@ -974,4 +998,90 @@ async fn an_admin_cannot_complete_a_promotion_alone() {
     assert_eq!(view["request"]["request"]["status"], "pending");
     assert_eq!(view["request"]["approvals"], 0);
     assert!(view["request"]["reviews"].as_array().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn the_artifact_check_binds_approvals_to_the_models_bytes() {
+    let api = Api::new().await;
+    assert_eq!(
+        api.put_policy(
+            "*",
+            "[approvals]\nmedium = 2\n[artifact]\nrequired = true\n"
+        )
+        .await
+        .0,
+        StatusCode::OK
+    );
+    api.model("bytes", &[0.9], "sci").await;
+    let r = api.request("sci", "bytes", 1).await;
+    let id = r["request"]["request_id"].as_i64().unwrap();
+    assert_eq!(status_of(&r, "artifact"), "pass", "{r}");
+    let check = r["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "artifact")
+        .unwrap()
+        .clone();
+    assert!(
+        check["detail"].as_str().unwrap().contains("sha256:"),
+        "{check}"
+    );
+    assert!(
+        check["detail"].as_str().unwrap().contains("1 file"),
+        "{check}"
+    );
+    api.ok(
+        "rev1",
+        Method::POST,
+        &format!("/api/v1/promotions/{id}/approve"),
+        json!({ "comment": "ok" }),
+    )
+    .await;
+
+    // Someone swaps the bytes on disk behind the store's back: the next review re-hashes them,
+    // the check fails and the alias does not move.
+    let (model_id, exp): (String, i64) =
+        sqlx::query_as("SELECT model_id, experiment_id FROM logged_models LIMIT 1")
+            .fetch_one(&api.app.pool)
+            .await
+            .unwrap();
+    let file = api
+        .app
+        .artifacts_dir
+        .join(format!("{exp}/models/{model_id}/artifacts/model.json"));
+    std::fs::write(&file, b"{\"auc\": 0.99}").unwrap();
+    let two = api
+        .ok(
+            "rev2",
+            Method::POST,
+            &format!("/api/v1/promotions/{id}/approve"),
+            json!({ "comment": "ok" }),
+        )
+        .await;
+    assert_eq!(two["outcome"]["alias_moved"], false, "{two}");
+    assert_eq!(status_of(&two["request"], "artifact"), "fail");
+    let detail = two["request"]["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "artifact")
+        .unwrap()["detail"]
+        .clone();
+    assert!(
+        detail.as_str().unwrap().contains("changed: model.json"),
+        "{detail}"
+    );
+    assert_eq!(api.production("bytes").await, Value::Null);
+
+    // A version whose files live elsewhere has no artifact evidence.
+    api.ok(
+        "sci",
+        Method::POST,
+        "/api/2.0/mlflow/model-versions/create",
+        json!({ "name": "bytes", "source": "s3://elsewhere/model" }),
+    )
+    .await;
+    let r = api.request("sci", "bytes", 2).await;
+    assert_eq!(status_of(&r, "artifact"), "missing");
 }

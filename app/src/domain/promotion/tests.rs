@@ -36,6 +36,18 @@ fn evidence() -> Evidence {
             sentence: "Ship.".into(),
             at_ms: NOW - DAY_MS,
         }),
+        artifact: Some(ArtifactEvidence {
+            source: "logged model m-0123".into(),
+            model_id: Some("m-0123".into()),
+            digest: "sha256:ab".into(),
+            files: 7,
+            bytes: 10_000,
+            sealed: true,
+            verified: Some(ArtifactVerification {
+                ok: true,
+                detail: String::new(),
+            }),
+        }),
         policy: PolicyRef {
             scope: "*".into(),
             version: 0,
@@ -103,7 +115,10 @@ fn a_version_that_meets_everything_passes_every_check() {
     let p = Policy::default_policy();
     let checks = evaluate(&p, &evidence(), NOW, &[]);
     let ids: Vec<&str> = checks.iter().map(|c| c.id.as_str()).collect();
-    assert_eq!(ids, ["metric:auc", "fairness", "ab_test", "lineage"]);
+    assert_eq!(
+        ids,
+        ["metric:auc", "fairness", "ab_test", "lineage", "artifact"]
+    );
     assert!(all_clear(&checks), "{checks:?}");
 }
 
@@ -255,4 +270,52 @@ fn alias_names_follow_mlflow() {
     for bad in ["", "v1", "V12", "latest", "pro duction", "prod/1"] {
         assert!(!valid_alias(bad), "{bad}");
     }
+}
+
+#[test]
+fn the_artifact_check_needs_sealed_bytes_that_still_match() {
+    let policy = parse_policy(DEFAULT_POLICY).unwrap();
+    assert!(policy.require_artifact);
+    let status = |ev: &Evidence| {
+        let checks = evaluate(&policy, ev, NOW, &[]);
+        let c = checks.iter().find(|c| c.id == "artifact").unwrap().clone();
+        (c.status, c.detail)
+    };
+    let mut ev = evidence();
+    let (s, d) = status(&ev);
+    assert_eq!(s, CheckStatus::Pass);
+    assert!(d.contains("7 files") && d.contains("sha256:ab"), "{d}");
+    if let Some(a) = ev.artifact.as_mut() {
+        a.verified = Some(ArtifactVerification {
+            ok: false,
+            detail: "changed: model.pkl".into(),
+        });
+    }
+    let (s, d) = status(&ev);
+    assert_eq!(s, CheckStatus::Fail);
+    assert!(d.contains("changed: model.pkl"), "{d}");
+    if let Some(a) = ev.artifact.as_mut() {
+        a.sealed = false;
+    }
+    assert_eq!(status(&ev).0, CheckStatus::Fail);
+    ev.artifact = None;
+    assert_eq!(status(&ev).0, CheckStatus::Missing);
+    // Not waivable unless a policy says so; a policy without [artifact] has no such check.
+    let checks = evaluate(&policy, &ev, NOW, &[]);
+    assert!(!checks.iter().find(|c| c.id == "artifact").unwrap().waivable);
+    let lax = parse_policy("[approvals]\nmedium = 1\n").unwrap();
+    assert!(evaluate(&lax, &ev, NOW, &[])
+        .iter()
+        .all(|c| c.id != "artifact"));
+    let waivable = parse_policy(
+        "[artifact]\nrequired = true\n[waivers]\nchecks = [\"artifact\"]\nroles = [\"reviewer\"]\n",
+    )
+    .unwrap();
+    assert!(
+        evaluate(&waivable, &ev, NOW, &[])
+            .iter()
+            .find(|c| c.id == "artifact")
+            .unwrap()
+            .waivable
+    );
 }

@@ -217,6 +217,176 @@ fn overlaps(a: &str, b: &str) -> bool {
     within(a, b) || within(b, a)
 }
 
+/// The stored files a model version is bound to.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Bound {
+    /// `logged model m-…` or `run <id>, folder <path>`.
+    pub source: String,
+    /// The logged model, when the version is one.
+    pub model_id: Option<String>,
+    /// The store key of the folder holding them.
+    pub prefix: String,
+    /// `sha256:…` over the manifest.
+    pub digest: String,
+    /// The files, relative to `prefix`.
+    pub manifest: Vec<FileEntry>,
+    /// Frozen: a finalized model, or a registered run folder.
+    pub sealed: bool,
+}
+
+/// The files `name` version `version` is bound to, when Gatehouse stores them: its logged
+/// model (the manifest recorded when it was finalized), or the run folder its source names
+/// (frozen since the version was registered). `None` for a version whose files live elsewhere.
+pub async fn bound_to_version(
+    conn: &mut SqliteConnection,
+    name: &str,
+    version: i64,
+) -> Result<Option<Bound>, sqlx::Error> {
+    let row: Option<(String, Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT source, run_id, model_id FROM model_versions WHERE name = ? AND version = ?",
+    )
+    .bind(name)
+    .bind(version)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some((source, run_id, model_id)) = row else {
+        return Ok(None);
+    };
+    if let Some(m) = model_id {
+        let Some(model) = crate::server::db::logged_models::get(conn, &m).await? else {
+            return Ok(None);
+        };
+        let sealed = model.status == READY && model.digest.is_some();
+        let manifest = if sealed {
+            model.manifest.clone()
+        } else {
+            manifest_of(conn, &model.root()).await?
+        };
+        let digest = model
+            .digest
+            .clone()
+            .unwrap_or_else(|| crate::domain::artifacts::model_digest(&manifest));
+        return Ok(Some(Bound {
+            source: format!("logged model {m}"),
+            model_id: Some(m),
+            prefix: model.root().prefix(),
+            digest,
+            manifest,
+            sealed,
+        }));
+    }
+    let Some(run_id) = run_id else {
+        return Ok(None);
+    };
+    let Some(folder) = run_folder_of(&source, &run_id) else {
+        return Ok(None);
+    };
+    let experiment: Option<i64> =
+        sqlx::query_scalar("SELECT experiment_id FROM runs WHERE run_uuid = ?")
+            .bind(&run_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let Some(experiment_id) = experiment else {
+        return Ok(None);
+    };
+    let root = Root::Run {
+        experiment_id,
+        run_id: run_id.clone(),
+    }
+    .prefix();
+    let prefix = if folder.is_empty() {
+        root
+    } else {
+        format!("{root}/{folder}")
+    };
+    let manifest: Vec<FileEntry> = files_below(conn, &prefix)
+        .await?
+        .into_iter()
+        .map(|f| FileEntry {
+            path: f.path[prefix.len() + 1..].to_string(),
+            size: f.size as u64,
+            sha256: f.sha256,
+        })
+        .collect();
+    if manifest.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(Bound {
+        source: format!(
+            "run {run_id}, folder {}",
+            if folder.is_empty() {
+                "artifacts"
+            } else {
+                folder.as_str()
+            }
+        ),
+        model_id: None,
+        digest: crate::domain::artifacts::model_digest(&manifest),
+        prefix,
+        manifest,
+        sealed: true,
+    }))
+}
+
+/// Records a re-hash of the files under `prefix` against `digest`.
+pub async fn record_verification(
+    conn: &mut SqliteConnection,
+    prefix: &str,
+    digest: &str,
+    ok: bool,
+    detail: &str,
+    at: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO artifact_verifications (prefix, digest, verified_at, ok, detail) VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(prefix)
+    .bind(digest)
+    .bind(at)
+    .bind(ok)
+    .bind(detail)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The latest re-hash of `prefix` against `digest`, if any.
+pub async fn latest_verification(
+    conn: &mut SqliteConnection,
+    prefix: &str,
+    digest: &str,
+) -> Result<Option<crate::domain::promotion::ArtifactVerification>, sqlx::Error> {
+    let row: Option<(bool, String)> = sqlx::query_as(
+        "SELECT ok, detail FROM artifact_verifications WHERE prefix = ? AND digest = ? ORDER BY verified_at DESC, verification_id DESC LIMIT 1",
+    )
+    .bind(prefix)
+    .bind(digest)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|(ok, detail)| crate::domain::promotion::ArtifactVerification { ok, detail }))
+}
+
+/// A version's artifact evidence: what its files are bound to and their latest re-hash.
+pub async fn evidence_for_version(
+    conn: &mut SqliteConnection,
+    name: &str,
+    version: i64,
+) -> Result<Option<crate::domain::promotion::ArtifactEvidence>, sqlx::Error> {
+    let Some(b) = bound_to_version(conn, name, version).await? else {
+        return Ok(None);
+    };
+    let verified = latest_verification(conn, &b.prefix, &b.digest).await?;
+    Ok(Some(crate::domain::promotion::ArtifactEvidence {
+        files: b.manifest.len(),
+        bytes: b.manifest.iter().map(|f| f.size).sum(),
+        source: b.source,
+        model_id: b.model_id,
+        digest: b.digest,
+        sealed: b.sealed,
+        verified,
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

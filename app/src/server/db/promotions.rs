@@ -227,6 +227,10 @@ pub async fn gather_evidence(
         sentence,
         at_ms: ts_ms(&at),
     });
+    let artifact = {
+        let mut conn = pool.acquire().await?;
+        crate::server::db::artifacts::evidence_for_version(&mut conn, name, version).await?
+    };
     let (policy_ref, policy) = policy_for_model(pool, name).await?;
     let ev = Evidence {
         model: name.to_string(),
@@ -238,6 +242,7 @@ pub async fn gather_evidence(
         datasets,
         fairness,
         ab_test,
+        artifact,
         policy: policy_ref,
     };
     Ok((ev, policy))

@@ -18,6 +18,7 @@ pub struct TestApp {
     pub db_url: String,
     pub db_path: std::path::PathBuf,
     pub artifacts_dir: std::path::PathBuf,
+    store: ArtifactStore,
     _dir: tempfile::TempDir,
 }
 
@@ -37,8 +38,36 @@ pub async fn spawn_app_with(config: Config, settings: ServeSettings) -> TestApp 
 pub async fn serve_on(
     dir: tempfile::TempDir,
     pool: SqlitePool,
+    config: Config,
+    settings: ServeSettings,
+) -> TestApp {
+    serve_with_store(dir, pool, config, settings, None).await
+}
+
+/// A fresh app whose artifacts live in `store` (an S3 bucket, say).
+pub async fn spawn_app_on_store(store: ArtifactStore) -> TestApp {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db_url = format!(
+        "sqlite://{}",
+        dir.path().join("gatehouse-test.db").display()
+    );
+    let pool = open_store(&db_url).await.expect("open store");
+    serve_with_store(
+        dir,
+        pool,
+        Config::default(),
+        ServeSettings::default(),
+        Some(store),
+    )
+    .await
+}
+
+async fn serve_with_store(
+    dir: tempfile::TempDir,
+    pool: SqlitePool,
     mut config: Config,
     settings: ServeSettings,
+    store: Option<ArtifactStore>,
 ) -> TestApp {
     let db_path = dir.path().join("gatehouse-test.db");
     let db_url = format!("sqlite://{}", db_path.display());
@@ -50,12 +79,16 @@ pub async fn serve_on(
         config.origins = server::startup::browser_origins(None, addr).expect("origins");
     }
     let artifacts_dir = dir.path().join("artifacts");
+    let store = match store {
+        Some(s) => s,
+        None => ArtifactStore::open(artifacts_dir.to_str().expect("utf-8 path"))
+            .expect("artifact store"),
+    };
     let state = AppState {
         leptos_options: server::startup::leptos_options(Some(addr)),
         pool: pool.clone(),
         config: Arc::new(config),
-        artifacts: ArtifactStore::open(artifacts_dir.to_str().expect("utf-8 path"))
-            .expect("artifact store"),
+        artifacts: store.clone(),
     };
     let router = build_router(state, &settings);
     tokio::spawn(async move {
@@ -72,6 +105,7 @@ pub async fn serve_on(
         db_url,
         db_path,
         artifacts_dir,
+        store,
         _dir: dir,
     }
 }
@@ -79,8 +113,7 @@ pub async fn serve_on(
 impl TestApp {
     /// The app's artifact store (a folder in its temporary directory).
     pub fn artifacts(&self) -> ArtifactStore {
-        ArtifactStore::open(self.artifacts_dir.to_str().expect("utf-8 path"))
-            .expect("artifact store")
+        self.store.clone()
     }
 
     pub fn url(&self, path: &str) -> String {

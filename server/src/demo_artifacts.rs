@@ -1,0 +1,224 @@
+//! The demo's model files: each demo model version is a real MLflow model (a pyfunc
+//! logistic scorecard, "models from code", with its weights as an artifact), logged through
+//! the same API the MLflow client uses: a logged model is created, its files are uploaded
+//! through the artifact proxy, and it is finalized, which records its digest.
+//! `mlflow.pyfunc.load_model("models:/credit-default@production")` loads it.
+
+use crate::demo::send;
+use app::error::AppError;
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use axum::Router;
+use serde_json::{json, Value};
+use tower::ServiceExt;
+
+const SCORECARD: &str = include_str!("demo_model/scorecard.py");
+const REQUIREMENTS: &str = include_str!("demo_model/requirements.txt");
+const PYTHON_ENV: &str = include_str!("demo_model/python_env.yaml");
+const CONDA: &str = include_str!("demo_model/conda.yaml");
+
+/// A demo model's features with their weights, and two example rows.
+struct Card {
+    features: [(&'static str, &'static str); 3],
+    intercept: f64,
+    weights: [f64; 3],
+    example: [[f64; 3]; 2],
+}
+
+fn card(model: &str, version: usize) -> Card {
+    // Each version's weights differ a little, so each version has its own digest.
+    let v = version as f64;
+    if model.starts_with("credit") {
+        Card {
+            features: [
+                ("debt_to_income", "double"),
+                ("utilization", "double"),
+                ("delinquencies", "long"),
+            ],
+            intercept: -2.1 - 0.05 * v,
+            weights: [3.2 + 0.1 * v, 1.4 - 0.05 * v, 0.8 + 0.02 * v],
+            example: [[0.31, 0.2, 0.0], [0.55, 0.9, 2.0]],
+        }
+    } else {
+        Card {
+            features: [
+                ("tenure_months", "long"),
+                ("support_tickets", "long"),
+                ("discount_used", "double"),
+            ],
+            intercept: 0.4 + 0.03 * v,
+            weights: [-0.06 - 0.005 * v, 0.35, -0.9 + 0.1 * v],
+            example: [[3.0, 4.0, 0.0], [48.0, 0.0, 1.0]],
+        }
+    }
+}
+
+fn cell(kind: &str, x: f64) -> Value {
+    if kind == "long" {
+        json!(x as i64)
+    } else {
+        json!(x)
+    }
+}
+
+/// The model's files, as `mlflow.pyfunc.log_model(python_model="scorecard.py",
+/// artifacts={"weights": …}, input_example=…)` writes them.
+fn files(
+    model: &str,
+    version: usize,
+    root: &str,
+    model_id: &str,
+    run_id: Option<&str>,
+    created: &str,
+) -> Vec<(String, Vec<u8>)> {
+    let c = card(model, version);
+    let columns: Vec<&str> = c.features.iter().map(|(n, _)| *n).collect();
+    let rows: Vec<Vec<Value>> = c
+        .example
+        .iter()
+        .map(|r| {
+            r.iter()
+                .zip(c.features.iter())
+                .map(|(x, (_, k))| cell(k, *x))
+                .collect()
+        })
+        .collect();
+    let weights = json!({
+        "intercept": c.intercept,
+        "weights": c.features.iter().zip(c.weights.iter()).map(|((n, _), w)| (n.to_string(), json!(w))).collect::<serde_json::Map<_, _>>(),
+    });
+    let inputs: Vec<Value> = c
+        .features
+        .iter()
+        .map(|(n, k)| json!({ "type": k, "name": n, "required": true }))
+        .collect();
+    let inputs = serde_json::to_string(&inputs)
+        .unwrap_or_default()
+        .replace("'", "''");
+    let mlmodel = format!(
+        "artifact_path: mlflow-artifacts:/{root}\n\
+flavors:\n  python_function:\n    artifacts:\n      weights:\n        path: artifacts/weights.json\n        uri: weights.json\n\
+    cloudpickle_version: 3.1.3\n    code: null\n    env:\n      conda: conda.yaml\n      virtualenv: python_env.yaml\n\
+    loader_module: mlflow.pyfunc.loaders.code_model\n    model_code_path: scorecard.py\n    python_version: 3.11.7\n    streamable: false\n\
+is_signature_from_type_hint: false\nmlflow_version: 3.17.2\nmodel_id: {model_id}\nmodel_uuid: {model_id}\nprompts: null\n{run}\
+saved_input_example_info:\n  artifact_path: input_example.json\n  pandas_orient: split\n  serving_input_path: serving_input_example.json\n  type: dataframe\n\
+signature:\n  inputs: '{inputs}'\n  outputs: '[{{\"type\": \"double\", \"required\": true}}]'\n  params: null\n\
+type_hint_from_example: false\nutc_time_created: '{created}'\n",
+        run = run_id.map(|r| format!("run_id: {r}\n")).unwrap_or_default(),
+    );
+    let example = json!({ "columns": columns, "data": rows });
+    let serving = json!({ "dataframe_split": example });
+    vec![
+        ("MLmodel".into(), mlmodel.into_bytes()),
+        ("scorecard.py".into(), SCORECARD.as_bytes().to_vec()),
+        (
+            "artifacts/weights.json".into(),
+            weights.to_string().into_bytes(),
+        ),
+        ("requirements.txt".into(), REQUIREMENTS.as_bytes().to_vec()),
+        ("python_env.yaml".into(), PYTHON_ENV.as_bytes().to_vec()),
+        ("conda.yaml".into(), CONDA.as_bytes().to_vec()),
+        (
+            "input_example.json".into(),
+            example.to_string().into_bytes(),
+        ),
+        (
+            "serving_input_example.json".into(),
+            serde_json::to_string_pretty(&serving)
+                .unwrap_or_default()
+                .into_bytes(),
+        ),
+    ]
+}
+
+async fn put(router: &Router, token: &str, path: &str, bytes: Vec<u8>) -> Result<(), AppError> {
+    let req = Request::put(format!("/api/2.0/mlflow-artifacts/artifacts/{path}"))
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(Body::from(bytes))
+        .map_err(|_| AppError::internal())?;
+    let res = router
+        .clone()
+        .oneshot(req)
+        .await
+        .map_err(|_| AppError::internal())?;
+    if res.status() != StatusCode::OK {
+        tracing::error!(%path, status = %res.status(), "demo artifact upload failed");
+        return Err(AppError::internal());
+    }
+    Ok(())
+}
+
+async fn patch(router: &Router, token: &str, path: &str, body: &Value) -> Result<(), AppError> {
+    let req = Request::patch(path)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body.to_string()))
+        .map_err(|_| AppError::internal())?;
+    let res = router
+        .clone()
+        .oneshot(req)
+        .await
+        .map_err(|_| AppError::internal())?;
+    if res.status() != StatusCode::OK {
+        tracing::error!(%path, status = %res.status(), "demo request failed");
+        return Err(AppError::internal());
+    }
+    Ok(())
+}
+
+/// Logs version `version` (1-based) of the demo model `model`, produced by `run_id` in
+/// `experiment_id`, and answers its logged model id.
+pub async fn log_model(
+    router: &Router,
+    token: &str,
+    model: &str,
+    version: usize,
+    experiment_id: i64,
+    run_id: Option<&str>,
+) -> Result<String, AppError> {
+    let created = send(
+        router,
+        token,
+        "/api/2.0/mlflow/logged-models",
+        &json!({ "experiment_id": experiment_id.to_string(), "name": "model", "model_type": "scorecard",
+            "source_run_id": run_id, "params": [{ "key": "features", "value": "3" }] }),
+        StatusCode::OK,
+    )
+    .await?;
+    let model_id = created["model"]["info"]["model_id"]
+        .as_str()
+        .ok_or_else(AppError::internal)?
+        .to_string();
+    let now = time::OffsetDateTime::now_utc();
+    let stamp = format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}.000000",
+        now.year(),
+        u8::from(now.month()),
+        now.day(),
+        now.hour(),
+        now.minute(),
+        now.second()
+    );
+    let root = format!("{experiment_id}/models/{model_id}/artifacts");
+    for (path, bytes) in files(model, version, &root, &model_id, run_id, &stamp) {
+        put(router, token, &format!("{root}/{path}"), bytes).await?;
+    }
+    patch(
+        router,
+        token,
+        &format!("/api/2.0/mlflow/logged-models/{model_id}"),
+        &json!({ "model_id": model_id, "status": "LOGGED_MODEL_READY" }),
+    )
+    .await?;
+    if let Some(run) = run_id {
+        send(
+            router,
+            token,
+            "/api/2.0/mlflow/runs/outputs",
+            &json!({ "run_id": run, "models": [{ "model_id": model_id, "step": 0 }] }),
+            StatusCode::OK,
+        )
+        .await?;
+    }
+    Ok(model_id)
+}
