@@ -26,7 +26,7 @@ OPENLINEAGE_VENV := .venv-openlineage
 MOTO_VERSION := 5.2.5
 S3_VENV := .venv-s3
 
-.PHONY: help run test setup setup-test build lint unit e2e mlflow-client openlineage-client bench bench-audit load faults fuzz bench-runs bench-layout bench-lineage bench-ab bench-fairness bench-promotion fmt clean
+.PHONY: help run test setup setup-test build lint unit e2e mlflow-client openlineage-client bench bench-audit load faults fuzz bench-runs bench-layout bench-lineage bench-ab bench-fairness bench-promotion bench-artifacts fmt clean
 
 help:
 	@echo "make run    build in release mode and serve http://127.0.0.1:3000 with demo data"
@@ -42,6 +42,7 @@ help:
 	@echo "make bench-ab  A/B analysis of 100 metrics x 4 variants"
 	@echo "make bench-fairness  fairness report of a 1,000,000-row file, and fairlearn on it"
 	@echo "make bench-promotion  promotion policy evaluation with all evidence (demo workspace)"
+	@echo "make bench-artifacts  512 MiB through the MLflow client each way, RSS, a 100-file model's digest"
 
 ## Toolchain and build tools -------------------------------------------------------------
 
@@ -115,6 +116,7 @@ openlineage-client:
 bench:
 	mkdir -p target && rm -f target/bench-table.tsv
 	for b in audit runs lineage layout ab fairness promotion; do cargo bench -p server --bench $$b; done
+	$(MAKE) bench-artifacts
 	@echo
 	@awk -F'\t' 'BEGIN { printf "%-62s %-18s %-22s %s\n", "figure", "target", "measured", "result"; \
 		printf "%-62s %-18s %-22s %s\n", "------", "------", "--------", "------" } \
@@ -175,6 +177,11 @@ bench-layout:
 
 bench-lineage:
 	cargo bench -p server --bench lineage
+
+# 512 MiB through the official MLflow client each way against a release server (RSS sampled),
+# and the digest of a 100-file model.
+bench-artifacts: build
+	bash end2end/bench/artifacts.sh $(CURDIR)/$(MLFLOW_VENV)/bin/python 3422
 
 clean:
 	cargo clean

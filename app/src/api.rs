@@ -2,6 +2,7 @@
 
 pub mod abtests;
 pub mod admin;
+pub mod artifacts;
 pub mod audit;
 pub mod fairness;
 pub mod lineage;

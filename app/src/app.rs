@@ -12,6 +12,7 @@ use crate::pages::{
     experiment_runs_page::ExperimentRunsPage,
     fairness_pages::{FairnessPage, FairnessReportPage},
     lineage_page::LineagePage,
+    model_version_page::ModelVersionPage,
     models_pages::{ModelPage, ModelsPage},
     not_found_page::NotFoundPage,
     overview_page::OverviewPage,
@@ -134,6 +135,7 @@ fn Layout() -> impl IntoView {
                 <Route path=path!("/fairness/:id") view=FairnessReportPage ssr=SsrMode::Async/>
                 <Route path=path!("/models") view=ModelsPage ssr=SsrMode::Async/>
                 <Route path=path!("/models/:name") view=ModelPage ssr=SsrMode::Async/>
+                <Route path=path!("/models/:name/versions/:version") view=ModelVersionPage ssr=SsrMode::Async/>
                 <Route path=path!("/promotions") view=PromotionsPage ssr=SsrMode::Async/>
                 <Route path=path!("/promotions/policies") view=PoliciesPage ssr=SsrMode::Async/>
                 <Route path=path!("/promotions/:id") view=PromotionPage ssr=SsrMode::Async/>

@@ -1,5 +1,6 @@
 //! Reusable views.
 
+pub mod artifact_browser;
 pub mod audit_table;
 pub mod chart_figure;
 pub mod empty_state;

@@ -4,6 +4,7 @@ use crate::domain::audit_chain::ChainBreak;
 use crate::domain::roles::Role;
 use serde::{Deserialize, Serialize};
 
+pub mod artifacts;
 pub mod registry;
 
 /// A stored audit entry as shown to readers.

@@ -7,6 +7,7 @@ pub mod audit_page;
 pub mod experiment_runs_page;
 pub mod fairness_pages;
 pub mod lineage_page;
+pub mod model_version_page;
 pub mod models_pages;
 pub mod not_found_page;
 pub mod overview_page;

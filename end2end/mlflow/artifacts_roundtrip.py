@@ -53,9 +53,11 @@ def tree(root):
 
 
 def digest_of(root):
-    """The model digest as the README documents it: SHA-256 over the sorted manifest."""
+    """The model digest as the README documents it: SHA-256 over the sorted manifest (less the
+    `registered_model_meta` file the client writes beside a model it downloads)."""
     lines = []
-    for path, data in sorted(tree(root).items(), key=lambda kv: kv[0].encode()):
+    files = {p: d for p, d in tree(root).items() if p != "registered_model_meta"}
+    for path, data in sorted(files.items(), key=lambda kv: kv[0].encode()):
         lines.append(f"{path}\t{len(data)}\t{hashlib.sha256(data).hexdigest()}\n")
     return "sha256:" + hashlib.sha256("".join(lines).encode()).hexdigest()
 
@@ -141,7 +143,9 @@ def main():
 
     with mlflow.start_run(run_name="train") as run:
         clf = LogisticRegression(max_iter=200).fit(X, y)
-        mlflow.log_input(from_numpy(X, targets=y, source="synthetic://credit", name="credit-train"), context="training")
+        train_file = os.path.join(work, "credit-train.npy")
+        np.save(train_file, X)
+        mlflow.log_input(from_numpy(X, targets=y, source=train_file, name="credit-train"), context="training")
         mlflow.log_metric("auc", 0.93)
         info = mlflow.sklearn.log_model(clf, name="model", registered_model_name=name, input_example=X[:3])
         rid = run.info.run_id
@@ -171,7 +175,7 @@ def main():
     r = requests.post(f"{URI}/api/v1/promotions", headers=headers,
                       json={"model": name, "version": 1, "alias": "production", "justification": "first release of the e2e model"})
     check(r.status_code == 200, f"request promotion: {r.status_code} {r.text}")
-    req_id = r.json()["request_id"] if "request_id" in r.json() else r.json()["request"]["request_id"]
+    req_id = r.json()["request"]["request"]["request_id"]
     reviewers = [pair.split(":", 1) for pair in os.environ["REVIEWERS"].split(",")]
     sessions = []
     for user, password in reviewers:
@@ -219,6 +223,13 @@ def main():
     check(digest_of(dl) == alias["digest"], "the documented manifest recomputes the digest")
     out = subprocess.run([os.environ["GATEHOUSE_BIN"], "model-digest", dl], capture_output=True, text=True)
     check(out.stdout.strip() == alias["digest"], f"server model-digest agrees: {out.stdout} {out.stderr}")
+    shell = (
+        "find . -type f ! -path ./registered_model_meta | sed 's|^\\./||' | LC_ALL=C sort | "
+        "while IFS= read -r p; do printf '%s\\t%s\\t%s\\n' \"$p\" \"$(stat -c %s \"$p\")\" "
+        "\"$(sha256sum \"$p\" | cut -d' ' -f1)\"; done | sha256sum"
+    )
+    out = subprocess.run(["bash", "-c", shell], cwd=dl, capture_output=True, text=True)
+    check("sha256:" + out.stdout.split()[0] == alias["digest"], f"the README's shell line agrees: {out.stdout} {out.stderr}")
 
     print(f"{checks} passed, 0 failed")
 

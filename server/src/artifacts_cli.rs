@@ -22,7 +22,12 @@ pub fn default_root(database_url: &str) -> String {
     }
 }
 
-/// The manifest of a folder on disk: every regular file below it, relative, `/`-separated.
+/// What the MLflow client writes beside a model it downloads from a `models:/` URI: not part
+/// of the model, so not part of its digest.
+pub const CLIENT_META_FILE: &str = "registered_model_meta";
+
+/// The manifest of a folder on disk: every regular file below it, relative, `/`-separated
+/// (less the client's own `registered_model_meta` at the top).
 pub fn manifest_of_dir(dir: &Path) -> anyhow::Result<Vec<FileEntry>> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
@@ -42,6 +47,9 @@ pub fn manifest_of_dir(dir: &Path) -> anyhow::Result<Vec<FileEntry>> {
                     .map(|c| c.as_os_str().to_string_lossy().into_owned())
                     .collect::<Vec<_>>()
                     .join("/");
+                if rel == CLIENT_META_FILE {
+                    continue;
+                }
                 let (size, sha256) = hash_file(&path)?;
                 out.push(FileEntry {
                     path: rel,

@@ -95,17 +95,47 @@ fn files(
     let inputs = serde_json::to_string(&inputs)
         .unwrap_or_default()
         .replace("'", "''");
-    let mlmodel = format!(
-        "artifact_path: mlflow-artifacts:/{root}\n\
-flavors:\n  python_function:\n    artifacts:\n      weights:\n        path: artifacts/weights.json\n        uri: weights.json\n\
-    cloudpickle_version: 3.1.3\n    code: null\n    env:\n      conda: conda.yaml\n      virtualenv: python_env.yaml\n\
-    loader_module: mlflow.pyfunc.loaders.code_model\n    model_code_path: scorecard.py\n    python_version: 3.11.7\n    streamable: false\n\
-is_signature_from_type_hint: false\nmlflow_version: 3.17.2\nmodel_id: {model_id}\nmodel_uuid: {model_id}\nprompts: null\n{run}\
-saved_input_example_info:\n  artifact_path: input_example.json\n  pandas_orient: split\n  serving_input_path: serving_input_example.json\n  type: dataframe\n\
-signature:\n  inputs: '{inputs}'\n  outputs: '[{{\"type\": \"double\", \"required\": true}}]'\n  params: null\n\
-type_hint_from_example: false\nutc_time_created: '{created}'\n",
-        run = run_id.map(|r| format!("run_id: {r}\n")).unwrap_or_default(),
-    );
+    // Line by line: a `\` continuation in a literal would eat YAML's indentation.
+    let mut lines: Vec<String> = vec![
+        format!("artifact_path: mlflow-artifacts:/{root}"),
+        "flavors:".into(),
+        "  python_function:".into(),
+        "    artifacts:".into(),
+        "      weights:".into(),
+        "        path: artifacts/weights.json".into(),
+        "        uri: weights.json".into(),
+        "    cloudpickle_version: 3.1.3".into(),
+        "    code: null".into(),
+        "    env:".into(),
+        "      conda: conda.yaml".into(),
+        "      virtualenv: python_env.yaml".into(),
+        "    loader_module: mlflow.pyfunc.loaders.code_model".into(),
+        "    model_code_path: scorecard.py".into(),
+        "    python_version: 3.11.7".into(),
+        "    streamable: false".into(),
+        "is_signature_from_type_hint: false".into(),
+        "mlflow_version: 3.17.2".into(),
+        format!("model_id: {model_id}"),
+        format!("model_uuid: {model_id}"),
+        "prompts: null".into(),
+    ];
+    if let Some(r) = run_id {
+        lines.push(format!("run_id: {r}"));
+    }
+    lines.extend([
+        "saved_input_example_info:".to_string(),
+        "  artifact_path: input_example.json".into(),
+        "  pandas_orient: split".into(),
+        "  serving_input_path: serving_input_example.json".into(),
+        "  type: dataframe".into(),
+        "signature:".into(),
+        format!("  inputs: '{inputs}'"),
+        "  outputs: '[{\"type\": \"double\", \"required\": true}]'".into(),
+        "  params: null".into(),
+        "type_hint_from_example: false".into(),
+        format!("utc_time_created: '{created}'"),
+    ]);
+    let mlmodel = lines.join("\n") + "\n";
     let example = json!({ "columns": columns, "data": rows });
     let serving = json!({ "dataframe_split": example });
     vec![
@@ -211,6 +241,32 @@ pub async fn log_model(
     )
     .await?;
     if let Some(run) = run_id {
+        // The run's own files: the scorecard's weights as a table, and a short card.
+        let c = card(model, version);
+        let mut csv = String::from("feature,type,weight\n");
+        for ((f, k), w) in c.features.iter().zip(c.weights.iter()) {
+            csv.push_str(&format!("{f},{k},{w:.4}\n"));
+        }
+        csv.push_str(&format!("(intercept),,{:.4}\n", c.intercept));
+        let md = format!(
+            "# {model} v{version}\n\nA logistic scorecard over {}.\nIts weights are in `evaluation/feature_weights.csv`; the model itself is logged model `{model_id}`.\n",
+            c.features.iter().map(|(f, _)| *f).collect::<Vec<_>>().join(", ")
+        );
+        let run_root = format!("{experiment_id}/{run}/artifacts");
+        put(
+            router,
+            token,
+            &format!("{run_root}/evaluation/feature_weights.csv"),
+            csv.into_bytes(),
+        )
+        .await?;
+        put(
+            router,
+            token,
+            &format!("{run_root}/model_card.md"),
+            md.into_bytes(),
+        )
+        .await?;
         send(
             router,
             token,

@@ -17,7 +17,7 @@
 //!
 //! The model digest is `sha256:` followed by the lower-case hex SHA-256 of that text. Anyone
 //! can recompute it from a downloaded folder (`server model-digest DIR`, or in a shell:
-//! `find . -type f | sed 's|^\./||' | LC_ALL=C sort | while IFS= read -r p; do printf '%s\t%s\t%s\n' "$p" "$(stat -c %s "$p")" "$(sha256sum "$p" | cut -d' ' -f1)"; done | sha256sum`).
+//! `find . -type f ! -path ./registered_model_meta | sed 's|^\./||' | LC_ALL=C sort | while IFS= read -r p; do printf '%s\t%s\t%s\n' "$p" "$(stat -c %s "$p")" "$(sha256sum "$p" | cut -d' ' -f1)"; done | sha256sum`).
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};

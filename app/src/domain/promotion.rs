@@ -842,7 +842,7 @@ pub fn evaluate(policy: &Policy, ev: &Evidence, now_ms: i64, waivers: &[Waiver])
 
     if policy.require_artifact {
         let label = "Model files sealed, digest matches the store".to_string();
-        let link = Some(super::url::model_href(&ev.model));
+        let link = Some(super::url::model_version_href(&ev.model, ev.version));
         let (status, detail) = match &ev.artifact {
             None => (
                 CheckStatus::Missing,

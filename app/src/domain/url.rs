@@ -70,6 +70,11 @@ pub fn model_href(name: &str) -> String {
     format!("/models/{}", encode(name))
 }
 
+/// The page of one version of a registered model.
+pub fn model_version_href(name: &str, version: i64) -> String {
+    format!("/models/{}/versions/{version}", encode(name))
+}
+
 /// The `rel` a link to `href` needs: `external` when its path holds an encoded `%`. The
 /// router's client-side navigation decodes a clicked link's path once before it routes
 /// (`%2541` becomes `%41`), so such a link is left to the browser, which loads it as written.

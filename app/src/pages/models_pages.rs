@@ -123,7 +123,7 @@ fn ModelBody(
                     <th scope="col">"Registered by"</th><th scope="col">"When (UTC)"</th><th scope="col">"Aliases"</th><th scope="col">"Download"</th></tr></thead>
                 <tbody>{versions.iter().map(|v| view! {
                     <tr>
-                        <td>{format!("v{}", v.version)}</td>
+                        <td>{ let href = crate::domain::url::model_version_href(&v.name, v.version); view! { <a rel=link_rel(&href) href=href>{format!("v{}", v.version)}</a> } }</td>
                         <td>{match &v.run_id {
                             Some(r) => view! { <a href=format!("/runs/run/{r}")><code>{r.chars().take(8).collect::<String>()}</code></a> }.into_any(),
                             None => view! { <span class="muted">"none"</span> }.into_any(),

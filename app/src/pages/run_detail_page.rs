@@ -1,10 +1,13 @@
 //! One run: attributes, params, metrics with charts, tags and dataset inputs.
 
+use crate::api::artifacts::list_run_artifacts;
 use crate::api::runs::{get_run_detail, SetBaseline};
+use crate::components::artifact_browser::ArtifactBrowser;
 use crate::components::chart_figure::ChartFigure;
 use crate::components::error_view::ErrorView;
 use crate::components::error_view::FormError;
 use crate::components::run_format::{fmt_duration, fmt_ms};
+use crate::components::url_state::use_query;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -89,6 +92,7 @@ pub fn RunDetailPage() -> impl IntoView {
                                     }.into_any()
                                 }}
                             </section>
+                            <RunFiles run_id=r.run_id.clone()/>
                             <section aria-labelledby="tags-title">
                                 <h2 id="tags-title">"Tags"</h2>
                                 <table class="kv"><tbody>
@@ -100,6 +104,55 @@ pub fn RunDetailPage() -> impl IntoView {
                 }
             })}
         </Transition>
+    }
+}
+
+/// The run's files (a browser with previews) and the models it logged.
+#[component]
+fn RunFiles(run_id: String) -> impl IntoView {
+    let query = use_query();
+    let page = format!("/runs/run/{run_id}");
+    let files = Resource::new(
+        move || (run_id.clone(), query.read().get("artifact")),
+        |(id, artifact)| list_run_artifacts(id, artifact),
+    );
+    view! {
+        <section aria-labelledby="artifacts-title">
+            <h2 id="artifacts-title">"Artifacts"</h2>
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || {
+                    let page = page.clone();
+                    Suspend::new(async move {
+                        match files.await {
+                            Err(e) => view! { <ErrorView error=e/> }.into_any(),
+                            Ok(a) => {
+                                let models = a.models.clone();
+                                view! {
+                                    <ArtifactBrowser root=a.root.clone() files=a.files.clone() page=page preview=a.preview.clone()/>
+                                    {(!models.is_empty()).then(|| view! {
+                                        <h3>"Models logged by this run"</h3>
+                                        <div class="table-wrap"><table>
+                                            <thead><tr><th scope="col">"Model"</th><th scope="col">"Status"</th><th scope="col">"Digest"</th><th scope="col">"Registered as"</th></tr></thead>
+                                            <tbody>{models.into_iter().map(|m| view! {
+                                                <tr>
+                                                    <td>{m.name.clone()}" "<code class="small">{m.model_id.clone()}</code></td>
+                                                    <td>{m.status.trim_start_matches("LOGGED_MODEL_").to_lowercase()}</td>
+                                                    <td><code class="digest">{m.digest.clone().unwrap_or_else(|| "not finalized".into())}</code></td>
+                                                    <td>{m.versions.iter().map(|(n, v)| {
+                                                        let href = crate::domain::url::model_version_href(n, *v);
+                                                        view! { <a rel=crate::domain::url::link_rel(&href) href=href>{format!("{n} v{v}")}</a>" " }
+                                                    }).collect_view()}</td>
+                                                </tr>
+                                            }).collect_view()}</tbody>
+                                        </table></div>
+                                    })}
+                                }.into_any()
+                            }
+                        }
+                    })
+                }}
+            </Transition>
+        </section>
     }
 }
 

@@ -838,3 +838,122 @@ async fn multipart_and_presigned_transfers_answer_as_mlflow_does_when_off() {
         "Multipart upload is not supported for the current artifact repository"
     );
 }
+
+#[tokio::test]
+async fn the_demo_versions_are_real_mlflow_models_sealed_in_the_store() {
+    let app = spawn_app().await;
+    app::server::demo::seed(&app.pool).await.unwrap();
+    let router = app.router();
+    server::demo::seed_tracking(&router, &app.pool)
+        .await
+        .unwrap();
+    server::demo::seed_registry(&router, &app.pool)
+        .await
+        .unwrap();
+    let versions: Vec<(String, i64, Option<String>)> =
+        sqlx::query_as("SELECT name, version, model_id FROM model_versions ORDER BY name, version")
+            .fetch_all(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(versions.len(), 6);
+    let mut digests = std::collections::HashSet::new();
+    for (name, version, model_id) in versions {
+        assert!(model_id.is_some(), "{name} v{version} is a logged model");
+        let mut conn = app.pool.acquire().await.unwrap();
+        let bound = app::server::db::artifacts::bound_to_version(&mut conn, &name, version)
+            .await
+            .unwrap()
+            .expect("stored here");
+        assert!(bound.sealed, "{name} v{version} is finalized");
+        assert!(
+            digests.insert(bound.digest.clone()),
+            "each version has its own bytes"
+        );
+        let files: Vec<&str> = bound.manifest.iter().map(|f| f.path.as_str()).collect();
+        for f in [
+            "MLmodel",
+            "scorecard.py",
+            "artifacts/weights.json",
+            "requirements.txt",
+            "input_example.json",
+        ] {
+            assert!(files.contains(&f), "{name} v{version} has {f}: {files:?}");
+        }
+        // The MLmodel is YAML MLflow can read: flavour, loader, signature.
+        let (_, mut stream) = app
+            .artifacts()
+            .get(&format!("{}/MLmodel", bound.prefix))
+            .await
+            .unwrap()
+            .unwrap();
+        let mut text = Vec::new();
+        use futures_util::StreamExt;
+        while let Some(c) = stream.next().await {
+            text.extend_from_slice(&c.unwrap());
+        }
+        let text = String::from_utf8(text).unwrap();
+        let page = describe(&text);
+        assert_eq!(
+            page.flavors,
+            vec![(
+                "python_function".to_string(),
+                "mlflow.pyfunc.loaders.code_model".to_string()
+            )],
+            "{name} v{version}: {text}"
+        );
+        assert_eq!(page.python_version.as_deref(), Some("3.11.7"));
+        assert_eq!(page.inputs.len(), 3, "{text}");
+        assert_eq!(page.outputs.len(), 1, "{text}");
+        assert!(
+            text.contains(
+                "\n    artifacts:\n      weights:\n        path: artifacts/weights.json\n"
+            ),
+            "{text}"
+        );
+        let v = app::server::artifact_checks::verify_version(
+            &app.pool,
+            &app.artifacts(),
+            &name,
+            version,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        assert!(v.ok, "{}", v.detail);
+    }
+}
+
+/// What the version page reads from an MLmodel text.
+fn describe(text: &str) -> app::model::artifacts::ModelVersionPage {
+    let mut page = app::model::artifacts::ModelVersionPage {
+        version: app::model::registry::ModelVersion {
+            name: String::new(),
+            version: 0,
+            source: String::new(),
+            run_id: None,
+            model_id: None,
+            run_link: String::new(),
+            description: String::new(),
+            user_id: String::new(),
+            creation_time: 0,
+            last_updated_time: 0,
+            tags: vec![],
+            aliases: vec![],
+        },
+        stored: None,
+        prefix: None,
+        digest: None,
+        sealed: false,
+        manifest: vec![],
+        verified: None,
+        flavors: vec![],
+        python_version: None,
+        inputs: vec![],
+        outputs: vec![],
+        input_example: None,
+        requirements: vec![],
+        aliases: vec![],
+    };
+    app::server::mlmodel::describe(text, &mut page);
+    page
+}

@@ -1,0 +1,324 @@
+//! Server functions for the artifact browser (run page) and the model version page.
+
+use crate::error::AppError;
+use crate::model::artifacts::{ModelVersionPage, RunArtifacts};
+use leptos::prelude::*;
+
+/// Largest preview of a text file.
+pub const PREVIEW_BYTES: usize = 64 * 1024;
+/// Rows of a CSV preview after its header.
+pub const PREVIEW_ROWS: usize = 50;
+
+/// The download address of a stored file.
+pub fn download_href(key: &str) -> String {
+    format!(
+        "/api/2.0/mlflow-artifacts/artifacts/{}",
+        key.split('/')
+            .map(crate::domain::url::encode)
+            .collect::<Vec<_>>()
+            .join("/")
+    )
+}
+
+/// A run's files and the models it logged, with a preview of `artifact` (a path below the
+/// run's folder) when one is chosen.
+#[server(prefix = "/api", endpoint = "list_run_artifacts")]
+pub async fn list_run_artifacts(
+    run_id: String,
+    #[server(default)] artifact: Option<String>,
+) -> Result<RunArtifacts, AppError> {
+    use crate::domain::artifacts::Root;
+    use crate::domain::authz::Action;
+    use crate::model::artifacts::{ArtifactFile, ModelSummary};
+    use crate::server::context;
+    use crate::server::db::{artifacts, logged_models, tracking};
+    let (state, _) = context::authorized(Action::ReadWorkspace).await?;
+    let mut conn = state.pool.acquire().await?;
+    let info = tracking::run_info(&mut conn, &run_id).await?;
+    let root = Root::Run {
+        experiment_id: info.experiment_id,
+        run_id: run_id.clone(),
+    }
+    .prefix();
+    let files: Vec<ArtifactFile> = artifacts::files_below(&mut conn, &root)
+        .await?
+        .into_iter()
+        .map(|f| ArtifactFile {
+            path: f.path[root.len() + 1..].to_string(),
+            size: f.size as u64,
+            sha256: f.sha256,
+        })
+        .collect();
+    let ids: Vec<String> = sqlx::query_scalar(
+        "SELECT model_id FROM logged_models WHERE source_run_id = ? AND lifecycle_stage = 'active' \
+         UNION SELECT model_id FROM run_outputs WHERE run_uuid = ? ORDER BY 1",
+    )
+    .bind(&run_id)
+    .bind(&run_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut models = Vec::new();
+    for id in ids {
+        if let Some(m) = logged_models::get(&mut conn, &id).await? {
+            let versions: Vec<(String, i64)> = sqlx::query_as(
+                "SELECT name, version FROM model_versions WHERE model_id = ? ORDER BY name, version",
+            )
+            .bind(&id)
+            .fetch_all(&mut *conn)
+            .await?;
+            models.push(ModelSummary {
+                model_id: m.model_id,
+                name: m.name,
+                status: m.status,
+                digest: m.digest,
+                versions,
+            });
+        }
+    }
+    drop(conn);
+    // Only a file of this run is previewed; anything else in the URL is ignored.
+    let chosen = artifact.filter(|a| files.iter().any(|f| &f.path == a));
+    let preview = match chosen {
+        Some(a) => Some(preview(&state, &format!("{root}/{a}")).await?),
+        None => None,
+    };
+    Ok(RunArtifacts {
+        root,
+        files,
+        models,
+        preview,
+    })
+}
+
+/// A safe preview of one stored file: text, CSV and raster images; never HTML or SVG.
+#[cfg(feature = "ssr")]
+async fn preview(
+    state: &crate::server::state::AppState,
+    key: &str,
+) -> Result<crate::model::artifacts::ArtifactPreview, AppError> {
+    use crate::domain::artifacts::parse_store_path;
+    use crate::model::artifacts::ArtifactPreview;
+    use crate::server::db::artifacts;
+    let p = parse_store_path(key).map_err(|e| AppError::validation("artifact", e))?;
+    let key = p.key();
+    let indexed = {
+        let mut conn = state.pool.acquire().await?;
+        artifacts::file(&mut conn, &key).await?
+    };
+    let f = indexed.ok_or_else(|| AppError::not_found(format!("No such artifact: '{key}'")))?;
+    let kind = preview_kind(&key);
+    let mut out = ArtifactPreview {
+        path: p.rel.clone(),
+        size: f.size as u64,
+        kind: kind.clone(),
+        text: String::new(),
+        rows: Vec::new(),
+        truncated: false,
+        href: download_href(&key),
+    };
+    if matches!(
+        kind,
+        crate::model::artifacts::PreviewKind::Text | crate::model::artifacts::PreviewKind::Csv
+    ) {
+        let head = read_head(&state.artifacts, &key).await?;
+        out.truncated = (f.size as usize) > head.len();
+        match String::from_utf8(head) {
+            Err(e) if e.utf8_error().error_len().is_none() && out.truncated => {
+                // Cut inside a character: keep what is whole.
+                let valid = e.utf8_error().valid_up_to();
+                let mut bytes = e.into_bytes();
+                bytes.truncate(valid);
+                out.text = String::from_utf8(bytes).unwrap_or_default();
+            }
+            Err(_) => out.kind = crate::model::artifacts::PreviewKind::None,
+            Ok(t) => out.text = t,
+        }
+        if out.kind == crate::model::artifacts::PreviewKind::Csv {
+            let text = std::mem::take(&mut out.text);
+            let mut lines: Vec<&str> = text.lines().collect();
+            if out.truncated {
+                // The last line may be cut.
+                lines.pop();
+            }
+            out.truncated |= lines.len() > PREVIEW_ROWS + 1;
+            out.rows = lines
+                .into_iter()
+                .take(PREVIEW_ROWS + 1)
+                .map(split_csv_line)
+                .collect();
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(feature = "ssr")]
+async fn read_head(
+    store: &crate::server::artifact_store::ArtifactStore,
+    key: &str,
+) -> Result<Vec<u8>, AppError> {
+    use futures_util::StreamExt;
+    let Some((_, mut stream)) = store.get(key).await.map_err(|e| {
+        tracing::error!(error = %e, key, "artifact store read failed");
+        AppError::internal()
+    })?
+    else {
+        return Err(AppError::not_found(format!("No such artifact: '{key}'")));
+    };
+    let mut head = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| {
+            tracing::error!(error = %e, key, "artifact store read failed");
+            AppError::internal()
+        })?;
+        let room = PREVIEW_BYTES - head.len();
+        head.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if head.len() >= PREVIEW_BYTES {
+            break;
+        }
+    }
+    Ok(head)
+}
+
+/// How a file is previewed, from its name.
+pub fn preview_kind(path: &str) -> crate::model::artifacts::PreviewKind {
+    use crate::model::artifacts::PreviewKind;
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let ext = name
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
+    match ext.as_str() {
+        "csv" => PreviewKind::Csv,
+        "png" | "jpg" | "jpeg" | "gif" | "webp" => PreviewKind::Image,
+        "txt" | "log" | "md" | "py" | "json" | "yaml" | "yml" | "toml" | "cfg" | "ini" => {
+            PreviewKind::Text
+        }
+        _ if name == "MLmodel" || name == "requirements.txt" => PreviewKind::Text,
+        _ => PreviewKind::None,
+    }
+}
+
+/// One CSV line split into fields (RFC 4180 quotes; a field spanning lines is not joined).
+pub fn split_csv_line(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut field = String::new();
+    let mut quoted = false;
+    let mut chars = line.trim_end_matches('\r').chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                field.push('"');
+                chars.next();
+            }
+            ('"', true) => quoted = false,
+            ('"', false) if field.is_empty() => quoted = true,
+            (',', false) => out.push(std::mem::take(&mut field)),
+            (c, _) => field.push(c),
+        }
+    }
+    out.push(field);
+    out
+}
+
+/// A model version: its files and digest, what `MLmodel` says, and who serves it.
+#[server(prefix = "/api", endpoint = "get_model_version")]
+pub async fn get_model_version(
+    name: String,
+    version: String,
+) -> Result<ModelVersionPage, AppError> {
+    use crate::domain::authz::Action;
+    use crate::model::artifacts::ArtifactFile;
+    use crate::server::context;
+    use crate::server::db::{artifacts, registry};
+    let (state, _) = context::authorized(Action::ReadWorkspace).await?;
+    let v: i64 = version
+        .trim()
+        .trim_start_matches('v')
+        .parse()
+        .map_err(|_| {
+            AppError::validation("version", format!("'{version}' is not a version number"))
+        })?;
+    let mv = registry::get_version(&state.pool, &name, v)
+        .await?
+        .ok_or_else(|| {
+            AppError::not_found(format!(
+                "Model Version (name={name}, version={v}) not found"
+            ))
+        })?;
+    let mut conn = state.pool.acquire().await?;
+    let bound = artifacts::bound_to_version(&mut conn, &name, v).await?;
+    let verified = match &bound {
+        Some(b) => sqlx::query_as::<_, (i64, bool, String)>(
+            "SELECT verified_at, ok, detail FROM artifact_verifications WHERE prefix = ? AND digest = ? ORDER BY verified_at DESC, verification_id DESC LIMIT 1",
+        )
+        .bind(&b.prefix)
+        .bind(&b.digest)
+        .fetch_optional(&mut *conn)
+        .await?,
+        None => None,
+    };
+    let aliases: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT a.alias, coalesce((SELECT max(h.moved_at) FROM alias_history h WHERE h.name = a.name AND h.alias = a.alias AND h.version = a.version), a.set_at) \
+         FROM model_aliases a WHERE a.name = ? AND a.version = ? ORDER BY a.alias",
+    )
+    .bind(&name)
+    .bind(v)
+    .fetch_all(&mut *conn)
+    .await?;
+    drop(conn);
+    let mut page = ModelVersionPage {
+        version: mv,
+        stored: bound.as_ref().map(|b| b.source.clone()),
+        prefix: bound.as_ref().map(|b| b.prefix.clone()),
+        digest: bound.as_ref().map(|b| b.digest.clone()),
+        sealed: bound.as_ref().is_some_and(|b| b.sealed),
+        manifest: bound
+            .as_ref()
+            .map(|b| {
+                b.manifest
+                    .iter()
+                    .map(|f| ArtifactFile {
+                        path: f.path.clone(),
+                        size: f.size,
+                        sha256: f.sha256.clone(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        verified,
+        flavors: Vec::new(),
+        python_version: None,
+        inputs: Vec::new(),
+        outputs: Vec::new(),
+        input_example: None,
+        requirements: Vec::new(),
+        aliases,
+    };
+    if let Some(b) = &bound {
+        let has = |p: &str| b.manifest.iter().any(|f| f.path == p);
+        if has("MLmodel") {
+            let text = read_head(&state.artifacts, &format!("{}/MLmodel", b.prefix)).await?;
+            crate::server::mlmodel::describe(&String::from_utf8_lossy(&text), &mut page);
+        }
+        if has("requirements.txt") {
+            let text =
+                read_head(&state.artifacts, &format!("{}/requirements.txt", b.prefix)).await?;
+            page.requirements = String::from_utf8_lossy(&text)
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                .map(str::to_string)
+                .collect();
+        }
+        if has("input_example.json") {
+            let mut text = read_head(
+                &state.artifacts,
+                &format!("{}/input_example.json", b.prefix),
+            )
+            .await?;
+            text.truncate(8 * 1024);
+            page.input_example = Some(String::from_utf8_lossy(&text).into_owned());
+        }
+    }
+    Ok(page)
+}
