@@ -161,29 +161,18 @@ fn files(
     ]
 }
 
-async fn put(router: &Router, token: &str, path: &str, bytes: Vec<u8>) -> Result<(), AppError> {
-    let req = Request::put(format!("/api/2.0/mlflow-artifacts/artifacts/{path}"))
+/// Sends one request with the token; anything but 200 is an error (logged with its path).
+async fn request(
+    router: &Router,
+    token: &str,
+    req: axum::http::request::Builder,
+    body: Body,
+) -> Result<(), AppError> {
+    let req = req
         .header(header::AUTHORIZATION, format!("Bearer {token}"))
-        .body(Body::from(bytes))
+        .body(body)
         .map_err(|_| AppError::internal())?;
-    let res = router
-        .clone()
-        .oneshot(req)
-        .await
-        .map_err(|_| AppError::internal())?;
-    if res.status() != StatusCode::OK {
-        tracing::error!(%path, status = %res.status(), "demo artifact upload failed");
-        return Err(AppError::internal());
-    }
-    Ok(())
-}
-
-async fn patch(router: &Router, token: &str, path: &str, body: &Value) -> Result<(), AppError> {
-    let req = Request::patch(path)
-        .header(header::AUTHORIZATION, format!("Bearer {token}"))
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from(body.to_string()))
-        .map_err(|_| AppError::internal())?;
+    let path = req.uri().path().to_string();
     let res = router
         .clone()
         .oneshot(req)
@@ -194,6 +183,16 @@ async fn patch(router: &Router, token: &str, path: &str, body: &Value) -> Result
         return Err(AppError::internal());
     }
     Ok(())
+}
+
+async fn put(router: &Router, token: &str, path: &str, bytes: Vec<u8>) -> Result<(), AppError> {
+    let uri = format!("/api/2.0/mlflow-artifacts/artifacts/{path}");
+    request(router, token, Request::put(uri), Body::from(bytes)).await
+}
+
+async fn patch(router: &Router, token: &str, path: &str, body: &Value) -> Result<(), AppError> {
+    let req = Request::patch(path).header(header::CONTENT_TYPE, "application/json");
+    request(router, token, req, Body::from(body.to_string())).await
 }
 
 /// Logs version `version` (1-based) of the demo model `model`, produced by `run_id` in

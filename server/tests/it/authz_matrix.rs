@@ -80,13 +80,6 @@ fn server_fns() -> BTreeMap<&'static str, (Gate, &'static str)> {
             (Needs(ReadWorkspace), "run_id=no-such-run"),
         ),
         (
-            "/api/preview_artifact",
-            (
-                Needs(ReadWorkspace),
-                "key=1%2Fmodels%2Fm-00000000000000000000000000000000%2Fartifacts%2Fx",
-            ),
-        ),
-        (
             "/api/get_model_version",
             (Needs(ReadWorkspace), "name=no-such-model&version=1"),
         ),
