@@ -10,3 +10,4 @@ pub mod run_format;
 pub mod theme_toggle;
 pub mod token_table;
 pub mod url_state;
+pub mod when;

@@ -21,3 +21,4 @@ pub mod roles;
 pub mod run_search;
 pub mod throttle;
 pub mod url;
+pub mod when;

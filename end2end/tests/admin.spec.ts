@@ -15,7 +15,7 @@ test('a user creates their own token on the account page, sees it once, and revo
   const row = page.getByRole('row').filter({ hasText: label });
   await expect(row).toBeVisible();
   // Columns: #, label, prefix, created, expires, last used, status.
-  await expect(row.getByRole('cell').nth(4)).toHaveText(/^\d{4}-\d{2}-\d{2}/);
+  await expect(row.getByRole('cell').nth(4)).toHaveText(/^\d{1,2} [A-Z][a-z]{2} \d{4}, \d{2}:\d{2} UTC$/);
   await row.getByRole('button', { name: `Revoke token ${label}` }).click();
   await expect(page.getByRole('row').filter({ hasText: label })).toContainText('revoked');
 

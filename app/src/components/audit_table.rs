@@ -1,5 +1,6 @@
 //! A table of audit entries with links to filter by actor, action and object.
 
+use crate::components::when::Time;
 use crate::domain::audit_query::object_href;
 use crate::domain::url::encode;
 use crate::model::AuditRow;
@@ -9,10 +10,6 @@ fn q(k: &str, v: &str) -> String {
     format!("{k}={}", encode(v))
 }
 
-/// A stored UTC timestamp as shown in tables: `2026-11-27 08:19:49.123456`.
-pub fn display_ts(ts: &str) -> String {
-    ts.replace('T', " ").trim_end_matches('Z').to_string()
-}
 
 /// Audit entries, newest first. `filter_links` turns actor/action/object cells into filters.
 #[component]
@@ -23,7 +20,7 @@ pub fn AuditTable(rows: Vec<AuditRow>, #[prop(optional)] filter_links: bool) -> 
                 <thead>
                     <tr>
                         <th scope="col">"#"</th>
-                        <th scope="col">"Time (UTC)"</th>
+                        <th scope="col">"Time"</th>
                         <th scope="col">"Actor"</th>
                         <th scope="col">"Action"</th>
                         <th scope="col">"Object"</th>
@@ -34,7 +31,6 @@ pub fn AuditTable(rows: Vec<AuditRow>, #[prop(optional)] filter_links: bool) -> 
                     {rows
                         .into_iter()
                         .map(|r| {
-                            let time = display_ts(&r.ts);
                             let object_label = format!("{} {}", r.object_type, r.object_id);
                             let object_link = object_href(&r.object_type, &r.object_id).unwrap_or_else(|| {
                                 format!("/audit?{}&{}", q("object_type", &r.object_type), q("object_id", &r.object_id))
@@ -52,7 +48,7 @@ pub fn AuditTable(rows: Vec<AuditRow>, #[prop(optional)] filter_links: bool) -> 
                             view! {
                                 <tr>
                                     <td class="num" title=format!("hash {}", r.hash)>{r.seq}</td>
-                                    <td class="nowrap"><time datetime=r.ts.clone()>{time}</time></td>
+                                    <td class="nowrap"><Time ts=r.ts.clone()/></td>
                                     <td>{actor_cell}</td>
                                     <td>{action_cell}</td>
                                     <td><a href=object_link>{object_label}</a></td>

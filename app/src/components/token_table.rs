@@ -2,7 +2,7 @@
 //! shows a new token's secret.
 
 use crate::api::tokens::RevokeToken;
-use crate::components::audit_table::display_ts;
+use crate::components::when::Time;
 use crate::model::{CreatedToken, TokenSummary};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -51,11 +51,11 @@ pub fn TokensTable(
                                 <td>{t.name}</td>
                                 <td><code>{t.prefix}"…"</code></td>
                                 <td class="nowrap">
-                                    {display_ts(&t.created_at)} " by " {t.created_by}
+                                    <Time ts=t.created_at/> " by " {t.created_by}
                                     {(!t.self_issued).then(|| view! { " " <span class="badge muted" title="Issued by someone other than its user: it may not approve, reject or waive">"not self-issued"</span> })}
                                 </td>
-                                <td class="nowrap">{t.expires_at.map(|s| display_ts(&s)).unwrap_or_else(|| "never".into())}</td>
-                                <td class="nowrap">{t.last_used_at.map(|s| display_ts(&s)).unwrap_or_else(|| "never".into())}</td>
+                                <td class="nowrap">{match t.expires_at { Some(s) => view! { <Time ts=s/> }.into_any(), None => "never".into_any() }}</td>
+                                <td class="nowrap">{match t.last_used_at { Some(s) => view! { <Time ts=s/> }.into_any(), None => "never".into_any() }}</td>
                                 <td>
                                     {if live {
                                         view! {

@@ -12,6 +12,7 @@ use crate::domain::ab::{count, pct, Analysis, Comparison, Correction, Decision, 
 use crate::domain::experiment::Status;
 use crate::model::AbTestView;
 use leptos::form::ActionForm;
+use crate::components::when::Time;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -446,9 +447,9 @@ fn Decisions(v: AbTestView) -> impl IntoView {
     (!v.decisions.is_empty()).then(|| view! {
         <section aria-labelledby="decisions-title">
             <h2 id="decisions-title">"Decisions"</h2>
-            <table class="decisions"><thead><tr><th scope="col">"When (UTC)"</th><th scope="col">"Decision"</th><th scope="col">"By"</th><th scope="col">"Comment"</th><th scope="col">"Verdict then"</th></tr></thead>
+            <table class="decisions"><thead><tr><th scope="col">"When"</th><th scope="col">"Decision"</th><th scope="col">"By"</th><th scope="col">"Comment"</th><th scope="col">"Verdict then"</th></tr></thead>
             <tbody>{v.decisions.iter().map(|d| view! {
-                <tr><td class="nowrap">{d.decided_at.clone()}</td><td><strong>{d.decision.replace('_', " ")}</strong></td><td>{d.decided_by.clone()}</td><td>{d.comment.clone()}</td><td class="muted">{d.sentence.clone()}</td></tr>
+                <tr><td class="nowrap"><Time ts=d.decided_at.clone()/></td><td><strong>{d.decision.replace('_', " ")}</strong></td><td>{d.decided_by.clone()}</td><td>{d.comment.clone()}</td><td class="muted">{d.sentence.clone()}</td></tr>
             }).collect_view()}</tbody></table>
         </section>
     })
@@ -524,7 +525,7 @@ fn Manage(
                     <tbody>{shares.into_iter().map(|l| {
                         let live = l.revoked_at.is_none();
                         view! {
-                            <tr><td>{format!("#{}", l.id)}" by "{l.created_by.clone()}</td><td class="nowrap">{l.created_at.clone()}</td><td class="nowrap">{l.expires_at.clone()}</td>
+                            <tr><td>{format!("#{}", l.id)}" by "{l.created_by.clone()}</td><td class="nowrap"><Time ts=l.created_at.clone()/></td><td class="nowrap"><Time ts=l.expires_at.clone()/></td>
                             <td>{if live {
                                 view! {
                                     <ActionForm action=revoke attr:class="inline-form">

@@ -3,7 +3,7 @@
 
 use crate::api::admin::{get_admin_data, CreateUser, SetUserRoles};
 use crate::api::tokens::RevokeToken;
-use crate::components::audit_table::display_ts;
+use crate::components::when::Time;
 use crate::components::error_view::{ErrorView, FormError};
 use crate::components::nav::RoleBadges;
 use crate::components::token_table::TokensTable;
@@ -110,7 +110,7 @@ fn UsersTable(users: Vec<UserSummary>, set_roles: ServerAction<SetUserRoles>) ->
                             <tr id=format!("user-{}", u.username)>
                                 <td>{u.username.clone()}{u.disabled.then_some(" (disabled)")}</td>
                                 <td><RoleBadges roles=u.roles.clone()/></td>
-                                <td class="nowrap">{display_ts(&u.created_at)}</td>
+                                <td class="nowrap"><Time ts=u.created_at.clone()/></td>
                                 <td>
                                     <ActionForm action=set_roles attr:class="inline-roles">
                                         <input type="hidden" name="username" value=name.clone()/>

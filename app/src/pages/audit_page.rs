@@ -8,6 +8,7 @@ use crate::components::url_state::use_query;
 use crate::domain::audit_query::AuditFilterInput;
 use crate::domain::url::query_string;
 use crate::model::VerifyReport;
+use crate::components::when::Time;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Form;
@@ -118,7 +119,7 @@ fn VerifyPanel(report: VerifyReport) -> impl IntoView {
             {report.checkpoint.clone().map(|c| view! {
                 <div class="checkpoint">
                     {format!("Signed checkpoint: {} entries, root ", c.tree_size)}<code class="wrap">{c.root_hash}</code>
-                    {format!(", signed {} · {} checkpoint(s) verified", c.issued_at, report.checkpoints_verified)}
+                    ", signed "<Time ts=c.issued_at.clone()/>{format!(" · {} checkpoint(s) verified", report.checkpoints_verified)}
                     <div class="muted">"Ed25519 public key: " <code class="wrap">{c.public_key}</code>" (key id "{c.key_id}")"</div>
                     <div class="muted">"Signature: " <code class="wrap">{c.signature}</code></div>
                 </div>

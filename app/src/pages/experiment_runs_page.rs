@@ -3,7 +3,8 @@
 
 use crate::api::runs::experiment_runs;
 use crate::components::error_view::{ErrorView, FormError};
-use crate::components::run_format::{fmt_duration, fmt_ms};
+use crate::components::run_format::fmt_duration;
+use crate::components::when::TimeMs;
 use crate::components::url_state::use_query;
 use crate::domain::url::query_string;
 use crate::error::AppError;
@@ -101,7 +102,7 @@ pub fn ExperimentRunsPage() -> impl IntoView {
                                                         <th scope="col"><span class="visually-hidden">"Select"</span></th>
                                                         <th scope="col"><a href=sort_link("attributes.run_name".into())>"Run"{sort_mark("attributes.run_name")}</a></th>
                                                         <th scope="col">"Status"</th>
-                                                        <th scope="col"><a href=sort_link("attributes.start_time".into())>"Started (UTC)"{sort_mark("attributes.start_time")}</a></th>
+                                                        <th scope="col"><a href=sort_link("attributes.start_time".into())>"Started"{sort_mark("attributes.start_time")}</a></th>
                                                         <th scope="col">"Duration"</th>
                                                         {pk.iter().map(|k| { let key = format!("params.{k}"); view! { <th scope="col" class="param"><a href=sort_link(key.clone())>{k.clone()}{sort_mark(&key)}</a></th> } }).collect_view()}
                                                         {mk.iter().map(|k| { let key = format!("metrics.{k}"); view! { <th scope="col" class="metric"><a href=sort_link(key.clone())>{k.clone()}{sort_mark(&key)}</a></th> } }).collect_view()}
@@ -116,7 +117,7 @@ pub fn ExperimentRunsPage() -> impl IntoView {
                                                                 <td><input type="checkbox" name="run" value=r.run_id.clone() id=check_id.clone() aria-label=format!("Select {}", r.name)/></td>
                                                                 <td class="nowrap"><a href=format!("/runs/run/{}", r.run_id)>{r.name.clone()}</a>{is_baseline.then(|| view! { " " <span class="badge baseline">"baseline"</span> })}</td>
                                                                 <td><span class=format!("badge status-{}", r.status.to_lowercase())>{r.status.clone()}</span></td>
-                                                                <td class="nowrap">{fmt_ms(r.start_time)}</td>
+                                                                <td class="nowrap"><TimeMs ms=r.start_time/></td>
                                                                 <td class="nowrap">{fmt_duration(r.start_time, r.end_time)}</td>
                                                                 {pk.iter().map(|k| view! { <td>{r.params.get(k).cloned().unwrap_or_default()}</td> }).collect_view()}
                                                                 {mk.iter().map(|k| view! { <td class="num">{r.metrics.get(k).map(|m| m.text()).unwrap_or_default()}</td> }).collect_view()}

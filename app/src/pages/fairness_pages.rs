@@ -5,6 +5,7 @@ use crate::components::error_view::ErrorView;
 use crate::components::url_state::use_query;
 use crate::domain::fairness::AttributeReport;
 use crate::model::{FairnessSummary, FairnessView};
+use crate::components::when::Time;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -57,7 +58,7 @@ pub fn FairnessPage() -> impl IntoView {
                                             <td>{r.dataset.clone()}</td>
                                             <td title=r.sentence.clone()>{verdict_badge(&r.verdict)}</td>
                                             <td class="num">{crate::domain::ab::count(r.rows as f64)}</td>
-                                            <td class="nowrap">{r.created_at.clone()}</td>
+                                            <td class="nowrap"><Time ts=r.created_at.clone()/></td>
                                             <td>{r.created_by.clone()}</td>
                                         </tr>
                                     }).collect_view()}</tbody>
@@ -328,7 +329,7 @@ fn ReportBody(v: FairnessView) -> impl IntoView {
             <div><dt>"Favourable prediction"</dt><dd>{if r.favorable == 1 { "1" } else { "0 (prediction 1 is adverse; the rule applies to 1 − selection rate)" }}</dd></div>
             <div><dt>"Policy"</dt><dd>{r.policy.rules.iter().map(|x| format!("{} ratio {:.2}–{:.2}", x.metric.replace('_', " "), x.min_ratio, x.max_ratio)).collect::<Vec<_>>().join("; ")}
                 {format!("; groups under {} rows are flagged", r.policy.min_group_rows)}</dd></div>
-            <div><dt>"Uploaded"</dt><dd>{s.created_at.clone()}" by "{s.created_by.clone()}</dd></div>
+            <div><dt>"Uploaded"</dt><dd><Time ts=s.created_at.clone()/>" by "{s.created_by.clone()}</dd></div>
             <div><dt>"File SHA-256"</dt><dd><code>{s.file_sha256.clone()}</code></dd></div>
             <div><dt>"Export"</dt><dd><a href=format!("/api/v1/fairness/reports/{}/export.csv", s.id) download>"CSV"</a>" · "<a href=format!("/api/v1/fairness/reports/{}", s.id) target="_blank">"JSON"</a></dd></div>
         </dl>

@@ -8,6 +8,7 @@ use crate::components::url_state::use_query;
 use crate::domain::axis::shorten;
 use crate::domain::url::query_string;
 use crate::model::{GraphEdge, GraphNode, LineageQuery, LineageView, NodeDetail};
+use crate::components::when::Time;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Form;
@@ -322,12 +323,12 @@ fn DetailPanel(d: NodeDetail, p: Params, blast: Option<Vec<(String, String, Stri
             })}
             {(!d.runs.is_empty()).then(|| view! {
                 <h3>"Latest runs"</h3>
-                <table><thead><tr><th scope="col">"State"</th><th scope="col">"Started (UTC)"</th><th scope="col">"Duration"</th></tr></thead><tbody>
+                <table><thead><tr><th scope="col">"State"</th><th scope="col">"Started"</th><th scope="col">"Duration"</th></tr></thead><tbody>
                     {d.runs.iter().map(|(id, state, started, dur, error)| view! {
                         <tr title=id.clone()>
                             <td><span class=format!("badge state-{}", state.to_lowercase())>{state.clone()}</span>
                                 {(!error.is_empty()).then(|| view! { <div class="form-error">{error.clone()}</div> })}</td>
-                            <td class="nowrap">{started.clone()}</td>
+                            <td class="nowrap"><Time ts=started.clone()/></td>
                             <td class="nowrap">{dur.clone()}</td>
                         </tr>
                     }).collect_view()}

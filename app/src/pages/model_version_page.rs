@@ -4,7 +4,7 @@
 use crate::api::artifacts::{download_href, get_model_version};
 use crate::components::artifact_browser::fmt_bytes;
 use crate::components::error_view::ErrorView;
-use crate::components::run_format::fmt_ms;
+use crate::components::when::TimeMs;
 use crate::domain::url::{decode, link_rel, model_href, model_lineage_href};
 use crate::model::artifacts::{ModelVersionPage as Page, SignatureColumn};
 use leptos::prelude::*;
@@ -71,7 +71,7 @@ fn VersionBody(p: Page) -> impl IntoView {
         {(!v.description.is_empty()).then(|| view! { <p class="lede">{v.description.clone()}</p> })}
         <dl class="facts">
             <div><dt>"Registered by"</dt><dd>{v.user_id.clone()}</dd></div>
-            <div><dt>"When (UTC)"</dt><dd>{fmt_ms(Some(v.creation_time))}</dd></div>
+            <div><dt>"When"</dt><dd><TimeMs ms=Some(v.creation_time)/></dd></div>
             <div><dt>"Training run"</dt><dd>{match &v.run_id {
                 Some(r) => view! { <a href=format!("/runs/run/{r}")><code>{r.chars().take(8).collect::<String>()}</code></a> }.into_any(),
                 None => view! { <span class="muted">"none"</span> }.into_any(),
@@ -85,7 +85,7 @@ fn VersionBody(p: Page) -> impl IntoView {
                 view! { <p class="muted">"No alias serves this version."</p> }.into_any()
             } else {
                 view! { <ul class="aliases">{p.aliases.iter().map(|(a, since)| view! {
-                    <li><strong>{a.clone()}</strong>" since "{fmt_ms(Some(*since))}" UTC"</li>
+                    <li><strong>{a.clone()}</strong>" since "<TimeMs ms=Some(*since)/></li>
                 }).collect_view()}</ul> }.into_any()
             }}
             <h3>"Load it"</h3>
@@ -100,8 +100,8 @@ fn VersionBody(p: Page) -> impl IntoView {
                         <div><dt>"Digest"</dt><dd><code class="digest">{digest.clone()}</code></dd></div>
                         <div><dt>"Sealed"</dt><dd>{if p.sealed { "yes: the files can no longer change" } else { "no: the model is not finalized" }}</dd></div>
                         <div><dt>"Last re-hash"</dt><dd>{match verified {
-                            Some((at, true, _)) => view! { <span class="badge state-complete">"matches"</span>" "{fmt_ms(Some(at))}" UTC" }.into_any(),
-                            Some((at, false, d)) => view! { <span class="badge state-fail">"differs"</span>" "{fmt_ms(Some(at))}" UTC: "{d} }.into_any(),
+                            Some((at, true, _)) => view! { <span class="badge state-complete">"matches"</span>" "<TimeMs ms=Some(at)/> }.into_any(),
+                            Some((at, false, d)) => view! { <span class="badge state-fail">"differs"</span>" "<TimeMs ms=Some(at)/>": "{d} }.into_any(),
                             None => view! { <span class="muted">"not yet (at the next promotion request or review, or server verify-artifacts)"</span> }.into_any(),
                         }}</dd></div>
                     </dl>

@@ -5,7 +5,8 @@ use crate::api::promotions::{
     alias_at, list_models, model_page, RequestPromotion, RequestRollback,
 };
 use crate::components::error_view::{ErrorView, FormError};
-use crate::components::run_format::fmt_ms;
+use crate::components::when::TimeMs;
+use crate::domain::when::human_ms;
 use crate::components::url_state::{use_path_tail, use_query};
 use crate::domain::url::{encode, link_rel, model_href, model_lineage_href};
 use crate::model::registry::ModelDetail;
@@ -13,9 +14,6 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Form;
 
-fn ms_label(ms: i64) -> String {
-    fmt_ms(Some(ms))
-}
 
 /// The registered models.
 #[component]
@@ -53,7 +51,7 @@ pub fn ModelsPage() -> impl IntoView {
                                             <td>{m.aliases.iter().map(|(a, v)| view! {
                                                 <span class="chip">{format!("{a} → v{v}")}</span>" "
                                             }).collect_view()}</td>
-                                            <td class="nowrap">{ms_label(m.last_updated_time)}</td>
+                                            <td class="nowrap"><TimeMs ms=Some(m.last_updated_time)/></td>
                                         </tr>
                                     }}).collect_view()}
                                 </tbody>
@@ -130,7 +128,7 @@ fn ModelBody(
                         }}</td>
                         <td><code class="wrap">{v.source.clone()}</code></td>
                         <td>{v.user_id.clone()}</td>
-                        <td class="nowrap">{ms_label(v.creation_time)}</td>
+                        <td class="nowrap"><TimeMs ms=Some(v.creation_time)/></td>
                         <td>{v.aliases.iter().map(|a| view! { <span class="chip">{a.clone()}</span>" " }).collect_view()}</td>
                         <td><a rel="external" download="" href=format!("/api/v1/models/{}/versions/{}/evidence-pack", encode(&v.name), v.version)>"Evidence pack"</a></td>
                     </tr>
@@ -148,7 +146,7 @@ fn ModelBody(
                         <th scope="col">"Before"</th><th scope="col">"By"</th><th scope="col">"Through"</th></tr></thead>
                     <tbody>{d.history.iter().rev().map(|m| view! {
                         <tr>
-                            <td class="nowrap">{ms_label(m.moved_at)}</td>
+                            <td class="nowrap"><TimeMs ms=Some(m.moved_at)/></td>
                             <td>{m.alias.clone()}</td>
                             <td>{m.version.map(|v| format!("v{v}")).unwrap_or_else(|| "removed".into())}</td>
                             <td>{m.previous_version.map(|v| format!("v{v}")).unwrap_or_else(|| "—".into())}</td>
@@ -171,7 +169,7 @@ fn ModelBody(
                     <ul class="requests">{d.requests.iter().map(|r| view! {
                         <li><a href=format!("/promotions/{}", r.request_id)>{format!("#{}: v{} → {}", r.request_id, r.version, r.alias)}</a>" "
                             <span class=format!("badge promo-{}", r.status)>{r.status.clone()}</span>
-                            <span class="muted">{format!(" requested by {} on {}", r.requested_by, r.requested_at.get(..10).unwrap_or(""))}</span></li>
+                            <span class="muted">{format!(" requested by {} on {}", r.requested_by, crate::domain::when::human(&r.requested_at))}</span></li>
                     }).collect_view()}</ul>
                 }.into_any()
             }}
@@ -258,7 +256,7 @@ fn ServedAt(name: String, aliases: Vec<String>) -> impl IntoView {
                         Ok(None) => ().into_any(),
                         Ok(Some((alias, at, m))) => view! {
                             <p role="status" class="served-answer">{match m.and_then(|m| m.version.map(|v| (v, m))) {
-                                Some((v, m)) => format!("At {at}, '{alias}' served version {v} (since {}, moved by {}).", ms_label(m.moved_at), m.moved_by),
+                                Some((v, m)) => format!("At {at}, '{alias}' served version {v} (since {}, moved by {}).", human_ms(m.moved_at), m.moved_by),
                                 None => format!("At {at}, '{alias}' served no version."),
                             }}</p>
                         }.into_any(),

@@ -5,6 +5,7 @@ use crate::api::promotions::{list_policies, SavePolicy};
 use crate::components::error_view::{ErrorView, FormError};
 use crate::components::url_state::use_query;
 use crate::model::registry::{PoliciesView, PolicyVersion};
+use crate::components::when::Time;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use std::collections::BTreeMap;
@@ -63,13 +64,13 @@ fn Body(v: PoliciesView, scope: String, save: ServerAction<SavePolicy>) -> impl 
                 view! {
                     <article class="policy">
                         <h3><a href=format!("/promotions/policies?scope={}", crate::domain::url::encode(s))>{s.clone()}</a>
-                            {format!(" — version {} by {} on {}", latest.version, latest.created_by, latest.created_at)}</h3>
+                            {format!(" — version {} by {} on ", latest.version, latest.created_by)}<Time ts=latest.created_at.clone()/></h3>
                         <pre class="wrap">{latest.text.clone()}</pre>
                         <p class="muted small">"SHA-256 " <code>{latest.sha256.clone()}</code></p>
                         {(!older.is_empty()).then(|| view! {
                             <details><summary>{format!("{} earlier version(s)", older.len())}</summary>
                                 {older.into_iter().map(|o| view! {
-                                    <h4>{format!("Version {} by {} on {}", o.version, o.created_by, o.created_at)}</h4>
+                                    <h4>{format!("Version {} by {} on ", o.version, o.created_by)}<Time ts=o.created_at.clone()/></h4>
                                     <pre class="wrap">{o.text}</pre>
                                 }).collect_view()}
                             </details>

@@ -8,19 +8,13 @@ use crate::components::error_view::{ErrorView, FormError};
 use crate::components::url_state::use_query;
 use crate::domain::promotion::{Check, CheckStatus};
 use crate::model::registry::RequestView;
+use crate::components::when::Time;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 /// An age in seconds, roughly: minutes, hours or days. The server measures it; rendering
 /// never reads the clock (the browser's wasm has none, and hydration must match).
-fn age(secs: i64) -> String {
-    match secs.max(0) {
-        s if s < 3600 => format!("{} min", s / 60),
-        s if s < 86_400 => format!("{} h", s / 3600),
-        s => format!("{} d", s / 86_400),
-    }
-}
 
 fn status_class(s: CheckStatus) -> &'static str {
     match s {
@@ -68,7 +62,7 @@ pub fn PromotionsPage() -> impl IntoView {
                                             {(r.kind == "rollback").then(|| view! { " " <span class="badge">"rollback"</span> })}</td>
                                         <td>{format!("{}@{} → {}", r.name, r.version, r.alias)}</td>
                                         <td>{r.requested_by.clone()}</td>
-                                        <td class="nowrap" title=r.requested_at.clone()>{age(q.age_secs)}</td>
+                                        <td class="nowrap"><time datetime=r.requested_at.clone() title=crate::domain::when::human(&r.requested_at)>{crate::domain::when::ago(q.age_secs)}</time></td>
                                         <td><span class=format!("badge tier-{}", q.risk_tier)>{q.risk_tier.clone()}</span></td>
                                         <td>{format!("{}/{} clear", q.checks_clear, q.checks_total)}
                                             {(!q.open_checks.is_empty()).then(|| view! { <div class="small check-fail">{format!("open: {}", q.open_checks.join("; "))}</div> })}
@@ -150,9 +144,9 @@ fn RequestBody(
         <p class="lede">
             <span class=format!("badge promo-{}", r.status)>{r.status.clone()}</span>" "
             {(r.kind == "rollback").then(|| view! { <span class="badge">"rollback"</span>" " })}
-            {format!("Requested by {} on {}", r.requested_by, r.requested_at)}
+            {format!("Requested by {} on ", r.requested_by)}<Time ts=r.requested_at.clone()/>
             {r.previous_version.map(|p| format!(" · '{}' served v{p} then", r.alias))}
-            {pending.then(|| format!(" · expires {}", r.expires_at))}
+            {pending.then(|| view! { " · expires "<Time ts=r.expires_at.clone()/> })}
         </p>
         <blockquote class="justification">{r.justification.clone()}</blockquote>
         {(!waived.is_empty()).then(|| view! {
@@ -243,7 +237,7 @@ fn RequestBody(
                     <ul class="reviews">{v.reviews.iter().map(|x| view! {
                         <li>
                             <strong>{x.review.reviewer.clone()}</strong>
-                            {format!(" {} on {}: “{}”", if x.review.decision == "approve" { "approved" } else { "rejected" }, x.review.reviewed_at, x.review.comment)}
+                            {format!(" {} on ", if x.review.decision == "approve" { "approved" } else { "rejected" })}<Time ts=x.review.reviewed_at.clone()/>{format!(": “{}”", x.review.comment)}
                             {(x.evidence_changed && pending && x.review.decision == "approve").then(|| view! { <span class="badge check-missing">"lapsed: the evidence changed since this approval, which must be given again"</span> })}
                             {(x.evidence_changed && !(pending && x.review.decision == "approve")).then(|| view! { <span class="badge check-missing">"evidence changed since this review"</span> })}
                             <div class="muted small">"evidence digest "<code>{x.review.evidence_sha256.clone()}</code></div>
@@ -255,7 +249,7 @@ fn RequestBody(
         <section aria-labelledby="history-title">
             <h2 id="history-title">"History"</h2>
             <ol class="history">{v.history.iter().map(|h| view! {
-                <li><span class="nowrap">{h.ts.clone()}</span>" "<strong>{h.action.clone()}</strong>{format!(" by {}", h.actor)}
+                <li><span class="nowrap"><Time ts=h.ts.clone()/></span>" "<strong>{h.action.clone()}</strong>{format!(" by {}", h.actor)}
                     " "<a href=format!("/audit?object_type=promotion&object_id={id}")>{format!("audit #{}", h.seq)}</a></li>
             }).collect_view()}</ol>
         </section>

@@ -6,7 +6,8 @@ use crate::components::artifact_browser::ArtifactBrowser;
 use crate::components::chart_figure::ChartFigure;
 use crate::components::error_view::ErrorView;
 use crate::components::error_view::FormError;
-use crate::components::run_format::{fmt_duration, fmt_ms};
+use crate::components::run_format::fmt_duration;
+use crate::components::when::TimeMs;
 use crate::components::url_state::use_query;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -45,8 +46,8 @@ pub fn RunDetailPage() -> impl IntoView {
                             <dl class="facts">
                                 <div><dt>"Status"</dt><dd><span class=format!("badge status-{}", r.status.to_lowercase())>{r.status.clone()}</span></dd></div>
                                 <div><dt>"Author"</dt><dd>{r.user_id.clone()}</dd></div>
-                                <div><dt>"Started (UTC)"</dt><dd>{fmt_ms(r.start_time)}</dd></div>
-                                <div><dt>"Ended (UTC)"</dt><dd>{fmt_ms(r.end_time)}</dd></div>
+                                <div><dt>"Started"</dt><dd><TimeMs ms=r.start_time/></dd></div>
+                                <div><dt>"Ended"</dt><dd><TimeMs ms=r.end_time/></dd></div>
                                 <div><dt>"Duration"</dt><dd>{fmt_duration(r.start_time, r.end_time)}</dd></div>
                                 <div><dt>"Source version"</dt><dd><code>{commit.unwrap_or_else(|| "—".into())}</code></dd></div>
                                 <div><dt>"Run id"</dt><dd><code>{r.run_id.clone()}</code></dd></div>
