@@ -5,6 +5,7 @@ use crate::domain::roles::Role;
 use serde::{Deserialize, Serialize};
 
 pub mod artifacts;
+pub mod home;
 pub mod registry;
 
 /// A stored audit entry as shown to readers.

@@ -11,6 +11,7 @@ pub mod context;
 pub mod db;
 pub mod demo;
 pub mod fairness;
+pub mod home;
 pub mod mlmodel;
 pub mod promotions;
 pub mod sign_in_throttle;

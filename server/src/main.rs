@@ -286,6 +286,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Some(Command::VerifyAudit { .. }) => {
             let report = db::audit::verify(&pool).await?;
+            db::home::record_verification(&pool, "operator", &report).await?;
             if report.ok {
                 println!(
                     "audit trail intact: {} entries verified, {} signed checkpoints match, head hash {}, Merkle root {}",

@@ -35,10 +35,12 @@ pub async fn get_audit_page(
         .map_err(|e| AppError::validation(e.field, e.message))?;
     let (entries, next_before) = db::audit::page_with_cursor(&state.pool, &f).await?;
     let verify = if verify {
-        crate::server::auth::require(Some(p), Action::VerifyAudit)?;
+        crate::server::auth::require(Some(p.clone()), Action::VerifyAudit)?;
         // Sign a checkpoint of the trail as it stands, so the answer covers every entry.
         crate::server::signing::checkpoint_now(&state.pool).await?;
-        Some(db::audit::verify(&state.pool).await?)
+        let report = db::audit::verify(&state.pool).await?;
+        db::home::record_verification(&state.pool, &p.username, &report).await?;
+        Some(report)
     } else {
         None
     };

@@ -10,7 +10,6 @@ fn q(k: &str, v: &str) -> String {
     format!("{k}={}", encode(v))
 }
 
-
 /// Audit entries, newest first. `filter_links` turns actor/action/object cells into filters.
 #[component]
 pub fn AuditTable(rows: Vec<AuditRow>, #[prop(optional)] filter_links: bool) -> impl IntoView {

@@ -16,7 +16,8 @@ pub fn TimeMs(ms: Option<i64>) -> impl IntoView {
     match ms {
         Some(ms) => {
             let exact = when::rfc3339_ms(ms);
-            view! { <time datetime=exact.clone() title=exact>{when::human_ms(ms)}</time> }.into_any()
+            view! { <time datetime=exact.clone() title=exact>{when::human_ms(ms)}</time> }
+                .into_any()
         }
         None => "—".into_any(),
     }

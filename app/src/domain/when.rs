@@ -7,7 +7,9 @@
 use time::format_description::well_known::Rfc3339;
 use time::{OffsetDateTime, UtcOffset};
 
-const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
 
 fn human_of(t: OffsetDateTime) -> String {
     let t = t.to_offset(UtcOffset::UTC);
@@ -76,7 +78,10 @@ mod tests {
 
     #[test]
     fn human_reads_stored_timestamps_with_microseconds() {
-        assert_eq!(human("2026-12-03T08:03:20.772000Z"), "3 Dec 2026, 08:03 UTC");
+        assert_eq!(
+            human("2026-12-03T08:03:20.772000Z"),
+            "3 Dec 2026, 08:03 UTC"
+        );
         assert_eq!(human("2026-01-09T23:59:59Z"), "9 Jan 2026, 23:59 UTC");
     }
 
@@ -108,6 +113,9 @@ mod tests {
         assert_eq!(ago(7_199), "1 h ago");
         assert_eq!(ago(7_200), "2 h ago");
         assert_eq!(ago(3 * 86_400 + 5), "3 d ago");
-        assert_eq!(ago_at("2026-12-03T06:00:00Z", "2026-12-03T08:03:20.772Z"), "2 h ago");
+        assert_eq!(
+            ago_at("2026-12-03T06:00:00Z", "2026-12-03T08:03:20.772Z"),
+            "2 h ago"
+        );
     }
 }

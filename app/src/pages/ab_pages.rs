@@ -8,16 +8,16 @@ use crate::api::abtests::{
 };
 use crate::components::error_view::{ErrorView, FormError};
 use crate::components::url_state::use_query;
+use crate::components::when::Time;
 use crate::domain::ab::{count, pct, Analysis, Comparison, Correction, Decision, MetricRole};
 use crate::domain::experiment::Status;
 use crate::model::AbTestView;
 use leptos::form::ActionForm;
-use crate::components::when::Time;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-fn decision_class(d: Decision) -> &'static str {
+pub(crate) fn decision_class(d: Decision) -> &'static str {
     match d {
         Decision::Ship => "verdict-ship",
         Decision::RollBack => "verdict-roll-back",

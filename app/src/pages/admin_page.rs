@@ -3,10 +3,10 @@
 
 use crate::api::admin::{get_admin_data, CreateUser, SetUserRoles};
 use crate::api::tokens::RevokeToken;
-use crate::components::when::Time;
 use crate::components::error_view::{ErrorView, FormError};
 use crate::components::nav::RoleBadges;
 use crate::components::token_table::TokensTable;
+use crate::components::when::Time;
 use crate::domain::roles::Role;
 use crate::error::AppError;
 use crate::model::UserSummary;

@@ -4,8 +4,8 @@
 use crate::api::runs::experiment_runs;
 use crate::components::error_view::{ErrorView, FormError};
 use crate::components::run_format::fmt_duration;
-use crate::components::when::TimeMs;
 use crate::components::url_state::use_query;
+use crate::components::when::TimeMs;
 use crate::domain::url::query_string;
 use crate::error::AppError;
 use leptos::prelude::*;

@@ -3,9 +3,9 @@
 use crate::api::fairness::{get_fairness_report, list_fairness_reports};
 use crate::components::error_view::ErrorView;
 use crate::components::url_state::use_query;
+use crate::components::when::Time;
 use crate::domain::fairness::AttributeReport;
 use crate::model::{FairnessSummary, FairnessView};
-use crate::components::when::Time;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;

@@ -5,15 +5,14 @@ use crate::api::promotions::{
     alias_at, list_models, model_page, RequestPromotion, RequestRollback,
 };
 use crate::components::error_view::{ErrorView, FormError};
-use crate::components::when::TimeMs;
-use crate::domain::when::human_ms;
 use crate::components::url_state::{use_path_tail, use_query};
+use crate::components::when::TimeMs;
 use crate::domain::url::{encode, link_rel, model_href, model_lineage_href};
+use crate::domain::when::human_ms;
 use crate::model::registry::ModelDetail;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Form;
-
 
 /// The registered models.
 #[component]

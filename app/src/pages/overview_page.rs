@@ -1,9 +1,15 @@
-//! Overview: real counts, the capabilities and the latest audit entries the user may see.
+//! The home page: what each role came for, from the workspace as it stands, with links into it.
+
+mod audit_section;
+mod product_section;
+mod review_section;
+mod science_section;
+mod serving_section;
 
 use crate::api::overview::get_overview;
 use crate::components::audit_table::AuditTable;
 use crate::components::error_view::ErrorView;
-use crate::components::nav::NAV;
+use crate::model::home::Home;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -18,33 +24,44 @@ pub fn OverviewPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match data.await {
                     Err(e) => view! { <ErrorView error=e/> }.into_any(),
-                    Ok(o) => view! {
-                        <section aria-label="Counts" class="cards">
-                            <div class="card stat"><span class="stat-value">{o.users}</span><span class="stat-label">"Users"</span></div>
-                            <div class="card stat"><span class="stat-value">{o.live_tokens}</span><span class="stat-label">"Active API tokens"</span></div>
-                            <div class="card stat"><span class="stat-value">{o.audit_entries}</span><span class="stat-label">"Audit entries"</span></div>
-                        </section>
-                        <section aria-labelledby="caps-title">
-                            <h2 id="caps-title">"Capabilities"</h2>
-                            <ul class="capabilities">
-                                {NAV[1..6].iter().map(|(href, label, _)| view! {
-                                    <li class="card"><a href=*href>{*label}</a><span class="muted">" — no data yet"</span></li>
-                                }).collect_view()}
-                            </ul>
-                        </section>
-                        <section aria-labelledby="recent-title">
-                            <h2 id="recent-title">
-                                {if o.recent_is_everyone { "Latest activity" } else { "Your latest activity" }}
-                            </h2>
-                            {if o.recent.is_empty() {
-                                view! { <p class="muted">"No activity recorded yet."</p> }.into_any()
-                            } else {
-                                view! { <AuditTable rows=o.recent filter_links=o.recent_is_everyone/> }.into_any()
-                            }}
-                        </section>
-                    }.into_any(),
+                    Ok(h) => view! { <HomeSections home=h/> }.into_any(),
                 }
             })}
         </Transition>
+    }
+}
+
+#[component]
+fn HomeSections(home: Home) -> impl IntoView {
+    let Home {
+        now,
+        serving,
+        reviewer,
+        product,
+        scientist,
+        auditor,
+        admin,
+        recent,
+        recent_is_everyone,
+        ..
+    } = home;
+    view! {
+        <div class="home">
+            {reviewer.map(|r| view! { <review_section::ReviewSection data=r now=now.clone()/> })}
+            {product.map(|p| view! { <product_section::ProductSection data=p/> })}
+            {scientist.map(|s| view! { <science_section::ScienceSection data=s/> })}
+            {auditor.map(|a| view! { <audit_section::AuditSection data=a admin=admin now=now.clone()/> })}
+            <serving_section::ServingSection rows=serving/>
+            <section class="home-wide" aria-labelledby="recent-title">
+                <h2 id="recent-title">
+                    {if recent_is_everyone { "Latest activity" } else { "Your latest activity" }}
+                </h2>
+                {if recent.is_empty() {
+                    view! { <p class="muted">"Nothing recorded under your name yet."</p> }.into_any()
+                } else {
+                    view! { <AuditTable rows=recent filter_links=recent_is_everyone/> }.into_any()
+                }}
+            </section>
+        </div>
     }
 }

@@ -4,8 +4,8 @@
 use crate::api::promotions::{list_policies, SavePolicy};
 use crate::components::error_view::{ErrorView, FormError};
 use crate::components::url_state::use_query;
-use crate::model::registry::{PoliciesView, PolicyVersion};
 use crate::components::when::Time;
+use crate::model::registry::{PoliciesView, PolicyVersion};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use std::collections::BTreeMap;

@@ -6,15 +6,12 @@ use crate::api::promotions::{
 };
 use crate::components::error_view::{ErrorView, FormError};
 use crate::components::url_state::use_query;
+use crate::components::when::Time;
 use crate::domain::promotion::{Check, CheckStatus};
 use crate::model::registry::RequestView;
-use crate::components::when::Time;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
-
-/// An age in seconds, roughly: minutes, hours or days. The server measures it; rendering
-/// never reads the clock (the browser's wasm has none, and hydration must match).
 
 fn status_class(s: CheckStatus) -> &'static str {
     match s {

@@ -5,6 +5,7 @@ pub mod artifacts;
 pub mod audit;
 pub mod audit_tree;
 pub mod fairness;
+pub mod home;
 pub mod lineage;
 pub mod logged_models;
 pub mod login_limits;

@@ -10,6 +10,7 @@ mod auth;
 mod authz_matrix;
 mod cli;
 mod fairness;
+mod home;
 mod http;
 mod lineage;
 mod mlflow;
