@@ -4,7 +4,8 @@
 //! alternating stages, each job reading a few datasets from earlier stages and writing a few,
 //! plus a handful of back edges as cycles), writes it to `target/layout-2000x4000.json` so
 //! other engines can be timed on the same input (`server layout FILE` reads it), and prints
-//! the median layout time and the number of edge crossings. Target: ≤ 100 ms.
+//! the median layout time and the number of edge crossings. Targets: ≤ 100 ms, and no more
+//! crossings than Graphviz dot leaves on the same graph.
 
 mod figure;
 use figure::{record, Target};
@@ -83,6 +84,13 @@ fn main() -> anyhow::Result<()> {
         Target::AtMost(100.0),
         median.as_secs_f64() * 1e3,
         "ms",
+    );
+    // Graphviz dot leaves 135,597 crossings on this graph (measured when the target was set).
+    record(
+        "lineage: crossings on that graph (Graphviz dot: 135,597)",
+        Target::AtMost(135_597.0),
+        l.crossings as f64,
+        "",
     );
     println!(
         "layout:       {}",

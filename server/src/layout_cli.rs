@@ -112,3 +112,44 @@ pub fn report(g: &GraphInput, l: &Layout, median: Duration) -> String {
         l.edges.iter().filter(|e| e.reversed).count()
     )
 }
+
+/// The layout as JSON for other tools: `nodes` with `id`, the box (`x`, `y` of its top-left
+/// corner, `width`, `height`, in pixels), `layer` and `order` (its place in the layer, top
+/// first); `edges` with `source`, `target` (ids), `points` (the polyline) and `reversed`; and
+/// the drawing's `width`, `height` and the `crossings` counted.
+pub fn positions(g: &GraphInput, l: &Layout) -> Value {
+    // A node's place in its layer is its rank by top edge (ties by input order).
+    let mut by_layer: Vec<usize> = (0..l.nodes.len()).collect();
+    by_layer.sort_by(|a, b| {
+        let (na, nb) = (&l.nodes[*a], &l.nodes[*b]);
+        na.layer
+            .cmp(&nb.layer)
+            .then(na.y.total_cmp(&nb.y))
+            .then(a.cmp(b))
+    });
+    let mut order = vec![0usize; l.nodes.len()];
+    let mut prev_layer = None;
+    let mut rank = 0;
+    for v in by_layer {
+        if prev_layer != Some(l.nodes[v].layer) {
+            prev_layer = Some(l.nodes[v].layer);
+            rank = 0;
+        }
+        order[v] = rank;
+        rank += 1;
+    }
+    serde_json::json!({
+        "nodes": l.nodes.iter().enumerate().map(|(i, n)| serde_json::json!({
+            "id": g.keys[i], "x": n.x, "y": n.y, "width": n.w, "height": n.h,
+            "layer": n.layer, "order": order[i],
+        })).collect::<Vec<_>>(),
+        "edges": l.edges.iter().map(|e| serde_json::json!({
+            "source": g.keys[e.from], "target": g.keys[e.to],
+            "points": e.points.iter().map(|(x, y)| [*x, *y]).collect::<Vec<_>>(),
+            "reversed": e.reversed,
+        })).collect::<Vec<_>>(),
+        "width": l.width,
+        "height": l.height,
+        "crossings": l.crossings,
+    })
+}

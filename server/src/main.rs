@@ -110,6 +110,10 @@ enum Command {
         /// Layouts to time (the median is printed).
         #[arg(long, default_value_t = 5)]
         runs: usize,
+        /// Also write the layout as JSON: each node's id, box, layer and place in its layer,
+        /// and each edge's polyline, so other tools can check the figures.
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
     },
 }
 
@@ -196,8 +200,8 @@ async fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     // The layout timer needs no database: answer before opening (or creating) one.
-    if let Some(Command::Layout { file, runs }) = &cli.command {
-        return layout_command(file, *runs);
+    if let Some(Command::Layout { file, runs, out }) = &cli.command {
+        return layout_command(file, *runs, out.as_deref());
     }
     if let Some(Command::ModelDigest { dir, manifest }) = &cli.command {
         println!(
@@ -304,7 +308,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::from(2))
             }
         }
-        Some(Command::Layout { file, runs }) => layout_command(&file, runs),
+        Some(Command::Layout { file, runs, out }) => layout_command(&file, runs, out.as_deref()),
     }
 }
 
@@ -341,7 +345,11 @@ fn verify_export_command(file: &std::path::Path, key: Option<&str>) -> anyhow::R
     }
 }
 
-fn layout_command(file: &std::path::Path, runs: usize) -> anyhow::Result<ExitCode> {
+fn layout_command(
+    file: &std::path::Path,
+    runs: usize,
+    out: Option<&std::path::Path>,
+) -> anyhow::Result<ExitCode> {
     let text =
         std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
     let v: serde_json::Value =
@@ -349,6 +357,12 @@ fn layout_command(file: &std::path::Path, runs: usize) -> anyhow::Result<ExitCod
     let g = server::layout_cli::parse_graph(&v)?;
     let (l, median) = server::layout_cli::time_layout(&g, runs);
     println!("{}", server::layout_cli::report(&g, &l, median));
+    if let Some(out) = out {
+        let json = server::layout_cli::positions(&g, &l);
+        std::fs::write(out, serde_json::to_vec_pretty(&json)?)
+            .with_context(|| format!("writing {}", out.display()))?;
+        println!("positions written to {}", out.display());
+    }
     Ok(ExitCode::SUCCESS)
 }
 

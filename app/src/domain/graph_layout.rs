@@ -3,13 +3,15 @@
 //! Phases: connected components are laid out apart and stacked (so a change inside one leaves
 //! the others where they were); each component is peeled into its core (the part on cycles,
 //! ignoring direction) and the trees hanging off it; cycles are broken by reversing the back
-//! edges of a depth-first search of the core in key order; core layers are longest paths
-//! from the sources, and a tree node sits one layer beside its parent; long edges get a dummy
-//! node per layer they cross; crossings in the core are reduced by barycentre sweeps with key
-//! order as the tie-break, then tree nodes are slotted in beside their parents; coordinates
-//! come from pulling each node towards the median of its neighbours while keeping a minimum
-//! gap; edges are routed through their dummies, which hold their own slots in each layer, so
-//! no edge passes through a node.
+//! edges of a depth-first search of the core in key order; core layers are longest paths from
+//! the sources, then promoted (a node moves right, with what is in its way, while that
+//! shortens the edges in total), and a tree node sits one layer beside its parent; long edges
+//! get a dummy node per layer they cross; crossings in the core are reduced by barycentre
+//! sweeps with key order as the tie-break, keeping the best order seen, then by transposing
+//! neighbours (as dot does); tree nodes are slotted in beside their parents; coordinates come
+//! from pulling each node towards the median of its neighbours while keeping a minimum gap;
+//! edges are routed through their dummies, which hold their own slots in each layer, so no
+//! edge passes through a node.
 //!
 //! Stability: a node joined by one edge (the usual edit: a new run, a new output) lands in a
 //! tree, so no other node changes layer (but for a shift of all) or order within its layer;
@@ -322,6 +324,16 @@ fn layout_component(n: usize, edges: &[(usize, usize)], opts: &LayoutOptions) ->
             }
         }
     }
+    // Then promotion: nodes move right while that shortens their edges in total; fewer
+    // layers crossed means fewer dummies, and fewer crossings.
+    promote_layers(
+        &mut layer,
+        &Adjacency {
+            preds: &preds,
+            succs: &succs,
+        },
+        &core,
+    );
     let downstream: std::collections::BTreeSet<(usize, usize)> = dag.iter().copied().collect();
     for &v in peel_order.iter().rev() {
         if let Some(p) = tree_parent[v] {
@@ -378,7 +390,7 @@ fn layout_component(n: usize, edges: &[(usize, usize)], opts: &LayoutOptions) ->
     };
     reindex(&order, &mut pos);
 
-    // 4. Crossing reduction: barycentre sweeps, stable sort, keeping the best order seen.
+    // 4. Crossing reduction: barycentre sweeps (stable sort), keeping the best order seen.
     let mut best = order.clone();
     let mut best_cross = count_crossings(&order, &adj_down, &pos);
     for _ in 0..opts.sweeps {
@@ -405,6 +417,9 @@ fn layout_component(n: usize, edges: &[(usize, usize)], opts: &LayoutOptions) ->
     }
     let mut order = best;
     reindex(&order, &mut pos);
+    // Then transposition of neighbours on the best order (once: after every sweep it costs
+    // six times as much and ends higher, as the next sweep undoes most swaps).
+    transpose(&mut order, &adj_up, &adj_down, &mut pos);
 
     // 4b. Trees: each node right beside its parent's place, siblings in key order. A node's
     // sort key is its core ancestor's relative place in its layer and index, then the indices
@@ -644,6 +659,144 @@ fn sort_by_barycentre(layer: &mut [usize], nbrs: &[Vec<usize>], pos: &[usize]) {
     }
 }
 
+/// Moves `v` one layer right, and with it every successor it would otherwise touch (and theirs);
+/// returns the change in total edge length, with the moved nodes in `moved` for undoing.
+/// `mark`/`stamp` tell which nodes moved in this promotion.
+fn promote(
+    v: usize,
+    layer: &mut [i64],
+    g: &Adjacency,
+    moved: &mut Vec<usize>,
+    mark: &mut [u32],
+    stamp: u32,
+) -> i64 {
+    // An explicit stack: long chains would overflow the call stack.
+    let mut stack = vec![v];
+    mark[v] = stamp;
+    let mut diff = 0;
+    while let Some(x) = stack.pop() {
+        for &w in &g.succs[x] {
+            if layer[w] == layer[x] + 1 && mark[w] != stamp {
+                mark[w] = stamp;
+                stack.push(w);
+            }
+        }
+        moved.push(x);
+        diff += g.preds[x].len() as i64 - g.succs[x].len() as i64;
+    }
+    for &x in moved.iter() {
+        layer[x] += 1;
+    }
+    diff
+}
+
+/// A component's edges both ways (core nodes only).
+struct Adjacency<'a> {
+    preds: &'a [Vec<usize>],
+    succs: &'a [Vec<usize>],
+}
+
+/// Promote layering (Nikolov and Tarassov, 2006): starting from longest paths, a node that has
+/// predecessors moves right while that shortens the edges in total, pushing along the
+/// successors in its way. Every node is tried once in index order; a move puts the moved
+/// nodes and their neighbours back on the list (first in, first out), until no move helps.
+/// Each move shortens the total edge length, so it ends.
+fn promote_layers(layer: &mut [i64], g: &Adjacency, core: &[bool]) {
+    let n = layer.len();
+    let mut mark = vec![0u32; n];
+    let mut stamp = 0u32;
+    let mut moved = Vec::new();
+    let mut queued = vec![true; n];
+    let mut queue: std::collections::VecDeque<usize> = (0..n).collect();
+    while let Some(v) = queue.pop_front() {
+        queued[v] = false;
+        if !core[v] || g.preds[v].is_empty() {
+            continue;
+        }
+        moved.clear();
+        stamp += 1;
+        if promote(v, layer, g, &mut moved, &mut mark, stamp) < 0 {
+            for &x in &moved {
+                for &w in g.preds[x]
+                    .iter()
+                    .chain(&g.succs[x])
+                    .chain(std::iter::once(&x))
+                {
+                    if !queued[w] {
+                        queued[w] = true;
+                        queue.push_back(w);
+                    }
+                }
+            }
+        } else {
+            for &x in &moved {
+                layer[x] -= 1;
+            }
+        }
+    }
+}
+
+/// Crossings between the edges of `u` and those of `v` (u placed before v) towards one
+/// neighbouring layer, given each one's neighbour positions sorted: pairs `a` of u, `b` of v
+/// with `a > b`.
+fn pair_crossings(u: &[usize], v: &[usize]) -> usize {
+    let (mut c, mut j) = (0, 0);
+    for &a in u {
+        while j < v.len() && v[j] < a {
+            j += 1;
+        }
+        c += j;
+    }
+    c
+}
+
+/// Transposition (as in Gansner et al.'s dot): swaps neighbours in a layer wherever that
+/// lowers the crossings with both adjacent layers, layer by layer, until a round changes
+/// nothing (at most a few rounds).
+fn transpose(order: &mut [Vec<usize>], up: &[Vec<usize>], down: &[Vec<usize>], pos: &mut [usize]) {
+    let sorted = |nbrs: &[usize], pos: &[usize]| {
+        let mut p: Vec<usize> = nbrs.iter().map(|w| pos[*w]).collect();
+        p.sort_unstable();
+        p
+    };
+    for _ in 0..6 {
+        let mut improved = false;
+        for l in 0..order.len() {
+            if order[l].len() < 2 {
+                continue;
+            }
+            // Neighbour layers stay fixed while this one changes: sort each node's ends once.
+            let ups: Vec<Vec<usize>> = order[l].iter().map(|v| sorted(&up[*v], pos)).collect();
+            let downs: Vec<Vec<usize>> = order[l].iter().map(|v| sorted(&down[*v], pos)).collect();
+            let mut idx: Vec<usize> = (0..order[l].len()).collect();
+            let mut changed = true;
+            while changed {
+                changed = false;
+                for i in 0..idx.len() - 1 {
+                    let (a, b) = (idx[i], idx[i + 1]);
+                    let now =
+                        pair_crossings(&ups[a], &ups[b]) + pair_crossings(&downs[a], &downs[b]);
+                    let swapped =
+                        pair_crossings(&ups[b], &ups[a]) + pair_crossings(&downs[b], &downs[a]);
+                    if swapped < now {
+                        idx.swap(i, i + 1);
+                        changed = true;
+                        improved = true;
+                    }
+                }
+            }
+            let layer: Vec<usize> = idx.iter().map(|i| order[l][*i]).collect();
+            for (i, v) in layer.iter().enumerate() {
+                pos[*v] = i;
+            }
+            order[l] = layer;
+        }
+        if !improved {
+            break;
+        }
+    }
+}
+
 /// Crossings between each pair of adjacent layers: inversions among the edges sorted by
 /// their upper end, counted with a Fenwick tree (Barth, Jünger and Mutzel's bilayer count).
 pub fn count_crossings(order: &[Vec<usize>], down: &[Vec<usize>], pos: &[usize]) -> usize {
@@ -746,6 +899,46 @@ mod tests {
         assert_eq!(count_crossings(&order, &down, &pos), 1);
         let l = layout(&keys(4), &[(0, 3), (1, 2)], &LayoutOptions::default());
         assert_eq!(l.crossings, 0, "two separate components never cross");
+    }
+
+    #[test]
+    fn promotion_shortens_edges_that_longest_paths_stretch() {
+        // 0→1→2→{3,5} is long; 0→4→{3,5} is short, so longest paths leave 4 in layer 1 with
+        // two edges that each cross a layer. Promoted, 4 moves to layer 2: one edge longer,
+        // two shorter.
+        let preds = vec![vec![], vec![0], vec![1], vec![2, 4], vec![0], vec![2, 4]];
+        let succs = vec![vec![1, 4], vec![2], vec![3, 5], vec![], vec![3, 5], vec![]];
+        let g = Adjacency {
+            preds: &preds,
+            succs: &succs,
+        };
+        let mut layer = vec![0, 1, 2, 3, 1, 3];
+        promote_layers(&mut layer, &g, &[true; 6]);
+        assert_eq!(layer, vec![0, 1, 2, 3, 2, 3]);
+        // A move that gains nothing is undone: 4 in layer 2 cannot go on without pushing 3 and
+        // 5 (and lengthening four edges).
+        let mut again = layer.clone();
+        promote_layers(&mut again, &g, &[true; 6]);
+        assert_eq!(again, layer);
+    }
+
+    #[test]
+    fn transposition_swaps_neighbours_where_that_removes_crossings() {
+        // Layer 1 holds 2 and 3 in the order [3, 2]; 0→2 and 1→3 cross until they swap.
+        let mut order = vec![vec![0, 1], vec![3, 2]];
+        let down = vec![vec![2], vec![3], vec![], vec![]];
+        let up = vec![vec![], vec![], vec![0], vec![1]];
+        let mut pos = vec![0, 1, 1, 0];
+        assert_eq!(count_crossings(&order, &down, &pos), 1);
+        transpose(&mut order, &up, &down, &mut pos);
+        assert_eq!(count_crossings(&order, &down, &pos), 0);
+        assert_eq!(pos[2] + pos[3], 1);
+        assert_eq!(pair_crossings(&[0, 2], &[1]), 1);
+        assert_eq!(
+            pair_crossings(&[1], &[1]),
+            0,
+            "a shared end is not a crossing"
+        );
     }
 
     /// The nodes connected to `u`, ignoring direction.

@@ -148,6 +148,54 @@ fn layout_times_a_graph_file_without_a_database() {
         "no database is created"
     );
 
+    // --out writes every node's box, layer and place in it, and every edge's polyline.
+    let positions = dir.path().join("positions.json");
+    let out = server(
+        &db,
+        &[
+            "layout",
+            file.to_str().unwrap(),
+            "--runs",
+            "1",
+            "--out",
+            positions.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&positions).unwrap()).unwrap();
+    let nodes = v["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), 4);
+    let node = |id: &str| nodes.iter().find(|n| n["id"] == id).unwrap().clone();
+    // a → b → c → d left to right (d → a is the reversed edge), one node per layer here.
+    let layers: Vec<u64> = ["a", "b", "c", "d"]
+        .iter()
+        .map(|id| node(id)["layer"].as_u64().unwrap())
+        .collect();
+    assert!(layers.windows(2).all(|w| w[0] < w[1]), "{layers:?}");
+    assert!(nodes
+        .iter()
+        .all(|n| n["width"].as_f64().unwrap() > 0.0 && n["order"].is_u64()));
+    let edges = v["edges"].as_array().unwrap();
+    assert_eq!(edges.len(), 5);
+    assert_eq!(edges.iter().filter(|e| e["reversed"] == true).count(), 1);
+    let ab = edges
+        .iter()
+        .find(|e| e["source"] == "a" && e["target"] == "b")
+        .unwrap();
+    let first = &ab["points"][0];
+    let a = node("a");
+    assert_eq!(
+        first[0].as_f64().unwrap(),
+        a["x"].as_f64().unwrap() + a["width"].as_f64().unwrap(),
+        "edges leave from the right side"
+    );
+    assert_eq!(v["crossings"], 0);
+
     std::fs::write(&file, r#"{"nodes": ["a"], "edges": [["a", "zz"]]}"#).unwrap();
     let out = server(&db, &["layout", file.to_str().unwrap()], None);
     assert!(!out.status.success());
