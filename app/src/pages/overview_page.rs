@@ -45,23 +45,30 @@ fn HomeSections(home: Home) -> impl IntoView {
         recent_is_everyone,
         ..
     } = home;
-    view! {
-        <div class="home">
-            {reviewer.map(|r| view! { <review_section::ReviewSection data=r now=now.clone()/> })}
-            {product.map(|p| view! { <product_section::ProductSection data=p/> })}
-            {scientist.map(|s| view! { <science_section::ScienceSection data=s/> })}
-            {auditor.map(|a| view! { <audit_section::AuditSection data=a admin=admin now=now.clone()/> })}
-            <serving_section::ServingSection rows=serving/>
+    // Each section is type-erased: one nested view type for the whole page is too deep for the
+    // release build's type-layout recursion limit.
+    let recent_view = if recent.is_empty() {
+        view! { <p class="muted">"Nothing recorded under your name yet."</p> }.into_any()
+    } else {
+        view! { <AuditTable rows=recent filter_links=recent_is_everyone/> }.into_any()
+    };
+    let sections: Vec<AnyView> = [
+        reviewer.map(|r| view! { <review_section::ReviewSection data=r now=now.clone()/> }.into_any()),
+        product.map(|p| view! { <product_section::ProductSection data=p/> }.into_any()),
+        scientist.map(|s| view! { <science_section::ScienceSection data=s/> }.into_any()),
+        auditor.map(|a| view! { <audit_section::AuditSection data=a admin=admin now=now.clone()/> }.into_any()),
+        Some(view! { <serving_section::ServingSection rows=serving/> }.into_any()),
+        Some(view! {
             <section class="home-wide" aria-labelledby="recent-title">
                 <h2 id="recent-title">
                     {if recent_is_everyone { "Latest activity" } else { "Your latest activity" }}
                 </h2>
-                {if recent.is_empty() {
-                    view! { <p class="muted">"Nothing recorded under your name yet."</p> }.into_any()
-                } else {
-                    view! { <AuditTable rows=recent filter_links=recent_is_everyone/> }.into_any()
-                }}
+                {recent_view}
             </section>
-        </div>
-    }
+        }.into_any()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    view! { <div class="home">{sections}</div> }
 }
