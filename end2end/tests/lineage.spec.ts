@@ -60,26 +60,72 @@ test('column lineage of a feature field', async ({ page }, testInfo) => {
   await expect(panel.locator('.column-lineage')).toContainText('public.applications');
 });
 
-test('the graph zooms and pans once hydrated; without JavaScript the tools stay hidden', async ({ page }, testInfo) => {
+test('the graph reads at 100% zoom: whole names on hover, counts clear of the nodes, a panel that fits', async ({ page }, testInfo) => {
+  await page.setViewportSize({ width: 1440, height: 900 });
+  await signIn(page, testInfo, 'viewer');
+  await page.goto(`/lineage?node=${encodeURIComponent(FEATURES)}&up=2&down=2&selected=${encodeURIComponent('job:airflow://northwind:scoring.batch_score_credit')}`);
+  await ready(page, testInfo);
+  const svg = page.locator('figure.lineage-graph svg');
+  const box = await svg.boundingBox();
+  if (!box) throw new Error('the graph has no box');
+  const viewWidth = Number(((await svg.getAttribute('viewBox')) ?? '').split(' ')[2]);
+  // Drawn at 80% of its size or more, on most of the window's width.
+  expect(box.width / viewWidth).toBeGreaterThanOrEqual(0.8);
+  expect(box.width).toBeGreaterThan(1100);
+  // Long names lose their middle, not their end; the whole name is the node's title.
+  const build = page.locator(`a[data-node="${BUILD}"]`);
+  await expect(build.locator('text.label')).toHaveText('features.bu…t_features');
+  await expect(build.locator('title')).toContainText('features.build_credit_features');
+  // Counts of hidden neighbours overlap no node.
+  const rects = await page.locator('a[data-node] rect').evaluateAll((els) => els.map((e) => e.getBoundingClientRect().toJSON()));
+  const counts = await page.locator('.hidden-count').evaluateAll((els) => els.map((e) => e.getBoundingClientRect().toJSON()));
+  expect(counts.length).toBeGreaterThan(0);
+  for (const c of counts) {
+    for (const r of rects) {
+      const apart = c.right <= r.left || r.right <= c.left || c.bottom <= r.top || r.bottom <= c.top;
+      expect(apart, `count ${JSON.stringify(c)} overlaps node ${JSON.stringify(r)}`).toBe(true);
+    }
+  }
+  // The panel's tables fit inside it.
+  const panel = page.locator('aside.lineage-panel');
+  await expect(panel.getByText('Latest runs')).toBeVisible();
+  const panelBox = await panel.boundingBox();
+  for (const t of await panel.locator('table').all()) {
+    const tb = await t.boundingBox();
+    expect(tb!.x + tb!.width).toBeLessThanOrEqual(panelBox!.x + panelBox!.width + 1);
+  }
+  // Full screen works with or without JavaScript (the link targets the figure).
+  await page.getByRole('link', { name: 'Full screen' }).click();
+  const figure = page.locator('figure.lineage-graph');
+  await expect.poll(async () => (await figure.boundingBox())?.width).toBeGreaterThanOrEqual(1430);
+  await page.getByRole('link', { name: 'Exit full screen' }).click();
+  await expect.poll(async () => (await figure.boundingBox())?.width).toBeLessThan(1430);
+});
+
+test('zoom, fit and keyboard moves once hydrated; without JavaScript the nodes are plain links', async ({ page }, testInfo) => {
   await signIn(page, testInfo, 'viewer');
   await page.goto(`/lineage?node=${encodeURIComponent(FEATURES)}`);
   await ready(page, testInfo);
   const svg = page.locator('figure.lineage-graph svg');
-  const initial = (await svg.getAttribute('viewBox')) ?? '';
-  expect(initial).toMatch(/^-24\.0 -24\.0 \d/);
   const zoomIn = page.getByRole('button', { name: 'Zoom in' });
   if (isHydrated(testInfo)) {
+    const before = (await svg.boundingBox())!.width;
     await zoomIn.click();
-    await expect(svg).not.toHaveAttribute('viewBox', initial);
-    await page.getByRole('button', { name: 'Reset view' }).click();
-    await expect(svg).toHaveAttribute('viewBox', initial);
-    const box = await svg.boundingBox();
-    if (!box) throw new Error('the graph has no box');
-    await page.mouse.move(box.x + box.width / 2, box.y + 20);
-    await page.mouse.down();
-    await page.mouse.move(box.x + box.width / 2 - 80, box.y + 40, { steps: 4 });
-    await page.mouse.up();
-    await expect(svg).not.toHaveAttribute('viewBox', initial);
+    await expect.poll(async () => (await svg.boundingBox())!.width).toBeGreaterThan(before * 1.2);
+    await page.getByRole('button', { name: 'Fit to view' }).click();
+    const scroller = page.locator('.graph-scroll');
+    await expect.poll(async () => (await svg.boundingBox())!.width).toBeLessThanOrEqual((await scroller.boundingBox())!.width + 1);
+    // Arrow keys move the focus between nodes: right goes one layer on.
+    const build = page.locator(`a[data-node="${BUILD}"]`);
+    await build.focus();
+    const x0 = (await build.boundingBox())!.x;
+    await page.keyboard.press('ArrowRight');
+    const next = page.locator('a[data-node]:focus');
+    await expect(next).toHaveCount(1);
+    expect(await next.getAttribute('data-node')).not.toBe(BUILD);
+    expect((await next.boundingBox())!.x).toBeGreaterThan(x0);
+    await page.keyboard.press('ArrowLeft');
+    await expect(page.locator('a[data-node]:focus')).toHaveAttribute('data-node', /.+/);
   } else {
     await expect(zoomIn).toBeHidden();
     // The nodes are plain links.

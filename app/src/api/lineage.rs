@@ -171,7 +171,13 @@ pub async fn explore_lineage(
         }
     }
     let key_text: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
-    let opts = LayoutOptions::default();
+    // Narrower gaps between layers than the default (more of the graph fits the window at its
+    // own size) and wider ones between rows (the counts of hidden neighbours sit there).
+    let opts = LayoutOptions {
+        layer_gap: 72.0,
+        node_gap: 30.0,
+        ..LayoutOptions::default()
+    };
     let laid = layout(&key_text, &edges, &opts);
     let lit = |n: &NodeRef| blast_set.as_ref().is_some_and(|b| b.contains(n));
     let mut nodes = Vec::with_capacity(keys.len());

@@ -137,9 +137,46 @@ pub fn shorten(s: &str, max: usize) -> String {
     }
 }
 
+/// `s` cut to at most `max` characters by taking out its middle, so both ends stay readable:
+/// `features.build_credit_features` becomes `features.bui…it_features`.
+pub fn shorten_middle(s: &str, max: usize) -> String {
+    let n = s.chars().count();
+    if n <= max || max < 3 {
+        return if n <= max {
+            s.to_string()
+        } else {
+            shorten(s, max)
+        };
+    }
+    let keep = max - 1;
+    let head = keep.div_ceil(2);
+    let tail = keep - head;
+    let mut out: String = s.chars().take(head).collect();
+    out.push('…');
+    out.extend(s.chars().skip(n - tail));
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_names_lose_their_middle() {
+        assert_eq!(
+            shorten_middle("features.build_credit_features", 24),
+            "features.bui…it_features"
+        );
+        assert_eq!(
+            shorten_middle("features.build_credit_features", 24)
+                .chars()
+                .count(),
+            24
+        );
+        assert_eq!(shorten_middle("short", 24), "short");
+        assert_eq!(shorten_middle("évaluation.évaluer_crédit", 9), "éval…édit");
+        assert_eq!(shorten_middle("abcdef", 2), "a…");
+    }
 
     #[test]
     fn numbers_make_a_linear_axis() {

@@ -761,14 +761,14 @@ fn transpose(order: &mut [Vec<usize>], up: &[Vec<usize>], down: &[Vec<usize>], p
     };
     for _ in 0..6 {
         let mut improved = false;
-        for l in 0..order.len() {
-            if order[l].len() < 2 {
+        for layer in order.iter_mut() {
+            if layer.len() < 2 {
                 continue;
             }
             // Neighbour layers stay fixed while this one changes: sort each node's ends once.
-            let ups: Vec<Vec<usize>> = order[l].iter().map(|v| sorted(&up[*v], pos)).collect();
-            let downs: Vec<Vec<usize>> = order[l].iter().map(|v| sorted(&down[*v], pos)).collect();
-            let mut idx: Vec<usize> = (0..order[l].len()).collect();
+            let ups: Vec<Vec<usize>> = layer.iter().map(|v| sorted(&up[*v], pos)).collect();
+            let downs: Vec<Vec<usize>> = layer.iter().map(|v| sorted(&down[*v], pos)).collect();
+            let mut idx: Vec<usize> = (0..layer.len()).collect();
             let mut changed = true;
             while changed {
                 changed = false;
@@ -785,11 +785,11 @@ fn transpose(order: &mut [Vec<usize>], up: &[Vec<usize>], down: &[Vec<usize>], p
                     }
                 }
             }
-            let layer: Vec<usize> = idx.iter().map(|i| order[l][*i]).collect();
-            for (i, v) in layer.iter().enumerate() {
+            let sorted_layer: Vec<usize> = idx.iter().map(|i| layer[*i]).collect();
+            for (i, v) in sorted_layer.iter().enumerate() {
                 pos[*v] = i;
             }
-            order[l] = layer;
+            *layer = sorted_layer;
         }
         if !improved {
             break;

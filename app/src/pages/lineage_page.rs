@@ -6,7 +6,7 @@ use crate::components::empty_state::EmptyState;
 use crate::components::error_view::ErrorView;
 use crate::components::url_state::use_query;
 use crate::components::when::Time;
-use crate::domain::axis::shorten;
+use crate::domain::axis::{shorten, shorten_middle};
 use crate::domain::url::query_string;
 use crate::model::{GraphEdge, GraphNode, LineageQuery, LineageView, NodeDetail};
 use leptos::prelude::*;
@@ -181,77 +181,195 @@ fn DepthForm(p: Params) -> impl IntoView {
     }
 }
 
-/// The graph as SVG. Every node is a link (select it; works without JS). Once hydrated, the
-/// wheel zooms, dragging pans, and the buttons zoom and reset.
+/// The graph as SVG, drawn at its own size (so its text reads at 100% zoom) in a box that
+/// scrolls, with a full-screen mode that needs no script. Every node is a link (select it;
+/// works without JS). Once hydrated: the view starts on the centre node, buttons zoom and fit
+/// the whole graph in view, dragging pans, Ctrl + wheel zooms, and the arrow keys move between
+/// nodes (left/right across layers, up/down within one).
 #[component]
 fn GraphView(nodes: Vec<GraphNode>, edges: Vec<GraphEdge>, size: (f64, f64), p: Params) -> AnyView {
-    let pad = 24.0;
-    // Room on the right for the "+N downstream" counts.
-    let full = (-pad, -pad, size.0 + pad + 110.0, size.1 + 2.0 * pad);
-    let view_box = RwSignal::new(full);
+    let pad = 16.0;
+    // Counts sit under their node, inside the gap: only the last row needs room below.
+    let full = (-pad, -pad, size.0 + 2.0 * pad, size.1 + 2.0 * pad + 14.0);
+    let (vw, vh) = (full.2, full.3);
+    // None: drawn at its own size, or narrower to fit a wide window; Some(s): s × its size.
+    let scale = RwSignal::new(None::<f64>);
     let hydrated = RwSignal::new(false);
-    Effect::new(move |_| hydrated.set(true));
-    let drag = StoredValue::new(None::<(f64, f64)>);
-    let zoom = move |factor: f64| {
-        view_box.update(|(x, y, w, h)| {
-            let (cx, cy) = (*x + *w / 2.0, *y + *h / 2.0);
-            *w *= factor;
-            *h *= factor;
-            *x = cx - *w / 2.0;
-            *y = cy - *h / 2.0;
+    let scroller = NodeRef::<leptos::html::Div>::new();
+    let centre = nodes.iter().find(|n| n.id == p.node).map(|n| {
+        (
+            n.rect.0 + n.rect.2 / 2.0 - full.0,
+            n.rect.1 + n.rect.3 / 2.0 - full.1,
+        )
+    });
+    let places: Vec<(String, f64, f64)> = nodes
+        .iter()
+        .map(|n| (n.id.clone(), n.rect.0, n.rect.1))
+        .collect();
+    let current_scale = move || {
+        scale.get_untracked().unwrap_or_else(|| {
+            scroller
+                .get_untracked()
+                .map(|el| (f64::from(el.client_width()) / vw).min(1.0))
+                .unwrap_or(1.0)
         })
     };
+    Effect::new(move |_| {
+        hydrated.set(true);
+        // Start on the centre node when the graph is larger than its box.
+        if let (Some(el), Some((cx, cy))) = (scroller.get_untracked(), centre) {
+            let s = (f64::from(el.client_width()) / vw).min(1.0);
+            el.set_scroll_left((cx * s - f64::from(el.client_width()) / 2.0).max(0.0) as i32);
+            el.set_scroll_top((cy * s - f64::from(el.client_height()) / 2.0).max(0.0) as i32);
+        }
+    });
+    let zoom = move |factor: f64| {
+        let s = (current_scale() * factor).clamp(0.05, 2.5);
+        scale.set(Some(s));
+    };
+    let fit = move || {
+        if let Some(el) = scroller.get_untracked() {
+            let (w, h) = (
+                f64::from(el.client_width()),
+                f64::from(el.client_height().max(240)),
+            );
+            scale.set(Some((w / vw).min(h / vh).min(1.0)));
+        }
+    };
+    let drag = StoredValue::new(None::<(f64, f64)>);
     let selected = p.selected.clone();
     let count = nodes.len();
+    let size_style = move || match scale.get() {
+        Some(s) => format!("width: {:.0}px; max-width: none; min-width: 0", vw * s),
+        // At least 80% of its size: text stays readable, the box scrolls instead.
+        None => format!(
+            "max-width: {vw:.0}px; min-width: {:.0}px",
+            (vw * 0.8).min(900.0)
+        ),
+    };
     view! {
-        <figure class="lineage-graph" aria-label=format!("Lineage graph of {count} nodes")>
-            <div class="graph-tools" hidden=move || !hydrated.get()>
-                <button type="button" class="button" on:click=move |_| zoom(0.8) aria-label="Zoom in">"+"</button>
-                <button type="button" class="button" on:click=move |_| zoom(1.25) aria-label="Zoom out">"−"</button>
-                <button type="button" class="button" on:click=move |_| view_box.set(full)>"Reset view"</button>
+        <figure class="lineage-graph" id="graph" aria-label=format!("Lineage graph of {count} nodes")>
+            <div class="graph-tools">
+                // rel="external": the browser follows these (the router would push the state
+                // without moving :target, which is what shows the figure full screen).
+                <a class="button graph-full" href="#graph" rel="external">"Full screen"</a>
+                <a class="button graph-exit" href="#" rel="external">"Exit full screen"</a>
+                <span class="graph-zoom" hidden=move || !hydrated.get()>
+                    <button type="button" class="button" on:click=move |_| zoom(1.25) aria-label="Zoom in">"+"</button>
+                    " "<button type="button" class="button" on:click=move |_| zoom(0.8) aria-label="Zoom out">"−"</button>
+                    " "<button type="button" class="button" on:click=move |_| fit()>"Fit to view"</button>
+                    " "<button type="button" class="button" on:click=move |_| scale.set(Some(1.0))>"Actual size"</button>
+                </span>
+                <span class="muted">{format!("{count} nodes")}</span>
             </div>
-            <svg
-                role="img"
-                aria-label="Lineage graph"
-                viewBox=move || { let (x, y, w, h) = view_box.get(); format!("{x:.1} {y:.1} {w:.1} {h:.1}") }
-                style=format!("max-height: {}px", (size.1 + 2.0 * pad).clamp(240.0, 640.0))
+            <div
+                class="graph-scroll"
+                node_ref=scroller
                 on:wheel=move |e: leptos::ev::WheelEvent| {
-                    e.prevent_default();
-                    zoom(if e.delta_y() > 0.0 { 1.1 } else { 0.9 });
+                    if e.ctrl_key() || e.meta_key() {
+                        e.prevent_default();
+                        zoom(if e.delta_y() > 0.0 { 0.9 } else { 1.1 });
+                    }
                 }
-                on:pointerdown=move |e: leptos::ev::PointerEvent| drag.set_value(Some((e.client_x() as f64, e.client_y() as f64)))
+                on:pointerdown=move |e: leptos::ev::PointerEvent| {
+                    if e.button() == 0 {
+                        drag.set_value(Some((e.client_x() as f64, e.client_y() as f64)));
+                    }
+                }
                 on:pointerup=move |_| drag.set_value(None)
                 on:pointerleave=move |_| drag.set_value(None)
                 on:pointermove=move |e: leptos::ev::PointerEvent| {
-                    if let Some((sx, sy)) = drag.get_value() {
+                    if let (Some((sx, sy)), Some(el)) = (drag.get_value(), scroller.get_untracked()) {
                         let (cx, cy) = (e.client_x() as f64, e.client_y() as f64);
-                        view_box.update(|(x, y, w, _)| {
-                            let scale = *w / 900.0;
-                            *x -= (cx - sx) * scale;
-                            *y -= (cy - sy) * scale;
-                        });
+                        el.set_scroll_left(el.scroll_left() - (cx - sx) as i32);
+                        el.set_scroll_top(el.scroll_top() - (cy - sy) as i32);
                         drag.set_value(Some((cx, cy)));
                     }
                 }
+                on:keydown=move |e: leptos::ev::KeyboardEvent| {
+                    if let Some(next) = arrow_target(&e, &places) {
+                        e.prevent_default();
+                        focus_node(&next);
+                    }
+                }
             >
-                <defs>
-                    <marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
-                        <path d="M 0 0 L 10 5 L 0 10 z" class="arrow-head"/>
-                    </marker>
-                </defs>
-                <g class="edges">
-                    {edges.into_iter().map(|e| view! {
-                        <path d=e.d class=if e.highlighted { "edge lit" } else { "edge" } marker-end="url(#arrow)"/>
-                    }).collect_view()}
-                </g>
-                // Nodes are SVG links, written as markup: an `a` made by the view macro would be
-                // an HTML element, which SVG does not draw.
-                <g class="nodes" inner_html=nodes_markup(&nodes, &p, &selected)></g>
-            </svg>
-            <figcaption class="muted">"Select a node for its details. Counts such as “+2 downstream” are neighbours beyond the depth shown."</figcaption>
+                // Not role="img": the nodes inside are links.
+                <svg
+                    aria-label="Lineage graph"
+                    viewBox=format!("{:.1} {:.1} {:.1} {:.1}", full.0, full.1, full.2, full.3)
+                    style=size_style
+                >
+                    <defs>
+                        <marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
+                            <path d="M 0 0 L 10 5 L 0 10 z" class="arrow-head"/>
+                        </marker>
+                    </defs>
+                    <g class="edges">
+                        {edges.into_iter().map(|e| view! {
+                            <path d=e.d class=if e.highlighted { "edge lit" } else { "edge" } marker-end="url(#arrow)"/>
+                        }).collect_view()}
+                    </g>
+                    // Nodes are SVG links, written as markup: an `a` made by the view macro would be
+                    // an HTML element, which SVG does not draw.
+                    <g class="nodes" inner_html=nodes_markup(&nodes, &p, &selected)></g>
+                </svg>
+            </div>
+            <figcaption class="muted">"Select a node for its details; names are shortened in the middle, the full name is on hover and in the details. "
+                "Counts such as “+2 downstream” are neighbours beyond the depth shown. Once the page is interactive: drag to pan, Ctrl + wheel to zoom, arrow keys to move between nodes."</figcaption>
         </figure>
     }
     .into_any()
+}
+
+/// The node an arrow key moves to from the focused one: the nearest in the next layer
+/// (left/right) or the next one up or down in the same layer.
+fn arrow_target(e: &leptos::ev::KeyboardEvent, places: &[(String, f64, f64)]) -> Option<String> {
+    use wasm_bindgen::JsCast;
+    let key = e.key();
+    if !matches!(
+        key.as_str(),
+        "ArrowLeft" | "ArrowRight" | "ArrowUp" | "ArrowDown"
+    ) {
+        return None;
+    }
+    let target = e.target()?.dyn_into::<web_sys::Element>().ok()?;
+    let id = target
+        .closest("[data-node]")
+        .ok()??
+        .get_attribute("data-node")?;
+    let &(_, x, y) = places.iter().find(|(n, _, _)| *n == id)?;
+    let pick = |keep: &dyn Fn(f64, f64) -> bool, cost: &dyn Fn(f64, f64) -> f64| {
+        places
+            .iter()
+            .filter(|(n, nx, ny)| *n != id && keep(*nx, *ny))
+            .min_by(|a, b| cost(a.1, a.2).total_cmp(&cost(b.1, b.2)))
+            .map(|(n, _, _)| n.clone())
+    };
+    match key.as_str() {
+        "ArrowRight" => pick(&|nx, _| nx > x + 1.0, &|nx, ny| {
+            (nx - x) * 10.0 + (ny - y).abs()
+        }),
+        "ArrowLeft" => pick(&|nx, _| nx < x - 1.0, &|nx, ny| {
+            (x - nx) * 10.0 + (ny - y).abs()
+        }),
+        "ArrowDown" => pick(&|nx, ny| (nx - x).abs() < 1.0 && ny > y, &|_, ny| ny - y),
+        _ => pick(&|nx, ny| (nx - x).abs() < 1.0 && ny < y, &|_, ny| y - ny),
+    }
+}
+
+/// Moves the keyboard focus to a node's link.
+fn focus_node(id: &str) {
+    use wasm_bindgen::JsCast;
+    let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    // A CSS string: backslashes and quotes escaped.
+    let quoted = id.replace('\\', "\\\\").replace('"', "\\\"");
+    if let Ok(Some(el)) = doc.query_selector(&format!("a[data-node=\"{quoted}\"]")) {
+        if let Ok(link) = el.dyn_into::<web_sys::SvgElement>() {
+            let _ = link.focus();
+        }
+    }
 }
 
 #[component]
@@ -292,6 +410,7 @@ fn DetailPanel(d: NodeDetail, p: Params, blast: Option<Vec<(String, String, Stri
     };
     view! {
         <aside class="lineage-panel card" aria-labelledby="panel-title">
+            <header>
             <h2 id="panel-title"><span class=format!("badge kind-{}", d.kind)>{d.kind.clone()}</span> " " {d.name.clone()}</h2>
             {(!d.namespace.is_empty()).then(|| view! { <p class="muted"><code>{d.namespace.clone()}</code></p> })}
             <p class="panel-links">
@@ -299,8 +418,9 @@ fn DetailPanel(d: NodeDetail, p: Params, blast: Option<Vec<(String, String, Stri
                 <a href=blast_link>{if p.blast { "Hide blast radius" } else { "Show blast radius" }}</a>
                 {compare.map(|(href, text)| view! { " · " <a href=href>{text}</a> })}
             </p>
+            </header>
             {blast.map(|list| view! { <BlastList list=list/> })}
-            {(!d.fields.is_empty()).then(|| view! {
+            {(!d.fields.is_empty()).then(|| view! { <section>
                 <h3>"Schema"</h3>
                 <table class="kv"><thead><tr><th scope="col">"Field"</th><th scope="col">"Type"</th></tr></thead><tbody>
                     {d.fields.iter().map(|(name, ty, desc)| view! {
@@ -310,8 +430,8 @@ fn DetailPanel(d: NodeDetail, p: Params, blast: Option<Vec<(String, String, Stri
                         </tr>
                     }).collect_view()}
                 </tbody></table>
-            })}
-            {d.column_lineage.clone().map(|(field, sources)| view! {
+            </section> })}
+            {d.column_lineage.clone().map(|(field, sources)| view! { <section>
                 <h3>"Column lineage of " <code>{field}</code></h3>
                 {if sources.is_empty() {
                     view! { <p class="muted">"No column lineage was reported for this field."</p> }.into_any()
@@ -320,8 +440,8 @@ fn DetailPanel(d: NodeDetail, p: Params, blast: Option<Vec<(String, String, Stri
                         <li><code>{f}</code> " from " <a href=format!("/lineage?{}", query_string(&[("node".to_string(), ds.clone())]))>{ds.clone()}</a></li>
                     }).collect_view()}</ul> }.into_any()
                 }}
-            })}
-            {(!d.runs.is_empty()).then(|| view! {
+            </section> })}
+            {(!d.runs.is_empty()).then(|| view! { <section>
                 <h3>"Latest runs"</h3>
                 <table><thead><tr><th scope="col">"State"</th><th scope="col">"Started"</th><th scope="col">"Duration"</th></tr></thead><tbody>
                     {d.runs.iter().map(|(id, state, started, dur, error)| view! {
@@ -333,16 +453,16 @@ fn DetailPanel(d: NodeDetail, p: Params, blast: Option<Vec<(String, String, Stri
                         </tr>
                     }).collect_view()}
                 </tbody></table>
-            })}
-            {(!d.versions.is_empty()).then(|| view! {
+            </section> })}
+            {(!d.versions.is_empty()).then(|| view! { <section>
                 <h3>"Versions"</h3>
                 <ul class="versions">{d.versions.iter().map(|(v, created, run)| view! {
-                    <li><code>{shorten(v, 28)}</code> " " <span class="muted">{created.clone()} {(!run.is_empty()).then(|| format!(" · run {}", shorten(run, 13)))}</span></li>
+                    <li><code>{shorten(v, 28)}</code> " " <span class="muted"><Time ts=created.clone()/> {(!run.is_empty()).then(|| format!(" · run {}", shorten(run, 13)))}</span></li>
                 }).collect_view()}</ul>
-            })}
-            {(!d.facets.is_empty() && d.facets != "{}").then(|| view! {
+            </section> })}
+            {(!d.facets.is_empty() && d.facets != "{}").then(|| view! { <section>
                 <details><summary>"Facets"</summary><pre class="facets">{d.facets.clone()}</pre></details>
-            })}
+            </section> })}
         </aside>
     }
     .into_any()
@@ -377,7 +497,15 @@ fn escape(s: &str) -> String {
 /// counts of neighbours beyond the depth shown.
 fn nodes_markup(nodes: &[GraphNode], p: &Params, selected: &str) -> String {
     let mut out = String::new();
-    for n in nodes {
+    // In reading order (layer by layer, top to bottom), which is also the tab order.
+    let mut ordered: Vec<&GraphNode> = nodes.iter().collect();
+    ordered.sort_by(|a, b| {
+        a.rect
+            .0
+            .total_cmp(&b.rect.0)
+            .then(a.rect.1.total_cmp(&b.rect.1))
+    });
+    for n in ordered {
         let (x, y, w, h) = n.rect;
         let mut cls = format!("node node-{}", n.kind);
         if let Some(s) = &n.state {
@@ -390,13 +518,14 @@ fn nodes_markup(nodes: &[GraphNode], p: &Params, selected: &str) -> String {
             cls.push_str(" selected");
         }
         let href = p.href(|q| q.selected = n.id.clone());
+        // The link's name is its title (the whole name), which also shows on hover.
         let title = format!("{} {} ({})", n.kind, n.label, n.sublabel);
         let sub = match &n.state {
-            Some(s) => format!("{} · {} · {s}", n.kind, shorten(&n.sublabel, 16)),
-            None => format!("{} · {}", n.kind, shorten(&n.sublabel, 22)),
+            Some(s) => format!("{} · {} · {s}", n.kind, shorten_middle(&n.sublabel, 16)),
+            None => format!("{} · {}", n.kind, shorten_middle(&n.sublabel, 24)),
         };
         out.push_str(&format!(
-            r#"<a href="{href}" class="{cls}" data-node="{id}" aria-label="{title}"><title>{title}</title><rect x="{x:.1}" y="{y:.1}" width="{w:.1}" height="{h:.1}" rx="8"/><text x="{tx:.1}" y="{ly:.1}" class="label">{label}</text><text x="{tx:.1}" y="{sy:.1}" class="sub">{sub}</text>"#,
+            r#"<a href="{href}" class="{cls}" data-node="{id}"><title>{title}</title><rect x="{x:.1}" y="{y:.1}" width="{w:.1}" height="{h:.1}" rx="8"/><text x="{tx:.1}" y="{ly:.1}" class="label">{label}</text><text x="{tx:.1}" y="{sy:.1}" class="sub">{sub}</text>"#,
             href = escape(&href),
             cls = cls,
             id = escape(&n.id),
@@ -404,22 +533,24 @@ fn nodes_markup(nodes: &[GraphNode], p: &Params, selected: &str) -> String {
             tx = x + 12.0,
             ly = y + 21.0,
             sy = y + 39.0,
-            label = escape(&shorten(&n.label, 24)),
+            label = escape(&shorten_middle(&n.label, 22)),
             sub = escape(&sub),
         ));
+        // Counts of neighbours not drawn sit under the node's left (upstream) and right
+        // (downstream) corners, in the gap between rows, never over a node or an edge's end.
         if n.hidden_up > 0 {
             out.push_str(&format!(
-                r#"<text x="{:.1}" y="{:.1}" class="hidden-count" text-anchor="end">+{} upstream</text>"#,
-                x - 4.0,
-                y - 4.0,
+                r#"<text x="{:.1}" y="{:.1}" class="hidden-count">+{} upstream</text>"#,
+                x + 2.0,
+                y + h + 13.0,
                 n.hidden_up
             ));
         }
         if n.hidden_down > 0 {
             out.push_str(&format!(
-                r#"<text x="{:.1}" y="{:.1}" class="hidden-count">+{} downstream</text>"#,
-                x + w + 4.0,
-                y - 4.0,
+                r#"<text x="{:.1}" y="{:.1}" class="hidden-count" text-anchor="end">+{} downstream</text>"#,
+                x + w - 2.0,
+                y + h + 13.0,
                 n.hidden_down
             ));
         }
