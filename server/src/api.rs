@@ -466,7 +466,7 @@ fn reference_page(routes: &[Route]) -> String {
     let mut out = String::from(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>API reference · Gatehouse</title><link rel=\"stylesheet\" href=\"/pkg/gatehouse.css\"></head>\
+         <title>API reference · Gatehouse</title><link rel=\"stylesheet\" href=\"STYLESHEET\"></head>\
          <body><main class=\"api-reference\"><h1>API reference</h1>\
          <p>Every REST operation Gatehouse serves, generated from the code that serves it. \
          The machine-readable description is <a href=\"/api/openapi.json\">/api/openapi.json</a> (OpenAPI 3.1). \
@@ -474,6 +474,7 @@ fn reference_page(routes: &[Route]) -> String {
          errors are JSON with <code>error</code>, <code>message</code> and, where it applies, <code>field</code> \
          (the MLflow-compatible API answers in MLflow's own <code>error_code</code> shape).</p>",
     );
+    out = out.replace("STYLESHEET", &crate::startup::stylesheet_href());
     out.push_str("<nav aria-label=\"Groups\"><ul>");
     for (i, t) in tags.iter().enumerate() {
         out.push_str(&format!("<li><a href=\"#g{i}\">{}</a></li>", escape(t)));

@@ -207,16 +207,38 @@ pub async fn declared_body_limit(State(limit): State<usize>, req: Request, next:
     next.run(req).await
 }
 
-/// `/pkg` assets are not content-hashed, so browsers revalidate them (cheap 304s via
-/// `Last-Modified`) instead of caching a stale bundle after an upgrade.
+/// `/pkg` assets named by their content hash (`gatehouse.<hash>.wasm`, as `cargo leptos build`
+/// writes them) never change under their name: browsers keep them for a year without asking.
+/// Anything else there (an unhashed build) is revalidated on each use (cheap 304s), so an
+/// upgrade is never hidden behind a stale bundle.
 pub async fn pkg_cache_headers(req: Request, next: Next) -> Response {
-    let pkg = req.uri().path().starts_with("/pkg/");
+    let path = req.uri().path();
+    let pkg = path.strip_prefix("/pkg/").map(is_content_hashed);
     let mut res = next.run(req).await;
-    if pkg && res.status().is_success() {
+    if let (Some(hashed), true) = (pkg, res.status().is_success()) {
+        let value = if hashed {
+            "public, max-age=31536000, immutable"
+        } else {
+            "no-cache"
+        };
         res.headers_mut()
-            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
     }
     res
+}
+
+/// Whether a file name has a content hash between its stem and extension: `name.HASH.ext`,
+/// the hash at least 16 URL-safe base64 characters.
+fn is_content_hashed(file: &str) -> bool {
+    let mut parts = file.rsplit('.');
+    let (Some(_ext), Some(hash), Some(stem)) = (parts.next(), parts.next(), parts.next()) else {
+        return false;
+    };
+    !stem.is_empty()
+        && hash.len() >= 16
+        && hash
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// Headers every response carries: no MIME sniffing, no framing by other sites, no referrer
@@ -243,4 +265,18 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
         }
     }
     res
+}
+
+#[cfg(test)]
+mod cache_tests {
+    use super::is_content_hashed;
+
+    #[test]
+    fn only_hashed_names_are_immutable() {
+        assert!(is_content_hashed("gatehouse.x3Yp0_Qm-9aZ1bC2dE4f.wasm"));
+        assert!(!is_content_hashed("gatehouse.wasm"));
+        assert!(!is_content_hashed("gatehouse.d.ts"));
+        assert!(!is_content_hashed("gatehouse_bg.wasm.d.ts"));
+        assert!(!is_content_hashed("gatehouse.short.css"));
+    }
 }

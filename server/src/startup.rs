@@ -331,7 +331,33 @@ pub fn leptos_options(addr: Option<std::net::SocketAddr>) -> LeptosOptions {
     if let Some(addr) = addr {
         opts.site_addr = addr;
     }
+    // `cargo leptos build` names the bundle by content hash and lists the hashes in hash.txt
+    // beside the server binary; pages then link the hashed names (served as immutable).
+    if asset_hashes().is_some() {
+        opts.hash_files = true;
+    }
     opts
+}
+
+/// The content hashes of the bundle (`js`, `wasm`, `css` → hash) from the `hash.txt` that
+/// `cargo leptos build` writes beside the server binary, when there is one.
+pub fn asset_hashes() -> Option<std::collections::BTreeMap<String, String>> {
+    let exe = std::env::current_exe().ok()?;
+    let text = std::fs::read_to_string(exe.parent()?.join("hash.txt")).ok()?;
+    let hashes: std::collections::BTreeMap<String, String> = text
+        .lines()
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .collect();
+    (!hashes.is_empty()).then_some(hashes)
+}
+
+/// The stylesheet's address: `/pkg/gatehouse.<hash>.css` when the build hashed it.
+pub fn stylesheet_href() -> String {
+    match asset_hashes().and_then(|h| h.get("css").cloned()) {
+        Some(hash) => format!("/pkg/gatehouse.{hash}.css"),
+        None => "/pkg/gatehouse.css".to_owned(),
+    }
 }
 
 #[cfg(test)]
