@@ -1,4 +1,4 @@
-import { expect, Page, TestInfo } from '@playwright/test';
+import { Browser, expect, Page, TestInfo } from '@playwright/test';
 
 export const DEMO_PASSWORD = 'gatehouse-demo';
 
@@ -37,4 +37,18 @@ export async function signIn(page: Page, testInfo: TestInfo, username: string, n
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page.getByRole('button', { name: 'Sign out' })).toBeVisible();
   await expect(page.locator('.who .username')).toHaveText(username);
+}
+
+/** The page to run axe in: the page itself when hydrated, else a script-free copy of it (axe
+ * runs inside a page, so without JavaScript it checks the page as served, scripts removed,
+ * shown at the same address so the stylesheet applies, in a page where axe itself may run). */
+export async function axePage(browser: Browser, page: Page, testInfo: TestInfo): Promise<Page> {
+  if (isHydrated(testInfo)) return page;
+  const html = (await page.content()).replace(/<script\b[\s\S]*?<\/script>/gi, '');
+  const context = await browser.newContext({ javaScriptEnabled: true });
+  const url = page.url();
+  await context.route(url, (route) => route.fulfill({ contentType: 'text/html', body: html }));
+  const copy = await context.newPage();
+  await copy.goto(url);
+  return copy;
 }
