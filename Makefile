@@ -26,7 +26,7 @@ OPENLINEAGE_VENV := .venv-openlineage
 MOTO_VERSION := 5.2.5
 S3_VENV := .venv-s3
 
-.PHONY: help run test setup setup-test build lint unit e2e mlflow-client openlineage-client bench bench-audit load faults fuzz bench-runs bench-layout bench-lineage bench-ab bench-fairness bench-promotion bench-artifacts fmt clean
+.PHONY: help run test setup setup-test build lint unit e2e mlflow-client openlineage-client bench bench-audit load faults fuzz bench-runs bench-layout bench-lineage bench-ab bench-fairness bench-promotion bench-artifacts bench-first-load fmt clean
 
 help:
 	@echo "make run    build in release mode and serve http://127.0.0.1:3000 with demo data"
@@ -43,6 +43,7 @@ help:
 	@echo "make bench-fairness  fairness report of a 1,000,000-row file, and fairlearn on it"
 	@echo "make bench-promotion  promotion policy evaluation with all evidence (demo workspace)"
 	@echo "make bench-artifacts  512 MiB through the MLflow client each way, RSS, a 100-file model's digest"
+	@echo "make bench-first-load  bytes of JS + wasm + CSS and time to hydrated, per page, in Chromium"
 
 ## Toolchain and build tools -------------------------------------------------------------
 
@@ -117,6 +118,7 @@ bench:
 	mkdir -p target && rm -f target/bench-table.tsv
 	for b in audit runs lineage layout ab fairness promotion; do cargo bench -p server --bench $$b; done
 	$(MAKE) bench-artifacts
+	$(MAKE) bench-first-load
 	@echo
 	@awk -F'\t' 'BEGIN { printf "%-62s %-18s %-22s %s\n", "figure", "target", "measured", "result"; \
 		printf "%-62s %-18s %-22s %s\n", "------", "------", "--------", "------" } \
@@ -128,6 +130,11 @@ bench:
 
 bench-audit:
 	cargo bench -p server --bench audit
+
+# Cold first loads in Chromium (demo workspace): bytes of JS + wasm + CSS on the wire per page
+# and the time to hydrated; targets 300 KB a page, 150 KB for the sign-in page.
+bench-first-load: build
+	bash end2end/bench/first_load.sh 3423
 
 # 60 s of mixed traffic at 64 connections (wrk, from Debian) against the release server with the
 # demo workspace; prints req/s and p50/p99 per route, errors and the server's peak RSS.

@@ -8,7 +8,9 @@ source "$root/end2end/serve.sh"
 gatehouse_work
 gatehouse_serve "$port" --demo
 cd "$root/end2end"
-if ! GATEHOUSE_URL="http://127.0.0.1:$port" npx playwright test; then
+# The visual check first, while the demo workspace is as seeded; then every other spec.
+if ! GATEHOUSE_URL="http://127.0.0.1:$port" npx playwright test tests/visual.spec.ts \
+  || ! GATEHOUSE_URL="http://127.0.0.1:$port" GATEHOUSE_SKIP_VISUAL=1 npx playwright test; then
   gatehouse_log_tail
   exit 1
 fi
