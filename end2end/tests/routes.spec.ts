@@ -30,8 +30,11 @@ async function concreteRoutes(page: Page): Promise<Record<string, string>> {
   const experiment = await firstHref(page, '/runs', '/runs/experiment/');
   const run = await firstHref(page, experiment, '/runs/run/');
   await page.goto(experiment);
-  const runs = await page.locator('main a[href^="/runs/run/"]').evaluateAll((as) =>
-    as.map((a) => (a.getAttribute('href') ?? '').replace('/runs/run/', '')).slice(0, 2));
+  // Two different runs (a row may link its run more than once).
+  const hrefs = await page.locator('main a[href^="/runs/run/"]').evaluateAll((as) =>
+    as.map((a) => (a.getAttribute('href') ?? '').replace('/runs/run/', '')));
+  const runs = [...new Set(hrefs)].slice(0, 2);
+  if (runs.length < 2) throw new Error(`fewer than two runs on ${experiment}`);
   return {
     '/': '/',
     '/login': '/login',
