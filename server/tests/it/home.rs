@@ -3,25 +3,6 @@
 use crate::common::*;
 use serde_json::Value;
 
-async fn seeded() -> TestApp {
-    let app = spawn_app().await;
-    app::server::demo::seed(&app.pool).await.unwrap();
-    let router = app.router();
-    server::demo::seed_tracking(&router, &app.pool)
-        .await
-        .unwrap();
-    server::demo::seed_abtests(&router, &app.pool)
-        .await
-        .unwrap();
-    server::demo::seed_fairness(&router, &app.pool)
-        .await
-        .unwrap();
-    server::demo::seed_registry(&router, &app.pool)
-        .await
-        .unwrap();
-    app
-}
-
 async fn home_of(app: &TestApp, user: &str) -> Value {
     static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let n = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -49,7 +30,7 @@ async fn home_of(app: &TestApp, user: &str) -> Value {
 
 #[tokio::test]
 async fn each_role_sees_its_own_sections_from_real_data() {
-    let app = seeded().await;
+    let app = spawn_demo_app().await;
 
     // Everyone: what each alias serves, protected ones first, with the move on record.
     let viewer = home_of(&app, "viewer").await;

@@ -1,7 +1,7 @@
 //! The promotion workflow through the API: separation of duties, N-of-M approvals, the check
 //! table with waivers, policies as versioned text, rollback, withdrawal and the audit trail.
 
-use crate::common::{spawn_app, TestApp};
+use crate::common::{spawn_app, spawn_demo_app, TestApp};
 use app::domain::roles::Role;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -714,21 +714,8 @@ async fn requests_are_withdrawn_by_their_requester_only_and_bad_ones_are_named()
 
 #[tokio::test]
 async fn the_demo_registry_has_a_waived_approval_a_pending_failure_and_history() {
-    let app = spawn_app().await;
-    app::server::demo::seed(&app.pool).await.unwrap();
+    let app = spawn_demo_app().await;
     let router = app.router();
-    server::demo::seed_tracking(&router, &app.pool)
-        .await
-        .unwrap();
-    server::demo::seed_abtests(&router, &app.pool)
-        .await
-        .unwrap();
-    server::demo::seed_fairness(&router, &app.pool)
-        .await
-        .unwrap();
-    server::demo::seed_registry(&router, &app.pool)
-        .await
-        .unwrap();
     // Idempotent.
     server::demo::seed_registry(&router, &app.pool)
         .await

@@ -44,6 +44,27 @@ pub async fn serve_on(
     serve_with_store(dir, pool, config, settings, None).await
 }
 
+/// An app with the whole demo workspace seeded through the real router (runs, lineage, A/B
+/// tests, fairness reports, the registry and its promotions).
+pub async fn spawn_demo_app() -> TestApp {
+    let app = spawn_app().await;
+    app::server::demo::seed(&app.pool).await.unwrap();
+    let router = app.router();
+    server::demo::seed_tracking(&router, &app.pool)
+        .await
+        .unwrap();
+    server::demo::seed_abtests(&router, &app.pool)
+        .await
+        .unwrap();
+    server::demo::seed_fairness(&router, &app.pool)
+        .await
+        .unwrap();
+    server::demo::seed_registry(&router, &app.pool)
+        .await
+        .unwrap();
+    app
+}
+
 /// A fresh app whose artifacts live in `store` (an S3 bucket, say).
 pub async fn spawn_app_on_store(store: ArtifactStore) -> TestApp {
     let dir = tempfile::tempdir().expect("tempdir");
