@@ -76,8 +76,22 @@ setup-test: setup
 		python3 -m venv $(S3_VENV) && $(S3_VENV)/bin/pip install -q --disable-pip-version-check "moto[server]==$(MOTO_VERSION)"; \
 	fi
 
+# What the release build reads. A `make build` with none of it changed since the last successful
+# build does nothing: cargo-leptos would otherwise split, bind and optimise every wasm chunk
+# again (about ten minutes on two cores) even when cargo has nothing to compile.
+BUILD_INPUTS = Cargo.toml Cargo.lock rust-toolchain.toml package.json package-lock.json \
+	$(shell find app server frontend style public -type f -not -path '*/tests/*' -not -path '*/benches/*')
+BUILD_STAMP := target/.release-build
+
 build: setup
-	cargo leptos build --release
+	@if [ ! -x target/release/server ] || [ ! -f target/release/hash.txt ] || [ ! -d target/site/pkg ]; then rm -f $(BUILD_STAMP); fi
+	@$(MAKE) --no-print-directory $(BUILD_STAMP)
+
+# --split: one wasm chunk per page (app/src/routes.rs); --precompress: brotli and gzip copies of
+# everything under target/site, served in place of compressing on the fly.
+$(BUILD_STAMP): $(BUILD_INPUTS)
+	cargo leptos build --release --split --precompress
+	@touch $@
 
 ## The two commands ----------------------------------------------------------------------
 

@@ -4,30 +4,13 @@ use crate::api::session::get_session;
 use crate::components::nav::Header;
 use crate::error::AppError;
 use crate::model::SessionInfo;
-use crate::pages::{
-    ab_pages::{AbTestPage, ExperimentsPage, SharedAbTestPage},
-    account_page::AccountPage,
-    admin_page::AdminPage,
-    audit_page::AuditPage,
-    experiment_runs_page::ExperimentRunsPage,
-    fairness_pages::{FairnessPage, FairnessReportPage},
-    lineage_page::LineagePage,
-    model_version_page::ModelVersionPage,
-    models_pages::{ModelPage, ModelsPage},
-    not_found_page::NotFoundPage,
-    overview_page::OverviewPage,
-    policies_page::PoliciesPage,
-    promotion_pages::{PromotionPage, PromotionsPage},
-    run_compare_page::RunComparePage,
-    run_detail_page::RunDetailPage,
-    runs_page::RunsPage,
-    sign_in_page::SignInPage,
-};
+use crate::pages::not_found_page::NotFoundPage;
+use crate::routes::*;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::hooks::use_location;
-use leptos_router::{path, SsrMode};
+use leptos_router::{path, Lazy, SsrMode};
 
 /// Applies the stored theme before first paint, so a dark-theme reader sees no flash.
 const THEME_BOOT: &str = "try{var t=localStorage.getItem('gatehouse-theme');if(t==='light'||t==='dark')document.documentElement.dataset.theme=t}catch(e){}";
@@ -44,22 +27,47 @@ pub fn page_csp(nonce: &str) -> String {
     )
 }
 
+/// The script nonce of one request, made by the server's `page_nonce` layer (which also sends
+/// the [`page_csp`] naming it) and rendered by [`shell`] into the page's inline scripts.
+#[cfg(feature = "ssr")]
+#[derive(Clone, Debug)]
+pub struct PageNonce(pub String);
+
+/// Pages served as plain HTML, without the wasm: the sign-in form posts and redirects by
+/// itself, so its first load is the stylesheet alone. Reached by client-side navigation (after
+/// signing out of a hydrated page) it is rendered by the running app as any other page.
+pub const STATIC_PAGES: [&str; 1] = ["/login"];
+
 /// The full HTML document rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
-    // A fresh nonce per response, for the theme script, the hydration scripts and the data
-    // Leptos streams into the page; the policy naming it goes out as a header.
+    // The request's nonce, for the theme script, the hydration scripts and the data Leptos
+    // streams into the page. Without the server's layer (a bare router in a test) a fresh one,
+    // with the policy naming it sent from here.
     #[cfg(feature = "ssr")]
     {
-        leptos::nonce::provide_nonce();
-        if let (Some(nonce), Some(res)) = (
-            leptos::nonce::use_nonce(),
-            use_context::<leptos_axum::ResponseOptions>(),
-        ) {
-            if let Ok(v) = axum::http::HeaderValue::from_str(&page_csp(&nonce)) {
-                res.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, v);
+        let given = use_context::<axum::http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<PageNonce>().cloned());
+        match given {
+            Some(PageNonce(nonce)) => provide_context(leptos::nonce::Nonce::from_value(nonce)),
+            None => {
+                leptos::nonce::provide_nonce();
+                if let (Some(nonce), Some(res)) = (
+                    leptos::nonce::use_nonce(),
+                    use_context::<leptos_axum::ResponseOptions>(),
+                ) {
+                    if let Ok(v) = axum::http::HeaderValue::from_str(&page_csp(&nonce)) {
+                        res.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, v);
+                    }
+                }
             }
         }
     }
+    // Pages that need no script are sent without the wasm (see `STATIC_PAGES`).
+    #[cfg(feature = "ssr")]
+    let hydrates = !use_context::<axum::http::request::Parts>()
+        .is_some_and(|parts| STATIC_PAGES.contains(&parts.uri.path()));
+    #[cfg(not(feature = "ssr"))]
+    let hydrates = true;
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -72,10 +80,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <AutoReload options=options.clone()/>
                 // The stylesheet's name carries its content hash when the build made one.
                 <HashedStylesheet options=options.clone() id="leptos"/>
-                <HydrationScripts options/>
+                {hydrates.then(|| view! { <HydrationScripts options/> })}
                 <MetaTags/>
             </head>
-            <body>
+            <body data-static=(!hydrates).then_some("true")>
                 <App/>
             </body>
         </html>
@@ -98,12 +106,8 @@ pub fn use_session() -> SessionContext {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    Effect::new(move |_| {
-        // A marker only the running wasm sets: browser tests wait for it to prove hydration.
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "true");
-        }
-    });
+    // The hydration marker (`data-hydrated` on the body) is set by the wasm entry point in
+    // `frontend` once hydration, which waits for the page's lazy chunk, has finished.
     view! {
         <Title formatter=|t: String| if t.is_empty() { "Gatehouse".to_string() } else { format!("{t} · Gatehouse") }/>
         <Router>
@@ -122,27 +126,27 @@ fn Layout() -> impl IntoView {
         <Header/>
         <main id="main" tabindex="-1">
             <Routes fallback=|| view! { <NotFoundPage/> }>
-                <Route path=path!("/") view=OverviewPage ssr=SsrMode::Async/>
-                <Route path=path!("/login") view=SignInPage ssr=SsrMode::Async/>
-                <Route path=path!("/runs") view=RunsPage ssr=SsrMode::Async/>
-                <Route path=path!("/runs/experiment/:id") view=ExperimentRunsPage ssr=SsrMode::Async/>
-                <Route path=path!("/runs/run/:run_id") view=RunDetailPage ssr=SsrMode::Async/>
-                <Route path=path!("/runs/compare") view=RunComparePage ssr=SsrMode::Async/>
-                <Route path=path!("/lineage") view=LineagePage ssr=SsrMode::Async/>
-                <Route path=path!("/experiments") view=ExperimentsPage ssr=SsrMode::Async/>
-                <Route path=path!("/experiments/:id") view=AbTestPage ssr=SsrMode::Async/>
-                <Route path=path!("/shared/ab/:token") view=SharedAbTestPage ssr=SsrMode::Async/>
-                <Route path=path!("/fairness") view=FairnessPage ssr=SsrMode::Async/>
-                <Route path=path!("/fairness/:id") view=FairnessReportPage ssr=SsrMode::Async/>
-                <Route path=path!("/models") view=ModelsPage ssr=SsrMode::Async/>
-                <Route path=path!("/models/:name") view=ModelPage ssr=SsrMode::Async/>
-                <Route path=path!("/models/:name/versions/:version") view=ModelVersionPage ssr=SsrMode::Async/>
-                <Route path=path!("/promotions") view=PromotionsPage ssr=SsrMode::Async/>
-                <Route path=path!("/promotions/policies") view=PoliciesPage ssr=SsrMode::Async/>
-                <Route path=path!("/promotions/:id") view=PromotionPage ssr=SsrMode::Async/>
-                <Route path=path!("/audit") view=AuditPage ssr=SsrMode::Async/>
-                <Route path=path!("/admin") view=AdminPage ssr=SsrMode::Async/>
-                <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
+                <Route path=path!("/") view={Lazy::<OverviewRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/login") view={Lazy::<SignInRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/runs") view={Lazy::<RunsRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/runs/experiment/:id") view={Lazy::<ExperimentRunsRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/runs/run/:run_id") view={Lazy::<RunDetailRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/runs/compare") view={Lazy::<RunCompareRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/lineage") view={Lazy::<LineageRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/experiments") view={Lazy::<ExperimentsRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/experiments/:id") view={Lazy::<AbTestRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/shared/ab/:token") view={Lazy::<SharedAbTestRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/fairness") view={Lazy::<FairnessRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/fairness/:id") view={Lazy::<FairnessReportRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/models") view={Lazy::<ModelsRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/models/:name") view={Lazy::<ModelRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/models/:name/versions/:version") view={Lazy::<ModelVersionRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/promotions") view={Lazy::<PromotionsRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/promotions/policies") view={Lazy::<PoliciesRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/promotions/:id") view={Lazy::<PromotionRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/audit") view={Lazy::<AuditRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/admin") view={Lazy::<AdminRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/account") view={Lazy::<AccountRoute>::new()} ssr=SsrMode::Async/>
             </Routes>
         </main>
     }

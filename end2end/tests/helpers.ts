@@ -19,9 +19,13 @@ export function failOnPageErrors(page: Page) {
   });
 }
 
-/** In the hydrated project, waits for the marker only the running wasm sets. */
+/**
+ * In the hydrated project, waits for the marker only the running wasm sets; pages the server
+ * sends without the wasm (`data-static`, the sign-in page) must not hydrate in either project.
+ */
 export async function ready(page: Page, testInfo: TestInfo) {
-  if (isHydrated(testInfo)) {
+  const staticPage = (await page.locator('body[data-static="true"]').count()) > 0;
+  if (isHydrated(testInfo) && !staticPage) {
     await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
   } else {
     await expect(page.locator('body')).not.toHaveAttribute('data-hydrated', 'true');
@@ -37,6 +41,8 @@ export async function signIn(page: Page, testInfo: TestInfo, username: string, n
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page.getByRole('button', { name: 'Sign out' })).toBeVisible();
   await expect(page.locator('.who .username')).toHaveText(username);
+  // The form posts as a plain form and the next page loads afresh: wait for it to hydrate.
+  await ready(page, testInfo);
 }
 
 /** The page to run axe in: the page itself when hydrated, else a script-free copy of it (axe

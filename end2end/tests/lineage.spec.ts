@@ -43,6 +43,7 @@ test('search a dataset, change depth, focus, open a node and show its blast radi
 
   // Blast radius of the feature table: a list, and the graph highlights.
   await page.locator(`a[data-node="${FEATURES}"]`).click();
+  await expect(panel.getByRole('heading', { name: /credit-applications-2026q3/ })).toBeVisible();
   await panel.getByRole('link', { name: 'Show blast radius' }).click();
   await expect(panel.getByRole('heading', { name: /^Blast radius: \d+ downstream$/ })).toBeVisible();
   await expect(panel.getByRole('link', { name: 'ml.credit_scores' })).toBeVisible();

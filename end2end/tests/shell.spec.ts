@@ -72,3 +72,23 @@ test('an unknown address shows 404', async ({ page }, testInfo) => {
   expect(res?.status()).toBe(404);
   await expect(page.getByRole('heading', { name: 'Not found' })).toBeVisible();
 });
+
+test('the sign-in page is sent without the wasm, and the page after it hydrates', async ({ page }, testInfo) => {
+  failOnPageErrors(page);
+  const scripts: string[] = [];
+  page.on('request', (r) => {
+    if (/\.(js|wasm)$/.test(new URL(r.url()).pathname)) scripts.push(r.url());
+  });
+  await page.goto('/login');
+  await ready(page, testInfo);
+  await expect(page.locator('body')).toHaveAttribute('data-static', 'true');
+  await page.waitForLoadState('networkidle');
+  expect(scripts).toEqual([]);
+  await page.getByLabel('User name').fill('viewer');
+  await page.getByLabel('Password').fill('gatehouse-demo');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('heading', { name: 'Overview', level: 1 })).toBeVisible();
+  await ready(page, testInfo);
+  await expect(page.locator('body')).not.toHaveAttribute('data-static', 'true');
+  if (testInfo.project.name === 'hydrated') expect(scripts.some((u) => u.endsWith('.wasm'))).toBe(true);
+});

@@ -1,4 +1,4 @@
-import { expect, Page, test } from '@playwright/test';
+import { expect, Locator, Page, test, TestInfo } from '@playwright/test';
 import { join } from 'node:path';
 import { ready, signIn } from './helpers';
 
@@ -24,6 +24,15 @@ const SHOTS: [string, string, string][] = [
   ['promotion-request', 'reviewer', '/promotions?status=pending'],
 ];
 
+/** Opens the first link the locator finds as a fresh page load: a click would navigate inside
+ * the app, and a screenshot does not wait for the page's chunk to arrive and replace the view. */
+async function open(page: Page, testInfo: TestInfo, link: Locator) {
+  const href = await link.getAttribute('href');
+  expect(href).toBeTruthy();
+  await page.goto(href!);
+  await ready(page, testInfo);
+}
+
 async function shot(page: Page, name: string) {
   // stylePath applies without JavaScript too (the no-js project's pages run no script).
   await expect(page).toHaveScreenshot(`${name}.png`, { maxDiffPixelRatio: 0.01, animations: 'disabled', stylePath: VOLATILE });
@@ -37,8 +46,7 @@ for (const [name, user, path] of SHOTS) {
     await ready(page, testInfo);
     if (name === 'promotion-request') {
       // The pending request itself.
-      await page.locator('main a[href^="/promotions/"]').filter({ hasText: '#' }).first().click();
-      await ready(page, testInfo);
+      await open(page, testInfo, page.locator('main a[href^="/promotions/"]').filter({ hasText: '#' }).first());
     }
     await shot(page, name);
   });
@@ -47,11 +55,9 @@ for (const [name, user, path] of SHOTS) {
 test('looks as it did: an A/B test and a fairness report', async ({ page }, testInfo) => {
   await page.setViewportSize({ width: 1440, height: 900 });
   await signIn(page, testInfo, 'pm', '/experiments');
-  await page.locator('main a[href^="/experiments/"]').first().click();
-  await ready(page, testInfo);
+  await open(page, testInfo, page.locator('main a[href^="/experiments/"]').first());
   await shot(page, 'ab-test');
   await page.goto('/fairness');
-  await page.locator('main a[href^="/fairness/"]').first().click();
-  await ready(page, testInfo);
+  await open(page, testInfo, page.locator('main a[href^="/fairness/"]').first());
   await shot(page, 'fairness-report');
 });

@@ -207,6 +207,33 @@ pub async fn declared_body_limit(State(limit): State<usize>, req: Request, next:
     next.run(req).await
 }
 
+/// Gives every page request a fresh script nonce (`app::PageNonce`, which the page shell
+/// renders into its inline scripts) and sends the page's script policy naming it with the HTML
+/// it answers. The header is set here, beside the nonce's creation, rather than from inside the
+/// render: it then always matches the scripts, however the render is scheduled. Under `/api/`
+/// (the reference page included) nothing is rendered by the shell, and the strict policy of
+/// [`SECURITY_HEADERS`] stays.
+pub async fn page_nonce(mut req: Request, next: Next) -> Response {
+    if req.uri().path().starts_with("/api/") {
+        return next.run(req).await;
+    }
+    let nonce = leptos::nonce::Nonce::new().to_string();
+    req.extensions_mut()
+        .insert(app::app::PageNonce(nonce.clone()));
+    let mut res = next.run(req).await;
+    let html = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if html {
+        if let Ok(v) = HeaderValue::from_str(&app::app::page_csp(&nonce)) {
+            res.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
+        }
+    }
+    res
+}
+
 /// `/pkg` assets named by their content hash (`gatehouse.<hash>.wasm`, as `cargo leptos build`
 /// writes them) never change under their name: browsers keep them for a year without asking.
 /// Anything else there (an unhashed build) is revalidated on each use (cheap 304s), so an
@@ -244,7 +271,7 @@ fn is_content_hashed(file: &str) -> bool {
 /// Headers every response carries: no MIME sniffing, no framing by other sites, no referrer
 /// sent elsewhere (share links carry their token in the path), no plugins, no `<base>`
 /// rewriting, forms posting only here, and scripts only from this origin. Pages replace the
-/// policy with one naming their per-response nonce (`app::page_csp`).
+/// policy with one naming their per-response nonce (`app::app::page_csp`).
 pub const SECURITY_HEADERS: [(&str, &str); 4] = [
     ("x-content-type-options", "nosniff"),
     ("x-frame-options", "DENY"),

@@ -282,6 +282,7 @@ pub fn build_router_with_metrics(
         .merge(crate::artifacts::router(state.clone()))
         .with_description()
         .layer(axum::middleware::from_fn(mw::pkg_cache_headers))
+        .layer(axum::middleware::from_fn(mw::page_nonce))
         .layer(axum::middleware::from_fn(mw::security_headers))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -338,10 +338,29 @@ async fn every_response_carries_the_security_headers() {
 #[tokio::test]
 async fn pages_allow_only_their_own_scripts_by_a_fresh_nonce() {
     let app = spawn_app().await;
-    let c = app.client();
+    let anonymous = app.client();
+    let signed_in = app.signed_in("nonce-reader", &[Role::Viewer]).await;
     let mut nonces = std::collections::HashSet::new();
-    for path in ["/login", "/login", "/no/such/page"] {
+    // Signed-in pages as well, several times each: the policy once went out without the
+    // nonce on some of them, depending on how the render was scheduled.
+    let pages = [
+        (&anonymous, "/login"),
+        (&anonymous, "/login"),
+        (&anonymous, "/no/such/page"),
+    ]
+    .into_iter()
+    .chain(
+        [
+            (&signed_in, "/"),
+            (&signed_in, "/runs"),
+            (&signed_in, "/promotions"),
+        ]
+        .repeat(5),
+    );
+    for (c, path) in pages {
         let r = c.get(app.url(path)).send().await.unwrap();
+        let expected = if path == "/no/such/page" { 404 } else { 200 };
+        assert_eq!(r.status(), expected, "{path}");
         for (name, value) in server::middleware::SECURITY_HEADERS {
             if name != "content-security-policy" {
                 assert_eq!(
