@@ -77,8 +77,8 @@ setup-test: setup
 	fi
 
 # What the release build reads. A `make build` with none of it changed since the last successful
-# build does nothing: cargo-leptos would otherwise split, bind and optimise every wasm chunk
-# again (about ten minutes on two cores) even when cargo has nothing to compile.
+# build does nothing: cargo-leptos would otherwise bind and optimise the wasm and compress the
+# site again even when cargo has nothing to compile.
 BUILD_INPUTS = Cargo.toml Cargo.lock rust-toolchain.toml package.json package-lock.json \
 	$(shell find app server frontend style public -type f -not -path '*/tests/*' -not -path '*/benches/*')
 BUILD_STAMP := target/.release-build
@@ -87,10 +87,10 @@ build: setup
 	@if [ ! -x target/release/server ] || [ ! -f target/release/hash.txt ] || [ ! -d target/site/pkg ]; then rm -f $(BUILD_STAMP); fi
 	@$(MAKE) --no-print-directory $(BUILD_STAMP)
 
-# --split: one wasm chunk per page (app/src/routes.rs); --precompress: brotli and gzip copies of
-# everything under target/site, served in place of compressing on the fly.
+# --precompress: brotli and gzip copies of everything under target/site, served in place of
+# compressing on the fly. The wasm holds the islands only (see app/src/lib.rs).
 $(BUILD_STAMP): $(BUILD_INPUTS)
-	cargo leptos build --release --split --precompress
+	cargo leptos build --release --precompress
 	@touch $@
 
 ## The two commands ----------------------------------------------------------------------

@@ -5,12 +5,12 @@ use crate::components::nav::Header;
 use crate::error::AppError;
 use crate::model::SessionInfo;
 use crate::pages::not_found_page::NotFoundPage;
-use crate::routes::*;
+use crate::pages::*;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::hooks::use_location;
-use leptos_router::{path, Lazy, SsrMode};
+use leptos_router::{path, SsrMode};
 
 /// Applies the stored theme before first paint, so a dark-theme reader sees no flash.
 const THEME_BOOT: &str = "try{var t=localStorage.getItem('gatehouse-theme');if(t==='light'||t==='dark')document.documentElement.dataset.theme=t}catch(e){}";
@@ -34,8 +34,7 @@ pub fn page_csp(nonce: &str) -> String {
 pub struct PageNonce(pub String);
 
 /// Pages served as plain HTML, without the wasm: the sign-in form posts and redirects by
-/// itself, so its first load is the stylesheet alone. Reached by client-side navigation (after
-/// signing out of a hydrated page) it is rendered by the running app as any other page.
+/// itself and has no island, so its first load is the stylesheet alone.
 pub const STATIC_PAGES: [&str; 1] = ["/login"];
 
 /// The full HTML document rendered on the server.
@@ -44,11 +43,12 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     // streams into the page. Without the server's layer (a bare router in a test) a fresh one,
     // with the policy naming it sent from here.
     #[cfg(feature = "ssr")]
-    {
-        let given = use_context::<axum::http::request::Parts>()
-            .and_then(|parts| parts.extensions.get::<PageNonce>().cloned());
-        match given {
-            Some(PageNonce(nonce)) => provide_context(leptos::nonce::Nonce::from_value(nonce)),
+    let hydrates = {
+        let parts = use_context::<axum::http::request::Parts>();
+        match parts.as_ref().and_then(|p| p.extensions.get::<PageNonce>()) {
+            Some(PageNonce(nonce)) => {
+                provide_context(leptos::nonce::Nonce::from_value(nonce.clone()))
+            }
             None => {
                 leptos::nonce::provide_nonce();
                 if let (Some(nonce), Some(res)) = (
@@ -61,11 +61,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 }
             }
         }
-    }
-    // Pages that need no script are sent without the wasm (see `STATIC_PAGES`).
-    #[cfg(feature = "ssr")]
-    let hydrates = !use_context::<axum::http::request::Parts>()
-        .is_some_and(|parts| STATIC_PAGES.contains(&parts.uri.path()));
+        // Pages that need no script are sent without the wasm (see `STATIC_PAGES`).
+        !parts.is_some_and(|p| STATIC_PAGES.contains(&p.uri.path()))
+    };
     #[cfg(not(feature = "ssr"))]
     let hydrates = true;
     view! {
@@ -80,7 +78,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <AutoReload options=options.clone()/>
                 // The stylesheet's name carries its content hash when the build made one.
                 <HashedStylesheet options=options.clone() id="leptos"/>
-                {hydrates.then(|| view! { <HydrationScripts options/> })}
+                {hydrates.then(|| view! { <HydrationScripts options islands=true/> })}
                 <MetaTags/>
             </head>
             <body data-static=(!hydrates).then_some("true")>
@@ -106,8 +104,9 @@ pub fn use_session() -> SessionContext {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    // The hydration marker (`data-hydrated` on the body) is set by the wasm entry point in
-    // `frontend` once hydration, which waits for the page's lazy chunk, has finished.
+    // Rendered on the server only (islands mode): the marker browser tests wait for,
+    // `data-hydrated` on the body, is set by the wasm entry point in `frontend` once the page's
+    // islands have hydrated.
     view! {
         <Title formatter=|t: String| if t.is_empty() { "Gatehouse".to_string() } else { format!("{t} · Gatehouse") }/>
         <Router>
@@ -126,27 +125,27 @@ fn Layout() -> impl IntoView {
         <Header/>
         <main id="main" tabindex="-1">
             <Routes fallback=|| view! { <NotFoundPage/> }>
-                <Route path=path!("/") view={Lazy::<OverviewRoute>::new()} ssr=SsrMode::Async/>
-                <Route path=path!("/login") view={Lazy::<SignInRoute>::new()} ssr=SsrMode::Async/>
-                <Route path=path!("/runs") view={Lazy::<RunsRoute>::new()} ssr=SsrMode::Async/>
-                <Route path=path!("/runs/experiment/:id") view={Lazy::<ExperimentRunsRoute>::new()} ssr=SsrMode::Async/>
-                <Route path=path!("/runs/run/:run_id") view={Lazy::<RunDetailRoute>::new()} ssr=SsrMode::Async/>
-                <Route path=path!("/runs/compare") view={Lazy::<RunCompareRoute>::new()} ssr=SsrMode::Async/>
-                <Route path=path!("/lineage") view={Lazy::<LineageRoute>::new()} ssr=SsrMode::Async/>
-                <Route path=path!("/experiments") view={Lazy::<ExperimentsRoute>::new()} ssr=SsrMode::Async/>
-                <Route path=path!("/experiments/:id") view={Lazy::<AbTestRoute>::new()} ssr=SsrMode::Async/>
-                <Route path=path!("/shared/ab/:token") view={Lazy::<SharedAbTestRoute>::new()} ssr=SsrMode::Async/>
-                <Route path=path!("/fairness") view={Lazy::<FairnessRoute>::new()} ssr=SsrMode::Async/>
-                <Route path=path!("/fairness/:id") view={Lazy::<FairnessReportRoute>::new()} ssr=SsrMode::Async/>
-                <Route path=path!("/models") view={Lazy::<ModelsRoute>::new()} ssr=SsrMode::Async/>
-                <Route path=path!("/models/:name") view={Lazy::<ModelRoute>::new()} ssr=SsrMode::Async/>
-                <Route path=path!("/models/:name/versions/:version") view={Lazy::<ModelVersionRoute>::new()} ssr=SsrMode::Async/>
-                <Route path=path!("/promotions") view={Lazy::<PromotionsRoute>::new()} ssr=SsrMode::Async/>
-                <Route path=path!("/promotions/policies") view={Lazy::<PoliciesRoute>::new()} ssr=SsrMode::Async/>
-                <Route path=path!("/promotions/:id") view={Lazy::<PromotionRoute>::new()} ssr=SsrMode::Async/>
-                <Route path=path!("/audit") view={Lazy::<AuditRoute>::new()} ssr=SsrMode::Async/>
-                <Route path=path!("/admin") view={Lazy::<AdminRoute>::new()} ssr=SsrMode::Async/>
-                <Route path=path!("/account") view={Lazy::<AccountRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/") view=overview_page::OverviewPage ssr=SsrMode::Async/>
+                <Route path=path!("/login") view=sign_in_page::SignInPage ssr=SsrMode::Async/>
+                <Route path=path!("/runs") view=runs_page::RunsPage ssr=SsrMode::Async/>
+                <Route path=path!("/runs/experiment/:id") view=experiment_runs_page::ExperimentRunsPage ssr=SsrMode::Async/>
+                <Route path=path!("/runs/run/:run_id") view=run_detail_page::RunDetailPage ssr=SsrMode::Async/>
+                <Route path=path!("/runs/compare") view=run_compare_page::RunComparePage ssr=SsrMode::Async/>
+                <Route path=path!("/lineage") view=lineage_page::LineagePage ssr=SsrMode::Async/>
+                <Route path=path!("/experiments") view=ab_pages::ExperimentsPage ssr=SsrMode::Async/>
+                <Route path=path!("/experiments/:id") view=ab_pages::AbTestPage ssr=SsrMode::Async/>
+                <Route path=path!("/shared/ab/:token") view=ab_pages::SharedAbTestPage ssr=SsrMode::Async/>
+                <Route path=path!("/fairness") view=fairness_pages::FairnessPage ssr=SsrMode::Async/>
+                <Route path=path!("/fairness/:id") view=fairness_pages::FairnessReportPage ssr=SsrMode::Async/>
+                <Route path=path!("/models") view=models_pages::ModelsPage ssr=SsrMode::Async/>
+                <Route path=path!("/models/:name") view=models_pages::ModelPage ssr=SsrMode::Async/>
+                <Route path=path!("/models/:name/versions/:version") view=model_version_page::ModelVersionPage ssr=SsrMode::Async/>
+                <Route path=path!("/promotions") view=promotion_pages::PromotionsPage ssr=SsrMode::Async/>
+                <Route path=path!("/promotions/policies") view=policies_page::PoliciesPage ssr=SsrMode::Async/>
+                <Route path=path!("/promotions/:id") view=promotion_pages::PromotionPage ssr=SsrMode::Async/>
+                <Route path=path!("/audit") view=audit_page::AuditPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin") view=admin_page::AdminPage ssr=SsrMode::Async/>
+                <Route path=path!("/account") view=account_page::AccountPage ssr=SsrMode::Async/>
             </Routes>
         </main>
     }

@@ -1,6 +1,9 @@
 //! Gatehouse: components, pages, server functions and domain logic.
 //!
-//! Built twice: with `ssr` for the server binary and with `hydrate` for the browser.
+//! Built twice: with `ssr` for the server binary, which renders every page, and with `hydrate`
+//! for the browser, which receives only the interactive parts marked `#[island]` (the theme
+//! switch, the fairness upload form, the lineage graph's controls): pages are HTML, their links
+//! and forms work without script, and the wasm stays small.
 
 #![recursion_limit = "256"]
 
@@ -11,7 +14,6 @@ pub mod domain;
 pub mod error;
 pub mod model;
 pub mod pages;
-pub mod routes;
 #[cfg(feature = "ssr")]
 pub mod server;
 

@@ -11,8 +11,8 @@ test('the theme switch works once hydrated and the page stands without JavaScrip
     const after = before === 'true' ? 'light' : 'dark';
     await expect(page.locator('html')).toHaveAttribute('data-theme', after);
     await expect(toggle).toHaveAttribute('aria-pressed', after === 'dark' ? 'true' : 'false');
-    // Client-side navigation keeps the app running without a full reload.
-    // (The page's chunk loads first: the old page stays until the new one is ready.)
+    // The next page keeps the choice (pages are server-rendered; the theme is applied before
+    // first paint from local storage).
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Models & Approvals', exact: true }).click();
     await expect(page.getByRole('heading', { name: 'Models & Approvals', level: 1 })).toBeVisible();
     await expect(page.getByRole('link', { name: 'credit-default' })).toBeVisible();

@@ -4,7 +4,7 @@ import { signIn } from './helpers';
 test('filter runs, compare three, show identical params, open a run', async ({ page }, testInfo) => {
   await signIn(page, testInfo, 'scientist');
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Runs', exact: true }).click();
-  // The home page links credit-default too: wait for the Runs page's chunk to replace it.
+  // The home page links credit-default too: wait for the Runs page to replace it.
   await expect(page.getByRole('heading', { name: 'Runs', level: 1 })).toBeVisible();
   await page.getByRole('link', { name: 'credit-default' }).click();
   await expect(page.getByRole('heading', { name: 'credit-default', level: 1 })).toBeVisible();

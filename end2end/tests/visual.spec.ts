@@ -24,8 +24,7 @@ const SHOTS: [string, string, string][] = [
   ['promotion-request', 'reviewer', '/promotions?status=pending'],
 ];
 
-/** Opens the first link the locator finds as a fresh page load: a click would navigate inside
- * the app, and a screenshot does not wait for the page's chunk to arrive and replace the view. */
+/** Opens the first link the locator finds by its address, then waits for the page's islands. */
 async function open(page: Page, testInfo: TestInfo, link: Locator) {
   const href = await link.getAttribute('href');
   expect(href).toBeTruthy();

@@ -212,9 +212,10 @@ pub async fn declared_body_limit(State(limit): State<usize>, req: Request, next:
 /// it answers. The header is set here, beside the nonce's creation, rather than from inside the
 /// render: it then always matches the scripts, however the render is scheduled. Under `/api/`
 /// (the reference page included) nothing is rendered by the shell, and the strict policy of
-/// [`SECURITY_HEADERS`] stays.
+/// [`SECURITY_HEADERS`] stays; the build's files under `/pkg/` need no nonce either.
 pub async fn page_nonce(mut req: Request, next: Next) -> Response {
-    if req.uri().path().starts_with("/api/") {
+    let path = req.uri().path();
+    if path.starts_with("/api/") || path.starts_with("/pkg/") {
         return next.run(req).await;
     }
     let nonce = leptos::nonce::Nonce::new().to_string();

@@ -1,9 +1,10 @@
-//! Light/dark theme switch; remembers the choice in local storage.
+//! Light/dark theme switch; remembers the choice in local storage. An island: the one part of
+//! the header that runs in the browser.
 
 use leptos::prelude::*;
 
 /// A button that flips between the light and dark theme.
-#[component]
+#[island]
 pub fn ThemeToggle() -> impl IntoView {
     // Unknown until hydrated: the server cannot see the stored choice or the OS preference.
     let dark = RwSignal::new(None::<bool>);

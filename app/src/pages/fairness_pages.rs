@@ -73,20 +73,30 @@ pub fn FairnessPage() -> impl IntoView {
     }
 }
 
-/// The upload form: a plain multipart form, so it works without JavaScript. Once hydrated,
-/// choosing a file previews its first rows and offers its columns (guessing label, prediction
-/// and score by name), and the upload shows its progress.
-#[component]
-fn UploadForm() -> AnyView {
+/// The upload form: a plain multipart form, so it works without JavaScript. An island: once
+/// hydrated, choosing a file previews its first rows and offers its columns (guessing label,
+/// prediction and score by name), and the upload shows its progress.
+#[island]
+fn UploadForm() -> impl IntoView {
     let columns = RwSignal::new(Vec::<String>::new());
     let rows = RwSignal::new(Vec::<Vec<String>>::new());
     let progress = RwSignal::new(None::<f64>);
-    let on_file = move |ev: leptos::ev::Event| {
+    let file_input = NodeRef::<leptos::html::Input>::new();
+    let on_file = move |_: leptos::ev::Event| {
         #[cfg(feature = "hydrate")]
-        read_preview(ev, columns, rows);
-        #[cfg(not(feature = "hydrate"))]
-        let _ = (ev, columns, rows);
+        if let Some(input) = file_input.get_untracked() {
+            read_preview(input, columns, rows);
+        }
     };
+    // A file chosen before the island hydrated is previewed as soon as it has.
+    Effect::new(move |_| {
+        #[cfg(feature = "hydrate")]
+        if let Some(input) = file_input.get_untracked() {
+            if input.files().is_some_and(|f| f.length() > 0) {
+                read_preview(input, columns, rows);
+            }
+        }
+    });
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         #[cfg(feature = "hydrate")]
         send_with_progress(ev, progress);
@@ -121,7 +131,7 @@ fn UploadForm() -> AnyView {
                     </div>
                 </fieldset>
                 // The file goes last: the server reads the mapping fields before streaming it.
-                <label>"File (CSV, or CSV.gz)" <input type="file" name="file" accept=".csv,.gz,text/csv" required on:change=on_file/></label>
+                <label>"File (CSV, or CSV.gz)" <input type="file" name="file" accept=".csv,.gz,text/csv" required node_ref=file_input on:change=on_file/></label>
                 {move || (!columns.get().is_empty()).then(|| view! {
                     <div class="table-wrap preview">
                         <table aria-label="Preview of the first rows">
@@ -141,20 +151,15 @@ fn UploadForm() -> AnyView {
     .into_any()
 }
 
-/// Reads the first 64 KiB of the chosen file and fills the preview and the column guesses.
+/// Reads the first 64 KiB of the file chosen in `input` and fills the preview and the column
+/// guesses.
 #[cfg(feature = "hydrate")]
 fn read_preview(
-    ev: leptos::ev::Event,
+    input: web_sys::HtmlInputElement,
     columns: RwSignal<Vec<String>>,
     rows: RwSignal<Vec<Vec<String>>>,
 ) {
     use wasm_bindgen::{closure::Closure, JsCast};
-    let Some(input) = ev
-        .target()
-        .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
-    else {
-        return;
-    };
     let Some(file) = input.files().and_then(|f| f.get(0)) else {
         return;
     };

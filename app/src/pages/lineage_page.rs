@@ -1,5 +1,5 @@
-//! The lineage explorer: search, a server-drawn SVG graph (links work without JS; pan and zoom
-//! once hydrated), depth and focus controls, a side panel, blast radius and column lineage.
+//! The lineage explorer: search, a server-drawn SVG graph (links work without JS; pan, zoom and
+//! arrow keys from an island), depth and focus controls, a side panel, blast radius and column lineage.
 
 use crate::api::lineage::{explore_lineage, MAX_EXPLORER_DEPTH};
 use crate::components::empty_state::EmptyState;
@@ -183,29 +183,82 @@ fn DepthForm(p: Params) -> impl IntoView {
 
 /// The graph as SVG, drawn at its own size (so its text reads at 100% zoom) in a box that
 /// scrolls, with a full-screen mode that needs no script. Every node is a link (select it;
-/// works without JS). Once hydrated: the view starts on the centre node, buttons zoom and fit
-/// the whole graph in view, dragging pans, Ctrl + wheel zooms, and the arrow keys move between
-/// nodes (left/right across layers, up/down within one).
+/// works without JS). The box around it is the [`GraphFrame`] island.
 #[component]
 fn GraphView(nodes: Vec<GraphNode>, edges: Vec<GraphEdge>, size: (f64, f64), p: Params) -> AnyView {
     let pad = 16.0;
     // Counts sit under their node, inside the gap: only the last row needs room below.
     let full = (-pad, -pad, size.0 + 2.0 * pad, size.1 + 2.0 * pad + 14.0);
     let (vw, vh) = (full.2, full.3);
-    // None: drawn at its own size, or narrower to fit a wide window; Some(s): s × its size.
-    let scale = RwSignal::new(None::<f64>);
-    let hydrated = RwSignal::new(false);
-    let scroller = NodeRef::<leptos::html::Div>::new();
     let centre = nodes.iter().find(|n| n.id == p.node).map(|n| {
         (
             n.rect.0 + n.rect.2 / 2.0 - full.0,
             n.rect.1 + n.rect.3 / 2.0 - full.1,
         )
     });
-    let places: Vec<(String, f64, f64)> = nodes
-        .iter()
-        .map(|n| (n.id.clone(), n.rect.0, n.rect.1))
-        .collect();
+    let selected = p.selected.clone();
+    let count = nodes.len();
+    view! {
+        <GraphFrame vw=vw vh=vh centre=centre count=count>
+            // Not role="img": the nodes inside are links.
+            <svg
+                aria-label="Lineage graph"
+                viewBox=format!("{:.1} {:.1} {:.1} {:.1}", full.0, full.1, full.2, full.3)
+                style=svg_size_style(None, vw)
+            >
+                <defs>
+                    <marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
+                        <path d="M 0 0 L 10 5 L 0 10 z" class="arrow-head"/>
+                    </marker>
+                </defs>
+                <g class="edges">
+                    {edges.into_iter().map(|e| view! {
+                        <path d=e.d class=if e.highlighted { "edge lit" } else { "edge" } marker-end="url(#arrow)"/>
+                    }).collect_view()}
+                </g>
+                // Nodes are SVG links, written as markup: an `a` made by the view macro would be
+                // an HTML element, which SVG does not draw.
+                <g class="nodes" inner_html=nodes_markup(&nodes, &p, &selected)></g>
+            </svg>
+        </GraphFrame>
+    }
+    .into_any()
+}
+
+/// The SVG's size: `None` draws it at its own size (at least 80% of it, so text stays
+/// readable and the box scrolls instead, or narrower to fit a wide window); `Some(s)` draws it
+/// at `s` × its size.
+fn svg_size_style(scale: Option<f64>, vw: f64) -> String {
+    match scale {
+        Some(s) => format!("width: {:.0}px; max-width: none; min-width: 0", vw * s),
+        None => format!(
+            "max-width: {vw:.0}px; min-width: {:.0}px",
+            (vw * 0.8).min(900.0)
+        ),
+    }
+}
+
+/// The lineage graph's figure: tools, the scrolling box around the server-drawn SVG
+/// (`children`, never re-rendered in the browser) and the caption. An island: once hydrated,
+/// the view starts on the centre node, buttons zoom and fit the whole graph in view, dragging
+/// pans, Ctrl + wheel zooms, and the arrow keys move between nodes (left/right across layers,
+/// up/down within one). Without JavaScript the zoom buttons stay hidden.
+#[island]
+fn GraphFrame(
+    /// The drawing's width with its margins, in SVG units (pixels at 100%).
+    vw: f64,
+    /// The drawing's height with its margins.
+    vh: f64,
+    /// The centre node's middle in the drawing, if it is drawn.
+    centre: Option<(f64, f64)>,
+    /// How many nodes are drawn.
+    count: usize,
+    children: Children,
+) -> impl IntoView {
+    // None: as drawn by the server; Some(s): s × its size.
+    let scale = RwSignal::new(None::<f64>);
+    let hydrated = RwSignal::new(false);
+    let scroller = NodeRef::<leptos::html::Div>::new();
     let current_scale = move || {
         scale.get_untracked().unwrap_or_else(|| {
             scroller
@@ -223,6 +276,13 @@ fn GraphView(nodes: Vec<GraphNode>, edges: Vec<GraphEdge>, size: (f64, f64), p: 
             el.set_scroll_top((cy * s - f64::from(el.client_height()) / 2.0).max(0.0) as i32);
         }
     });
+    // The SVG is the server's markup: its size is set on the element.
+    Effect::new(move |_| {
+        let style = svg_size_style(scale.get(), vw);
+        if let Some(Ok(Some(svg))) = scroller.get().map(|el| el.query_selector("svg")) {
+            let _ = svg.set_attribute("style", &style);
+        }
+    });
     let zoom = move |factor: f64| {
         let s = (current_scale() * factor).clamp(0.05, 2.5);
         scale.set(Some(s));
@@ -237,16 +297,6 @@ fn GraphView(nodes: Vec<GraphNode>, edges: Vec<GraphEdge>, size: (f64, f64), p: 
         }
     };
     let drag = StoredValue::new(None::<(f64, f64)>);
-    let selected = p.selected.clone();
-    let count = nodes.len();
-    let size_style = move || match scale.get() {
-        Some(s) => format!("width: {:.0}px; max-width: none; min-width: 0", vw * s),
-        // At least 80% of its size: text stays readable, the box scrolls instead.
-        None => format!(
-            "max-width: {vw:.0}px; min-width: {:.0}px",
-            (vw * 0.8).min(900.0)
-        ),
-    };
     view! {
         <figure class="lineage-graph" id="graph" aria-label=format!("Lineage graph of {count} nodes")>
             <div class="graph-tools">
@@ -287,38 +337,41 @@ fn GraphView(nodes: Vec<GraphNode>, edges: Vec<GraphEdge>, size: (f64, f64), p: 
                     }
                 }
                 on:keydown=move |e: leptos::ev::KeyboardEvent| {
-                    if let Some(next) = arrow_target(&e, &places) {
+                    let Some(el) = scroller.get_untracked() else { return };
+                    if let Some(next) = arrow_target(&e, &node_places(&el)) {
                         e.prevent_default();
-                        focus_node(&next);
+                        focus_node(&el, &next);
                     }
                 }
             >
-                // Not role="img": the nodes inside are links.
-                <svg
-                    aria-label="Lineage graph"
-                    viewBox=format!("{:.1} {:.1} {:.1} {:.1}", full.0, full.1, full.2, full.3)
-                    style=size_style
-                >
-                    <defs>
-                        <marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
-                            <path d="M 0 0 L 10 5 L 0 10 z" class="arrow-head"/>
-                        </marker>
-                    </defs>
-                    <g class="edges">
-                        {edges.into_iter().map(|e| view! {
-                            <path d=e.d class=if e.highlighted { "edge lit" } else { "edge" } marker-end="url(#arrow)"/>
-                        }).collect_view()}
-                    </g>
-                    // Nodes are SVG links, written as markup: an `a` made by the view macro would be
-                    // an HTML element, which SVG does not draw.
-                    <g class="nodes" inner_html=nodes_markup(&nodes, &p, &selected)></g>
-                </svg>
+                {children()}
             </div>
             <figcaption class="muted">"Select a node for its details; names are shortened in the middle, the full name is on hover and in the details. "
                 "Counts such as “+2 downstream” are neighbours beyond the depth shown. Once the page is interactive: drag to pan, Ctrl + wheel to zoom, arrow keys to move between nodes."</figcaption>
         </figure>
     }
-    .into_any()
+}
+
+/// Every drawn node with the top-left corner of its box, read from the SVG the server drew.
+fn node_places(root: &web_sys::Element) -> Vec<(String, f64, f64)> {
+    let Ok(links) = root.query_selector_all("a[data-node]") else {
+        return Vec::new();
+    };
+    let coord = |el: &web_sys::Element, name: &str| {
+        el.get_attribute(name).and_then(|v| v.parse::<f64>().ok())
+    };
+    (0..links.length())
+        .filter_map(|i| {
+            use wasm_bindgen::JsCast;
+            let link = links.item(i)?.dyn_into::<web_sys::Element>().ok()?;
+            let rect = link.query_selector("rect").ok()??;
+            Some((
+                link.get_attribute("data-node")?,
+                coord(&rect, "x")?,
+                coord(&rect, "y")?,
+            ))
+        })
+        .collect()
 }
 
 /// The node an arrow key moves to from the focused one: the nearest in the next layer
@@ -357,15 +410,12 @@ fn arrow_target(e: &leptos::ev::KeyboardEvent, places: &[(String, f64, f64)]) ->
     }
 }
 
-/// Moves the keyboard focus to a node's link.
-fn focus_node(id: &str) {
+/// Moves the keyboard focus to a node's link inside `root`.
+fn focus_node(root: &web_sys::Element, id: &str) {
     use wasm_bindgen::JsCast;
-    let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
-        return;
-    };
     // A CSS string: backslashes and quotes escaped.
     let quoted = id.replace('\\', "\\\\").replace('"', "\\\"");
-    if let Ok(Some(el)) = doc.query_selector(&format!("a[data-node=\"{quoted}\"]")) {
+    if let Ok(Some(el)) = root.query_selector(&format!("a[data-node=\"{quoted}\"]")) {
         if let Ok(link) = el.dyn_into::<web_sys::SvgElement>() {
             let _ = link.focus();
         }
