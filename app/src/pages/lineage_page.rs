@@ -73,7 +73,9 @@ pub fn LineagePage() -> impl IntoView {
                 let q = query.read_untracked().get("q").unwrap_or_default();
                 match data.await {
                     Err(e) => view! { <SearchForm q=q/> <ErrorView error=e/> }.into_any(),
-                    Ok(v) if v.totals == (0, 0) => view! {
+                    // No OpenLineage data yet; a model version opened from the registry
+                    // still has its graph (its run, its deployments).
+                    Ok(v) if v.totals == (0, 0) && v.nodes.is_empty() => view! {
                         <EmptyState
                             title="No lineage yet"
                             what="A graph of datasets, jobs, training runs, model versions and deployments will be drawn here, so you can trace any model back to its data."
