@@ -12,6 +12,8 @@ pub mod app;
 pub mod components;
 pub mod domain;
 pub mod error;
+#[cfg(feature = "ssr")]
+pub mod fuzzing;
 pub mod model;
 pub mod pages;
 #[cfg(feature = "ssr")]
