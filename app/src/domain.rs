@@ -7,6 +7,7 @@ pub mod audit_chain;
 pub mod audit_query;
 pub mod authz;
 pub mod axis;
+pub mod csv;
 pub mod downsample;
 pub mod experiment;
 pub mod fairness;

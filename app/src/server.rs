@@ -8,6 +8,7 @@ pub mod audit_export;
 pub mod auth;
 pub mod charts;
 pub mod context;
+pub mod cookies;
 pub mod db;
 pub mod demo;
 pub mod fairness;

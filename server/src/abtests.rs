@@ -154,19 +154,18 @@ async fn show(
 ) -> Result<Json<Value>, AppError> {
     require(authenticate(&s, &headers).await?, Action::ReadWorkspace)?;
     let id = test_id(&id)?;
-    let (row, def) = ops::load(&s, id).await?;
-    let rows = db::daily(&s.pool, id).await?;
-    let (analysis, why) = match db::analysis_of(&def, &rows, None) {
+    let t = ops::snapshot(&s, id, None).await?;
+    let (analysis, why) = match t.analysis {
         Ok(a) => (Some(a), None),
-        Err(e) => (None, Some(e)),
+        Err(e) => (None, Some(e.to_string())),
     };
     Ok(Json(json!({
         "id": id,
-        "status": row.status,
-        "created_by": row.created_by,
-        "created_at": row.created_at,
-        "definition": def,
-        "days": db::days_of(&rows),
+        "status": t.row.status,
+        "created_by": t.row.created_by,
+        "created_at": t.row.created_at,
+        "definition": t.def,
+        "days": t.days,
         "analysis": analysis,
         "analysis_unavailable": why,
         "decisions": db::decisions(&s.pool, id).await?,
@@ -242,9 +241,9 @@ async fn export_csv(
 ) -> Result<Response, AppError> {
     require(authenticate(&s, &headers).await?, Action::ReadWorkspace)?;
     let id = test_id(&id)?;
-    let (_, def) = ops::load(&s, id).await?;
-    let rows = db::daily(&s.pool, id).await?;
-    let a = db::analysis_of(&def, &rows, None).map_err(AppError::conflict)?;
+    let t = ops::snapshot(&s, id, None).await?;
+    let a = t.analysis.map_err(|e| AppError::conflict(e.to_string()))?;
+    let def = t.def;
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),

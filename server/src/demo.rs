@@ -4,7 +4,7 @@
 
 use app::error::AppError;
 use app::server::accounts;
-use app::server::db::tracking;
+use app::server::db::{self, tracking};
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
@@ -159,10 +159,7 @@ fn churn_quality(p: &[(&'static str, String)]) -> f64 {
 /// Seeds the demo experiments through the REST API; skipped when any experiment besides
 /// `Default` already exists.
 pub async fn seed_tracking(router: &Router, pool: &sqlx::SqlitePool) -> Result<(), AppError> {
-    let existing: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM experiments WHERE experiment_id != 0")
-            .fetch_one(pool)
-            .await?;
+    let existing = db::tracking::experiment_count(pool).await?;
     if existing > 0 {
         return Ok(());
     }
@@ -390,20 +387,14 @@ async fn emit(router: &Router, token: &str, n: &mut u32, r: JobRun<'_>) -> Resul
 /// run facet) → evaluation → batch scoring, with one failed run and a second version of the
 /// credit feature table. Skipped when lineage already exists.
 pub async fn seed_lineage(router: &Router, pool: &sqlx::SqlitePool) -> Result<(), AppError> {
-    let existing: i64 = sqlx::query_scalar("SELECT count(*) FROM lineage_events")
-        .fetch_one(pool)
-        .await?;
+    let existing = db::lineage::event_count(pool).await?;
     if existing > 0 {
         return Ok(());
     }
     let first_run = |exp: &'static str| async move {
-        sqlx::query_scalar::<_, String>(
-            "SELECT r.run_uuid FROM runs r JOIN experiments e ON e.experiment_id = r.experiment_id \
-             WHERE e.name = ? ORDER BY r.start_time LIMIT 1",
-        )
-        .bind(exp)
-        .fetch_optional(pool)
-        .await
+        db::tracking::run_ids_of_experiment(pool, exp)
+            .await
+            .map(|ids| ids.into_iter().next())
     };
     let credit_run = first_run("credit-default").await?;
     let churn_run = first_run("churn-prediction").await?;
@@ -1019,9 +1010,7 @@ async fn send_fairness(router: &Router, token: &str) -> Result<(), AppError> {
 /// to credit-default v2 by an approved promotion whose missing fairness report was waived, and
 /// a pending promotion of v4 that fails one check (no decided A/B test against v2 yet).
 pub async fn seed_registry(router: &Router, pool: &sqlx::SqlitePool) -> Result<(), AppError> {
-    let existing: i64 = sqlx::query_scalar("SELECT count(*) FROM registered_models")
-        .fetch_one(pool)
-        .await?;
+    let existing = db::registry::model_count(pool).await?;
     if existing > 0 {
         return Ok(());
     }
@@ -1056,15 +1045,7 @@ async fn send_registry(
     reviewer: &str,
     reviewer2: &str,
 ) -> Result<(), AppError> {
-    let runs_of = |experiment: &'static str| async move {
-        sqlx::query_scalar::<_, String>(
-            "SELECT r.run_uuid FROM runs r JOIN experiments e ON e.experiment_id = r.experiment_id \
-             WHERE e.name = ? ORDER BY r.start_time, r.run_uuid",
-        )
-        .bind(experiment)
-        .fetch_all(pool)
-        .await
-    };
+    let runs_of = |experiment: &'static str| db::tracking::run_ids_of_experiment(pool, experiment);
     let models = [
         (
             "credit-default",
@@ -1084,10 +1065,9 @@ async fn send_registry(
             let run_id = runs.get(v).cloned();
             let experiment_id: i64 = match &run_id {
                 Some(r) => {
-                    sqlx::query_scalar("SELECT experiment_id FROM runs WHERE run_uuid = ?")
-                        .bind(r)
-                        .fetch_one(pool)
+                    db::tracking::run_info(&mut *pool.acquire().await?, r)
                         .await?
+                        .experiment_id
                 }
                 None => 0,
             };

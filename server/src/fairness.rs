@@ -464,7 +464,7 @@ async fn export_csv(
         .await?
         .ok_or_else(|| AppError::not_found(format!("no fairness report {id}")))?;
     let mut out = String::from("attribute,group,reference,rows,count,base_rate,selection_rate,favorable_rate,true_positive_rate,false_positive_rate,precision,accuracy,metric,ratio_vs_reference,ratio_ci_low,ratio_ci_high,pass\n");
-    let esc = app::domain::experiment::csv_cell;
+    let esc = app::domain::csv::spreadsheet_cell;
     let all = report
         .by_attribute
         .iter()

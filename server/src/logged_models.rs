@@ -171,25 +171,13 @@ pub fn model_json(m: &LoggedModel, registrations: &[(String, i64)]) -> Value {
     })
 }
 
-pub(crate) async fn registrations(
-    conn: &mut sqlx::SqliteConnection,
-    model_id: &str,
-) -> Result<Vec<(String, i64)>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT name, version FROM model_versions WHERE model_id = ? ORDER BY name, version",
-    )
-    .bind(model_id)
-    .fetch_all(conn)
-    .await
-}
-
 async fn respond(s: &AppState, model_id: &str, allow_deleted: bool) -> ApiResult {
     let mut conn = s.pool.acquire().await?;
     let m = logged_models::get(&mut conn, model_id)
         .await?
         .filter(|m| allow_deleted || m.lifecycle_stage == "active")
         .ok_or_else(|| not_found(model_id))?;
-    let regs = registrations(&mut conn, model_id).await?;
+    let regs = logged_models::registered_versions(&mut conn, model_id).await?;
     Ok(Json(json!({ "model": model_json(&m, &regs) })))
 }
 
@@ -359,7 +347,10 @@ async fn delete(
     let p = who(&s, &h, Action::IngestTracking).await?;
     let mut tx = begin_write(&s.pool).await?;
     logged_models::active(&mut tx, &model_id).await?;
-    if let Some((n, v)) = registrations(&mut tx, &model_id).await?.first() {
+    if let Some((n, v)) = logged_models::registered_versions(&mut tx, &model_id)
+        .await?
+        .first()
+    {
         return Err(ArtifactError(AppError::conflict(format!(
             "logged model {model_id} is registered as {n} version {v}: it is kept"
         ))));

@@ -154,7 +154,7 @@ pub async fn same_origin_writes(
 ) -> Response {
     let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     let h = req.headers();
-    let browser = app::server::auth::cookie(h, SESSION_COOKIE).is_some()
+    let browser = app::server::cookies::get(h, SESSION_COOKIE).is_some()
         || SIGN_IN_PATHS.contains(&req.uri().path());
     if safe || !browser || h.contains_key(header::AUTHORIZATION) {
         return next.run(req).await;

@@ -1052,12 +1052,7 @@ async fn v1_evidence_pack(
             .unwrap_or(Value::Null),
         None => Value::Null,
     };
-    let test_ids: Vec<i64> = sqlx::query_scalar(
-        "SELECT DISTINCT test_id FROM ab_variants WHERE model_version = ? ORDER BY test_id",
-    )
-    .bind(&tag)
-    .fetch_all(&s.pool)
-    .await?;
+    let test_ids = app::server::db::abtests::ids_comparing_version(&s.pool, &tag).await?;
     let mut ab_tests = Vec::new();
     for id in &test_ids {
         ab_tests.push(
@@ -1065,12 +1060,7 @@ async fn v1_evidence_pack(
                 .unwrap_or_default(),
         );
     }
-    let report_ids: Vec<i64> = sqlx::query_scalar(
-        "SELECT report_id FROM fairness_reports WHERE model_version = ? ORDER BY report_id",
-    )
-    .bind(&tag)
-    .fetch_all(&s.pool)
-    .await?;
+    let report_ids = app::server::db::fairness::ids_of_version(&s.pool, &tag).await?;
     let mut fairness = Vec::new();
     for id in &report_ids {
         if let Some((row, mapping, report)) = app::server::db::fairness::get(&s.pool, *id).await? {

@@ -25,10 +25,7 @@ pub async fn healthz() -> &'static str {
 
 /// `/readyz`: the database answers.
 pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
-    match sqlx::query_scalar::<_, i64>("SELECT 1")
-        .fetch_one(&state.pool)
-        .await
-    {
+    match app::server::db::ping(&state.pool).await {
         Ok(_) => (StatusCode::OK, "ready").into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");

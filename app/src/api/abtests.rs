@@ -60,9 +60,9 @@ fn take_new_share(
     state: &crate::server::state::AppState,
     id: i64,
 ) -> Result<Option<String>, AppError> {
-    use crate::server::{auth, context};
+    use crate::server::{context, cookies};
     let parts = context::parts()?;
-    let Some(v) = auth::cookie(&parts.headers, NEW_SHARE_COOKIE) else {
+    let Some(v) = cookies::get(&parts.headers, NEW_SHARE_COOKIE) else {
         return Ok(None);
     };
     context::set_flash_cookie(

@@ -49,23 +49,11 @@ pub async fn list_run_artifacts(
             sha256: f.sha256,
         })
         .collect();
-    let ids: Vec<String> = sqlx::query_scalar(
-        "SELECT model_id FROM logged_models WHERE source_run_id = ? AND lifecycle_stage = 'active' \
-         UNION SELECT model_id FROM run_outputs WHERE run_uuid = ? ORDER BY 1",
-    )
-    .bind(&run_id)
-    .bind(&run_id)
-    .fetch_all(&mut *conn)
-    .await?;
+    let ids = logged_models::ids_of_run(&mut conn, &run_id).await?;
     let mut models = Vec::new();
     for id in ids {
         if let Some(m) = logged_models::get(&mut conn, &id).await? {
-            let versions: Vec<(String, i64)> = sqlx::query_as(
-                "SELECT name, version FROM model_versions WHERE model_id = ? ORDER BY name, version",
-            )
-            .bind(&id)
-            .fetch_all(&mut *conn)
-            .await?;
+            let versions = logged_models::registered_versions(&mut conn, &id).await?;
             models.push(ModelSummary {
                 model_id: m.model_id,
                 name: m.name,
@@ -135,16 +123,16 @@ async fn preview(
         }
         if out.kind == crate::model::artifacts::PreviewKind::Csv {
             let text = std::mem::take(&mut out.text);
-            let mut lines: Vec<&str> = text.lines().collect();
+            let mut records = crate::domain::csv::records(&text, false);
             if out.truncated {
-                // The last line may be cut.
-                lines.pop();
+                // The last record may be cut.
+                records.pop();
             }
-            out.truncated |= lines.len() > PREVIEW_ROWS + 1;
-            out.rows = lines
+            out.truncated |= records.len() > PREVIEW_ROWS + 1;
+            out.rows = records
                 .into_iter()
                 .take(PREVIEW_ROWS + 1)
-                .map(split_csv_line)
+                .map(|r| r.fields)
                 .collect();
         }
     }
@@ -198,28 +186,6 @@ pub fn preview_kind(path: &str) -> crate::model::artifacts::PreviewKind {
     }
 }
 
-/// One CSV line split into fields (RFC 4180 quotes; a field spanning lines is not joined).
-pub fn split_csv_line(line: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut field = String::new();
-    let mut quoted = false;
-    let mut chars = line.trim_end_matches('\r').chars().peekable();
-    while let Some(c) = chars.next() {
-        match (c, quoted) {
-            ('"', true) if chars.peek() == Some(&'"') => {
-                field.push('"');
-                chars.next();
-            }
-            ('"', true) => quoted = false,
-            ('"', false) if field.is_empty() => quoted = true,
-            (',', false) => out.push(std::mem::take(&mut field)),
-            (c, _) => field.push(c),
-        }
-    }
-    out.push(field);
-    out
-}
-
 /// A model version: its files and digest, what `MLmodel` says, and who serves it.
 #[server(prefix = "/api", endpoint = "get_model_version")]
 pub async fn get_model_version(
@@ -248,23 +214,10 @@ pub async fn get_model_version(
     let mut conn = state.pool.acquire().await?;
     let bound = artifacts::bound_to_version(&mut conn, &name, v).await?;
     let verified = match &bound {
-        Some(b) => sqlx::query_as::<_, (i64, bool, String)>(
-            "SELECT verified_at, ok, detail FROM artifact_verifications WHERE prefix = ? AND digest = ? ORDER BY verified_at DESC, verification_id DESC LIMIT 1",
-        )
-        .bind(&b.prefix)
-        .bind(&b.digest)
-        .fetch_optional(&mut *conn)
-        .await?,
+        Some(b) => artifacts::latest_verification_at(&mut conn, &b.prefix, &b.digest).await?,
         None => None,
     };
-    let aliases: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT a.alias, coalesce((SELECT max(h.moved_at) FROM alias_history h WHERE h.name = a.name AND h.alias = a.alias AND h.version = a.version), a.set_at) \
-         FROM model_aliases a WHERE a.name = ? AND a.version = ? ORDER BY a.alias",
-    )
-    .bind(&name)
-    .bind(v)
-    .fetch_all(&mut *conn)
-    .await?;
+    let aliases = registry::aliases_of_version(&mut conn, &name, v).await?;
     drop(conn);
     let mut page = ModelVersionPage {
         version: mv,

@@ -25,10 +25,10 @@ pub struct MyTokens {
 #[server(prefix = "/api", endpoint = "my_tokens")]
 pub async fn get_my_tokens() -> Result<MyTokens, AppError> {
     use crate::domain::authz::Action;
-    use crate::server::{auth, context, db};
+    use crate::server::{context, cookies, db};
     let (state, p) = context::authorized(Action::ManageOwnTokens).await?;
     let parts = context::parts()?;
-    let new_token = auth::cookie(&parts.headers, NEW_TOKEN_COOKIE).and_then(|v| {
+    let new_token = cookies::get(&parts.headers, NEW_TOKEN_COOKIE).and_then(|v| {
         let (id, token) = v.split_once('.')?;
         Some(CreatedToken {
             id: id.parse().ok()?,

@@ -213,17 +213,26 @@ pub struct AnalysisRequest {
     pub max_plausible_lift: f64,
 }
 
-fn default_alpha() -> f64 {
-    0.05
+/// The significance level when a request names none.
+pub const DEFAULT_ALPHA: f64 = 0.05;
+/// The relative minimum detectable effect used for power when a request names none.
+pub const DEFAULT_MDE: f64 = 0.05;
+/// The units every variant needs before any verdict when a request names no minimum.
+pub const DEFAULT_MIN_UNITS: f64 = 100.0;
+
+// serde's `default = "…"` takes a function path; these are shared with `experiment`, whose
+// stored definitions default the same three settings.
+pub(crate) fn default_alpha() -> f64 {
+    DEFAULT_ALPHA
 }
 fn default_tuning() -> f64 {
     5000.0
 }
-fn default_mde() -> f64 {
-    0.05
+pub(crate) fn default_mde() -> f64 {
+    DEFAULT_MDE
 }
-fn default_min_units() -> f64 {
-    100.0
+pub(crate) fn default_min_units() -> f64 {
+    DEFAULT_MIN_UNITS
 }
 fn default_max_lift() -> f64 {
     0.5

@@ -1,6 +1,8 @@
 //! Experiment definitions and result rows as clients send them, validated before anything is
 //! stored, and the step from stored totals to an analysis request.
 
+pub mod daily;
+
 use super::ab::{
     check_row, AnalysisRequest, Correction, DataRow, Direction, InputError, MetricKind, MetricRole,
     MetricSpec, VariantSpec,
@@ -104,7 +106,7 @@ pub struct ExperimentDef {
     /// Goal and guardrail metrics.
     pub metrics: Vec<MetricDef>,
     /// Significance level.
-    #[serde(default = "alpha")]
+    #[serde(default = "super::ab::default_alpha")]
     pub alpha: f64,
     /// Multiple-comparison correction.
     #[serde(default)]
@@ -113,21 +115,11 @@ pub struct ExperimentDef {
     #[serde(default)]
     pub sequential: bool,
     /// Minimum detectable effect (relative).
-    #[serde(default = "mde")]
+    #[serde(default = "super::ab::default_mde")]
     pub mde: f64,
     /// Units per variant before any verdict.
-    #[serde(default = "min_units")]
+    #[serde(default = "super::ab::default_min_units")]
     pub min_units: f64,
-}
-
-fn alpha() -> f64 {
-    0.05
-}
-fn mde() -> f64 {
-    0.05
-}
-fn min_units() -> f64 {
-    100.0
 }
 
 fn bad(field: impl Into<String>, message: impl Into<String>) -> InputError {
@@ -374,52 +366,15 @@ pub const CSV_COLUMNS: [&str; 11] = [
     "sum_xy",
 ];
 
-/// One CSV cell: quoted when it holds a comma, quote or line break; a leading `=`, `+`, `-`
-/// or `@` is defused with `'` so spreadsheets do not run it as a formula.
-pub fn csv_cell(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@']) {
-        format!("'{s}")
-    } else {
-        s.to_owned()
-    };
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s
-    }
-}
-
-/// Splits one CSV line, honouring double quotes.
-pub fn csv_fields(line: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut quoted = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (c, quoted) {
-            ('"', true) if chars.peek() == Some(&'"') => {
-                cur.push('"');
-                chars.next();
-            }
-            ('"', _) => quoted = !quoted,
-            (',', false) => out.push(std::mem::take(&mut cur)),
-            _ => cur.push(c),
-        }
-    }
-    out.push(cur);
-    out.into_iter().map(|f| f.trim().to_owned()).collect()
-}
-
 /// Parses results uploaded as CSV into rows; errors name the line and column.
 pub fn parse_results_csv(text: &str) -> Result<Vec<ResultRow>, InputError> {
-    let mut lines = text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty());
-    let Some((_, header)) = lines.next() else {
+    let mut records = super::csv::records(text, true).into_iter();
+    let Some(header) = records.next() else {
         return Err(bad("csv", "the CSV is empty"));
     };
-    let cols: Vec<String> = csv_fields(header)
+    let head = header.line;
+    let cols: Vec<String> = header
+        .fields
         .into_iter()
         .map(|c| c.to_ascii_lowercase())
         .collect();
@@ -428,7 +383,7 @@ pub fn parse_results_csv(text: &str) -> Result<Vec<ResultRow>, InputError> {
             return Err(bad(
                 "csv",
                 format!(
-                    "line 1: unknown column '{c}' (expected {})",
+                    "line {head}: unknown column '{c}' (expected {})",
                     CSV_COLUMNS.join(", ")
                 ),
             ));
@@ -438,14 +393,14 @@ pub fn parse_results_csv(text: &str) -> Result<Vec<ResultRow>, InputError> {
         if !cols.iter().any(|c| c == need) {
             return Err(bad(
                 "csv",
-                format!("line 1: the header needs a '{need}' column"),
+                format!("line {head}: the header needs a '{need}' column"),
             ));
         }
     }
     let mut rows = Vec::new();
-    for (i, line) in lines {
-        let n = i + 1;
-        let fields = csv_fields(line);
+    for record in records {
+        let n = record.line;
+        let fields = record.fields;
         if fields.len() != cols.len() {
             return Err(bad(
                 "csv",
@@ -498,15 +453,6 @@ pub fn parse_results_csv(text: &str) -> Result<Vec<ResultRow>, InputError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn csv_cells_quote_and_defuse() {
-        assert_eq!(csv_cell("north"), "north");
-        assert_eq!(csv_cell("north, upper"), "\"north, upper\"");
-        assert_eq!(csv_cell("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_cell("=SUM(A1)"), "'=SUM(A1)");
-        assert_eq!(csv_fields(&csv_cell("a, \"b\"")), vec!["a, \"b\""]);
-    }
 
     #[test]
     fn dates() {

@@ -27,9 +27,12 @@
 //! favourable rate is 1 − selection rate.
 //!
 //! Intervals: a seeded bootstrap that redraws each group's confusion counts from a
-//! multinomial with the observed proportions (binomial splits; normal approximation once
-//! n·p·(1 − p) > 50), recomputes the disparity, and takes the 2.5 % and 97.5 % quantiles.
+//! multinomial with the observed proportions (as successive exact binomial splits),
+//! recomputes the disparity, and takes the 2.5 % and 97.5 % quantiles.
 
+use rand_distr::{Binomial, Distribution};
+use rand_pcg::rand_core::SeedableRng;
+use rand_pcg::Pcg64Mcg;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -447,42 +450,26 @@ impl Tally {
     }
 }
 
-/// A small deterministic generator for the bootstrap (xorshift64*).
-struct Rng(u64);
+/// The bootstrap's random source: PCG (64-bit state MCG, `rand_pcg`), seeded from the report's
+/// seed, so a report is reproducible from its settings; binomial draws are exact (`rand_distr`'s
+/// BTPE sampler).
+struct Rng(Pcg64Mcg);
 
 impl Rng {
-    fn f64(&mut self) -> f64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
+    fn seeded(seed: u64) -> Self {
+        Rng(Pcg64Mcg::seed_from_u64(seed))
     }
 
-    fn normal(&mut self) -> f64 {
-        // Box–Muller.
-        let (u, v) = (self.f64().max(1e-300), self.f64());
-        (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
-    }
-
-    /// Binomial(n, p): inversion for small n·p·(1 − p), a rounded normal otherwise.
+    /// Binomial(n, p), with n the rounded count (weighted tallies may carry fractions).
     fn binomial(&mut self, n: f64, p: f64) -> f64 {
-        if n <= 0.0 || p <= 0.0 {
+        if n < 0.5 || p.is_nan() || p <= 0.0 {
             return 0.0;
         }
-        if p >= 1.0 {
-            return n;
+        let trials = n.round() as u64;
+        match Binomial::new(trials, p.min(1.0)) {
+            Ok(d) => d.sample(&mut self.0) as f64,
+            Err(_) => 0.0,
         }
-        let var = n * p * (1.0 - p);
-        if var > 50.0 {
-            return (n * p + var.sqrt() * self.normal()).round().clamp(0.0, n);
-        }
-        let mut k = 0.0;
-        for _ in 0..(n as u64) {
-            if self.f64() < p {
-                k += 1.0;
-            }
-        }
-        k
     }
 
     /// Redraws confusion counts of the same total from their observed proportions.
@@ -694,7 +681,7 @@ pub fn report(t: &Tally, s: &Settings) -> Result<Report, String> {
     if t.overall.rows == 0 {
         return Err("the file has no data rows".into());
     }
-    let mut rng = Rng(s.seed.max(1));
+    let mut rng = Rng::seeded(s.seed);
     let mut by_attribute = BTreeMap::new();
     for (a, groups) in &t.groups {
         by_attribute.insert(
@@ -1026,17 +1013,12 @@ impl Columns {
 /// The header and first `rows` rows of the start of a CSV file (for the upload form's column
 /// mapping), and a guess at the label, prediction, score and attribute columns by name.
 pub fn preview(text: &str, rows: usize) -> (Vec<String>, Vec<Vec<String>>) {
-    let mut lines = text
-        .lines()
-        .map(|l| l.trim_end_matches('\r'))
-        .filter(|l| !l.trim().is_empty());
-    let header = lines
-        .next()
-        .map(|h| crate::domain::experiment::csv_fields(h.trim_start_matches('\u{feff}')))
-        .unwrap_or_default();
+    let mut records = super::csv::records(text, true)
+        .into_iter()
+        .map(|r| r.fields);
+    let header = records.next().unwrap_or_default();
     // The last line of a slice may be cut short: keep only whole-looking rows.
-    let body: Vec<Vec<String>> = lines
-        .map(crate::domain::experiment::csv_fields)
+    let body: Vec<Vec<String>> = records
         .filter(|f| f.len() == header.len())
         .take(rows)
         .collect();

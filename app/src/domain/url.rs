@@ -2,57 +2,34 @@
 //!
 //! Names come from users and clients (a registered model may be called `churn v2?` or `50%`),
 //! so every name put into a path segment or a query value is encoded; only RFC 3986's
-//! unreserved characters stay as they are.
+//! unreserved characters stay as they are. The encoding itself is the `percent-encoding` and
+//! `form_urlencoded` crates' (the ones the `url` crate is built on).
+
+use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+
+/// Every byte but RFC 3986's unreserved characters (`A–Z a–z 0–9 - _ . ~`).
+const RESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
 
 /// Encodes `s` for use as one path segment or one query value.
 pub fn encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
+    utf8_percent_encode(s, RESERVED).to_string()
 }
 
 /// Decodes percent-escapes once; malformed escapes stay as they are and invalid UTF-8 becomes
 /// U+FFFD.
 pub fn decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let hex = |c: u8| (c as char).to_digit(16);
-        match (
-            b[i],
-            b.get(i + 1).copied().and_then(hex),
-            b.get(i + 2).copied().and_then(hex),
-        ) {
-            (b'%', Some(h), Some(l)) => {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-            }
-            (c, _, _) => {
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    percent_decode_str(s).decode_utf8_lossy().into_owned()
 }
 
-/// Splits a raw query string (without `?`) into decoded pairs, as an HTML form encodes them:
-/// `+` is a space.
+/// Splits a raw query string (without `?`) into decoded pairs, as an HTML form encodes them
+/// (`application/x-www-form-urlencoded`: `+` is a space).
 pub fn parse_query(raw: &str) -> Vec<(String, String)> {
-    raw.split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (decode(&k.replace('+', " ")), decode(&v.replace('+', " ")))
-        })
+    form_urlencoded::parse(raw.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect()
 }
 

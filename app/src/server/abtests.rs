@@ -2,6 +2,7 @@
 //! in one transaction with its audit entry, and returns what the caller shows.
 
 use crate::domain::ab::{Analysis, Correction, InputError, MetricRole};
+use crate::domain::experiment::daily::{analysis_of, days_of, DailyRow, Unavailable};
 use crate::domain::experiment::{check_batch, ExperimentDef, ResultBatch, Status};
 use crate::error::AppError;
 use crate::model::{AbTestSummary, AbTestView};
@@ -16,6 +17,44 @@ use serde_json::json;
 /// An input error as the API reports it.
 pub fn input(e: InputError) -> AppError {
     AppError::validation(e.field, e.message)
+}
+
+/// A stored test with what its results give: what the REST API returns for a test and what
+/// its page, its summary and a decision start from.
+pub struct Snapshot {
+    /// The stored record (status, owner, who created it and when).
+    pub row: db::TestRow,
+    /// The definition, with the correction the caller asked for, if any.
+    pub def: ExperimentDef,
+    /// Every stored daily row, by day.
+    pub rows: Vec<DailyRow>,
+    /// The days with any result, in order.
+    pub days: Vec<String>,
+    /// The analysis of everything stored, or why there is none yet.
+    pub analysis: Result<Analysis, Unavailable>,
+}
+
+/// Loads a test and analyses its results, with `correction` in place of the definition's
+/// when given; 404 when there is no such test.
+pub async fn snapshot(
+    s: &AppState,
+    id: i64,
+    correction: Option<Correction>,
+) -> Result<Snapshot, AppError> {
+    let (row, mut def) = load(s, id).await?;
+    if let Some(c) = correction {
+        def.correction = c;
+    }
+    let rows = db::daily(&s.pool, id).await?;
+    let days = days_of(&rows);
+    let analysis = analysis_of(&def, &rows, None);
+    Ok(Snapshot {
+        row,
+        def,
+        rows,
+        days,
+        analysis,
+    })
 }
 
 /// A stored test, or 404.
@@ -97,9 +136,14 @@ pub async fn set_status(
 
 /// A test as listed: status, verdict, days and users.
 pub async fn summary(s: &AppState, id: i64) -> Result<AbTestSummary, AppError> {
-    let (row, def) = load(s, id).await?;
-    let rows = db::daily(&s.pool, id).await?;
-    let analysis = db::analysis_of(&def, &rows, None).ok();
+    let Snapshot {
+        row,
+        def,
+        days,
+        analysis,
+        ..
+    } = snapshot(s, id, None).await?;
+    let analysis = analysis.ok();
     Ok(AbTestSummary {
         id,
         name: def.name,
@@ -107,7 +151,7 @@ pub async fn summary(s: &AppState, id: i64) -> Result<AbTestSummary, AppError> {
         status: row.status,
         verdict: analysis.as_ref().map(|a| a.verdict.decision),
         sentence: analysis.as_ref().map(|a| a.verdict.sentence.clone()),
-        days: db::days_of(&rows).len(),
+        days: days.len(),
         users: analysis.as_ref().map(|a| a.total_units),
         start_date: def.start_date,
     })
@@ -131,15 +175,16 @@ pub async fn view(
     can_manage: bool,
     can_decide: bool,
 ) -> Result<AbTestView, AppError> {
-    let (row, mut def) = load(s, id).await?;
-    if let Some(c) = correction {
-        def.correction = c;
-    }
-    let rows = db::daily(&s.pool, id).await?;
-    let days = db::days_of(&rows);
-    let (analysis, unavailable) = match db::analysis_of(&def, &rows, None) {
+    let Snapshot {
+        row,
+        def,
+        rows,
+        days,
+        analysis,
+    } = snapshot(s, id, correction).await?;
+    let (analysis, unavailable) = match analysis {
         Ok(a) => (Some(a), None),
-        Err(e) => (None, Some(e)),
+        Err(e) => (None, Some(e.to_string())),
     };
     let forest_svg = analysis.as_ref().and_then(|a| {
         let rows: Vec<ForestRow> = a
@@ -176,7 +221,7 @@ pub async fn view(
         .unwrap_or_default();
     let mut cumulative = Vec::new();
     for d in &days {
-        if let Ok(a) = db::analysis_of(&def, &rows, Some(d)) {
+        if let Ok(a) = analysis_of(&def, &rows, Some(d)) {
             if let Some(c) = a.metrics.get(goal).and_then(|m| m.comparisons.first()) {
                 cumulative.push((
                     d.clone(),
@@ -322,9 +367,7 @@ pub async fn record_decision(
             "the comment is longer than 5,000 characters",
         ));
     }
-    let (_, def) = load(s, id).await?;
-    let rows = db::daily(&s.pool, id).await?;
-    let analysis = db::analysis_of(&def, &rows, None).ok();
+    let analysis = snapshot(s, id, None).await?.analysis.ok();
     let now = crate::server::now_ts();
     let mut tx = begin_write(&s.pool).await?;
     let did = db::record_decision(
@@ -363,7 +406,7 @@ pub fn analysis_csv(def: &ExperimentDef, a: &Analysis) -> String {
     let mut out = String::from(
         "experiment,metric,role,variant,control_units,treatment_units,control_mean,treatment_mean,abs_diff,abs_diff_ci_low,abs_diff_ci_high,rel_lift,rel_lift_ci_low,rel_lift_ci_high,p_value,p_value_adjusted,chance_to_win,significant,basis\n",
     );
-    let esc = crate::domain::experiment::csv_cell;
+    let esc = crate::domain::csv::spreadsheet_cell;
     for m in &a.metrics {
         for c in &m.comparisons {
             out.push_str(&format!(

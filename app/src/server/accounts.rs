@@ -72,11 +72,7 @@ pub async fn set_roles(
     let user = db::users::find_by_username(&mut *tx, username)
         .await?
         .ok_or_else(|| AppError::not_found(format!("no user `{username}`")))?;
-    let before: Vec<String> =
-        sqlx::query_scalar("SELECT role FROM user_roles WHERE user_id = ? ORDER BY role")
-            .bind(user.id)
-            .fetch_all(&mut *tx)
-            .await?;
+    let before = db::users::roles_of(&mut tx, user.id).await?;
     db::users::set_roles(&mut tx, user.id, roles).await?;
     db::audit::append(
         &mut tx,

@@ -56,12 +56,7 @@ pub async fn verify_request(
     store: &ArtifactStore,
     request_id: i64,
 ) -> Result<(), AppError> {
-    let row: Option<(String, i64)> =
-        sqlx::query_as("SELECT name, version FROM promotion_requests WHERE request_id = ?")
-            .bind(request_id)
-            .fetch_optional(pool)
-            .await?;
-    if let Some((name, version)) = row {
+    if let Some((name, version)) = super::db::promotions::target_of(pool, request_id).await? {
         verify_version(pool, store, &name, version).await?;
     }
     Ok(())

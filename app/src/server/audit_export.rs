@@ -9,6 +9,7 @@
 
 use crate::domain::audit_chain::{entry_hash_hex, EntryFields};
 use crate::domain::audit_query::AuditFilter;
+use crate::domain::csv;
 use crate::domain::merkle::{self, Hash};
 use crate::error::AppError;
 use crate::model::{AuditRow, CheckpointView};
@@ -209,24 +210,6 @@ const CSV_HEADER: [&str; 16] = [
     "public_key",
 ];
 
-fn quote(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
-    }
-}
-
-fn push_cell(out: &mut String, s: &str) {
-    if s.contains([',', '"', '\n', '\r']) {
-        out.push('"');
-        out.push_str(&s.replace('"', "\"\""));
-        out.push('"');
-    } else {
-        out.push_str(s);
-    }
-}
-
 /// The export as CSV; the checkpoint's six columns are filled on the first row only.
 pub fn to_csv(e: &Export) -> String {
     let per_row: usize = e
@@ -246,7 +229,7 @@ pub fn to_csv(e: &Export) -> String {
         c.signature.clone(),
         c.public_key.clone(),
     ]
-    .map(|s| quote(&s))
+    .map(|s| csv::cell(&s).into_owned())
     .join(",");
     for (i, x) in e.entries.iter().enumerate() {
         out.push_str(&x.seq.to_string());
@@ -261,7 +244,7 @@ pub fn to_csv(e: &Export) -> String {
             &x.hash,
         ] {
             out.push(',');
-            push_cell(&mut out, cell);
+            csv::push_cell(&mut out, cell);
         }
         out.push(',');
         for (k, h) in x.audit_path.iter().enumerate() {
@@ -281,46 +264,17 @@ pub fn to_csv(e: &Export) -> String {
     out
 }
 
-fn csv_records(text: &str) -> Result<Vec<Vec<String>>, String> {
-    let mut rdr = csv_core::Reader::new();
-    let mut input = text.as_bytes();
-    let mut out = Vec::new();
-    let mut buf = vec![0u8; text.len().max(64)];
-    let mut ends = vec![0usize; 64];
-    loop {
-        let (res, nin, _, nend) = rdr.read_record(input, &mut buf, &mut ends);
-        input = &input[nin..];
-        match res {
-            csv_core::ReadRecordResult::Record => {
-                let mut fields = Vec::with_capacity(nend);
-                let mut start = 0;
-                for &end in &ends[..nend] {
-                    fields.push(String::from_utf8_lossy(&buf[start..end]).into_owned());
-                    start = end;
-                }
-                out.push(fields);
-            }
-            csv_core::ReadRecordResult::OutputEndsFull => ends.resize(ends.len() * 2, 0),
-            csv_core::ReadRecordResult::OutputFull => {
-                return Err("a CSV record is larger than the file".into())
-            }
-            csv_core::ReadRecordResult::InputEmpty => {}
-            csv_core::ReadRecordResult::End => return Ok(out),
-        }
-    }
-}
-
 /// Reads an export written as JSON or CSV.
 pub fn parse(text: &str) -> Result<Export, String> {
     let t = text.trim_start();
     if t.starts_with('{') {
         return serde_json::from_str(t).map_err(|e| format!("not a Gatehouse JSON export: {e}"));
     }
-    let records = csv_records(t)?;
+    let records = csv::records(t, false);
     let Some((header, rows)) = records.split_first() else {
         return Err("the CSV file is empty".into());
     };
-    if header.iter().map(String::as_str).ne(CSV_HEADER) {
+    if header.fields.iter().map(String::as_str).ne(CSV_HEADER) {
         return Err(format!(
             "unexpected CSV header: expected {}",
             CSV_HEADER.join(",")
@@ -328,8 +282,8 @@ pub fn parse(text: &str) -> Result<Export, String> {
     }
     let mut checkpoint: Option<CheckpointView> = None;
     let mut entries = Vec::with_capacity(rows.len());
-    for (i, r) in rows.iter().enumerate() {
-        let line = i + 2;
+    for record in rows {
+        let (line, r) = (record.line, &record.fields);
         if r.len() != CSV_HEADER.len() {
             return Err(format!(
                 "line {line}: {} columns, expected {}",

@@ -1,5 +1,6 @@
 //! Authentication: passwords, sessions, API tokens, and the one authorisation gate.
 
+use super::cookies;
 use super::db;
 use super::db::audit::NewEntry;
 use super::sign_in_throttle;
@@ -11,6 +12,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::Argon2;
 use axum::http::{header, HeaderMap};
 use base64::Engine;
+use cookie::SameSite;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -138,40 +140,28 @@ pub async fn verify_password_async(stored: Option<String>, password: String) -> 
     .unwrap_or(false)
 }
 
-/// Reads a cookie value from request headers.
-pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
-}
-
 /// `Set-Cookie` value for a new session.
 pub fn session_cookie(state: &AppState, value: &str) -> String {
-    format!(
-        "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
-        state.config.session_ttl.as_secs(),
-        if state.config.cookie_secure {
-            "; Secure"
-        } else {
-            ""
-        }
+    let ttl = i64::try_from(state.config.session_ttl.as_secs()).unwrap_or(i64::MAX);
+    cookies::set(
+        SESSION_COOKIE,
+        value,
+        "/",
+        ttl,
+        SameSite::Lax,
+        state.config.cookie_secure,
     )
 }
 
 /// `Set-Cookie` value that removes the session cookie.
 pub fn clear_session_cookie(state: &AppState) -> String {
-    format!(
-        "{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{}",
-        if state.config.cookie_secure {
-            "; Secure"
-        } else {
-            ""
-        }
+    cookies::set(
+        SESSION_COOKIE,
+        "",
+        "/",
+        0,
+        SameSite::Lax,
+        state.config.cookie_secure,
     )
 }
 
@@ -189,14 +179,7 @@ async fn principal_for(
     token: Option<(i64, String)>,
 ) -> Result<Option<Principal>, AppError> {
     // Name and roles in one query: this runs on every authenticated request.
-    let row: Option<(String, Option<String>)> = sqlx::query_as(
-        "SELECT u.username, group_concat(r.role, ',') FROM users u LEFT JOIN user_roles r ON r.user_id = u.id \
-         WHERE u.id = ? GROUP BY u.id",
-    )
-    .bind(user_id)
-    .fetch_optional(&state.pool)
-    .await?;
-    let Some((username, roles)) = row else {
+    let Some((username, roles)) = db::users::name_and_roles(&state.pool, user_id).await? else {
         return Ok(None);
     };
     let roles = db::users::role_list(roles.as_deref());
@@ -254,10 +237,10 @@ pub async fn authenticate(
             delegated: !t.self_issued,
         }));
     }
-    let Some(sid) = cookie(headers, SESSION_COOKIE) else {
+    let Some(sid) = cookies::get(headers, SESSION_COOKIE) else {
         return Ok(None);
     };
-    let id_hash = sha256_hex(sid);
+    let id_hash = sha256_hex(&sid);
     let idle_since = ts_before(state.config.session_idle);
     let live = db::sessions::live_user(&state.pool, &id_hash, &super::now_ts(), &idle_since)?;
     let minute_ago = ts_before(std::time::Duration::from_secs(60));
@@ -375,15 +358,12 @@ pub async fn sign_in(
 
 /// Ends the session named by the request's cookie, if any, and audits it.
 pub async fn sign_out(state: &AppState, headers: &HeaderMap) -> Result<(), AppError> {
-    let Some(sid) = cookie(headers, SESSION_COOKIE) else {
+    let Some(sid) = cookies::get(headers, SESSION_COOKIE) else {
         return Ok(());
     };
     let mut tx = db::begin_write(&state.pool).await?;
-    if let Some(user_id) = db::sessions::delete(&mut tx, &sha256_hex(sid)).await? {
-        let name: Option<String> = sqlx::query_scalar("SELECT username FROM users WHERE id = ?")
-            .bind(user_id)
-            .fetch_optional(&mut *tx)
-            .await?;
+    if let Some(user_id) = db::sessions::delete(&mut tx, &sha256_hex(&sid)).await? {
+        let name = db::users::username_of(&mut tx, user_id).await?;
         let name = name.unwrap_or_else(|| format!("#{user_id}"));
         db::audit::append(
             &mut tx,

@@ -75,9 +75,13 @@ pub fn is_plain_form_post() -> bool {
 
 /// Sets an HttpOnly, same-site cookie for `path` lasting `max_age` seconds (0 clears it).
 pub fn set_flash_cookie(name: &str, value: &str, path: &str, max_age: u32, secure: bool) {
-    let cookie = format!(
-        "{name}={value}; Path={path}; HttpOnly; SameSite=Strict; Max-Age={max_age}{}",
-        if secure { "; Secure" } else { "" }
+    let cookie = super::cookies::set(
+        name,
+        value,
+        path,
+        i64::from(max_age),
+        cookie::SameSite::Strict,
+        secure,
     );
     if let (Some(opts), Ok(v)) = (
         leptos::prelude::use_context::<leptos_axum::ResponseOptions>(),

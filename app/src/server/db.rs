@@ -209,3 +209,11 @@ pub mod anyhow_like {
     /// Result with a boxed error.
     pub type Result<T> = std::result::Result<T, Error>;
 }
+
+/// Whether the database answers (the readiness probe).
+pub async fn ping(pool: &SqlitePool) -> Result<(), sqlx::Error> {
+    sqlx::query_scalar::<_, i64>("SELECT 1")
+        .fetch_one(pool)
+        .await
+        .map(|_| ())
+}

@@ -2,7 +2,7 @@
 //! an experiment's models, see `app::domain::logged_models`), `order_by` on attributes and
 //! metrics, and paging by offset.
 
-use super::{experiment_id, model_json, registrations, ApiResult};
+use super::{experiment_id, model_json, ApiResult};
 use crate::artifacts::ArtifactError;
 use crate::mlflow::{body, de_opt_i64};
 use app::domain::authz::Action;
@@ -98,7 +98,7 @@ pub(super) async fn search(State(s): State<AppState>, h: HeaderMap, b: Bytes) ->
     let page: Vec<&LoggedModel> = hits.iter().skip(offset).take(max).copied().collect();
     let mut models = Vec::with_capacity(page.len());
     for m in &page {
-        let regs = registrations(&mut conn, &m.model_id).await?;
+        let regs = logged_models::registered_versions(&mut conn, &m.model_id).await?;
         models.push(model_json(m, &regs));
     }
     let mut out = json!({ "models": models });

@@ -1,8 +1,7 @@
 //! The `ab_*` tables: A/B test definitions, daily results, decisions and share links.
 
-use crate::domain::ab::{
-    analyze, Analysis, Context, Correction, DataRow, Direction, MetricKind, MetricRole,
-};
+use crate::domain::ab::{Analysis, Correction, Direction, MetricKind, MetricRole};
+pub use crate::domain::experiment::daily::DailyRow;
 use crate::domain::experiment::{ExperimentDef, MetricDef, ResultBatch, Status, VariantDef};
 use crate::error::AppError;
 pub use crate::model::{DecisionRow, ShareLink};
@@ -353,133 +352,41 @@ pub async fn store_results(
     Ok(batch.rows.len())
 }
 
-/// One stored daily row.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
-pub struct DailyRow {
-    /// Metric ('' for assignments).
-    pub metric: String,
-    /// Variant.
-    pub variant: String,
-    /// Day.
-    pub day: String,
-    /// Units or n.
-    pub a: f64,
-    /// Conversions or Σy.
-    pub b: f64,
-    /// Σy².
-    pub c: f64,
-    /// Covariate sums.
-    pub sum_x: Option<f64>,
-    /// Σx².
-    pub sum_x2: Option<f64>,
-    /// Σxy.
-    pub sum_xy: Option<f64>,
-}
-
 /// Every stored daily row of a test, by day.
 pub async fn daily(pool: &SqlitePool, id: i64) -> Result<Vec<DailyRow>, sqlx::Error> {
-    sqlx::query_as::<_, DailyRow>(
+    type Row = (
+        String,
+        String,
+        String,
+        f64,
+        f64,
+        f64,
+        Option<f64>,
+        Option<f64>,
+        Option<f64>,
+    );
+    let rows: Vec<Row> = sqlx::query_as(
         "SELECT metric, variant, day, a, b, c, sum_x, sum_x2, sum_xy FROM ab_results WHERE test_id = ? ORDER BY day, metric, variant",
     )
     .bind(id)
     .fetch_all(pool)
-    .await
-}
-
-/// Totals up to and including `upto` (all days when `None`), shaped for the analysis: per
-/// metric a row per variant (absent variants left out, so the analysis names them), and
-/// assigned units per variant.
-pub fn totals(
-    def: &ExperimentDef,
-    rows: &[DailyRow],
-    upto: Option<&str>,
-) -> (Vec<Vec<DataRow>>, Vec<Option<f64>>) {
-    let within = |r: &&DailyRow| upto.is_none_or(|u| r.day.as_str() <= u);
-    let data = def
-        .metrics
-        .iter()
-        .map(|m| {
-            def.variants
-                .iter()
-                .filter_map(|v| {
-                    let mine: Vec<&DailyRow> = rows
-                        .iter()
-                        .filter(within)
-                        .filter(|r| r.metric == m.name && r.variant == v.name)
-                        .collect();
-                    if mine.is_empty() {
-                        return None;
-                    }
-                    let (a, b, c) = mine
-                        .iter()
-                        .fold((0.0, 0.0, 0.0), |t, r| (t.0 + r.a, t.1 + r.b, t.2 + r.c));
-                    let cov = |f: fn(&DailyRow) -> Option<f64>| -> Option<f64> {
-                        mine.iter().map(|r| f(r)).sum::<Option<f64>>()
-                    };
-                    Some(match m.kind {
-                        MetricKind::Binomial => DataRow {
-                            variant: v.name.clone(),
-                            units: Some(a),
-                            conversions: Some(b),
-                            sum_x: cov(|r| r.sum_x),
-                            sum_x2: cov(|r| r.sum_x2),
-                            sum_xy: cov(|r| r.sum_xy),
-                            ..Default::default()
-                        },
-                        MetricKind::Continuous => DataRow {
-                            variant: v.name.clone(),
-                            n: Some(a),
-                            sum: Some(b),
-                            sum_squares: Some(c),
-                            sum_x: cov(|r| r.sum_x),
-                            sum_x2: cov(|r| r.sum_x2),
-                            sum_xy: cov(|r| r.sum_xy),
-                            ..Default::default()
-                        },
-                    })
-                })
-                .collect()
-        })
-        .collect();
-    let assigned = def
-        .variants
-        .iter()
-        .map(|v| {
-            let mine: Vec<f64> = rows
-                .iter()
-                .filter(within)
-                .filter(|r| r.metric.is_empty() && r.variant == v.name)
-                .map(|r| r.a)
-                .collect();
-            (!mine.is_empty()).then(|| mine.iter().sum())
-        })
-        .collect();
-    (data, assigned)
-}
-
-/// Days with any result, in order.
-pub fn days_of(rows: &[DailyRow]) -> Vec<String> {
-    let mut days: Vec<String> = rows.iter().map(|r| r.day.clone()).collect();
-    days.dedup();
-    days
-}
-
-/// The analysis of a test's data up to `upto` (all of it when `None`), or why there is none
-/// yet (no data, or data the analysis cannot read).
-pub fn analysis_of(
-    def: &ExperimentDef,
-    rows: &[DailyRow],
-    upto: Option<&str>,
-) -> Result<Analysis, String> {
-    if rows.is_empty() {
-        return Err("No results have been received yet.".into());
-    }
-    let (data, assigned) = totals(def, rows, upto);
-    let days = days_of(rows)
-        .iter()
-        .filter(|d| upto.is_none_or(|u| d.as_str() <= u))
-        .count() as u32;
-    analyze(&def.request(data, assigned), Context { days: Some(days) }).map_err(|e| e.message)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(metric, variant, day, a, b, c, sum_x, sum_x2, sum_xy)| DailyRow {
+                metric,
+                variant,
+                day,
+                a,
+                b,
+                c,
+                sum_x,
+                sum_x2,
+                sum_xy,
+            },
+        )
+        .collect())
 }
 
 /// Records a decision (with the analysis it was taken on) and moves the test's status:
@@ -648,4 +555,14 @@ pub async fn shares(pool: &SqlitePool, id: i64) -> Result<Vec<ShareLink>, sqlx::
             },
         )
         .collect())
+}
+
+/// The A/B tests that compare a model version (`name:version` in a variant), by id.
+pub async fn ids_comparing_version(pool: &SqlitePool, tag: &str) -> Result<Vec<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT DISTINCT test_id FROM ab_variants WHERE model_version = ? ORDER BY test_id",
+    )
+    .bind(tag)
+    .fetch_all(pool)
+    .await
 }

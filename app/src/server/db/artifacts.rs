@@ -387,6 +387,22 @@ pub async fn evidence_for_version(
     }))
 }
 
+/// The latest re-hash of the files under `prefix` with `digest`, with when it ran (Unix ms):
+/// when, whether the files still matched, and what differed.
+pub async fn latest_verification_at(
+    conn: &mut SqliteConnection,
+    prefix: &str,
+    digest: &str,
+) -> Result<Option<(i64, bool, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT verified_at, ok, detail FROM artifact_verifications WHERE prefix = ? AND digest = ? ORDER BY verified_at DESC, verification_id DESC LIMIT 1",
+    )
+    .bind(prefix)
+    .bind(digest)
+    .fetch_optional(conn)
+    .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

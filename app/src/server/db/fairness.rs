@@ -198,3 +198,13 @@ pub async fn policies(
         })
         .collect())
 }
+
+/// The fairness reports of a model version (`name:version`), by id.
+pub async fn ids_of_version(pool: &SqlitePool, tag: &str) -> Result<Vec<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT report_id FROM fairness_reports WHERE model_version = ? ORDER BY report_id",
+    )
+    .bind(tag)
+    .fetch_all(pool)
+    .await
+}

@@ -972,3 +972,10 @@ pub async fn totals(pool: &SqlitePool) -> Result<(i64, i64), sqlx::Error> {
     .fetch_one(pool)
     .await
 }
+
+/// How many OpenLineage events are stored.
+pub async fn event_count(pool: &SqlitePool) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT count(*) FROM lineage_events")
+        .fetch_one(pool)
+        .await
+}

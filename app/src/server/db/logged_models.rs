@@ -591,3 +591,31 @@ pub async fn run_models(
     .await?;
     Ok((outputs, inputs))
 }
+
+/// The ids of the active models a run logged and of the models it recorded as outputs.
+pub async fn ids_of_run(
+    conn: &mut SqliteConnection,
+    run_id: &str,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT model_id FROM logged_models WHERE source_run_id = ? AND lifecycle_stage = 'active' \
+         UNION SELECT model_id FROM run_outputs WHERE run_uuid = ? ORDER BY 1",
+    )
+    .bind(run_id)
+    .bind(run_id)
+    .fetch_all(conn)
+    .await
+}
+
+/// The registered model versions (name, version) created from a logged model.
+pub async fn registered_versions(
+    conn: &mut SqliteConnection,
+    model_id: &str,
+) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT name, version FROM model_versions WHERE model_id = ? ORDER BY name, version",
+    )
+    .bind(model_id)
+    .fetch_all(conn)
+    .await
+}

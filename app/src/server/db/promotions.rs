@@ -426,3 +426,14 @@ pub async fn expired_ids(conn: &mut SqliteConnection, now: &str) -> Result<Vec<i
     .fetch_all(&mut *conn)
     .await
 }
+
+/// The model name and version a promotion request is for.
+pub async fn target_of(
+    pool: &SqlitePool,
+    request_id: i64,
+) -> Result<Option<(String, i64)>, sqlx::Error> {
+    sqlx::query_as("SELECT name, version FROM promotion_requests WHERE request_id = ?")
+        .bind(request_id)
+        .fetch_optional(pool)
+        .await
+}

@@ -718,3 +718,26 @@ pub async fn all_aliases(pool: &SqlitePool) -> Result<Vec<(String, String, i64)>
         .fetch_all(pool)
         .await
 }
+
+/// The aliases pointing at a version, each with when it last moved there.
+pub async fn aliases_of_version(
+    conn: &mut SqliteConnection,
+    name: &str,
+    version: i64,
+) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT a.alias, coalesce((SELECT max(h.moved_at) FROM alias_history h WHERE h.name = a.name AND h.alias = a.alias AND h.version = a.version), a.set_at) \
+         FROM model_aliases a WHERE a.name = ? AND a.version = ? ORDER BY a.alias",
+    )
+    .bind(name)
+    .bind(version)
+    .fetch_all(conn)
+    .await
+}
+
+/// How many registered models exist.
+pub async fn model_count(pool: &SqlitePool) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT count(*) FROM registered_models")
+        .fetch_one(pool)
+        .await
+}

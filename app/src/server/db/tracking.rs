@@ -1260,3 +1260,24 @@ pub async fn run_name(pool: &SqlitePool, run_uuid: &str) -> Result<Option<String
         .fetch_optional(pool)
         .await
 }
+
+/// How many experiments exist besides MLflow's `Default` (id 0).
+pub async fn experiment_count(pool: &SqlitePool) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT count(*) FROM experiments WHERE experiment_id != 0")
+        .fetch_one(pool)
+        .await
+}
+
+/// The ids of an experiment's runs (by the experiment's name), oldest first.
+pub async fn run_ids_of_experiment(
+    pool: &SqlitePool,
+    experiment: &str,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT r.run_uuid FROM runs r JOIN experiments e ON e.experiment_id = r.experiment_id \
+         WHERE e.name = ? ORDER BY r.start_time, r.run_uuid",
+    )
+    .bind(experiment)
+    .fetch_all(pool)
+    .await
+}

@@ -109,3 +109,40 @@ pub async fn count(pool: &SqlitePool) -> Result<i64, sqlx::Error> {
         .fetch_one(pool)
         .await
 }
+
+/// A user's roles as stored, in order.
+pub async fn roles_of(
+    conn: &mut SqliteConnection,
+    user_id: i64,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT role FROM user_roles WHERE user_id = ? ORDER BY role")
+        .bind(user_id)
+        .fetch_all(conn)
+        .await
+}
+
+/// A user's name and comma-joined roles in one query (this runs on every authenticated
+/// request); `None` when the user is gone.
+pub async fn name_and_roles(
+    pool: &SqlitePool,
+    user_id: i64,
+) -> Result<Option<(String, Option<String>)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT u.username, group_concat(r.role, ',') FROM users u LEFT JOIN user_roles r ON r.user_id = u.id \
+         WHERE u.id = ? GROUP BY u.id",
+    )
+    .bind(user_id)
+    .fetch_optional(pool)
+    .await
+}
+
+/// The name of a user, if the user still exists.
+pub async fn username_of(
+    conn: &mut SqliteConnection,
+    user_id: i64,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT username FROM users WHERE id = ?")
+        .bind(user_id)
+        .fetch_optional(conn)
+        .await
+}
