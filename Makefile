@@ -246,8 +246,9 @@ fuzz: build fuzz-tools
 # written back to fuzz/seeds/<target> for committing.
 fuzz-cmin: fuzz-tools
 	cd fuzz && for t in $(FUZZ_TARGETS); do \
-		mkdir -p corpus/$$t && cp seeds/$$t/* corpus/$$t/ && rm -rf seeds/$$t && mkdir -p seeds/$$t && \
-		cargo fuzz cmin -s none -O $$t corpus/$$t 2>&1 | tail -n 2 && cp corpus/$$t/* seeds/$$t/; \
+		mkdir -p corpus/$$t && cp seeds/$$t/* corpus/$$t/ && \
+		cargo fuzz cmin -s none -O $$t corpus/$$t 2>&1 | tail -n 2 && \
+		rm -rf seeds/$$t && mkdir -p seeds/$$t && cp corpus/$$t/* seeds/$$t/ || exit 1; \
 	done
 
 # SIGKILL during ingestion, 20 times: acknowledged writes kept, nothing half-written, the audit
