@@ -165,12 +165,17 @@ file-lengths:
 	for f in $(LONG_FILES); do [ -f $$f ] || { echo "$$f is in LONG_FILES but gone: remove it"; status=1; }; done; \
 	exit $$status
 
+# Functions sized for reading: clippy's too_many_lines at 80 lines (clippy.toml). The functions
+# over it when the check came in carry `#[allow(clippy::too_many_lines, reason = ..)]` until
+# they are split; a new long function fails the lint.
+CLIPPY_GUARDS := -W clippy::too_many_lines
+
 lint: file-lengths
 	cargo fmt --all -- --check
-	cargo clippy -p app --features ssr --all-targets -- -D warnings
-	cargo clippy -p server --all-targets -- -D warnings
-	cargo clippy -p app --features hydrate --target wasm32-unknown-unknown -- -D warnings
-	cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
+	cargo clippy -p app --features ssr --all-targets -- -D warnings $(CLIPPY_GUARDS)
+	cargo clippy -p server --all-targets -- -D warnings $(CLIPPY_GUARDS)
+	cargo clippy -p app --features hydrate --target wasm32-unknown-unknown -- -D warnings $(CLIPPY_GUARDS)
+	cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings $(CLIPPY_GUARDS)
 
 unit:
 	cargo test -p app --features ssr

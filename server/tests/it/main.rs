@@ -1,5 +1,9 @@
 //! The integration tests, as one binary: each test binary links the whole server, and eight of
 //! them cost minutes of linking and gigabytes of disk.
+#![allow(
+    clippy::too_many_lines,
+    reason = "an integration test reads as one scenario, top to bottom"
+)]
 mod common;
 
 mod abtests;

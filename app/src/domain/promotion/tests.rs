@@ -1,3 +1,8 @@
+#![allow(
+    clippy::too_many_lines,
+    reason = "a test reads as one scenario, top to bottom"
+)]
+
 use super::*;
 
 const NOW: i64 = 1_795_000_000_000;
