@@ -52,10 +52,7 @@ async fn post(
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
-#[allow(
-    clippy::too_many_lines,
-    reason = "over 80 lines; to be split along its phases (issue 16)"
-)]
+#[allow(clippy::too_many_lines, reason = "to be split (issue 16)")]
 async fn main() -> anyhow::Result<()> {
     let srv = common::serve(8 << 20).await?;
     let (base, token, pool) = (srv.base.clone(), srv.token.clone(), srv.pool.clone());

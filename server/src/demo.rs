@@ -177,10 +177,7 @@ pub async fn seed_tracking(router: &Router, pool: &sqlx::SqlitePool) -> Result<(
     result
 }
 
-#[allow(
-    clippy::too_many_lines,
-    reason = "over 80 lines; to be split along its phases (issue 16)"
-)]
+#[allow(clippy::too_many_lines, reason = "to be split (issue 16)")]
 async fn send_demo(router: &Router, token: &str) -> Result<(), AppError> {
     let specs = [
         Spec {
@@ -415,10 +412,7 @@ pub async fn seed_lineage(router: &Router, pool: &sqlx::SqlitePool) -> Result<()
     result
 }
 
-#[allow(
-    clippy::too_many_lines,
-    reason = "over 80 lines; to be split along its phases (issue 16)"
-)]
+#[allow(clippy::too_many_lines, reason = "to be split (issue 16)")]
 async fn send_lineage(
     router: &Router,
     token: &str,
@@ -808,10 +802,7 @@ fn ab_day(
     rows
 }
 
-#[allow(
-    clippy::too_many_lines,
-    reason = "over 80 lines; to be split along its phases (issue 16)"
-)]
+#[allow(clippy::too_many_lines, reason = "to be split (issue 16)")]
 async fn send_abtests(router: &Router, token: &str) -> Result<(), AppError> {
     let mut rng = Rng(0x5eed_ab7e);
     let latency_guardrail = json!({ "name": "p50_latency_ms", "type": "continuous", "direction": "decrease",
@@ -1050,10 +1041,7 @@ pub async fn seed_registry(router: &Router, pool: &sqlx::SqlitePool) -> Result<(
     result
 }
 
-#[allow(
-    clippy::too_many_lines,
-    reason = "over 80 lines; to be split along its phases (issue 16)"
-)]
+#[allow(clippy::too_many_lines, reason = "to be split (issue 16)")]
 async fn send_registry(
     router: &Router,
     pool: &sqlx::SqlitePool,

@@ -63,10 +63,7 @@ fn cell(kind: &str, x: f64) -> Value {
 
 /// The model's files, as `mlflow.pyfunc.log_model(python_model="scorecard.py",
 /// artifacts={"weights": …}, input_example=…)` writes them.
-#[allow(
-    clippy::too_many_lines,
-    reason = "over 80 lines; to be split along its phases (issue 16)"
-)]
+#[allow(clippy::too_many_lines, reason = "to be split (issue 16)")]
 fn files(
     model: &str,
     version: usize,

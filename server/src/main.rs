@@ -198,10 +198,7 @@ async fn main() -> ExitCode {
     }
 }
 
-#[allow(
-    clippy::too_many_lines,
-    reason = "over 80 lines; to be split along its phases (issue 16)"
-)]
+#[allow(clippy::too_many_lines, reason = "to be split (issue 16)")]
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     // The layout timer needs no database: answer before opening (or creating) one.
     if let Some(Command::Layout { file, runs, out }) = &cli.command {
@@ -370,10 +367,7 @@ fn layout_command(
     Ok(ExitCode::SUCCESS)
 }
 
-#[allow(
-    clippy::too_many_lines,
-    reason = "over 80 lines; to be split along its phases (issue 16)"
-)]
+#[allow(clippy::too_many_lines, reason = "to be split (issue 16)")]
 async fn serve(
     pool: sqlx::SqlitePool,
     artifacts: app::server::artifact_store::ArtifactStore,

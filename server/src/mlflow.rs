@@ -89,10 +89,7 @@ impl IntoResponse for MlflowError {
 type ApiResult = Result<Json<Value>, MlflowError>;
 
 /// The routes, mounted by the main router.
-#[allow(
-    clippy::too_many_lines,
-    reason = "over 80 lines; to be split along its phases (issue 16)"
-)]
+#[allow(clippy::too_many_lines, reason = "to be split (issue 16)")]
 pub fn router(state: AppState) -> Api {
     use Action::*;
     const E: &str = "/api/2.0/mlflow/experiments";

@@ -1021,10 +1021,7 @@ async fn v1_alias_history(
 /// run, the A/B tests it took part in, its fairness reports, its promotion requests with their
 /// reviews and waivers, its alias moves, and the audit entries about all of these with their
 /// inclusion proofs against one signed checkpoint (verifiable like an audit export).
-#[allow(
-    clippy::too_many_lines,
-    reason = "over 80 lines; to be split along its phases (issue 16)"
-)]
+#[allow(clippy::too_many_lines, reason = "to be split (issue 16)")]
 async fn v1_evidence_pack(
     State(s): State<AppState>,
     h: HeaderMap,

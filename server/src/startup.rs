@@ -135,10 +135,7 @@ pub fn metrics_only_router(metrics: Arc<Metrics>) -> Router {
 }
 
 /// The application router, recording into `metrics`.
-#[allow(
-    clippy::too_many_lines,
-    reason = "over 80 lines; to be split along its phases (issue 16)"
-)]
+#[allow(clippy::too_many_lines, reason = "to be split (issue 16)")]
 pub fn build_router_with_metrics(
     state: AppState,
     settings: &ServeSettings,

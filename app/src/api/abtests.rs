@@ -140,10 +140,7 @@ pub struct NewAbTest {
 
 /// Creates a test from the form and opens its page.
 #[server(prefix = "/api", endpoint = "create_ab_test")]
-#[allow(
-    clippy::too_many_lines,
-    reason = "over 80 lines; to be split along its phases (issue 16)"
-)]
+#[allow(clippy::too_many_lines, reason = "to be split (issue 16)")]
 pub async fn create_ab_test(form: NewAbTest) -> Result<i64, AppError> {
     use crate::domain::ab::{Correction, Direction, MetricKind, MetricRole};
     use crate::domain::authz::Action;

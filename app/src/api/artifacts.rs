@@ -188,10 +188,7 @@ pub fn preview_kind(path: &str) -> crate::model::artifacts::PreviewKind {
 
 /// A model version: its files and digest, what `MLmodel` says, and who serves it.
 #[server(prefix = "/api", endpoint = "get_model_version")]
-#[allow(
-    clippy::too_many_lines,
-    reason = "over 80 lines; to be split along its phases (issue 16)"
-)]
+#[allow(clippy::too_many_lines, reason = "to be split (issue 16)")]
 pub async fn get_model_version(
     name: String,
     version: String,

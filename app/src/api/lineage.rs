@@ -64,10 +64,7 @@ fn edge_path(points: &[(f64, f64)]) -> String {
 /// lineage; `focus` keeps only the paths through the selected node; `blast` lists and
 /// highlights everything downstream of it.
 #[server(prefix = "/api", endpoint = "explore_lineage")]
-#[allow(
-    clippy::too_many_lines,
-    reason = "over 80 lines; to be split along its phases (issue 16)"
-)]
+#[allow(clippy::too_many_lines, reason = "to be split (issue 16)")]
 pub async fn explore_lineage(
     #[server(default)] query: LineageQuery,
 ) -> Result<LineageView, AppError> {

@@ -285,10 +285,7 @@ pub const MAX_PARALLEL_PARAMS: usize = 12;
 /// The parallel-coordinates chart: differing params (up to [`MAX_PARALLEL_PARAMS`]) then the
 /// metric; `None` when fewer than two axes have values.
 #[cfg(feature = "ssr")]
-#[allow(
-    clippy::too_many_lines,
-    reason = "over 80 lines; to be split along its phases (issue 16)"
-)]
+#[allow(clippy::too_many_lines, reason = "to be split (issue 16)")]
 fn parallel_figure(
     runs: &[crate::model::RunRow],
     differing: &[(String, Vec<Option<String>>)],
@@ -469,10 +466,7 @@ fn choose(
 /// `pc_metric` is the metric on the parallel-coordinates chart; `scatter_x` (a param) and
 /// `scatter_y` (a metric) choose the scatter's axes. Each defaults when absent.
 #[server(prefix = "/api", endpoint = "compare_runs")]
-#[allow(
-    clippy::too_many_lines,
-    reason = "over 80 lines; to be split along its phases (issue 16)"
-)]
+#[allow(clippy::too_many_lines, reason = "to be split (issue 16)")]
 pub async fn compare_runs(
     #[server(default)] run_ids: Vec<String>,
     #[server(default)] pc_metric: Option<String>,

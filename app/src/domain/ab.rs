@@ -648,10 +648,7 @@ fn arm_of(m: &MetricSpec, mi: usize, ri: usize, row: &DataRow) -> Result<Arm, In
 }
 
 /// Validates the request: variants match the definition, counts are sane, sums finite.
-#[allow(
-    clippy::too_many_lines,
-    reason = "over 80 lines; to be split along its phases (issue 16)"
-)]
+#[allow(clippy::too_many_lines, reason = "to be split (issue 16)")]
 fn validate(req: &AnalysisRequest) -> Result<Vec<Vec<Arm>>, InputError> {
     if !(req.alpha > 0.0 && req.alpha < 0.5) {
         return Err(bad("alpha", "alpha must be between 0 and 0.5"));
@@ -1002,10 +999,7 @@ fn cuped(arms: &[Arm], t: usize, alpha: f64) -> Option<(CupedFigures, f64, f64)>
 }
 
 /// Analyses a request. Fails on the first invalid field, naming metric, variant and field.
-#[allow(
-    clippy::too_many_lines,
-    reason = "over 80 lines; to be split along its phases (issue 16)"
-)]
+#[allow(clippy::too_many_lines, reason = "to be split (issue 16)")]
 pub fn analyze(req: &AnalysisRequest, ctx: Context) -> Result<Analysis, InputError> {
     let arms_by_metric = validate(req)?;
     let alpha = req.alpha;
@@ -1255,10 +1249,7 @@ fn lift_phrase(m: &MetricResult, c: &Comparison, alpha: f64) -> String {
     )
 }
 
-#[allow(
-    clippy::too_many_lines,
-    reason = "over 80 lines; to be split along its phases (issue 16)"
-)]
+#[allow(clippy::too_many_lines, reason = "to be split (issue 16)")]
 fn verdict(
     req: &AnalysisRequest,
     order: &[&VariantSpec],

@@ -530,10 +530,7 @@ pub struct Settings {
     pub seed: u64,
 }
 
-#[allow(
-    clippy::too_many_lines,
-    reason = "over 80 lines; to be split along its phases (issue 16)"
-)]
+#[allow(clippy::too_many_lines, reason = "to be split (issue 16)")]
 fn attribute_report(
     groups: &BTreeMap<String, Counts>,
     reference: Option<&String>,
@@ -807,10 +804,7 @@ pub struct Columns {
 
 impl Mapping {
     /// Checks the mapping against the file's header.
-    #[allow(
-        clippy::too_many_lines,
-        reason = "over 80 lines; to be split along its phases (issue 16)"
-    )]
+    #[allow(clippy::too_many_lines, reason = "to be split (issue 16)")]
     pub fn resolve(&self, header: &[&str]) -> Result<Columns, InputError> {
         let find = |setting: &str, name: &str| -> Result<(usize, String), InputError> {
             header

@@ -108,10 +108,7 @@ pub struct Layout {
 
 /// Lays out `keys.len()` nodes (keys order ties and must be unique) with the given edges
 /// (`(from, to)` indices into `keys`).
-#[allow(
-    clippy::too_many_lines,
-    reason = "over 80 lines; to be split along its phases (issue 16)"
-)]
+#[allow(clippy::too_many_lines, reason = "to be split (issue 16)")]
 pub fn layout(keys: &[String], edges: &[(usize, usize)], opts: &LayoutOptions) -> Layout {
     let n = keys.len();
     let mut clean: Vec<(usize, usize)> = edges
@@ -229,10 +226,7 @@ struct Placed {
 }
 
 /// Lays out one connected component whose nodes are numbered in key order.
-#[allow(
-    clippy::too_many_lines,
-    reason = "over 80 lines; to be split along its phases (issue 16)"
-)]
+#[allow(clippy::too_many_lines, reason = "to be split (issue 16)")]
 fn layout_component(n: usize, edges: &[(usize, usize)], opts: &LayoutOptions) -> Placed {
     // 0. Trees hanging off the core (see [`peel`]) are placed after the core is ordered, so a
     // node added to one moves nothing else.

@@ -242,10 +242,7 @@ fn known_check(id: &str) -> bool {
 }
 
 /// Parses and validates a policy text.
-#[allow(
-    clippy::too_many_lines,
-    reason = "over 80 lines; to be split along its phases (issue 16)"
-)]
+#[allow(clippy::too_many_lines, reason = "to be split (issue 16)")]
 pub fn parse_policy(text: &str) -> Result<Policy, PolicyError> {
     let raw: RawPolicy = toml::from_str(text).map_err(|e| PolicyError {
         line: e.span().map(|s| line_of(text, s.start)).unwrap_or(1),
@@ -638,10 +635,7 @@ fn fmt_num(v: f64) -> String {
 }
 
 /// Evaluates every check of `policy` on `ev` at `now_ms`, applying `waivers`.
-#[allow(
-    clippy::too_many_lines,
-    reason = "over 80 lines; to be split along its phases (issue 16)"
-)]
+#[allow(clippy::too_many_lines, reason = "to be split (issue 16)")]
 pub fn evaluate(policy: &Policy, ev: &Evidence, now_ms: i64, waivers: &[Waiver]) -> Vec<Check> {
     let stale = |at_ms: i64| -> Option<String> {
         let max = policy.max_evidence_age_days?;

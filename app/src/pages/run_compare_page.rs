@@ -13,10 +13,7 @@ use leptos_router::components::Form;
 
 /// `/runs/compare?run=…&run=…`.
 #[component]
-#[allow(
-    clippy::too_many_lines,
-    reason = "over 80 lines; to be split along its phases (issue 16)"
-)]
+#[allow(clippy::too_many_lines, reason = "to be split (issue 16)")]
 pub fn RunComparePage() -> impl IntoView {
     let query = use_query();
     let view_data = Resource::new(

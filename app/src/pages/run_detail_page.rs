@@ -16,10 +16,7 @@ use leptos_router::hooks::use_params_map;
 
 /// `/runs/run/:run_id`.
 #[component]
-#[allow(
-    clippy::too_many_lines,
-    reason = "over 80 lines; to be split along its phases (issue 16)"
-)]
+#[allow(clippy::too_many_lines, reason = "to be split (issue 16)")]
 pub fn RunDetailPage() -> impl IntoView {
     let params = use_params_map();
     let set_baseline = ServerAction::<SetBaseline>::new();

@@ -168,10 +168,7 @@ pub async fn summaries(s: &AppState) -> Result<Vec<AbTestSummary>, AppError> {
 
 /// Everything the test's page shows, analysed with `correction` when given (the page's
 /// selector) instead of the definition's.
-#[allow(
-    clippy::too_many_lines,
-    reason = "over 80 lines; to be split along its phases (issue 16)"
-)]
+#[allow(clippy::too_many_lines, reason = "to be split (issue 16)")]
 pub async fn view(
     s: &AppState,
     id: i64,

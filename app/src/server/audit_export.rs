@@ -244,7 +244,7 @@ pub fn to_csv(e: &Export) -> String {
             &x.hash,
         ] {
             out.push(',');
-            csv::push_cell(&mut out, cell);
+            out.push_str(&csv::cell(cell));
         }
         out.push(',');
         for (k, h) in x.audit_path.iter().enumerate() {

@@ -291,10 +291,7 @@ fn pct_tick(v: f64) -> String {
 
 /// A forest plot of relative lifts with their intervals, a zero line and each guardrail's
 /// tolerance (dashed). Returns `None` without rows.
-#[allow(
-    clippy::too_many_lines,
-    reason = "over 80 lines; to be split along its phases (issue 16)"
-)]
+#[allow(clippy::too_many_lines, reason = "to be split (issue 16)")]
 pub fn forest_plot(rows: &[ForestRow], width: u32) -> Option<String> {
     if rows.is_empty() {
         return None;

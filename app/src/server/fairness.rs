@@ -434,10 +434,7 @@ fn blank(v: &Option<String>) -> Option<String> {
 
 impl Query {
     /// The column mapping and report settings.
-    #[allow(
-        clippy::too_many_lines,
-        reason = "over 80 lines; to be split along its phases (issue 16)"
-    )]
+    #[allow(clippy::too_many_lines, reason = "to be split (issue 16)")]
     pub fn settings(&self) -> Result<(Mapping, Settings), InputError> {
         let threshold = match blank(&self.threshold) {
             None => None,

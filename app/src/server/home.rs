@@ -14,10 +14,7 @@ use crate::server::state::AppState;
 const LIMIT: i64 = 6;
 
 /// Everything `p`'s home page shows, as of now.
-#[allow(
-    clippy::too_many_lines,
-    reason = "over 80 lines; to be split along its phases (issue 16)"
-)]
+#[allow(clippy::too_many_lines, reason = "to be split (issue 16)")]
 pub async fn home(s: &AppState, p: &Principal) -> Result<Home, AppError> {
     let pool = &s.pool;
     let has = |r: Role| p.roles.contains(&r);

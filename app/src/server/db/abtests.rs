@@ -134,10 +134,7 @@ type HeaderRow = (
 );
 
 /// A stored definition and its header.
-#[allow(
-    clippy::too_many_lines,
-    reason = "over 80 lines; to be split along its phases (issue 16)"
-)]
+#[allow(clippy::too_many_lines, reason = "to be split (issue 16)")]
 pub async fn load(
     pool: &SqlitePool,
     id: i64,
@@ -255,10 +252,7 @@ pub async fn id_by_name(pool: &SqlitePool, name: &str) -> Result<Option<i64>, sq
 /// stored is replaced. Cumulative rows become differences from the days before, in day order;
 /// a running total that goes down, or one that arrives before a stored later day, is
 /// rejected naming the row. Returns the rows stored.
-#[allow(
-    clippy::too_many_lines,
-    reason = "over 80 lines; to be split along its phases (issue 16)"
-)]
+#[allow(clippy::too_many_lines, reason = "to be split (issue 16)")]
 pub async fn store_results(
     conn: &mut SqliteConnection,
     id: i64,

@@ -237,10 +237,7 @@ pub struct Bound {
 /// The files `name` version `version` is bound to, when Gatehouse stores them: its logged
 /// model (the manifest recorded when it was finalized), or the run folder its source names
 /// (frozen since the version was registered). `None` for a version whose files live elsewhere.
-#[allow(
-    clippy::too_many_lines,
-    reason = "over 80 lines; to be split along its phases (issue 16)"
-)]
+#[allow(clippy::too_many_lines, reason = "to be split (issue 16)")]
 pub async fn bound_to_version(
     conn: &mut SqliteConnection,
     name: &str,

@@ -442,10 +442,7 @@ pub async fn verify(pool: &SqlitePool) -> Result<VerifyReport, sqlx::Error> {
         .map_err(|e| sqlx::Error::Protocol(format!("verification failed: {e}")))
 }
 
-#[allow(
-    clippy::too_many_lines,
-    reason = "over 80 lines; to be split along its phases (issue 16)"
-)]
+#[allow(clippy::too_many_lines, reason = "to be split (issue 16)")]
 fn verify_file(
     path: &std::path::Path,
     key: &ed25519_dalek::VerifyingKey,

@@ -497,10 +497,7 @@ fn text_pairs<B: rusqlite::types::FromSql>(
 }
 
 /// A node's neighbours one step up or down, sorted.
-#[allow(
-    clippy::too_many_lines,
-    reason = "over 80 lines; to be split along its phases (issue 16)"
-)]
+#[allow(clippy::too_many_lines, reason = "to be split (issue 16)")]
 pub fn neighbours(
     db: &rusqlite::Connection,
     node: &NodeRef,

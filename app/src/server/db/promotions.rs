@@ -132,10 +132,7 @@ pub fn ts_ms(ts: &str) -> i64 {
 
 /// The facts a promotion of `name@version` to `alias` is judged on, as stored now, and the
 /// policy in force that judges them (its reference is part of the evidence).
-#[allow(
-    clippy::too_many_lines,
-    reason = "over 80 lines; to be split along its phases (issue 16)"
-)]
+#[allow(clippy::too_many_lines, reason = "to be split (issue 16)")]
 pub async fn gather_evidence(
     pool: &SqlitePool,
     name: &str,
