@@ -2,26 +2,25 @@
 //! `/api/v1/experiments` (define, send results, record the decision, export, share).
 
 use crate::api::{needs, Api};
+use crate::extract::{parse_json, path_id, Caller, JsonBody};
 use app::domain::ab::{analyze, Analysis, AnalysisRequest, Context};
 use app::domain::authz::Action;
 use app::domain::experiment::{ExperimentDef, ResultBatch, Status};
 use app::error::AppError;
 use app::server::abtests as ops;
-use app::server::auth::{authenticate, require};
 use app::server::db::abtests as db;
 use app::server::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 
 /// The routes.
 pub fn router(state: AppState) -> Api {
     use Action::*;
-    Api::new()
+    Api::gated(state.clone())
         .post(
             "/api/v1/ab/analyze",
             analyze_stateless,
@@ -88,45 +87,24 @@ pub fn router(state: AppState) -> Api {
         .with_state(state)
 }
 
-/// Parses a JSON body; a type error names the field serde points at.
-fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, AppError> {
-    serde_json::from_slice(bytes).map_err(|e| {
-        let text = e.to_string();
-        let field = text
-            .split('`')
-            .nth(1)
-            .filter(|_| text.starts_with("missing field") || text.starts_with("unknown variant"))
-            .unwrap_or("body")
-            .to_owned();
-        AppError::validation(field, format!("the body is not a valid request: {text}"))
-    })
-}
-
 fn test_id(raw: &str) -> Result<i64, AppError> {
-    raw.parse::<i64>()
-        .map_err(|_| AppError::not_found(format!("no A/B test {raw}")))
+    path_id(raw, "A/B test")
 }
 
 /// `POST /api/v1/ab/analyze`: the full analysis of a definition with its data; nothing is
 /// stored. Any signed-in role.
 async fn analyze_stateless(
-    State(s): State<AppState>,
-    headers: HeaderMap,
-    bytes: Bytes,
+    JsonBody(req): JsonBody<AnalysisRequest>,
 ) -> Result<Json<Analysis>, AppError> {
-    require(authenticate(&s, &headers).await?, Action::ReadWorkspace)?;
-    let req: AnalysisRequest = body(&bytes)?;
     Ok(Json(analyze(&req, Context::default()).map_err(ops::input)?))
 }
 
 /// `POST /api/v1/experiments`: defines a test (product manager or scientist).
 async fn create(
     State(s): State<AppState>,
-    headers: HeaderMap,
-    bytes: Bytes,
+    Caller(p): Caller,
+    JsonBody(def): JsonBody<ExperimentDef>,
 ) -> Result<Response, AppError> {
-    let p = require(authenticate(&s, &headers).await?, Action::ManageExperiments)?;
-    let def: ExperimentDef = body(&bytes)?;
     let id = ops::create(&s, &def, &p.actor(), &p.username).await?;
     Ok((
         StatusCode::CREATED,
@@ -136,8 +114,7 @@ async fn create(
 }
 
 /// `GET /api/v1/experiments`.
-async fn list(State(s): State<AppState>, headers: HeaderMap) -> Result<Json<Value>, AppError> {
-    require(authenticate(&s, &headers).await?, Action::ReadWorkspace)?;
+async fn list(State(s): State<AppState>) -> Result<Json<Value>, AppError> {
     let mut out = Vec::new();
     for id in db::ids(&s.pool).await? {
         out.push(ops::summary(&s, id).await?);
@@ -147,12 +124,7 @@ async fn list(State(s): State<AppState>, headers: HeaderMap) -> Result<Json<Valu
 
 /// `GET /api/v1/experiments/{id}`: the definition, the analysis of all data (or why there is
 /// none) and the decisions.
-async fn show(
-    State(s): State<AppState>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Result<Json<Value>, AppError> {
-    require(authenticate(&s, &headers).await?, Action::ReadWorkspace)?;
+async fn show(State(s): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, AppError> {
     let id = test_id(&id)?;
     let t = ops::snapshot(&s, id, None).await?;
     let (analysis, why) = match t.analysis {
@@ -176,14 +148,12 @@ async fn show(
 /// are checked before any is stored; one audit entry per request.
 async fn results(
     State(s): State<AppState>,
-    headers: HeaderMap,
+    Caller(p): Caller,
     Path(id): Path<String>,
-    bytes: Bytes,
+    JsonBody(batch): JsonBody<ResultBatch>,
 ) -> Result<Response, AppError> {
-    let p = require(authenticate(&s, &headers).await?, Action::ManageExperiments)?;
     let id = test_id(&id)?;
     let (_, def) = ops::load(&s, id).await?;
-    let batch: ResultBatch = body(&bytes)?;
     let stored = ops::store_batch(&s, id, &def, &batch, &p.actor(), "api").await?;
     Ok((StatusCode::CREATED, Json(json!({ "stored": stored }))).into_response())
 }
@@ -197,13 +167,11 @@ struct StatusBody {
 /// Deciding goes through the decision endpoint.
 async fn set_status(
     State(s): State<AppState>,
-    headers: HeaderMap,
+    Caller(p): Caller,
     Path(id): Path<String>,
-    bytes: Bytes,
+    JsonBody(b): JsonBody<StatusBody>,
 ) -> Result<Json<Value>, AppError> {
-    let p = require(authenticate(&s, &headers).await?, Action::ManageExperiments)?;
     let id = test_id(&id)?;
-    let b: StatusBody = body(&bytes)?;
     ops::set_status(&s, id, b.status, &p.actor()).await?;
     Ok(Json(json!({ "id": id, "status": b.status })))
 }
@@ -218,13 +186,11 @@ struct DecisionBody {
 /// `POST /api/v1/experiments/{id}/decision` (product manager).
 async fn decide(
     State(s): State<AppState>,
-    headers: HeaderMap,
+    Caller(p): Caller,
     Path(id): Path<String>,
-    bytes: Bytes,
+    JsonBody(b): JsonBody<DecisionBody>,
 ) -> Result<Response, AppError> {
-    let p = require(authenticate(&s, &headers).await?, Action::DecideExperiment)?;
     let id = test_id(&id)?;
-    let b: DecisionBody = body(&bytes)?;
     let did = ops::record_decision(&s, id, &b.decision, &b.comment, &p.actor()).await?;
     Ok((
         StatusCode::CREATED,
@@ -236,10 +202,8 @@ async fn decide(
 /// `GET /api/v1/experiments/{id}/export.csv`.
 async fn export_csv(
     State(s): State<AppState>,
-    headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    require(authenticate(&s, &headers).await?, Action::ReadWorkspace)?;
     let id = test_id(&id)?;
     let t = ops::snapshot(&s, id, None).await?;
     let a = t.analysis.map_err(|e| AppError::conflict(e.to_string()))?;
@@ -270,17 +234,13 @@ fn week() -> i64 {
 /// `POST /api/v1/experiments/{id}/share` → `{url, expires_at}`; the URL is shown once.
 async fn share(
     State(s): State<AppState>,
-    headers: HeaderMap,
+    Caller(p): Caller,
     Path(id): Path<String>,
     bytes: Bytes,
 ) -> Result<Response, AppError> {
-    let p = require(authenticate(&s, &headers).await?, Action::ManageExperiments)?;
     let id = test_id(&id)?;
-    let b: ShareBody = if bytes.is_empty() {
-        ShareBody { days: week() }
-    } else {
-        body(&bytes)?
-    };
+    // No body at all asks for the default week.
+    let b: ShareBody = parse_json(&bytes, true)?;
     let (url, expires_at) = ops::create_share(&s, id, b.days, &p.actor()).await?;
     Ok((
         StatusCode::CREATED,
@@ -292,10 +252,8 @@ async fn share(
 /// `GET /api/v1/experiments/{id}/share`: the links (without tokens).
 async fn list_shares(
     State(s): State<AppState>,
-    headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, AppError> {
-    require(authenticate(&s, &headers).await?, Action::ManageExperiments)?;
     let id = test_id(&id)?;
     ops::load(&s, id).await?;
     Ok(Json(json!({ "links": db::shares(&s.pool, id).await? })))
@@ -304,14 +262,11 @@ async fn list_shares(
 /// `DELETE /api/v1/experiments/{id}/share/{link}`.
 async fn revoke_share(
     State(s): State<AppState>,
-    headers: HeaderMap,
+    Caller(p): Caller,
     Path((id, link)): Path<(String, String)>,
 ) -> Result<StatusCode, AppError> {
-    let p = require(authenticate(&s, &headers).await?, Action::ManageExperiments)?;
     let id = test_id(&id)?;
-    let link = link
-        .parse::<i64>()
-        .map_err(|_| AppError::not_found(format!("no share link {link}")))?;
+    let link = path_id(&link, "share link")?;
     ops::revoke(&s, id, link, &p.actor()).await?;
     Ok(StatusCode::NO_CONTENT)
 }

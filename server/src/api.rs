@@ -5,6 +5,7 @@
 
 use app::domain::authz::{authorize, Action};
 use app::domain::roles::Role;
+use app::server::state::AppState;
 use axum::body::Bytes;
 use axum::handler::Handler;
 use axum::http::{header, Method};
@@ -80,6 +81,10 @@ pub struct Doc {
     pub body: Body,
     /// Its query parameters.
     pub query: &'static [Param],
+    /// The handler applies `access` itself rather than the route's gate, because it answers
+    /// refusals its own way (a browser form redirects) or admits another credential too (the
+    /// metrics scraper's secret).
+    pub gated_in_handler: bool,
 }
 
 impl Doc {
@@ -90,6 +95,7 @@ impl Doc {
             access,
             body: Body::None,
             query: &[],
+            gated_in_handler: false,
         }
     }
 
@@ -110,6 +116,14 @@ impl Doc {
     pub const fn query(self, query: &'static [Param]) -> Doc {
         Doc { query, ..self }
     }
+
+    /// The same, for a handler that applies the access itself (see [`Doc::gated_in_handler`]).
+    pub const fn gated_in_handler(self) -> Doc {
+        Doc {
+            gated_in_handler: true,
+            ..self
+        }
+    }
 }
 
 /// Shorthand for a route gated by `action`.
@@ -128,10 +142,13 @@ pub struct Route {
     pub doc: Doc,
 }
 
-/// A router that records a description with every route it serves.
+/// A router that records a description with every route it serves, and puts every gated
+/// route behind the gate its description declares ([`crate::extract::gate`]).
 pub struct Api<S = ()> {
     router: Router<S>,
     routes: Vec<Route>,
+    /// The state the gate authenticates against; `None` for an API of public routes only.
+    gate: Option<AppState>,
 }
 
 impl<S: Clone + Send + Sync + 'static> Default for Api<S> {
@@ -139,6 +156,7 @@ impl<S: Clone + Send + Sync + 'static> Default for Api<S> {
         Api {
             router: Router::new(),
             routes: Vec::new(),
+            gate: None,
         }
     }
 }
@@ -157,9 +175,17 @@ macro_rules! method {
 }
 
 impl<S: Clone + Send + Sync + 'static> Api<S> {
-    /// An empty API.
+    /// An empty API of public routes: registering a gated route on it is a programming error.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty API whose gated routes authenticate against `state`.
+    pub fn gated(state: AppState) -> Self {
+        Api {
+            gate: Some(state),
+            ..Self::default()
+        }
     }
 
     method!(get, GET);
@@ -173,7 +199,17 @@ impl<S: Clone + Send + Sync + 'static> Api<S> {
         H: Handler<T, S>,
         T: 'static,
     {
-        self.router = self.router.route(path, axum::routing::on(filter, h));
+        let mut route = axum::routing::on(filter, h);
+        if doc.access.gated() && !doc.gated_in_handler {
+            let Some(state) = self.gate.clone() else {
+                panic!("{method} {path} is gated: register it on Api::gated(state)");
+            };
+            route = route.route_layer(axum::middleware::from_fn_with_state(
+                (state, doc.access),
+                crate::extract::gate,
+            ));
+        }
+        self.router = self.router.route(path, route);
         self.routes.push(Route {
             method,
             path: path.to_owned(),
@@ -203,6 +239,7 @@ impl<S: Clone + Send + Sync + 'static> Api<S> {
     pub fn merge(mut self, other: Api<S>) -> Self {
         self.router = self.router.merge(other.router);
         self.routes.extend(other.routes);
+        self.gate = self.gate.or(other.gate);
         self
     }
 
@@ -211,6 +248,7 @@ impl<S: Clone + Send + Sync + 'static> Api<S> {
         Api {
             router: self.router.with_state(state),
             routes: self.routes,
+            gate: self.gate,
         }
     }
 
@@ -574,5 +612,12 @@ mod tests {
                 ["application/json"]["schema"]["$ref"],
             "#/components/schemas/MlflowError"
         );
+    }
+
+    #[test]
+    #[should_panic(expected = "is gated")]
+    fn a_gated_route_cannot_be_registered_without_its_gate() {
+        async fn handler() {}
+        let _ = Api::<()>::new().get("/api/v1/x", handler, needs(Action::ReadWorkspace, "Gated"));
     }
 }

@@ -12,7 +12,8 @@
 //! `501 NOT_IMPLEMENTED`, which the client takes as "use the proxy".
 
 use crate::api::{needs, Access, Api, Body as ReqBody, Doc};
-use crate::mlflow::{who, MlflowError};
+use crate::extract::Caller;
+use crate::mlflow::MlflowError;
 use app::domain::artifacts::{media_type, parse_store_path, ArtifactPath};
 use app::domain::authz::Action;
 use app::error::AppError;
@@ -85,7 +86,7 @@ pub fn router(state: AppState) -> Api {
     use Action::*;
     let a = format!("{PREFIX}/artifacts");
     let file = format!("{PREFIX}/artifacts/{{*path}}");
-    Api::new()
+    Api::gated(state.clone())
         .get(
             "/api/3.0/mlflow/server-info",
             server_info,
@@ -171,15 +172,13 @@ async fn server_info() -> Json<Value> {
     }))
 }
 
-async fn mpu_off(State(s): State<AppState>, h: HeaderMap) -> Result<Response, ArtifactError> {
-    who(&s, &h, Action::IngestTracking).await?;
+async fn mpu_off() -> Result<Response, ArtifactError> {
     Ok(not_implemented(
         "Multipart upload is not supported for the current artifact repository",
     ))
 }
 
-async fn presigned_off(State(s): State<AppState>, h: HeaderMap) -> Result<Response, ArtifactError> {
-    who(&s, &h, Action::ReadWorkspace).await?;
+async fn presigned_off() -> Result<Response, ArtifactError> {
     Ok(not_implemented(
         "Multipart download is not supported for the current artifact repository",
     ))
@@ -191,10 +190,8 @@ fn parse(path: &str) -> Result<ArtifactPath, ArtifactError> {
 
 async fn list(
     State(s): State<AppState>,
-    h: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, ArtifactError> {
-    who(&s, &h, Action::ReadWorkspace).await?;
     let path = q.get("path").map(String::as_str).unwrap_or("");
     if path.is_empty() {
         return Err(bad_path(
@@ -237,10 +234,8 @@ pub async fn children(
 
 async fn download(
     State(s): State<AppState>,
-    h: HeaderMap,
     Path(path): Path<String>,
 ) -> Result<Response, ArtifactError> {
-    who(&s, &h, Action::ReadWorkspace).await?;
     let p = parse(&path)?;
     let key = p.key();
     let missing = || ArtifactError(AppError::not_found(format!("No such artifact: '{key}'")));
@@ -305,11 +300,11 @@ async fn refuse_if_frozen(
 
 async fn upload(
     State(s): State<AppState>,
+    Caller(who_): Caller,
     h: HeaderMap,
     Path(path): Path<String>,
     body: Body,
 ) -> Result<Json<Value>, ArtifactError> {
-    let who_ = who(&s, &h, Action::IngestTracking).await?;
     let p = parse(&path)?;
     if p.rel.is_empty() {
         return Err(bad_path(format!(
@@ -410,10 +405,9 @@ async fn audit_file(
 
 async fn remove(
     State(s): State<AppState>,
-    h: HeaderMap,
+    Caller(who_): Caller,
     Path(path): Path<String>,
 ) -> Result<Json<Value>, ArtifactError> {
-    let who_ = who(&s, &h, Action::IngestTracking).await?;
     let p = parse(&path)?;
     let key = p.key();
     let mut tx = begin_write(&s.pool).await?;

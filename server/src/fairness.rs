@@ -6,9 +6,10 @@
 //! their own, `--max-upload-bytes`) in memory that does not grow with the file.
 
 use crate::api::{needs, Access, Api, Body as Payload, Doc, Param};
+use crate::extract::{admit, Caller};
 use app::domain::authz::Action;
 use app::error::AppError;
-use app::server::auth::{authenticate, require, Principal};
+use app::server::auth::{authenticate, Principal};
 use app::server::db::audit::{self, NewEntry};
 use app::server::db::{begin_write, fairness as db};
 use app::server::fairness::{input_error, report_of, Limits, Query, Upload};
@@ -71,7 +72,7 @@ pub fn router(state: AppState, max_upload_bytes: usize, limits: Limits) -> Api {
         ("run_id", "Or the tracking run (stored reports)"),
         ("dataset", "Evaluation dataset name (stored reports)"),
     ];
-    Api::new()
+    Api::gated(state.clone())
         .post("/api/v1/fairness/analyze", analyze,
             needs(ReadWorkspace, "Analyse a CSV (or CSV.gz) of predictions; nothing is stored")
                 .body(Payload::Text("text/csv")).query(MAPPING))
@@ -88,7 +89,7 @@ pub fn router(state: AppState, max_upload_bytes: usize, limits: Limits) -> Api {
             needs(ManagePolicies, "Set a model's fairness policy").json())
         .post("/fairness/upload", upload_form,
             Doc::new(Access::AnyOf(UPLOAD), "The upload form's target: stores a report and redirects to it")
-                .body(Payload::Multipart))
+                .body(Payload::Multipart).gated_in_handler())
         .map(|r| {
             r.layer(axum::extract::DefaultBodyLimit::max(max_upload_bytes))
                 .layer(tower_http::limit::RequestBodyLimitLayer::new(max_upload_bytes))
@@ -186,7 +187,6 @@ async fn analyze(
     body: Body,
 ) -> Result<Json<Value>, AppError> {
     let s = &u.app;
-    require(authenticate(s, &headers).await?, Action::ReadWorkspace)?;
     let settings = settings_for(s, &q).await?;
     let (tally, digest, bytes) = stream_body(&u, &q, &headers, body).await?;
     let report = report_of(&tally, &settings).map_err(input_error)?;
@@ -198,13 +198,6 @@ async fn analyze(
 
 /// Who may upload prediction files: scientists (their runs) and reviewers (their evidence).
 const UPLOAD: &[Action] = &[Action::IngestTracking, Action::ReviewFairness];
-
-fn may_upload(p: Option<Principal>) -> Result<Principal, AppError> {
-    match p {
-        Some(p) if UPLOAD.iter().any(|a| p.can(*a)) => Ok(p),
-        other => require(other, UPLOAD[0]),
-    }
-}
 
 /// Stores a finished upload's report with its audit entry; returns the id.
 async fn store(
@@ -361,9 +354,9 @@ async fn stream_multipart(
     Err(AppError::validation("file", "no file was uploaded"))
 }
 
-async fn receive(u: &UploadState, req: Request) -> Result<(Principal, i64), AppError> {
+/// Stores the upload in `req` for `p`; returns the report's id.
+async fn receive(u: &UploadState, p: &Principal, req: Request) -> Result<i64, AppError> {
     let s = &u.app;
-    let p = may_upload(authenticate(s, req.headers()).await?)?;
     let query: Query = axum::extract::Query::<Query>::try_from_uri(req.uri())
         .map(|q| q.0)
         .map_err(|e| AppError::validation("query", e.body_text()))?;
@@ -383,14 +376,17 @@ async fn receive(u: &UploadState, req: Request) -> Result<(Principal, i64), AppE
         let (t, d, b) = stream_body(u, &query, &headers, req.into_body()).await?;
         (query, t, d, b)
     };
-    let id = store(s, &p, &q, &tally, &digest, bytes).await?;
-    Ok((p, id))
+    store(s, p, &q, &tally, &digest, bytes).await
 }
 
 /// `POST /api/v1/fairness/reports?model_version=…&dataset=…&<mapping>`: a `text/csv` body (or
 /// multipart with the same fields before `file`) becomes a stored, audited report.
-async fn create(State(u): State<UploadState>, req: Request) -> Result<Response, AppError> {
-    let (_, id) = receive(&u, req).await?;
+async fn create(
+    State(u): State<UploadState>,
+    Caller(p): Caller,
+    req: Request,
+) -> Result<Response, AppError> {
+    let id = receive(&u, &p, req).await?;
     let s = &u.app;
     let (row, _, report) = db::get(&s.pool, id).await?.ok_or_else(AppError::internal)?;
     Ok((
@@ -402,10 +398,17 @@ async fn create(State(u): State<UploadState>, req: Request) -> Result<Response, 
 }
 
 /// `POST /fairness/upload`: the browser's multipart form; redirects to the report, or back to
-/// the form with the error.
+/// the form with the error (sign-in included, so the route is gated here).
 async fn upload_form(State(u): State<UploadState>, req: Request) -> Response {
-    match receive(&u, req).await {
-        Ok((_, id)) => Redirect::to(&format!("/fairness/{id}")).into_response(),
+    let stored = match authenticate(&u.app, req.headers()).await {
+        Ok(caller) => match admit(Access::AnyOf(UPLOAD), caller) {
+            Ok(p) => receive(&u, &p, req).await,
+            Err(e) => Err(e),
+        },
+        Err(e) => Err(e),
+    };
+    match stored {
+        Ok(id) => Redirect::to(&format!("/fairness/{id}")).into_response(),
         Err(AppError::Unauthorized { .. }) => {
             Redirect::to("/login?next=%2Ffairness").into_response()
         }
@@ -426,8 +429,7 @@ async fn upload_form(State(u): State<UploadState>, req: Request) -> Response {
 }
 
 /// `GET /api/v1/fairness/reports`.
-async fn list(State(s): State<AppState>, headers: HeaderMap) -> Result<Json<Value>, AppError> {
-    require(authenticate(&s, &headers).await?, Action::ReadWorkspace)?;
+async fn list(State(s): State<AppState>) -> Result<Json<Value>, AppError> {
     Ok(Json(json!({ "reports": db::list(&s.pool).await? })))
 }
 
@@ -437,12 +439,7 @@ fn report_id(raw: &str) -> Result<i64, AppError> {
 }
 
 /// `GET /api/v1/fairness/reports/{id}`.
-async fn show(
-    State(s): State<AppState>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Result<Json<Value>, AppError> {
-    require(authenticate(&s, &headers).await?, Action::ReadWorkspace)?;
+async fn show(State(s): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, AppError> {
     let id = report_id(&id)?;
     let (row, mapping, report) = db::get(&s.pool, id)
         .await?
@@ -455,10 +452,8 @@ async fn show(
 /// `GET /api/v1/fairness/reports/{id}/export.csv`: one line per attribute × group.
 async fn export_csv(
     State(s): State<AppState>,
-    headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    require(authenticate(&s, &headers).await?, Action::ReadWorkspace)?;
     let id = report_id(&id)?;
     let (_, _, report) = db::get(&s.pool, id)
         .await?
@@ -516,11 +511,7 @@ async fn export_csv(
 }
 
 /// `GET /api/v1/fairness/policies`: the stored policies (`*` is every model's default).
-async fn list_policies(
-    State(s): State<AppState>,
-    headers: HeaderMap,
-) -> Result<Json<Value>, AppError> {
-    require(authenticate(&s, &headers).await?, Action::ReadWorkspace)?;
+async fn list_policies(State(s): State<AppState>) -> Result<Json<Value>, AppError> {
     let list: Vec<Value> = db::policies(&s.pool)
         .await?
         .into_iter()
@@ -535,11 +526,10 @@ async fn list_policies(
 /// max_ratio}], min_group_rows}`; `*` sets the default for models without their own.
 async fn set_policy(
     State(s): State<AppState>,
-    headers: HeaderMap,
+    Caller(p): Caller,
     Path(model): Path<String>,
     bytes: axum::body::Bytes,
 ) -> Result<Json<Value>, AppError> {
-    let p = require(authenticate(&s, &headers).await?, Action::ManagePolicies)?;
     let model = model.trim().to_owned();
     if model.is_empty() || model.contains('@') || model.chars().count() > 200 {
         return Err(AppError::validation(

@@ -6,6 +6,7 @@ pub mod artifacts;
 pub mod artifacts_cli;
 pub mod demo;
 pub mod demo_artifacts;
+pub mod extract;
 pub mod fairness;
 pub mod layout_cli;
 pub mod lineage;

@@ -1,10 +1,11 @@
 //! The OpenLineage API, Marquez-compatible: `POST /api/v1/lineage` ingests events.
 
 use crate::api::{needs, Api};
+use crate::extract::Caller;
 use app::domain::authz::Action;
 use app::domain::lineage::{parse_event, EventKind, LineageEvent};
 use app::error::AppError;
-use app::server::auth::{authenticate, require};
+use app::server::auth::Principal;
 use app::server::db::audit::{self, NewEntry};
 use app::server::db::lineage;
 use app::server::state::AppState;
@@ -49,7 +50,7 @@ pub fn router(app: AppState, max_body_bytes: usize) -> Api {
         tracing::error!(error = %e, "could not start the lineage writer; ingest will answer 500");
     }
     use Action::*;
-    Api::new()
+    Api::gated(app.clone())
         .post(
             "/api/v1/lineage",
             ingest,
@@ -164,15 +165,24 @@ fn inflate(headers: &HeaderMap, body: &Bytes, limit: usize) -> Result<Vec<u8>, R
 /// `POST /api/v1/lineage`: one OpenLineage RunEvent, DatasetEvent or JobEvent. 201 with an
 /// empty body when stored (or already stored); 400 naming the field by JSON pointer when the
 /// event is invalid, with nothing stored. Needs the scientist role; audited once per request.
-async fn ingest(State(s): State<LineageState>, headers: HeaderMap, body: Bytes) -> Response {
-    match ingest_inner(&s, &headers, &body).await {
+async fn ingest(
+    State(s): State<LineageState>,
+    Caller(p): Caller,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    match ingest_inner(&s, &p, &headers, &body).await {
         Ok(()) => StatusCode::CREATED.into_response(),
         Err(r) => r.into_response(),
     }
 }
 
-async fn ingest_inner(s: &LineageState, headers: &HeaderMap, body: &Bytes) -> Result<(), Reject> {
-    let p = require(authenticate(&s.app, headers).await?, Action::IngestTracking)?;
+async fn ingest_inner(
+    s: &LineageState,
+    p: &Principal,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<(), Reject> {
     let raw = inflate(headers, body, s.max_body_bytes)?;
     let v: Value = serde_json::from_slice(&raw)
         .map_err(|e| AppError::validation("", format!("the body is not valid JSON: {e}")))?;
@@ -331,10 +341,8 @@ fn depth(field: &str, v: Option<&str>, default: usize) -> Result<usize, AppError
 /// each node's count of neighbours left out (`hiddenUpstream`, `hiddenDownstream`).
 pub async fn get_lineage(
     State(s): State<LineageState>,
-    headers: HeaderMap,
     axum::extract::Query(q): axum::extract::Query<LineageQuery>,
 ) -> Result<Json<Value>, AppError> {
-    require(authenticate(&s.app, &headers).await?, Action::ReadWorkspace)?;
     let id = q.node_id.filter(|n| !n.is_empty()).ok_or_else(|| {
         AppError::validation(
             "nodeId",
@@ -393,10 +401,8 @@ pub struct SearchQuery {
 /// (`{totalCount, results: [{type, name, namespace, nodeId, updatedAt}]}`).
 pub async fn search(
     State(s): State<LineageState>,
-    headers: HeaderMap,
     axum::extract::Query(q): axum::extract::Query<SearchQuery>,
 ) -> Result<Json<Value>, AppError> {
-    require(authenticate(&s.app, &headers).await?, Action::ReadWorkspace)?;
     let text =
         q.q.map(|t| t.trim().to_owned())
             .filter(|t| !t.is_empty())

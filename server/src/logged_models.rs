@@ -8,9 +8,8 @@
 
 use crate::api::{needs, Api};
 use crate::artifacts::{children, ArtifactError};
-use crate::mlflow::{
-    body, de_opt_i64, kv_json, pairs, value_json, who, write_audit, KeyValue, MlflowError,
-};
+use crate::extract::{Caller, JsonBody};
+use crate::mlflow::{de_opt_i64, kv_json, pairs, value_json, write_audit, KeyValue, MlflowError};
 use app::domain::artifacts::model_digest;
 use app::domain::authz::Action;
 use app::domain::logged_models::{parse_status, READY};
@@ -19,9 +18,7 @@ use app::server::db::logged_models::{self, LoggedModel, NewModel};
 use app::server::db::{artifacts, begin_write};
 use app::server::now_ms;
 use app::server::state::AppState;
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -35,7 +32,7 @@ type ApiResult = Result<Json<Value>, ArtifactError>;
 pub fn router(state: AppState) -> Api {
     use Action::*;
     const L: &str = "/api/2.0/mlflow/logged-models";
-    Api::new()
+    Api::gated(state.clone())
         .post(
             L,
             create,
@@ -213,9 +210,11 @@ struct CreateReq {
     tags: Vec<KeyValue>,
 }
 
-async fn create(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiResult {
-    let p = who(&s, &h, Action::IngestTracking).await?;
-    let req: CreateReq = body(&b)?;
+async fn create(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    JsonBody(req): JsonBody<CreateReq>,
+) -> ApiResult {
     let exp = experiment_id(
         "experiment_id",
         req.experiment_id.as_ref().ok_or_else(|| {
@@ -260,11 +259,9 @@ async fn create(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiResult 
 
 async fn get(
     State(s): State<AppState>,
-    h: HeaderMap,
     Path(model_id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> ApiResult {
-    who(&s, &h, Action::ReadWorkspace).await?;
     let allow_deleted = q.get("allow_deleted").is_some_and(|v| v == "true");
     respond(&s, &model_id, allow_deleted).await
 }
@@ -276,12 +273,10 @@ struct FinalizeReq {
 
 async fn finalize(
     State(s): State<AppState>,
-    h: HeaderMap,
+    Caller(p): Caller,
     Path(model_id): Path<String>,
-    b: Bytes,
+    JsonBody(req): JsonBody<FinalizeReq>,
 ) -> ApiResult {
-    let p = who(&s, &h, Action::IngestTracking).await?;
-    let req: FinalizeReq = body(&b)?;
     let status = match &req.status {
         Some(Value::String(v)) => parse_status(v),
         // The enum's numbers: 1 PENDING, 2 READY, 3 UPLOAD_FAILED.
@@ -341,10 +336,9 @@ async fn finalize(
 
 async fn delete(
     State(s): State<AppState>,
-    h: HeaderMap,
+    Caller(p): Caller,
     Path(model_id): Path<String>,
 ) -> ApiResult {
-    let p = who(&s, &h, Action::IngestTracking).await?;
     let mut tx = begin_write(&s.pool).await?;
     logged_models::active(&mut tx, &model_id).await?;
     if let Some((n, v)) = logged_models::registered_versions(&mut tx, &model_id)
@@ -377,12 +371,10 @@ struct TagsReq {
 
 async fn set_tags(
     State(s): State<AppState>,
-    h: HeaderMap,
+    Caller(p): Caller,
     Path(model_id): Path<String>,
-    b: Bytes,
+    JsonBody(req): JsonBody<TagsReq>,
 ) -> ApiResult {
-    let p = who(&s, &h, Action::IngestTracking).await?;
-    let req: TagsReq = body(&b)?;
     let tags = pairs(req.tags);
     let mut tx = begin_write(&s.pool).await?;
     logged_models::set_tags(&mut tx, &model_id, &tags, now_ms()).await?;
@@ -401,10 +393,9 @@ async fn set_tags(
 
 async fn delete_tag(
     State(s): State<AppState>,
-    h: HeaderMap,
+    Caller(p): Caller,
     Path((model_id, key)): Path<(String, String)>,
 ) -> ApiResult {
-    let p = who(&s, &h, Action::IngestTracking).await?;
     let mut tx = begin_write(&s.pool).await?;
     logged_models::delete_tag(&mut tx, &model_id, &key, now_ms()).await?;
     write_audit(
@@ -428,12 +419,10 @@ struct ParamsReq {
 
 async fn log_params(
     State(s): State<AppState>,
-    h: HeaderMap,
+    Caller(p): Caller,
     Path(model_id): Path<String>,
-    b: Bytes,
+    JsonBody(req): JsonBody<ParamsReq>,
 ) -> ApiResult {
-    let p = who(&s, &h, Action::IngestTracking).await?;
-    let req: ParamsReq = body(&b)?;
     let params = pairs(req.params);
     let mut tx = begin_write(&s.pool).await?;
     logged_models::log_params(&mut tx, &model_id, &params, now_ms()).await?;
@@ -452,11 +441,9 @@ async fn log_params(
 
 async fn list_files(
     State(s): State<AppState>,
-    h: HeaderMap,
     Path(model_id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> ApiResult {
-    who(&s, &h, Action::ReadWorkspace).await?;
     let mut conn = s.pool.acquire().await?;
     let m = logged_models::active(&mut conn, &model_id).await?;
     let sub = app::domain::artifacts::check_relative(
@@ -491,11 +478,9 @@ struct OutputsReq {
 
 async fn log_outputs(
     State(s): State<AppState>,
-    h: HeaderMap,
-    b: Bytes,
+    Caller(p): Caller,
+    JsonBody(req): JsonBody<OutputsReq>,
 ) -> Result<Json<Value>, MlflowError> {
-    let p = who(&s, &h, Action::IngestTracking).await?;
-    let req: OutputsReq = body(&b)?;
     let run_id = req.run_id.filter(|r| !r.is_empty()).ok_or_else(|| {
         crate::mlflow::invalid("run_id", "Missing value for required parameter 'run_id'.")
     })?;

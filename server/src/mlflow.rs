@@ -6,22 +6,21 @@
 //! need the `scientist` role, reads `viewer`; every write request is one audit entry.
 
 use crate::api::{needs, Access, Api, Doc};
+use crate::extract::{Caller, JsonBody};
 use app::domain::authz::Action;
 use app::domain::run_search::{parse_filter, parse_order_by, Op, OrderBy};
 use app::error::AppError;
-use app::server::auth::{authenticate, require, Principal};
+use app::server::auth::Principal;
 use app::server::db::audit::{self, NewEntry};
 use app::server::db::logged_models::{self, ModelMetric};
 use app::server::db::tracking::{DatasetInput, Experiment, MetricPoint, RunInfo};
 use app::server::db::{begin_write, tracking};
 use app::server::now_ms;
 use app::server::state::AppState;
-use axum::body::Bytes;
 use axum::extract::{Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -96,7 +95,7 @@ pub fn router(state: AppState) -> Api {
     const R: &str = "/api/2.0/mlflow/runs";
     let e = |p: &str| format!("{E}/{p}");
     let r = |p: &str| format!("{R}/{p}");
-    Api::new()
+    Api::gated(state.clone())
         .get(
             "/health",
             || async { "OK" },
@@ -238,19 +237,6 @@ async fn not_found() -> MlflowError {
     MlflowError(AppError::NotFound {
         message: "This endpoint is not supported by Gatehouse's MLflow-compatible API".into(),
     })
-}
-
-pub(crate) async fn who(
-    state: &AppState,
-    headers: &HeaderMap,
-    action: Action,
-) -> Result<Principal, MlflowError> {
-    Ok(require(authenticate(state, headers).await?, action)?)
-}
-
-pub(crate) fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, MlflowError> {
-    let bytes: &[u8] = if bytes.is_empty() { b"{}" } else { bytes };
-    serde_json::from_slice(bytes).map_err(|e| invalid("body", format!("Invalid request body: {e}")))
 }
 
 // ---- lenient decoding: int64 and doubles may arrive as numbers or strings ------------------
@@ -435,9 +421,11 @@ struct CreateExperiment {
     tags: Vec<KeyValue>,
 }
 
-async fn create_experiment(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiResult {
-    let p = who(&s, &h, Action::IngestTracking).await?;
-    let req: CreateExperiment = body(&b)?;
+async fn create_experiment(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    JsonBody(req): JsonBody<CreateExperiment>,
+) -> ApiResult {
     let name = req
         .name
         .ok_or_else(|| invalid("name", "Missing value for required parameter 'name'."))?;
@@ -465,10 +453,8 @@ async fn create_experiment(State(s): State<AppState>, h: HeaderMap, b: Bytes) ->
 
 async fn get_experiment(
     State(s): State<AppState>,
-    h: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> ApiResult {
-    who(&s, &h, Action::ReadWorkspace).await?;
     let id = parse_id("experiment_id", q.get("experiment_id").map(String::as_str))?;
     let e = tracking::get_experiment(&s.pool, id)
         .await?
@@ -482,10 +468,8 @@ async fn get_experiment(
 
 async fn get_experiment_by_name(
     State(s): State<AppState>,
-    h: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> ApiResult {
-    who(&s, &h, Action::ReadWorkspace).await?;
     let name = q
         .get("experiment_name")
         .filter(|n| !n.is_empty())
@@ -552,8 +536,7 @@ fn experiment_name_filter(filter: Option<&str>) -> Result<Option<(Op, String)>, 
     Ok(Some((op, value.to_owned())))
 }
 
-async fn search_experiments_inner(s: AppState, h: HeaderMap, req: SearchExperiments) -> ApiResult {
-    who(&s, &h, Action::ReadWorkspace).await?;
+async fn search_experiments_inner(s: AppState, req: SearchExperiments) -> ApiResult {
     let limit = req.max_results.unwrap_or(1000);
     if !(1..=50_000).contains(&limit) {
         return Err(invalid(
@@ -578,14 +561,15 @@ async fn search_experiments_inner(s: AppState, h: HeaderMap, req: SearchExperime
     Ok(Json(v))
 }
 
-async fn search_experiments(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiResult {
-    let req = body(&b)?;
-    search_experiments_inner(s, h, req).await
+async fn search_experiments(
+    State(s): State<AppState>,
+    JsonBody(req): JsonBody<SearchExperiments>,
+) -> ApiResult {
+    search_experiments_inner(s, req).await
 }
 
 async fn search_experiments_get(
     State(s): State<AppState>,
-    h: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> ApiResult {
     let req = SearchExperiments {
@@ -600,7 +584,7 @@ async fn search_experiments_get(
         filter: q.get("filter").cloned(),
         view_type: q.get("view_type").cloned(),
     };
-    search_experiments_inner(s, h, req).await
+    search_experiments_inner(s, req).await
 }
 
 #[derive(Deserialize)]
@@ -613,9 +597,11 @@ struct ExperimentRef {
     value: Option<String>,
 }
 
-async fn update_experiment(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiResult {
-    let p = who(&s, &h, Action::IngestTracking).await?;
-    let req: ExperimentRef = body(&b)?;
+async fn update_experiment(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    JsonBody(req): JsonBody<ExperimentRef>,
+) -> ApiResult {
     let id = parse_id("experiment_id", req.experiment_id.as_deref())?;
     let name = req.new_name.ok_or_else(|| {
         invalid(
@@ -640,13 +626,11 @@ async fn update_experiment(State(s): State<AppState>, h: HeaderMap, b: Bytes) ->
 
 async fn experiment_stage(
     s: AppState,
-    h: HeaderMap,
-    b: Bytes,
+    p: Principal,
+    req: ExperimentRef,
     stage: &str,
     action: &str,
 ) -> ApiResult {
-    let p = who(&s, &h, Action::IngestTracking).await?;
-    let req: ExperimentRef = body(&b)?;
     let id = parse_id("experiment_id", req.experiment_id.as_deref())?;
     let mut tx = begin_write(&s.pool).await?;
     tracking::set_experiment_stage(&mut tx, id, stage, now_ms()).await?;
@@ -663,17 +647,27 @@ async fn experiment_stage(
     Ok(Json(json!({})))
 }
 
-async fn delete_experiment(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiResult {
-    experiment_stage(s, h, b, "deleted", "mlflow.experiment.delete").await
+async fn delete_experiment(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    JsonBody(req): JsonBody<ExperimentRef>,
+) -> ApiResult {
+    experiment_stage(s, p, req, "deleted", "mlflow.experiment.delete").await
 }
 
-async fn restore_experiment(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiResult {
-    experiment_stage(s, h, b, "active", "mlflow.experiment.restore").await
+async fn restore_experiment(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    JsonBody(req): JsonBody<ExperimentRef>,
+) -> ApiResult {
+    experiment_stage(s, p, req, "active", "mlflow.experiment.restore").await
 }
 
-async fn set_experiment_tag(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiResult {
-    let p = who(&s, &h, Action::IngestTracking).await?;
-    let req: ExperimentRef = body(&b)?;
+async fn set_experiment_tag(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    JsonBody(req): JsonBody<ExperimentRef>,
+) -> ApiResult {
     let id = parse_id("experiment_id", req.experiment_id.as_deref())?;
     let key = required("key", req.key)?;
     let value = req.value.unwrap_or_default();
@@ -712,11 +706,9 @@ fn new_run_id() -> String {
 
 async fn create_run(
     State(s): State<AppState>,
-    h: HeaderMap,
-    b: Bytes,
+    Caller(p): Caller,
+    JsonBody(req): JsonBody<CreateRun>,
 ) -> Result<Response, MlflowError> {
-    let p = who(&s, &h, Action::IngestTracking).await?;
-    let req: CreateRun = body(&b)?;
     let exp = match req.experiment_id.as_deref() {
         None | Some("") => 0,
         Some(id) => parse_id("experiment_id", Some(id))?,
@@ -820,9 +812,11 @@ fn run_id_of(run_id: Option<String>, run_uuid: Option<String>) -> Result<String,
         .ok_or_else(|| invalid("run_id", "Missing value for required parameter 'run_id'."))
 }
 
-async fn update_run(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiResult {
-    let p = who(&s, &h, Action::IngestTracking).await?;
-    let req: RunRef = body(&b)?;
+async fn update_run(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    JsonBody(req): JsonBody<RunRef>,
+) -> ApiResult {
     let run_id = run_id_of(req.run_id, req.run_uuid)?;
     let mut tx = begin_write(&s.pool).await?;
     let info = tracking::update_run(
@@ -848,17 +842,13 @@ async fn update_run(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiRes
 
 async fn get_run(
     State(s): State<AppState>,
-    h: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, MlflowError> {
-    who(&s, &h, Action::ReadWorkspace).await?;
     let run_id = run_id_of(q.get("run_id").cloned(), q.get("run_uuid").cloned())?;
     run_response(&s, &run_id).await
 }
 
-async fn run_stage(s: AppState, h: HeaderMap, b: Bytes, stage: &str, action: &str) -> ApiResult {
-    let p = who(&s, &h, Action::IngestTracking).await?;
-    let req: RunRef = body(&b)?;
+async fn run_stage(s: AppState, p: Principal, req: RunRef, stage: &str, action: &str) -> ApiResult {
     let run_id = run_id_of(req.run_id, req.run_uuid)?;
     let mut tx = begin_write(&s.pool).await?;
     tracking::set_run_stage(&mut tx, &run_id, stage).await?;
@@ -867,12 +857,20 @@ async fn run_stage(s: AppState, h: HeaderMap, b: Bytes, stage: &str, action: &st
     Ok(Json(json!({})))
 }
 
-async fn delete_run(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiResult {
-    run_stage(s, h, b, "deleted", "mlflow.run.delete").await
+async fn delete_run(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    JsonBody(req): JsonBody<RunRef>,
+) -> ApiResult {
+    run_stage(s, p, req, "deleted", "mlflow.run.delete").await
 }
 
-async fn restore_run(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiResult {
-    run_stage(s, h, b, "active", "mlflow.run.restore").await
+async fn restore_run(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    JsonBody(req): JsonBody<RunRef>,
+) -> ApiResult {
+    run_stage(s, p, req, "active", "mlflow.run.restore").await
 }
 
 #[derive(Deserialize)]
@@ -960,9 +958,11 @@ async fn apply_batch(
     Ok(())
 }
 
-async fn log_metric(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiResult {
-    let p = who(&s, &h, Action::IngestTracking).await?;
-    let req: LogMetric = body(&b)?;
+async fn log_metric(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    JsonBody(req): JsonBody<LogMetric>,
+) -> ApiResult {
     let run_id = run_id_of(req.run_id, req.run_uuid)?;
     apply_batch(
         &s,
@@ -978,9 +978,7 @@ async fn log_metric(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiRes
 }
 
 /// `runs/log-parameter` and `runs/set-tag`: one key and value, logged as a one-item batch.
-async fn log_one(s: AppState, h: HeaderMap, b: Bytes, param: bool) -> ApiResult {
-    let p = who(&s, &h, Action::IngestTracking).await?;
-    let req: RunRef = body(&b)?;
+async fn log_one(s: AppState, p: Principal, req: RunRef, param: bool) -> ApiResult {
     let run_id = run_id_of(req.run_id, req.run_uuid)?;
     let kv = vec![(required("key", req.key)?, req.value.unwrap_or_default())];
     let (params, tags, action) = if param {
@@ -992,17 +990,27 @@ async fn log_one(s: AppState, h: HeaderMap, b: Bytes, param: bool) -> ApiResult 
     Ok(Json(json!({})))
 }
 
-async fn log_param(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiResult {
-    log_one(s, h, b, true).await
+async fn log_param(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    JsonBody(req): JsonBody<RunRef>,
+) -> ApiResult {
+    log_one(s, p, req, true).await
 }
 
-async fn set_tag(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiResult {
-    log_one(s, h, b, false).await
+async fn set_tag(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    JsonBody(req): JsonBody<RunRef>,
+) -> ApiResult {
+    log_one(s, p, req, false).await
 }
 
-async fn delete_tag(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiResult {
-    let p = who(&s, &h, Action::IngestTracking).await?;
-    let req: RunRef = body(&b)?;
+async fn delete_tag(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    JsonBody(req): JsonBody<RunRef>,
+) -> ApiResult {
     let run_id = run_id_of(req.run_id, req.run_uuid)?;
     let key = required("key", req.key)?;
     let mut tx = begin_write(&s.pool).await?;
@@ -1032,9 +1040,11 @@ struct LogBatch {
     tags: Vec<KeyValue>,
 }
 
-async fn log_batch(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiResult {
-    let p = who(&s, &h, Action::IngestTracking).await?;
-    let req: LogBatch = body(&b)?;
+async fn log_batch(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    JsonBody(req): JsonBody<LogBatch>,
+) -> ApiResult {
     let run_id = run_id_of(req.run_id, req.run_uuid)?;
     let total = req.metrics.len() + req.params.len() + req.tags.len();
     if total > MAX_BATCH_ITEMS {
@@ -1116,9 +1126,11 @@ struct ModelInputIn {
     model_id: String,
 }
 
-async fn log_inputs(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiResult {
-    let p = who(&s, &h, Action::IngestTracking).await?;
-    let req: LogInputs = body(&b)?;
+async fn log_inputs(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    JsonBody(req): JsonBody<LogInputs>,
+) -> ApiResult {
     let run_id = run_id_of(req.run_id, req.run_uuid)?;
     let inputs: Vec<DatasetInput> = req
         .datasets
@@ -1170,11 +1182,8 @@ struct SearchRuns {
 
 async fn search_runs(
     State(s): State<AppState>,
-    h: HeaderMap,
-    b: Bytes,
+    JsonBody(req): JsonBody<SearchRuns>,
 ) -> Result<Response, MlflowError> {
-    who(&s, &h, Action::ReadWorkspace).await?;
-    let req: SearchRuns = body(&b)?;
     let mut exp_ids = Vec::new();
     for v in &req.experiment_ids {
         let id = match v {
@@ -1236,10 +1245,8 @@ async fn search_runs(
 
 async fn get_metric_history(
     State(s): State<AppState>,
-    h: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> ApiResult {
-    who(&s, &h, Action::ReadWorkspace).await?;
     let run_id = run_id_of(q.get("run_id").cloned(), q.get("run_uuid").cloned())?;
     let key = q
         .get("metric_key")

@@ -13,17 +13,16 @@
 //!   with the TOML text as body (admins): an invalid text is refused with its line and the
 //!   version in force stays.
 
-use app::domain::authz::Action;
 use app::error::AppError;
-use app::server::auth::{authenticate, require, Principal};
+use app::server::auth::Principal;
 
 use crate::api::{needs, Api, Body};
+use crate::extract::{path_id, Caller, JsonBody};
 use app::server::db::promotions as db;
 use app::server::promotions::{self, NewRequest};
 use app::server::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -32,8 +31,8 @@ type ApiResult = Result<Json<Value>, AppError>;
 
 /// The routes, mounted by the main router.
 pub fn router(state: AppState) -> Api {
-    use Action::*;
-    Api::new()
+    use app::domain::authz::Action::*;
+    Api::gated(state.clone())
         .post("/api/v1/promotions", create,
             needs(RequestPromotion, "Ask for a model version to be moved to an alias; the policy is evaluated now").json())
         .get("/api/v1/promotions", list,
@@ -58,30 +57,15 @@ pub fn router(state: AppState) -> Api {
         .with_state(state)
 }
 
-async fn who(s: &AppState, h: &HeaderMap, action: Action) -> Result<Principal, AppError> {
-    require(authenticate(s, h).await?, action)
+fn request_id(raw: &str) -> Result<i64, AppError> {
+    path_id(raw, "promotion request")
 }
 
-fn json_body<T: for<'de> Deserialize<'de>>(b: &Bytes) -> Result<T, AppError> {
-    serde_json::from_slice(b).map_err(|e| {
-        let field = e
-            .to_string()
-            .split('`')
-            .nth(1)
-            .unwrap_or("body")
-            .to_string();
-        AppError::validation(field, format!("invalid request body: {e}"))
-    })
-}
-
-fn parse_id(id: &str) -> Result<i64, AppError> {
-    id.parse()
-        .map_err(|_| AppError::not_found(format!("no promotion request '{id}'")))
-}
-
-async fn create(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiResult {
-    let p = who(&s, &h, Action::RequestPromotion).await?;
-    let req: NewRequest = json_body(&b)?;
+async fn create(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    JsonBody(req): JsonBody<NewRequest>,
+) -> ApiResult {
     // The evidence speaks of the model's bytes as they are now.
     if let Some(v) = req.version {
         app::server::artifact_checks::verify_version(&s.pool, &s.artifacts, req.model.trim(), v)
@@ -100,9 +84,11 @@ struct RollbackReq {
     justification: String,
 }
 
-async fn rollback(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiResult {
-    let p = who(&s, &h, Action::RequestPromotion).await?;
-    let req: RollbackReq = json_body(&b)?;
+async fn rollback(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    JsonBody(req): JsonBody<RollbackReq>,
+) -> ApiResult {
     let id = promotions::rollback(&s.pool, &p, &req.model, &req.alias, &req.justification).await?;
     Ok(Json(
         json!({ "request": promotions::view(&s.pool, &p, id).await? }),
@@ -114,8 +100,7 @@ struct ListQuery {
     status: Option<String>,
 }
 
-async fn list(State(s): State<AppState>, h: HeaderMap, Query(q): Query<ListQuery>) -> ApiResult {
-    who(&s, &h, Action::ReadWorkspace).await?;
+async fn list(State(s): State<AppState>, Query(q): Query<ListQuery>) -> ApiResult {
     let status = match q.status.as_deref() {
         None | Some("") => Some("pending"),
         Some("all") => None,
@@ -134,10 +119,9 @@ async fn list(State(s): State<AppState>, h: HeaderMap, Query(q): Query<ListQuery
     ))
 }
 
-async fn show(State(s): State<AppState>, h: HeaderMap, Path(id): Path<String>) -> ApiResult {
-    let p = who(&s, &h, Action::ReadWorkspace).await?;
+async fn show(State(s): State<AppState>, Caller(p): Caller, Path(id): Path<String>) -> ApiResult {
     Ok(Json(
-        json!({ "request": promotions::view(&s.pool, &p, parse_id(&id)?).await? }),
+        json!({ "request": promotions::view(&s.pool, &p, request_id(&id)?).await? }),
     ))
 }
 
@@ -147,10 +131,8 @@ struct CommentReq {
     comment: String,
 }
 
-async fn decide(s: AppState, h: HeaderMap, id: String, b: Bytes, approve: bool) -> ApiResult {
-    let p = who(&s, &h, Action::ApprovePromotion).await?;
-    let req: CommentReq = json_body(&b)?;
-    let id = parse_id(&id)?;
+async fn decide(s: AppState, p: Principal, id: &str, req: CommentReq, approve: bool) -> ApiResult {
+    let id = request_id(id)?;
     app::server::artifact_checks::verify_request(&s.pool, &s.artifacts, id).await?;
     let outcome = promotions::review(&s.pool, &p, id, approve, &req.comment).await?;
     Ok(Json(
@@ -160,20 +142,20 @@ async fn decide(s: AppState, h: HeaderMap, id: String, b: Bytes, approve: bool) 
 
 async fn approve(
     State(s): State<AppState>,
-    h: HeaderMap,
+    Caller(p): Caller,
     Path(id): Path<String>,
-    b: Bytes,
+    JsonBody(req): JsonBody<CommentReq>,
 ) -> ApiResult {
-    decide(s, h, id, b, true).await
+    decide(s, p, &id, req, true).await
 }
 
 async fn reject(
     State(s): State<AppState>,
-    h: HeaderMap,
+    Caller(p): Caller,
     Path(id): Path<String>,
-    b: Bytes,
+    JsonBody(req): JsonBody<CommentReq>,
 ) -> ApiResult {
-    decide(s, h, id, b, false).await
+    decide(s, p, &id, req, false).await
 }
 
 #[derive(Deserialize)]
@@ -183,41 +165,40 @@ struct WaiveReq {
     reason: String,
 }
 
+/// Who may waive is the policy's to say (its waiver roles); signing in is enough to ask.
 async fn waive(
     State(s): State<AppState>,
-    h: HeaderMap,
+    Caller(p): Caller,
     Path(id): Path<String>,
-    b: Bytes,
+    JsonBody(req): JsonBody<WaiveReq>,
 ) -> ApiResult {
-    // Who may waive is the policy's to say (its waiver roles); signing in is enough to ask.
-    let p = who(&s, &h, Action::ReadWorkspace).await?;
-    let req: WaiveReq = json_body(&b)?;
-    let id = parse_id(&id)?;
+    let id = request_id(&id)?;
     let outcome = promotions::waive(&s.pool, &p, id, &req.check, &req.reason).await?;
     Ok(Json(
         json!({ "outcome": outcome, "request": promotions::view(&s.pool, &p, id).await? }),
     ))
 }
 
-async fn withdraw(State(s): State<AppState>, h: HeaderMap, Path(id): Path<String>) -> ApiResult {
-    let p = who(&s, &h, Action::RequestPromotion).await?;
-    let id = parse_id(&id)?;
+async fn withdraw(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let id = request_id(&id)?;
     promotions::withdraw(&s.pool, &p, id).await?;
     Ok(Json(
         json!({ "request": promotions::view(&s.pool, &p, id).await? }),
     ))
 }
 
-async fn policies(State(s): State<AppState>, h: HeaderMap) -> ApiResult {
-    who(&s, &h, Action::ReadWorkspace).await?;
+async fn policies(State(s): State<AppState>) -> ApiResult {
     Ok(Json(json!({
         "policies": db::policy_versions(&s.pool).await?,
         "default": app::domain::promotion::DEFAULT_POLICY,
     })))
 }
 
-async fn policy(State(s): State<AppState>, h: HeaderMap, Path(scope): Path<String>) -> ApiResult {
-    who(&s, &h, Action::ReadWorkspace).await?;
+async fn policy(State(s): State<AppState>, Path(scope): Path<String>) -> ApiResult {
     db::check_scope(&scope)?;
     let versions: Vec<_> = db::policy_versions(&s.pool)
         .await?
@@ -229,11 +210,10 @@ async fn policy(State(s): State<AppState>, h: HeaderMap, Path(scope): Path<Strin
 
 async fn save_policy(
     State(s): State<AppState>,
-    h: HeaderMap,
+    Caller(p): Caller,
     Path(scope): Path<String>,
     b: Bytes,
 ) -> ApiResult {
-    let p = who(&s, &h, Action::ManagePolicies).await?;
     let text = std::str::from_utf8(&b)
         .map_err(|_| AppError::validation("text", "the policy must be UTF-8 text"))?;
     let saved = promotions::save_policy(&s.pool, &p, &scope, text).await?;

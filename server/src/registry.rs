@@ -6,13 +6,11 @@
 //! every role: setting or removing it here is refused with 403 `PERMISSION_DENIED`.
 
 use crate::api::{needs, Access, Api, Doc};
-use crate::mlflow::{
-    body, de_opt_string, invalid, kv_json, pairs, who, write_audit, KeyValue, MlflowError,
-};
+use crate::extract::{parse_json, Caller, JsonBody};
+use crate::mlflow::{de_opt_string, invalid, kv_json, pairs, write_audit, KeyValue, MlflowError};
 use app::domain::authz::Action;
 use app::domain::promotion::valid_alias;
 use app::error::AppError;
-use app::server::auth::Principal;
 use app::server::db::audit::{self, NewEntry};
 use app::server::db::registry::{self, ModelVersion, RegisteredModel, VersionFilter};
 use app::server::db::{begin_write, promotions};
@@ -20,7 +18,6 @@ use app::server::now_ms;
 use app::server::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -41,7 +38,7 @@ pub fn router(state: AppState) -> Api {
         ("order_by", "Sort keys"),
         ("page_token", "The previous page's next_page_token"),
     ];
-    Api::new()
+    Api::gated(state.clone())
         .post(&m("create"), create_model, needs(ManageRegistry, "Register a model").json())
         .get(&m("get"), get_model,
             needs(ReadWorkspace, "A registered model").query(&[("name", "The model's name")]))
@@ -193,7 +190,7 @@ fn params<T: for<'de> Deserialize<'de> + Default>(
     b: &Bytes,
 ) -> Result<T, MlflowError> {
     if !b.is_empty() {
-        return body(b);
+        return Ok(parse_json(b, true)?);
     }
     let v = Value::Object(q.iter().map(|(k, v)| (k.clone(), json!(v))).collect());
     serde_json::from_value(v).map_err(|e| invalid("query", format!("Invalid request: {e}")))
@@ -219,9 +216,11 @@ struct ModelReq {
     version: Option<String>,
 }
 
-async fn create_model(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiResult {
-    let p = who(&s, &h, Action::ManageRegistry).await?;
-    let req: ModelReq = body(&b)?;
+async fn create_model(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    JsonBody(req): JsonBody<ModelReq>,
+) -> ApiResult {
     let name = registry::check_name(required("name", &req.name)?)?.to_string();
     let description = req.description.clone().unwrap_or_default();
     let mut tx = begin_write(&s.pool).await?;
@@ -254,10 +253,8 @@ async fn create_model(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiR
 
 async fn get_model(
     State(s): State<AppState>,
-    h: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> ApiResult {
-    who(&s, &h, Action::ReadWorkspace).await?;
     let name = required("name", &q.get("name").cloned())?.to_string();
     let m = registry::get_model(&s.pool, &name)
         .await?
@@ -267,9 +264,11 @@ async fn get_model(
     ))
 }
 
-async fn update_model(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiResult {
-    let p = who(&s, &h, Action::ManageRegistry).await?;
-    let req: ModelReq = body(&b)?;
+async fn update_model(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    JsonBody(req): JsonBody<ModelReq>,
+) -> ApiResult {
     let name = required("name", &req.name)?.to_string();
     let description = req.description.clone().unwrap_or_default();
     let mut tx = begin_write(&s.pool).await?;
@@ -292,9 +291,11 @@ async fn update_model(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiR
     ))
 }
 
-async fn set_model_tag(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiResult {
-    let p = who(&s, &h, Action::ManageRegistry).await?;
-    let req: ModelReq = body(&b)?;
+async fn set_model_tag(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    JsonBody(req): JsonBody<ModelReq>,
+) -> ApiResult {
     let name = required("name", &req.name)?.to_string();
     let key = required("key", &req.key)?.to_string();
     let value = req.value.clone().unwrap_or_default();
@@ -315,11 +316,10 @@ async fn set_model_tag(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> Api
 
 async fn delete_model_tag(
     State(s): State<AppState>,
-    h: HeaderMap,
+    Caller(p): Caller,
     Query(q): Query<HashMap<String, String>>,
     b: Bytes,
 ) -> ApiResult {
-    let p = who(&s, &h, Action::ManageRegistry).await?;
     let req: ModelReq = params(&q, &b)?;
     let name = required("name", &req.name)?.to_string();
     let key = required("key", &req.key)?.to_string();
@@ -482,17 +482,17 @@ async fn search_models_inner(s: &AppState, req: SearchReq) -> ApiResult {
 
 async fn search_models(
     State(s): State<AppState>,
-    h: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> ApiResult {
-    who(&s, &h, Action::ReadWorkspace).await?;
     let req: SearchReq = params(&q, &Bytes::new())?;
     search_models_inner(&s, req).await
 }
 
-async fn search_models_post(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiResult {
-    who(&s, &h, Action::ReadWorkspace).await?;
-    search_models_inner(&s, body(&b)?).await
+async fn search_models_post(
+    State(s): State<AppState>,
+    JsonBody(req): JsonBody<SearchReq>,
+) -> ApiResult {
+    search_models_inner(&s, req).await
 }
 
 async fn latest_versions_inner(s: &AppState, name: &str) -> ApiResult {
@@ -510,17 +510,16 @@ async fn latest_versions_inner(s: &AppState, name: &str) -> ApiResult {
 
 async fn latest_versions(
     State(s): State<AppState>,
-    h: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> ApiResult {
-    who(&s, &h, Action::ReadWorkspace).await?;
     let name = required("name", &q.get("name").cloned())?.to_string();
     latest_versions_inner(&s, &name).await
 }
 
-async fn latest_versions_post(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiResult {
-    who(&s, &h, Action::ReadWorkspace).await?;
-    let req: ModelReq = body(&b)?;
+async fn latest_versions_post(
+    State(s): State<AppState>,
+    JsonBody(req): JsonBody<ModelReq>,
+) -> ApiResult {
     let name = required("name", &req.name)?.to_string();
     latest_versions_inner(&s, &name).await
 }
@@ -549,9 +548,11 @@ async fn check_alias(s: &AppState, name: &str, alias: &str) -> Result<(), Mlflow
     Ok(())
 }
 
-async fn set_alias(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiResult {
-    let p = who(&s, &h, Action::ManageRegistry).await?;
-    let req: ModelReq = body(&b)?;
+async fn set_alias(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    JsonBody(req): JsonBody<ModelReq>,
+) -> ApiResult {
     let name = required("name", &req.name)?.to_string();
     let alias = required("alias", &req.alias)?.to_string();
     let version = parse_version(&req.version)?;
@@ -586,11 +587,10 @@ async fn set_alias(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiResu
 
 async fn delete_alias(
     State(s): State<AppState>,
-    h: HeaderMap,
+    Caller(p): Caller,
     Query(q): Query<HashMap<String, String>>,
     b: Bytes,
 ) -> ApiResult {
-    let p = who(&s, &h, Action::ManageRegistry).await?;
     let req: ModelReq = params(&q, &b)?;
     let name = required("name", &req.name)?.to_string();
     let alias = required("alias", &req.alias)?.to_string();
@@ -612,10 +612,8 @@ async fn delete_alias(
 
 async fn get_by_alias(
     State(s): State<AppState>,
-    h: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> ApiResult {
-    who(&s, &h, Action::ReadWorkspace).await?;
     let name = required("name", &q.get("name").cloned())?.to_string();
     let alias = required("alias", &q.get("alias").cloned())?.to_string();
     let mut conn = s.pool.acquire().await?;
@@ -633,28 +631,22 @@ async fn get_by_alias(
     Ok(Json(json!({ "model_version": version_json(&v) })))
 }
 
-async fn refuse_rename(State(s): State<AppState>, h: HeaderMap) -> MlflowError {
-    if let Err(e) = who(&s, &h, Action::ReadWorkspace).await {
-        return e;
-    }
+/// Reached only signed in: the gate answers 401 first.
+async fn refuse_rename() -> MlflowError {
     MlflowError(AppError::Forbidden {
         message: "Registered models cannot be renamed in Gatehouse: promotion records, fairness reports and A/B tests refer to them by name.".into(),
     })
 }
 
-async fn refuse_delete(State(s): State<AppState>, h: HeaderMap) -> MlflowError {
-    if let Err(e) = who(&s, &h, Action::ReadWorkspace).await {
-        return e;
-    }
+/// Reached only signed in: the gate answers 401 first.
+async fn refuse_delete() -> MlflowError {
     MlflowError(AppError::Forbidden {
         message: "Registered models and versions cannot be deleted in Gatehouse: they are part of the record of what reached production.".into(),
     })
 }
 
-async fn refuse_stage(State(s): State<AppState>, h: HeaderMap) -> MlflowError {
-    if let Err(e) = who(&s, &h, Action::ReadWorkspace).await {
-        return e;
-    }
+/// Reached only signed in: the gate answers 401 first.
+async fn refuse_stage() -> MlflowError {
     MlflowError(AppError::Forbidden {
         message: "Model stages are deprecated and not supported: use aliases (protected ones such as 'production' through a promotion request).".into(),
     })
@@ -686,9 +678,11 @@ struct VersionReq {
     value: Option<String>,
 }
 
-async fn create_version(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiResult {
-    let p = who(&s, &h, Action::ManageRegistry).await?;
-    let req: VersionReq = body(&b)?;
+async fn create_version(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    JsonBody(req): JsonBody<VersionReq>,
+) -> ApiResult {
     let name = required("name", &req.name)?.to_string();
     let source = required("source", &req.source)?.to_string();
     let mut tx = begin_write(&s.pool).await?;
@@ -723,10 +717,8 @@ async fn create_version(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> Ap
 
 async fn get_version(
     State(s): State<AppState>,
-    h: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> ApiResult {
-    who(&s, &h, Action::ReadWorkspace).await?;
     let name = required("name", &q.get("name").cloned())?.to_string();
     let version = parse_version(&q.get("version").cloned())?;
     let v = registry::get_version(&s.pool, &name, version)
@@ -735,9 +727,11 @@ async fn get_version(
     Ok(Json(json!({ "model_version": version_json(&v) })))
 }
 
-async fn update_version(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiResult {
-    let p = who(&s, &h, Action::ManageRegistry).await?;
-    let req: VersionReq = body(&b)?;
+async fn update_version(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    JsonBody(req): JsonBody<VersionReq>,
+) -> ApiResult {
     let name = required("name", &req.name)?.to_string();
     let version = parse_version(&req.version)?;
     let description = req.description.clone().unwrap_or_default();
@@ -759,9 +753,11 @@ async fn update_version(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> Ap
     Ok(Json(json!({ "model_version": version_json(&v) })))
 }
 
-async fn set_version_tag(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiResult {
-    let p = who(&s, &h, Action::ManageRegistry).await?;
-    let req: VersionReq = body(&b)?;
+async fn set_version_tag(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    JsonBody(req): JsonBody<VersionReq>,
+) -> ApiResult {
     let name = required("name", &req.name)?.to_string();
     let version = parse_version(&req.version)?;
     let key = required("key", &req.key)?.to_string();
@@ -783,11 +779,10 @@ async fn set_version_tag(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> A
 
 async fn delete_version_tag(
     State(s): State<AppState>,
-    h: HeaderMap,
+    Caller(p): Caller,
     Query(q): Query<HashMap<String, String>>,
     b: Bytes,
 ) -> ApiResult {
-    let p = who(&s, &h, Action::ManageRegistry).await?;
     let req: VersionReq = params(&q, &b)?;
     let name = required("name", &req.name)?.to_string();
     let version = parse_version(&req.version)?;
@@ -839,25 +834,23 @@ async fn search_versions_inner(s: &AppState, req: SearchReq) -> ApiResult {
 
 async fn search_versions(
     State(s): State<AppState>,
-    h: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> ApiResult {
-    who(&s, &h, Action::ReadWorkspace).await?;
     let req: SearchReq = params(&q, &Bytes::new())?;
     search_versions_inner(&s, req).await
 }
 
-async fn search_versions_post(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiResult {
-    who(&s, &h, Action::ReadWorkspace).await?;
-    search_versions_inner(&s, body(&b)?).await
+async fn search_versions_post(
+    State(s): State<AppState>,
+    JsonBody(req): JsonBody<SearchReq>,
+) -> ApiResult {
+    search_versions_inner(&s, req).await
 }
 
 async fn download_uri(
     State(s): State<AppState>,
-    h: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> ApiResult {
-    who(&s, &h, Action::ReadWorkspace).await?;
     let name = required("name", &q.get("name").cloned())?.to_string();
     let version = parse_version(&q.get("version").cloned())?;
     let v = registry::get_version(&s.pool, &name, version)
@@ -892,20 +885,14 @@ pub async fn download_location(s: &AppState, v: &ModelVersion) -> Result<String,
 
 // ---- Gatehouse's v1 registry reads ----------------------------------------------------------
 
-async fn authorised(s: &AppState, h: &HeaderMap, action: Action) -> Result<Principal, AppError> {
-    app::server::auth::require(app::server::auth::authenticate(s, h).await?, action)
-}
-
 type V1Result = Result<Json<Value>, AppError>;
 
-async fn v1_models(State(s): State<AppState>, h: HeaderMap) -> V1Result {
-    authorised(&s, &h, Action::ReadWorkspace).await?;
+async fn v1_models(State(s): State<AppState>) -> V1Result {
     let models = registry::search_models(&s.pool, "%", false, 10_000, 0).await?;
     Ok(Json(json!({ "models": models })))
 }
 
-async fn v1_model(State(s): State<AppState>, h: HeaderMap, Path(name): Path<String>) -> V1Result {
-    authorised(&s, &h, Action::ReadWorkspace).await?;
+async fn v1_model(State(s): State<AppState>, Path(name): Path<String>) -> V1Result {
     let m = registry::get_model(&s.pool, &name)
         .await?
         .ok_or_else(|| AppError::not_found(format!("no registered model '{name}'")))?;
@@ -925,11 +912,10 @@ struct RiskTierReq {
 
 async fn v1_set_risk_tier(
     State(s): State<AppState>,
-    h: HeaderMap,
+    Caller(p): Caller,
     Path(name): Path<String>,
     b: Bytes,
 ) -> V1Result {
-    let p = authorised(&s, &h, Action::ManagePolicies).await?;
     let req: RiskTierReq = serde_json::from_slice(&b).map_err(|e| {
         AppError::validation(
             "risk_tier",
@@ -968,11 +954,9 @@ fn parse_at(s: &str) -> Result<i64, AppError> {
 
 async fn v1_alias_at(
     State(s): State<AppState>,
-    h: HeaderMap,
     Path((name, alias)): Path<(String, String)>,
     Query(q): Query<HashMap<String, String>>,
 ) -> V1Result {
-    authorised(&s, &h, Action::ReadWorkspace).await?;
     if registry::get_model(&s.pool, &name).await?.is_none() {
         return Err(AppError::not_found(format!("no registered model '{name}'")));
     }
@@ -1006,10 +990,8 @@ async fn v1_alias_at(
 
 async fn v1_alias_history(
     State(s): State<AppState>,
-    h: HeaderMap,
     Path((name, alias)): Path<(String, String)>,
 ) -> V1Result {
-    authorised(&s, &h, Action::ReadWorkspace).await?;
     let moves = registry::alias_history(&s.pool, &name, Some(&alias)).await?;
     Ok(Json(
         json!({ "name": name, "alias": alias, "moves": moves }),
@@ -1024,12 +1006,11 @@ async fn v1_alias_history(
 #[allow(clippy::too_many_lines, reason = "to be split (issue 16)")]
 async fn v1_evidence_pack(
     State(s): State<AppState>,
-    h: HeaderMap,
+    Caller(p): Caller,
     Path((name, version)): Path<(String, String)>,
 ) -> Result<axum::response::Response, AppError> {
     use app::domain::audit_query::AuditFilterInput;
     use axum::response::IntoResponse;
-    let p = authorised(&s, &h, Action::ReadWorkspace).await?;
     let version: i64 = version.parse().map_err(|_| {
         AppError::validation("version", format!("'{version}' is not a version number"))
     })?;

@@ -1,5 +1,6 @@
 //! Routes that are not server functions: probes, metrics and the versioned REST API.
 
+use crate::extract::Caller;
 use crate::metrics::Metrics;
 use app::domain::audit_query::AuditFilterInput;
 use app::domain::authz::Action;
@@ -90,8 +91,7 @@ pub struct Me {
 }
 
 /// `GET /api/v1/me`.
-pub async fn me(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Me>, AppError> {
-    let p = require(authenticate(&state, &headers).await?, Action::ReadWorkspace)?;
+pub async fn me(Caller(p): Caller) -> Result<Json<Me>, AppError> {
     Ok(Json(Me {
         via: if p.token.is_some() {
             "token".into()
@@ -106,9 +106,7 @@ pub async fn me(State(state): State<AppState>, headers: HeaderMap) -> Result<Jso
 /// `GET /api/v1/audit/verify`: recompute the chain (auditor or admin).
 pub async fn verify_audit(
     State(state): State<AppState>,
-    headers: HeaderMap,
 ) -> Result<Json<app::model::VerifyReport>, AppError> {
-    require(authenticate(&state, &headers).await?, Action::VerifyAudit)?;
     // Sign a checkpoint of the log as it stands, so the answer covers every entry.
     signing::checkpoint_now(&state.pool).await?;
     Ok(Json(db::audit::verify(&state.pool).await?))
@@ -131,11 +129,7 @@ fn checkpoint_json(state: &AppState, c: &Checkpoint) -> Result<Value, AppError> 
 
 /// `GET /api/v1/audit/checkpoint`: the newest signed checkpoint (signing one of the log as it
 /// stands when it has grown), with the public key to check it.
-pub async fn audit_checkpoint(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-) -> Result<Json<Value>, AppError> {
-    require(authenticate(&state, &headers).await?, Action::ReadAudit)?;
+pub async fn audit_checkpoint(State(state): State<AppState>) -> Result<Json<Value>, AppError> {
     let c = signing::checkpoint_now(&state.pool)
         .await?
         .ok_or_else(|| AppError::not_found("the audit trail is empty"))?;
@@ -162,11 +156,9 @@ fn parse_size(field: &str, s: &str) -> Result<u64, AppError> {
 /// entry.
 pub async fn audit_proof(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Path(seq): Path<String>,
     Query(q): Query<ProofQuery>,
 ) -> Result<Json<Value>, AppError> {
-    require(authenticate(&state, &headers).await?, Action::ReadAudit)?;
     let seq = parse_size("seq", &seq)?;
     let log = audit_tree::log_size(&state.pool).await?;
     if seq > log {
@@ -230,10 +222,8 @@ pub struct ConsistencyQuery {
 /// tree of M entries is a prefix of the tree of N.
 pub async fn audit_consistency(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Query(q): Query<ConsistencyQuery>,
 ) -> Result<Json<Value>, AppError> {
-    require(authenticate(&state, &headers).await?, Action::ReadAudit)?;
     let log = audit_tree::log_size(&state.pool).await?;
     let first = parse_size(
         "first",
@@ -283,10 +273,8 @@ pub struct AuditList {
 /// `GET /api/v1/audit?actor=&action=&object_type=&object_id=&from=&to=&before=` (auditor or admin).
 pub async fn list_audit(
     State(state): State<AppState>,
-    headers: HeaderMap,
     query: Result<Query<AuditFilterInput>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<AuditList>, AppError> {
-    require(authenticate(&state, &headers).await?, Action::ReadAudit)?;
     let Query(input) = query.map_err(|e| AppError::validation("query", e.body_text()))?;
     let f = input
         .validate()
@@ -303,13 +291,11 @@ pub async fn list_audit(
 /// (auditors and admins); `server verify-audit --export FILE` checks it offline.
 pub async fn export_audit(
     State(state): State<AppState>,
-    headers: HeaderMap,
     query: Result<
         Query<std::collections::HashMap<String, String>>,
         axum::extract::rejection::QueryRejection,
     >,
 ) -> Result<axum::response::Response, AppError> {
-    require(authenticate(&state, &headers).await?, Action::ExportAudit)?;
     let Query(mut q) = query.map_err(|e| AppError::validation("query", e.body_text()))?;
     let format = q.remove("format").unwrap_or_else(|| "json".into());
     let input: AuditFilterInput =

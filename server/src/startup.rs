@@ -143,7 +143,7 @@ pub fn build_router_with_metrics(
 ) -> Router {
     use app::domain::authz::Action::*;
     let leptos_routes = route_list();
-    let api = Api::new()
+    let api = Api::gated(state.clone())
         .get(
             "/api/v1/me",
             routes::me,
@@ -227,7 +227,8 @@ pub fn build_router_with_metrics(
                     needs(
                         ReadAudit,
                         "Prometheus metrics (auditors and admins, or the configured metrics token)",
-                    ),
+                    )
+                    .gated_in_handler(),
                 )
                 .with_state(routes::MetricsState {
                     metrics: metrics.clone(),

@@ -2,15 +2,14 @@
 //! created for the caller only; administrators may revoke anyone's.
 
 use crate::api::{needs, Api};
+use crate::extract::Caller;
 use app::domain::authz::Action;
 use app::error::AppError;
 use app::server::accounts::{self, Issue};
-use app::server::auth::{authenticate, require};
 use app::server::db;
 use app::server::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -20,7 +19,7 @@ type ApiResult = Result<Json<Value>, AppError>;
 /// The routes, mounted by the main router.
 pub fn router(state: AppState) -> Api {
     use Action::*;
-    Api::new()
+    Api::gated(state.clone())
         .get(
             "/api/v1/tokens",
             list,
@@ -57,15 +56,13 @@ struct NewToken {
     expires_in_days: Option<u32>,
 }
 
-async fn list(State(s): State<AppState>, h: HeaderMap) -> ApiResult {
-    let p = require(authenticate(&s, &h).await?, Action::ManageOwnTokens)?;
+async fn list(State(s): State<AppState>, Caller(p): Caller) -> ApiResult {
     Ok(Json(
         json!({ "tokens": db::tokens::list_for(&s.pool, p.user_id).await? }),
     ))
 }
 
-async fn create(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiResult {
-    let p = require(authenticate(&s, &h).await?, Action::ManageOwnTokens)?;
+async fn create(State(s): State<AppState>, Caller(p): Caller, b: Bytes) -> ApiResult {
     p.require_own_credentials()?;
     let req: NewToken = serde_json::from_slice(&b).map_err(|e| {
         AppError::validation(
@@ -82,8 +79,7 @@ async fn create(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiResult 
     Ok(Json(json!({ "id": created.id, "token": created.token })))
 }
 
-async fn revoke(State(s): State<AppState>, h: HeaderMap, Path(id): Path<String>) -> ApiResult {
-    let p = require(authenticate(&s, &h).await?, Action::ManageOwnTokens)?;
+async fn revoke(State(s): State<AppState>, Caller(p): Caller, Path(id): Path<String>) -> ApiResult {
     let id: i64 = id
         .parse()
         .map_err(|_| AppError::not_found(format!("no live token '{id}'")))?;

@@ -4,16 +4,14 @@
 
 use super::{experiment_id, model_json, ApiResult};
 use crate::artifacts::ArtifactError;
-use crate::mlflow::{body, de_opt_i64};
-use app::domain::authz::Action;
+use crate::extract::JsonBody;
+use crate::mlflow::de_opt_i64;
 use app::domain::logged_models::{matches, Candidate, ModelAttribute};
 use app::domain::run_search::{parse_filter_for, Attributes};
 use app::error::AppError;
 use app::server::db::logged_models::{self, LoggedModel};
 use app::server::state::AppState;
-use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -34,7 +32,7 @@ fn yes() -> bool {
 }
 
 #[derive(Deserialize)]
-struct SearchReq {
+pub(super) struct SearchReq {
     #[serde(default)]
     experiment_ids: Vec<Value>,
     filter: Option<String>,
@@ -45,9 +43,10 @@ struct SearchReq {
     page_token: Option<String>,
 }
 
-pub(super) async fn search(State(s): State<AppState>, h: HeaderMap, b: Bytes) -> ApiResult {
-    crate::mlflow::who(&s, &h, Action::ReadWorkspace).await?;
-    let req: SearchReq = body(&b)?;
+pub(super) async fn search(
+    State(s): State<AppState>,
+    JsonBody(req): JsonBody<SearchReq>,
+) -> ApiResult {
     if req.experiment_ids.is_empty() {
         return Err(ArtifactError(AppError::validation(
             "experiment_ids",
