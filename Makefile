@@ -25,8 +25,13 @@ OPENLINEAGE_VENV := .venv-openlineage
 # A real S3-protocol server for the artifact store's S3 tests (moto's server, from PyPI).
 MOTO_VERSION := 5.2.5
 S3_VENV := .venv-s3
+OPENAPI_PORT ?= 3424
+# A client generated from /api/openapi.json by a common generator, to hold the document to what
+# is served.
+OPENAPI_CLIENT_VERSION := 0.29.1
+OPENAPI_VENV := .venv-openapi
 
-.PHONY: help run test setup setup-test build lint file-lengths unit e2e mlflow-client openlineage-client bench bench-audit load faults fuzz fuzz-tools fuzz-cmin bench-runs bench-layout bench-lineage bench-ab bench-fairness bench-promotion bench-artifacts bench-first-load fmt clean
+.PHONY: help run test setup setup-test build lint file-lengths unit e2e mlflow-client openlineage-client openapi-client bench bench-audit load faults fuzz fuzz-tools fuzz-cmin bench-runs bench-layout bench-lineage bench-ab bench-fairness bench-promotion bench-artifacts bench-first-load fmt clean
 
 help:
 	@echo "make run    build in release mode and serve http://127.0.0.1:3000 with demo data"
@@ -76,6 +81,9 @@ setup-test: setup
 	@if ! $(S3_VENV)/bin/python -c "import importlib.metadata as m, sys; sys.exit(m.version('moto') != '$(MOTO_VERSION)')" 2>/dev/null; then \
 		python3 -m venv $(S3_VENV) && $(S3_VENV)/bin/pip install -q --disable-pip-version-check "moto[server]==$(MOTO_VERSION)"; \
 	fi
+	@if ! $(OPENAPI_VENV)/bin/python -c "import importlib.metadata as m, sys; sys.exit(m.version('openapi-python-client') != '$(OPENAPI_CLIENT_VERSION)')" 2>/dev/null; then \
+		python3 -m venv $(OPENAPI_VENV) && $(OPENAPI_VENV)/bin/pip install -q --disable-pip-version-check openapi-python-client==$(OPENAPI_CLIENT_VERSION); \
+	fi
 
 # What the release build reads. A `make build` with none of it changed since the last successful
 # build does nothing: cargo-leptos would otherwise bind and optimise the wasm and compress the
@@ -99,7 +107,7 @@ $(BUILD_STAMP): $(BUILD_INPUTS)
 run: build
 	./target/release/server serve --demo
 
-test: setup-test lint unit build e2e mlflow-client openlineage-client
+test: setup-test lint unit build e2e mlflow-client openlineage-client openapi-client
 
 ## Test stages ---------------------------------------------------------------------------
 
@@ -189,6 +197,9 @@ mlflow-client:
 
 openlineage-client:
 	bash end2end/openlineage/run.sh $(CURDIR)/$(OPENLINEAGE_VENV)/bin/python $(OPENLINEAGE_PORT)
+
+openapi-client:
+	bash end2end/openapi/run.sh $(CURDIR)/$(OPENAPI_VENV)/bin $(OPENAPI_PORT)
 
 # Every benchmark of steps 1-6; each records its figures in target/bench-table.tsv, printed
 # as one table at the end (and kept as target/bench-table.md). Fails when a figure misses its

@@ -6,28 +6,37 @@ use server_fn::error::{FromServerFnError, ServerFnErrorErr};
 
 /// What went wrong, in terms the user can act on. Serialises as `{"error": kind, "message": …}`.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "ssr",
+    derive(schemars::JsonSchema),
+    schemars(rename = "Error")
+)]
 #[serde(tag = "error", rename_all = "snake_case")]
 pub enum AppError {
     /// The thing asked for does not exist (or is not visible to the caller).
     #[error("{message}")]
+    #[cfg_attr(feature = "ssr", schemars(title = "NotFoundError"))]
     NotFound {
         /// Human message.
         message: String,
     },
     /// No valid session or token.
     #[error("{message}")]
+    #[cfg_attr(feature = "ssr", schemars(title = "UnauthorizedError"))]
     Unauthorized {
         /// Human message.
         message: String,
     },
     /// Signed in, but the roles held do not allow this.
     #[error("{message}")]
+    #[cfg_attr(feature = "ssr", schemars(title = "ForbiddenError"))]
     Forbidden {
         /// Human message.
         message: String,
     },
     /// A field of the input is invalid.
     #[error("{field}: {message}")]
+    #[cfg_attr(feature = "ssr", schemars(title = "ValidationError"))]
     Validation {
         /// The input field (or row) at fault.
         field: String,
@@ -36,12 +45,14 @@ pub enum AppError {
     },
     /// The change conflicts with existing state (for example a duplicate name).
     #[error("{message}")]
+    #[cfg_attr(feature = "ssr", schemars(title = "ConflictError"))]
     Conflict {
         /// Human message.
         message: String,
     },
     /// The request (or what it inflates to) passes a size limit; nothing was stored.
     #[error("{message}")]
+    #[cfg_attr(feature = "ssr", schemars(title = "PayloadTooLargeError"))]
     PayloadTooLarge {
         /// What was too large, naming the limit.
         message: String,
@@ -50,6 +61,7 @@ pub enum AppError {
     },
     /// Too many attempts; try again later.
     #[error("{message}")]
+    #[cfg_attr(feature = "ssr", schemars(title = "TooManyRequestsError"))]
     TooManyRequests {
         /// Human message.
         message: String,
@@ -59,12 +71,14 @@ pub enum AppError {
     /// The store cannot take writes right now (disk full, read-only, locked); nothing was
     /// changed and the same request can be sent again later.
     #[error("{message}")]
+    #[cfg_attr(feature = "ssr", schemars(title = "UnavailableError"))]
     Unavailable {
         /// What the operator has to fix, without paths or internals.
         message: String,
     },
     /// Something failed on the server; details are in the server log only.
     #[error("{message}")]
+    #[cfg_attr(feature = "ssr", schemars(title = "InternalError"))]
     Internal {
         /// Always a generic text.
         message: String,

@@ -2,7 +2,7 @@
 //! `/api/v1/experiments` (define, send results, record the decision, export, share).
 
 use crate::api::{needs, Api};
-use crate::extract::{parse_json, path_id, Caller, JsonBody};
+use crate::extract::{parse_json, path_id, Caller, Created, JsonBody, NoContent};
 use app::domain::ab::{analyze, Analysis, AnalysisRequest, Context};
 use app::domain::authz::Action;
 use app::domain::experiment::{ExperimentDef, ResultBatch, Status};
@@ -12,7 +12,7 @@ use app::server::db::abtests as db;
 use app::server::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{header, StatusCode};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
@@ -104,13 +104,11 @@ async fn create(
     State(s): State<AppState>,
     Caller(p): Caller,
     JsonBody(def): JsonBody<ExperimentDef>,
-) -> Result<Response, AppError> {
+) -> Result<Created<Json<Value>>, AppError> {
     let id = ops::create(&s, &def, &p.actor(), &p.username).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({ "id": id, "name": def.name.trim(), "status": def.status.as_str(), "url": format!("/experiments/{id}") })),
-    )
-        .into_response())
+    Ok(Created(Json(
+        json!({ "id": id, "name": def.name.trim(), "status": def.status.as_str(), "url": format!("/experiments/{id}") }),
+    )))
 }
 
 /// `GET /api/v1/experiments`.
@@ -151,14 +149,14 @@ async fn results(
     Caller(p): Caller,
     Path(id): Path<String>,
     JsonBody(batch): JsonBody<ResultBatch>,
-) -> Result<Response, AppError> {
+) -> Result<Created<Json<Value>>, AppError> {
     let id = test_id(&id)?;
     let (_, def) = ops::load(&s, id).await?;
     let stored = ops::store_batch(&s, id, &def, &batch, &p.actor(), "api").await?;
-    Ok((StatusCode::CREATED, Json(json!({ "stored": stored }))).into_response())
+    Ok(Created(Json(json!({ "stored": stored }))))
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, schemars::JsonSchema)]
 struct StatusBody {
     status: Status,
 }
@@ -176,7 +174,7 @@ async fn set_status(
     Ok(Json(json!({ "id": id, "status": b.status })))
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, schemars::JsonSchema)]
 struct DecisionBody {
     decision: String,
     #[serde(default)]
@@ -189,14 +187,10 @@ async fn decide(
     Caller(p): Caller,
     Path(id): Path<String>,
     JsonBody(b): JsonBody<DecisionBody>,
-) -> Result<Response, AppError> {
+) -> Result<Created<Json<Value>>, AppError> {
     let id = test_id(&id)?;
     let did = ops::record_decision(&s, id, &b.decision, &b.comment, &p.actor()).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({ "id": did, "decision": b.decision })),
-    )
-        .into_response())
+    Ok(Created(Json(json!({ "id": did, "decision": b.decision }))))
 }
 
 /// `GET /api/v1/experiments/{id}/export.csv`.
@@ -221,7 +215,7 @@ async fn export_csv(
         .into_response())
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, schemars::JsonSchema)]
 struct ShareBody {
     #[serde(default = "week")]
     days: i64,
@@ -237,16 +231,14 @@ async fn share(
     Caller(p): Caller,
     Path(id): Path<String>,
     bytes: Bytes,
-) -> Result<Response, AppError> {
+) -> Result<Created<Json<Value>>, AppError> {
     let id = test_id(&id)?;
     // No body at all asks for the default week.
     let b: ShareBody = parse_json(&bytes, true)?;
     let (url, expires_at) = ops::create_share(&s, id, b.days, &p.actor()).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({ "url": url, "expires_at": expires_at })),
-    )
-        .into_response())
+    Ok(Created(Json(
+        json!({ "url": url, "expires_at": expires_at }),
+    )))
 }
 
 /// `GET /api/v1/experiments/{id}/share`: the links (without tokens).
@@ -264,9 +256,9 @@ async fn revoke_share(
     State(s): State<AppState>,
     Caller(p): Caller,
     Path((id, link)): Path<(String, String)>,
-) -> Result<StatusCode, AppError> {
+) -> Result<NoContent, AppError> {
     let id = test_id(&id)?;
     let link = path_id(&link, "share link")?;
     ops::revoke(&s, id, link, &p.actor()).await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(NoContent)
 }

@@ -1,8 +1,12 @@
 //! The REST surface, described where it is built. Every route is registered together with its
-//! description (who may call it, what it takes), and the OpenAPI 3.1 document at
+//! description (who may call it, what it takes; its body and answer types are read from the
+//! handler's signature), and the OpenAPI 3.1 document at
 //! `/api/openapi.json`, the reference page at `/api/docs` and the authorisation-matrix test all
 //! read that one table: a route cannot be served without being documented.
 
+use crate::extract::{Created, JsonBody, NoContent};
+use crate::openapi;
+pub use crate::openapi::{path_params, tag};
 use app::domain::authz::{authorize, Action};
 use app::domain::roles::Role;
 use app::server::state::AppState;
@@ -11,8 +15,8 @@ use axum::handler::Handler;
 use axum::http::{header, Method};
 use axum::response::Html;
 use axum::routing::MethodFilter;
-use axum::Router;
-use serde_json::{json, Map, Value};
+use axum::{Json, Router};
+use schemars::{JsonSchema, Schema, SchemaGenerator};
 
 /// Who may call a route.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -131,8 +135,12 @@ pub const fn needs(action: Action, summary: &'static str) -> Doc {
     Doc::new(Access::Needs(action), summary)
 }
 
+/// Writes the JSON Schema of a request or response body into a generator, or says there is
+/// none; read from the handler's own types (see [`Describe`]).
+pub type SchemaFn = fn(&mut SchemaGenerator) -> Option<Schema>;
+
 /// One documented operation.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct Route {
     /// Its method.
     pub method: Method,
@@ -140,7 +148,140 @@ pub struct Route {
     pub path: String,
     /// Its description.
     pub doc: Doc,
+    /// The JSON request body's schema, from the handler's [`JsonBody`] argument.
+    pub request: SchemaFn,
+    /// The success response's schema, from the handler's return type.
+    pub response: SchemaFn,
+    /// The success status, from the handler's return type ([`Created`], [`NoContent`]).
+    pub status: u16,
 }
+
+impl Route {
+    /// A route whose handler is not a described Rust function (the document itself).
+    fn undescribed(method: Method, path: &str, doc: Doc) -> Route {
+        Route {
+            method,
+            path: path.to_owned(),
+            doc,
+            request: |_| None,
+            response: |_| None,
+            status: 200,
+        }
+    }
+}
+
+/// What a handler argument adds to its operation's description: only a JSON body has a
+/// schema; the other extractors in use say nothing (the route's `Doc` describes the path and
+/// query parameters and the access).
+pub trait DescribeArg {
+    /// The request body's schema, if this argument is the body.
+    fn request(_: &mut SchemaGenerator) -> Option<Schema> {
+        None
+    }
+}
+
+impl<T: JsonSchema> DescribeArg for JsonBody<T> {
+    fn request(g: &mut SchemaGenerator) -> Option<Schema> {
+        Some(g.subschema_for::<T>())
+    }
+}
+
+macro_rules! says_nothing {
+    ($($ty:ty),* $(,)?) => { $(impl DescribeArg for $ty {})* };
+}
+says_nothing!(
+    crate::extract::Caller,
+    axum::http::HeaderMap,
+    Bytes,
+    axum::body::Body,
+    axum::extract::Request,
+);
+impl<T> DescribeArg for axum::extract::State<T> {}
+impl<T: DescribeArg, E> DescribeArg for Result<T, E> {
+    fn request(g: &mut SchemaGenerator) -> Option<Schema> {
+        T::request(g)
+    }
+}
+impl<T> DescribeArg for axum::extract::Path<T> {}
+impl<T> DescribeArg for axum::extract::Query<T> {}
+
+/// What a handler's return type says of its success: the status and the body's schema.
+pub trait DescribeOutput {
+    /// The success status.
+    const STATUS: u16 = 200;
+    /// The success body's schema, when it is JSON of a known type.
+    fn response(_: &mut SchemaGenerator) -> Option<Schema> {
+        None
+    }
+}
+
+impl<T: JsonSchema> DescribeOutput for Json<T> {
+    fn response(g: &mut SchemaGenerator) -> Option<Schema> {
+        Some(g.subschema_for::<T>())
+    }
+}
+
+impl<T: DescribeOutput, E> DescribeOutput for Result<T, E> {
+    const STATUS: u16 = T::STATUS;
+    fn response(g: &mut SchemaGenerator) -> Option<Schema> {
+        T::response(g)
+    }
+}
+
+impl<T: DescribeOutput> DescribeOutput for Created<T> {
+    const STATUS: u16 = 201;
+    fn response(g: &mut SchemaGenerator) -> Option<Schema> {
+        T::response(g)
+    }
+}
+
+impl DescribeOutput for NoContent {
+    const STATUS: u16 = 204;
+}
+
+// Bodies that are not JSON of a known type (files, CSV, redirects, plain text).
+impl DescribeOutput for axum::response::Response {}
+impl DescribeOutput for &'static str {}
+impl DescribeOutput for () {}
+impl DescribeOutput for crate::mlflow::MlflowError {}
+impl<T> DescribeOutput for Html<T> {}
+
+/// A handler function, described by its argument and return types.
+pub trait Describe<Args> {
+    /// The request body's schema.
+    fn request(g: &mut SchemaGenerator) -> Option<Schema>;
+    /// The success body's schema.
+    fn response(g: &mut SchemaGenerator) -> Option<Schema>;
+    /// The success status.
+    const STATUS: u16;
+}
+
+macro_rules! describe_fn {
+    ($($arg:ident),*) => {
+        impl<F, Fut, $($arg,)*> Describe<($($arg,)*)> for F
+        where
+            F: FnOnce($($arg,)*) -> Fut,
+            Fut: std::future::Future,
+            Fut::Output: DescribeOutput,
+            $($arg: DescribeArg,)*
+        {
+            fn request(_g: &mut SchemaGenerator) -> Option<Schema> {
+                None$(.or_else(|| $arg::request(_g)))*
+            }
+            fn response(g: &mut SchemaGenerator) -> Option<Schema> {
+                <Fut::Output as DescribeOutput>::response(g)
+            }
+            const STATUS: u16 = <Fut::Output as DescribeOutput>::STATUS;
+        }
+    };
+}
+describe_fn!();
+describe_fn!(A);
+describe_fn!(A, B);
+describe_fn!(A, B, C);
+describe_fn!(A, B, C, D);
+describe_fn!(A, B, C, D, E);
+describe_fn!(A, B, C, D, E, G);
 
 /// A router that records a description with every route it serves, and puts every gated
 /// route behind the gate its description declares ([`crate::extract::gate`]).
@@ -164,9 +305,9 @@ impl<S: Clone + Send + Sync + 'static> Default for Api<S> {
 macro_rules! method {
     ($name:ident, $method:ident) => {
         #[doc = concat!("Serves `", stringify!($method), " path` with `handler`, described by `doc`.")]
-        pub fn $name<H, T>(self, path: &str, handler: H, doc: Doc) -> Self
+        pub fn $name<H, T, A>(self, path: &str, handler: H, doc: Doc) -> Self
         where
-            H: Handler<T, S>,
+            H: Handler<T, S> + Describe<A>,
             T: 'static,
         {
             self.on(Method::$method, MethodFilter::$method, path, handler, doc)
@@ -194,9 +335,16 @@ impl<S: Clone + Send + Sync + 'static> Api<S> {
     method!(patch, PATCH);
     method!(delete, DELETE);
 
-    fn on<H, T>(mut self, method: Method, filter: MethodFilter, path: &str, h: H, doc: Doc) -> Self
+    fn on<H, T, A>(
+        mut self,
+        method: Method,
+        filter: MethodFilter,
+        path: &str,
+        h: H,
+        doc: Doc,
+    ) -> Self
     where
-        H: Handler<T, S>,
+        H: Handler<T, S> + Describe<A>,
         T: 'static,
     {
         let mut route = axum::routing::on(filter, h);
@@ -214,6 +362,9 @@ impl<S: Clone + Send + Sync + 'static> Api<S> {
             method,
             path: path.to_owned(),
             doc,
+            request: H::request,
+            response: H::response,
+            status: H::STATUS,
         });
         self
     }
@@ -263,19 +414,19 @@ impl Api<()> {
     /// so far, and returns the router.
     pub fn with_description(self) -> Router {
         let (router, mut routes) = self.into_parts();
-        routes.push(Route {
-            method: Method::GET,
-            path: "/api/openapi.json".into(),
-            doc: Doc::new(Access::Public, "This API's OpenAPI 3.1 description"),
-        });
-        routes.push(Route {
-            method: Method::GET,
-            path: "/api/docs".into(),
-            doc: Doc::new(Access::Public, "This API's reference page"),
-        });
+        routes.push(Route::undescribed(
+            Method::GET,
+            "/api/openapi.json",
+            Doc::new(Access::Public, "This API's OpenAPI 3.1 description"),
+        ));
+        routes.push(Route::undescribed(
+            Method::GET,
+            "/api/docs",
+            Doc::new(Access::Public, "This API's reference page"),
+        ));
         // Built once; each response shares the bytes.
-        let json = Bytes::from(openapi(&routes).to_string());
-        let page = Bytes::from(reference_page(&routes));
+        let json = Bytes::from(openapi::document(&routes).to_string());
+        let page = Bytes::from(openapi::reference_page(&routes));
         router
             .route(
                 "/api/openapi.json",
@@ -294,325 +445,10 @@ impl Api<()> {
     }
 }
 
-/// The group a path belongs to, for the document's tags and the reference page's sections.
-pub fn tag(path: &str) -> &'static str {
-    const TAGS: [(&str, &str); 12] = [
-        ("/api/2.0/mlflow/registered-models", "MLflow model registry"),
-        ("/api/2.0/mlflow/model-versions", "MLflow model registry"),
-        ("/api/2.0/mlflow", "MLflow tracking"),
-        ("/api/v1/lineage", "Lineage (OpenLineage)"),
-        ("/api/v1/search", "Lineage (OpenLineage)"),
-        ("/api/v1/ab", "A/B tests"),
-        ("/api/v1/experiments", "A/B tests"),
-        ("/api/v1/fairness", "Fairness"),
-        ("/fairness", "Fairness"),
-        ("/api/v1/models", "Registry and promotions"),
-        ("/api/v1/promotions", "Registry and promotions"),
-        ("/api/v1/policies", "Registry and promotions"),
-    ];
-    if let Some((_, t)) = TAGS.iter().find(|(p, _)| path.starts_with(p)) {
-        return t;
-    }
-    if path.starts_with("/api/v1/audit") {
-        "Audit trail"
-    } else if path.starts_with("/api/v1") {
-        "Session"
-    } else if path.starts_with("/api/openapi") || path.starts_with("/api/docs") {
-        "About this API"
-    } else {
-        "Operations"
-    }
-}
-
-/// The groups of `routes`, sorted.
-fn tags(routes: &[Route]) -> Vec<&'static str> {
-    let mut tags: Vec<&str> = routes.iter().map(|r| tag(&r.path)).collect();
-    tags.sort_unstable();
-    tags.dedup();
-    tags
-}
-
-/// The error shape of a path: MLflow's for the MLflow-compatible API, Gatehouse's elsewhere.
-fn error_schema(path: &str) -> &'static str {
-    if path.starts_with("/api/2.0/mlflow") {
-        "#/components/schemas/MlflowError"
-    } else {
-        "#/components/schemas/Error"
-    }
-}
-
-/// The path's `{name}` parameters.
-pub fn path_params(path: &str) -> Vec<&str> {
-    path.split('/')
-        .filter_map(|seg| seg.strip_prefix('{')?.strip_suffix('}'))
-        .map(|p| p.trim_start_matches('*'))
-        .collect()
-}
-
-fn operation_id(r: &Route) -> String {
-    let slug: String = r
-        .path
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-        .collect();
-    let slug = slug
-        .split('_')
-        .filter(|s| !s.is_empty())
-        .collect::<Vec<_>>()
-        .join("_");
-    format!("{}_{slug}", r.method.as_str().to_ascii_lowercase())
-}
-
-fn error_response(path: &str, description: &str) -> Value {
-    json!({
-        "description": description,
-        "content": { "application/json": { "schema": { "$ref": error_schema(path) } } }
-    })
-}
-
-fn operation(r: &Route) -> Value {
-    let mut parameters: Vec<Value> = path_params(&r.path)
-        .into_iter()
-        .map(|name| {
-            json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } })
-        })
-        .collect();
-    parameters.extend(r.doc.query.iter().map(|(name, description)| {
-        json!({ "name": name, "in": "query", "required": false,
-                "description": description, "schema": { "type": "string" } })
-    }));
-    let mut responses = Map::new();
-    if r.doc.body == Body::Multipart {
-        responses.insert(
-            "303".into(),
-            json!({ "description": "A browser form: to the result, back to the form with ?error=, or to /login without a session" }),
-        );
-    } else {
-        responses.insert("2XX".into(), json!({ "description": "Success" }));
-    }
-    if r.doc.access.gated() {
-        responses.insert(
-            "401".into(),
-            error_response(&r.path, "No session cookie or API token, or an expired one"),
-        );
-        responses.insert(
-            "403".into(),
-            error_response(&r.path, "The caller's roles do not allow this"),
-        );
-    }
-    responses.insert(
-        "4XX".into(),
-        error_response(
-            &r.path,
-            "The request was refused; the message names the field",
-        ),
-    );
-    responses.insert(
-        "503".into(),
-        error_response(&r.path, "The store is unavailable (disk full or read-only)"),
-    );
-    let roles: Vec<&str> = r.doc.access.roles().iter().map(|r| r.as_str()).collect();
-    let mut op = json!({
-        "operationId": operation_id(r),
-        "summary": r.doc.summary,
-        "tags": [tag(&r.path)],
-        "parameters": parameters,
-        "responses": responses,
-        "x-gatehouse-roles": roles,
-    });
-    match r.doc.access {
-        Access::Needs(_) | Access::AnyOf(_) | Access::Never => {
-            op["security"] = json!([{ "session": [] }, { "token": [] }]);
-        }
-        Access::Public | Access::Link => op["security"] = json!([]),
-    }
-    let media = match r.doc.body {
-        Body::None => None,
-        Body::Json => Some(("application/json", json!({}))),
-        Body::Multipart => Some((
-            "multipart/form-data",
-            json!({ "type": "object", "properties": { "file": { "type": "string", "contentMediaType": "application/octet-stream" } } }),
-        )),
-        Body::Text(t) => Some((t, json!({ "type": "string" }))),
-    };
-    if let Some((media, schema)) = media {
-        op["requestBody"] = json!({ "required": true, "content": { media: { "schema": schema } } });
-    }
-    op
-}
-
-/// The OpenAPI 3.1 document for `routes`.
-pub fn openapi(routes: &[Route]) -> Value {
-    let mut paths = Map::new();
-    for r in routes {
-        let entry = paths
-            .entry(r.path.clone())
-            .or_insert_with(|| Value::Object(Map::new()));
-        entry[r.method.as_str().to_ascii_lowercase()] = operation(r);
-    }
-    json!({
-        "openapi": "3.1.0",
-        "info": {
-            "title": "Gatehouse",
-            "version": env!("CARGO_PKG_VERSION"),
-            "description": "Lineage, run comparison, A/B tests, fairness reports, governed promotions and a tamper-evident audit trail. Every operation lists the roles allowed to call it in x-gatehouse-roles.",
-        },
-        "tags": tags(routes).iter().map(|t| json!({ "name": t })).collect::<Vec<_>>(),
-        "paths": paths,
-        "components": {
-            "securitySchemes": {
-                "session": { "type": "apiKey", "in": "cookie", "name": app::server::auth::SESSION_COOKIE,
-                             "description": "The browser session; state changes also need a same-origin Origin header." },
-                "token": { "type": "http", "scheme": "bearer",
-                           "description": "An API token, created by its user on the Account page or with POST /api/v1/tokens (or by the operator with server create-token)." }
-            },
-            "schemas": {
-                "Error": {
-                    "type": "object",
-                    "required": ["error", "message"],
-                    "properties": {
-                        "error": { "type": "string", "description": "A stable code: validation, not_found, conflict, unauthorized, forbidden, payload_too_large, too_many_requests, unavailable, internal" },
-                        "field": { "type": "string", "description": "The field, column or row the message is about" },
-                        "message": { "type": "string" },
-                        "limit_bytes": { "type": "integer", "description": "With payload_too_large: the limit that was passed" },
-                        "retry_after_secs": { "type": "integer", "description": "With too_many_requests: seconds until another attempt is accepted" }
-                    }
-                },
-                "MlflowError": {
-                    "type": "object",
-                    "required": ["error_code", "message"],
-                    "properties": {
-                        "error_code": { "type": "string" },
-                        "message": { "type": "string" }
-                    }
-                }
-            }
-        }
-    })
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
-/// The reference page: every operation by group, with who may call it.
-fn reference_page(routes: &[Route]) -> String {
-    let tags = tags(routes);
-    let mut out = String::from(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>API reference · Gatehouse</title><link rel=\"stylesheet\" href=\"STYLESHEET\"></head>\
-         <body><main class=\"api-reference\"><h1>API reference</h1>\
-         <p>Every REST operation Gatehouse serves, generated from the code that serves it. \
-         The machine-readable description is <a href=\"/api/openapi.json\">/api/openapi.json</a> (OpenAPI 3.1). \
-         Call with a browser session or an <code>Authorization: Bearer</code> API token; \
-         errors are JSON with <code>error</code>, <code>message</code> and, where it applies, <code>field</code> \
-         (the MLflow-compatible API answers in MLflow's own <code>error_code</code> shape).</p>",
-    );
-    out = out.replace("STYLESHEET", &crate::startup::stylesheet_href());
-    out.push_str("<nav aria-label=\"Groups\"><ul>");
-    for (i, t) in tags.iter().enumerate() {
-        out.push_str(&format!("<li><a href=\"#g{i}\">{}</a></li>", escape(t)));
-    }
-    out.push_str("</ul></nav>");
-    for (i, t) in tags.iter().enumerate() {
-        out.push_str(&format!(
-            "<section aria-labelledby=\"g{i}\"><h2 id=\"g{i}\">{}</h2><div class=\"table-wrap\"><table>\
-             <thead><tr><th scope=\"col\">Method</th><th scope=\"col\">Path</th><th scope=\"col\">What it does</th>\
-             <th scope=\"col\">Who may call</th><th scope=\"col\">Body</th></tr></thead><tbody>",
-            escape(t)
-        ));
-        for r in routes.iter().filter(|r| tag(&r.path) == *t) {
-            let who = match r.doc.access {
-                Access::Public => "anyone".to_owned(),
-                Access::Link => "anyone with the link".to_owned(),
-                Access::Never => "nobody (refused by design)".to_owned(),
-                Access::Needs(_) | Access::AnyOf(_) => r
-                    .doc
-                    .access
-                    .roles()
-                    .iter()
-                    .map(|r| r.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            };
-            let body = match r.doc.body {
-                Body::None => "",
-                Body::Json => "JSON",
-                Body::Multipart => "multipart form",
-                Body::Text(t) => t,
-            };
-            let mut query = String::new();
-            for (name, description) in r.doc.query {
-                query.push_str(&format!(
-                    "<br><small><code>?{}</code> {}</small>",
-                    escape(name),
-                    escape(description)
-                ));
-            }
-            out.push_str(&format!(
-                "<tr><td><code>{}</code></td><td><code>{}</code></td><td>{}{query}</td><td>{}</td><td>{}</td></tr>",
-                r.method,
-                escape(&r.path),
-                escape(r.doc.summary),
-                escape(&who),
-                escape(body)
-            ));
-        }
-        out.push_str("</tbody></table></div></section>");
-    }
-    out.push_str("</main></body></html>");
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn path_parameters_are_read_from_the_template() {
-        assert_eq!(
-            path_params("/api/v1/models/{name}/aliases/{alias}"),
-            ["name", "alias"]
-        );
-        assert_eq!(path_params("/api/v1/{*rest}"), ["rest"]);
-        assert!(path_params("/api/v1/me").is_empty());
-    }
-
-    #[test]
-    fn a_gated_operation_documents_its_roles_and_refusals() {
-        let r = Route {
-            method: Method::POST,
-            path: "/api/v1/promotions/{id}/approve".into(),
-            doc: needs(Action::ApprovePromotion, "Approve").json(),
-        };
-        let doc = openapi(std::slice::from_ref(&r));
-        let op = &doc["paths"]["/api/v1/promotions/{id}/approve"]["post"];
-        assert_eq!(op["x-gatehouse-roles"], json!(["reviewer"]));
-        assert_eq!(op["parameters"][0]["name"], "id");
-        assert!(op["responses"]["401"].is_object());
-        assert!(op["responses"]["403"].is_object());
-        assert!(op["requestBody"]["content"]["application/json"].is_object());
-        assert_eq!(op["operationId"], "post_api_v1_promotions_id_approve");
-    }
-
-    #[test]
-    fn the_mlflow_api_documents_mlflow_errors() {
-        let r = Route {
-            method: Method::GET,
-            path: "/api/2.0/mlflow/runs/get".into(),
-            doc: needs(Action::ReadWorkspace, "Get a run"),
-        };
-        let doc = openapi(&[r]);
-        assert_eq!(
-            doc["paths"]["/api/2.0/mlflow/runs/get"]["get"]["responses"]["4XX"]["content"]
-                ["application/json"]["schema"]["$ref"],
-            "#/components/schemas/MlflowError"
-        );
-    }
+    use app::domain::authz::Action;
 
     #[test]
     #[should_panic(expected = "is gated")]

@@ -11,6 +11,7 @@ use app::server::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request, State};
 use axum::http::request::Parts;
+use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
@@ -144,6 +145,26 @@ fn body_error(e: &serde_path_to_error::Error<serde_json::Error>) -> AppError {
         (false, None) => at,
     };
     AppError::validation(field, format!("the body is not a valid request: {inner}"))
+}
+
+/// A 201 answer with `T` as its body (the operation's description says 201 from this type).
+#[derive(Debug)]
+pub struct Created<T>(pub T);
+
+impl<T: IntoResponse> IntoResponse for Created<T> {
+    fn into_response(self) -> Response {
+        (StatusCode::CREATED, self.0).into_response()
+    }
+}
+
+/// A 204 answer without a body.
+#[derive(Debug)]
+pub struct NoContent;
+
+impl IntoResponse for NoContent {
+    fn into_response(self) -> Response {
+        StatusCode::NO_CONTENT.into_response()
+    }
 }
 
 /// A numeric id from the path; anything else names no record (404 saying which kind).

@@ -6,7 +6,7 @@
 //! their own, `--max-upload-bytes`) in memory that does not grow with the file.
 
 use crate::api::{needs, Access, Api, Body as Payload, Doc, Param};
-use crate::extract::{admit, Caller};
+use crate::extract::{admit, Caller, Created};
 use app::domain::authz::Action;
 use app::error::AppError;
 use app::server::auth::{authenticate, Principal};
@@ -16,7 +16,7 @@ use app::server::fairness::{input_error, report_of, Limits, Query, Upload};
 use app::server::state::AppState;
 use axum::body::Body;
 use axum::extract::{FromRequest, Multipart, Path, Request, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
 use futures_util::StreamExt;
@@ -385,16 +385,14 @@ async fn create(
     State(u): State<UploadState>,
     Caller(p): Caller,
     req: Request,
-) -> Result<Response, AppError> {
+) -> Result<Created<Json<Value>>, AppError> {
     let id = receive(&u, &p, req).await?;
     let s = &u.app;
     let (row, _, report) = db::get(&s.pool, id).await?.ok_or_else(AppError::internal)?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({ "id": id, "url": format!("/fairness/{id}"), "verdict": row.verdict, "sentence": row.sentence,
-                     "file_sha256": row.file_sha256, "rows": row.rows, "report": report })),
-    )
-        .into_response())
+    Ok(Created(Json(
+        json!({ "id": id, "url": format!("/fairness/{id}"), "verdict": row.verdict, "sentence": row.sentence,
+                     "file_sha256": row.file_sha256, "rows": row.rows, "report": report }),
+    )))
 }
 
 /// `POST /fairness/upload`: the browser's multipart form; redirects to the report, or back to

@@ -14,6 +14,7 @@ pub mod logged_models;
 pub mod metrics;
 pub mod middleware;
 pub mod mlflow;
+pub mod openapi;
 pub mod promotions;
 pub mod registry;
 pub mod routes;

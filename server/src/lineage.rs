@@ -1,7 +1,7 @@
 //! The OpenLineage API, Marquez-compatible: `POST /api/v1/lineage` ingests events.
 
 use crate::api::{needs, Api};
-use crate::extract::Caller;
+use crate::extract::{Caller, Created};
 use app::domain::authz::Action;
 use app::domain::lineage::{parse_event, EventKind, LineageEvent};
 use app::error::AppError;
@@ -170,11 +170,9 @@ async fn ingest(
     Caller(p): Caller,
     headers: HeaderMap,
     body: Bytes,
-) -> Response {
-    match ingest_inner(&s, &p, &headers, &body).await {
-        Ok(()) => StatusCode::CREATED.into_response(),
-        Err(r) => r.into_response(),
-    }
+) -> Result<Created<()>, Reject> {
+    ingest_inner(&s, &p, &headers, &body).await?;
+    Ok(Created(()))
 }
 
 async fn ingest_inner(
@@ -309,7 +307,7 @@ fn display_pointer(p: &str) -> &str {
 }
 
 /// Query of `GET /api/v1/lineage`.
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct LineageQuery {
     node_id: Option<String>,
@@ -391,7 +389,7 @@ pub async fn graph_json(
 }
 
 /// Query of `GET /api/v1/search`.
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, schemars::JsonSchema)]
 pub struct SearchQuery {
     q: Option<String>,
     limit: Option<String>,

@@ -198,7 +198,7 @@ pub(crate) fn experiment_id(field: &str, v: &Value) -> Result<i64, ArtifactError
     })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct CreateReq {
     experiment_id: Option<Value>,
     name: Option<String>,
@@ -266,7 +266,7 @@ async fn get(
     respond(&s, &model_id, allow_deleted).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct FinalizeReq {
     status: Option<Value>,
 }
@@ -363,7 +363,7 @@ async fn delete(
     Ok(Json(json!({})))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct TagsReq {
     #[serde(default)]
     tags: Vec<KeyValue>,
@@ -411,7 +411,7 @@ async fn delete_tag(
     Ok(Json(json!({})))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct ParamsReq {
     #[serde(default)]
     params: Vec<KeyValue>,
@@ -462,14 +462,14 @@ async fn list_files(
     Ok(Json(json!({ "root_uri": m.artifact_uri, "files": files })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct OutputReq {
     model_id: String,
     #[serde(default, deserialize_with = "de_opt_i64")]
     step: Option<i64>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct OutputsReq {
     run_id: Option<String>,
     #[serde(default)]

@@ -304,7 +304,7 @@ pub(crate) fn value_json(v: f64) -> Value {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub(crate) struct KeyValue {
     pub(crate) key: String,
     #[serde(default, deserialize_with = "de_opt_string")]
@@ -413,7 +413,7 @@ pub(crate) async fn write_audit(
 
 // ---- experiments ---------------------------------------------------------------------------
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct CreateExperiment {
     name: Option<String>,
     artifact_location: Option<String>,
@@ -489,7 +489,7 @@ async fn get_experiment_by_name(
     Ok(Json(json!({ "experiment": experiment_json(&e) })))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, schemars::JsonSchema)]
 struct SearchExperiments {
     #[serde(default, deserialize_with = "de_opt_i64")]
     max_results: Option<i64>,
@@ -587,7 +587,7 @@ async fn search_experiments_get(
     search_experiments_inner(s, req).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct ExperimentRef {
     #[serde(default, deserialize_with = "de_opt_string")]
     experiment_id: Option<String>,
@@ -688,7 +688,7 @@ async fn set_experiment_tag(
 
 // ---- runs ----------------------------------------------------------------------------------
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct CreateRun {
     #[serde(default, deserialize_with = "de_opt_string")]
     experiment_id: Option<String>,
@@ -782,7 +782,7 @@ async fn run_response(s: &AppState, run_id: &str) -> Result<Response, MlflowErro
         .into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct RunRef {
     run_id: Option<String>,
     run_uuid: Option<String>,
@@ -873,7 +873,7 @@ async fn restore_run(
     run_stage(s, p, req, "active", "mlflow.run.restore").await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct MetricIn {
     pub(crate) key: String,
     #[serde(deserialize_with = "de_f64")]
@@ -922,7 +922,7 @@ fn split_metrics(run_id: &str, metrics: &[MetricIn]) -> (Vec<MetricPoint>, Vec<M
     (points, models)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct LogMetric {
     run_id: Option<String>,
     run_uuid: Option<String>,
@@ -1028,7 +1028,7 @@ async fn delete_tag(
     Ok(Json(json!({})))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct LogBatch {
     run_id: Option<String>,
     run_uuid: Option<String>,
@@ -1091,7 +1091,7 @@ async fn log_batch(
     Ok(Json(json!({})))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct DatasetIn {
     name: String,
     digest: String,
@@ -1103,14 +1103,14 @@ struct DatasetIn {
     profile: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct DatasetInputIn {
     #[serde(default)]
     tags: Vec<KeyValue>,
     dataset: DatasetIn,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct LogInputs {
     run_id: Option<String>,
     run_uuid: Option<String>,
@@ -1121,7 +1121,7 @@ struct LogInputs {
     models: Vec<ModelInputIn>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct ModelInputIn {
     model_id: String,
 }
@@ -1166,7 +1166,7 @@ async fn log_inputs(
     Ok(Json(json!({})))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct SearchRuns {
     #[serde(default)]
     experiment_ids: Vec<Value>,

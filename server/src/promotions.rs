@@ -77,7 +77,7 @@ async fn create(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct RollbackReq {
     model: String,
     alias: String,
@@ -95,7 +95,7 @@ async fn rollback(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct ListQuery {
     status: Option<String>,
 }
@@ -125,7 +125,7 @@ async fn show(State(s): State<AppState>, Caller(p): Caller, Path(id): Path<Strin
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct CommentReq {
     #[serde(default)]
     comment: String,
@@ -158,7 +158,7 @@ async fn reject(
     decide(s, p, &id, req, false).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct WaiveReq {
     check: String,
     #[serde(default)]

@@ -198,7 +198,7 @@ fn params<T: for<'de> Deserialize<'de> + Default>(
 
 // ---- registered models ---------------------------------------------------------------------
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, schemars::JsonSchema)]
 struct ModelReq {
     #[serde(default, deserialize_with = "de_opt_string")]
     name: Option<String>,
@@ -338,7 +338,9 @@ async fn delete_model_tag(
     Ok(Json(json!({})))
 }
 
-#[derive(Deserialize, Default)]
+/// A search of registered models or model versions, MLflow's `search` request.
+#[derive(Deserialize, Default, schemars::JsonSchema)]
+#[schemars(rename = "RegistrySearch")]
 struct SearchReq {
     #[serde(default, deserialize_with = "de_opt_string")]
     filter: Option<String>,
@@ -654,7 +656,7 @@ async fn refuse_stage() -> MlflowError {
 
 // ---- model versions ------------------------------------------------------------------------
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, schemars::JsonSchema)]
 struct VersionReq {
     #[serde(default, deserialize_with = "de_opt_string")]
     name: Option<String>,
@@ -905,7 +907,7 @@ async fn v1_model(State(s): State<AppState>, Path(name): Path<String>) -> V1Resu
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct RiskTierReq {
     risk_tier: String,
 }

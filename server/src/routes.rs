@@ -25,7 +25,7 @@ pub async fn healthz() -> &'static str {
 }
 
 /// `/readyz`: the database answers.
-pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+pub async fn readyz(State(state): State<AppState>) -> Response {
     match app::server::db::ping(&state.pool).await {
         Ok(_) => (StatusCode::OK, "ready").into_response(),
         Err(e) => {
@@ -69,7 +69,7 @@ pub async fn metrics(State(s): State<MetricsState>, headers: HeaderMap) -> Respo
 }
 
 /// `/metrics` without a gate: only on the separate metrics listen address.
-pub async fn metrics_open(State(m): State<Arc<Metrics>>) -> impl IntoResponse {
+pub async fn metrics_open(State(m): State<Arc<Metrics>>) -> Response {
     (
         [(
             header::CONTENT_TYPE,
@@ -77,10 +77,11 @@ pub async fn metrics_open(State(m): State<Arc<Metrics>>) -> impl IntoResponse {
         )],
         m.render(),
     )
+        .into_response()
 }
 
 /// Who the caller is.
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Me {
     /// User name.
     pub username: String,
@@ -137,7 +138,7 @@ pub async fn audit_checkpoint(State(state): State<AppState>) -> Result<Json<Valu
 }
 
 /// Tree size of a proof query.
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub struct ProofQuery {
     /// Tree to prove against (default: the newest checkpoint covering the entry).
     pub tree_size: Option<String>,
@@ -210,7 +211,7 @@ pub async fn audit_proof(
 }
 
 /// The two sizes of a consistency query.
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub struct ConsistencyQuery {
     /// The older tree.
     pub first: Option<String>,
@@ -262,7 +263,7 @@ pub async fn audit_consistency(
 }
 
 /// One page of audit entries over REST.
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AuditList {
     /// Entries, newest first.
     pub entries: Vec<app::model::AuditRow>,

@@ -48,7 +48,7 @@ pub fn router(state: AppState) -> Api {
         .with_state(state)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct NewToken {
     name: String,

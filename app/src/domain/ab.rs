@@ -49,6 +49,7 @@ use stats::{chi2_sf, norm_cdf, norm_pdf, norm_ppf, norm_two_sided, t_ppf, t_two_
 
 /// Binomial (conversion) or continuous (revenue, latency, …) metric.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum MetricKind {
     /// Units that converted, out of units.
@@ -59,6 +60,7 @@ pub enum MetricKind {
 
 /// Which way is good.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Direction {
     /// Higher is better (conversion, revenue).
@@ -81,6 +83,7 @@ impl Direction {
 
 /// What a metric is for in the decision.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum MetricRole {
     /// Must improve to ship.
@@ -92,6 +95,7 @@ pub enum MetricRole {
 
 /// Correction for testing several goal metrics and treatments at once.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Correction {
     /// No correction.
@@ -117,6 +121,7 @@ impl Correction {
 
 /// An arm of the experiment as the request declares it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct VariantSpec {
     /// Variant name; the control's is the request's `control`.
     pub name: String,
@@ -131,6 +136,7 @@ pub struct VariantSpec {
 /// `conversions`; continuous rows `n`, `sum` and `sum_squares`; either may carry the CUPED
 /// pre-period covariate sums.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct DataRow {
     /// Variant name.
     pub variant: String,
@@ -162,6 +168,7 @@ pub struct DataRow {
 
 /// A metric with its data.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct MetricSpec {
     /// Metric name.
     pub name: String,
@@ -183,6 +190,7 @@ pub struct MetricSpec {
 
 /// A whole analysis request: the definition and its data.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct AnalysisRequest {
     /// Significance level (two-sided).
     #[serde(default = "default_alpha")]
@@ -241,6 +249,7 @@ fn default_max_lift() -> f64 {
 /// A rejected request: the field (as a path such as `metrics[1].data[0].conversions`) and why,
 /// naming the metric and variant.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct InputError {
     /// Path of the offending field.
     pub field: String,
@@ -257,6 +266,7 @@ fn bad(field: impl Into<String>, message: impl Into<String>) -> InputError {
 
 /// Sample-ratio check.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct Srm {
     /// χ² statistic.
     pub chi2: f64,
@@ -272,6 +282,7 @@ pub struct Srm {
 
 /// One variant in the sample-ratio check.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct SrmArm {
     /// Variant.
     pub variant: String,
@@ -288,6 +299,7 @@ pub const SRM_P: f64 = 0.001;
 
 /// One arm's summary for a metric.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct ArmSummary {
     /// Variant.
     pub variant: String,
@@ -301,6 +313,7 @@ pub struct ArmSummary {
 
 /// Figures of an estimate adjusted for the pre-period covariate.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct CupedFigures {
     /// θ, pooled over arms.
     pub theta: f64,
@@ -324,6 +337,7 @@ pub struct CupedFigures {
 
 /// Always-valid figures under sequential testing.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct SequentialFigures {
     /// Confidence-sequence interval of the difference.
     pub abs_diff_ci: [f64; 2],
@@ -337,6 +351,7 @@ pub struct SequentialFigures {
 
 /// A treatment against the control on one metric.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct Comparison {
     /// Treatment variant.
     pub variant: String,
@@ -400,6 +415,7 @@ pub struct Comparison {
 
 /// A metric's results.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct MetricResult {
     /// Metric.
     pub name: String,
@@ -427,6 +443,7 @@ impl MetricResult {
 
 /// What to do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Decision {
     /// Every goal better, no guardrail worse.
@@ -453,6 +470,7 @@ impl Decision {
 
 /// The verdict with its reason.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct Verdict {
     /// Decision.
     pub decision: Decision,
@@ -470,6 +488,7 @@ pub struct Verdict {
 
 /// The full analysis.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct Analysis {
     /// α.
     pub alpha: f64,

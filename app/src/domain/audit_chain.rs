@@ -130,6 +130,7 @@ pub fn format_ts(t: time::OffsetDateTime) -> String {
 
 /// Why the chain does not verify at a given entry.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(tag = "reason", rename_all = "snake_case")]
 pub enum ChainBreak {
     /// A sequence number is missing or out of order.

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 /// Lifecycle of an experiment.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Being set up.
@@ -49,6 +50,7 @@ impl Status {
 
 /// A variant of a definition.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct VariantDef {
     /// Name; the first variant is the control.
     pub name: String,
@@ -64,6 +66,7 @@ pub struct VariantDef {
 
 /// A metric of a definition.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct MetricDef {
     /// Name.
     pub name: String,
@@ -83,6 +86,7 @@ pub struct MetricDef {
 
 /// An experiment definition (`POST /api/v1/experiments`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct ExperimentDef {
     /// Unique name.
     pub name: String,
@@ -266,6 +270,7 @@ impl ExperimentDef {
 /// One result row as posted: a day, a metric (empty for an assignment count) and a
 /// variant's sufficient statistics.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct ResultRow {
     /// Day, `YYYY-MM-DD`.
     pub day: String,
@@ -279,6 +284,7 @@ pub struct ResultRow {
 
 /// A batch of results (`POST /api/v1/experiments/{id}/results`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct ResultBatch {
     /// Rows are running totals up to their day rather than that day's counts.
     #[serde(default)]

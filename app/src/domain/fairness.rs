@@ -97,6 +97,7 @@ fn div(a: f64, b: f64) -> f64 {
 
 /// The metrics of one group (or of everyone).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct GroupMetrics {
     /// Weighted count.
     pub count: f64,
@@ -217,6 +218,7 @@ fn auc(bins: &BTreeMap<i64, (f64, f64)>) -> Option<f64> {
 
 /// Fairlearn's aggregates over an attribute's groups.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct Aggregates {
     /// max − min selection rate.
     pub demographic_parity_difference: f64,
@@ -264,6 +266,7 @@ impl Aggregates {
 /// One rule of a fairness policy: a metric's ratio to the reference group must lie in
 /// `[min_ratio, max_ratio]`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct Rule {
     /// Metric name (see [`METRICS`]).
     pub metric: String,
@@ -275,6 +278,7 @@ pub struct Rule {
 
 /// The rules in force and the smallest group a verdict means much for.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct Policy {
     /// Rules.
     pub rules: Vec<Rule>,
@@ -298,6 +302,7 @@ impl Default for Policy {
 
 /// A group's standing on one rule.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct Disparity {
     /// Metric.
     pub metric: String,
@@ -321,6 +326,7 @@ pub struct Disparity {
 
 /// A metric of a group against the reference group's.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct Versus {
     /// value / reference (0 when the reference is 0).
     pub ratio: f64,
@@ -334,6 +340,7 @@ pub struct Versus {
 
 /// One group of an attribute.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct GroupReport {
     /// Metrics.
     #[serde(flatten)]
@@ -350,6 +357,7 @@ pub struct GroupReport {
 
 /// The disparate-impact view of an attribute (the first rule's metric).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct DisparateImpact {
     /// Reference group.
     pub reference_group: String,
@@ -363,6 +371,7 @@ pub struct DisparateImpact {
 
 /// A group in the disparate-impact view.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct ImpactGroup {
     /// Ratio to the reference group.
     pub ratio_vs_reference: f64,
@@ -374,6 +383,7 @@ pub struct ImpactGroup {
 
 /// One sensitive attribute's report.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct AttributeReport {
     /// Reference group.
     pub reference_group: String,
@@ -389,6 +399,7 @@ pub struct AttributeReport {
 
 /// A whole report.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct Report {
     /// Everyone.
     pub overall: GroupMetrics,
@@ -749,6 +760,7 @@ pub fn report(t: &Tally, s: &Settings) -> Result<Report, String> {
 
 /// Which columns mean what.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct Mapping {
     /// Label column (0/1).
     pub label: String,
@@ -774,6 +786,7 @@ pub struct Mapping {
 
 /// An input error naming the column and, for a row, its line number (the header is line 1).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct InputError {
     /// Column (or setting) at fault.
     pub field: String,

@@ -28,6 +28,7 @@ use sqlx::{SqliteConnection, SqlitePool};
 
 /// What a new request says.
 #[derive(Clone, Debug, Deserialize, Serialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct NewRequest {
     /// Registered model.
     pub model: String,

@@ -20,7 +20,7 @@ use std::collections::HashMap;
 /// Most models one search page returns.
 const MAX_SEARCH_RESULTS: usize = 1000;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct OrderReq {
     field_name: String,
     #[serde(default = "yes")]
@@ -31,7 +31,9 @@ fn yes() -> bool {
     true
 }
 
-#[derive(Deserialize)]
+/// MLflow's `logged-models/search` request.
+#[derive(Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "LoggedModelSearch")]
 pub(super) struct SearchReq {
     #[serde(default)]
     experiment_ids: Vec<Value>,
