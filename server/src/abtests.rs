@@ -2,7 +2,7 @@
 //! `/api/v1/experiments` (define, send results, record the decision, export, share).
 
 use crate::api::{needs, Api};
-use crate::extract::{parse_json, path_id, Caller, Created, JsonBody, NoContent};
+use crate::extract::{path_id, Caller, Created, JsonBody, NoContent};
 use app::domain::ab::{analyze, Analysis, AnalysisRequest, Context};
 use app::domain::authz::Action;
 use app::domain::experiment::{ExperimentDef, ResultBatch, Status};
@@ -10,7 +10,6 @@ use app::error::AppError;
 use app::server::abtests as ops;
 use app::server::db::abtests as db;
 use app::server::state::AppState;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -156,8 +155,10 @@ async fn results(
     Ok(Created(Json(json!({ "stored": stored }))))
 }
 
+/// A test's new status.
 #[derive(serde::Deserialize, schemars::JsonSchema)]
 struct StatusBody {
+    /// `running` or `stopped` (a test is decided through its decision).
     status: Status,
 }
 
@@ -174,9 +175,12 @@ async fn set_status(
     Ok(Json(json!({ "id": id, "status": b.status })))
 }
 
+/// The product decision on a test, recorded with the analysis it was made on.
 #[derive(serde::Deserialize, schemars::JsonSchema)]
 struct DecisionBody {
+    /// `ship`, `roll_back` or `extend`.
     decision: String,
+    /// Why, in a sentence or two.
     #[serde(default)]
     comment: String,
 }
@@ -215,8 +219,10 @@ async fn export_csv(
         .into_response())
 }
 
+/// A read-only link to a test's results, for people without an account.
 #[derive(serde::Deserialize, schemars::JsonSchema)]
 struct ShareBody {
+    /// Days until the link stops working (default 7; no body at all asks for the default).
     #[serde(default = "week")]
     days: i64,
 }
@@ -230,11 +236,9 @@ async fn share(
     State(s): State<AppState>,
     Caller(p): Caller,
     Path(id): Path<String>,
-    bytes: Bytes,
+    JsonBody(b): JsonBody<ShareBody>,
 ) -> Result<Created<Json<Value>>, AppError> {
     let id = test_id(&id)?;
-    // No body at all asks for the default week.
-    let b: ShareBody = parse_json(&bytes, true)?;
     let (url, expires_at) = ops::create_share(&s, id, b.days, &p.actor()).await?;
     Ok(Created(Json(
         json!({ "url": url, "expires_at": expires_at }),

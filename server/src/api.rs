@@ -63,8 +63,10 @@ impl Access {
 pub enum Body {
     /// No body.
     None,
-    /// A JSON document.
+    /// A JSON document (described by the handler's `JsonBody<T>`).
     Json,
+    /// A JSON document of an external specification, described in words.
+    Spec(&'static str),
     /// A multipart form with a file part.
     Multipart,
     /// Plain text of the given media type (a policy's TOML, say).

@@ -135,18 +135,17 @@ pub fn router(state: AppState) -> Api {
             needs(
                 IngestTracking,
                 "Multipart upload: off (501, the client then uses PUT)",
-            )
-            .json(),
+            ),
         )
         .post(
             &format!("{PREFIX}/mpu/complete/{{*path}}"),
             mpu_off,
-            needs(IngestTracking, "Multipart upload: off (501)").json(),
+            needs(IngestTracking, "Multipart upload: off (501)"),
         )
         .post(
             &format!("{PREFIX}/mpu/abort/{{*path}}"),
             mpu_off,
-            needs(IngestTracking, "Multipart upload: off (501)").json(),
+            needs(IngestTracking, "Multipart upload: off (501)"),
         )
         .get(
             &format!("{PREFIX}/presigned/{{*path}}"),

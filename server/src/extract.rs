@@ -93,8 +93,8 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
 }
 
 /// A JSON request body. A document that does not fit is a 400 naming the field, as a dotted
-/// path with indices (`rows[1].day`); under `/api/2.0/mlflow` an empty body reads as `{}`, as
-/// MLflow's own server reads it.
+/// path with indices (`rows[1].day`); an empty body reads as `{}` (as MLflow's own server reads
+/// it), so a missing required field is named rather than the body called empty.
 #[derive(Debug)]
 pub struct JsonBody<T>(pub T);
 
@@ -106,19 +106,15 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
         let bytes = Bytes::from_request(req, state)
             .await
             .map_err(IntoResponse::into_response)?;
-        parse_json(&bytes, is_mlflow(&path))
+        parse_json(&bytes)
             .map(JsonBody)
             .map_err(|e| refusal(e, &path))
     }
 }
 
-/// Reads `bytes` as a `T`; an empty body is `{}` when `empty_is_object`.
-pub fn parse_json<T: DeserializeOwned>(bytes: &[u8], empty_is_object: bool) -> Result<T, AppError> {
-    let bytes: &[u8] = if bytes.is_empty() && empty_is_object {
-        b"{}"
-    } else {
-        bytes
-    };
+/// Reads `bytes` as a `T`; an empty body is `{}`.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
+    let bytes: &[u8] = if bytes.is_empty() { b"{}" } else { bytes };
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| body_error(&e))?;
     de.end().map_err(|e| {
@@ -193,7 +189,7 @@ mod tests {
     }
 
     fn field_of(json: &str) -> String {
-        match parse_json::<Req>(json.as_bytes(), false) {
+        match parse_json::<Req>(json.as_bytes()) {
             Err(AppError::Validation { field, .. }) => field,
             other => panic!("expected a validation error, got {other:?}"),
         }
@@ -215,14 +211,14 @@ mod tests {
     }
 
     #[test]
-    fn an_empty_body_is_an_empty_object_only_where_asked() {
+    fn an_empty_body_is_an_empty_object() {
         #[derive(Deserialize)]
         struct Lenient {
             #[serde(default)]
             _x: Option<u8>,
         }
-        assert!(parse_json::<Lenient>(b"", true).is_ok());
-        assert!(parse_json::<Lenient>(b"", false).is_err());
+        assert!(parse_json::<Lenient>(b"").is_ok());
+        assert_eq!(field_of(""), "comment");
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! their own, `--max-upload-bytes`) in memory that does not grow with the file.
 
 use crate::api::{needs, Access, Api, Body as Payload, Doc, Param};
-use crate::extract::{admit, Caller, Created};
+use crate::extract::{admit, Caller, Created, JsonBody};
 use app::domain::authz::Action;
 use app::error::AppError;
 use app::server::auth::{authenticate, Principal};
@@ -526,7 +526,7 @@ async fn set_policy(
     State(s): State<AppState>,
     Caller(p): Caller,
     Path(model): Path<String>,
-    bytes: axum::body::Bytes,
+    JsonBody(policy): JsonBody<app::domain::fairness::Policy>,
 ) -> Result<Json<Value>, AppError> {
     let model = model.trim().to_owned();
     if model.is_empty() || model.contains('@') || model.chars().count() > 200 {
@@ -535,8 +535,6 @@ async fn set_policy(
             "a model name (without @version), or * for the default",
         ));
     }
-    let policy: app::domain::fairness::Policy = serde_json::from_slice(&bytes)
-        .map_err(|e| AppError::validation("body", format!("the body is not a policy: {e}")))?;
     policy.validate().map_err(input_error)?;
     let now = app::server::now_ts();
     let mut tx = begin_write(&s.pool).await?;

@@ -1,6 +1,6 @@
 //! The OpenLineage API, Marquez-compatible: `POST /api/v1/lineage` ingests events.
 
-use crate::api::{needs, Api};
+use crate::api::{needs, Api, Body};
 use crate::extract::{Caller, Created};
 use app::domain::authz::Action;
 use app::domain::lineage::{parse_event, EventKind, LineageEvent};
@@ -58,7 +58,9 @@ pub fn router(app: AppState, max_body_bytes: usize) -> Api {
                 IngestTracking,
                 "Ingest an OpenLineage run event (or a JSON array of them; gzip accepted)",
             )
-            .json(),
+            .body(Body::Spec(
+                "An OpenLineage RunEvent, DatasetEvent or JobEvent, or an array of them, as the OpenLineage specification defines them (https://openlineage.io/spec/2-0-2/OpenLineage.json); checked against it, a refusal names the field by JSON pointer",
+            )),
         )
         .get(
             "/api/v1/lineage",

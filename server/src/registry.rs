@@ -190,7 +190,7 @@ fn params<T: for<'de> Deserialize<'de> + Default>(
     b: &Bytes,
 ) -> Result<T, MlflowError> {
     if !b.is_empty() {
-        return Ok(parse_json(b, true)?);
+        return Ok(parse_json(b)?);
     }
     let v = Value::Object(q.iter().map(|(k, v)| (k.clone(), json!(v))).collect());
     serde_json::from_value(v).map_err(|e| invalid("query", format!("Invalid request: {e}")))
@@ -907,8 +907,10 @@ async fn v1_model(State(s): State<AppState>, Path(name): Path<String>) -> V1Resu
     ))
 }
 
+/// A model's risk tier, which picks the promotion policy (`tier:<tier>`).
 #[derive(Deserialize, schemars::JsonSchema)]
 struct RiskTierReq {
+    /// `low`, `medium` or `high`.
     risk_tier: String,
 }
 
@@ -916,14 +918,8 @@ async fn v1_set_risk_tier(
     State(s): State<AppState>,
     Caller(p): Caller,
     Path(name): Path<String>,
-    b: Bytes,
+    JsonBody(req): JsonBody<RiskTierReq>,
 ) -> V1Result {
-    let req: RiskTierReq = serde_json::from_slice(&b).map_err(|e| {
-        AppError::validation(
-            "risk_tier",
-            format!("expected {{\"risk_tier\": \"low|medium|high\"}}: {e}"),
-        )
-    })?;
     let mut tx = begin_write(&s.pool).await?;
     let before = registry::set_risk_tier(&mut tx, &name, req.risk_tier.trim(), now_ms()).await?;
     audit::append(

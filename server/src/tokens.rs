@@ -2,13 +2,12 @@
 //! created for the caller only; administrators may revoke anyone's.
 
 use crate::api::{needs, Api};
-use crate::extract::Caller;
+use crate::extract::{path_id, Caller, JsonBody};
 use app::domain::authz::Action;
 use app::error::AppError;
 use app::server::accounts::{self, Issue};
 use app::server::db;
 use app::server::state::AppState;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::Json;
 use serde::Deserialize;
@@ -48,10 +47,13 @@ pub fn router(state: AppState) -> Api {
         .with_state(state)
 }
 
+/// A new API token for the caller (never for someone else: a user name is refused).
 #[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct NewToken {
+    /// Its label, unique among the caller's live tokens (`ci-pipeline`).
     name: String,
+    /// Days until it stops working; no expiry when left out.
     #[serde(default)]
     expires_in_days: Option<u32>,
 }
@@ -62,14 +64,12 @@ async fn list(State(s): State<AppState>, Caller(p): Caller) -> ApiResult {
     ))
 }
 
-async fn create(State(s): State<AppState>, Caller(p): Caller, b: Bytes) -> ApiResult {
+async fn create(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    JsonBody(req): JsonBody<NewToken>,
+) -> ApiResult {
     p.require_own_credentials()?;
-    let req: NewToken = serde_json::from_slice(&b).map_err(|e| {
-        AppError::validation(
-            "body",
-            format!("expected {{\"name\": \"…\", \"expires_in_days\": N}}: {e}"),
-        )
-    })?;
     let issue = Issue {
         by_owner: true,
         expires_in_days: req.expires_in_days,
@@ -80,9 +80,7 @@ async fn create(State(s): State<AppState>, Caller(p): Caller, b: Bytes) -> ApiRe
 }
 
 async fn revoke(State(s): State<AppState>, Caller(p): Caller, Path(id): Path<String>) -> ApiResult {
-    let id: i64 = id
-        .parse()
-        .map_err(|_| AppError::not_found(format!("no live token '{id}'")))?;
+    let id = path_id(&id, "live token")?;
     accounts::revoke_token_as(&s.pool, &p, id).await?;
     Ok(Json(json!({ "revoked": id })))
 }

@@ -140,6 +140,10 @@ fn request_body(r: &Route, g: &mut SchemaGenerator) -> Option<Value> {
         (_, Some(schema)) => ("application/json", schema.to_value()),
         (Body::None, None) => return None,
         (Body::Json, None) => ("application/json", json!({ "type": "object" })),
+        (Body::Spec(about), None) => (
+            "application/json",
+            json!({ "type": ["object", "array"], "description": about }),
+        ),
         (Body::Multipart, None) => (
             "multipart/form-data",
             json!({ "type": "object", "properties": { "file": { "type": "string", "contentMediaType": "application/octet-stream" } } }),

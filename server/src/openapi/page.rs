@@ -53,7 +53,7 @@ pub fn reference_page(routes: &[Route]) -> String {
             };
             let body = match r.doc.body {
                 Body::None => "",
-                Body::Json => "JSON",
+                Body::Json | Body::Spec(_) => "JSON",
                 Body::Multipart => "multipart form",
                 Body::Text(t) => t,
             };

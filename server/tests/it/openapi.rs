@@ -144,3 +144,44 @@ async fn every_public_operation_is_served_and_the_reference_page_lists_every_pat
     }
     assert!(page.contains("who may call") || page.contains("Who may call"));
 }
+
+#[tokio::test]
+async fn every_json_body_is_described_by_its_rust_type() {
+    // Handlers read JSON through `JsonBody<T>`, whose `T` the document describes: a body
+    // parsed by hand would show here as an untyped object.
+    let app = spawn_app().await;
+    let doc = document(&app).await;
+    let mut untyped = Vec::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("item") {
+            let schema = &op["requestBody"]["content"]["application/json"]["schema"];
+            if !schema.is_null() && *schema == serde_json::json!({ "type": "object" }) {
+                untyped.push(format!("{method} {path}"));
+            }
+        }
+    }
+    assert!(
+        untyped.is_empty(),
+        "JSON bodies without a type: {untyped:?}"
+    );
+    let analyze = &doc["paths"]["/api/v1/ab/analyze"]["post"];
+    assert_eq!(
+        analyze["requestBody"]["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/AnalysisRequest"
+    );
+    assert_eq!(
+        analyze["responses"]["200"]["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/Analysis"
+    );
+    assert!(doc["components"]["schemas"]["AnalysisRequest"]["properties"]["variants"].is_object());
+    let created = &doc["paths"]["/api/v1/experiments"]["post"]["responses"];
+    assert!(
+        created["201"].is_object() && created["409"].is_object(),
+        "{created}"
+    );
+    let revoke = &doc["paths"]["/api/v1/experiments/{id}/share/{link}"]["delete"]["responses"];
+    assert!(
+        revoke["204"].is_object() && revoke["404"].is_object(),
+        "{revoke}"
+    );
+}
