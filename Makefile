@@ -120,8 +120,8 @@ fmt:
 # file that has come under it, until its line here is removed.
 MAX_FILE_LINES := 400
 LONG_FILES := \
-	app/src/api/lineage.rs \
-	app/src/api/runs.rs \
+	app/src/server_fns/lineage.rs \
+	app/src/server_fns/runs.rs \
 	app/src/domain/ab.rs \
 	app/src/domain/ab/tests.rs \
 	app/src/domain/artifacts.rs \
@@ -133,24 +133,23 @@ LONG_FILES := \
 	app/src/domain/merkle.rs \
 	app/src/domain/promotion.rs \
 	app/src/domain/run_search.rs \
-	app/src/model.rs \
+	app/src/dto.rs \
 	app/src/pages/ab_pages.rs \
 	app/src/pages/fairness_pages.rs \
 	app/src/pages/lineage_page.rs \
-	app/src/server/abtests.rs \
-	app/src/server/audit_export.rs \
-	app/src/server/charts.rs \
-	app/src/server/db/abtests.rs \
-	app/src/server/db/artifacts.rs \
-	app/src/server/db/audit.rs \
-	app/src/server/db/lineage.rs \
-	app/src/server/db/logged_models.rs \
-	app/src/server/db/promotions.rs \
-	app/src/server/db/registry.rs \
-	app/src/server/db/tracking.rs \
-	app/src/server/fairness.rs \
-	app/src/server/promotions.rs \
-	server/src/api.rs \
+	app/src/service/ab_tests.rs \
+	app/src/service/audit_export.rs \
+	app/src/service/charts.rs \
+	app/src/store/ab_tests.rs \
+	app/src/store/artifacts.rs \
+	app/src/store/audit.rs \
+	app/src/store/lineage.rs \
+	app/src/store/logged_models.rs \
+	app/src/store/promotions.rs \
+	app/src/store/registry.rs \
+	app/src/store/tracking.rs \
+	app/src/service/fairness.rs \
+	app/src/service/promotions.rs \
 	server/src/artifacts.rs \
 	server/src/demo.rs \
 	server/src/fairness.rs \

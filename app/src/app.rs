@@ -1,11 +1,11 @@
 //! The HTML shell, the router and the app-wide session context.
 
-use crate::api::session::get_session;
 use crate::components::nav::Header;
+use crate::dto::SessionInfo;
 use crate::error::AppError;
-use crate::model::SessionInfo;
 use crate::pages::not_found_page::NotFoundPage;
 use crate::pages::*;
+use crate::server_fns::session::get_session;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};

@@ -7,7 +7,7 @@
 //! parsers' own promises (a refusal always says what is wrong).
 
 use crate::domain::fairness::{Mapping, Settings};
-use crate::server::fairness::{report_of, Upload};
+use crate::service::fairness::{report_of, Upload};
 
 /// What a fuzz target runs: arbitrary bytes in, a panic only on a bug.
 pub type Target = fn(&[u8]);

@@ -7,16 +7,18 @@
 
 #![recursion_limit = "256"]
 
-pub mod api;
 pub mod app;
 pub mod components;
 pub mod domain;
+pub mod dto;
 pub mod error;
 #[cfg(feature = "ssr")]
 pub mod fuzzing;
-pub mod model;
 pub mod pages;
+pub mod server_fns;
 #[cfg(feature = "ssr")]
-pub mod server;
+pub mod service;
+#[cfg(feature = "ssr")]
+pub mod store;
 
 pub use app::{shell, App};

@@ -107,11 +107,11 @@ async fn page() -> anyhow::Result<()> {
         app::domain::roles::Role::ProductManager,
     )
     .await?;
-    let state = app::server::state::AppState {
+    let state = app::service::state::AppState {
         leptos_options: server::startup::leptos_options(None),
         pool: srv.pool.clone(),
-        config: std::sync::Arc::new(app::server::state::Config::default()),
-        artifacts: app::server::artifact_store::ArtifactStore::scratch("bench")
+        config: std::sync::Arc::new(app::service::state::Config::default()),
+        artifacts: app::service::artifact_store::ArtifactStore::scratch("bench")
             .expect("artifact store"),
     };
     let router = server::build_router(
@@ -121,10 +121,10 @@ async fn page() -> anyhow::Result<()> {
             ..Default::default()
         },
     );
-    server::demo::seed_abtests(&router, &srv.pool)
+    server::demo::seed_ab_tests(&router, &srv.pool)
         .await
         .map_err(|e| anyhow::anyhow!("seeding: {e}"))?;
-    let id = app::server::db::abtests::id_by_name(&srv.pool, "credit-default v4 challenger")
+    let id = app::store::ab_tests::id_by_name(&srv.pool, "credit-default v4 challenger")
         .await?
         .ok_or_else(|| anyhow::anyhow!("demo test missing"))?;
     let url = format!("{}/experiments/{id}", srv.base);

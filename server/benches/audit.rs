@@ -8,8 +8,8 @@ mod figure;
 use figure::{record, Target};
 
 use app::domain::audit_query::{AuditFilterInput, PAGE_SIZE};
-use app::server::db;
-use app::server::db::audit::NewEntry;
+use app::store;
+use app::store::audit::NewEntry;
 use std::time::{Duration, Instant};
 
 const ENTRIES: usize = 1_000_000;
@@ -50,7 +50,7 @@ async fn main() -> anyhow::Result<()> {
     // The export logs how long each of its phases took.
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(
-            "app::server::audit_export=info",
+            "app::service::audit_export=info",
         ))
         .init();
     let dir = tempfile::tempdir()?;
@@ -65,8 +65,8 @@ async fn main() -> anyhow::Result<()> {
         // Spread the timestamps over 30 days so time filters select real ranges.
         let ts =
             app::domain::audit_chain::format_ts(base + time::Duration::seconds((b * 2_592) as i64));
-        let mut tx = db::begin_write(&pool).await?;
-        db::audit::append_all(&mut tx, &ts, &entries).await?;
+        let mut tx = store::begin_write(&pool).await?;
+        store::audit::append_all(&mut tx, &ts, &entries).await?;
         tx.commit().await?;
     }
     let append = start.elapsed();
@@ -86,8 +86,8 @@ async fn main() -> anyhow::Result<()> {
     let n_single = 2_000;
     let start = Instant::now();
     for i in 0..n_single {
-        let mut tx = db::begin_write(&pool).await?;
-        db::audit::append(&mut tx, entry(i)).await?;
+        let mut tx = store::begin_write(&pool).await?;
+        store::audit::append(&mut tx, entry(i)).await?;
         tx.commit().await?;
     }
     let single = start.elapsed();
@@ -98,7 +98,7 @@ async fn main() -> anyhow::Result<()> {
 
     // Verify the whole chain.
     let start = Instant::now();
-    let report = db::audit::verify(&pool).await?;
+    let report = store::audit::verify(&pool).await?;
     let verify = start.elapsed();
     assert!(report.ok, "benchmark chain must verify: {}", report.message);
     record(
@@ -117,21 +117,21 @@ async fn main() -> anyhow::Result<()> {
     // The Merkle tree: build the stored subtrees once, then inclusion proofs (target ≤ 1 ms at
     // 1M entries) and a consistency proof.
     let start = Instant::now();
-    let size = db::audit_tree::extend(&pool).await?;
+    let size = store::audit_tree::extend(&pool).await?;
     println!(
         "merkle:  stored subtrees of {size} entries built in {:.2} s",
         start.elapsed().as_secs_f64()
     );
-    let root = db::audit_tree::root_at(&pool, size).await?;
+    let root = store::audit_tree::root_at(&pool, size).await?;
     let mut times = Vec::new();
     for i in 0..500u64 {
         let seq = 1 + (i * 7_919 + 13) % size;
         let start = Instant::now();
-        let proof = db::audit_tree::inclusion_proof(&pool, seq, size)
+        let proof = store::audit_tree::inclusion_proof(&pool, seq, size)
             .await?
             .ok_or_else(|| anyhow::anyhow!("no proof for {seq}"))?;
         times.push(start.elapsed());
-        let leaf = db::audit_tree::leaf(&pool, seq)
+        let leaf = store::audit_tree::leaf(&pool, seq)
             .await?
             .ok_or_else(|| anyhow::anyhow!("no leaf {seq}"))?;
         assert!(app::domain::merkle::verify_inclusion(
@@ -155,7 +155,7 @@ async fn main() -> anyhow::Result<()> {
         percentile(&times, 0.95).as_secs_f64() * 1e3
     );
     let start = Instant::now();
-    let c = db::audit_tree::consistency_proof(&pool, size / 3, size).await?;
+    let c = store::audit_tree::consistency_proof(&pool, size / 3, size).await?;
     println!(
         "merkle:  consistency proof {} -> {size}: {} hashes in {:.3} ms",
         size / 3,
@@ -175,14 +175,14 @@ async fn main() -> anyhow::Result<()> {
     .validate()
     .map_err(|e| anyhow::anyhow!("{}: {}", e.field, e.message))?;
     let start = Instant::now();
-    let export = app::server::audit_export::build(&pool, &filter)
+    let export = app::service::audit_export::build(&pool, &filter)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let csv = app::server::audit_export::to_csv(&export);
+    let csv = app::service::audit_export::to_csv(&export);
     let built = start.elapsed();
     let start = Instant::now();
-    let parsed = app::server::audit_export::parse(&csv).map_err(|e| anyhow::anyhow!(e))?;
-    let check = app::server::audit_export::verify(&parsed, Some(&export.checkpoint.public_key))
+    let parsed = app::service::audit_export::parse(&csv).map_err(|e| anyhow::anyhow!(e))?;
+    let check = app::service::audit_export::verify(&parsed, Some(&export.checkpoint.public_key))
         .map_err(|e| anyhow::anyhow!(e))?;
     let verified = start.elapsed();
     anyhow::ensure!(check.verified == 100_000, "exported {}", check.verified);
@@ -282,7 +282,7 @@ async fn main() -> anyhow::Result<()> {
         let mut times = Vec::new();
         for _ in 0..100 {
             let t = Instant::now();
-            let rows = db::audit::page(&pool, &f, PAGE_SIZE + 1).await?;
+            let rows = store::audit::page(&pool, &f, PAGE_SIZE + 1).await?;
             times.push(t.elapsed());
             std::hint::black_box(rows);
         }

@@ -73,7 +73,7 @@ async fn main() -> anyhow::Result<()> {
         task.await??;
     }
     let secs = t.elapsed().as_secs_f64();
-    let counts = app::server::db::lineage::counts(&pool).await?;
+    let counts = app::store::lineage::counts(&pool).await?;
     anyhow::ensure!(counts["events"] == RUNS * 2, "every event stored: {counts}");
     record(
         "lineage: OpenLineage ingest over HTTP",

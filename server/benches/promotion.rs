@@ -22,23 +22,23 @@ async fn main() -> anyhow::Result<()> {
         dir.path().join("bench.db").display()
     ))
     .await?;
-    let state = app::server::state::AppState {
+    let state = app::service::state::AppState {
         leptos_options: server::startup::leptos_options(None),
         pool: pool.clone(),
-        config: std::sync::Arc::new(app::server::state::Config::default()),
-        artifacts: app::server::artifact_store::ArtifactStore::scratch("bench")
+        config: std::sync::Arc::new(app::service::state::Config::default()),
+        artifacts: app::service::artifact_store::ArtifactStore::scratch("bench")
             .expect("artifact store"),
     };
     let router = server::build_router(state, &server::ServeSettings::default());
     let e = |e: app::error::AppError| anyhow::anyhow!("seeding: {e}");
-    app::server::demo::seed(&pool).await.map_err(e)?;
+    app::service::demo::seed(&pool).await.map_err(e)?;
     server::demo::seed_tracking(&router, &pool)
         .await
         .map_err(e)?;
     server::demo::seed_lineage(&router, &pool)
         .await
         .map_err(e)?;
-    server::demo::seed_abtests(&router, &pool)
+    server::demo::seed_ab_tests(&router, &pool)
         .await
         .map_err(e)?;
     server::demo::seed_fairness(&router, &pool)
@@ -54,14 +54,14 @@ async fn main() -> anyhow::Result<()> {
     for _ in 0..300 {
         let t = Instant::now();
         let (ev, policy) =
-            app::server::db::promotions::gather_evidence(&pool, "credit-default", 4, "production")
+            app::store::promotions::gather_evidence(&pool, "credit-default", 4, "production")
                 .await?;
-        checks = app::domain::promotion::evaluate(&policy, &ev, app::server::now_ms(), &[]);
+        checks = app::domain::promotion::evaluate(&policy, &ev, app::service::now_ms(), &[]);
         let digest = ev.digest();
         with_store.push(t.elapsed().as_secs_f64() * 1e3);
         anyhow::ensure!(digest.len() == 64);
         let t = Instant::now();
-        let c = app::domain::promotion::evaluate(&policy, &ev, app::server::now_ms(), &[]);
+        let c = app::domain::promotion::evaluate(&policy, &ev, app::service::now_ms(), &[]);
         let _ = ev.digest();
         evaluation.push(t.elapsed().as_secs_f64() * 1e3);
         anyhow::ensure!(c.len() == checks.len());

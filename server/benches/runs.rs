@@ -177,9 +177,9 @@ async fn main() -> anyhow::Result<()> {
     let mut store = Vec::new();
     for _ in 0..400 {
         let t = Instant::now();
-        let runs = app::server::db::tracking::search_runs_json(
+        let runs = app::store::tracking::search_runs_json(
             &pool,
-            &app::server::db::tracking::RunSearch {
+            &app::store::tracking::RunSearch {
                 experiment_ids: &[exp_id],
                 stages: &["active"],
                 clauses: &[],

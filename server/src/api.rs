@@ -4,19 +4,19 @@
 //! `/api/openapi.json`, the reference page at `/api/docs` and the authorisation-matrix test all
 //! read that one table: a route cannot be served without being documented.
 
-use crate::extract::{Created, JsonBody, NoContent};
+pub use crate::describe::Describe;
 use crate::openapi;
 pub use crate::openapi::{path_params, tag};
 use app::domain::authz::{authorize, Action};
 use app::domain::roles::Role;
-use app::server::state::AppState;
+use app::service::state::AppState;
 use axum::body::Bytes;
 use axum::handler::Handler;
 use axum::http::{header, Method};
 use axum::response::Html;
 use axum::routing::MethodFilter;
-use axum::{Json, Router};
-use schemars::{JsonSchema, Schema, SchemaGenerator};
+use axum::Router;
+use schemars::{Schema, SchemaGenerator};
 
 /// Who may call a route.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -171,119 +171,6 @@ impl Route {
         }
     }
 }
-
-/// What a handler argument adds to its operation's description: only a JSON body has a
-/// schema; the other extractors in use say nothing (the route's `Doc` describes the path and
-/// query parameters and the access).
-pub trait DescribeArg {
-    /// The request body's schema, if this argument is the body.
-    fn request(_: &mut SchemaGenerator) -> Option<Schema> {
-        None
-    }
-}
-
-impl<T: JsonSchema> DescribeArg for JsonBody<T> {
-    fn request(g: &mut SchemaGenerator) -> Option<Schema> {
-        Some(g.subschema_for::<T>())
-    }
-}
-
-macro_rules! says_nothing {
-    ($($ty:ty),* $(,)?) => { $(impl DescribeArg for $ty {})* };
-}
-says_nothing!(
-    crate::extract::Caller,
-    axum::http::HeaderMap,
-    Bytes,
-    axum::body::Body,
-    axum::extract::Request,
-);
-impl<T> DescribeArg for axum::extract::State<T> {}
-impl<T: DescribeArg, E> DescribeArg for Result<T, E> {
-    fn request(g: &mut SchemaGenerator) -> Option<Schema> {
-        T::request(g)
-    }
-}
-impl<T> DescribeArg for axum::extract::Path<T> {}
-impl<T> DescribeArg for axum::extract::Query<T> {}
-
-/// What a handler's return type says of its success: the status and the body's schema.
-pub trait DescribeOutput {
-    /// The success status.
-    const STATUS: u16 = 200;
-    /// The success body's schema, when it is JSON of a known type.
-    fn response(_: &mut SchemaGenerator) -> Option<Schema> {
-        None
-    }
-}
-
-impl<T: JsonSchema> DescribeOutput for Json<T> {
-    fn response(g: &mut SchemaGenerator) -> Option<Schema> {
-        Some(g.subschema_for::<T>())
-    }
-}
-
-impl<T: DescribeOutput, E> DescribeOutput for Result<T, E> {
-    const STATUS: u16 = T::STATUS;
-    fn response(g: &mut SchemaGenerator) -> Option<Schema> {
-        T::response(g)
-    }
-}
-
-impl<T: DescribeOutput> DescribeOutput for Created<T> {
-    const STATUS: u16 = 201;
-    fn response(g: &mut SchemaGenerator) -> Option<Schema> {
-        T::response(g)
-    }
-}
-
-impl DescribeOutput for NoContent {
-    const STATUS: u16 = 204;
-}
-
-// Bodies that are not JSON of a known type (files, CSV, redirects, plain text).
-impl DescribeOutput for axum::response::Response {}
-impl DescribeOutput for &'static str {}
-impl DescribeOutput for () {}
-impl DescribeOutput for crate::mlflow::MlflowError {}
-impl<T> DescribeOutput for Html<T> {}
-
-/// A handler function, described by its argument and return types.
-pub trait Describe<Args> {
-    /// The request body's schema.
-    fn request(g: &mut SchemaGenerator) -> Option<Schema>;
-    /// The success body's schema.
-    fn response(g: &mut SchemaGenerator) -> Option<Schema>;
-    /// The success status.
-    const STATUS: u16;
-}
-
-macro_rules! describe_fn {
-    ($($arg:ident),*) => {
-        impl<F, Fut, $($arg,)*> Describe<($($arg,)*)> for F
-        where
-            F: FnOnce($($arg,)*) -> Fut,
-            Fut: std::future::Future,
-            Fut::Output: DescribeOutput,
-            $($arg: DescribeArg,)*
-        {
-            fn request(_g: &mut SchemaGenerator) -> Option<Schema> {
-                None$(.or_else(|| $arg::request(_g)))*
-            }
-            fn response(g: &mut SchemaGenerator) -> Option<Schema> {
-                <Fut::Output as DescribeOutput>::response(g)
-            }
-            const STATUS: u16 = <Fut::Output as DescribeOutput>::STATUS;
-        }
-    };
-}
-describe_fn!();
-describe_fn!(A);
-describe_fn!(A, B);
-describe_fn!(A, B, C);
-describe_fn!(A, B, C, D);
-describe_fn!(A, B, C, D, E);
-describe_fn!(A, B, C, D, E, G);
 
 /// A router that records a description with every route it serves, and puts every gated
 /// route behind the gate its description declares ([`crate::extract::gate`]).

@@ -2,9 +2,9 @@
 //! files on disk, and every finalized model's files re-hashed in the store.
 
 use app::domain::artifacts::{model_digest, FileEntry};
-use app::server::artifact_checks::verify_folder;
-use app::server::artifact_store::ArtifactStore;
-use app::server::db::logged_models;
+use app::service::artifact_checks::verify_folder;
+use app::service::artifact_store::ArtifactStore;
+use app::store::logged_models;
 use sha2::{Digest, Sha256};
 use std::io::Read;
 use std::path::Path;

@@ -3,8 +3,8 @@
 //! revoked afterwards. Deterministic: a fixed seed and fixed timestamps.
 
 use app::error::AppError;
-use app::server::accounts;
-use app::server::db::{self, tracking};
+use app::service::accounts;
+use app::store::{self, tracking};
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
@@ -159,7 +159,7 @@ fn churn_quality(p: &[(&'static str, String)]) -> f64 {
 /// Seeds the demo experiments through the REST API; skipped when any experiment besides
 /// `Default` already exists.
 pub async fn seed_tracking(router: &Router, pool: &sqlx::SqlitePool) -> Result<(), AppError> {
-    let existing = db::tracking::experiment_count(pool).await?;
+    let existing = store::tracking::experiment_count(pool).await?;
     if existing > 0 {
         return Ok(());
     }
@@ -388,12 +388,12 @@ async fn emit(router: &Router, token: &str, n: &mut u32, r: JobRun<'_>) -> Resul
 /// run facet) → evaluation → batch scoring, with one failed run and a second version of the
 /// credit feature table. Skipped when lineage already exists.
 pub async fn seed_lineage(router: &Router, pool: &sqlx::SqlitePool) -> Result<(), AppError> {
-    let existing = db::lineage::event_count(pool).await?;
+    let existing = store::lineage::event_count(pool).await?;
     if existing > 0 {
         return Ok(());
     }
     let first_run = |exp: &'static str| async move {
-        db::tracking::run_ids_of_experiment(pool, exp)
+        store::tracking::run_ids_of_experiment(pool, exp)
             .await
             .map(|ids| ids.into_iter().next())
     };
@@ -742,8 +742,8 @@ async fn send_lineage(
 /// champion–challenger test of the credit-default model with 14 days of data, a decided
 /// product test, and a test whose split is broken (sample-ratio mismatch). Skipped when any
 /// A/B test exists.
-pub async fn seed_abtests(router: &Router, pool: &sqlx::SqlitePool) -> Result<(), AppError> {
-    if !app::server::db::abtests::ids(pool).await?.is_empty() {
+pub async fn seed_ab_tests(router: &Router, pool: &sqlx::SqlitePool) -> Result<(), AppError> {
+    if !app::store::ab_tests::ids(pool).await?.is_empty() {
         return Ok(());
     }
     let token = accounts::create_token(
@@ -754,7 +754,7 @@ pub async fn seed_abtests(router: &Router, pool: &sqlx::SqlitePool) -> Result<()
         accounts::Issue::operator(),
     )
     .await?;
-    let result = send_abtests(router, &token.token).await;
+    let result = send_ab_tests(router, &token.token).await;
     accounts::revoke_token(pool, "system:demo", token.id).await?;
     result
 }
@@ -803,7 +803,7 @@ fn ab_day(
 }
 
 #[allow(clippy::too_many_lines, reason = "to be split (issue 16)")]
-async fn send_abtests(router: &Router, token: &str) -> Result<(), AppError> {
+async fn send_ab_tests(router: &Router, token: &str) -> Result<(), AppError> {
     let mut rng = Rng(0x5eed_ab7e);
     let latency_guardrail = json!({ "name": "p50_latency_ms", "type": "continuous", "direction": "decrease",
         "role": "guardrail", "tolerance": 0.03 });
@@ -919,7 +919,7 @@ async fn send_abtests(router: &Router, token: &str) -> Result<(), AppError> {
 /// credit model v4 on its hold-out set (passes the four-fifths rule) and the churn model on
 /// its evaluation set (fails for one age band). Skipped when any report exists.
 pub async fn seed_fairness(router: &Router, pool: &sqlx::SqlitePool) -> Result<(), AppError> {
-    if !app::server::db::fairness::list(pool).await?.is_empty() {
+    if !app::store::fairness::list(pool).await?.is_empty() {
         return Ok(());
     }
     let token = accounts::create_token(
@@ -1013,7 +1013,7 @@ async fn send_fairness(router: &Router, token: &str) -> Result<(), AppError> {
 /// to credit-default v2 by an approved promotion whose missing fairness report was waived, and
 /// a pending promotion of v4 that fails one check (no decided A/B test against v2 yet).
 pub async fn seed_registry(router: &Router, pool: &sqlx::SqlitePool) -> Result<(), AppError> {
-    let existing = db::registry::model_count(pool).await?;
+    let existing = store::registry::model_count(pool).await?;
     if existing > 0 {
         return Ok(());
     }
@@ -1049,7 +1049,8 @@ async fn send_registry(
     reviewer: &str,
     reviewer2: &str,
 ) -> Result<(), AppError> {
-    let runs_of = |experiment: &'static str| db::tracking::run_ids_of_experiment(pool, experiment);
+    let runs_of =
+        |experiment: &'static str| store::tracking::run_ids_of_experiment(pool, experiment);
     let models = [
         (
             "credit-default",
@@ -1069,7 +1070,7 @@ async fn send_registry(
             let run_id = runs.get(v).cloned();
             let experiment_id: i64 = match &run_id {
                 Some(r) => {
-                    db::tracking::run_info(&mut *pool.acquire().await?, r)
+                    store::tracking::run_info(&mut *pool.acquire().await?, r)
                         .await?
                         .experiment_id
                 }

@@ -6,8 +6,8 @@
 use crate::api::Access;
 use crate::mlflow::MlflowError;
 use app::error::AppError;
-use app::server::auth::{authenticate, Principal};
-use app::server::state::AppState;
+use app::service::auth::{authenticate, Principal};
+use app::service::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request, State};
 use axum::http::request::Parts;

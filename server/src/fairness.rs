@@ -9,11 +9,11 @@ use crate::api::{needs, Access, Api, Body as Payload, Doc, Param};
 use crate::extract::{admit, Caller, Created, JsonBody};
 use app::domain::authz::Action;
 use app::error::AppError;
-use app::server::auth::{authenticate, Principal};
-use app::server::db::audit::{self, NewEntry};
-use app::server::db::{begin_write, fairness as db};
-use app::server::fairness::{input_error, report_of, Limits, Query, Upload};
-use app::server::state::AppState;
+use app::service::auth::{authenticate, Principal};
+use app::service::fairness::{input_error, report_of, Limits, Query, Upload};
+use app::service::state::AppState;
+use app::store::audit::{self, NewEntry};
+use app::store::{begin_write, fairness as db};
 use axum::body::Body;
 use axum::extract::{FromRequest, Multipart, Path, Request, State};
 use axum::http::{header, HeaderMap};
@@ -218,7 +218,7 @@ async fn store(
         .filter(|m| !m.is_empty());
     let run_id = q.run_id.as_deref().map(str::trim).filter(|m| !m.is_empty());
     let dataset = q.dataset.as_deref().map(str::trim).unwrap_or_default();
-    let now = app::server::now_ts();
+    let now = app::service::now_ts();
     let mut tx = begin_write(&s.pool).await?;
     let id = db::insert(
         &mut tx,
@@ -536,7 +536,7 @@ async fn set_policy(
         ));
     }
     policy.validate().map_err(input_error)?;
-    let now = app::server::now_ts();
+    let now = app::service::now_ts();
     let mut tx = begin_write(&s.pool).await?;
     db::set_policy(&mut tx, &model, &policy, &p.actor(), &now).await?;
     audit::append(

@@ -1,11 +1,12 @@
 //! The Gatehouse HTTP server: router assembly, REST routes, middleware and start-up.
 
-pub mod abtests;
+pub mod ab_tests;
 pub mod api;
 pub mod artifacts;
 pub mod artifacts_cli;
 pub mod demo;
 pub mod demo_artifacts;
+pub mod describe;
 pub mod extract;
 pub mod fairness;
 pub mod layout_cli;

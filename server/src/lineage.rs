@@ -5,10 +5,10 @@ use crate::extract::{Caller, Created};
 use app::domain::authz::Action;
 use app::domain::lineage::{parse_event, EventKind, LineageEvent};
 use app::error::AppError;
-use app::server::auth::Principal;
-use app::server::db::audit::{self, NewEntry};
-use app::server::db::lineage;
-use app::server::state::AppState;
+use app::service::auth::Principal;
+use app::service::state::AppState;
+use app::store::audit::{self, NewEntry};
+use app::store::lineage;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
@@ -212,7 +212,7 @@ async fn ingest_inner(
 /// one so each request gets its own answer. It keeps one connection, and so its prepared
 /// statements, for its whole life.
 fn write_events(pool: &sqlx::SqlitePool, mut queue: mpsc::Receiver<Job>) {
-    let mut db = match app::server::db::open_own_connection(pool) {
+    let mut db = match app::store::open_own_connection(pool) {
         Ok(db) => db,
         Err(e) => {
             tracing::error!(error = %e, "the lineage writer cannot open the database");
@@ -252,9 +252,9 @@ fn write_events(pool: &sqlx::SqlitePool, mut queue: mpsc::Receiver<Job>) {
 
 /// Stores a batch and its audit entries in one transaction, holding the process's writer turn.
 fn store(db: &mut rusqlite::Connection, batch: &[Job]) -> Result<(), rusqlite::Error> {
-    let turn = app::server::db::writer_turn();
+    let turn = app::store::writer_turn();
     let _turn = turn.blocking_lock();
-    let now = app::server::now_ts();
+    let now = app::service::now_ts();
     let tx = db.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let events: Vec<(&LineageEvent, &str)> =
         batch.iter().map(|j| (&j.event, j.body.as_str())).collect();

@@ -14,10 +14,10 @@ use app::domain::artifacts::model_digest;
 use app::domain::authz::Action;
 use app::domain::logged_models::{parse_status, READY};
 use app::error::AppError;
-use app::server::db::logged_models::{self, LoggedModel, NewModel};
-use app::server::db::{artifacts, begin_write};
-use app::server::now_ms;
-use app::server::state::AppState;
+use app::service::now_ms;
+use app::service::state::AppState;
+use app::store::logged_models::{self, LoggedModel, NewModel};
+use app::store::{artifacts, begin_write};
 use axum::extract::{Path, Query, State};
 use axum::Json;
 use serde::Deserialize;
@@ -490,7 +490,7 @@ async fn log_outputs(
         .map(|m| (m.model_id, m.step.unwrap_or(0)))
         .collect();
     let mut tx = begin_write(&s.pool).await?;
-    app::server::db::tracking::run_info(&mut tx, &run_id).await?;
+    app::store::tracking::run_info(&mut tx, &run_id).await?;
     logged_models::add_outputs(&mut tx, &run_id, &models).await?;
     write_audit(
         &mut tx,

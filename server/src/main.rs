@@ -2,8 +2,9 @@
 
 use anyhow::Context;
 use app::domain::roles::{parse_roles, Role};
-use app::server::state::{AppState, Config};
-use app::server::{accounts, db, demo};
+use app::service::state::{AppState, Config};
+use app::service::{accounts, demo};
+use app::store as db;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use server::{open_store, ServeSettings};
 use std::io::Read;
@@ -224,7 +225,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         .clone()
         .filter(|r| !r.is_empty())
         .unwrap_or_else(|| server::artifacts_cli::default_root(&cli.database_url));
-    let artifacts = app::server::artifact_store::ArtifactStore::open(&root)
+    let artifacts = app::service::artifact_store::ArtifactStore::open(&root)
         .map_err(|e| anyhow::anyhow!("artifact root: {e}"))?;
     match cli.command {
         None => serve(pool, artifacts, cli.serve).await,
@@ -314,7 +315,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 fn verify_export_command(file: &std::path::Path, key: Option<&str>) -> anyhow::Result<ExitCode> {
-    use app::server::audit_export;
+    use app::service::audit_export;
     let text =
         std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
     let export = match audit_export::parse(&text) {
@@ -370,7 +371,7 @@ fn layout_command(
 #[allow(clippy::too_many_lines, reason = "to be split (issue 16)")]
 async fn serve(
     pool: sqlx::SqlitePool,
-    artifacts: app::server::artifact_store::ArtifactStore,
+    artifacts: app::service::artifact_store::ArtifactStore,
     args: ServeArgs,
 ) -> anyhow::Result<ExitCode> {
     if args.demo {
@@ -421,7 +422,7 @@ async fn serve(
             metrics_token: args.metrics_token.clone(),
             max_body_bytes: args.max_body_bytes,
             max_upload_bytes: args.max_upload_bytes,
-            upload_limits: app::server::fairness::Limits {
+            upload_limits: app::service::fairness::Limits {
                 max_inflated_bytes: args.max_inflated_bytes,
                 max_row_bytes: args.max_row_bytes.max(1024),
             },
@@ -447,7 +448,7 @@ async fn serve(
         server::demo::seed_lineage(&router, &pool)
             .await
             .map_err(|e| anyhow::anyhow!("seeding demo lineage: {e}"))?;
-        server::demo::seed_abtests(&router, &pool)
+        server::demo::seed_ab_tests(&router, &pool)
             .await
             .map_err(|e| anyhow::anyhow!("seeding demo A/B tests: {e}"))?;
         server::demo::seed_fairness(&router, &pool)
@@ -459,14 +460,14 @@ async fn serve(
     }
 
     // The audit signing key is created on first start, beside the database.
-    let key = app::server::signing::key_for(&pool).with_context(|| {
+    let key = app::service::signing::key_for(&pool).with_context(|| {
         format!(
             "creating or reading {}",
-            app::server::signing::key_path(&pool).display()
+            app::service::signing::key_path(&pool).display()
         )
     })?;
     tracing::info!(
-        public_key = %app::server::signing::public_key_hex(&key),
+        public_key = %app::service::signing::public_key_hex(&key),
         "audit checkpoints are signed with this Ed25519 key"
     );
     // Each minute: stale promotion requests expire (audited), and a signed checkpoint of the
@@ -476,20 +477,20 @@ async fn serve(
         let mut tick = tokio::time::interval(Duration::from_secs(60));
         loop {
             tick.tick().await;
-            match app::server::promotions::expire(&signer).await {
+            match app::service::promotions::expire(&signer).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(expired = n, "stale promotion requests expired"),
                 Err(e) => tracing::warn!(error = %e, "expiring promotion requests failed"),
             }
             let now = time::OffsetDateTime::now_utc().unix_timestamp();
-            match app::server::sign_in_throttle::report_failed_sign_ins(&signer, throttle, now)
+            match app::service::sign_in_throttle::report_failed_sign_ins(&signer, throttle, now)
                 .await
             {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(windows = n, "failed sign-ins reported to the audit trail"),
                 Err(e) => tracing::warn!(error = %e, "reporting failed sign-ins failed"),
             }
-            if let Err(e) = app::server::signing::checkpoint_now(&signer).await {
+            if let Err(e) = app::service::signing::checkpoint_now(&signer).await {
                 tracing::warn!(error = %e, "signing an audit checkpoint failed");
             }
         }
@@ -501,7 +502,7 @@ async fn serve(
         let mut tick = tokio::time::interval(Duration::from_secs(3600));
         loop {
             tick.tick().await;
-            if let Err(e) = db::sessions::purge_expired(&sweeper, &app::server::now_ts()).await {
+            if let Err(e) = db::sessions::purge_expired(&sweeper, &app::service::now_ts()).await {
                 tracing::warn!(error = %e, "purging expired sessions failed");
             }
         }

@@ -3,8 +3,8 @@
 
 use crate::metrics::Metrics;
 use app::error::AppError;
-use app::server::auth::{authenticate, SESSION_COOKIE};
-use app::server::state::AppState;
+use app::service::auth::{authenticate, SESSION_COOKIE};
+use app::service::state::AppState;
 use axum::body::Body;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
@@ -91,7 +91,7 @@ pub async fn pages_need_sign_in(
         _ => {
             // The page's server functions reuse it rather than look it up again.
             req.extensions_mut()
-                .insert(app::server::auth::Authenticated(principal));
+                .insert(app::service::auth::Authenticated(principal));
             next.run(req).await
         }
     }
@@ -154,7 +154,7 @@ pub async fn same_origin_writes(
 ) -> Response {
     let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     let h = req.headers();
-    let browser = app::server::cookies::get(h, SESSION_COOKIE).is_some()
+    let browser = app::service::cookies::get(h, SESSION_COOKIE).is_some()
         || SIGN_IN_PATHS.contains(&req.uri().path());
     if safe || !browser || h.contains_key(header::AUTHORIZATION) {
         return next.run(req).await;
@@ -162,7 +162,7 @@ pub async fn same_origin_writes(
     let header_origin = |name| {
         h.get(name)
             .and_then(|v: &HeaderValue| v.to_str().ok())
-            .and_then(app::server::state::origin_of)
+            .and_then(app::service::state::origin_of)
     };
     let Some(origin) = header_origin(header::ORIGIN).or_else(|| header_origin(header::REFERER))
     else {
@@ -175,7 +175,7 @@ pub async fn same_origin_writes(
     let allowed = if state.config.origins.is_empty() {
         h.get(header::HOST)
             .and_then(|v| v.to_str().ok())
-            .and_then(|host| app::server::state::origin_of(&format!("http://{host}")))
+            .and_then(|host| app::service::state::origin_of(&format!("http://{host}")))
             .is_some_and(|o| o == origin)
     } else {
         state.config.origins.contains(&origin)

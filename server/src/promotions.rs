@@ -14,13 +14,13 @@
 //!   version in force stays.
 
 use app::error::AppError;
-use app::server::auth::Principal;
+use app::service::auth::Principal;
 
 use crate::api::{needs, Api, Body};
 use crate::extract::{path_id, Caller, JsonBody};
-use app::server::db::promotions as db;
-use app::server::promotions::{self, NewRequest};
-use app::server::state::AppState;
+use app::service::promotions::{self, NewRequest};
+use app::service::state::AppState;
+use app::store::promotions as db;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::Json;
@@ -68,7 +68,7 @@ async fn create(
 ) -> ApiResult {
     // The evidence speaks of the model's bytes as they are now.
     if let Some(v) = req.version {
-        app::server::artifact_checks::verify_version(&s.pool, &s.artifacts, req.model.trim(), v)
+        app::service::artifact_checks::verify_version(&s.pool, &s.artifacts, req.model.trim(), v)
             .await?;
     }
     let id = promotions::request(&s.pool, &p, &req).await?;
@@ -133,7 +133,7 @@ struct CommentReq {
 
 async fn decide(s: AppState, p: Principal, id: &str, req: CommentReq, approve: bool) -> ApiResult {
     let id = request_id(id)?;
-    app::server::artifact_checks::verify_request(&s.pool, &s.artifacts, id).await?;
+    app::service::artifact_checks::verify_request(&s.pool, &s.artifacts, id).await?;
     let outcome = promotions::review(&s.pool, &p, id, approve, &req.comment).await?;
     Ok(Json(
         json!({ "outcome": outcome, "request": promotions::view(&s.pool, &p, id).await? }),

@@ -11,11 +11,11 @@ use crate::mlflow::{de_opt_string, invalid, kv_json, pairs, write_audit, KeyValu
 use app::domain::authz::Action;
 use app::domain::promotion::valid_alias;
 use app::error::AppError;
-use app::server::db::audit::{self, NewEntry};
-use app::server::db::registry::{self, ModelVersion, RegisteredModel, VersionFilter};
-use app::server::db::{begin_write, promotions};
-use app::server::now_ms;
-use app::server::state::AppState;
+use app::service::now_ms;
+use app::service::state::AppState;
+use app::store::audit::{self, NewEntry};
+use app::store::registry::{self, ModelVersion, RegisteredModel, VersionFilter};
+use app::store::{begin_write, promotions};
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::Json;
@@ -868,13 +868,13 @@ async fn download_uri(
 pub async fn download_location(s: &AppState, v: &ModelVersion) -> Result<String, MlflowError> {
     let mut conn = s.pool.acquire().await?;
     if let Some(m) = &v.model_id {
-        if let Some(model) = app::server::db::logged_models::get(&mut conn, m).await? {
+        if let Some(model) = app::store::logged_models::get(&mut conn, m).await? {
             return Ok(model.artifact_uri);
         }
     }
     if let Some(rest) = v.source.strip_prefix("runs:/") {
         let (run, path) = rest.split_once('/').unwrap_or((rest, ""));
-        let info = app::server::db::tracking::run_info(&mut conn, run).await?;
+        let info = app::store::tracking::run_info(&mut conn, run).await?;
         let path = path.trim_matches('/');
         return Ok(if path.is_empty() {
             info.artifact_uri
@@ -946,7 +946,7 @@ fn parse_at(s: &str) -> Result<i64, AppError> {
         return Ok(ms);
     }
     app::domain::audit_query::parse_time_bound("at", s.trim())
-        .map(|ts| app::server::db::promotions::ts_ms(&ts))
+        .map(|ts| app::store::promotions::ts_ms(&ts))
         .map_err(|e| AppError::validation(e.field, e.message))
 }
 
@@ -968,7 +968,7 @@ async fn v1_alias_at(
     let bound = match version {
         Some(v) => {
             let mut conn = s.pool.acquire().await?;
-            app::server::db::artifacts::bound_to_version(&mut conn, &name, v).await?
+            app::store::artifacts::bound_to_version(&mut conn, &name, v).await?
         }
         None => None,
     };
@@ -1025,34 +1025,34 @@ async fn v1_evidence_pack(
     };
     let lineage = crate::lineage::graph_json(&s.pool, &node, 8, 2).await?;
     let run: Value = match &mv.run_id {
-        Some(r) => app::server::db::tracking::runs_json(&s.pool, std::slice::from_ref(r))
+        Some(r) => app::store::tracking::runs_json(&s.pool, std::slice::from_ref(r))
             .await?
             .first()
             .and_then(|j| serde_json::from_str(j).ok())
             .unwrap_or(Value::Null),
         None => Value::Null,
     };
-    let test_ids = app::server::db::abtests::ids_comparing_version(&s.pool, &tag).await?;
+    let test_ids = app::store::ab_tests::ids_comparing_version(&s.pool, &tag).await?;
     let mut ab_tests = Vec::new();
     for id in &test_ids {
         ab_tests.push(
-            serde_json::to_value(app::server::abtests::view(&s, *id, None, false, false).await?)
+            serde_json::to_value(app::service::ab_tests::view(&s, *id, None, false, false).await?)
                 .unwrap_or_default(),
         );
     }
-    let report_ids = app::server::db::fairness::ids_of_version(&s.pool, &tag).await?;
+    let report_ids = app::store::fairness::ids_of_version(&s.pool, &tag).await?;
     let mut fairness = Vec::new();
     for id in &report_ids {
-        if let Some((row, mapping, report)) = app::server::db::fairness::get(&s.pool, *id).await? {
+        if let Some((row, mapping, report)) = app::store::fairness::get(&s.pool, *id).await? {
             fairness.push(json!({ "report": row, "mapping": mapping, "result": report }));
         }
     }
     let mut promotions = Vec::new();
     let mut promotion_ids = Vec::new();
-    for r in app::server::db::promotions::list_requests(&s.pool, None, Some(&name)).await? {
+    for r in app::store::promotions::list_requests(&s.pool, None, Some(&name)).await? {
         if r.version == version {
             promotion_ids.push(r.request_id);
-            promotions.push(app::server::promotions::view(&s.pool, &p, r.request_id).await?);
+            promotions.push(app::service::promotions::view(&s.pool, &p, r.request_id).await?);
         }
     }
     let moves: Vec<_> = registry::alias_history(&s.pool, &name, None)
@@ -1081,12 +1081,11 @@ async fn v1_evidence_pack(
     // The model's bytes: the manifest its digest is over, and the latest re-hash.
     let artifacts = {
         let mut conn = s.pool.acquire().await?;
-        match app::server::db::artifacts::bound_to_version(&mut conn, &name, version).await? {
+        match app::store::artifacts::bound_to_version(&mut conn, &name, version).await? {
             Some(b) => {
-                let verified = app::server::db::artifacts::latest_verification(
-                    &mut conn, &b.prefix, &b.digest,
-                )
-                .await?;
+                let verified =
+                    app::store::artifacts::latest_verification(&mut conn, &b.prefix, &b.digest)
+                        .await?;
                 if let Some(m) = &b.model_id {
                     objects.push(("logged_model".into(), m.clone()));
                 }
@@ -1114,10 +1113,10 @@ async fn v1_evidence_pack(
         .map_err(|e| AppError::validation(e.field, e.message))?;
         filters.push(f);
     }
-    let audit = app::server::audit_export::build_many(&s.pool, &filters).await?;
+    let audit = app::service::audit_export::build_many(&s.pool, &filters).await?;
     let pack = json!({
         "format": "gatehouse.evidence-pack.v1",
-        "generated_at": app::server::now_ts(),
+        "generated_at": app::service::now_ts(),
         "generated_by": p.actor(),
         "model": model,
         "version": mv,

@@ -6,11 +6,11 @@ use app::domain::audit_query::AuditFilterInput;
 use app::domain::authz::Action;
 use app::domain::merkle;
 use app::error::AppError;
-use app::server::auth::{authenticate, require};
-use app::server::db;
-use app::server::db::audit_tree::{self, Checkpoint};
-use app::server::signing;
-use app::server::state::AppState;
+use app::service::auth::{authenticate, require};
+use app::service::signing;
+use app::service::state::AppState;
+use app::store;
+use app::store::audit_tree::{self, Checkpoint};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -26,7 +26,7 @@ pub async fn healthz() -> &'static str {
 
 /// `/readyz`: the database answers.
 pub async fn readyz(State(state): State<AppState>) -> Response {
-    match app::server::db::ping(&state.pool).await {
+    match app::store::ping(&state.pool).await {
         Ok(_) => (StatusCode::OK, "ready").into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
@@ -54,7 +54,7 @@ pub async fn metrics(State(s): State<MetricsState>, headers: HeaderMap) -> Respo
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
-            .is_some_and(|t| app::server::auth::sha256_hex(t.trim()) == want)
+            .is_some_and(|t| app::service::auth::sha256_hex(t.trim()) == want)
     });
     if !scraper {
         let who = match authenticate(&s.app, &headers).await {
@@ -107,10 +107,10 @@ pub async fn me(Caller(p): Caller) -> Result<Json<Me>, AppError> {
 /// `GET /api/v1/audit/verify`: recompute the chain (auditor or admin).
 pub async fn verify_audit(
     State(state): State<AppState>,
-) -> Result<Json<app::model::VerifyReport>, AppError> {
+) -> Result<Json<app::dto::VerifyReport>, AppError> {
     // Sign a checkpoint of the log as it stands, so the answer covers every entry.
     signing::checkpoint_now(&state.pool).await?;
-    Ok(Json(db::audit::verify(&state.pool).await?))
+    Ok(Json(store::audit::verify(&state.pool).await?))
 }
 
 fn checkpoint_json(state: &AppState, c: &Checkpoint) -> Result<Value, AppError> {
@@ -266,7 +266,7 @@ pub async fn audit_consistency(
 #[derive(Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AuditList {
     /// Entries, newest first.
-    pub entries: Vec<app::model::AuditRow>,
+    pub entries: Vec<app::dto::AuditRow>,
     /// Cursor for the next (older) page.
     pub next_before: Option<i64>,
 }
@@ -280,7 +280,7 @@ pub async fn list_audit(
     let f = input
         .validate()
         .map_err(|e| AppError::validation(e.field, e.message))?;
-    let (entries, next_before) = db::audit::page_with_cursor(&state.pool, &f).await?;
+    let (entries, next_before) = store::audit::page_with_cursor(&state.pool, &f).await?;
     Ok(Json(AuditList {
         entries,
         next_before,
@@ -305,7 +305,7 @@ pub async fn export_audit(
     let f = input
         .validate()
         .map_err(|e| AppError::validation(e.field, e.message))?;
-    let export = app::server::audit_export::build(&state.pool, &f).await?;
+    let export = app::service::audit_export::build(&state.pool, &f).await?;
     let stamp = export.exported_at.get(..10).unwrap_or("export").to_string();
     let (body, ctype, ext) = match format.as_str() {
         "json" => (
@@ -314,7 +314,7 @@ pub async fn export_audit(
             "json",
         ),
         "csv" => (
-            app::server::audit_export::to_csv(&export),
+            app::service::audit_export::to_csv(&export),
             "text/csv; charset=utf-8",
             "csv",
         ),

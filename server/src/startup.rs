@@ -3,7 +3,7 @@
 use crate::api::{needs, Access, Api, Doc, Param};
 use crate::metrics::Metrics;
 use crate::{middleware as mw, routes};
-use app::server::state::AppState;
+use app::service::state::AppState;
 use app::{shell, App};
 use axum::Router;
 use leptos::prelude::*;
@@ -24,7 +24,7 @@ pub struct ServeSettings {
     /// Largest fairness upload in bytes as sent (streamed, so memory does not grow with it).
     pub max_upload_bytes: usize,
     /// Ceilings on what an upload inflates to (CSV text, one row).
-    pub upload_limits: app::server::fairness::Limits,
+    pub upload_limits: app::service::fairness::Limits,
     /// A bearer secret that may read `/metrics` (a Prometheus scraper's), besides the API
     /// tokens and sessions of auditors and admins.
     pub metrics_token: Option<String>,
@@ -39,7 +39,7 @@ impl Default for ServeSettings {
         ServeSettings {
             max_body_bytes: 1024 * 1024,
             max_upload_bytes: DEFAULT_MAX_UPLOAD_BYTES,
-            upload_limits: app::server::fairness::Limits::default(),
+            upload_limits: app::service::fairness::Limits::default(),
             metrics_token: None,
         }
     }
@@ -52,7 +52,7 @@ pub fn browser_origins(
     public_url: Option<&str>,
     addr: std::net::SocketAddr,
 ) -> anyhow::Result<Vec<String>> {
-    use app::server::state::origin_of;
+    use app::service::state::origin_of;
     if let Some(url) = public_url.filter(|u| !u.trim().is_empty()) {
         let o = origin_of(url).ok_or_else(|| {
             anyhow::anyhow!(
@@ -74,10 +74,10 @@ pub fn browser_origins(
 
 /// Connects to the database and applies the embedded migrations.
 pub async fn open_store(database_url: &str) -> anyhow::Result<SqlitePool> {
-    let pool = app::server::db::connect(database_url)
+    let pool = app::store::connect(database_url)
         .await
         .map_err(|e| anyhow::anyhow!("opening {database_url}: {e}"))?;
-    app::server::db::migrate(&pool).await?;
+    app::store::migrate(&pool).await?;
     Ok(pool)
 }
 
@@ -237,7 +237,7 @@ pub fn build_router_with_metrics(
                         .metrics_token
                         .as_deref()
                         .filter(|t| !t.is_empty())
-                        .map(app::server::auth::sha256_hex),
+                        .map(app::service::auth::sha256_hex),
                 }),
         );
     let leptos_state = state.clone();
@@ -258,7 +258,7 @@ pub fn build_router_with_metrics(
     // Everything but the streamed fairness uploads has the general body limit.
     let max_body = settings.max_body_bytes;
     let limited = api
-        .merge(crate::abtests::router(state.clone()))
+        .merge(crate::ab_tests::router(state.clone()))
         .merge(crate::mlflow::router(state.clone()))
         .merge(crate::logged_models::router(state.clone()))
         .merge(crate::registry::router(state.clone()))

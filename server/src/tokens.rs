@@ -5,9 +5,9 @@ use crate::api::{needs, Api};
 use crate::extract::{path_id, Caller, JsonBody};
 use app::domain::authz::Action;
 use app::error::AppError;
-use app::server::accounts::{self, Issue};
-use app::server::db;
-use app::server::state::AppState;
+use app::service::accounts::{self, Issue};
+use app::service::state::AppState;
+use app::store;
 use axum::extract::{Path, State};
 use axum::Json;
 use serde::Deserialize;
@@ -60,7 +60,7 @@ struct NewToken {
 
 async fn list(State(s): State<AppState>, Caller(p): Caller) -> ApiResult {
     Ok(Json(
-        json!({ "tokens": db::tokens::list_for(&s.pool, p.user_id).await? }),
+        json!({ "tokens": store::tokens::list_for(&s.pool, p.user_id).await? }),
     ))
 }
 

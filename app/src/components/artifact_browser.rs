@@ -3,8 +3,8 @@
 //! else are never rendered, only offered for download. Works without JavaScript: folders are
 //! `<details>`, a file's preview is a link.
 
-use crate::api::artifacts::download_href;
-use crate::model::artifacts::{ArtifactFile, ArtifactPreview, PreviewKind};
+use crate::dto::artifacts::{ArtifactFile, ArtifactPreview, PreviewKind};
+use crate::server_fns::artifacts::download_href;
 use leptos::prelude::*;
 use std::collections::BTreeMap;
 

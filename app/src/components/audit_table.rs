@@ -3,7 +3,7 @@
 use crate::components::when::Time;
 use crate::domain::audit_query::object_href;
 use crate::domain::url::encode;
-use crate::model::AuditRow;
+use crate::dto::AuditRow;
 use leptos::prelude::*;
 
 fn q(k: &str, v: &str) -> String {

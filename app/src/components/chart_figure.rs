@@ -1,7 +1,7 @@
 //! A server-rendered chart with its exact values in a table behind a toggle.
 
 use crate::domain::palette;
-use crate::model::Chart;
+use crate::dto::Chart;
 use leptos::prelude::*;
 
 /// The chart, and a "Values" table (step × series) for exact numbers and screen readers.

@@ -1,11 +1,11 @@
 //! The top bar: navigation filtered by role, the signed-in user, sign-out and the theme switch.
 
 use super::theme_toggle::ThemeToggle;
-use crate::api::session::SignOut;
 use crate::app::use_session;
 use crate::domain::authz::{authorize, Action};
 use crate::domain::roles::Role;
-use crate::model::{SessionInfo, UserInfo};
+use crate::dto::{SessionInfo, UserInfo};
+use crate::server_fns::session::SignOut;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_router::components::A;

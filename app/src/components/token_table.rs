@@ -1,9 +1,9 @@
 //! API tokens as a table with a revoke button per live token, and the one-time notice that
 //! shows a new token's secret.
 
-use crate::api::tokens::RevokeToken;
 use crate::components::when::Time;
-use crate::model::{CreatedToken, TokenSummary};
+use crate::dto::{CreatedToken, TokenSummary};
+use crate::server_fns::tokens::RevokeToken;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 

@@ -2,16 +2,16 @@
 //! (verdict, metrics, forest plot, cumulative lift, health, decision) and its read-only
 //! shared view.
 
-use crate::api::abtests::{
-    get_ab_test, list_ab_tests, shared_ab_test, CreateAbTest, DecideAbTest, RevokeAbShare,
-    SetAbStatus, ShareAbTest, UploadAbResults,
-};
 use crate::components::error_view::{ErrorView, FormError};
 use crate::components::url_state::use_query;
 use crate::components::when::Time;
 use crate::domain::ab::{count, pct, Analysis, Comparison, Correction, Decision, MetricRole};
 use crate::domain::experiment::Status;
-use crate::model::AbTestView;
+use crate::dto::AbTestView;
+use crate::server_fns::ab_tests::{
+    get_ab_test, list_ab_tests, shared_ab_test, CreateAbTest, DecideAbTest, RevokeAbShare,
+    SetAbStatus, ShareAbTest, UploadAbResults,
+};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;

@@ -1,10 +1,10 @@
 //! `/account`: the signed-in user's own API tokens: create one (shown once), see when each
 //! was last used and when it expires, revoke.
 
-use crate::api::tokens::{get_my_tokens, CreateToken, RevokeToken};
 use crate::components::error_view::{ErrorView, FormError};
 use crate::components::token_table::{NewTokenNotice, TokensTable};
 use crate::error::AppError;
+use crate::server_fns::tokens::{get_my_tokens, CreateToken, RevokeToken};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;

@@ -1,15 +1,15 @@
 //! Administration: users and their roles; every API token, to revoke (users create their own
 //! on the Account page).
 
-use crate::api::admin::{get_admin_data, CreateUser, SetUserRoles};
-use crate::api::tokens::RevokeToken;
 use crate::components::error_view::{ErrorView, FormError};
 use crate::components::nav::RoleBadges;
 use crate::components::token_table::TokensTable;
 use crate::components::when::Time;
 use crate::domain::roles::Role;
+use crate::dto::UserSummary;
 use crate::error::AppError;
-use crate::model::UserSummary;
+use crate::server_fns::admin::{get_admin_data, CreateUser, SetUserRoles};
+use crate::server_fns::tokens::RevokeToken;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;

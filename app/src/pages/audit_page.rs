@@ -1,14 +1,14 @@
 //! The audit trail for auditors and admins: filters, keyset pages and chain verification.
 //! Everything is driven by the query string, so it works the same without JavaScript.
 
-use crate::api::audit::get_audit_page;
 use crate::components::audit_table::AuditTable;
 use crate::components::error_view::ErrorView;
 use crate::components::url_state::use_query;
 use crate::components::when::Time;
 use crate::domain::audit_query::AuditFilterInput;
 use crate::domain::url::query_string;
-use crate::model::VerifyReport;
+use crate::dto::VerifyReport;
+use crate::server_fns::audit::get_audit_page;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Form;

@@ -1,13 +1,13 @@
 //! An experiment's runs: filter with MLflow's grammar, sort by any column, select runs to compare.
 //! Driven by the query string and plain forms, so it works the same without JavaScript.
 
-use crate::api::runs::experiment_runs;
 use crate::components::error_view::{ErrorView, FormError};
 use crate::components::run_format::fmt_duration;
 use crate::components::url_state::use_query;
 use crate::components::when::TimeMs;
 use crate::domain::url::query_string;
 use crate::error::AppError;
+use crate::server_fns::runs::experiment_runs;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Form;

@@ -1,11 +1,11 @@
 //! The Fairness section: reports (with the upload form) and a report's page.
 
-use crate::api::fairness::{get_fairness_report, list_fairness_reports};
 use crate::components::error_view::ErrorView;
 use crate::components::url_state::use_query;
 use crate::components::when::Time;
 use crate::domain::fairness::AttributeReport;
-use crate::model::{FairnessSummary, FairnessView};
+use crate::dto::{FairnessSummary, FairnessView};
+use crate::server_fns::fairness::{get_fairness_report, list_fairness_reports};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;

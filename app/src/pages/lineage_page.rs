@@ -1,14 +1,14 @@
 //! The lineage explorer: search, a server-drawn SVG graph (links work without JS; pan, zoom and
 //! arrow keys from an island), depth and focus controls, a side panel, blast radius and column lineage.
 
-use crate::api::lineage::{explore_lineage, MAX_EXPLORER_DEPTH};
 use crate::components::empty_state::EmptyState;
 use crate::components::error_view::ErrorView;
 use crate::components::url_state::use_query;
 use crate::components::when::Time;
 use crate::domain::axis::{shorten, shorten_middle};
 use crate::domain::url::query_string;
-use crate::model::{GraphEdge, GraphNode, LineageQuery, LineageView, NodeDetail};
+use crate::dto::{GraphEdge, GraphNode, LineageQuery, LineageView, NodeDetail};
+use crate::server_fns::lineage::{explore_lineage, MAX_EXPLORER_DEPTH};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Form;

@@ -1,12 +1,12 @@
 //! One model version: what it is (flavours, signature, input example, requirements), the exact
 //! files approved (digest and manifest), which aliases serve it, and the code that loads it.
 
-use crate::api::artifacts::{download_href, get_model_version};
 use crate::components::artifact_browser::fmt_bytes;
 use crate::components::error_view::ErrorView;
 use crate::components::when::TimeMs;
 use crate::domain::url::{decode, link_rel, model_href, model_lineage_href};
-use crate::model::artifacts::{ModelVersionPage as Page, SignatureColumn};
+use crate::dto::artifacts::{ModelVersionPage as Page, SignatureColumn};
+use crate::server_fns::artifacts::{download_href, get_model_version};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_location;

@@ -1,15 +1,15 @@
 //! Models & Approvals: the registered models, one model's versions, aliases and their history,
 //! and the form that requests a promotion.
 
-use crate::api::promotions::{
-    alias_at, list_models, model_page, RequestPromotion, RequestRollback,
-};
 use crate::components::error_view::{ErrorView, FormError};
 use crate::components::url_state::{use_path_tail, use_query};
 use crate::components::when::TimeMs;
 use crate::domain::url::{encode, link_rel, model_href, model_lineage_href};
 use crate::domain::when::human_ms;
-use crate::model::registry::ModelDetail;
+use crate::dto::registry::ModelDetail;
+use crate::server_fns::promotions::{
+    alias_at, list_models, model_page, RequestPromotion, RequestRollback,
+};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Form;

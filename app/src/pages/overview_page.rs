@@ -6,10 +6,10 @@ mod review_section;
 mod science_section;
 mod serving_section;
 
-use crate::api::overview::get_overview;
 use crate::components::audit_table::AuditTable;
 use crate::components::error_view::ErrorView;
-use crate::model::home::Home;
+use crate::dto::home::Home;
+use crate::server_fns::overview::get_overview;
 use leptos::prelude::*;
 use leptos_meta::Title;
 

@@ -1,11 +1,11 @@
 //! Promotion policies: the text in force per scope, every earlier version, and (for admins)
 //! the editor that saves a new version, or says on which line the text is wrong.
 
-use crate::api::promotions::{list_policies, SavePolicy};
 use crate::components::error_view::{ErrorView, FormError};
 use crate::components::url_state::use_query;
 use crate::components::when::Time;
-use crate::model::registry::{PoliciesView, PolicyVersion};
+use crate::dto::registry::{PoliciesView, PolicyVersion};
+use crate::server_fns::promotions::{list_policies, SavePolicy};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use std::collections::BTreeMap;

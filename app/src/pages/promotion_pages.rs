@@ -1,14 +1,14 @@
 //! The reviewer queue and one promotion request: the checklist with its evidence, waivers,
 //! reviews, and the history of the request.
 
-use crate::api::promotions::{
-    promotion_queue, promotion_request, ReviewPromotion, WaiveCheck, WithdrawPromotion,
-};
 use crate::components::error_view::{ErrorView, FormError};
 use crate::components::url_state::use_query;
 use crate::components::when::Time;
 use crate::domain::promotion::{Check, CheckStatus};
-use crate::model::registry::RequestView;
+use crate::dto::registry::RequestView;
+use crate::server_fns::promotions::{
+    promotion_queue, promotion_request, ReviewPromotion, WaiveCheck, WithdrawPromotion,
+};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;

@@ -1,12 +1,12 @@
 //! Compare runs, diff-first: what differs comes first, what is equal is folded away.
 
-use crate::api::runs::compare_runs;
 use crate::components::chart_figure::ChartFigure;
 use crate::components::error_view::ErrorView;
 use crate::components::url_state::use_query;
 use crate::domain::palette;
 use crate::domain::url::query_string;
-use crate::model::Figure;
+use crate::dto::Figure;
+use crate::server_fns::runs::compare_runs;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Form;
@@ -38,7 +38,7 @@ pub fn RunComparePage() -> impl IntoView {
                     Err(e) => view! { <ErrorView error=e/> }.into_any(),
                     Ok(c) => {
                         let baselines = c.baselines.clone();
-                        let heads = move |runs: &Vec<crate::model::RunRow>| runs.iter().enumerate().map(|(i, r)| view! {
+                        let heads = move |runs: &Vec<crate::dto::RunRow>| runs.iter().enumerate().map(|(i, r)| view! {
                             <th scope="col">
                                 <span class="swatch" style=format!("background:{}", palette::css(i)) aria-hidden="true"></span>
                                 <a href=format!("/runs/run/{}", r.run_id)>{r.name.clone()}</a>

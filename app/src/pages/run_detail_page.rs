@@ -1,7 +1,5 @@
 //! One run: attributes, params, metrics with charts, tags and dataset inputs.
 
-use crate::api::artifacts::list_run_artifacts;
-use crate::api::runs::{get_run_detail, SetBaseline};
 use crate::components::artifact_browser::ArtifactBrowser;
 use crate::components::chart_figure::ChartFigure;
 use crate::components::error_view::ErrorView;
@@ -9,6 +7,8 @@ use crate::components::error_view::FormError;
 use crate::components::run_format::fmt_duration;
 use crate::components::url_state::use_query;
 use crate::components::when::TimeMs;
+use crate::server_fns::artifacts::list_run_artifacts;
+use crate::server_fns::runs::{get_run_detail, SetBaseline};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;

@@ -1,8 +1,8 @@
 //! Runs: the experiments logged through the MLflow-compatible API.
 
-use crate::api::runs::list_experiments;
 use crate::components::empty_state::EmptyState;
 use crate::components::error_view::ErrorView;
+use crate::server_fns::runs::list_experiments;
 use leptos::prelude::*;
 use leptos_meta::Title;
 

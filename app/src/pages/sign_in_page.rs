@@ -1,9 +1,9 @@
 //! Sign-in: a plain form that works with and without JavaScript.
 
-use crate::api::session::{get_demo_accounts, SignIn};
 use crate::components::error_view::FormError;
 use crate::components::url_state::use_query;
-use crate::model::DemoAccounts;
+use crate::dto::DemoAccounts;
+use crate::server_fns::session::{get_demo_accounts, SignIn};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;

@@ -25,7 +25,7 @@ pub async fn serve(max_body_bytes: usize) -> anyhow::Result<BenchServer> {
         dir.path().join("bench.db").display()
     ))
     .await?;
-    app::server::accounts::create_user(
+    app::service::accounts::create_user(
         &pool,
         "bench",
         "sci",
@@ -34,23 +34,23 @@ pub async fn serve(max_body_bytes: usize) -> anyhow::Result<BenchServer> {
     )
     .await
     .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let token = app::server::accounts::create_token(
+    let token = app::service::accounts::create_token(
         &pool,
         "bench",
         "sci",
         "bench",
-        app::server::accounts::Issue::operator(),
+        app::service::accounts::Issue::operator(),
     )
     .await
     .map_err(|e| anyhow::anyhow!("{e}"))?
     .token;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
-    let state = app::server::state::AppState {
+    let state = app::service::state::AppState {
         leptos_options: server::startup::leptos_options(Some(addr)),
         pool: pool.clone(),
-        config: Arc::new(app::server::state::Config::default()),
-        artifacts: app::server::artifact_store::ArtifactStore::scratch("bench")
+        config: Arc::new(app::service::state::Config::default()),
+        artifacts: app::service::artifact_store::ArtifactStore::scratch("bench")
             .expect("artifact store"),
     };
     let router = server::build_router(
@@ -84,7 +84,7 @@ pub async fn browser_as(
     role: app::domain::roles::Role,
 ) -> anyhow::Result<reqwest::Client> {
     let password = "benchmark password";
-    app::server::accounts::create_user(pool, "bench", username, &[role], password)
+    app::service::accounts::create_user(pool, "bench", username, &[role], password)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let browser = reqwest::Client::builder().cookie_store(true).build()?;

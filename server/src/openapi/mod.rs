@@ -253,7 +253,7 @@ pub fn document(routes: &[Route]) -> Value {
         "paths": paths,
         "components": {
             "securitySchemes": {
-                "session": { "type": "apiKey", "in": "cookie", "name": app::server::auth::SESSION_COOKIE,
+                "session": { "type": "apiKey", "in": "cookie", "name": app::service::auth::SESSION_COOKIE,
                              "description": "The browser session; state changes also need a same-origin Origin header." },
                 "token": { "type": "http", "scheme": "bearer",
                            "description": "An API token, created by its user on the Account page or with POST /api/v1/tokens (or by the operator with server create-token)." }

@@ -4,7 +4,7 @@
 use crate::common::{spawn_app, spawn_app_with, TestApp};
 use app::domain::artifacts::{model_digest, FileEntry};
 use app::domain::roles::Role;
-use app::server::state::Config;
+use app::service::state::Config;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -20,12 +20,12 @@ struct Ws {
 
 async fn token(app: &TestApp, user: &str, roles: &[Role]) -> String {
     app.user(user, roles).await;
-    app::server::accounts::create_token(
+    app::service::accounts::create_token(
         &app.pool,
         "test",
         user,
         "t",
-        app::server::accounts::Issue::owner(),
+        app::service::accounts::Issue::owner(),
     )
     .await
     .unwrap()
@@ -268,12 +268,7 @@ async fn files_go_up_come_back_and_are_listed_and_audited() {
     let on_disk = w.app.artifacts().list_under(&root).await.unwrap();
     assert_eq!(on_disk, vec![("notes.txt".to_string(), 11)]);
     // The audit chain still verifies with the new entries in it.
-    assert!(
-        app::server::db::audit::verify(&w.app.pool)
-            .await
-            .unwrap()
-            .ok
-    );
+    assert!(app::store::audit::verify(&w.app.pool).await.unwrap().ok);
 }
 
 #[tokio::test]
@@ -842,7 +837,7 @@ async fn multipart_and_presigned_transfers_answer_as_mlflow_does_when_off() {
 #[tokio::test]
 async fn the_demo_versions_are_real_mlflow_models_sealed_in_the_store() {
     let app = spawn_app().await;
-    app::server::demo::seed(&app.pool).await.unwrap();
+    app::service::demo::seed(&app.pool).await.unwrap();
     let router = app.router();
     server::demo::seed_tracking(&router, &app.pool)
         .await
@@ -860,7 +855,7 @@ async fn the_demo_versions_are_real_mlflow_models_sealed_in_the_store() {
     for (name, version, model_id) in versions {
         assert!(model_id.is_some(), "{name} v{version} is a logged model");
         let mut conn = app.pool.acquire().await.unwrap();
-        let bound = app::server::db::artifacts::bound_to_version(&mut conn, &name, version)
+        let bound = app::store::artifacts::bound_to_version(&mut conn, &name, version)
             .await
             .unwrap()
             .expect("stored here");
@@ -910,7 +905,7 @@ async fn the_demo_versions_are_real_mlflow_models_sealed_in_the_store() {
             ),
             "{text}"
         );
-        let v = app::server::artifact_checks::verify_version(
+        let v = app::service::artifact_checks::verify_version(
             &app.pool,
             &app.artifacts(),
             &name,
@@ -924,9 +919,9 @@ async fn the_demo_versions_are_real_mlflow_models_sealed_in_the_store() {
 }
 
 /// What the version page reads from an MLmodel text.
-fn describe(text: &str) -> app::model::artifacts::ModelVersionPage {
-    let mut page = app::model::artifacts::ModelVersionPage {
-        version: app::model::registry::ModelVersion {
+fn describe(text: &str) -> app::dto::artifacts::ModelVersionPage {
+    let mut page = app::dto::artifacts::ModelVersionPage {
+        version: app::dto::registry::ModelVersion {
             name: String::new(),
             version: 0,
             source: String::new(),
@@ -954,6 +949,6 @@ fn describe(text: &str) -> app::model::artifacts::ModelVersionPage {
         requirements: vec![],
         aliases: vec![],
     };
-    app::server::mlmodel::describe(text, &mut page);
+    app::service::mlmodel::describe(text, &mut page);
     page
 }

@@ -14,7 +14,7 @@ async fn a_failing_change_leaves_neither_the_change_nor_an_entry() {
         .execute(&app.pool)
         .await
         .unwrap();
-    let err = app::server::accounts::create_user(
+    let err = app::service::accounts::create_user(
         &app.pool,
         "test",
         "carol",
@@ -77,7 +77,7 @@ async fn duplicate_users_are_a_conflict_with_no_entry() {
     assert_eq!(r.status(), StatusCode::OK);
     let last = app.audit_actions().await.pop().unwrap();
     assert_eq!(last, ("root".into(), "user.create".into(), "dave".into()));
-    let roles = app::server::db::users::list(&app.pool).await.unwrap();
+    let roles = app::store::users::list(&app.pool).await.unwrap();
     let dave = roles.iter().find(|u| u.username == "dave").unwrap();
     assert_eq!(dave.roles, vec![Role::Scientist, Role::Reviewer]);
 }
@@ -157,10 +157,10 @@ async fn deleting_rows_is_reported() {
         app.user(n, &[Role::Viewer]).await;
     }
     tamper(&app, "DELETE FROM audit_log WHERE seq = 2").await;
-    let r = app::server::db::audit::verify(&app.pool).await.unwrap();
+    let r = app::store::audit::verify(&app.pool).await.unwrap();
     assert_eq!(r.first_bad_seq, Some(3));
     tamper(&app, "DELETE FROM audit_log WHERE seq >= 2").await;
-    let r = app::server::db::audit::verify(&app.pool).await.unwrap();
+    let r = app::store::audit::verify(&app.pool).await.unwrap();
     assert!(!r.ok);
     assert_eq!(r.first_bad_seq, Some(2), "{r:?}");
 }
@@ -171,7 +171,7 @@ async fn filters_and_keyset_pages_over_rest() {
     let auditor = app.signed_in("aud", &[Role::Auditor]).await;
     let mut entries = Vec::new();
     for i in 0..120 {
-        entries.push(app::server::db::audit::NewEntry::new(
+        entries.push(app::store::audit::NewEntry::new(
             if i % 2 == 0 { "even" } else { "odd" },
             if i % 3 == 0 {
                 "model.promote"
@@ -183,8 +183,8 @@ async fn filters_and_keyset_pages_over_rest() {
             serde_json::json!({ "i": i }),
         ));
     }
-    let mut tx = app::server::db::begin_write(&app.pool).await.unwrap();
-    app::server::db::audit::append_all(&mut tx, &app::server::now_ts(), &entries)
+    let mut tx = app::store::begin_write(&app.pool).await.unwrap();
+    app::store::audit::append_all(&mut tx, &app::service::now_ts(), &entries)
         .await
         .unwrap();
     tx.commit().await.unwrap();
@@ -278,7 +278,7 @@ async fn filters_and_keyset_pages_over_rest() {
 
 #[tokio::test]
 async fn the_overview_counts_the_chain_and_shows_the_newest_entries() {
-    use app::server::db::audit::overview;
+    use app::store::audit::overview;
     let app = spawn_app().await;
     let (totals, recent) = overview(&app.pool, None, 8).expect("overview");
     assert_eq!(
@@ -297,7 +297,7 @@ async fn the_overview_counts_the_chain_and_shows_the_newest_entries() {
     let seqs: Vec<i64> = recent.iter().map(|r| r.seq).collect();
     assert_eq!(seqs.first(), Some(&counted));
     assert!(seqs.windows(2).all(|w| w[0] > w[1]), "{seqs:?}");
-    let page = app::server::db::audit::page(&app.pool, &Default::default(), 8)
+    let page = app::store::audit::page(&app.pool, &Default::default(), 8)
         .await
         .expect("page");
     assert_eq!(recent, page);

@@ -6,13 +6,13 @@ use crate::common::{spawn_app, TestApp};
 use app::domain::audit_chain::{entry_hash_hex, EntryFields};
 use app::domain::merkle::{self, from_hex, verify_consistency, verify_inclusion};
 use app::domain::roles::Role;
-use app::server::db::audit::{self, NewEntry};
+use app::store::audit::{self, NewEntry};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sqlx::Connection;
 
 async fn append(app: &TestApp, n: usize) {
-    let mut tx = app::server::db::begin_write(&app.pool).await.unwrap();
+    let mut tx = app::store::begin_write(&app.pool).await.unwrap();
     for i in 0..n {
         audit::append(
             &mut tx,
@@ -50,9 +50,9 @@ async fn every_entry_has_an_inclusion_proof_against_a_signed_checkpoint() {
     let size = cp["tree_size"].as_u64().unwrap();
     assert!(size >= 71, "{cp}");
     // The checkpoint's signature verifies with the published key.
-    let key = app::server::signing::parse_public_key(cp["public_key"].as_str().unwrap()).unwrap();
-    let c: app::server::db::audit_tree::Checkpoint = serde_json::from_value(cp.clone()).unwrap();
-    assert!(app::server::signing::verify_checkpoint(&key, &c));
+    let key = app::service::signing::parse_public_key(cp["public_key"].as_str().unwrap()).unwrap();
+    let c: app::store::audit_tree::Checkpoint = serde_json::from_value(cp.clone()).unwrap();
+    assert!(app::service::signing::verify_checkpoint(&key, &c));
     // Its root is the RFC 6962 root of the entry hashes, computed here independently.
     let hashes: Vec<String> = sqlx::query_scalar("SELECT hash FROM audit_log ORDER BY seq LIMIT ?")
         .bind(size as i64)
@@ -235,7 +235,7 @@ async fn filtered_exports_verify_offline_and_a_changed_byte_does_not() {
         .text()
         .await
         .unwrap();
-    let export = app::server::audit_export::parse(&json_text).unwrap();
+    let export = app::service::audit_export::parse(&json_text).unwrap();
     // Free text "i":3 matches i = 3 and 30..39: exactly those, oldest first.
     let ids: Vec<&str> = export
         .entries
@@ -246,7 +246,7 @@ async fn filtered_exports_verify_offline_and_a_changed_byte_does_not() {
         ids,
         ["3", "30", "31", "32", "33", "34", "35", "36", "37", "38", "39"]
     );
-    let ok = app::server::audit_export::verify(&export, None).unwrap();
+    let ok = app::service::audit_export::verify(&export, None).unwrap();
     assert_eq!(ok.verified, 11);
 
     let csv = auditor
@@ -259,9 +259,9 @@ async fn filtered_exports_verify_offline_and_a_changed_byte_does_not() {
         .unwrap()
         .contains(".csv"));
     let csv = csv.text().await.unwrap();
-    let from_csv = app::server::audit_export::parse(&csv).unwrap();
+    let from_csv = app::service::audit_export::parse(&csv).unwrap();
     assert!(from_csv.entries.len() >= 41);
-    app::server::audit_export::verify(&from_csv, Some(&export.checkpoint.public_key)).unwrap();
+    app::service::audit_export::verify(&from_csv, Some(&export.checkpoint.public_key)).unwrap();
 
     // Offline, through the command line, with the key pinned; then a tampered copy.
     let dir = tempfile::tempdir().unwrap();

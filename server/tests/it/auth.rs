@@ -2,7 +2,7 @@
 
 use crate::common::{spawn_app, spawn_app_with, PASSWORD};
 use app::domain::roles::Role;
-use app::server::state::Config;
+use app::service::state::Config;
 use reqwest::StatusCode;
 use server::ServeSettings;
 
@@ -157,7 +157,7 @@ async fn throttle_counts(app: &crate::common::TestApp) -> Vec<(String, String, i
 /// Reports the failure windows as if the window had closed.
 async fn report_windows(app: &crate::common::TestApp) -> usize {
     let later = time::OffsetDateTime::now_utc().unix_timestamp() + 3600;
-    app::server::sign_in_throttle::report_failed_sign_ins(&app.pool, Default::default(), later)
+    app::service::sign_in_throttle::report_failed_sign_ins(&app.pool, Default::default(), later)
         .await
         .unwrap()
 }
@@ -499,12 +499,12 @@ async fn rest_routes_answer_401_and_403_as_json() {
 async fn api_tokens_authenticate_with_the_owners_roles_until_revoked() {
     let app = spawn_app().await;
     app.user("auditbot", &[Role::Auditor]).await;
-    let created = app::server::accounts::create_token(
+    let created = app::service::accounts::create_token(
         &app.pool,
         "admin",
         "auditbot",
         "nightly",
-        app::server::accounts::Issue::operator(),
+        app::service::accounts::Issue::operator(),
     )
     .await
     .unwrap();
@@ -537,7 +537,7 @@ async fn api_tokens_authenticate_with_the_owners_roles_until_revoked() {
         .unwrap();
     assert_eq!(me["via"], "token");
 
-    app::server::accounts::revoke_token(&app.pool, "admin", created.id)
+    app::service::accounts::revoke_token(&app.pool, "admin", created.id)
         .await
         .unwrap();
     let r = c
@@ -574,12 +574,12 @@ async fn api_tokens_authenticate_with_the_owners_roles_until_revoked() {
 async fn token_scoped_to_a_viewer_cannot_read_the_audit_trail() {
     let app = spawn_app().await;
     app.user("reader", &[Role::Viewer]).await;
-    let t = app::server::accounts::create_token(
+    let t = app::service::accounts::create_token(
         &app.pool,
         "admin",
         "reader",
         "ro",
-        app::server::accounts::Issue::operator(),
+        app::service::accounts::Issue::operator(),
     )
     .await
     .unwrap();

@@ -24,12 +24,12 @@ impl Api {
         let token = |u: &'static str| {
             let pool = app.pool.clone();
             async move {
-                app::server::accounts::create_token(
+                app::service::accounts::create_token(
                     &pool,
                     "test",
                     u,
                     "api",
-                    app::server::accounts::Issue::operator(),
+                    app::service::accounts::Issue::operator(),
                 )
                 .await
                 .unwrap()
@@ -422,12 +422,12 @@ async fn the_browser_form_uploads_and_lands_on_the_report_or_back_on_the_form() 
 async fn a_models_stored_policy_applies_to_its_reports() {
     let api = Api::new().await;
     api.app.user("ada", &[Role::Admin]).await;
-    let admin = app::server::accounts::create_token(
+    let admin = app::service::accounts::create_token(
         &api.app.pool,
         "test",
         "ada",
         "api",
-        app::server::accounts::Issue::operator(),
+        app::service::accounts::Issue::operator(),
     )
     .await
     .unwrap()
@@ -550,7 +550,7 @@ async fn uploads_past_their_limits_answer_413_naming_them() {
         Default::default(),
         server::ServeSettings {
             max_upload_bytes: 4096,
-            upload_limits: app::server::fairness::Limits {
+            upload_limits: app::service::fairness::Limits {
                 max_inflated_bytes: 20_000,
                 max_row_bytes: 1024,
             },
@@ -559,12 +559,12 @@ async fn uploads_past_their_limits_answer_413_naming_them() {
     )
     .await;
     app.user("sci", &[Role::Scientist]).await;
-    let token = app::server::accounts::create_token(
+    let token = app::service::accounts::create_token(
         &app.pool,
         "test",
         "sci",
         "api",
-        app::server::accounts::Issue::operator(),
+        app::service::accounts::Issue::operator(),
     )
     .await
     .unwrap()

@@ -6,12 +6,12 @@ use serde_json::Value;
 async fn home_of(app: &TestApp, user: &str) -> Value {
     static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let n = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let token = app::server::accounts::create_token(
+    let token = app::service::accounts::create_token(
         &app.pool,
         user,
         user,
         &format!("home-{n}"),
-        app::server::accounts::Issue::owner(),
+        app::service::accounts::Issue::owner(),
     )
     .await
     .unwrap()
@@ -112,12 +112,9 @@ async fn each_role_sees_its_own_sections_from_real_data() {
         sensitive.iter().any(|e| e["action"] == "promotion.waive"),
         "{sensitive:?}"
     );
-    assert!(
-        sensitive
-            .iter()
-            .all(|e| app::server::db::home::SENSITIVE_ACTIONS
-                .contains(&e["action"].as_str().unwrap()))
-    );
+    assert!(sensitive
+        .iter()
+        .all(|e| app::store::home::SENSITIVE_ACTIONS.contains(&e["action"].as_str().unwrap())));
     let client = app
         .signed_in("aud-two", &[app::domain::roles::Role::Auditor])
         .await;

@@ -2,7 +2,7 @@
 
 use crate::common::{spawn_app, spawn_app_with};
 use app::domain::roles::Role;
-use app::server::state::Config;
+use app::service::state::Config;
 use reqwest::StatusCode;
 use server::ServeSettings;
 
@@ -293,11 +293,11 @@ async fn users_create_and_revoke_their_own_tokens() {
 async fn an_expired_token_is_refused() {
     let app = spawn_app().await;
     app.user("vic", &[Role::Viewer]).await;
-    let issue = app::server::accounts::Issue {
+    let issue = app::service::accounts::Issue {
         by_owner: true,
         expires_in_days: Some(1),
     };
-    let t = app::server::accounts::create_token(&app.pool, "vic", "vic", "short", issue)
+    let t = app::service::accounts::create_token(&app.pool, "vic", "vic", "short", issue)
         .await
         .unwrap();
     let me = |tok: String| {

@@ -22,12 +22,12 @@ impl Lineage {
 
     async fn on(app: TestApp) -> Lineage {
         app.user("pipeline", &[Role::Scientist]).await;
-        let token = app::server::accounts::create_token(
+        let token = app::service::accounts::create_token(
             &app.pool,
             "test",
             "pipeline",
             "airflow",
-            app::server::accounts::Issue::operator(),
+            app::service::accounts::Issue::operator(),
         )
         .await
         .unwrap()
@@ -469,12 +469,12 @@ async fn writes_need_a_scientist_and_reads_a_viewer() {
         .unwrap();
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
     l.app.user("vic", &[Role::Viewer]).await;
-    let viewer_token = app::server::accounts::create_token(
+    let viewer_token = app::service::accounts::create_token(
         &l.app.pool,
         "test",
         "vic",
         "ro",
-        app::server::accounts::Issue::operator(),
+        app::service::accounts::Issue::operator(),
     )
     .await
     .unwrap()
@@ -841,18 +841,13 @@ async fn concurrent_events_share_transactions_but_each_is_stored_and_audited() {
     .await
     .unwrap();
     assert_eq!(duplicates, 1);
-    assert!(
-        app::server::db::audit::verify(&l.app.pool)
-            .await
-            .unwrap()
-            .ok
-    );
+    assert!(app::store::audit::verify(&l.app.pool).await.unwrap().ok);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_pipeline_is_sent_through_the_endpoint_once() {
     let app = spawn_app().await;
-    app::server::demo::seed(&app.pool).await.unwrap();
+    app::service::demo::seed(&app.pool).await.unwrap();
     let router = app.router();
     server::demo::seed_tracking(&router, &app.pool)
         .await

@@ -6,7 +6,7 @@
 )]
 mod common;
 
-mod abtests;
+mod ab_tests;
 mod artifacts;
 mod audit;
 mod audit_tree;

@@ -15,12 +15,12 @@ impl Api {
     async fn new() -> Api {
         let app = spawn_app().await;
         app.user("sci", &[Role::Scientist]).await;
-        let token = app::server::accounts::create_token(
+        let token = app::service::accounts::create_token(
             &app.pool,
             "test",
             "sci",
             "mlflow",
-            app::server::accounts::Issue::operator(),
+            app::service::accounts::Issue::operator(),
         )
         .await
         .unwrap()
@@ -612,12 +612,12 @@ async fn reads_need_viewer_and_writes_need_scientist() {
     );
 
     api.app.user("vera", &[Role::Viewer]).await;
-    let viewer = app::server::accounts::create_token(
+    let viewer = app::service::accounts::create_token(
         &api.app.pool,
         "test",
         "vera",
         "ro",
-        app::server::accounts::Issue::operator(),
+        app::service::accounts::Issue::operator(),
     )
     .await
     .unwrap()
@@ -667,7 +667,7 @@ async fn reads_need_viewer_and_writes_need_scientist() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn demo_runs_are_sent_through_the_api_once() {
     let app = spawn_app().await;
-    app::server::demo::seed(&app.pool).await.unwrap();
+    app::service::demo::seed(&app.pool).await.unwrap();
     let router = app.router();
     server::demo::seed_tracking(&router, &app.pool)
         .await
@@ -697,7 +697,7 @@ async fn demo_runs_are_sent_through_the_api_once() {
         .await
         .unwrap();
     assert_eq!(live, 0, "the ingestion token is revoked");
-    assert!(app::server::db::audit::verify(&app.pool).await.unwrap().ok);
+    assert!(app::store::audit::verify(&app.pool).await.unwrap().ok);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

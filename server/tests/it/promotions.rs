@@ -31,12 +31,12 @@ impl Api {
         let mut tokens = HashMap::new();
         for (u, roles) in USERS {
             app.user(u, roles).await;
-            let t = app::server::accounts::create_token(
+            let t = app::service::accounts::create_token(
                 &app.pool,
                 u,
                 u,
                 "t",
-                app::server::accounts::Issue::owner(),
+                app::service::accounts::Issue::owner(),
             )
             .await
             .unwrap()
@@ -108,10 +108,10 @@ impl Api {
         )
         .await;
         for auc in aucs {
-            let r = self.ok(author, Method::POST, &format!("{m}/runs/create"), json!({ "experiment_id": e["experiment_id"], "start_time": app::server::now_ms() })).await;
+            let r = self.ok(author, Method::POST, &format!("{m}/runs/create"), json!({ "experiment_id": e["experiment_id"], "start_time": app::service::now_ms() })).await;
             let run_id = r["run"]["info"]["run_id"].as_str().unwrap().to_string();
             self.ok(author, Method::POST, &format!("{m}/runs/log-batch"), json!({ "run_id": run_id, "metrics": [{ "key": "auc", "value": auc, "timestamp": 1, "step": 0 }] })).await;
-            self.ok(author, Method::POST, &format!("{m}/runs/update"), json!({ "run_id": run_id, "status": "FINISHED", "end_time": app::server::now_ms() })).await;
+            self.ok(author, Method::POST, &format!("{m}/runs/update"), json!({ "run_id": run_id, "status": "FINISHED", "end_time": app::service::now_ms() })).await;
             // The model's bytes, stored and sealed as the MLflow client does it.
             let lm = self.ok(author, Method::POST, &format!("{m}/logged-models"), json!({ "experiment_id": e["experiment_id"], "name": "model", "source_run_id": run_id })).await;
             let id = lm["model"]["info"]["model_id"]
@@ -720,12 +720,12 @@ async fn the_demo_registry_has_a_waived_approval_a_pending_failure_and_history()
     server::demo::seed_registry(&router, &app.pool)
         .await
         .unwrap();
-    let token = app::server::accounts::create_token(
+    let token = app::service::accounts::create_token(
         &app.pool,
         "reviewer",
         "reviewer",
         "t",
-        app::server::accounts::Issue::owner(),
+        app::service::accounts::Issue::owner(),
     )
     .await
     .unwrap()
@@ -769,7 +769,7 @@ async fn the_demo_registry_has_a_waived_approval_a_pending_failure_and_history()
     );
     assert!(pack["run"]["info"]["run_id"].is_string(), "{}", pack["run"]);
     assert!(pack["lineage"]["graph"].as_array().unwrap().len() >= 2);
-    let audit: app::server::audit_export::Export =
+    let audit: app::service::audit_export::Export =
         serde_json::from_value(pack["audit"].clone()).unwrap();
     let actions: Vec<&str> = audit.entries.iter().map(|e| e.action.as_str()).collect();
     for a in [
@@ -781,7 +781,7 @@ async fn the_demo_registry_has_a_waived_approval_a_pending_failure_and_history()
     ] {
         assert!(actions.contains(&a), "{a} missing from {actions:?}");
     }
-    app::server::audit_export::verify(&audit, None).unwrap();
+    app::service::audit_export::verify(&audit, None).unwrap();
 }
 
 #[tokio::test]
@@ -808,7 +808,7 @@ async fn stale_requests_expire_and_take_no_more_reviews() {
     assert_eq!(s, StatusCode::CONFLICT, "{v}");
     assert!(v["message"].as_str().unwrap().contains("expired"), "{v}");
     assert_eq!(
-        app::server::promotions::expire(&api.app.pool)
+        app::service::promotions::expire(&api.app.pool)
             .await
             .unwrap(),
         1
@@ -895,12 +895,12 @@ async fn an_admin_cannot_complete_a_promotion_alone() {
     // operator's CLI issues) still authenticate, but may not waive, approve or reject.
     let mut legacy = HashMap::new();
     for reviewer in ["rev1", "rev2"] {
-        let t = app::server::accounts::create_token(
+        let t = app::service::accounts::create_token(
             &api.app.pool,
             "adm",
             reviewer,
             "imp",
-            app::server::accounts::Issue::operator(),
+            app::service::accounts::Issue::operator(),
         )
         .await
         .unwrap();

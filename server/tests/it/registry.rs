@@ -24,12 +24,12 @@ impl Api {
         }
         let mut tokens = std::collections::HashMap::new();
         for u in ["sci", "rev", "adm", "view"] {
-            let t = app::server::accounts::create_token(
+            let t = app::service::accounts::create_token(
                 &app.pool,
                 u,
                 u,
                 "t",
-                app::server::accounts::Issue::owner(),
+                app::service::accounts::Issue::owner(),
             )
             .await
             .unwrap()
@@ -303,7 +303,7 @@ async fn protected_aliases_move_only_through_promotions_and_history_is_kept() {
         json!({ "name": "churn", "alias": "staging", "version": "1" }),
     )
     .await;
-    let before_move = app::server::now_ms();
+    let before_move = app::service::now_ms();
     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     api.ok(
         "sci",

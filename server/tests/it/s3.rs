@@ -6,7 +6,7 @@
 use crate::common::spawn_app_on_store;
 use app::domain::artifacts::{model_digest, FileEntry};
 use app::domain::roles::Role;
-use app::server::artifact_store::ArtifactStore;
+use app::service::artifact_store::ArtifactStore;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -85,12 +85,12 @@ async fn artifacts_live_in_an_s3_bucket_with_the_same_guarantees() {
     let s3 = start_s3().await;
     let app = spawn_app_on_store(store(&s3)).await;
     app.user("sci", &[Role::Scientist]).await;
-    let token = app::server::accounts::create_token(
+    let token = app::service::accounts::create_token(
         &app.pool,
         "t",
         "sci",
         "t",
-        app::server::accounts::Issue::owner(),
+        app::service::accounts::Issue::owner(),
     )
     .await
     .unwrap()
@@ -203,7 +203,7 @@ async fn artifacts_live_in_an_s3_bucket_with_the_same_guarantees() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::CONFLICT);
-    let v = app::server::artifact_checks::verify_folder(
+    let v = app::service::artifact_checks::verify_folder(
         &app.pool,
         &app.artifacts(),
         &root,

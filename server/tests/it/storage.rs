@@ -3,7 +3,7 @@
 
 use crate::common::*;
 use app::domain::roles::Role;
-use app::server::state::Config;
+use app::service::state::Config;
 use server::ServeSettings;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 use std::str::FromStr;
@@ -16,15 +16,15 @@ async fn prepared() -> (tempfile::TempDir, String, String) {
         dir.path().join("gatehouse-test.db").display()
     );
     let pool = server::open_store(&url).await.expect("open store");
-    app::server::accounts::create_user(&pool, "test", "sci", &[Role::Scientist], PASSWORD)
+    app::service::accounts::create_user(&pool, "test", "sci", &[Role::Scientist], PASSWORD)
         .await
         .expect("user");
-    let token = app::server::accounts::create_token(
+    let token = app::service::accounts::create_token(
         &pool,
         "test",
         "sci",
         "storage",
-        app::server::accounts::Issue::operator(),
+        app::service::accounts::Issue::operator(),
     )
     .await
     .expect("token")

@@ -1,6 +1,6 @@
 //! A test's stored results as the analysis reads them: one row per day, metric and variant
 //! (assignment counts have an empty metric), summed up to a day into the request
-//! [`analyze`](crate::domain::ab::analyze) takes. The store (`server/db/abtests.rs`) reads and
+//! [`analyze`](crate::domain::ab::analyze) takes. The store (`store/ab_tests.rs`) reads and
 //! writes the rows; everything computed from them is here.
 
 use super::ExperimentDef;

@@ -3,7 +3,7 @@
 
 use crate::components::audit_table::AuditTable;
 use crate::components::when::Ago;
-use crate::model::home::{AdminHome, AuditorHome};
+use crate::dto::home::{AdminHome, AuditorHome};
 use leptos::prelude::*;
 
 #[component]

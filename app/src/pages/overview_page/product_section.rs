@@ -1,6 +1,6 @@
 //! Product managers: running A/B tests with their verdicts, and tests ready to decide.
 
-use crate::model::{home::ProductHome, AbTestSummary};
+use crate::dto::{home::ProductHome, AbTestSummary};
 use crate::pages::ab_pages::decision_class;
 use leptos::prelude::*;
 

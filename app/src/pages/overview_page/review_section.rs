@@ -2,7 +2,7 @@
 
 use crate::components::when::Ago;
 use crate::domain::url::encode;
-use crate::model::home::ReviewerHome;
+use crate::dto::home::ReviewerHome;
 use leptos::prelude::*;
 
 #[component]

@@ -1,7 +1,7 @@
 //! Data scientists: their latest runs, and their pending requests with what blocks each.
 
 use crate::components::when::TimeMs;
-use crate::model::home::ScientistHome;
+use crate::dto::home::ScientistHome;
 use leptos::prelude::*;
 
 #[component]

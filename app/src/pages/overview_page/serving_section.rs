@@ -2,7 +2,7 @@
 
 use crate::components::when::TimeMs;
 use crate::domain::url::encode;
-use crate::model::home::Serving;
+use crate::dto::home::Serving;
 use leptos::prelude::*;
 
 #[component]

@@ -3,8 +3,8 @@
 #![allow(dead_code)]
 
 use app::domain::roles::Role;
-use app::server::artifact_store::ArtifactStore;
-use app::server::state::{AppState, Config};
+use app::service::artifact_store::ArtifactStore;
+use app::service::state::{AppState, Config};
 use server::{build_router, open_store, ServeSettings};
 use sqlx::SqlitePool;
 use std::net::SocketAddr;
@@ -48,12 +48,12 @@ pub async fn serve_on(
 /// tests, fairness reports, the registry and its promotions).
 pub async fn spawn_demo_app() -> TestApp {
     let app = spawn_app().await;
-    app::server::demo::seed(&app.pool).await.unwrap();
+    app::service::demo::seed(&app.pool).await.unwrap();
     let router = app.router();
     server::demo::seed_tracking(&router, &app.pool)
         .await
         .unwrap();
-    server::demo::seed_abtests(&router, &app.pool)
+    server::demo::seed_ab_tests(&router, &app.pool)
         .await
         .unwrap();
     server::demo::seed_fairness(&router, &app.pool)
@@ -176,7 +176,7 @@ impl TestApp {
     }
 
     pub async fn user(&self, name: &str, roles: &[Role]) {
-        app::server::accounts::create_user(&self.pool, "test", name, roles, PASSWORD)
+        app::service::accounts::create_user(&self.pool, "test", name, roles, PASSWORD)
             .await
             .expect("create user");
     }

@@ -1,0 +1,317 @@
+//! Server functions of the Experiments (A/B tests) section.
+
+use crate::dto::{AbTestSummary, AbTestView};
+use crate::error::AppError;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// Every A/B test, newest first.
+#[server(prefix = "/api", endpoint = "ab_tests")]
+pub async fn list_ab_tests() -> Result<Vec<AbTestSummary>, AppError> {
+    use crate::domain::authz::Action;
+    use crate::service::{ab_tests, context};
+    let (state, _) = context::authorized(Action::ReadWorkspace).await?;
+    ab_tests::summaries(&state).await
+}
+
+/// One test's page; `correction` (none, holm, bh) re-reads it with another correction.
+#[server(prefix = "/api", endpoint = "ab_test")]
+pub async fn get_ab_test(
+    id: i64,
+    #[server(default)] correction: String,
+) -> Result<AbTestView, AppError> {
+    use crate::domain::ab::Correction;
+    use crate::domain::authz::Action;
+    use crate::service::{ab_tests, context};
+    let (state, p) = context::authorized(Action::ReadWorkspace).await?;
+    let new_share = take_new_share(&state, id)?;
+    let correction = match correction.as_str() {
+        "" => None,
+        "none" => Some(Correction::None),
+        "holm" => Some(Correction::Holm),
+        "bh" | "benjamini_hochberg" => Some(Correction::BenjaminiHochberg),
+        other => {
+            return Err(AppError::validation(
+                "correction",
+                format!("unknown correction '{other}' (none, holm or bh)"),
+            ))
+        }
+    };
+    let mut v = ab_tests::view(
+        &state,
+        id,
+        correction,
+        p.can(Action::ManageExperiments),
+        p.can(Action::DecideExperiment),
+    )
+    .await?;
+    v.new_share = new_share;
+    Ok(v)
+}
+
+/// Cookie carrying a new share link's address to the page after a plain form post (without
+/// JavaScript the action's answer is not seen): `id.token`, two minutes, this section only.
+#[cfg(feature = "ssr")]
+const NEW_SHARE_COOKIE: &str = "gatehouse_new_share";
+
+/// The share link just created for test `id` by a plain form post, once; clears the cookie.
+#[cfg(feature = "ssr")]
+fn take_new_share(
+    state: &crate::service::state::AppState,
+    id: i64,
+) -> Result<Option<String>, AppError> {
+    use crate::service::{context, cookies};
+    let parts = context::parts()?;
+    let Some(v) = cookies::get(&parts.headers, NEW_SHARE_COOKIE) else {
+        return Ok(None);
+    };
+    context::set_flash_cookie(
+        NEW_SHARE_COOKIE,
+        "",
+        "/experiments",
+        0,
+        state.config.cookie_secure,
+    );
+    Ok(v.split_once('.')
+        .filter(|(i, _)| i.parse::<i64>().ok() == Some(id))
+        .map(|(_, token)| format!("/shared/ab/{token}")))
+}
+
+/// The read-only page a share link opens (no account needed).
+#[server(prefix = "/api", endpoint = "shared_ab_test")]
+pub async fn shared_ab_test(token: String) -> Result<AbTestView, AppError> {
+    use crate::service::{ab_tests, context};
+    let state = context::state()?;
+    ab_tests::shared(&state, &token).await
+}
+
+/// The new-test form: up to four variants and six metrics; blank rows are left out.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct NewAbTest {
+    /// Name.
+    #[serde(default)]
+    pub name: String,
+    /// Hypothesis.
+    #[serde(default)]
+    pub hypothesis: String,
+    /// draft or running.
+    #[serde(default)]
+    pub status: String,
+    /// First day.
+    #[serde(default)]
+    pub start_date: String,
+    /// Variant names (the first is the control).
+    #[serde(default)]
+    pub variant: Vec<String>,
+    /// Their weights.
+    #[serde(default)]
+    pub weight: Vec<String>,
+    /// Their model versions.
+    #[serde(default)]
+    pub model_version: Vec<String>,
+    /// Metric names.
+    #[serde(default)]
+    pub metric: Vec<String>,
+    /// binomial or continuous.
+    #[serde(default)]
+    pub kind: Vec<String>,
+    /// increase or decrease.
+    #[serde(default)]
+    pub direction: Vec<String>,
+    /// goal or guardrail.
+    #[serde(default)]
+    pub role: Vec<String>,
+    /// Guardrail tolerance in percent.
+    #[serde(default)]
+    pub tolerance: Vec<String>,
+    /// α.
+    #[serde(default)]
+    pub alpha: String,
+    /// none, holm or bh.
+    #[serde(default)]
+    pub correction: String,
+    /// "on" for sequential testing.
+    #[serde(default)]
+    pub sequential: Option<String>,
+    /// Minimum detectable effect in percent.
+    #[serde(default)]
+    pub mde: String,
+}
+
+/// Creates a test from the form and opens its page.
+#[server(prefix = "/api", endpoint = "create_ab_test")]
+#[allow(clippy::too_many_lines, reason = "to be split (issue 16)")]
+pub async fn create_ab_test(form: NewAbTest) -> Result<i64, AppError> {
+    use crate::domain::ab::{Correction, Direction, MetricKind, MetricRole};
+    use crate::domain::authz::Action;
+    use crate::domain::experiment::{ExperimentDef, MetricDef, Status, VariantDef};
+    use crate::service::{ab_tests, context};
+    let (state, p) = context::authorized(Action::ManageExperiments).await?;
+    let num = |field: &str, v: &str, default: f64| -> Result<f64, AppError> {
+        if v.trim().is_empty() {
+            return Ok(default);
+        }
+        v.trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|x| x.is_finite())
+            .ok_or_else(|| AppError::validation(field, format!("'{v}' is not a number")))
+    };
+    let at = |v: &Vec<String>, i: usize| v.get(i).cloned().unwrap_or_default();
+    let mut variants = Vec::new();
+    for (i, name) in form.variant.iter().enumerate() {
+        if name.trim().is_empty() {
+            continue;
+        }
+        variants.push(VariantDef {
+            name: name.trim().to_owned(),
+            weight: num(&format!("variants[{i}].weight"), &at(&form.weight, i), 1.0)?,
+            model_version: Some(at(&form.model_version, i).trim().to_owned())
+                .filter(|m| !m.is_empty()),
+            run_id: None,
+        });
+    }
+    let mut metrics = Vec::new();
+    for (i, name) in form.metric.iter().enumerate() {
+        if name.trim().is_empty() {
+            continue;
+        }
+        let role = if at(&form.role, i) == "guardrail" {
+            MetricRole::Guardrail
+        } else {
+            MetricRole::Goal
+        };
+        metrics.push(MetricDef {
+            name: name.trim().to_owned(),
+            kind: if at(&form.kind, i) == "continuous" {
+                MetricKind::Continuous
+            } else {
+                MetricKind::Binomial
+            },
+            direction: if at(&form.direction, i) == "decrease" {
+                Direction::Decrease
+            } else {
+                Direction::Increase
+            },
+            role,
+            tolerance: match role {
+                MetricRole::Guardrail => Some(
+                    num(
+                        &format!("metrics[{i}].tolerance"),
+                        &at(&form.tolerance, i),
+                        0.0,
+                    )? / 100.0,
+                ),
+                MetricRole::Goal => None,
+            },
+        });
+    }
+    let def = ExperimentDef {
+        name: form.name.trim().to_owned(),
+        hypothesis: form.hypothesis.trim().to_owned(),
+        owner: None,
+        status: if form.status == "running" {
+            Status::Running
+        } else {
+            Status::Draft
+        },
+        start_date: Some(form.start_date.trim().to_owned()).filter(|d| !d.is_empty()),
+        end_date: None,
+        variants,
+        metrics,
+        alpha: num("alpha", &form.alpha, 0.05)?,
+        correction: match form.correction.as_str() {
+            "none" => Correction::None,
+            "bh" => Correction::BenjaminiHochberg,
+            _ => Correction::Holm,
+        },
+        sequential: form.sequential.is_some(),
+        mde: num("mde", &form.mde, 5.0)? / 100.0,
+        min_units: 100.0,
+    };
+    let id = ab_tests::create(&state, &def, &p.actor(), &p.username).await?;
+    leptos_axum::redirect(&format!("/experiments/{id}"));
+    Ok(id)
+}
+
+/// Results pasted or uploaded as CSV (see the page for the columns).
+#[server(prefix = "/api", endpoint = "upload_ab_results")]
+pub async fn upload_ab_results(
+    id: i64,
+    csv: String,
+    #[server(default)] cumulative: Option<String>,
+) -> Result<usize, AppError> {
+    use crate::domain::authz::Action;
+    use crate::domain::experiment::{parse_results_csv, ResultBatch};
+    use crate::service::{ab_tests, context};
+    let (state, p) = context::authorized(Action::ManageExperiments).await?;
+    let (_, def) = ab_tests::load(&state, id).await?;
+    let rows = parse_results_csv(&csv).map_err(ab_tests::input)?;
+    let batch = ResultBatch {
+        cumulative: cumulative.is_some(),
+        rows,
+    };
+    ab_tests::store_batch(&state, id, &def, &batch, &p.actor(), "csv").await
+}
+
+/// Records the product manager's decision.
+#[server(prefix = "/api", endpoint = "decide_ab_test")]
+pub async fn decide_ab_test(
+    id: i64,
+    decision: String,
+    #[server(default)] comment: String,
+) -> Result<i64, AppError> {
+    use crate::domain::authz::Action;
+    use crate::service::{ab_tests, context};
+    let (state, p) = context::authorized(Action::DecideExperiment).await?;
+    ab_tests::record_decision(&state, id, &decision, &comment, &p.actor()).await
+}
+
+/// Starts or stops a test.
+#[server(prefix = "/api", endpoint = "set_ab_status")]
+pub async fn set_ab_status(id: i64, status: String) -> Result<(), AppError> {
+    use crate::domain::authz::Action;
+    use crate::domain::experiment::Status;
+    use crate::service::{ab_tests, context};
+    let (state, p) = context::authorized(Action::ManageExperiments).await?;
+    let status = Status::parse(&status).ok_or_else(|| {
+        AppError::validation("status", "status must be draft, running or stopped")
+    })?;
+    ab_tests::set_status(&state, id, status, &p.actor()).await
+}
+
+/// Creates a read-only share link; its address is shown once.
+#[server(prefix = "/api", endpoint = "share_ab_test")]
+pub async fn share_ab_test(id: i64, #[server(default)] days: String) -> Result<String, AppError> {
+    use crate::domain::authz::Action;
+    use crate::service::{ab_tests, context};
+    let (state, p) = context::authorized(Action::ManageExperiments).await?;
+    let days = if days.trim().is_empty() {
+        7
+    } else {
+        days.trim()
+            .parse::<i64>()
+            .map_err(|_| AppError::validation("days", "days must be a whole number from 1 to 90"))?
+    };
+    let (url, _) = ab_tests::create_share(&state, id, days, &p.actor()).await?;
+    if context::is_plain_form_post() {
+        let token = url.rsplit('/').next().unwrap_or_default();
+        context::set_flash_cookie(
+            NEW_SHARE_COOKIE,
+            &format!("{id}.{token}"),
+            "/experiments",
+            120,
+            state.config.cookie_secure,
+        );
+    }
+    Ok(url)
+}
+
+/// Revokes a share link.
+#[server(prefix = "/api", endpoint = "revoke_ab_share")]
+pub async fn revoke_ab_share(id: i64, link: i64) -> Result<(), AppError> {
+    use crate::domain::authz::Action;
+    use crate::service::{ab_tests, context};
+    let (state, p) = context::authorized(Action::ManageExperiments).await?;
+    ab_tests::revoke(&state, id, link, &p.actor()).await
+}

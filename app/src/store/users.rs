@@ -1,0 +1,148 @@
+//! The `users` and `user_roles` tables.
+
+use crate::domain::roles::Role;
+pub use crate::dto::UserSummary;
+use sqlx::{SqliteConnection, SqlitePool};
+
+/// A user row with what sign-in needs.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct UserRow {
+    /// Primary key.
+    pub id: i64,
+    /// Unique name.
+    pub username: String,
+    /// PHC-format argon2id hash.
+    pub password_hash: String,
+    /// Disabled users cannot sign in or use tokens.
+    pub disabled: bool,
+}
+
+/// Inserts a user and its roles; the caller supplies the transaction.
+pub async fn insert(
+    conn: &mut SqliteConnection,
+    username: &str,
+    password_hash: &str,
+    roles: &[Role],
+    now: &str,
+) -> Result<i64, sqlx::Error> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO users (username, password_hash, created_at) VALUES (?, ?, ?) RETURNING id",
+    )
+    .bind(username)
+    .bind(password_hash)
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await?;
+    set_roles(conn, id, roles).await?;
+    Ok(id)
+}
+
+/// Replaces a user's roles.
+pub async fn set_roles(
+    conn: &mut SqliteConnection,
+    user_id: i64,
+    roles: &[Role],
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM user_roles WHERE user_id = ?")
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?;
+    for r in roles {
+        sqlx::query("INSERT INTO user_roles (user_id, role) VALUES (?, ?)")
+            .bind(user_id)
+            .bind(r.as_str())
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Finds a user by name.
+pub async fn find_by_username<'e, E>(ex: E, username: &str) -> Result<Option<UserRow>, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
+{
+    sqlx::query_as("SELECT id, username, password_hash, disabled FROM users WHERE username = ?")
+        .bind(username)
+        .fetch_optional(ex)
+        .await
+}
+
+/// Every user with roles, by name.
+pub async fn list(pool: &SqlitePool) -> Result<Vec<UserSummary>, sqlx::Error> {
+    let rows: Vec<(i64, String, String, bool, Option<String>)> = sqlx::query_as(
+        "SELECT u.id, u.username, u.created_at, u.disabled, group_concat(r.role, ',') \
+         FROM users u LEFT JOIN user_roles r ON r.user_id = u.id \
+         GROUP BY u.id ORDER BY u.username",
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, username, created_at, disabled, roles)| {
+            let roles = role_list(roles.as_deref());
+            UserSummary {
+                id,
+                username,
+                roles,
+                created_at,
+                disabled,
+            }
+        })
+        .collect())
+}
+
+/// Roles from a `group_concat(role, ',')` column, sorted; unknown values are skipped.
+pub fn role_list(concatenated: Option<&str>) -> Vec<Role> {
+    let mut roles: Vec<Role> = concatenated
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|r| Role::parse(r).ok())
+        .collect();
+    roles.sort();
+    roles
+}
+
+/// Number of users.
+pub async fn count(pool: &SqlitePool) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT count(*) FROM users")
+        .fetch_one(pool)
+        .await
+}
+
+/// A user's roles as stored, in order.
+pub async fn roles_of(
+    conn: &mut SqliteConnection,
+    user_id: i64,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT role FROM user_roles WHERE user_id = ? ORDER BY role")
+        .bind(user_id)
+        .fetch_all(conn)
+        .await
+}
+
+/// A user's name and comma-joined roles in one query (this runs on every authenticated
+/// request); `None` when the user is gone.
+pub async fn name_and_roles(
+    pool: &SqlitePool,
+    user_id: i64,
+) -> Result<Option<(String, Option<String>)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT u.username, group_concat(r.role, ',') FROM users u LEFT JOIN user_roles r ON r.user_id = u.id \
+         WHERE u.id = ? GROUP BY u.id",
+    )
+    .bind(user_id)
+    .fetch_optional(pool)
+    .await
+}
+
+/// The name of a user, if the user still exists.
+pub async fn username_of(
+    conn: &mut SqliteConnection,
+    user_id: i64,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT username FROM users WHERE id = ?")
+        .bind(user_id)
+        .fetch_optional(conn)
+        .await
+}
