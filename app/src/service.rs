@@ -17,6 +17,7 @@ pub mod promotions;
 pub mod sign_in_throttle;
 pub mod signing;
 pub mod state;
+pub mod tracking;
 
 /// The current UTC time in the stored timestamp form.
 pub fn now_ts() -> String {

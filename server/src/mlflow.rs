@@ -13,10 +13,11 @@ use app::error::AppError;
 use app::service::auth::Principal;
 use app::service::now_ms;
 use app::service::state::AppState;
+use app::service::tracking::{self as ops, Logged};
 use app::store::audit::{self, NewEntry};
 use app::store::logged_models::{self, ModelMetric};
+use app::store::tracking;
 use app::store::tracking::{DatasetInput, Experiment, MetricPoint, RunInfo};
-use app::store::{begin_write, tracking};
 use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -429,25 +430,9 @@ async fn create_experiment(
     let name = req
         .name
         .ok_or_else(|| invalid("name", "Missing value for required parameter 'name'."))?;
-    let mut tx = begin_write(&s.pool).await?;
-    let id = tracking::create_experiment(
-        &mut tx,
-        &name,
-        req.artifact_location.as_deref(),
-        &pairs(req.tags),
-        now_ms(),
-    )
-    .await?;
-    write_audit(
-        &mut tx,
-        &p,
-        "mlflow.experiment.create",
-        "experiment",
-        &id.to_string(),
-        json!({ "name": name.trim() }),
-    )
-    .await?;
-    tx.commit().await?;
+    let tags = pairs(req.tags);
+    let location = req.artifact_location.as_deref();
+    let id = ops::create_experiment(&s.pool, &p, &name, location, &tags).await?;
     Ok(Json(json!({ "experiment_id": id.to_string() })))
 }
 
@@ -609,18 +594,7 @@ async fn update_experiment(
             "Missing value for required parameter 'new_name'.",
         )
     })?;
-    let mut tx = begin_write(&s.pool).await?;
-    tracking::rename_experiment(&mut tx, id, &name, now_ms()).await?;
-    write_audit(
-        &mut tx,
-        &p,
-        "mlflow.experiment.rename",
-        "experiment",
-        &id.to_string(),
-        json!({ "new_name": name.trim() }),
-    )
-    .await?;
-    tx.commit().await?;
+    ops::rename_experiment(&s.pool, &p, id, &name).await?;
     Ok(Json(json!({})))
 }
 
@@ -628,22 +602,10 @@ async fn experiment_stage(
     s: AppState,
     p: Principal,
     req: ExperimentRef,
-    stage: &str,
-    action: &str,
+    deleted: bool,
 ) -> ApiResult {
     let id = parse_id("experiment_id", req.experiment_id.as_deref())?;
-    let mut tx = begin_write(&s.pool).await?;
-    tracking::set_experiment_stage(&mut tx, id, stage, now_ms()).await?;
-    write_audit(
-        &mut tx,
-        &p,
-        action,
-        "experiment",
-        &id.to_string(),
-        json!({}),
-    )
-    .await?;
-    tx.commit().await?;
+    ops::set_experiment_deleted(&s.pool, &p, id, deleted).await?;
     Ok(Json(json!({})))
 }
 
@@ -652,7 +614,7 @@ async fn delete_experiment(
     Caller(p): Caller,
     JsonBody(req): JsonBody<ExperimentRef>,
 ) -> ApiResult {
-    experiment_stage(s, p, req, "deleted", "mlflow.experiment.delete").await
+    experiment_stage(s, p, req, true).await
 }
 
 async fn restore_experiment(
@@ -660,7 +622,7 @@ async fn restore_experiment(
     Caller(p): Caller,
     JsonBody(req): JsonBody<ExperimentRef>,
 ) -> ApiResult {
-    experiment_stage(s, p, req, "active", "mlflow.experiment.restore").await
+    experiment_stage(s, p, req, false).await
 }
 
 async fn set_experiment_tag(
@@ -671,18 +633,7 @@ async fn set_experiment_tag(
     let id = parse_id("experiment_id", req.experiment_id.as_deref())?;
     let key = required("key", req.key)?;
     let value = req.value.unwrap_or_default();
-    let mut tx = begin_write(&s.pool).await?;
-    tracking::set_experiment_tag(&mut tx, id, &key, &value, now_ms()).await?;
-    write_audit(
-        &mut tx,
-        &p,
-        "mlflow.experiment.set_tag",
-        "experiment",
-        &id.to_string(),
-        json!({ "key": key }),
-    )
-    .await?;
-    tx.commit().await?;
+    ops::set_experiment_tag(&s.pool, &p, id, (&key, &value)).await?;
     Ok(Json(json!({})))
 }
 
@@ -709,7 +660,7 @@ async fn create_run(
     Caller(p): Caller,
     JsonBody(req): JsonBody<CreateRun>,
 ) -> Result<Response, MlflowError> {
-    let exp = match req.experiment_id.as_deref() {
+    let experiment_id = match req.experiment_id.as_deref() {
         None | Some("") => 0,
         Some(id) => parse_id("experiment_id", Some(id))?,
     };
@@ -718,27 +669,15 @@ async fn create_run(
         .user_id
         .filter(|u| !u.is_empty())
         .unwrap_or_else(|| p.username.clone());
-    let mut tx = begin_write(&s.pool).await?;
-    let info = tracking::create_run(
-        &mut tx,
-        &run_id,
-        exp,
-        &user,
-        req.run_name.as_deref(),
-        req.start_time.unwrap_or_else(now_ms),
-        &pairs(req.tags),
-    )
-    .await?;
-    write_audit(
-        &mut tx,
-        &p,
-        "mlflow.run.create",
-        "run",
-        &run_id,
-        json!({ "experiment_id": exp, "run_name": info.run_name }),
-    )
-    .await?;
-    tx.commit().await?;
+    let run = ops::NewRun {
+        run_id: &run_id,
+        experiment_id,
+        user: &user,
+        run_name: req.run_name.as_deref(),
+        start_time: req.start_time.unwrap_or_else(now_ms),
+        tags: &pairs(req.tags),
+    };
+    ops::create_run(&s.pool, &p, run).await?;
     run_response(&s, &run_id).await
 }
 
@@ -818,25 +757,8 @@ async fn update_run(
     JsonBody(req): JsonBody<RunRef>,
 ) -> ApiResult {
     let run_id = run_id_of(req.run_id, req.run_uuid)?;
-    let mut tx = begin_write(&s.pool).await?;
-    let info = tracking::update_run(
-        &mut tx,
-        &run_id,
-        req.status.as_deref(),
-        req.end_time,
-        req.run_name.as_deref(),
-    )
-    .await?;
-    write_audit(
-        &mut tx,
-        &p,
-        "mlflow.run.update",
-        "run",
-        &run_id,
-        json!({ "status": req.status, "end_time": req.end_time, "run_name": req.run_name }),
-    )
-    .await?;
-    tx.commit().await?;
+    let (status, name) = (req.status.as_deref(), req.run_name.as_deref());
+    let info = ops::update_run(&s.pool, &p, &run_id, status, req.end_time, name).await?;
     Ok(Json(json!({ "run_info": run_info_json(&info) })))
 }
 
@@ -848,12 +770,9 @@ async fn get_run(
     run_response(&s, &run_id).await
 }
 
-async fn run_stage(s: AppState, p: Principal, req: RunRef, stage: &str, action: &str) -> ApiResult {
+async fn run_stage(s: AppState, p: Principal, req: RunRef, deleted: bool) -> ApiResult {
     let run_id = run_id_of(req.run_id, req.run_uuid)?;
-    let mut tx = begin_write(&s.pool).await?;
-    tracking::set_run_stage(&mut tx, &run_id, stage).await?;
-    write_audit(&mut tx, &p, action, "run", &run_id, json!({})).await?;
-    tx.commit().await?;
+    ops::set_run_deleted(&s.pool, &p, &run_id, deleted).await?;
     Ok(Json(json!({})))
 }
 
@@ -862,7 +781,7 @@ async fn delete_run(
     Caller(p): Caller,
     JsonBody(req): JsonBody<RunRef>,
 ) -> ApiResult {
-    run_stage(s, p, req, "deleted", "mlflow.run.delete").await
+    run_stage(s, p, req, true).await
 }
 
 async fn restore_run(
@@ -870,7 +789,7 @@ async fn restore_run(
     Caller(p): Caller,
     JsonBody(req): JsonBody<RunRef>,
 ) -> ApiResult {
-    run_stage(s, p, req, "active", "mlflow.run.restore").await
+    run_stage(s, p, req, false).await
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]
@@ -931,49 +850,19 @@ struct LogMetric {
 }
 
 /// Applies one logging request and its audit entry in one transaction.
-async fn apply_batch(
-    s: &AppState,
-    p: &Principal,
-    run_id: &str,
-    (metrics, model_metrics): (Vec<MetricPoint>, Vec<ModelMetric>),
-    params: Vec<(String, String)>,
-    tags: Vec<(String, String)>,
-    action: &str,
-) -> Result<(), MlflowError> {
-    let mut tx = begin_write(&s.pool).await?;
-    tracking::log_batch(&mut tx, run_id, &metrics, &params, &tags).await?;
-    logged_models::record_metrics(&mut tx, &model_metrics).await?;
-    let mut details = json!({
-        "metrics": metrics.len(),
-        "params": params.iter().map(|(k, _)| k).collect::<Vec<_>>(),
-        "tags": tags.iter().map(|(k, _)| k).collect::<Vec<_>>(),
-    });
-    if !model_metrics.is_empty() {
-        let mut ids: Vec<&str> = model_metrics.iter().map(|m| m.model_id.as_str()).collect();
-        ids.dedup();
-        details["models"] = json!(ids);
-    }
-    write_audit(&mut tx, p, action, "run", run_id, details).await?;
-    tx.commit().await?;
-    Ok(())
-}
-
 async fn log_metric(
     State(s): State<AppState>,
     Caller(p): Caller,
     JsonBody(req): JsonBody<LogMetric>,
 ) -> ApiResult {
     let run_id = run_id_of(req.run_id, req.run_uuid)?;
-    apply_batch(
-        &s,
-        &p,
-        &run_id,
-        split_metrics(&run_id, std::slice::from_ref(&req.metric)),
-        vec![],
-        vec![],
-        "mlflow.run.log_metric",
-    )
-    .await?;
+    let (metrics, model_metrics) = split_metrics(&run_id, std::slice::from_ref(&req.metric));
+    let batch = ops::Batch {
+        metrics,
+        model_metrics,
+        ..Default::default()
+    };
+    ops::log_batch(&s.pool, &p, &run_id, &batch, Logged::Metric).await?;
     Ok(Json(json!({})))
 }
 
@@ -981,12 +870,22 @@ async fn log_metric(
 async fn log_one(s: AppState, p: Principal, req: RunRef, param: bool) -> ApiResult {
     let run_id = run_id_of(req.run_id, req.run_uuid)?;
     let kv = vec![(required("key", req.key)?, req.value.unwrap_or_default())];
-    let (params, tags, action) = if param {
-        (kv, vec![], "mlflow.run.log_param")
+    let (batch, logged) = if param {
+        let batch = ops::Batch {
+            params: kv,
+            ..Default::default()
+        };
+        (batch, Logged::Param)
     } else {
-        (vec![], kv, "mlflow.run.set_tag")
+        (
+            ops::Batch {
+                tags: kv,
+                ..Default::default()
+            },
+            Logged::Tag,
+        )
     };
-    apply_batch(&s, &p, &run_id, (vec![], vec![]), params, tags, action).await?;
+    ops::log_batch(&s.pool, &p, &run_id, &batch, logged).await?;
     Ok(Json(json!({})))
 }
 
@@ -1013,18 +912,7 @@ async fn delete_tag(
 ) -> ApiResult {
     let run_id = run_id_of(req.run_id, req.run_uuid)?;
     let key = required("key", req.key)?;
-    let mut tx = begin_write(&s.pool).await?;
-    tracking::delete_tag(&mut tx, &run_id, &key).await?;
-    write_audit(
-        &mut tx,
-        &p,
-        "mlflow.run.delete_tag",
-        "run",
-        &run_id,
-        json!({ "key": key }),
-    )
-    .await?;
-    tx.commit().await?;
+    ops::delete_run_tag(&s.pool, &p, &run_id, &key).await?;
     Ok(Json(json!({})))
 }
 
@@ -1077,17 +965,14 @@ async fn log_batch(
             ),
         ));
     }
-    let metrics = split_metrics(&run_id, &req.metrics);
-    apply_batch(
-        &s,
-        &p,
-        &run_id,
+    let (metrics, model_metrics) = split_metrics(&run_id, &req.metrics);
+    let batch = ops::Batch {
         metrics,
-        pairs(req.params),
-        pairs(req.tags),
-        "mlflow.run.log_batch",
-    )
-    .await?;
+        model_metrics,
+        params: pairs(req.params),
+        tags: pairs(req.tags),
+    };
+    ops::log_batch(&s.pool, &p, &run_id, &batch, Logged::Batch).await?;
     Ok(Json(json!({})))
 }
 
@@ -1146,23 +1031,7 @@ async fn log_inputs(
         })
         .collect();
     let models: Vec<String> = req.models.into_iter().map(|m| m.model_id).collect();
-    let mut tx = begin_write(&s.pool).await?;
-    tracking::log_inputs(&mut tx, &run_id, &inputs).await?;
-    logged_models::add_inputs(&mut tx, &run_id, &models).await?;
-    let names: Vec<String> = inputs
-        .iter()
-        .map(|d| format!("{}@{}", d.name, d.digest))
-        .collect();
-    write_audit(
-        &mut tx,
-        &p,
-        "mlflow.run.log_inputs",
-        "run",
-        &run_id,
-        json!({ "datasets": names, "models": models }),
-    )
-    .await?;
-    tx.commit().await?;
+    ops::log_inputs(&s.pool, &p, &run_id, &inputs, &models).await?;
     Ok(Json(json!({})))
 }
 
