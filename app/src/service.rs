@@ -14,6 +14,7 @@ pub mod fairness;
 pub mod home;
 pub mod mlmodel;
 pub mod promotions;
+pub mod registry;
 pub mod sign_in_throttle;
 pub mod signing;
 pub mod state;
@@ -27,4 +28,25 @@ pub fn now_ts() -> String {
 /// The current time in milliseconds since the epoch, as MLflow stores times.
 pub fn now_ms() -> i64 {
     (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+/// Appends `principal`'s audit entry for `action` on `(object_type, object_id)` to the
+/// transaction holding the change, then commits both: a change and its record land together.
+pub(crate) async fn audit_and_commit(
+    mut tx: crate::store::WriteTx,
+    principal: &auth::Principal,
+    action: &str,
+    (object_type, object_id): (&str, &str),
+    details: serde_json::Value,
+) -> Result<(), crate::error::AppError> {
+    let entry = crate::store::audit::NewEntry::new(
+        principal.actor(),
+        action,
+        object_type,
+        object_id,
+        details,
+    );
+    crate::store::audit::append(&mut tx, entry).await?;
+    tx.commit().await?;
+    Ok(())
 }

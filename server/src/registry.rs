@@ -7,15 +7,15 @@
 
 use crate::api::{needs, Access, Api, Doc};
 use crate::extract::{parse_json, Caller, JsonBody};
-use crate::mlflow::{de_opt_string, invalid, kv_json, pairs, write_audit, KeyValue, MlflowError};
+use crate::mlflow::{de_opt_string, invalid, kv_json, pairs, KeyValue, MlflowError};
 use app::domain::authz::Action;
 use app::domain::promotion::valid_alias;
 use app::error::AppError;
 use app::service::now_ms;
+use app::service::registry as ops;
 use app::service::state::AppState;
-use app::store::audit::{self, NewEntry};
+use app::store::promotions;
 use app::store::registry::{self, ModelVersion, RegisteredModel, VersionFilter};
-use app::store::{begin_write, promotions};
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::Json;
@@ -223,26 +223,7 @@ async fn create_model(
 ) -> ApiResult {
     let name = registry::check_name(required("name", &req.name)?)?.to_string();
     let description = req.description.clone().unwrap_or_default();
-    let mut tx = begin_write(&s.pool).await?;
-    registry::create_model(
-        &mut tx,
-        &name,
-        &description,
-        &pairs(req.tags),
-        &p.username,
-        now_ms(),
-    )
-    .await?;
-    write_audit(
-        &mut tx,
-        &p,
-        "registry.model.create",
-        "registered_model",
-        &name,
-        json!({ "description": description }),
-    )
-    .await?;
-    tx.commit().await?;
+    ops::create_model(&s.pool, &p, &name, &description, &pairs(req.tags)).await?;
     let m = registry::get_model(&s.pool, &name)
         .await?
         .ok_or_else(|| not_found_model(&name))?;
@@ -271,18 +252,7 @@ async fn update_model(
 ) -> ApiResult {
     let name = required("name", &req.name)?.to_string();
     let description = req.description.clone().unwrap_or_default();
-    let mut tx = begin_write(&s.pool).await?;
-    registry::update_model(&mut tx, &name, &description, now_ms()).await?;
-    write_audit(
-        &mut tx,
-        &p,
-        "registry.model.update",
-        "registered_model",
-        &name,
-        json!({ "description": description }),
-    )
-    .await?;
-    tx.commit().await?;
+    ops::update_model(&s.pool, &p, &name, &description).await?;
     let m = registry::get_model(&s.pool, &name)
         .await?
         .ok_or_else(|| not_found_model(&name))?;
@@ -299,18 +269,7 @@ async fn set_model_tag(
     let name = required("name", &req.name)?.to_string();
     let key = required("key", &req.key)?.to_string();
     let value = req.value.clone().unwrap_or_default();
-    let mut tx = begin_write(&s.pool).await?;
-    registry::set_model_tag(&mut tx, &name, &key, &value, now_ms()).await?;
-    write_audit(
-        &mut tx,
-        &p,
-        "registry.model.set_tag",
-        "registered_model",
-        &name,
-        json!({ "key": key, "value": value }),
-    )
-    .await?;
-    tx.commit().await?;
+    ops::set_model_tag(&s.pool, &p, &name, (&key, &value)).await?;
     Ok(Json(json!({})))
 }
 
@@ -323,18 +282,7 @@ async fn delete_model_tag(
     let req: ModelReq = params(&q, &b)?;
     let name = required("name", &req.name)?.to_string();
     let key = required("key", &req.key)?.to_string();
-    let mut tx = begin_write(&s.pool).await?;
-    registry::delete_model_tag(&mut tx, &name, &key, now_ms()).await?;
-    write_audit(
-        &mut tx,
-        &p,
-        "registry.model.delete_tag",
-        "registered_model",
-        &name,
-        json!({ "key": key }),
-    )
-    .await?;
-    tx.commit().await?;
+    ops::delete_model_tag(&s.pool, &p, &name, &key).await?;
     Ok(Json(json!({})))
 }
 
@@ -562,28 +510,7 @@ async fn set_alias(
         return Err(not_found_model(&name));
     }
     check_alias(&s, &name, &alias).await?;
-    let mut tx = begin_write(&s.pool).await?;
-    let before = registry::set_alias(
-        &mut tx,
-        &name,
-        &alias,
-        version,
-        &p.username,
-        now_ms(),
-        None,
-        "set directly",
-    )
-    .await?;
-    write_audit(
-        &mut tx,
-        &p,
-        "registry.alias.set",
-        "model_version",
-        &format!("{name}@{version}"),
-        json!({ "alias": alias, "previous_version": before }),
-    )
-    .await?;
-    tx.commit().await?;
+    ops::set_alias(&s.pool, &p, &name, &alias, version).await?;
     Ok(Json(json!({})))
 }
 
@@ -597,18 +524,7 @@ async fn delete_alias(
     let name = required("name", &req.name)?.to_string();
     let alias = required("alias", &req.alias)?.to_string();
     check_alias(&s, &name, &alias).await?;
-    let mut tx = begin_write(&s.pool).await?;
-    let before = registry::delete_alias(&mut tx, &name, &alias, &p.username, now_ms()).await?;
-    write_audit(
-        &mut tx,
-        &p,
-        "registry.alias.delete",
-        "model_version",
-        &format!("{name}@{before}"),
-        json!({ "alias": alias }),
-    )
-    .await?;
-    tx.commit().await?;
+    ops::delete_alias(&s.pool, &p, &name, &alias).await?;
     Ok(Json(json!({})))
 }
 
@@ -687,30 +603,17 @@ async fn create_version(
 ) -> ApiResult {
     let name = required("name", &req.name)?.to_string();
     let source = required("source", &req.source)?.to_string();
-    let mut tx = begin_write(&s.pool).await?;
-    let version = registry::create_version(
-        &mut tx,
-        &name,
-        &source,
-        req.run_id.as_deref(),
-        req.model_id.as_deref(),
-        req.run_link.as_deref().unwrap_or(""),
-        req.description.as_deref().unwrap_or(""),
-        &pairs(req.tags),
-        &p.username,
-        now_ms(),
-    )
-    .await?;
-    write_audit(
-        &mut tx,
-        &p,
-        "registry.version.create",
-        "model_version",
-        &format!("{name}@{version}"),
-        json!({ "source": source, "run_id": req.run_id, "model_id": req.model_id }),
-    )
-    .await?;
-    tx.commit().await?;
+    let tags = pairs(req.tags);
+    let new = ops::NewVersion {
+        name: &name,
+        source: &source,
+        run_id: req.run_id.as_deref(),
+        model_id: req.model_id.as_deref(),
+        run_link: req.run_link.as_deref().unwrap_or(""),
+        description: req.description.as_deref().unwrap_or(""),
+        tags: &tags,
+    };
+    let version = ops::create_version(&s.pool, &p, new).await?;
     let v = registry::get_version(&s.pool, &name, version)
         .await?
         .ok_or_else(|| not_found_version(&name, version))?;
@@ -737,18 +640,7 @@ async fn update_version(
     let name = required("name", &req.name)?.to_string();
     let version = parse_version(&req.version)?;
     let description = req.description.clone().unwrap_or_default();
-    let mut tx = begin_write(&s.pool).await?;
-    registry::update_version(&mut tx, &name, version, &description, now_ms()).await?;
-    write_audit(
-        &mut tx,
-        &p,
-        "registry.version.update",
-        "model_version",
-        &format!("{name}@{version}"),
-        json!({ "description": description }),
-    )
-    .await?;
-    tx.commit().await?;
+    ops::update_version(&s.pool, &p, (&name, version), &description).await?;
     let v = registry::get_version(&s.pool, &name, version)
         .await?
         .ok_or_else(|| not_found_version(&name, version))?;
@@ -764,18 +656,7 @@ async fn set_version_tag(
     let version = parse_version(&req.version)?;
     let key = required("key", &req.key)?.to_string();
     let value = req.value.clone().unwrap_or_default();
-    let mut tx = begin_write(&s.pool).await?;
-    registry::set_version_tag(&mut tx, &name, version, &key, &value, now_ms()).await?;
-    write_audit(
-        &mut tx,
-        &p,
-        "registry.version.set_tag",
-        "model_version",
-        &format!("{name}@{version}"),
-        json!({ "key": key, "value": value }),
-    )
-    .await?;
-    tx.commit().await?;
+    ops::set_version_tag(&s.pool, &p, (&name, version), (&key, &value)).await?;
     Ok(Json(json!({})))
 }
 
@@ -789,18 +670,7 @@ async fn delete_version_tag(
     let name = required("name", &req.name)?.to_string();
     let version = parse_version(&req.version)?;
     let key = required("key", &req.key)?.to_string();
-    let mut tx = begin_write(&s.pool).await?;
-    registry::delete_version_tag(&mut tx, &name, version, &key).await?;
-    write_audit(
-        &mut tx,
-        &p,
-        "registry.version.delete_tag",
-        "model_version",
-        &format!("{name}@{version}"),
-        json!({ "key": key }),
-    )
-    .await?;
-    tx.commit().await?;
+    ops::delete_version_tag(&s.pool, &p, (&name, version), &key).await?;
     Ok(Json(json!({})))
 }
 
@@ -920,20 +790,7 @@ async fn v1_set_risk_tier(
     Path(name): Path<String>,
     JsonBody(req): JsonBody<RiskTierReq>,
 ) -> V1Result {
-    let mut tx = begin_write(&s.pool).await?;
-    let before = registry::set_risk_tier(&mut tx, &name, req.risk_tier.trim(), now_ms()).await?;
-    audit::append(
-        &mut tx,
-        NewEntry::new(
-            p.actor(),
-            "registry.model.risk_tier",
-            "registered_model",
-            &name,
-            json!({ "from": before, "to": req.risk_tier.trim() }),
-        ),
-    )
-    .await?;
-    tx.commit().await?;
+    ops::set_risk_tier(&s.pool, &p, &name, req.risk_tier.trim()).await?;
     Ok(Json(
         json!({ "name": name, "risk_tier": req.risk_tier.trim() }),
     ))

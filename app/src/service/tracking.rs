@@ -2,29 +2,15 @@
 //! entry in one transaction. The MLflow-compatible REST handlers (`server/src/mlflow.rs`) read
 //! MLflow's wire format, call these, and answer in MLflow's shape.
 
+use super::audit_and_commit;
 use crate::error::AppError;
 use crate::service::auth::Principal;
 use crate::service::now_ms;
-use crate::store::audit::{self, NewEntry};
+use crate::store::begin_write;
 use crate::store::logged_models::{self, ModelMetric};
 use crate::store::tracking::{self, DatasetInput, MetricPoint, RunInfo};
-use crate::store::{begin_write, WriteTx};
-use serde_json::{json, Value};
+use serde_json::json;
 use sqlx::SqlitePool;
-
-/// Appends `principal`'s audit entry for `action` on an experiment or run, then commits.
-async fn audit_and_commit(
-    mut tx: WriteTx,
-    principal: &Principal,
-    action: &str,
-    (object_type, object_id): (&str, &str),
-    details: Value,
-) -> Result<(), AppError> {
-    let entry = NewEntry::new(principal.actor(), action, object_type, object_id, details);
-    audit::append(&mut tx, entry).await?;
-    tx.commit().await?;
-    Ok(())
-}
 
 /// Creates an experiment named `name` (unique); returns its id.
 pub async fn create_experiment(
