@@ -154,7 +154,6 @@ LONG_FILES := \
 	server/src/demo.rs \
 	server/src/fairness.rs \
 	server/src/lineage.rs \
-	server/src/logged_models.rs \
 	server/src/main.rs \
 	server/src/mlflow.rs \
 	server/src/registry.rs

@@ -9,15 +9,13 @@
 use crate::api::{needs, Api};
 use crate::artifacts::{children, ArtifactError};
 use crate::extract::{Caller, JsonBody};
-use crate::mlflow::{de_opt_i64, kv_json, pairs, value_json, write_audit, KeyValue, MlflowError};
-use app::domain::artifacts::model_digest;
+use crate::mlflow::{de_opt_i64, kv_json, pairs, value_json, KeyValue, MlflowError};
 use app::domain::authz::Action;
-use app::domain::logged_models::{parse_status, READY};
+use app::domain::logged_models::parse_status;
 use app::error::AppError;
-use app::service::now_ms;
+use app::service::logged_models as ops;
 use app::service::state::AppState;
 use app::store::logged_models::{self, LoggedModel, NewModel};
-use app::store::{artifacts, begin_write};
 use axum::extract::{Path, Query, State};
 use axum::Json;
 use serde::Deserialize;
@@ -225,35 +223,15 @@ async fn create(
         })?,
     )?;
     let (tags, params) = (pairs(req.tags), pairs(req.params));
-    let mut tx = begin_write(&s.pool).await?;
-    let id = logged_models::create(
-        &mut tx,
-        NewModel {
-            experiment_id: exp,
-            name: req.name.as_deref(),
-            model_type: req.model_type.as_deref().unwrap_or(""),
-            source_run_id: req.source_run_id.as_deref().filter(|r| !r.is_empty()),
-            tags: &tags,
-            params: &params,
-        },
-        &p.username,
-        now_ms(),
-    )
-    .await?;
-    write_audit(
-        &mut tx,
-        &p,
-        "mlflow.logged_model.create",
-        "logged_model",
-        &id,
-        json!({
-            "experiment_id": exp,
-            "name": req.name,
-            "source_run_id": req.source_run_id,
-        }),
-    )
-    .await?;
-    tx.commit().await?;
+    let new = NewModel {
+        experiment_id: exp,
+        name: req.name.as_deref(),
+        model_type: req.model_type.as_deref().unwrap_or(""),
+        source_run_id: req.source_run_id.as_deref().filter(|r| !r.is_empty()),
+        tags: &tags,
+        params: &params,
+    };
+    let id = ops::create(&s.pool, &p, new).await?;
     respond(&s, &id, false).await
 }
 
@@ -294,43 +272,7 @@ async fn finalize(
             "status must be LOGGED_MODEL_READY or LOGGED_MODEL_UPLOAD_FAILED",
         ))
     })?;
-    let mut tx = begin_write(&s.pool).await?;
-    let m = logged_models::active(&mut tx, &model_id).await?;
-    if m.status == READY {
-        if status == READY {
-            tx.commit().await?;
-            return respond(&s, &model_id, false).await;
-        }
-        return Err(ArtifactError(AppError::conflict(format!(
-            "logged model {model_id} is already finalized READY with digest {}: it cannot become {status}",
-            m.digest.as_deref().unwrap_or("?")
-        ))));
-    }
-    let now = now_ms();
-    let details = if status == READY {
-        let files = artifacts::manifest_of(&mut tx, &m.root()).await?;
-        let digest = model_digest(&files);
-        logged_models::finalize(&mut tx, &model_id, status, Some((&digest, &files)), now).await?;
-        json!({
-            "status": status,
-            "digest": digest,
-            "files": files.len(),
-            "bytes": files.iter().map(|f| f.size).sum::<u64>(),
-        })
-    } else {
-        logged_models::finalize(&mut tx, &model_id, status, None, now).await?;
-        json!({ "status": status })
-    };
-    write_audit(
-        &mut tx,
-        &p,
-        "mlflow.logged_model.finalize",
-        "logged_model",
-        &model_id,
-        details,
-    )
-    .await?;
-    tx.commit().await?;
+    ops::finalize(&s.pool, &p, &model_id, status).await?;
     respond(&s, &model_id, false).await
 }
 
@@ -339,27 +281,7 @@ async fn delete(
     Caller(p): Caller,
     Path(model_id): Path<String>,
 ) -> ApiResult {
-    let mut tx = begin_write(&s.pool).await?;
-    logged_models::active(&mut tx, &model_id).await?;
-    if let Some((n, v)) = logged_models::registered_versions(&mut tx, &model_id)
-        .await?
-        .first()
-    {
-        return Err(ArtifactError(AppError::conflict(format!(
-            "logged model {model_id} is registered as {n} version {v}: it is kept"
-        ))));
-    }
-    logged_models::mark_deleted(&mut tx, &model_id, now_ms()).await?;
-    write_audit(
-        &mut tx,
-        &p,
-        "mlflow.logged_model.delete",
-        "logged_model",
-        &model_id,
-        json!({}),
-    )
-    .await?;
-    tx.commit().await?;
+    ops::delete(&s.pool, &p, &model_id).await?;
     Ok(Json(json!({})))
 }
 
@@ -375,19 +297,7 @@ async fn set_tags(
     Path(model_id): Path<String>,
     JsonBody(req): JsonBody<TagsReq>,
 ) -> ApiResult {
-    let tags = pairs(req.tags);
-    let mut tx = begin_write(&s.pool).await?;
-    logged_models::set_tags(&mut tx, &model_id, &tags, now_ms()).await?;
-    write_audit(
-        &mut tx,
-        &p,
-        "mlflow.logged_model.set_tags",
-        "logged_model",
-        &model_id,
-        json!({ "tags": tags.iter().map(|(k, _)| k).collect::<Vec<_>>() }),
-    )
-    .await?;
-    tx.commit().await?;
+    ops::set_tags(&s.pool, &p, &model_id, &pairs(req.tags)).await?;
     Ok(Json(json!({})))
 }
 
@@ -396,18 +306,7 @@ async fn delete_tag(
     Caller(p): Caller,
     Path((model_id, key)): Path<(String, String)>,
 ) -> ApiResult {
-    let mut tx = begin_write(&s.pool).await?;
-    logged_models::delete_tag(&mut tx, &model_id, &key, now_ms()).await?;
-    write_audit(
-        &mut tx,
-        &p,
-        "mlflow.logged_model.delete_tag",
-        "logged_model",
-        &model_id,
-        json!({ "key": key }),
-    )
-    .await?;
-    tx.commit().await?;
+    ops::delete_tag(&s.pool, &p, &model_id, &key).await?;
     Ok(Json(json!({})))
 }
 
@@ -423,19 +322,7 @@ async fn log_params(
     Path(model_id): Path<String>,
     JsonBody(req): JsonBody<ParamsReq>,
 ) -> ApiResult {
-    let params = pairs(req.params);
-    let mut tx = begin_write(&s.pool).await?;
-    logged_models::log_params(&mut tx, &model_id, &params, now_ms()).await?;
-    write_audit(
-        &mut tx,
-        &p,
-        "mlflow.logged_model.log_params",
-        "logged_model",
-        &model_id,
-        json!({ "params": params.iter().map(|(k, _)| k).collect::<Vec<_>>() }),
-    )
-    .await?;
-    tx.commit().await?;
+    ops::log_params(&s.pool, &p, &model_id, &pairs(req.params)).await?;
     Ok(Json(json!({})))
 }
 
@@ -489,18 +376,6 @@ async fn log_outputs(
         .into_iter()
         .map(|m| (m.model_id, m.step.unwrap_or(0)))
         .collect();
-    let mut tx = begin_write(&s.pool).await?;
-    app::store::tracking::run_info(&mut tx, &run_id).await?;
-    logged_models::add_outputs(&mut tx, &run_id, &models).await?;
-    write_audit(
-        &mut tx,
-        &p,
-        "mlflow.run.log_outputs",
-        "run",
-        &run_id,
-        json!({ "models": models.iter().map(|(m, _)| m).collect::<Vec<_>>() }),
-    )
-    .await?;
-    tx.commit().await?;
+    ops::log_outputs(&s.pool, &p, &run_id, &models).await?;
     Ok(Json(json!({})))
 }

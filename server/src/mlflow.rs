@@ -14,7 +14,6 @@ use app::service::auth::Principal;
 use app::service::now_ms;
 use app::service::state::AppState;
 use app::service::tracking::{self as ops, Logged};
-use app::store::audit::{self, NewEntry};
 use app::store::logged_models::{self, ModelMetric};
 use app::store::tracking;
 use app::store::tracking::{DatasetInput, Experiment, MetricPoint, RunInfo};
@@ -394,22 +393,6 @@ fn page_offset(token: Option<&str>) -> Result<i64, MlflowError> {
             .filter(|n| *n >= 0)
             .ok_or_else(|| invalid("page_token", "invalid page token")),
     }
-}
-
-pub(crate) async fn write_audit(
-    tx: &mut sqlx::SqliteConnection,
-    p: &Principal,
-    action: &str,
-    object_type: &str,
-    object_id: &str,
-    details: Value,
-) -> Result<(), MlflowError> {
-    audit::append(
-        tx,
-        NewEntry::new(p.actor(), action, object_type, object_id, details),
-    )
-    .await?;
-    Ok(())
 }
 
 // ---- experiments ---------------------------------------------------------------------------
