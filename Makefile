@@ -148,7 +148,6 @@ LONG_FILES := \
 	app/src/store/promotions.rs \
 	app/src/store/registry.rs \
 	app/src/store/tracking.rs \
-	app/src/service/fairness.rs \
 	app/src/service/promotions.rs \
 	server/src/artifacts.rs \
 	server/src/demo.rs \

@@ -10,10 +10,11 @@ use crate::extract::{admit, Caller, Created, JsonBody};
 use app::domain::authz::Action;
 use app::error::AppError;
 use app::service::auth::{authenticate, Principal};
-use app::service::fairness::{input_error, report_of, Limits, Query, Upload};
+use app::service::fairness::{
+    self as ops, input_error, report_of, Limits, Query, ReportUpload, Upload,
+};
 use app::service::state::AppState;
-use app::store::audit::{self, NewEntry};
-use app::store::{begin_write, fairness as db};
+use app::store::fairness as db;
 use axum::body::Body;
 use axum::extract::{FromRequest, Multipart, Path, Request, State};
 use axum::http::{header, HeaderMap};
@@ -218,40 +219,16 @@ async fn store(
         .filter(|m| !m.is_empty());
     let run_id = q.run_id.as_deref().map(str::trim).filter(|m| !m.is_empty());
     let dataset = q.dataset.as_deref().map(str::trim).unwrap_or_default();
-    let now = app::service::now_ts();
-    let mut tx = begin_write(&s.pool).await?;
-    let id = db::insert(
-        &mut tx,
-        &db::NewReport {
-            model_version,
-            run_id,
-            dataset,
-            file_sha256: digest,
-            file_bytes: bytes,
-            mapping: &mapping,
-            report: &report,
-            created_by: &p.actor(),
-            now: &now,
-        },
-    )
-    .await?;
-    audit::append(
-        &mut tx,
-        NewEntry::new(
-            p.actor(),
-            "fairness.report",
-            "fairness_report",
-            id.to_string(),
-            json!({
-                "model_version": model_version, "run_id": run_id, "dataset": dataset,
-                "file_sha256": digest, "rows": report.overall.rows, "verdict": report.verdict,
-                "policy": report.policy,
-            }),
-        ),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(id)
+    let upload = ReportUpload {
+        model_version,
+        run_id,
+        dataset,
+        file_sha256: digest,
+        file_bytes: bytes,
+        mapping: &mapping,
+        report: &report,
+    };
+    ops::store_report(&s.pool, p, &upload).await
 }
 
 fn check_subject(q: &Query) -> Result<(), AppError> {
@@ -528,29 +505,7 @@ async fn set_policy(
     Path(model): Path<String>,
     JsonBody(policy): JsonBody<app::domain::fairness::Policy>,
 ) -> Result<Json<Value>, AppError> {
-    let model = model.trim().to_owned();
-    if model.is_empty() || model.contains('@') || model.chars().count() > 200 {
-        return Err(AppError::validation(
-            "model",
-            "a model name (without @version), or * for the default",
-        ));
-    }
-    policy.validate().map_err(input_error)?;
-    let now = app::service::now_ts();
-    let mut tx = begin_write(&s.pool).await?;
-    db::set_policy(&mut tx, &model, &policy, &p.actor(), &now).await?;
-    audit::append(
-        &mut tx,
-        NewEntry::new(
-            p.actor(),
-            "fairness.policy",
-            "fairness_policy",
-            model.clone(),
-            json!({ "rules": policy.rules, "min_group_rows": policy.min_group_rows }),
-        ),
-    )
-    .await?;
-    tx.commit().await?;
+    let model = ops::set_policy(&s.pool, &p, &model, &policy).await?;
     Ok(Json(
         json!({ "model": model, "rules": policy.rules, "min_group_rows": policy.min_group_rows }),
     ))
