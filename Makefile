@@ -152,7 +152,6 @@ LONG_FILES := \
 	server/src/artifacts.rs \
 	server/src/demo.rs \
 	server/src/fairness.rs \
-	server/src/lineage.rs \
 	server/src/main.rs \
 	server/src/mlflow.rs \
 	server/src/registry.rs

@@ -12,6 +12,7 @@ pub mod cookies;
 pub mod demo;
 pub mod fairness;
 pub mod home;
+pub mod lineage;
 pub mod logged_models;
 pub mod mlmodel;
 pub mod promotions;

@@ -3,11 +3,11 @@
 use crate::api::{needs, Api, Body};
 use crate::extract::{Caller, Created};
 use app::domain::authz::Action;
-use app::domain::lineage::{parse_event, EventKind, LineageEvent};
+use app::domain::lineage::parse_event;
 use app::error::AppError;
 use app::service::auth::Principal;
+use app::service::lineage::LineageWriter;
 use app::service::state::AppState;
-use app::store::audit::{self, NewEntry};
 use app::store::lineage;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -16,7 +16,6 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 use std::io::Read;
-use tokio::sync::{mpsc, oneshot};
 
 /// State of the lineage routes: the app, the most bytes a body may hold once inflated, and
 /// the queue to the writer.
@@ -24,31 +23,12 @@ use tokio::sync::{mpsc, oneshot};
 pub struct LineageState {
     app: AppState,
     max_body_bytes: usize,
-    writer: mpsc::Sender<Job>,
+    writer: LineageWriter,
 }
-
-/// An accepted event waiting for the writer.
-struct Job {
-    event: LineageEvent,
-    body: String,
-    actor: String,
-    done: oneshot::Sender<Result<(), AppError>>,
-}
-
-/// Most events one write transaction takes.
-const MAX_BATCH: usize = 256;
 
 /// The lineage routes (and their writer task).
 pub fn router(app: AppState, max_body_bytes: usize) -> Api {
-    let (writer, queue) = mpsc::channel(4 * MAX_BATCH);
-    let pool = app.pool.clone();
-    // The writer blocks on SQLite, so it gets a thread of its own rather than a runtime worker.
-    if let Err(e) = std::thread::Builder::new()
-        .name("lineage-writer".into())
-        .spawn(move || write_events(&pool, queue))
-    {
-        tracing::error!(error = %e, "could not start the lineage writer; ingest will answer 500");
-    }
+    let writer = LineageWriter::start(&app.pool);
     use Action::*;
     Api::gated(app.clone())
         .post(
@@ -192,112 +172,9 @@ async fn ingest_inner(
             format!("{}: {}", display_pointer(&e.pointer), e.message),
         )
     })?;
-    let (done, answer) = oneshot::channel();
-    s.writer
-        .send(Job {
-            event,
-            body: String::from_utf8_lossy(&raw).into_owned(),
-            actor: p.actor(),
-            done,
-        })
-        .await
-        .map_err(|_| AppError::internal())?;
-    answer.await.map_err(|_| AppError::internal())??;
+    let body = String::from_utf8_lossy(&raw).into_owned();
+    s.writer.ingest(p, event, body).await?;
     Ok(())
-}
-
-/// The single writer: takes whatever events are waiting (up to [`MAX_BATCH`]) and stores them
-/// with one audit entry per request in one transaction, so concurrent pipelines share the
-/// transaction's fixed costs (group commit). If a batch fails, its events are retried one by
-/// one so each request gets its own answer. It keeps one connection, and so its prepared
-/// statements, for its whole life.
-fn write_events(pool: &sqlx::SqlitePool, mut queue: mpsc::Receiver<Job>) {
-    let mut db = match app::store::open_own_connection(pool) {
-        Ok(db) => db,
-        Err(e) => {
-            tracing::error!(error = %e, "the lineage writer cannot open the database");
-            while let Some(job) = queue.blocking_recv() {
-                let _ = job.done.send(Err(AppError::internal()));
-            }
-            return;
-        }
-    };
-    while let Some(first) = queue.blocking_recv() {
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match queue.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
-            }
-        }
-        if batch.len() > 1 {
-            match store(&mut db, &batch) {
-                Ok(()) => {
-                    for job in batch {
-                        let _ = job.done.send(Ok(()));
-                    }
-                    continue;
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, events = batch.len(), "lineage batch failed; retrying one by one")
-                }
-            }
-        }
-        for job in batch {
-            let result = store(&mut db, std::slice::from_ref(&job)).map_err(AppError::from);
-            let _ = job.done.send(result);
-        }
-    }
-}
-
-/// Stores a batch and its audit entries in one transaction, holding the process's writer turn.
-fn store(db: &mut rusqlite::Connection, batch: &[Job]) -> Result<(), rusqlite::Error> {
-    let turn = app::store::writer_turn();
-    let _turn = turn.blocking_lock();
-    let now = app::service::now_ts();
-    let tx = db.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let events: Vec<(&LineageEvent, &str)> =
-        batch.iter().map(|j| (&j.event, j.body.as_str())).collect();
-    let done = lineage::ingest(&tx, &events, &now)?;
-    let entries: Vec<NewEntry> = batch
-        .iter()
-        .zip(&done)
-        .map(|(job, done)| audit_entry(job, done))
-        .collect();
-    audit::append_all_sync(&tx, &now, &entries)?;
-    tx.commit()
-}
-
-/// One audit entry per ingest request.
-fn audit_entry(job: &Job, done: &lineage::Ingested) -> NewEntry {
-    let event = &job.event;
-    let (object_type, object_id) = match (&event.kind, &event.run, &event.dataset, &event.job) {
-        (EventKind::Run(_), Some(r), _, _) => ("lineage_run", r.run_id.clone()),
-        (EventKind::Dataset, _, Some(d), _) => {
-            ("lineage_dataset", format!("{}:{}", d.namespace, d.name))
-        }
-        (_, _, _, Some((ns, name, _))) => ("lineage_job", format!("{ns}:{name}")),
-        _ => ("lineage_event", done.dedup_key.clone()),
-    };
-    let event_type = match &event.kind {
-        EventKind::Run(t) => t.as_str(),
-        EventKind::Dataset => "DATASET",
-        EventKind::Job => "JOB",
-    };
-    NewEntry {
-        actor: job.actor.clone(),
-        action: "lineage.ingest".into(),
-        object_type: object_type.into(),
-        object_id,
-        details: json!({
-            "event_type": event_type,
-            "event_time": event.event_time,
-            "job": event.job.as_ref().map(|(ns, name, _)| format!("{ns}:{name}")),
-            "inputs": event.inputs.len(),
-            "outputs": event.outputs.len(),
-            "duplicate": !done.stored,
-        }),
-    }
 }
 
 fn display_pointer(p: &str) -> &str {
