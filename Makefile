@@ -149,7 +149,6 @@ LONG_FILES := \
 	app/src/store/registry.rs \
 	app/src/store/tracking.rs \
 	app/src/service/promotions.rs \
-	server/src/artifacts.rs \
 	server/src/demo.rs \
 	server/src/fairness.rs \
 	server/src/main.rs \

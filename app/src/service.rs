@@ -4,6 +4,7 @@ pub mod ab_tests;
 pub mod accounts;
 pub mod artifact_checks;
 pub mod artifact_store;
+pub mod artifacts;
 pub mod audit_export;
 pub mod auth;
 pub mod charts;

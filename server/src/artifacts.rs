@@ -17,12 +17,9 @@ use crate::mlflow::MlflowError;
 use app::domain::artifacts::{media_type, parse_store_path, ArtifactPath};
 use app::domain::authz::Action;
 use app::error::AppError;
-use app::service::artifact_store::PutError;
-use app::service::auth::Principal;
-use app::service::now_ms;
+use app::service::artifacts as ops;
 use app::service::state::AppState;
-use app::store::audit::{self, NewEntry};
-use app::store::{artifacts, begin_write};
+use app::store::artifacts;
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -287,16 +284,6 @@ async fn download(
     Ok(res)
 }
 
-async fn refuse_if_frozen(
-    conn: &mut sqlx::SqliteConnection,
-    p: &ArtifactPath,
-) -> Result<(), ArtifactError> {
-    if let Some(why) = artifacts::frozen(conn, p).await? {
-        return Err(ArtifactError(AppError::conflict(why)));
-    }
-    Ok(())
-}
-
 async fn upload(
     State(s): State<AppState>,
     Caller(who_): Caller,
@@ -321,85 +308,9 @@ async fn upload(
             max,
         )));
     }
-    {
-        let mut conn = s.pool.acquire().await?;
-        artifacts::check_root(&mut conn, &p).await?;
-        refuse_if_frozen(&mut conn, &p).await?;
-        // A file may not take the place of a folder.
-        if !artifacts::files_below(&mut conn, &p.key())
-            .await?
-            .is_empty()
-        {
-            return Err(bad_path(format!("`{}` is a folder", p.rel)));
-        }
-    }
-    let key = p.key();
-    let stored = s
-        .artifacts
-        .put_stream(&key, body.into_data_stream(), max)
-        .await
-        .map_err(|e| match e {
-            PutError::TooLarge(limit) => ArtifactError(AppError::too_large(
-                format!("the file is larger than the {limit}-byte limit on one artifact"),
-                limit,
-            )),
-            PutError::Body(m) => ArtifactError(AppError::validation(
-                "body",
-                format!("the upload broke off: {m}"),
-            )),
-            PutError::Store(m) => {
-                tracing::error!(error = %m, key, "artifact store write failed");
-                ArtifactError(AppError::Unavailable {
-                    message: "the artifact store could not take the file; try again".into(),
-                })
-            }
-        })?;
-    let mut tx = begin_write(&s.pool).await?;
-    // A model finalized while this upload streamed keeps the manifest it was sealed with;
-    // `verify-artifacts` names such a file.
-    refuse_if_frozen(&mut tx, &p).await?;
-    let replaced = artifacts::record(
-        &mut tx,
-        &key,
-        stored.size,
-        &stored.sha256,
-        &who_.username,
-        now_ms(),
-    )
-    .await?;
-    audit_file(
-        &mut tx,
-        &who_,
-        "artifact.upload",
-        &key,
-        stored.size,
-        &stored.sha256,
-        replaced.map(|r| r.sha256),
-    )
-    .await?;
-    tx.commit().await?;
+    let body = (body.into_data_stream(), max);
+    ops::upload(&s.pool, &s.artifacts, &who_, &p, body).await?;
     Ok(Json(json!({})))
-}
-
-async fn audit_file(
-    tx: &mut sqlx::SqliteConnection,
-    p: &Principal,
-    action: &str,
-    key: &str,
-    size: u64,
-    sha256: &str,
-    replaced: Option<String>,
-) -> Result<(), AppError> {
-    let mut details = json!({ "size": size, "sha256": sha256 });
-    if let Some(old) = replaced {
-        details["replaced_sha256"] = json!(old);
-    }
-    audit::append(
-        tx,
-        NewEntry::new(p.actor(), action, "artifact", key, details),
-    )
-    .await?;
-    Ok(())
 }
 
 async fn remove(
@@ -408,32 +319,6 @@ async fn remove(
     Path(path): Path<String>,
 ) -> Result<Json<Value>, ArtifactError> {
     let p = parse(&path)?;
-    let key = p.key();
-    let mut tx = begin_write(&s.pool).await?;
-    refuse_if_frozen(&mut tx, &p).await?;
-    let mut gone = artifacts::files_below(&mut tx, &key).await?;
-    if let Some(f) = artifacts::file(&mut tx, &key).await? {
-        gone.push(f);
-    }
-    for f in &gone {
-        artifacts::forget(&mut tx, &f.path).await?;
-        audit_file(
-            &mut tx,
-            &who_,
-            "artifact.delete",
-            &f.path,
-            f.size as u64,
-            &f.sha256,
-            None,
-        )
-        .await?;
-    }
-    tx.commit().await?;
-    // The index no longer lists them; bytes whose removal fails are only orphans.
-    for f in &gone {
-        if let Err(e) = s.artifacts.delete(&f.path).await {
-            tracing::warn!(error = %e, key = f.path, "artifact bytes not removed from the store");
-        }
-    }
+    ops::remove(&s.pool, &s.artifacts, &who_, &p).await?;
     Ok(Json(json!({})))
 }
