@@ -27,9 +27,29 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 /// Default database location, relative to the working directory.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/gatehouse.db";
 
+/// Why the database could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    /// The database URL does not parse.
+    #[error("the database URL is not a SQLite URL: {0}")]
+    Url(#[source] sqlx::Error),
+    /// The directory for the database file could not be created.
+    #[error("cannot create the database directory {path}: {source}")]
+    Directory {
+        /// The directory.
+        path: std::path::PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// SQLite would not open the file.
+    #[error("cannot open the database: {0}")]
+    Open(#[source] sqlx::Error),
+}
+
 /// Opens (creating if needed) the database with WAL, foreign keys and a busy timeout.
-pub async fn connect(url: &str) -> anyhow_like::Result<SqlitePool> {
-    let opts = SqliteConnectOptions::from_str(url)?
+pub async fn connect(url: &str) -> Result<SqlitePool, ConnectError> {
+    let opts = SqliteConnectOptions::from_str(url)
+        .map_err(ConnectError::Url)?
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
@@ -37,13 +57,17 @@ pub async fn connect(url: &str) -> anyhow_like::Result<SqlitePool> {
         .busy_timeout(Duration::from_secs(5));
     if let Some(parent) = opts.get_filename().parent() {
         if !parent.as_os_str().is_empty() {
-            std::fs::create_dir_all(parent)?;
+            std::fs::create_dir_all(parent).map_err(|source| ConnectError::Directory {
+                path: parent.to_owned(),
+                source,
+            })?;
         }
     }
     let pool = SqlitePoolOptions::new()
         .max_connections(8)
         .connect_with(opts)
-        .await?;
+        .await
+        .map_err(ConnectError::Open)?;
     Ok(pool)
 }
 
@@ -200,14 +224,6 @@ fn open_reader(path: &std::path::Path) -> Result<rusqlite::Connection, rusqlite:
     db.busy_timeout(Duration::from_millis(500))?;
     db.set_prepared_statement_cache_capacity(16);
     Ok(db)
-}
-
-/// A small boxed-error result for start-up code.
-pub mod anyhow_like {
-    /// Boxed error.
-    pub type Error = Box<dyn std::error::Error + Send + Sync + 'static>;
-    /// Result with a boxed error.
-    pub type Result<T> = std::result::Result<T, Error>;
 }
 
 /// Whether the database answers (the readiness probe).
