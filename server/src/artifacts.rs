@@ -181,7 +181,7 @@ async fn presigned_off() -> Result<Response, ArtifactError> {
 }
 
 fn parse(path: &str) -> Result<ArtifactPath, ArtifactError> {
-    parse_store_path(path).map_err(bad_path)
+    parse_store_path(path).map_err(|e| bad_path(e.into()))
 }
 
 async fn list(

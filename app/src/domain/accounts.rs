@@ -2,6 +2,7 @@
 //!
 //! Each newtype's `parse` holds the rule; the error text is shown to the person who typed it.
 
+use crate::domain::Invalid;
 use serde::{Deserialize, Serialize};
 
 /// A user name: 2–64 characters, lower-case ASCII letters, digits, `.`, `_` or `-`, starting with a letter.
@@ -10,7 +11,7 @@ pub struct Username(String);
 
 impl Username {
     /// Validates and normalises (trims) a user name.
-    pub fn parse(s: &str) -> Result<Username, String> {
+    pub fn parse(s: &str) -> Result<Username, Invalid> {
         let s = s.trim();
         if s.len() < 2 || s.len() > 64 {
             return Err("must be 2 to 64 characters long".into());
@@ -21,9 +22,9 @@ impl Username {
         if let Some(c) = s.chars().find(|c| {
             !(c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
         }) {
-            return Err(format!(
-                "may contain only a-z, 0-9, '.', '_' and '-' (found {c:?})"
-            ));
+            return Err(
+                format!("may contain only a-z, 0-9, '.', '_' and '-' (found {c:?})").into(),
+            );
         }
         Ok(Username(s.to_owned()))
     }
@@ -49,13 +50,10 @@ impl NewPassword {
     pub const MIN_CHARS: usize = 12;
 
     /// Validates a password chosen for a new account.
-    pub fn parse(s: &str) -> Result<NewPassword, String> {
+    pub fn parse(s: &str) -> Result<NewPassword, Invalid> {
         let n = s.chars().count();
         if n < Self::MIN_CHARS {
-            return Err(format!(
-                "must be at least {} characters long",
-                Self::MIN_CHARS
-            ));
+            return Err(format!("must be at least {} characters long", Self::MIN_CHARS).into());
         }
         if n > 1024 {
             return Err("must be at most 1024 characters long".into());
@@ -78,7 +76,7 @@ pub struct TokenName(String);
 
 impl TokenName {
     /// Validates and trims a token label.
-    pub fn parse(s: &str) -> Result<TokenName, String> {
+    pub fn parse(s: &str) -> Result<TokenName, Invalid> {
         let s = super::names::check_name(s, 64)?;
         Ok(TokenName(s.to_owned()))
     }

@@ -19,6 +19,7 @@
 //! can recompute it from a downloaded folder (`server model-digest DIR`, or in a shell:
 //! `find . -type f ! -path ./registered_model_meta | sed 's|^\./||' | LC_ALL=C sort | while IFS= read -r p; do printf '%s\t%s\t%s\n' "$p" "$(stat -c %s "$p")" "$(sha256sum "$p" | cut -d' ' -f1)"; done | sha256sum`).
 
+use crate::domain::Invalid;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -98,7 +99,7 @@ pub fn is_model_id(id: &str) -> bool {
 /// Checks a relative path below a root: `/`-separated segments, none empty, `.` or `..`, no
 /// backslash or control character. An empty path is the root itself. A trailing `/` is
 /// allowed (folders are listed that way) and dropped.
-pub fn check_relative(rel: &str) -> Result<String, String> {
+pub fn check_relative(rel: &str) -> Result<String, Invalid> {
     let trimmed = rel.strip_suffix('/').unwrap_or(rel);
     if trimmed.is_empty() {
         return Ok(String::new());
@@ -106,19 +107,21 @@ pub fn check_relative(rel: &str) -> Result<String, String> {
     if trimmed.starts_with('/') {
         return Err(format!(
             "`{rel}` is absolute: artifact paths are relative to their run or model"
-        ));
+        )
+        .into());
     }
     for seg in trimmed.split('/') {
         match seg {
-            "" => return Err(format!("`{rel}` has an empty segment")),
+            "" => return Err(format!("`{rel}` has an empty segment").into()),
             "." | ".." => {
                 return Err(format!(
                     "`{rel}` contains `{seg}`: artifact paths may not leave their run or model"
-                ))
+                )
+                .into())
             }
-            s if s.contains('\\') => return Err(format!("`{rel}` contains a backslash")),
+            s if s.contains('\\') => return Err(format!("`{rel}` contains a backslash").into()),
             s if s.chars().any(char::is_control) => {
-                return Err(format!("`{rel}` contains a control character"))
+                return Err(format!("`{rel}` contains a control character").into())
             }
             _ => {}
         }
@@ -128,7 +131,7 @@ pub fn check_relative(rel: &str) -> Result<String, String> {
 
 /// Parses a path under the artifact store: `<experiment>/<run>/artifacts[/…]` or
 /// `<experiment>/models/<model>/artifacts[/…]`.
-pub fn parse_store_path(path: &str) -> Result<ArtifactPath, String> {
+pub fn parse_store_path(path: &str) -> Result<ArtifactPath, Invalid> {
     let path = path.trim_start_matches('/');
     let mut parts = path.splitn(2, '/');
     let first = parts.next().unwrap_or("");
@@ -143,9 +146,9 @@ pub fn parse_store_path(path: &str) -> Result<ArtifactPath, String> {
     let (root, below) = if let Some(after) = rest.strip_prefix("models/") {
         let (model_id, below) = after.split_once('/').unwrap_or((after, ""));
         if !is_model_id(model_id) {
-            return Err(format!(
-                "`{model_id}` is not a logged model id (m- and 32 hex digits)"
-            ));
+            return Err(
+                format!("`{model_id}` is not a logged model id (m- and 32 hex digits)").into(),
+            );
         }
         (
             Root::Model {
@@ -159,7 +162,8 @@ pub fn parse_store_path(path: &str) -> Result<ArtifactPath, String> {
         if !is_run_id(run_id) {
             return Err(format!(
                 "`{run_id}` is not a run id (32 hex digits) or `models/<model id>`"
-            ));
+            )
+            .into());
         }
         (
             Root::Run {

@@ -30,6 +30,7 @@
 //! multinomial with the observed proportions (as successive exact binomial splits),
 //! recomputes the disparity, and takes the 2.5 % and 97.5 % quantiles.
 
+use crate::domain::Invalid;
 use rand_distr::{Binomial, Distribution};
 use rand_pcg::rand_core::SeedableRng;
 use rand_pcg::Pcg64Mcg;
@@ -548,13 +549,13 @@ fn attribute_report(
     s: &Settings,
     rng: &mut Rng,
     attr: &str,
-) -> Result<AttributeReport, String> {
+) -> Result<AttributeReport, Invalid> {
     let reference = match reference {
         Some(r) => {
             if !groups.contains_key(r) {
-                return Err(format!(
-                    "reference group '{r}' of attribute '{attr}' has no rows"
-                ));
+                return Err(
+                    format!("reference group '{r}' of attribute '{attr}' has no rows").into(),
+                );
             }
             r.clone()
         }
@@ -689,7 +690,7 @@ fn attribute_report(
 }
 
 /// The report of a tally.
-pub fn report(t: &Tally, s: &Settings) -> Result<Report, String> {
+pub fn report(t: &Tally, s: &Settings) -> Result<Report, Invalid> {
     if t.overall.rows == 0 {
         return Err("the file has no data rows".into());
     }

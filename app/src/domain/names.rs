@@ -8,6 +8,8 @@
 //! Unicode's `Bidi_Control` property (UAX #9) plus the zero-width and byte-order marks.
 //! Errors never quote the name: it may be megabytes long, or deceptive itself.
 
+use crate::domain::Invalid;
+
 /// The default longest name, in characters.
 pub const MAX_NAME_CHARS: usize = 256;
 
@@ -21,28 +23,30 @@ pub fn is_formatting(c: char) -> bool {
 
 /// Checks a name and returns it trimmed; the error says what is wrong and where, without
 /// repeating the name.
-pub fn check_name(s: &str, max_chars: usize) -> Result<&str, String> {
+pub fn check_name(s: &str, max_chars: usize) -> Result<&str, Invalid> {
     let t = s.trim();
     if t.is_empty() {
         return Err("must not be empty".into());
     }
     let n = t.chars().count();
     if n > max_chars {
-        return Err(format!("is {n} characters long; the limit is {max_chars}"));
+        return Err(format!("is {n} characters long; the limit is {max_chars}").into());
     }
     if let Some((i, c)) = t.chars().enumerate().find(|(_, c)| c.is_control()) {
         return Err(format!(
             "contains the control character U+{:04X} at position {}",
             c as u32,
             i + 1
-        ));
+        )
+        .into());
     }
     if let Some((i, c)) = t.chars().enumerate().find(|(_, c)| is_formatting(*c)) {
         return Err(format!(
             "contains the invisible formatting character U+{:04X} at position {}",
             c as u32,
             i + 1
-        ));
+        )
+        .into());
     }
     Ok(t)
 }
@@ -64,17 +68,20 @@ mod tests {
 
     #[test]
     fn empty_long_control_and_bidi_are_refused_without_quoting() {
-        assert_eq!(check_name(" \t ", 64).unwrap_err(), "must not be empty");
+        assert_eq!(
+            check_name(" \t ", 64).unwrap_err(),
+            "must not be empty".into()
+        );
         let long = "x".repeat(900_000);
         let e = check_name(&long, 256).unwrap_err();
-        assert_eq!(e, "is 900000 characters long; the limit is 256");
+        assert_eq!(e, "is 900000 characters long; the limit is 256".into());
         assert_eq!(
             check_name("a\0b", 64).unwrap_err(),
-            "contains the control character U+0000 at position 2"
+            "contains the control character U+0000 at position 2".into()
         );
         assert_eq!(
             check_name("invoice\u{202E}fdp.exe", 64).unwrap_err(),
-            "contains the invisible formatting character U+202E at position 8"
+            "contains the invisible formatting character U+202E at position 8".into()
         );
         for c in ['\u{7f}', '\u{85}', '\n'] {
             assert!(check_name(&format!("a{c}b"), 64).is_err(), "{c:?}");

@@ -3,6 +3,7 @@
 //! Every role includes the read access of `viewer`; what each role adds is decided in
 //! [`crate::domain::authz`].
 
+use crate::domain::Invalid;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -61,7 +62,7 @@ impl Role {
     }
 
     /// Parses the stable identifier; the error names the accepted values.
-    pub fn parse(s: &str) -> Result<Role, String> {
+    pub fn parse(s: &str) -> Result<Role, Invalid> {
         let s = s.trim();
         Role::ALL
             .into_iter()
@@ -72,6 +73,7 @@ impl Role {
                     Role::ALL.map(Role::as_str).join(", ")
                 )
             })
+            .map_err(Invalid::from)
     }
 }
 
@@ -82,7 +84,7 @@ impl fmt::Display for Role {
 }
 
 /// Parses a list of role identifiers into a sorted, de-duplicated set; at least one is required.
-pub fn parse_roles<'a>(items: impl IntoIterator<Item = &'a str>) -> Result<Vec<Role>, String> {
+pub fn parse_roles<'a>(items: impl IntoIterator<Item = &'a str>) -> Result<Vec<Role>, Invalid> {
     let mut roles = items
         .into_iter()
         .filter(|s| !s.trim().is_empty())

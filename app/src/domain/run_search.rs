@@ -7,6 +7,7 @@
 //! in backticks or in double quotes; comparators `= != < <= > >= LIKE ILIKE IN NOT IN`;
 //! string values in single or double quotes, numbers for metrics and time attributes.
 
+use crate::domain::Invalid;
 use serde::{Deserialize, Serialize};
 
 /// The attributes a search may name besides metrics, params and tags: runs have theirs,
@@ -197,7 +198,7 @@ enum Tok {
 }
 
 #[allow(clippy::too_many_lines, reason = "to be split (issue 16)")]
-fn tokenize(s: &str) -> Result<Vec<Tok>, String> {
+fn tokenize(s: &str) -> Result<Vec<Tok>, Invalid> {
     let mut out = Vec::new();
     let chars: Vec<char> = s.chars().collect();
     let mut i = 0;
@@ -227,7 +228,7 @@ fn tokenize(s: &str) -> Result<Vec<Tok>, String> {
                 i += 1;
                 loop {
                     match chars.get(i) {
-                        None => return Err(format!("unterminated {quote}-quoted string")),
+                        None => return Err(format!("unterminated {quote}-quoted string").into()),
                         Some('\\') if chars.get(i + 1) == Some(&quote) => {
                             v.push(quote);
                             i += 2;
@@ -287,7 +288,7 @@ fn tokenize(s: &str) -> Result<Vec<Tok>, String> {
                 }
                 out.push(Tok::Ident(chars[start..i].iter().collect()));
             }
-            other => return Err(format!("unexpected character `{other}`")),
+            other => return Err(format!("unexpected character `{other}`").into()),
         }
     }
     Ok(out)
@@ -300,7 +301,7 @@ struct Parser<A> {
 }
 
 impl<A: Attributes> Parser<A> {
-    fn new(s: &str) -> Result<Parser<A>, String> {
+    fn new(s: &str) -> Result<Parser<A>, Invalid> {
         Ok(Parser {
             toks: tokenize(s)?,
             pos: 0,
@@ -322,7 +323,7 @@ impl<A: Attributes> Parser<A> {
         matches!(self.peek(), Some(Tok::Ident(w)) if w.eq_ignore_ascii_case(kw))
     }
 
-    fn field(&mut self) -> Result<Field<A>, String> {
+    fn field(&mut self) -> Result<Field<A>, Invalid> {
         let entity = match self.next() {
             Some(Tok::Ident(w)) => w,
             Some(Tok::Backticked(w)) | Some(Tok::Quoted(w)) => w,
@@ -330,7 +331,8 @@ impl<A: Attributes> Parser<A> {
                 return Err(format!(
                     "expected an identifier such as metrics.rmse, found {}",
                     describe(other.as_ref())
-                ))
+                )
+                .into())
             }
         };
         // `metrics.rmse`; a bare word is an attribute (MLflow accepts e.g. `status = 'FINISHED'`
@@ -344,7 +346,8 @@ impl<A: Attributes> Parser<A> {
                     return Err(format!(
                         "expected a key after `{entity}.`, found {}",
                         describe(other.as_ref())
-                    ))
+                    )
+                    .into())
                 }
             }
         } else {
@@ -353,7 +356,7 @@ impl<A: Attributes> Parser<A> {
         let Some(mut key) = key else {
             return A::parse(&entity)
                 .map(Field::Attribute)
-                .ok_or_else(|| format!("invalid identifier `{entity}`: use metrics.<key>, params.<key>, tags.<key> or attributes.<name>"));
+                .ok_or_else(|| format!("invalid identifier `{entity}`: use metrics.<key>, params.<key>, tags.<key> or attributes.<name>")).map_err(Invalid::from);
         };
         // Keys may contain dots (`metrics.val.loss`): keep consuming `.part`.
         while self.peek() == Some(&Tok::Dot) {
@@ -364,10 +367,9 @@ impl<A: Attributes> Parser<A> {
                     key.push_str(&k);
                 }
                 other => {
-                    return Err(format!(
-                        "unexpected {} in key `{key}`",
-                        describe(other.as_ref())
-                    ))
+                    return Err(
+                        format!("unexpected {} in key `{key}`", describe(other.as_ref())).into(),
+                    )
                 }
             }
         }
@@ -375,21 +377,23 @@ impl<A: Attributes> Parser<A> {
             "metric" | "metrics" => Ok(Field::Metric(key)),
             "param" | "params" | "parameter" | "parameters" => Ok(Field::Param(key)),
             "tag" | "tags" => Ok(Field::Tag(key)),
-            "attribute" | "attributes" | "attr" | "run" => {
-                A::parse(&key).map(Field::Attribute).ok_or_else(|| {
+            "attribute" | "attributes" | "attr" | "run" => A::parse(&key)
+                .map(Field::Attribute)
+                .ok_or_else(|| {
                     format!(
                         "invalid attribute `{key}`: expected one of {}",
                         A::ALL_NAMES
                     )
                 })
-            }
+                .map_err(Invalid::from),
             other => Err(format!(
                 "invalid entity type `{other}`: expected metrics, params, tags or attributes"
-            )),
+            )
+            .into()),
         }
     }
 
-    fn op(&mut self) -> Result<Op, String> {
+    fn op(&mut self) -> Result<Op, Invalid> {
         let t = self.next();
         Ok(match &t {
             Some(Tok::Op(o)) => match o.as_str() {
@@ -399,7 +403,7 @@ impl<A: Attributes> Parser<A> {
                 "<=" => Op::Le,
                 ">" => Op::Gt,
                 ">=" => Op::Ge,
-                _ => return Err(format!("invalid comparator `{o}`")),
+                _ => return Err(format!("invalid comparator `{o}`").into()),
             },
             Some(Tok::Ident(w)) if w.eq_ignore_ascii_case("like") => Op::Like,
             Some(Tok::Ident(w)) if w.eq_ignore_ascii_case("ilike") => Op::ILike,
@@ -416,18 +420,20 @@ impl<A: Attributes> Parser<A> {
                 return Err(format!(
                 "expected a comparator (=, !=, <, <=, >, >=, LIKE, ILIKE, IN, NOT IN), found {}",
                 describe(other.as_ref())
-            ))
+            )
+                .into())
             }
         })
     }
 
-    fn value(&mut self, op: Op) -> Result<Value, String> {
+    fn value(&mut self, op: Op) -> Result<Value, Invalid> {
         if matches!(op, Op::In | Op::NotIn) {
             if self.next() != Some(Tok::LParen) {
                 return Err(format!(
                     "`{}` needs a parenthesised list such as ('a', 'b')",
                     op.sql()
-                ));
+                )
+                .into());
             }
             let mut items = Vec::new();
             loop {
@@ -438,7 +444,8 @@ impl<A: Attributes> Parser<A> {
                         return Err(format!(
                             "expected a quoted string in the list, found {}",
                             describe(other.as_ref())
-                        ))
+                        )
+                        .into())
                     }
                 }
                 match self.next() {
@@ -448,7 +455,8 @@ impl<A: Attributes> Parser<A> {
                         return Err(format!(
                             "expected `,` or `)` in the list, found {}",
                             describe(other.as_ref())
-                        ))
+                        )
+                        .into())
                     }
                 }
             }
@@ -460,7 +468,8 @@ impl<A: Attributes> Parser<A> {
             other => Err(format!(
                 "expected a number or a quoted string, found {}",
                 describe(other.as_ref())
-            )),
+            )
+            .into()),
         }
     }
 }
@@ -480,7 +489,7 @@ fn describe(t: Option<&Tok>) -> String {
     }
 }
 
-fn check<A: Attributes>(c: &Clause<A>) -> Result<(), String> {
+fn check<A: Attributes>(c: &Clause<A>) -> Result<(), Invalid> {
     let numeric = match &c.field {
         Field::Metric(_) => true,
         Field::Attribute(a) => a.is_numeric(),
@@ -496,16 +505,10 @@ fn check<A: Attributes>(c: &Clause<A>) -> Result<(), String> {
         },
         (Value::List(_), false) => true,
         (Value::Text(_), true) => {
-            return Err(format!(
-                "{} needs a number, not a string",
-                field_name(&c.field)
-            ))
+            return Err(format!("{} needs a number, not a string", field_name(&c.field)).into())
         }
         (Value::Number(_), false) => {
-            return Err(format!(
-                "{} needs a quoted string value",
-                field_name(&c.field)
-            ))
+            return Err(format!("{} needs a quoted string value", field_name(&c.field)).into())
         }
         (Value::List(_), true) => false,
     };
@@ -516,7 +519,8 @@ fn check<A: Attributes>(c: &Clause<A>) -> Result<(), String> {
             "comparator `{}` is not supported for {}",
             c.op.sql(),
             field_name(&c.field)
-        ))
+        )
+        .into())
     }
 }
 
@@ -531,12 +535,12 @@ pub fn field_name<A: Attributes>(f: &Field<A>) -> String {
 }
 
 /// Parses a run search's filter string; empty means no filter.
-pub fn parse_filter(s: &str) -> Result<Vec<Clause>, String> {
+pub fn parse_filter(s: &str) -> Result<Vec<Clause>, Invalid> {
     parse_filter_for::<Attribute>(s)
 }
 
 /// Parses a filter string over the attributes `A`; empty means no filter.
-pub fn parse_filter_for<A: Attributes>(s: &str) -> Result<Vec<Clause<A>>, String> {
+pub fn parse_filter_for<A: Attributes>(s: &str) -> Result<Vec<Clause<A>>, Invalid> {
     let mut p = Parser::<A>::new(s)?;
     let mut clauses = Vec::new();
     if p.peek().is_none() {
@@ -559,7 +563,8 @@ pub fn parse_filter_for<A: Attributes>(s: &str) -> Result<Vec<Clause<A>>, String
                 return Err(format!(
                     "expected AND or the end of the filter, found {}",
                     describe(other.as_ref())
-                ))
+                )
+                .into())
             }
         }
     }
@@ -567,7 +572,7 @@ pub fn parse_filter_for<A: Attributes>(s: &str) -> Result<Vec<Clause<A>>, String
 }
 
 /// Parses one `order_by` item such as `metrics.rmse DESC` or `attributes.start_time`.
-pub fn parse_order_by(s: &str) -> Result<OrderBy, String> {
+pub fn parse_order_by(s: &str) -> Result<OrderBy, Invalid> {
     let mut p = Parser::<Attribute>::new(s)?;
     let field = p.field()?;
     let ascending = match p.next() {
@@ -578,14 +583,12 @@ pub fn parse_order_by(s: &str) -> Result<OrderBy, String> {
             return Err(format!(
                 "expected ASC or DESC after the key, found {}",
                 describe(other.as_ref())
-            ))
+            )
+            .into())
         }
     };
     if let Some(t) = p.next() {
-        return Err(format!(
-            "unexpected {} in order_by `{s}`",
-            describe(Some(&t))
-        ));
+        return Err(format!("unexpected {} in order_by `{s}`", describe(Some(&t))).into());
     }
     Ok(OrderBy { field, ascending })
 }

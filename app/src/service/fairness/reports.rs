@@ -14,7 +14,7 @@ use sqlx::SqlitePool;
 
 /// The report of a finished upload, or why there is none (a reference group without rows).
 pub fn report_of(tally: &Tally, settings: &Settings) -> Result<Report, InputError> {
-    report(tally, settings).map_err(|m| bad("reference", m))
+    report(tally, settings).map_err(|m| bad("reference", m.into()))
 }
 
 /// A stored report's header as the pages show it.
