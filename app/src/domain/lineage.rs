@@ -701,12 +701,12 @@ impl NodeRef {
     /// Every reading of a node id. Dataset and job ids are ambiguous when the namespace or
     /// name contains colons (`dataset:postgres://db:5432:analytics.scores`): the readings split
     /// at each colon, the last one first, and the caller keeps the one that exists.
-    pub fn parse_candidates(id: &str) -> Result<Vec<NodeRef>, String> {
+    pub fn parse_candidates(id: &str) -> Result<Vec<NodeRef>, crate::domain::Invalid> {
         let (kind, rest) = id
             .split_once(':')
             .ok_or_else(|| format!("'{id}' is not a node id (expected type:…)"))?;
         if rest.is_empty() {
-            return Err(format!("'{id}' names no node"));
+            return Err(format!("'{id}' names no node").into());
         }
         let splits = || {
             rest.match_indices(':')
@@ -739,11 +739,12 @@ impl NodeRef {
             other => {
                 return Err(format!(
                     "unknown node type '{other}' (dataset, job, run, model or deployment)"
-                ))
+                )
+                .into())
             }
         };
         if out.is_empty() {
-            return Err(format!("'{id}' needs a namespace and a name"));
+            return Err(format!("'{id}' needs a namespace and a name").into());
         }
         Ok(out)
     }

@@ -5,13 +5,16 @@
 use crate::domain::artifacts::{drift, FileEntry};
 use crate::domain::promotion::ArtifactVerification;
 use crate::error::AppError;
-use crate::service::artifact_store::ArtifactStore;
+use crate::service::artifact_store::{ArtifactStore, StoreError};
 use crate::service::now_ms;
 use crate::store::{artifacts, begin_write};
 use sqlx::SqlitePool;
 
 /// The files under `prefix` as the store holds them now, hashed.
-pub async fn hash_folder(store: &ArtifactStore, prefix: &str) -> Result<Vec<FileEntry>, String> {
+pub async fn hash_folder(
+    store: &ArtifactStore,
+    prefix: &str,
+) -> Result<Vec<FileEntry>, StoreError> {
     let mut found = Vec::new();
     for (rel, _) in store.list_under(prefix).await? {
         if let Some(s) = store.hash(&format!("{prefix}/{rel}")).await? {

@@ -60,20 +60,38 @@ pub enum PutError {
     Store(String),
 }
 
+/// Why the artifact store could not be opened, read or written: the store's own message
+/// (a missing bucket, a refused credential, a full disk).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct StoreError(pub String);
+
+impl From<String> for StoreError {
+    fn from(message: String) -> Self {
+        StoreError(message)
+    }
+}
+
+impl From<object_store::Error> for StoreError {
+    fn from(e: object_store::Error) -> Self {
+        StoreError(e.to_string())
+    }
+}
+
 impl ArtifactStore {
     /// Opens the store at `root`: `s3://bucket[/prefix]`, `file:///path`, or a folder path
     /// (created when missing).
-    pub fn open(root: &str) -> Result<ArtifactStore, String> {
+    pub fn open(root: &str) -> Result<ArtifactStore, StoreError> {
         ArtifactStore::open_with(root, &[])
     }
 
     /// As [`ArtifactStore::open`], with S3 settings given here (`aws_endpoint`,
     /// `aws_access_key_id`, …) over those from the environment.
-    pub fn open_with(root: &str, s3_options: &[(&str, &str)]) -> Result<ArtifactStore, String> {
+    pub fn open_with(root: &str, s3_options: &[(&str, &str)]) -> Result<ArtifactStore, StoreError> {
         if let Some(rest) = root.strip_prefix("s3://") {
             let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
             if bucket.is_empty() {
-                return Err(format!("`{root}` names no bucket: use s3://bucket/prefix"));
+                return Err(format!("`{root}` names no bucket: use s3://bucket/prefix").into());
             }
             let mut builder = AmazonS3Builder::from_env().with_bucket_name(bucket);
             for (k, v) in s3_options {
@@ -107,7 +125,7 @@ impl ArtifactStore {
     }
 
     /// A store in a fresh folder under the system's temporary directory (benchmarks, tools).
-    pub fn scratch(label: &str) -> Result<ArtifactStore, String> {
+    pub fn scratch(label: &str) -> Result<ArtifactStore, StoreError> {
         let dir = std::env::temp_dir().join(format!(
             "gatehouse-{label}-{}-{}",
             std::process::id(),
@@ -213,11 +231,11 @@ impl ArtifactStore {
     pub async fn get(
         &self,
         key: &str,
-    ) -> Result<Option<(u64, BoxStream<'static, Result<Bytes, String>>)>, String> {
+    ) -> Result<Option<(u64, BoxStream<'static, Result<Bytes, StoreError>>)>, StoreError> {
         let got = match self.inner.get(&self.path(key)).await {
             Ok(g) => g,
             Err(object_store::Error::NotFound { .. }) => return Ok(None),
-            Err(e) => return Err(e.to_string()),
+            Err(e) => return Err(e.into()),
         };
         let size = got.meta.size;
         let stream = match got.payload {
@@ -227,16 +245,16 @@ impl ArtifactStore {
                 use tokio::io::AsyncReadExt;
                 let file = tokio::fs::File::from_std(file).take(size);
                 tokio_util::io::ReaderStream::with_capacity(file, READ_BYTES)
-                    .map(|r| r.map_err(|e| e.to_string()))
+                    .map(|r| r.map_err(|e| StoreError(e.to_string())))
                     .boxed()
             }
-            GetResultPayload::Stream(s) => s.map(|r| r.map_err(|e| e.to_string())).boxed(),
+            GetResultPayload::Stream(s) => s.map(|r| r.map_err(StoreError::from)).boxed(),
         };
         Ok(Some((size, stream)))
     }
 
     /// Re-reads `key` and hashes it; `None` when there is no such file.
-    pub async fn hash(&self, key: &str) -> Result<Option<Stored>, String> {
+    pub async fn hash(&self, key: &str) -> Result<Option<Stored>, StoreError> {
         let Some((_, mut stream)) = self.get(key).await? else {
             return Ok(None);
         };
@@ -254,21 +272,21 @@ impl ArtifactStore {
     }
 
     /// Removes `key`; a missing file is not an error.
-    pub async fn delete(&self, key: &str) -> Result<(), String> {
+    pub async fn delete(&self, key: &str) -> Result<(), StoreError> {
         match self.inner.delete(&self.path(key)).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
-            Err(e) => Err(e.to_string()),
+            Err(e) => Err(e.into()),
         }
     }
 
     /// Every file under the folder `key`, as (key relative to the folder, size).
-    pub async fn list_under(&self, key: &str) -> Result<Vec<(String, u64)>, String> {
+    pub async fn list_under(&self, key: &str) -> Result<Vec<(String, u64)>, StoreError> {
         let base = self.path(key);
         let skip = base.parts().count();
         let mut out = Vec::new();
         let mut stream = self.inner.list(Some(&base));
         while let Some(meta) = stream.next().await {
-            let meta = meta.map_err(|e| e.to_string())?;
+            let meta = meta?;
             let rel: Vec<String> = meta
                 .location
                 .parts()
@@ -294,7 +312,7 @@ fn segments(prefix: &str) -> Vec<String> {
 mod tests {
     use super::*;
 
-    fn chunks(parts: Vec<&'static [u8]>) -> impl Stream<Item = Result<Bytes, String>> {
+    fn chunks(parts: Vec<&'static [u8]>) -> impl Stream<Item = Result<Bytes, StoreError>> {
         futures_util::stream::iter(parts.into_iter().map(|p| Ok(Bytes::from_static(p))))
     }
 

@@ -264,21 +264,55 @@ pub fn to_csv(e: &Export) -> String {
     out
 }
 
+/// Why an export file could not be read as one (not JSON or CSV of an export, a missing
+/// column, a malformed field).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Unreadable(pub String);
+
+impl From<String> for Unreadable {
+    fn from(message: String) -> Self {
+        Unreadable(message)
+    }
+}
+
+impl From<&str> for Unreadable {
+    fn from(message: &str) -> Self {
+        Unreadable(message.to_owned())
+    }
+}
+
+/// The first way an export fails to verify: a signature, an entry's hash, an inclusion proof
+/// or a chain link; its message names the entry.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Broken(pub String);
+
+impl From<String> for Broken {
+    fn from(message: String) -> Self {
+        Broken(message)
+    }
+}
+
+impl From<&str> for Broken {
+    fn from(message: &str) -> Self {
+        Broken(message.to_owned())
+    }
+}
+
 /// Reads an export written as JSON or CSV.
-pub fn parse(text: &str) -> Result<Export, String> {
+pub fn parse(text: &str) -> Result<Export, Unreadable> {
     let t = text.trim_start();
     if t.starts_with('{') {
-        return serde_json::from_str(t).map_err(|e| format!("not a Gatehouse JSON export: {e}"));
+        return serde_json::from_str(t)
+            .map_err(|e| Unreadable(format!("not a Gatehouse JSON export: {e}")));
     }
     let records = csv::records(t, false);
     let Some((header, rows)) = records.split_first() else {
         return Err("the CSV file is empty".into());
     };
     if header.fields.iter().map(String::as_str).ne(CSV_HEADER) {
-        return Err(format!(
-            "unexpected CSV header: expected {}",
-            CSV_HEADER.join(",")
-        ));
+        return Err(format!("unexpected CSV header: expected {}", CSV_HEADER.join(",")).into());
     }
     let mut checkpoint: Option<CheckpointView> = None;
     let mut entries = Vec::with_capacity(rows.len());
@@ -289,7 +323,8 @@ pub fn parse(text: &str) -> Result<Export, String> {
                 "line {line}: {} columns, expected {}",
                 r.len(),
                 CSV_HEADER.len()
-            ));
+            )
+            .into());
         }
         let num = |s: &str, what: &str| {
             s.parse::<i64>()
@@ -308,9 +343,9 @@ pub fn parse(text: &str) -> Result<Export, String> {
             match &checkpoint {
                 None => checkpoint = Some(cp),
                 Some(c) if *c != cp => {
-                    return Err(format!(
-                        "line {line}: a different checkpoint than the rows before"
-                    ))
+                    return Err(
+                        format!("line {line}: a different checkpoint than the rows before").into(),
+                    )
                 }
                 Some(_) => {}
             }
@@ -351,7 +386,7 @@ pub struct ExportCheck {
 }
 
 /// Verifies an export without the database; the first failure is the error.
-pub fn verify(e: &Export, pinned_key: Option<&str>) -> Result<ExportCheck, String> {
+pub fn verify(e: &Export, pinned_key: Option<&str>) -> Result<ExportCheck, Broken> {
     let c = &e.checkpoint;
     let key_hex = pinned_key.unwrap_or(&c.public_key);
     let key = crate::service::signing::parse_public_key(key_hex)
@@ -370,7 +405,8 @@ pub fn verify(e: &Export, pinned_key: Option<&str>) -> Result<ExportCheck, Strin
         return Err(format!(
             "the checkpoint of {} entries does not carry a valid signature",
             c.tree_size
-        ));
+        )
+        .into());
     }
     let root: Hash = merkle::from_hex(&c.root_hash).ok_or("the checkpoint root is not a hash")?;
     let size = c.tree_size.max(0) as u64;
@@ -378,17 +414,17 @@ pub fn verify(e: &Export, pinned_key: Option<&str>) -> Result<ExportCheck, Strin
     for w in e.entries.windows(2) {
         let (p, x) = (&w[0], &w[1]);
         if p.seq >= x.seq {
-            return Err(format!("entry {}: out of order after {}", x.seq, p.seq));
+            return Err(format!("entry {}: out of order after {}", x.seq, p.seq).into());
         }
         if p.seq + 1 == x.seq && x.prev_hash != p.hash {
-            return Err(format!("entry {}: does not link to entry {}", x.seq, p.seq));
+            return Err(format!("entry {}: does not link to entry {}", x.seq, p.seq).into());
         }
     }
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(8);
     let per = e.entries.len().div_ceil(threads).max(1);
-    let failures: Vec<String> = std::thread::scope(|s| {
+    let failures: Vec<Broken> = std::thread::scope(|s| {
         let handles: Vec<_> = e
             .entries
             .chunks(per)
@@ -413,7 +449,7 @@ pub fn verify(e: &Export, pinned_key: Option<&str>) -> Result<ExportCheck, Strin
     })
 }
 
-fn verify_entries(entries: &[ExportEntry], size: u64, root: &Hash) -> Result<(), String> {
+fn verify_entries(entries: &[ExportEntry], size: u64, root: &Hash) -> Result<(), Broken> {
     for x in entries {
         let recomputed = entry_hash_hex(&EntryFields {
             seq: x.seq,
@@ -429,7 +465,8 @@ fn verify_entries(entries: &[ExportEntry], size: u64, root: &Hash) -> Result<(),
             return Err(format!(
                 "entry {}: its fields hash to {recomputed}, not the recorded {}",
                 x.seq, x.hash
-            ));
+            )
+            .into());
         }
         let mut raw = [0u8; 32];
         hex::decode_to_slice(&x.hash, &mut raw)
@@ -448,7 +485,8 @@ fn verify_entries(entries: &[ExportEntry], size: u64, root: &Hash) -> Result<(),
             return Err(format!(
                 "entry {}: its inclusion proof does not lead to the checkpoint root",
                 x.seq
-            ));
+            )
+            .into());
         }
     }
     Ok(())
