@@ -80,7 +80,6 @@ pub struct CheckpointView {
 
 /// A user as listed for administrators.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct UserSummary {
     /// Primary key.
     pub id: i64,
@@ -96,7 +95,6 @@ pub struct UserSummary {
 
 /// An API token as listed for its user and for administrators (never the secret).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct TokenSummary {
     /// Primary key.
@@ -123,7 +121,6 @@ pub struct TokenSummary {
 
 /// A freshly created token: the secret is shown exactly once.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct CreatedToken {
     /// Token id.
     pub id: i64,
@@ -133,7 +130,6 @@ pub struct CreatedToken {
 
 /// The signed-in user as the UI needs it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct UserInfo {
     /// User name.
     pub username: String,
@@ -143,7 +139,6 @@ pub struct UserInfo {
 
 /// What every page needs to know about the session.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct SessionInfo {
     /// The signed-in user, if any.
     pub user: Option<UserInfo>,
@@ -153,7 +148,6 @@ pub struct SessionInfo {
 
 /// The demo accounts, published on the sign-in page in demo mode only.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct DemoAccounts {
     /// Shared password of every demo account.
     pub password: String,
@@ -163,7 +157,6 @@ pub struct DemoAccounts {
 
 /// A metric value as shown: a number, or one of the non-finite values MLflow allows.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub enum MetricCell {
     /// A finite number.
     Num(f64),
@@ -218,7 +211,6 @@ impl MetricCell {
 
 /// An experiment as listed on the Runs page.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct ExperimentSummary {
     /// Id.
     pub id: i64,
@@ -232,7 +224,6 @@ pub struct ExperimentSummary {
 
 /// One run as a table row.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct RunRow {
     /// Run id.
     pub run_id: String,
@@ -254,7 +245,6 @@ pub struct RunRow {
 
 /// A page of an experiment's runs.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct RunsPage {
     /// The experiment.
     pub experiment: ExperimentSummary,
@@ -272,7 +262,6 @@ pub struct RunsPage {
 
 /// A dataset input as shown on a run page.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct DatasetView {
     /// Name.
     pub name: String,
@@ -286,7 +275,6 @@ pub struct DatasetView {
 
 /// Everything on a run's page.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct RunDetail {
     /// Experiment id and name.
     pub experiment: (i64, String),
@@ -306,7 +294,6 @@ pub struct RunDetail {
 
 /// One metric across compared runs.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct MetricComparison {
     /// Metric key.
     pub key: String,
@@ -320,7 +307,6 @@ pub struct MetricComparison {
 
 /// The compare page, diff-first.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct CompareView {
     /// The runs, in the order asked for.
     pub runs: Vec<RunRow>,
@@ -352,7 +338,6 @@ pub struct CompareView {
 
 /// A server-rendered chart across runs, with the exact values it draws as a table.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct Figure {
     /// Caption.
     pub title: String,
@@ -370,7 +355,6 @@ pub struct Figure {
 
 /// A metric-history chart with the exact values behind it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct Chart {
     /// Metric key.
     pub key: String,
@@ -386,7 +370,6 @@ pub struct Chart {
 
 /// A node of the drawn lineage graph.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct GraphNode {
     /// Node id (`dataset:<ns>:<name>`, `job:…`, `run:…`).
     pub id: String,
@@ -410,7 +393,6 @@ pub struct GraphNode {
 
 /// A drawn edge.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct GraphEdge {
     /// SVG path data.
     pub d: String,
@@ -420,7 +402,6 @@ pub struct GraphEdge {
 
 /// A node's details for the side panel.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct NodeDetail {
     /// Node id.
     pub id: String,
@@ -446,7 +427,6 @@ pub struct NodeDetail {
 
 /// The Lineage page.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct LineageView {
     /// Search hits: type, namespace, name, node id.
     pub hits: Vec<(String, String, String, String)>,
@@ -474,7 +454,6 @@ pub struct LineageView {
 
 /// What the lineage explorer is asked for (its URL query).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct LineageQuery {
     /// Search text.
     #[serde(default)]
@@ -504,7 +483,6 @@ pub struct LineageQuery {
 
 /// An A/B test as listed.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct AbTestSummary {
     /// Id.
     pub id: i64,
@@ -528,7 +506,6 @@ pub struct AbTestSummary {
 
 /// A recorded decision on an A/B test.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct DecisionRow {
     /// Id.
     pub id: i64,
@@ -548,7 +525,6 @@ pub struct DecisionRow {
 
 /// A read-only share link as listed to its test's managers.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct ShareLink {
     /// Id.
     pub id: i64,
@@ -564,7 +540,6 @@ pub struct ShareLink {
 
 /// Everything the A/B test page shows.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct AbTestView {
     /// Id.
     pub id: i64,
@@ -606,7 +581,6 @@ pub struct AbTestView {
 
 /// A fairness report as listed.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct FairnessSummary {
     /// Id.
     pub id: i64,
@@ -632,7 +606,6 @@ pub struct FairnessSummary {
 
 /// A fairness report's page.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct FairnessView {
     /// Header.
     pub summary: FairnessSummary,

@@ -249,7 +249,6 @@ fn default_max_lift() -> f64 {
 /// A rejected request: the field (as a path such as `metrics[1].data[0].conversions`) and why,
 /// naming the metric and variant.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct InputError {
     /// Path of the offending field.
     pub field: String,

@@ -98,7 +98,6 @@ fn div(a: f64, b: f64) -> f64 {
 
 /// The metrics of one group (or of everyone).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct GroupMetrics {
     /// Weighted count.
     pub count: f64,
@@ -219,7 +218,6 @@ fn auc(bins: &BTreeMap<i64, (f64, f64)>) -> Option<f64> {
 
 /// Fairlearn's aggregates over an attribute's groups.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct Aggregates {
     /// max − min selection rate.
     pub demographic_parity_difference: f64,
@@ -303,7 +301,6 @@ impl Default for Policy {
 
 /// A group's standing on one rule.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct Disparity {
     /// Metric.
     pub metric: String,
@@ -327,7 +324,6 @@ pub struct Disparity {
 
 /// A metric of a group against the reference group's.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct Versus {
     /// value / reference (0 when the reference is 0).
     pub ratio: f64,
@@ -341,7 +337,6 @@ pub struct Versus {
 
 /// One group of an attribute.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct GroupReport {
     /// Metrics.
     #[serde(flatten)]
@@ -358,7 +353,6 @@ pub struct GroupReport {
 
 /// The disparate-impact view of an attribute (the first rule's metric).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct DisparateImpact {
     /// Reference group.
     pub reference_group: String,
@@ -372,7 +366,6 @@ pub struct DisparateImpact {
 
 /// A group in the disparate-impact view.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct ImpactGroup {
     /// Ratio to the reference group.
     pub ratio_vs_reference: f64,
@@ -384,7 +377,6 @@ pub struct ImpactGroup {
 
 /// One sensitive attribute's report.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct AttributeReport {
     /// Reference group.
     pub reference_group: String,
@@ -400,7 +392,6 @@ pub struct AttributeReport {
 
 /// A whole report.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct Report {
     /// Everyone.
     pub overall: GroupMetrics,
@@ -761,7 +752,6 @@ pub fn report(t: &Tally, s: &Settings) -> Result<Report, Invalid> {
 
 /// Which columns mean what.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct Mapping {
     /// Label column (0/1).
     pub label: String,
@@ -787,7 +777,6 @@ pub struct Mapping {
 
 /// An input error naming the column and, for a row, its line number (the header is line 1).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct InputError {
     /// Column (or setting) at fault.
     pub field: String,
