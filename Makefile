@@ -122,11 +122,8 @@ MAX_FILE_LINES := 400
 LONG_FILES := \
 	app/src/server_fns/lineage.rs \
 	app/src/server_fns/runs.rs \
-	app/src/domain/ab.rs \
-	app/src/domain/ab/tests.rs \
 	app/src/domain/artifacts.rs \
 	app/src/domain/audit_chain.rs \
-	app/src/domain/experiment.rs \
 	app/src/domain/fairness.rs \
 	app/src/domain/graph_layout.rs \
 	app/src/domain/lineage.rs \

@@ -491,9 +491,9 @@ pub struct AbTestSummary {
     /// Owner.
     pub owner: String,
     /// draft, running, stopped or decided.
-    pub status: crate::domain::experiment::Status,
+    pub status: crate::domain::ab_tests::Status,
     /// Current verdict, when there is data to read.
-    pub verdict: Option<crate::domain::ab::Decision>,
+    pub verdict: Option<crate::domain::ab_tests::Decision>,
     /// Its sentence.
     pub sentence: Option<String>,
     /// Days with results.
@@ -544,15 +544,15 @@ pub struct AbTestView {
     /// Id.
     pub id: i64,
     /// Definition.
-    pub def: crate::domain::experiment::ExperimentDef,
+    pub def: crate::domain::ab_tests::ExperimentDef,
     /// Status.
-    pub status: crate::domain::experiment::Status,
+    pub status: crate::domain::ab_tests::Status,
     /// Creator.
     pub created_by: String,
     /// Created at.
     pub created_at: String,
     /// The analysis (with the correction asked for), if the data can be read.
-    pub analysis: Option<crate::domain::ab::Analysis>,
+    pub analysis: Option<crate::domain::ab_tests::Analysis>,
     /// Why there is no analysis.
     pub unavailable: Option<String>,
     /// Days with results.

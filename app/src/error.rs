@@ -186,6 +186,13 @@ impl AppError {
     }
 }
 
+/// A 400 naming the place: the field, with the line when one row of a file is at fault.
+impl From<crate::domain::FieldError> for AppError {
+    fn from(e: crate::domain::FieldError) -> Self {
+        AppError::validation(e.place(), e.message)
+    }
+}
+
 impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 

@@ -82,7 +82,7 @@ pub fn csv_ingest(data: &[u8]) {
         let _ = report_of(&tally, &settings);
     }
     if let Ok(text) = std::str::from_utf8(body) {
-        let _ = crate::domain::experiment::parse_results_csv(text);
+        let _ = crate::domain::ab_tests::parse_results_csv(text);
     }
 }
 

@@ -11,7 +11,7 @@ use figure::{record, Target};
 
 mod common;
 
-use app::domain::ab::{
+use app::domain::ab_tests::{
     analyze, AnalysisRequest, Context, Correction, DataRow, Direction, MetricKind, MetricRole,
     MetricSpec, VariantSpec,
 };

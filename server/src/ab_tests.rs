@@ -3,9 +3,9 @@
 
 use crate::api::{needs, Api};
 use crate::extract::{path_id, Caller, Created, JsonBody, NoContent};
-use app::domain::ab::{analyze, Analysis, AnalysisRequest, Context};
+use app::domain::ab_tests::{analyze, Analysis, AnalysisRequest, Context};
+use app::domain::ab_tests::{ExperimentDef, ResultBatch, Status};
 use app::domain::authz::Action;
-use app::domain::experiment::{ExperimentDef, ResultBatch, Status};
 use app::error::AppError;
 use app::service::ab_tests as ops;
 use app::service::state::AppState;
@@ -95,7 +95,7 @@ fn test_id(raw: &str) -> Result<i64, AppError> {
 async fn analyze_stateless(
     JsonBody(req): JsonBody<AnalysisRequest>,
 ) -> Result<Json<Analysis>, AppError> {
-    Ok(Json(analyze(&req, Context::default()).map_err(ops::input)?))
+    Ok(Json(analyze(&req, Context::default())?))
 }
 
 /// `POST /api/v1/experiments`: defines a test (product manager or scientist).

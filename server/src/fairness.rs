@@ -10,9 +10,7 @@ use crate::extract::{admit, Caller, Created, JsonBody};
 use app::domain::authz::Action;
 use app::error::AppError;
 use app::service::auth::{authenticate, Principal};
-use app::service::fairness::{
-    self as ops, input_error, report_of, Limits, Query, ReportUpload, Upload,
-};
+use app::service::fairness::{self as ops, report_of, Limits, Query, ReportUpload, Upload};
 use app::service::state::AppState;
 use app::store::fairness as db;
 use axum::body::Body;
@@ -136,7 +134,7 @@ async fn settings_for(
     s: &AppState,
     q: &Query,
 ) -> Result<app::domain::fairness::Settings, AppError> {
-    let (_, mut settings) = q.settings().map_err(input_error)?;
+    let (_, mut settings) = q.settings()?;
     if q.rules.as_deref().is_none_or(|r| r.trim().is_empty()) {
         let model = q
             .model_version
@@ -169,7 +167,7 @@ async fn stream_body(
     headers: &HeaderMap,
     body: Body,
 ) -> Result<(app::domain::fairness::Tally, String, u64), AppError> {
-    let (mapping, _) = q.settings().map_err(input_error)?;
+    let (mapping, _) = q.settings()?;
     let mut up = Upload::with_limits(mapping, declared_gzip(headers), u.limits);
     let mut stream = body.into_data_stream();
     while let Some(chunk) = stream.next().await {
@@ -190,7 +188,7 @@ async fn analyze(
     let s = &u.app;
     let settings = settings_for(s, &q).await?;
     let (tally, digest, bytes) = stream_body(&u, &q, &headers, body).await?;
-    let report = report_of(&tally, &settings).map_err(input_error)?;
+    let report = report_of(&tally, &settings)?;
     let mut v = serde_json::to_value(&report).map_err(|_| AppError::internal())?;
     v["file_sha256"] = json!(digest);
     v["file_bytes"] = json!(bytes);
@@ -209,9 +207,9 @@ async fn store(
     digest: &str,
     bytes: u64,
 ) -> Result<i64, AppError> {
-    let (mapping, _) = q.settings().map_err(input_error)?;
+    let (mapping, _) = q.settings()?;
     let settings = settings_for(s, q).await?;
-    let report = report_of(tally, &settings).map_err(input_error)?;
+    let report = report_of(tally, &settings)?;
     let model_version = q
         .model_version
         .as_deref()
@@ -278,7 +276,7 @@ async fn stream_multipart(
                 .file_name()
                 .is_some_and(|f| f.ends_with(".gz"))
                 .then_some(true);
-            let (mapping, _) = q.settings().map_err(input_error)?;
+            let (mapping, _) = q.settings()?;
             let mut up = Upload::with_limits(mapping, gz, u.limits);
             while let Some(chunk) = field.chunk().await.map_err(bad_part)? {
                 up.push(&chunk)?;

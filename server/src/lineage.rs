@@ -168,8 +168,8 @@ async fn ingest_inner(
         .map_err(|e| AppError::validation("", format!("the body is not valid JSON: {e}")))?;
     let event = parse_event(&v).map_err(|e| {
         AppError::validation(
-            e.pointer.clone(),
-            format!("{}: {}", display_pointer(&e.pointer), e.message),
+            e.field.clone(),
+            format!("{}: {}", display_pointer(&e.field), e.message),
         )
     })?;
     let body = String::from_utf8_lossy(&raw).into_owned();

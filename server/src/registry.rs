@@ -804,7 +804,7 @@ fn parse_at(s: &str) -> Result<i64, AppError> {
     }
     app::domain::audit_query::parse_time_bound("at", s.trim())
         .map(|ts| app::store::promotions::ts_ms(&ts))
-        .map_err(|e| AppError::validation(e.field, e.message))
+        .map_err(AppError::from)
 }
 
 async fn v1_alias_at(
@@ -966,8 +966,7 @@ async fn v1_evidence_pack(
             object_id: Some(id),
             ..Default::default()
         }
-        .validate()
-        .map_err(|e| AppError::validation(e.field, e.message))?;
+        .validate()?;
         filters.push(f);
     }
     let audit = app::service::audit_export::build_many(&s.pool, &filters).await?;

@@ -277,9 +277,7 @@ pub async fn list_audit(
     query: Result<Query<AuditFilterInput>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<AuditList>, AppError> {
     let Query(input) = query.map_err(|e| AppError::validation("query", e.body_text()))?;
-    let f = input
-        .validate()
-        .map_err(|e| AppError::validation(e.field, e.message))?;
+    let f = input.validate()?;
     let (entries, next_before) = store::audit::page_with_cursor(&state.pool, &f).await?;
     Ok(Json(AuditList {
         entries,
@@ -302,9 +300,7 @@ pub async fn export_audit(
     let input: AuditFilterInput =
         serde_json::from_value(serde_json::to_value(&q).unwrap_or_default())
             .map_err(|e| AppError::validation("query", e.to_string()))?;
-    let f = input
-        .validate()
-        .map_err(|e| AppError::validation(e.field, e.message))?;
+    let f = input.validate()?;
     let export = app::service::audit_export::build(&state.pool, &f).await?;
     let stamp = export.exported_at.get(..10).unwrap_or("export").to_string();
     let (body, ctype, ext) = match format.as_str() {

@@ -3,6 +3,7 @@
 //! Pages are keyset-paginated on the sequence number (`before`), never by offset, so a page
 //! costs the same at entry 10 and at entry 1,000,000.
 
+use super::FieldError;
 use serde::{Deserialize, Serialize};
 
 /// Entries per page.
@@ -60,15 +61,6 @@ pub struct AuditFilter {
     pub text: Option<String>,
 }
 
-/// A validation failure naming the offending field.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FieldError {
-    /// Query parameter name.
-    pub field: &'static str,
-    /// What is wrong with it.
-    pub message: String,
-}
-
 fn clean(v: &Option<String>) -> Option<String> {
     v.as_deref()
         .map(str::trim)
@@ -78,10 +70,9 @@ fn clean(v: &Option<String>) -> Option<String> {
 
 fn bounded(field: &'static str, v: Option<String>) -> Result<Option<String>, FieldError> {
     match v {
-        Some(s) if s.chars().count() > 200 => Err(FieldError {
-            field,
-            message: "must be at most 200 characters".into(),
-        }),
+        Some(s) if s.chars().count() > 200 => {
+            Err(FieldError::new(field, "must be at most 200 characters"))
+        }
         other => Ok(other),
     }
 }
@@ -90,11 +81,11 @@ fn bounded(field: &'static str, v: Option<String>) -> Result<Option<String>, Fie
 pub fn parse_time_bound(field: &'static str, s: &str) -> Result<String, FieldError> {
     use time::format_description::well_known::Rfc3339;
     use time::macros::format_description;
-    let err = || FieldError {
-        field,
-        message: format!(
-            "`{s}` is not a time; use e.g. 2026-11-27, 2026-11-27T08:30 (UTC) or RFC 3339"
-        ),
+    let err = || {
+        FieldError::new(
+            field,
+            format!("`{s}` is not a time; use e.g. 2026-11-27, 2026-11-27T08:30 (UTC) or RFC 3339"),
+        )
     };
     if let Ok(t) = time::OffsetDateTime::parse(s, &Rfc3339) {
         return Ok(super::audit_chain::format_ts(t));
@@ -123,10 +114,10 @@ impl AuditFilterInput {
         let object_type = bounded("object_type", clean(&self.object_type))?;
         let object_id = bounded("object_id", clean(&self.object_id))?;
         if object_id.is_some() && object_type.is_none() {
-            return Err(FieldError {
-                field: "object_type",
-                message: "is required when object_id is given".into(),
-            });
+            return Err(FieldError::new(
+                "object_type",
+                "is required when object_id is given",
+            ));
         }
         let from_ts = clean(&self.from)
             .map(|s| parse_time_bound("from", &s))
@@ -136,10 +127,7 @@ impl AuditFilterInput {
             .transpose()?;
         if let (Some(f), Some(t)) = (&from_ts, &to_ts) {
             if f >= t {
-                return Err(FieldError {
-                    field: "to",
-                    message: "must be later than `from`".into(),
-                });
+                return Err(FieldError::new("to", "must be later than `from`"));
             }
         }
         let before_seq = match clean(&self.before) {
@@ -147,10 +135,10 @@ impl AuditFilterInput {
             Some(s) => match s.parse::<i64>() {
                 Ok(n) if n > 0 => Some(n),
                 _ => {
-                    return Err(FieldError {
-                        field: "before",
-                        message: "must be a positive sequence number".into(),
-                    })
+                    return Err(FieldError::new(
+                        "before",
+                        "must be a positive sequence number",
+                    ))
                 }
             },
         };

@@ -30,7 +30,7 @@
 //! multinomial with the observed proportions (as successive exact binomial splits),
 //! recomputes the disparity, and takes the 2.5 % and 97.5 % quantiles.
 
-use crate::domain::Invalid;
+use crate::domain::{FieldError, Invalid};
 use rand_distr::{Binomial, Distribution};
 use rand_pcg::rand_core::SeedableRng;
 use rand_pcg::Pcg64Mcg;
@@ -775,23 +775,8 @@ pub struct Mapping {
     pub intersectional: bool,
 }
 
-/// An input error naming the column and, for a row, its line number (the header is line 1).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct InputError {
-    /// Column (or setting) at fault.
-    pub field: String,
-    /// Line in the file, when a row is at fault.
-    pub row: Option<u64>,
-    /// What is wrong.
-    pub message: String,
-}
-
-fn err(field: &str, row: Option<u64>, message: String) -> InputError {
-    InputError {
-        field: field.to_owned(),
-        row,
-        message,
-    }
+fn err(field: &str, row: Option<u64>, message: String) -> FieldError {
+    FieldError::on_row(field, row, message)
 }
 
 /// Column positions after checking a mapping against a header.
@@ -808,8 +793,8 @@ pub struct Columns {
 impl Mapping {
     /// Checks the mapping against the file's header.
     #[allow(clippy::too_many_lines, reason = "to be split (issue 16)")]
-    pub fn resolve(&self, header: &[&str]) -> Result<Columns, InputError> {
-        let find = |setting: &str, name: &str| -> Result<(usize, String), InputError> {
+    pub fn resolve(&self, header: &[&str]) -> Result<Columns, FieldError> {
+        let find = |setting: &str, name: &str| -> Result<(usize, String), FieldError> {
             header
                 .iter()
                 .position(|h| h.trim() == name)
@@ -917,7 +902,7 @@ impl Mapping {
     }
 }
 
-fn binary(v: &str, column: &str, line: u64) -> Result<bool, InputError> {
+fn binary(v: &str, column: &str, line: u64) -> Result<bool, FieldError> {
     match v.trim() {
         "1" | "1.0" | "true" | "True" | "TRUE" => Ok(true),
         "0" | "0.0" | "false" | "False" | "FALSE" => Ok(false),
@@ -942,7 +927,7 @@ impl Columns {
         names: &[String],
         line: u64,
         fields: &[&str],
-    ) -> Result<(), InputError> {
+    ) -> Result<(), FieldError> {
         if fields.len() != self.width {
             return Err(err(
                 "row",
@@ -1045,7 +1030,7 @@ pub fn guess_column(header: &[String], role: &str) -> Option<String> {
 
 impl Policy {
     /// Checks the rules: known metrics, 0 < min ≤ 1 ≤ max; at least one rule.
-    pub fn validate(&self) -> Result<(), InputError> {
+    pub fn validate(&self) -> Result<(), FieldError> {
         if self.rules.is_empty() {
             return Err(err(
                 "rules",

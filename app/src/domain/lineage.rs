@@ -6,6 +6,7 @@
 //! twice or out of order give the same result. [`NodeRef`] parses and prints the node ids of
 //! the lineage API (`dataset:<namespace>:<name>`, `job:…`, `run:<id>`, …).
 
+use super::FieldError;
 use serde_json::{Map, Value};
 use std::collections::BTreeSet;
 
@@ -171,20 +172,9 @@ pub struct LineageEvent {
     pub dataset: Option<DatasetPart>,
 }
 
-/// An invalid event: the JSON pointer of the offending field and what is wrong with it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FieldError {
-    /// JSON pointer, e.g. `/run/runId`.
-    pub pointer: String,
-    /// What is wrong.
-    pub message: String,
-}
-
+/// `pointer` (a JSON pointer such as `/run/runId`) breaks the rule `message`.
 fn err(pointer: impl Into<String>, message: impl Into<String>) -> FieldError {
-    FieldError {
-        pointer: pointer.into(),
-        message: message.into(),
-    }
+    FieldError::new(pointer, message)
 }
 
 fn object<'a>(v: &'a Value, at: &str) -> Result<&'a Map<String, Value>, FieldError> {
@@ -796,7 +786,7 @@ mod tests {
     }
 
     fn pointer_of(v: Value) -> String {
-        parse_event(&v).unwrap_err().pointer
+        parse_event(&v).unwrap_err().field
     }
 
     #[test]

@@ -5,8 +5,9 @@
 use crate::components::error_view::{ErrorView, FormError};
 use crate::components::url_state::use_query;
 use crate::components::when::Time;
-use crate::domain::ab::{count, pct, Analysis, Comparison, Correction, Decision, MetricRole};
-use crate::domain::experiment::Status;
+use crate::domain::ab_tests::Status;
+use crate::domain::ab_tests::{Analysis, Comparison, Correction, Decision, MetricRole};
+use crate::domain::format::{count, pct};
 use crate::dto::AbTestView;
 use crate::server_fns::ab_tests::{
     get_ab_test, list_ab_tests, shared_ab_test, CreateAbTest, DecideAbTest, RevokeAbShare,
@@ -349,7 +350,7 @@ fn cell_class(c: &Comparison) -> &'static str {
 #[component]
 fn MetricTable(
     title: &'static str,
-    metrics: Vec<crate::domain::ab::MetricResult>,
+    metrics: Vec<crate::domain::ab_tests::MetricResult>,
 ) -> impl IntoView {
     view! {
         <section aria-label=title>
@@ -364,7 +365,7 @@ fn MetricTable(
                     </tr></thead>
                     <tbody>
                         {metrics.into_iter().map(|m| {
-                            let binomial = m.kind == crate::domain::ab::MetricKind::Binomial;
+                            let binomial = m.kind == crate::domain::ab_tests::MetricKind::Binomial;
                             let control = m.arms.first().cloned();
                             let rows = m.comparisons.clone();
                             let tolerance = (m.role == MetricRole::Guardrail && m.tolerance > 0.0).then(|| format!(" (tolerance {})", pct(m.tolerance).trim_start_matches('+')));

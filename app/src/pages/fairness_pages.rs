@@ -57,7 +57,7 @@ pub fn FairnessPage() -> impl IntoView {
                                             <td><a href=format!("/fairness/{}", r.id)>{subject(&r)}</a></td>
                                             <td>{r.dataset.clone()}</td>
                                             <td title=r.sentence.clone()>{verdict_badge(&r.verdict)}</td>
-                                            <td class="num">{crate::domain::ab::count(r.rows as f64)}</td>
+                                            <td class="num">{crate::domain::format::count(r.rows as f64)}</td>
                                             <td class="nowrap"><Time ts=r.created_at.clone()/></td>
                                             <td>{r.created_by.clone()}</td>
                                         </tr>
@@ -330,7 +330,7 @@ fn ReportBody(v: FairnessView) -> impl IntoView {
             <p class="verdict-sentence">{r.sentence.clone()}</p>
         </section>
         <dl class="facts">
-            <div><dt>"Rows"</dt><dd>{crate::domain::ab::count(s.rows as f64)}</dd></div>
+            <div><dt>"Rows"</dt><dd>{crate::domain::format::count(s.rows as f64)}</dd></div>
             <div><dt>"Favourable prediction"</dt><dd>{if r.favorable == 1 { "1" } else { "0 (prediction 1 is adverse; the rule applies to 1 − selection rate)" }}</dd></div>
             <div><dt>"Policy"</dt><dd>{r.policy.rules.iter().map(|x| format!("{} ratio {:.2}–{:.2}", x.metric.replace('_', " "), x.min_ratio, x.max_ratio)).collect::<Vec<_>>().join("; ")}
                 {format!("; groups under {} rows are flagged", r.policy.min_group_rows)}</dd></div>

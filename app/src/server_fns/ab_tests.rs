@@ -20,7 +20,7 @@ pub async fn get_ab_test(
     id: i64,
     #[server(default)] correction: String,
 ) -> Result<AbTestView, AppError> {
-    use crate::domain::ab::Correction;
+    use crate::domain::ab_tests::Correction;
     use crate::domain::authz::Action;
     use crate::service::{ab_tests, context};
     let (state, p) = context::authorized(Action::ReadWorkspace).await?;
@@ -142,9 +142,9 @@ pub struct NewAbTest {
 #[server(prefix = "/api", endpoint = "create_ab_test")]
 #[allow(clippy::too_many_lines, reason = "to be split (issue 16)")]
 pub async fn create_ab_test(form: NewAbTest) -> Result<i64, AppError> {
-    use crate::domain::ab::{Correction, Direction, MetricKind, MetricRole};
+    use crate::domain::ab_tests::{Correction, Direction, MetricKind, MetricRole};
+    use crate::domain::ab_tests::{ExperimentDef, MetricDef, Status, VariantDef};
     use crate::domain::authz::Action;
-    use crate::domain::experiment::{ExperimentDef, MetricDef, Status, VariantDef};
     use crate::service::{ab_tests, context};
     let (state, p) = context::authorized(Action::ManageExperiments).await?;
     let num = |field: &str, v: &str, default: f64| -> Result<f64, AppError> {
@@ -241,12 +241,12 @@ pub async fn upload_ab_results(
     csv: String,
     #[server(default)] cumulative: Option<String>,
 ) -> Result<usize, AppError> {
+    use crate::domain::ab_tests::{parse_results_csv, ResultBatch};
     use crate::domain::authz::Action;
-    use crate::domain::experiment::{parse_results_csv, ResultBatch};
     use crate::service::{ab_tests, context};
     let (state, p) = context::authorized(Action::ManageExperiments).await?;
     let (_, def) = ab_tests::load(&state, id).await?;
-    let rows = parse_results_csv(&csv).map_err(ab_tests::input)?;
+    let rows = parse_results_csv(&csv)?;
     let batch = ResultBatch {
         cumulative: cumulative.is_some(),
         rows,
@@ -270,8 +270,8 @@ pub async fn decide_ab_test(
 /// Starts or stops a test.
 #[server(prefix = "/api", endpoint = "set_ab_status")]
 pub async fn set_ab_status(id: i64, status: String) -> Result<(), AppError> {
+    use crate::domain::ab_tests::Status;
     use crate::domain::authz::Action;
-    use crate::domain::experiment::Status;
     use crate::service::{ab_tests, context};
     let (state, p) = context::authorized(Action::ManageExperiments).await?;
     let status = Status::parse(&status).ok_or_else(|| {

@@ -31,9 +31,7 @@ pub async fn get_audit_page(
     use crate::service::context;
     use crate::store as db;
     let (state, p) = context::authorized(Action::ReadAudit).await?;
-    let f = filter
-        .validate()
-        .map_err(|e| AppError::validation(e.field, e.message))?;
+    let f = filter.validate()?;
     let (entries, next_before) = db::audit::page_with_cursor(&state.pool, &f).await?;
     let verify = if verify {
         crate::service::auth::require(Some(p.clone()), Action::VerifyAudit)?;

@@ -197,7 +197,6 @@ pub async fn alias_at(
     use crate::store::promotions;
     use crate::store::registry;
     let (state, _) = context::authorized(Action::ReadWorkspace).await?;
-    let ts = crate::domain::audit_query::parse_time_bound("at", at.trim())
-        .map_err(|e| AppError::validation(e.field, e.message))?;
+    let ts = crate::domain::audit_query::parse_time_bound("at", at.trim())?;
     Ok(registry::alias_at(&state.pool, &name, &alias, promotions::ts_ms(&ts)).await?)
 }

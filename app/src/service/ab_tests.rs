@@ -1,9 +1,9 @@
 //! A/B test operations shared by the REST API and the pages: each checks its input, writes
 //! in one transaction with its audit entry, and returns what the caller shows.
 
-use crate::domain::ab::{Analysis, Correction, InputError, MetricRole};
-use crate::domain::experiment::daily::{analysis_of, days_of, DailyRow, Unavailable};
-use crate::domain::experiment::{check_batch, ExperimentDef, ResultBatch, Status};
+use crate::domain::ab_tests::daily::{analysis_of, days_of, DailyRow, Unavailable};
+use crate::domain::ab_tests::{check_batch, ExperimentDef, ResultBatch, Status};
+use crate::domain::ab_tests::{Analysis, Correction, MetricRole};
 use crate::dto::{AbTestSummary, AbTestView};
 use crate::error::AppError;
 use crate::service::auth::{random_secret, sha256_hex};
@@ -13,11 +13,6 @@ use crate::store::ab_tests as db;
 use crate::store::audit::{self, NewEntry};
 use crate::store::begin_write;
 use serde_json::json;
-
-/// An input error as the API reports it.
-pub fn input(e: InputError) -> AppError {
-    AppError::validation(e.field, e.message)
-}
 
 /// A stored test with what its results give: what the REST API returns for a test and what
 /// its page, its summary and a decision start from.
@@ -71,7 +66,7 @@ pub async fn create(
     actor: &str,
     username: &str,
 ) -> Result<i64, AppError> {
-    def.validate().map_err(input)?;
+    def.validate()?;
     let owner = def
         .owner
         .clone()
@@ -323,7 +318,7 @@ pub async fn store_batch(
     actor: &str,
     source: &str,
 ) -> Result<usize, AppError> {
-    check_batch(def, batch).map_err(input)?;
+    check_batch(def, batch)?;
     let mut tx = begin_write(&s.pool).await?;
     let stored = db::store_results(&mut tx, id, def, batch).await?;
     let mut days: Vec<&str> = batch.rows.iter().map(|r| r.day.as_str()).collect();
@@ -414,7 +409,7 @@ pub fn analysis_csv(def: &ExperimentDef, a: &Analysis) -> String {
                 "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
                 esc(&def.name),
                 esc(&m.name),
-                if m.role == crate::domain::ab::MetricRole::Goal {
+                if m.role == crate::domain::ab_tests::MetricRole::Goal {
                     "goal"
                 } else {
                     "guardrail"

@@ -11,4 +11,4 @@ mod upload;
 
 pub use query::Query;
 pub use reports::{report_of, set_policy, store_report, summary_of, view, ReportUpload};
-pub use upload::{input_error, CsvTally, Limits, Upload, UploadError};
+pub use upload::{CsvTally, Limits, Upload, UploadError};

@@ -1,8 +1,8 @@
 //! The home page's sections, each read for the roles that ask for it.
 
-use crate::domain::ab::Decision;
+use crate::domain::ab_tests::Decision;
+use crate::domain::ab_tests::Status;
 use crate::domain::authz::Action;
-use crate::domain::experiment::Status;
 use crate::domain::roles::Role;
 use crate::dto::home::{AdminHome, AuditorHome, Home, ProductHome, ReviewerHome, ScientistHome};
 use crate::error::AppError;

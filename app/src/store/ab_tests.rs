@@ -1,8 +1,8 @@
 //! The `ab_*` tables: A/B test definitions, daily results, decisions and share links.
 
-use crate::domain::ab::{Analysis, Correction, Direction, MetricKind, MetricRole};
-pub use crate::domain::experiment::daily::DailyRow;
-use crate::domain::experiment::{ExperimentDef, MetricDef, ResultBatch, Status, VariantDef};
+pub use crate::domain::ab_tests::daily::DailyRow;
+use crate::domain::ab_tests::{Analysis, Correction, Direction, MetricKind, MetricRole};
+use crate::domain::ab_tests::{ExperimentDef, MetricDef, ResultBatch, Status, VariantDef};
 pub use crate::dto::{DecisionRow, ShareLink};
 use crate::error::AppError;
 use serde::{Deserialize, Serialize};
@@ -248,7 +248,7 @@ pub async fn id_by_name(pool: &SqlitePool, name: &str) -> Result<Option<i64>, sq
         .await
 }
 
-/// Stores a checked batch (see [`crate::domain::experiment::check_batch`]); a day already
+/// Stores a checked batch (see [`crate::domain::ab_tests::check_batch`]); a day already
 /// stored is replaced. Cumulative rows become differences from the days before, in day order;
 /// a running total that goes down, or one that arrives before a stored later day, is
 /// rejected naming the row. Returns the rows stored.

@@ -32,7 +32,7 @@ fn settings() -> Settings {
     }
 }
 
-fn tally(csv: &str, m: &Mapping) -> Result<Tally, InputError> {
+fn tally(csv: &str, m: &Mapping) -> Result<Tally, FieldError> {
     let mut lines = csv.lines();
     let header: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
     let cols = m.resolve(&header)?;

@@ -38,7 +38,7 @@ pub fn ProductSection(data: ProductHome) -> impl IntoView {
                             <td><a href=format!("/experiments/{}", t.id)>{t.name.clone()}</a></td>
                             <td>{verdict(&t)}</td>
                             <td class="num">{t.days}</td>
-                            <td class="num">{t.users.map(crate::domain::ab::count).unwrap_or_else(|| "—".into())}</td>
+                            <td class="num">{t.users.map(crate::domain::format::count).unwrap_or_else(|| "—".into())}</td>
                         </tr> }).collect_view()}</tbody>
                     </table></div>
                 }.into_any()

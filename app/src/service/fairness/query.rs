@@ -1,7 +1,8 @@
 //! The analysis settings a request asks for: the column mapping, the reference groups and the
 //! policy rules, read from query parameters and checked.
 
-use crate::domain::fairness::{InputError, Mapping, Policy, Rule, Settings};
+use crate::domain::fairness::{Mapping, Policy, Rule, Settings};
+use crate::domain::FieldError;
 use std::collections::BTreeMap;
 
 /// The analysis settings a request asks for (query parameters), checked.
@@ -52,12 +53,8 @@ pub struct Query {
 }
 
 /// An input error on `field` that no row is at fault for.
-pub(super) fn bad(field: &str, message: String) -> InputError {
-    InputError {
-        field: field.into(),
-        row: None,
-        message,
-    }
+pub(super) fn bad(field: &str, message: String) -> FieldError {
+    FieldError::on_row(field, None, message)
 }
 
 fn blank(v: &Option<String>) -> Option<String> {
@@ -69,7 +66,7 @@ fn blank(v: &Option<String>) -> Option<String> {
 impl Query {
     /// The column mapping and report settings.
     #[allow(clippy::too_many_lines, reason = "to be split (issue 16)")]
-    pub fn settings(&self) -> Result<(Mapping, Settings), InputError> {
+    pub fn settings(&self) -> Result<(Mapping, Settings), FieldError> {
         let threshold = match blank(&self.threshold) {
             None => None,
             Some(t) => Some(

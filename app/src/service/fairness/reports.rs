@@ -1,9 +1,9 @@
 //! Stored fairness reports and policies: each written with its audit entry in one transaction,
 //! and read back for the pages.
 
-use super::input_error;
 use super::query::bad;
-use crate::domain::fairness::{report, InputError, Mapping, Policy, Report, Settings, Tally};
+use crate::domain::fairness::{report, Mapping, Policy, Report, Settings, Tally};
+use crate::domain::FieldError;
 use crate::error::AppError;
 use crate::service::audit_and_commit;
 use crate::service::auth::Principal;
@@ -13,7 +13,7 @@ use serde_json::json;
 use sqlx::SqlitePool;
 
 /// The report of a finished upload, or why there is none (a reference group without rows).
-pub fn report_of(tally: &Tally, settings: &Settings) -> Result<Report, InputError> {
+pub fn report_of(tally: &Tally, settings: &Settings) -> Result<Report, FieldError> {
     report(tally, settings).map_err(|m| bad("reference", m.into()))
 }
 
@@ -162,7 +162,7 @@ pub async fn set_policy(
             "a model name (without @version), or * for the default",
         ));
     }
-    policy.validate().map_err(input_error)?;
+    policy.validate()?;
     let now = crate::service::now_ts();
     let mut tx = begin_write(pool).await?;
     db::set_policy(&mut tx, &model, policy, &p.actor(), &now).await?;

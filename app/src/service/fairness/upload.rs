@@ -1,7 +1,8 @@
 //! An upload in progress: the body's chunks hashed, inflated and parsed into a tally.
 
 use super::query::bad;
-use crate::domain::fairness::{Columns, InputError, Mapping, Tally};
+use crate::domain::fairness::{Columns, Mapping, Tally};
+use crate::domain::FieldError;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -32,7 +33,7 @@ impl Default for Limits {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum UploadError {
     /// The content is wrong.
-    Input(InputError),
+    Input(FieldError),
     /// A limit was passed.
     TooLarge {
         /// What was too large, with the limit.
@@ -52,25 +53,16 @@ impl UploadError {
     }
 }
 
-impl From<InputError> for UploadError {
-    fn from(e: InputError) -> Self {
+impl From<FieldError> for UploadError {
+    fn from(e: FieldError) -> Self {
         UploadError::Input(e)
     }
-}
-
-/// An input error as the HTTP answer: 400 naming the column and line.
-pub fn input_error(e: InputError) -> crate::error::AppError {
-    let field = match e.row {
-        Some(r) => format!("{} (line {r})", e.field),
-        None => e.field,
-    };
-    crate::error::AppError::validation(field, e.message)
 }
 
 impl From<UploadError> for crate::error::AppError {
     fn from(e: UploadError) -> Self {
         match e {
-            UploadError::Input(e) => input_error(e),
+            UploadError::Input(e) => e.into(),
             UploadError::TooLarge { message, limit } => crate::error::AppError::PayloadTooLarge {
                 message,
                 limit_bytes: limit,
@@ -93,7 +85,7 @@ pub struct CsvTally {
     columns: Option<(Columns, Vec<String>)>,
     tally: Tally,
     line: u64,
-    error: Option<InputError>,
+    error: Option<FieldError>,
 }
 
 impl CsvTally {
@@ -120,15 +112,17 @@ impl CsvTally {
         }
     }
 
-    fn record_done(&mut self) -> Result<(), InputError> {
+    fn record_done(&mut self) -> Result<(), FieldError> {
         self.line += 1;
         let mut fields: Vec<&str> = Vec::with_capacity(self.ends_len);
         let mut start = 0;
         for &end in &self.ends[..self.ends_len] {
-            let f = std::str::from_utf8(&self.record[start..end]).map_err(|_| InputError {
-                field: "row".into(),
-                row: Some(self.line),
-                message: format!("line {}: not UTF-8 text", self.line),
+            let f = std::str::from_utf8(&self.record[start..end]).map_err(|_| {
+                FieldError::on_row(
+                    "row",
+                    Some(self.line),
+                    format!("line {}: not UTF-8 text", self.line),
+                )
             })?;
             fields.push(f);
             start = end;
@@ -154,19 +148,15 @@ impl CsvTally {
     }
 
     /// Stops the parse at a ceiling: kept for [`Upload`] to answer 413.
-    fn exceeded(&mut self, message: String, limit: u64) -> InputError {
-        let e = InputError {
-            field: "file".into(),
-            row: None,
-            message: message.clone(),
-        };
+    fn exceeded(&mut self, message: String, limit: u64) -> FieldError {
+        let e = FieldError::on_row("file", None, message.clone());
         self.too_large = Some(UploadError::TooLarge { message, limit });
         self.error = Some(e.clone());
         e
     }
 
     /// Feeds bytes; the first error stops the parse and is kept.
-    pub fn push(&mut self, mut input: &[u8]) -> Result<(), InputError> {
+    pub fn push(&mut self, mut input: &[u8]) -> Result<(), FieldError> {
         if let Some(e) = &self.error {
             return Err(e.clone());
         }
@@ -236,21 +226,21 @@ impl CsvTally {
     }
 
     /// Ends the input (a last line without a newline counts) and returns the tally.
-    pub fn finish(mut self) -> Result<Tally, InputError> {
+    pub fn finish(mut self) -> Result<Tally, FieldError> {
         self.push(&[])?;
         if self.columns.is_none() {
-            return Err(InputError {
-                field: "file".into(),
-                row: None,
-                message: "the file is empty: no header row".into(),
-            });
+            return Err(FieldError::on_row(
+                "file",
+                None,
+                "the file is empty: no header row",
+            ));
         }
         if self.tally.overall.rows == 0 {
-            return Err(InputError {
-                field: "file".into(),
-                row: None,
-                message: "the file has a header but no data rows".into(),
-            });
+            return Err(FieldError::on_row(
+                "file",
+                None,
+                "the file has a header but no data rows",
+            ));
         }
         Ok(self.tally)
     }

@@ -1,10 +1,10 @@
 //! A test's stored results as the analysis reads them: one row per day, metric and variant
 //! (assignment counts have an empty metric), summed up to a day into the request
-//! [`analyze`](crate::domain::ab::analyze) takes. The store (`store/ab_tests.rs`) reads and
+//! [`analyze`](crate::domain::ab_tests::analyze) takes. The store (`store/ab_tests.rs`) reads and
 //! writes the rows; everything computed from them is here.
 
 use super::ExperimentDef;
-use crate::domain::ab::{analyze, Analysis, Context, DataRow, MetricKind};
+use crate::domain::ab_tests::{analyze, Analysis, Context, DataRow, MetricKind};
 use serde::{Deserialize, Serialize};
 
 /// One stored daily row.
