@@ -146,7 +146,6 @@ LONG_FILES := \
 	app/src/store/registry.rs \
 	app/src/store/tracking.rs \
 	app/src/service/promotions.rs \
-	server/src/demo.rs \
 	server/src/fairness.rs \
 	server/src/main.rs \
 	server/src/mlflow.rs \

@@ -5,7 +5,6 @@ pub mod api;
 pub mod artifacts;
 pub mod artifacts_cli;
 pub mod demo;
-pub mod demo_artifacts;
 pub mod describe;
 pub mod extract;
 pub mod fairness;

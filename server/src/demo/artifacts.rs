@@ -4,18 +4,41 @@
 //! through the artifact proxy, and it is finalized, which records its digest.
 //! `mlflow.pyfunc.load_model("models:/credit-default@production")` loads it.
 
-use crate::demo::send;
+use super::{deliver, send};
 use app::error::AppError;
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
 use serde_json::{json, Value};
-use tower::ServiceExt;
 
-const SCORECARD: &str = include_str!("demo_model/scorecard.py");
-const REQUIREMENTS: &str = include_str!("demo_model/requirements.txt");
-const PYTHON_ENV: &str = include_str!("demo_model/python_env.yaml");
-const CONDA: &str = include_str!("demo_model/conda.yaml");
+const SCORECARD: &str = include_str!("../../fixtures/demo/model/scorecard.py");
+const REQUIREMENTS: &str = include_str!("../../fixtures/demo/model/requirements.txt");
+const PYTHON_ENV: &str = include_str!("../../fixtures/demo/model/python_env.yaml");
+const CONDA: &str = include_str!("../../fixtures/demo/model/conda.yaml");
+const MLMODEL: &str = include_str!("../../fixtures/demo/model/MLmodel");
+
+/// The `MLmodel` file as MLflow writes it, from the template: without a run, the `run_id`
+/// line is left out.
+fn mlmodel(
+    root: &str,
+    model_id: &str,
+    run_id: Option<&str>,
+    inputs: &str,
+    created: &str,
+) -> String {
+    MLMODEL
+        .lines()
+        .filter(|l| run_id.is_some() || !l.starts_with("run_id:"))
+        .map(|l| {
+            l.replace("{artifact_root}", root)
+                .replace("{model_id}", model_id)
+                .replace("{run_id}", run_id.unwrap_or_default())
+                .replace("{inputs}", inputs)
+                .replace("{created}", created)
+        })
+        .map(|l| l + "\n")
+        .collect()
+}
 
 /// A demo model's features with their weights, and two example rows.
 struct Card {
@@ -63,7 +86,6 @@ fn cell(kind: &str, x: f64) -> Value {
 
 /// The model's files, as `mlflow.pyfunc.log_model(python_model="scorecard.py",
 /// artifacts={"weights": …}, input_example=…)` writes them.
-#[allow(clippy::too_many_lines, reason = "to be split (issue 16)")]
 fn files(
     model: &str,
     version: usize,
@@ -96,47 +118,7 @@ fn files(
     let inputs = serde_json::to_string(&inputs)
         .unwrap_or_default()
         .replace("'", "''");
-    // Line by line: a `\` continuation in a literal would eat YAML's indentation.
-    let mut lines: Vec<String> = vec![
-        format!("artifact_path: mlflow-artifacts:/{root}"),
-        "flavors:".into(),
-        "  python_function:".into(),
-        "    artifacts:".into(),
-        "      weights:".into(),
-        "        path: artifacts/weights.json".into(),
-        "        uri: weights.json".into(),
-        "    cloudpickle_version: 3.1.3".into(),
-        "    code: null".into(),
-        "    env:".into(),
-        "      conda: conda.yaml".into(),
-        "      virtualenv: python_env.yaml".into(),
-        "    loader_module: mlflow.pyfunc.loaders.code_model".into(),
-        "    model_code_path: scorecard.py".into(),
-        "    python_version: 3.11.7".into(),
-        "    streamable: false".into(),
-        "is_signature_from_type_hint: false".into(),
-        "mlflow_version: 3.17.2".into(),
-        format!("model_id: {model_id}"),
-        format!("model_uuid: {model_id}"),
-        "prompts: null".into(),
-    ];
-    if let Some(r) = run_id {
-        lines.push(format!("run_id: {r}"));
-    }
-    lines.extend([
-        "saved_input_example_info:".to_string(),
-        "  artifact_path: input_example.json".into(),
-        "  pandas_orient: split".into(),
-        "  serving_input_path: serving_input_example.json".into(),
-        "  type: dataframe".into(),
-        "signature:".into(),
-        format!("  inputs: '{inputs}'"),
-        "  outputs: '[{\"type\": \"double\", \"required\": true}]'".into(),
-        "  params: null".into(),
-        "type_hint_from_example: false".into(),
-        format!("utc_time_created: '{created}'"),
-    ]);
-    let mlmodel = lines.join("\n") + "\n";
+    let mlmodel = mlmodel(root, model_id, run_id, &inputs, created);
     let example = json!({ "columns": columns, "data": rows });
     let serving = json!({ "dataframe_split": example });
     vec![
@@ -162,38 +144,30 @@ fn files(
     ]
 }
 
-/// Sends one request with the token; anything but 200 is an error (logged with its path).
-async fn request(
-    router: &Router,
-    token: &str,
-    req: axum::http::request::Builder,
-    body: Body,
-) -> Result<(), AppError> {
-    let req = req
-        .header(header::AUTHORIZATION, format!("Bearer {token}"))
-        .body(body)
-        .map_err(|_| AppError::internal())?;
-    let path = req.uri().path().to_string();
-    let res = router
-        .clone()
-        .oneshot(req)
-        .await
-        .map_err(|_| AppError::internal())?;
-    if res.status() != StatusCode::OK {
-        tracing::error!(%path, status = %res.status(), "demo request failed");
-        return Err(AppError::internal());
-    }
-    Ok(())
-}
-
 async fn put(router: &Router, token: &str, path: &str, bytes: Vec<u8>) -> Result<(), AppError> {
     let uri = format!("/api/2.0/mlflow-artifacts/artifacts/{path}");
-    request(router, token, Request::put(uri), Body::from(bytes)).await
+    deliver(
+        router,
+        token,
+        Request::put(uri),
+        Body::from(bytes),
+        StatusCode::OK,
+    )
+    .await
+    .map(|_| ())
 }
 
 async fn patch(router: &Router, token: &str, path: &str, body: &Value) -> Result<(), AppError> {
     let req = Request::patch(path).header(header::CONTENT_TYPE, "application/json");
-    request(router, token, req, Body::from(body.to_string())).await
+    deliver(
+        router,
+        token,
+        req,
+        Body::from(body.to_string()),
+        StatusCode::OK,
+    )
+    .await
+    .map(|_| ())
 }
 
 /// Logs version `version` (1-based) of the demo model `model`, produced by `run_id` in
@@ -277,4 +251,38 @@ pub async fn log_model(
         .await?;
     }
     Ok(model_id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mlmodel;
+
+    #[test]
+    fn the_mlmodel_file_names_the_model_and_its_run_only_when_there_is_one() {
+        let root = "3/models/m-1/artifacts";
+        let inputs = r#"[{"type": "double", "name": "x", "required": true}]"#;
+        let with_run = mlmodel(
+            root,
+            "m-1",
+            Some("abc"),
+            inputs,
+            "2026-12-04 10:00:00.000000",
+        );
+        let v: serde_yaml::Value = serde_yaml::from_str(&with_run).expect("MLmodel is YAML");
+        assert_eq!(
+            v["artifact_path"],
+            "mlflow-artifacts:/3/models/m-1/artifacts"
+        );
+        assert_eq!(v["model_id"], "m-1");
+        assert_eq!(v["run_id"], "abc");
+        assert_eq!(v["signature"]["inputs"], inputs);
+        assert_eq!(v["utc_time_created"], "2026-12-04 10:00:00.000000");
+        assert_eq!(
+            v["flavors"]["python_function"]["model_code_path"],
+            "scorecard.py"
+        );
+        let without = mlmodel(root, "m-1", None, inputs, "2026-12-04 10:00:00.000000");
+        assert!(!without.contains("run_id"), "{without}");
+        assert_eq!(without.lines().count() + 1, with_run.lines().count());
+    }
 }
