@@ -140,11 +140,9 @@ LONG_FILES := \
 	app/src/store/ab_tests.rs \
 	app/src/store/artifacts.rs \
 	app/src/store/audit.rs \
-	app/src/store/lineage.rs \
 	app/src/store/logged_models.rs \
 	app/src/store/promotions.rs \
 	app/src/store/registry.rs \
-	app/src/store/tracking.rs \
 	app/src/service/promotions.rs \
 	server/src/fairness.rs \
 	server/src/main.rs \
