@@ -2,7 +2,9 @@
 //! bootstrap and input checks.
 
 use super::*;
+use crate::domain::FieldError;
 use serde_json::Value;
+use std::collections::BTreeMap;
 
 const CASES: [(&str, &str, &str); 3] = [
     (
