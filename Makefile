@@ -141,7 +141,6 @@ LONG_FILES := \
 	app/src/store/audit.rs \
 	app/src/store/logged_models.rs \
 	app/src/store/promotions.rs \
-	app/src/store/registry.rs \
 	app/src/service/promotions.rs \
 	server/src/fairness.rs \
 	server/src/main.rs
