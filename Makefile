@@ -138,8 +138,6 @@ LONG_FILES := \
 	app/src/service/charts.rs \
 	app/src/store/ab_tests.rs \
 	app/src/store/artifacts.rs \
-	app/src/store/audit.rs \
-	app/src/store/logged_models.rs \
 	app/src/store/promotions.rs \
 	app/src/service/promotions.rs \
 	server/src/fairness.rs \
