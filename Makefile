@@ -136,8 +136,6 @@ LONG_FILES := \
 	app/src/service/ab_tests.rs \
 	app/src/service/audit_export.rs \
 	app/src/service/charts.rs \
-	app/src/store/artifacts.rs \
-	app/src/store/promotions.rs \
 	app/src/service/promotions.rs \
 	server/src/fairness.rs \
 	server/src/main.rs
