@@ -128,7 +128,6 @@ LONG_FILES := \
 	app/src/domain/lineage.rs \
 	app/src/domain/merkle.rs \
 	app/src/domain/promotion.rs \
-	app/src/domain/run_search.rs \
 	app/src/pages/ab_pages.rs \
 	app/src/pages/fairness_pages.rs \
 	app/src/pages/lineage_page.rs \
