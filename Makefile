@@ -132,7 +132,6 @@ LONG_FILES := \
 	app/src/pages/fairness_pages.rs \
 	app/src/pages/lineage_page.rs \
 	app/src/service/ab_tests.rs \
-	app/src/service/audit_export.rs \
 	app/src/service/charts.rs \
 	app/src/service/promotions.rs \
 	server/src/fairness.rs \

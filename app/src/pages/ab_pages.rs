@@ -5,8 +5,7 @@
 use crate::components::error_view::{ErrorView, FormError};
 use crate::components::url_state::use_query;
 use crate::components::when::Time;
-use crate::domain::ab_tests::Status;
-use crate::domain::ab_tests::{Analysis, Comparison, Correction, Decision, MetricRole};
+use crate::domain::ab_tests::{Analysis, Comparison, Correction, Decision, MetricRole, Status};
 use crate::domain::format::{count, pct};
 use crate::dto::AbTestView;
 use crate::server_fns::ab_tests::{
