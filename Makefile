@@ -124,7 +124,6 @@ LONG_FILES := \
 	app/src/server_fns/runs.rs \
 	app/src/domain/artifacts.rs \
 	app/src/domain/audit_chain.rs \
-	app/src/domain/graph_layout.rs \
 	app/src/domain/lineage.rs \
 	app/src/domain/merkle.rs \
 	app/src/domain/promotion.rs \
