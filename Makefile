@@ -124,9 +124,7 @@ LONG_FILES := \
 	app/src/server_fns/runs.rs \
 	app/src/domain/artifacts.rs \
 	app/src/domain/audit_chain.rs \
-	app/src/domain/lineage.rs \
 	app/src/domain/merkle.rs \
-	app/src/domain/promotion.rs \
 	app/src/pages/ab_pages.rs \
 	app/src/pages/fairness_pages.rs \
 	app/src/pages/lineage_page.rs \

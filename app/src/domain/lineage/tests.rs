@@ -1,0 +1,191 @@
+//! Event checks, run folding and node ids.
+
+use super::*;
+use serde_json::json;
+use serde_json::Value;
+use std::collections::BTreeSet;
+
+const RUN: &str = "d46e465b-d358-4d32-83d4-df660ff614dd";
+
+fn run_event(event_type: &str, time: &str) -> Value {
+    json!({
+        "eventType": event_type,
+        "eventTime": time,
+        "producer": "https://github.com/OpenLineage/OpenLineage/tree/1.54.0/client/python",
+        "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/definitions/RunEvent",
+        "run": { "runId": RUN, "facets": {} },
+        "job": { "namespace": "etl", "name": "clean_loans" },
+        "inputs": [{ "namespace": "postgres://db:5432", "name": "raw.loans",
+            "facets": { "schema": { "fields": [{ "name": "id", "type": "INT" },
+                { "name": "addr", "type": "STRUCT", "fields": [{ "name": "zip", "type": "STRING" }] }] } } }],
+        "outputs": [],
+    })
+}
+
+fn pointer_of(v: Value) -> String {
+    parse_event(&v).unwrap_err().field
+}
+
+#[test]
+fn a_run_event_is_normalised() {
+    let e = parse_event(&run_event("START", "2026-11-27T10:00:00.5+01:00")).unwrap();
+    assert_eq!(e.kind, EventKind::Run(RunEventType::Start));
+    assert_eq!(e.event_time, "2026-11-27T09:00:00.500000Z");
+    assert_eq!(e.run.as_ref().unwrap().run_id, RUN);
+    let fields = e.inputs[0].fields.clone().unwrap();
+    assert_eq!(
+        fields.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(),
+        ["id", "addr", "addr.zip"]
+    );
+    assert_eq!(
+        e.dedup_key(),
+        format!("run:{RUN}:START:2026-11-27T09:00:00.500000Z")
+    );
+}
+
+#[test]
+fn invalid_events_name_the_field() {
+    let mut v = run_event("START", "2026-11-27T10:00:00Z");
+    v["run"]["runId"] = json!("not-a-uuid");
+    assert_eq!(pointer_of(v), "/run/runId");
+    let mut v = run_event("START", "2026-11-27T10:00:00Z");
+    v["run"].as_object_mut().unwrap().remove("runId");
+    assert_eq!(pointer_of(v), "/run/runId");
+    assert_eq!(
+        pointer_of(run_event("BEGIN", "2026-11-27T10:00:00Z")),
+        "/eventType"
+    );
+    assert_eq!(pointer_of(run_event("START", "yesterday")), "/eventTime");
+    assert_eq!(
+        pointer_of(run_event("START", "2026-11-27T10:00:00")),
+        "/eventTime"
+    );
+    let mut v = run_event("START", "2026-11-27T10:00:00Z");
+    v["inputs"] = json!({ "namespace": "x" });
+    assert_eq!(pointer_of(v), "/inputs");
+    let mut v = run_event("START", "2026-11-27T10:00:00Z");
+    v["inputs"][0]["name"] = json!(7);
+    assert_eq!(pointer_of(v), "/inputs/0/name");
+    let mut v = run_event("START", "2026-11-27T10:00:00Z");
+    v["inputs"][0]["facets"]["schema"]["fields"][1]["fields"][0]["name"] = json!(null);
+    assert_eq!(
+        pointer_of(v),
+        "/inputs/0/facets/schema/fields/1/fields/0/name"
+    );
+    let mut v = run_event("START", "2026-11-27T10:00:00Z");
+    v["job"].as_object_mut().unwrap().remove("namespace");
+    assert_eq!(pointer_of(v), "/job/namespace");
+    let mut v = run_event("START", "2026-11-27T10:00:00Z");
+    v["run"]["facets"]["mlflow"] = json!({ "runId": "abc" });
+    assert_eq!(pointer_of(v), "/run/facets/mlflow/runId");
+    assert_eq!(
+        pointer_of(json!({ "eventTime": "2026-11-27T10:00:00Z", "producer": "p" })),
+        "/run"
+    );
+    assert_eq!(pointer_of(json!([1])), "");
+}
+
+#[test]
+fn dataset_and_job_events_are_recognised() {
+    let d = parse_event(
+        &json!({ "eventTime": "2026-11-27T10:00:00Z", "producer": "p",
+        "dataset": { "namespace": "s3://bucket", "name": "features/v1",
+            "facets": { "version": { "datasetVersion": "v1" } } } }),
+    )
+    .unwrap();
+    assert_eq!(d.kind, EventKind::Dataset);
+    assert_eq!(d.dataset.unwrap().version.as_deref(), Some("v1"));
+    let j = parse_event(&json!({ "eventTime": "2026-11-27T10:00:00Z", "producer": "p",
+        "job": { "namespace": "etl", "name": "score" }, "inputs": [{ "namespace": "a", "name": "b" }] }))
+    .unwrap();
+    assert_eq!(j.kind, EventKind::Job);
+    assert_eq!(j.inputs.len(), 1);
+}
+
+#[test]
+fn column_lineage_is_read() {
+    let mut v = run_event("COMPLETE", "2026-11-27T10:00:00Z");
+    v["outputs"] = json!([{ "namespace": "warehouse", "name": "features.loans", "facets": { "columnLineage": { "fields": {
+        "zip": { "inputFields": [{ "namespace": "postgres://db:5432", "name": "raw.loans", "field": "addr.zip" }] } } } } }]);
+    let e = parse_event(&v).unwrap();
+    assert_eq!(
+        e.outputs[0].column_lineage,
+        vec![ColumnSource {
+            field: "zip".into(),
+            namespace: "postgres://db:5432".into(),
+            name: "raw.loans".into(),
+            input_field: "addr.zip".into()
+        }]
+    );
+}
+
+#[test]
+fn folding_ignores_order_and_repeats() {
+    let start = parse_event(&run_event("START", "2026-11-27T10:00:00Z")).unwrap();
+    let mut done = run_event("FAIL", "2026-11-27T10:05:00Z");
+    done["run"]["facets"]["errorMessage"] =
+        json!({ "message": "disk full", "programmingLanguage": "python" });
+    done["outputs"] = json!([{ "namespace": "warehouse", "name": "features.loans" }]);
+    let done = parse_event(&done).unwrap();
+    let running = parse_event(&run_event("RUNNING", "2026-11-27T10:02:00Z")).unwrap();
+    let a = fold_run(&[start.clone(), running.clone(), done.clone()]).unwrap();
+    let b = fold_run(&[done.clone(), start.clone(), done.clone(), running]).unwrap();
+    assert_eq!(a, b);
+    assert_eq!(a.state, RunEventType::Fail);
+    assert_eq!(a.started_at, "2026-11-27T10:00:00.000000Z");
+    assert_eq!(a.ended_at.as_deref(), Some("2026-11-27T10:05:00.000000Z"));
+    assert_eq!(a.error_message.as_deref(), Some("disk full"));
+    assert_eq!(a.outputs.len(), 1);
+    assert_eq!(a.inputs.len(), 1);
+    // A late RUNNING after the end does not reopen the run.
+    let late = parse_event(&run_event("RUNNING", "2026-11-27T10:09:00Z")).unwrap();
+    assert_eq!(
+        fold_run(&[start, done, late]).unwrap().state,
+        RunEventType::Fail
+    );
+}
+
+#[test]
+fn job_versions_depend_on_the_sets_only() {
+    let a: BTreeSet<_> = [("n".to_string(), "a".to_string()), ("n".into(), "b".into())].into();
+    let b: BTreeSet<_> = [("n".to_string(), "b".to_string()), ("n".into(), "a".into())].into();
+    let none = BTreeSet::new();
+    assert_eq!(job_version(&a, &none, None), job_version(&b, &none, None));
+    assert_ne!(job_version(&a, &none, None), job_version(&none, &a, None));
+    assert_ne!(
+        job_version(&a, &none, None),
+        job_version(&a, &none, Some("git@x"))
+    );
+}
+
+#[test]
+fn node_ids_with_uri_namespaces_round_trip() {
+    let id = "dataset:postgres://db.internal:5432:analytics.ml.scores";
+    let c = NodeRef::parse_candidates(id).unwrap();
+    assert_eq!(
+        c[0],
+        NodeRef::Dataset {
+            namespace: "postgres://db.internal:5432".into(),
+            name: "analytics.ml.scores".into()
+        }
+    );
+    assert_eq!(c[0].to_string(), id);
+    assert!(
+        c.iter().all(|n| n.to_string() == id),
+        "every reading prints back"
+    );
+    assert_eq!(
+        NodeRef::parse_candidates("job:etl:clean").unwrap(),
+        vec![NodeRef::Job {
+            namespace: "etl".into(),
+            name: "clean".into()
+        }]
+    );
+    assert_eq!(
+        NodeRef::parse_candidates("run:ABC").unwrap(),
+        vec![NodeRef::Run("abc".into())]
+    );
+    assert!(NodeRef::parse_candidates("dataset:nons").is_err());
+    assert!(NodeRef::parse_candidates("table:a:b").is_err());
+    assert!(NodeRef::parse_candidates("nothing").is_err());
+}
