@@ -2,6 +2,9 @@
 
 use std::collections::BTreeSet;
 
+/// An edge, `(from, to)`.
+type Edge = (usize, usize);
+
 /// A component split into its core and the trees hanging off it.
 pub(super) struct Peeled {
     /// Per tree node, the neighbour it hangs from (towards the core).
@@ -70,7 +73,7 @@ pub(super) fn peel(n: usize, edges: &[(usize, usize)]) -> Peeled {
 pub(super) fn break_cycles(
     edges: &[(usize, usize)],
     peeled: &Peeled,
-) -> (BTreeSet<(usize, usize)>, Vec<(usize, usize)>) {
+) -> (BTreeSet<Edge>, Vec<Edge>) {
     let (n, core) = (peeled.core.len(), &peeled.core);
     let mut out: Vec<Vec<usize>> = vec![Vec::new(); n];
     let mut reversed = BTreeSet::new();

@@ -159,8 +159,6 @@ pub struct LineageEvent {
     pub dataset: Option<DatasetPart>,
 }
 
-/// `pointer` (a JSON pointer such as `/run/runId`) breaks the rule `message`.
-
 impl LineageEvent {
     /// What makes two deliveries the same event: run id, event type and event time for
     /// RunEvents; namespace, name and event time for the static events.

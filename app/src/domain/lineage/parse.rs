@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 use super::*;
 use crate::domain::FieldError;
 
+/// `pointer` (a JSON pointer such as `/run/runId`) breaks the rule `message`.
 fn err(pointer: impl Into<String>, message: impl Into<String>) -> FieldError {
     FieldError::new(pointer, message)
 }
