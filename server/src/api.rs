@@ -144,7 +144,7 @@ pub type SchemaFn = fn(&mut SchemaGenerator) -> Option<Schema>;
 /// One documented operation.
 #[derive(Clone, Debug)]
 pub struct Route {
-    /// Its method.
+    /// The HTTP method it answers.
     pub method: Method,
     /// Its path, in the router's `{param}` syntax (also OpenAPI's).
     pub path: String,

@@ -24,7 +24,7 @@ struct Cli {
     /// SQLite database URL; the file and its folder are created on first start.
     #[arg(long, env = "DATABASE_URL", default_value = db::DEFAULT_DATABASE_URL, global = true)]
     database_url: String,
-    /// Log format.
+    /// Log format: `pretty` for people, `json` for log collectors.
     #[arg(long, env = "GATEHOUSE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty, global = true)]
     log_format: LogFormat,
     /// Log level or tracing filter, e.g. `info` or `server=debug,sqlx=warn`.

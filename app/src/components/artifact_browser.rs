@@ -108,9 +108,13 @@ fn prefix_of(sub: &Folder, name: &str) -> String {
 /// preview of the chosen file, if any.
 #[component]
 pub fn ArtifactBrowser(
+    /// The store key the files live under.
     root: String,
+    /// Every stored file, with its path below `root` and its size.
     files: Vec<ArtifactFile>,
+    /// The page's own address, which the preview links point back to.
     page: String,
+    /// The chosen file's preview, when one is chosen.
     preview: Option<ArtifactPreview>,
 ) -> impl IntoView {
     if files.is_empty() {

@@ -12,7 +12,13 @@ fn q(k: &str, v: &str) -> String {
 
 /// Audit entries, newest first. `filter_links` turns actor/action/object cells into filters.
 #[component]
-pub fn AuditTable(rows: Vec<AuditRow>, #[prop(optional)] filter_links: bool) -> impl IntoView {
+pub fn AuditTable(
+    /// The entries to show, newest first.
+    rows: Vec<AuditRow>,
+    /// Whether actors and targets link to the trail filtered by them.
+    #[prop(optional)]
+    filter_links: bool,
+) -> impl IntoView {
     view! {
         <div class="table-wrap">
             <table class="audit">

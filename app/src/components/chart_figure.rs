@@ -6,7 +6,10 @@ use leptos::prelude::*;
 
 /// The chart, and a "Values" table (step × series) for exact numbers and screen readers.
 #[component]
-pub fn ChartFigure(chart: Chart) -> AnyView {
+pub fn ChartFigure(
+    /// The rendered SVG with its caption and accessible data table.
+    chart: Chart,
+) -> AnyView {
     let truncated = chart.truncated;
     view! {
         <figure class="chart">

@@ -16,7 +16,10 @@ pub fn set_status(_code: u16) {
 
 /// A full-page error with the matching HTTP status.
 #[component]
-pub fn ErrorView(error: AppError) -> impl IntoView {
+pub fn ErrorView(
+    /// The failure to explain, with the field it names, if any.
+    error: AppError,
+) -> impl IntoView {
     set_status(error.status_code());
     let code = error.status_code();
     let signin = matches!(error, AppError::Unauthorized { .. });
@@ -35,6 +38,9 @@ pub fn ErrorView(error: AppError) -> impl IntoView {
 
 /// An error shown beside a form, announced to screen readers.
 #[component]
-pub fn FormError(error: AppError) -> impl IntoView {
+pub fn FormError(
+    /// The refusal to show beside the form.
+    error: AppError,
+) -> impl IntoView {
     view! { <p class="form-error" role="alert">{error.to_string()}</p> }
 }

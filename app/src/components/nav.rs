@@ -91,7 +91,10 @@ fn SignedInBar(user: UserInfo) -> impl IntoView {
 
 /// The roles as readable badges.
 #[component]
-pub fn RoleBadges(roles: Vec<Role>) -> impl IntoView {
+pub fn RoleBadges(
+    /// The account's roles, one badge each.
+    roles: Vec<Role>,
+) -> impl IntoView {
     view! {
         <span class="badges">
             {roles.into_iter().map(|r| view! { <span class="badge" title=r.label()>{r.as_str()}</span> }).collect_view()}

@@ -9,7 +9,10 @@ use leptos::prelude::*;
 
 /// The secret of a token just created, shown this once.
 #[component]
-pub fn NewTokenNotice(token: CreatedToken) -> impl IntoView {
+pub fn NewTokenNotice(
+    /// The token just created; its secret is shown this once.
+    token: CreatedToken,
+) -> impl IntoView {
     view! {
         <div class="notice" role="status" id=format!("token-{}", token.id)>
             <p><strong>"New token #" {token.id}</strong> " — copy it now; it will not be shown again."</p>
@@ -21,8 +24,11 @@ pub fn NewTokenNotice(token: CreatedToken) -> impl IntoView {
 /// Tokens, newest first; `show_user` adds the owner's column (the admin list).
 #[component]
 pub fn TokensTable(
+    /// The tokens to list (never their secrets).
     tokens: Vec<TokenSummary>,
+    /// The action each row's Revoke button dispatches.
     revoke: ServerAction<RevokeToken>,
+    /// Whether to show the owner column (the admin's view of all tokens).
     show_user: bool,
 ) -> impl IntoView {
     if tokens.is_empty() {

@@ -18,7 +18,7 @@ pub struct AuditFilterInput {
     /// Exact action, or a prefix ending in `.` such as `user.`.
     #[serde(default)]
     pub action: Option<String>,
-    /// Object type.
+    /// Only entries about this kind of object (`ab_test`, `model_version`, ...).
     #[serde(default)]
     pub object_type: Option<String>,
     /// Object identifier (needs `object_type`).
@@ -47,7 +47,7 @@ pub struct AuditFilter {
     pub action: Option<String>,
     /// Action prefix (ends with `.`).
     pub action_prefix: Option<String>,
-    /// Object type.
+    /// Only entries about this kind of object (`ab_test`, `model_version`, ...).
     pub object_type: Option<String>,
     /// Object identifier.
     pub object_id: Option<String>,

@@ -27,19 +27,19 @@ pub fn parse_status(s: &str) -> Option<&'static str> {
 /// The attributes of a logged model a search may name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ModelAttribute {
-    /// `model_id`.
+    /// `model_id`: the `m-<hex>` id.
     ModelId,
-    /// `name`.
+    /// `name`: the name the client gave the model.
     Name,
-    /// `model_type`.
+    /// `model_type`: free text such as `agent`.
     ModelType,
-    /// `status`.
+    /// `status`: pending, ready or failed upload.
     Status,
-    /// `source_run_id`.
+    /// `source_run_id`: the run that logged the model.
     SourceRunId,
     /// `creation_timestamp` (alias `creation_time`).
     CreationTimestamp,
-    /// `last_updated_timestamp`.
+    /// `last_updated_timestamp`: ms of the last change.
     LastUpdatedTimestamp,
 }
 
@@ -86,11 +86,11 @@ impl Attributes for ModelAttribute {
 /// What a filter is evaluated against.
 #[derive(Clone, Debug, Default)]
 pub struct Candidate<'a> {
-    /// `model_id`.
+    /// The `m-<hex>` id.
     pub model_id: &'a str,
-    /// `name`.
+    /// The name the client gave the model.
     pub name: &'a str,
-    /// `model_type`.
+    /// The client's free-text type, such as `agent`.
     pub model_type: &'a str,
     /// `status`, as stored (`LOGGED_MODEL_…`).
     pub status: &'a str,
@@ -100,7 +100,7 @@ pub struct Candidate<'a> {
     pub creation_timestamp: i64,
     /// Last change, ms.
     pub last_updated_timestamp: i64,
-    /// Tags.
+    /// Its tags, key to value.
     pub tags: HashMap<&'a str, &'a str>,
     /// Parameters.
     pub params: HashMap<&'a str, &'a str>,

@@ -38,7 +38,7 @@ pub enum Field<A = Attribute> {
     Metric(String),
     /// A parameter.
     Param(String),
-    /// A tag.
+    /// A tag's value (`tags.<key>`).
     Tag(String),
     /// An attribute (of a run, by default).
     Attribute(A),
@@ -49,17 +49,17 @@ pub enum Field<A = Attribute> {
 pub enum Attribute {
     /// `run_id` (alias `run_uuid`).
     RunId,
-    /// `run_name`.
+    /// `run_name`: the run's display name.
     RunName,
-    /// `status`.
+    /// `status`: RUNNING, FINISHED, FAILED, KILLED or SCHEDULED.
     Status,
-    /// `user_id`.
+    /// `user_id`: who started the run.
     UserId,
-    /// `artifact_uri`.
+    /// `artifact_uri`: where the run's files are stored.
     ArtifactUri,
     /// `start_time` (alias `created`).
     StartTime,
-    /// `end_time`.
+    /// `end_time`: ms since the epoch, null while running.
     EndTime,
 }
 
@@ -135,9 +135,9 @@ pub enum Op {
     Like,
     /// `ILIKE` (case-insensitive)
     ILike,
-    /// `IN (…)`
+    /// `IN (…)`: equal to one of a list of strings.
     In,
-    /// `NOT IN (…)`
+    /// `NOT IN (…)`: equal to none of a list of strings.
     NotIn,
 }
 
@@ -162,7 +162,7 @@ impl Op {
 /// The right-hand side of a clause.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Value {
-    /// A number.
+    /// A numeric literal, compared with metrics and times.
     Number(f64),
     /// A string.
     Text(String),

@@ -5,17 +5,17 @@ use serde::{Deserialize, Serialize};
 /// An A/B test as listed.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AbTestSummary {
-    /// Id.
+    /// The test's id, as in `/ab-tests/<id>`.
     pub id: i64,
-    /// Name.
+    /// The test's display name.
     pub name: String,
-    /// Owner.
+    /// Who answers for the test (its creator unless set).
     pub owner: String,
     /// draft, running, stopped or decided.
     pub status: crate::domain::ab_tests::Status,
     /// Current verdict, when there is data to read.
     pub verdict: Option<crate::domain::ab_tests::Decision>,
-    /// Its sentence.
+    /// The verdict in one plain sentence.
     pub sentence: Option<String>,
     /// Days with results.
     pub days: usize,
@@ -28,15 +28,15 @@ pub struct AbTestSummary {
 /// A recorded decision on an A/B test.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DecisionRow {
-    /// Id.
+    /// The decision's id, in the order decisions were recorded.
     pub id: i64,
     /// ship, roll_back or extend.
     pub decision: String,
-    /// Comment.
+    /// The decider's reasons.
     pub comment: String,
     /// The verdict at the time.
     pub verdict: String,
-    /// Its sentence.
+    /// The verdict's sentence at the time.
     pub sentence: String,
     /// Who decided.
     pub decided_by: String,
@@ -47,30 +47,30 @@ pub struct DecisionRow {
 /// A read-only share link as listed to its test's managers.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ShareLink {
-    /// Id.
+    /// The link's id (its secret is never listed).
     pub id: i64,
     /// Creator.
     pub created_by: String,
-    /// Created at.
+    /// When it was made, RFC 3339.
     pub created_at: String,
-    /// Expires at.
+    /// When it stops working, RFC 3339.
     pub expires_at: String,
-    /// Revoked at.
+    /// When it was revoked, if it was.
     pub revoked_at: Option<String>,
 }
 
 /// Everything the A/B test page shows.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AbTestView {
-    /// Id.
+    /// The test's id, as in `/ab-tests/<id>`.
     pub id: i64,
     /// Definition.
     pub def: crate::domain::ab_tests::ExperimentDef,
-    /// Status.
+    /// Draft, running, stopped or decided.
     pub status: crate::domain::ab_tests::Status,
     /// Creator.
     pub created_by: String,
-    /// Created at.
+    /// When it was created, RFC 3339.
     pub created_at: String,
     /// The analysis (with the correction asked for), if the data can be read.
     pub analysis: Option<crate::domain::ab_tests::Analysis>,

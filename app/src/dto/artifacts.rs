@@ -85,13 +85,13 @@ pub struct SignatureColumn {
 /// A model version as its page shows it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ModelVersionPage {
-    /// The version.
+    /// The registry's record of the version.
     pub version: crate::dto::registry::ModelVersion,
     /// Where the version's files are, in words (`logged model m-…`), when Gatehouse stores them.
     pub stored: Option<String>,
     /// The store key of the folder holding them.
     pub prefix: Option<String>,
-    /// Its digest.
+    /// Its digest once finalized (SHA-256 of the frozen manifest).
     pub digest: Option<String>,
     /// Sealed: frozen files (a finalized model, or a registered run folder).
     pub sealed: bool,

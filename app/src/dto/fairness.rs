@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 /// A fairness report as listed.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FairnessSummary {
-    /// Id.
+    /// The report's id, as in `/fairness/<id>`.
     pub id: i64,
     /// Model version (`name@version`).
     pub model_version: Option<String>,
@@ -34,7 +34,7 @@ pub struct FairnessView {
     pub summary: FairnessSummary,
     /// Column mapping used.
     pub mapping: crate::domain::fairness::Mapping,
-    /// The report.
+    /// The computed per-group rates, disparities and checks.
     pub report: crate::domain::fairness::Report,
     /// Per attribute (and "intersectional"): a bar chart of the policy's first metric (SVG).
     pub charts: Vec<(String, String)>,

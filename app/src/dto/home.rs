@@ -69,11 +69,11 @@ pub struct RecentReview {
     pub request_id: i64,
     /// Model.
     pub name: String,
-    /// Version.
+    /// The model version the request promotes.
     pub version: i64,
-    /// Alias.
+    /// The alias it would move, such as `production`.
     pub alias: String,
-    /// Reviewer.
+    /// Who reviewed it.
     pub reviewer: String,
     /// approve or reject.
     pub decision: String,
@@ -105,13 +105,13 @@ pub struct ScientistHome {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct RecentRun {
-    /// Run id.
+    /// The MLflow run's 32-hex-digit id.
     pub run_id: String,
-    /// Run name.
+    /// Its display name (`run_name`).
     pub run_name: String,
-    /// Experiment id.
+    /// The MLflow experiment it belongs to.
     pub experiment_id: i64,
-    /// Experiment name.
+    /// That experiment's name.
     pub experiment_name: String,
     /// RUNNING, FINISHED, FAILED, …
     pub status: String,

@@ -41,7 +41,7 @@ pub struct NodeDetail {
     pub id: String,
     /// Kind, as in [`GraphNode`].
     pub kind: String,
-    /// Name.
+    /// The node's name within its namespace.
     pub name: String,
     /// Namespace (empty for runs).
     pub namespace: String,

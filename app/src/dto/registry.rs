@@ -67,7 +67,7 @@ pub struct AliasMove {
     pub move_id: i64,
     /// Model.
     pub name: String,
-    /// Alias.
+    /// The alias that moved, such as `production`.
     pub alias: String,
     /// Version it now serves (`None`: removed).
     pub version: Option<i64>,
@@ -119,11 +119,11 @@ pub struct PromotionRequest {
     pub evidence_sha256: String,
 }
 
-/// A review.
+/// One reviewer's approval or rejection of a promotion request.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct Review {
-    /// Reviewer.
+    /// Who reviewed (never the requester).
     pub reviewer: String,
     /// `approve` or `reject`.
     pub decision: String,
@@ -138,7 +138,7 @@ pub struct Review {
 /// A review as shown, with whether the evidence changed since it was given.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ReviewView {
-    /// The review.
+    /// The stored review.
     pub review: Review,
     /// The evidence's digest now differs from the one the reviewer saw.
     pub evidence_changed: bool,
@@ -147,7 +147,7 @@ pub struct ReviewView {
 /// Everything the request page shows.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RequestView {
-    /// The request.
+    /// The stored request.
     pub request: PromotionRequest,
     /// The checklist, evaluated on the evidence as it is now (or as it was when the request
     /// closed).
@@ -158,11 +158,11 @@ pub struct RequestView {
     pub evidence_sha256: String,
     /// The evidence changed since the request was made.
     pub changed_since_request: bool,
-    /// The reviews.
+    /// Its reviews, oldest first.
     pub reviews: Vec<ReviewView>,
     /// Approvals so far.
     pub approvals: u32,
-    /// Approvals needed.
+    /// Approvals the policy in force requires.
     pub approvals_needed: u32,
     /// Policy evaluated.
     pub policy: PolicyRef,
@@ -179,7 +179,7 @@ pub struct RequestView {
 /// A line of the reviewer queue.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct QueueItem {
-    /// The request.
+    /// The stored request.
     pub request: PromotionRequest,
     /// Seconds since it was made, as of the server's answer.
     pub age_secs: i64,
@@ -195,7 +195,7 @@ pub struct QueueItem {
     pub waived_checks: Vec<String>,
     /// Approvals so far.
     pub approvals: u32,
-    /// Approvals needed.
+    /// Approvals the policy in force requires.
     pub approvals_needed: u32,
 }
 
@@ -204,14 +204,14 @@ pub struct QueueItem {
 pub struct Outcome {
     /// The request's status afterwards.
     pub status: String,
-    /// The alias moved.
+    /// Whether the review completed the approvals and moved the alias.
     pub alias_moved: bool,
 }
 
 /// A registered model's page.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ModelDetail {
-    /// The model.
+    /// The registry's record of the model.
     pub model: RegisteredModel,
     /// Its versions, newest first.
     pub versions: Vec<ModelVersion>,

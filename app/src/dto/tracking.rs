@@ -60,9 +60,9 @@ impl MetricCell {
 /// An experiment as listed on the Runs page.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExperimentSummary {
-    /// Id.
+    /// The MLflow experiment id.
     pub id: i64,
-    /// Name.
+    /// The experiment's unique name.
     pub name: String,
     /// The `mlflow.note.content` tag, if set.
     pub description: Option<String>,
@@ -73,11 +73,11 @@ pub struct ExperimentSummary {
 /// One run as a table row.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunRow {
-    /// Run id.
+    /// The MLflow run's 32-hex-digit id.
     pub run_id: String,
     /// Display name.
     pub name: String,
-    /// Status.
+    /// RUNNING, FINISHED, FAILED, KILLED or SCHEDULED.
     pub status: String,
     /// Who started it.
     pub user_id: String,
@@ -94,7 +94,7 @@ pub struct RunRow {
 /// A page of an experiment's runs.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunsPage {
-    /// The experiment.
+    /// The experiment the runs belong to.
     pub experiment: ExperimentSummary,
     /// Runs on this page.
     pub runs: Vec<RunRow>,
@@ -111,11 +111,11 @@ pub struct RunsPage {
 /// A dataset input as shown on a run page.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DatasetView {
-    /// Name.
+    /// The dataset's name as logged.
     pub name: String,
-    /// Digest.
+    /// The client's digest of its content.
     pub digest: String,
-    /// Source.
+    /// Where it was read from, as the client described it.
     pub source: String,
     /// Context tag (training, evaluation, …).
     pub context: Option<String>,
@@ -126,7 +126,7 @@ pub struct DatasetView {
 pub struct RunDetail {
     /// Experiment id and name.
     pub experiment: (i64, String),
-    /// The run.
+    /// The run's row as listed.
     pub run: RunRow,
     /// Tags (system tags included).
     pub tags: Vec<(String, String)>,

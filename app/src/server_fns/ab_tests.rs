@@ -17,8 +17,11 @@ pub async fn list_ab_tests() -> Result<Vec<AbTestSummary>, AppError> {
 /// One test's page; `correction` (none, holm, bh) re-reads it with another correction.
 #[server(prefix = "/api", endpoint = "ab_test")]
 pub async fn get_ab_test(
+    /// The A/B test's id.
     id: i64,
-    #[server(default)] correction: String,
+    /// Multiple-comparison correction: `none`, `holm` or `bh`; empty for the test's own.
+    #[server(default)]
+    correction: String,
 ) -> Result<AbTestView, AppError> {
     use crate::domain::ab_tests::Correction;
     use crate::domain::authz::Action;
@@ -79,7 +82,10 @@ fn take_new_share(
 
 /// The read-only page a share link opens (no account needed).
 #[server(prefix = "/api", endpoint = "shared_ab_test")]
-pub async fn shared_ab_test(token: String) -> Result<AbTestView, AppError> {
+pub async fn shared_ab_test(
+    /// The share link's secret token.
+    token: String,
+) -> Result<AbTestView, AppError> {
     use crate::service::{ab_tests, context};
     let state = context::state()?;
     ab_tests::shared(&state, &token).await
@@ -88,10 +94,10 @@ pub async fn shared_ab_test(token: String) -> Result<AbTestView, AppError> {
 /// The new-test form: up to four variants and six metrics; blank rows are left out.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct NewAbTest {
-    /// Name.
+    /// The test's display name.
     #[serde(default)]
     pub name: String,
-    /// Hypothesis.
+    /// What the change is expected to do, and why.
     #[serde(default)]
     pub hypothesis: String,
     /// draft or running.
@@ -141,7 +147,10 @@ pub struct NewAbTest {
 /// Creates a test from the form and opens its page.
 #[server(prefix = "/api", endpoint = "create_ab_test")]
 #[allow(clippy::too_many_lines, reason = "to be split (issue 16)")]
-pub async fn create_ab_test(form: NewAbTest) -> Result<i64, AppError> {
+pub async fn create_ab_test(
+    /// The test's definition as entered.
+    form: NewAbTest,
+) -> Result<i64, AppError> {
     use crate::domain::ab_tests::{Correction, Direction, MetricKind, MetricRole};
     use crate::domain::ab_tests::{ExperimentDef, MetricDef, Status, VariantDef};
     use crate::domain::authz::Action;
@@ -237,9 +246,13 @@ pub async fn create_ab_test(form: NewAbTest) -> Result<i64, AppError> {
 /// Results pasted or uploaded as CSV (see the page for the columns).
 #[server(prefix = "/api", endpoint = "upload_ab_results")]
 pub async fn upload_ab_results(
+    /// The A/B test's id.
     id: i64,
+    /// The per-variant results as CSV text.
     csv: String,
-    #[server(default)] cumulative: Option<String>,
+    /// Present (the checkbox's `on`) when the rows are running totals, not daily counts.
+    #[server(default)]
+    cumulative: Option<String>,
 ) -> Result<usize, AppError> {
     use crate::domain::ab_tests::{parse_results_csv, ResultBatch};
     use crate::domain::authz::Action;
@@ -257,9 +270,13 @@ pub async fn upload_ab_results(
 /// Records the product manager's decision.
 #[server(prefix = "/api", endpoint = "decide_ab_test")]
 pub async fn decide_ab_test(
+    /// The A/B test's id.
     id: i64,
+    /// `ship`, `roll_back` or `extend`.
     decision: String,
-    #[server(default)] comment: String,
+    /// Why, in the decider's words.
+    #[server(default)]
+    comment: String,
 ) -> Result<i64, AppError> {
     use crate::domain::authz::Action;
     use crate::service::{ab_tests, context};
@@ -269,7 +286,12 @@ pub async fn decide_ab_test(
 
 /// Starts or stops a test.
 #[server(prefix = "/api", endpoint = "set_ab_status")]
-pub async fn set_ab_status(id: i64, status: String) -> Result<(), AppError> {
+pub async fn set_ab_status(
+    /// The A/B test's id.
+    id: i64,
+    /// `draft`, `running` or `stopped`.
+    status: String,
+) -> Result<(), AppError> {
     use crate::domain::ab_tests::Status;
     use crate::domain::authz::Action;
     use crate::service::{ab_tests, context};
@@ -282,7 +304,13 @@ pub async fn set_ab_status(id: i64, status: String) -> Result<(), AppError> {
 
 /// Creates a read-only share link; its address is shown once.
 #[server(prefix = "/api", endpoint = "share_ab_test")]
-pub async fn share_ab_test(id: i64, #[server(default)] days: String) -> Result<String, AppError> {
+pub async fn share_ab_test(
+    /// The A/B test's id.
+    id: i64,
+    /// Days until the link expires, 1 to 90; empty for seven.
+    #[server(default)]
+    days: String,
+) -> Result<String, AppError> {
     use crate::domain::authz::Action;
     use crate::service::{ab_tests, context};
     let (state, p) = context::authorized(Action::ManageExperiments).await?;
@@ -309,7 +337,12 @@ pub async fn share_ab_test(id: i64, #[server(default)] days: String) -> Result<S
 
 /// Revokes a share link.
 #[server(prefix = "/api", endpoint = "revoke_ab_share")]
-pub async fn revoke_ab_share(id: i64, link: i64) -> Result<(), AppError> {
+pub async fn revoke_ab_share(
+    /// The A/B test's id.
+    id: i64,
+    /// The share link's id.
+    link: i64,
+) -> Result<(), AppError> {
     use crate::domain::authz::Action;
     use crate::service::{ab_tests, context};
     let (state, p) = context::authorized(Action::ManageExperiments).await?;

@@ -72,9 +72,13 @@ pub async fn get_admin_data() -> Result<AdminData, AppError> {
 /// Creates a user with the ticked roles.
 #[server(prefix = "/api", endpoint = "create_user")]
 pub async fn create_user(
+    /// The new account's sign-in name.
     username: String,
+    /// Its first password.
     password: String,
-    #[server(default)] roles: RoleChoice,
+    /// The roles it starts with.
+    #[server(default)]
+    roles: RoleChoice,
 ) -> Result<(), AppError> {
     use crate::domain::authz::Action;
     use crate::service::{accounts, context};
@@ -93,8 +97,11 @@ pub async fn create_user(
 /// Replaces a user's roles with the ticked ones.
 #[server(prefix = "/api", endpoint = "set_roles")]
 pub async fn set_user_roles(
+    /// The account to change.
     username: String,
-    #[server(default)] roles: RoleChoice,
+    /// Its complete new set of roles.
+    #[server(default)]
+    roles: RoleChoice,
 ) -> Result<(), AppError> {
     use crate::domain::authz::Action;
     use crate::service::{accounts, context};

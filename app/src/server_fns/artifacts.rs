@@ -24,8 +24,11 @@ pub fn download_href(key: &str) -> String {
 /// run's folder) when one is chosen.
 #[server(prefix = "/api", endpoint = "list_run_artifacts")]
 pub async fn list_run_artifacts(
+    /// The MLflow run's id.
     run_id: String,
-    #[server(default)] artifact: Option<String>,
+    /// The path of the file to preview, below the run's artifact root.
+    #[server(default)]
+    artifact: Option<String>,
 ) -> Result<RunArtifacts, AppError> {
     use crate::domain::artifacts::Root;
     use crate::domain::authz::Action;
@@ -190,7 +193,9 @@ pub fn preview_kind(path: &str) -> crate::dto::artifacts::PreviewKind {
 #[server(prefix = "/api", endpoint = "get_model_version")]
 #[allow(clippy::too_many_lines, reason = "to be split (issue 16)")]
 pub async fn get_model_version(
+    /// The registered model's name.
     name: String,
+    /// The version number, as text.
     version: String,
 ) -> Result<ModelVersionPage, AppError> {
     use crate::domain::authz::Action;

@@ -24,8 +24,12 @@ pub struct AuditPage {
 /// A page of audit entries matching the filter; with `verify` set, also recomputes the chain.
 #[server(prefix = "/api", endpoint = "audit_page")]
 pub async fn get_audit_page(
-    #[server(default)] filter: AuditFilterInput,
-    #[server(default)] verify: bool,
+    /// Who, what, which action and when to show.
+    #[server(default)]
+    filter: AuditFilterInput,
+    /// Whether to verify the whole chain along with the page.
+    #[server(default)]
+    verify: bool,
 ) -> Result<AuditPage, AppError> {
     use crate::domain::authz::Action;
     use crate::service::context;

@@ -20,7 +20,10 @@ pub async fn list_fairness_reports() -> Result<(Vec<FairnessSummary>, bool), App
 
 /// One report's page.
 #[server(prefix = "/api", endpoint = "fairness_report")]
-pub async fn get_fairness_report(id: i64) -> Result<FairnessView, AppError> {
+pub async fn get_fairness_report(
+    /// The fairness report's id.
+    id: i64,
+) -> Result<FairnessView, AppError> {
     use crate::domain::authz::Action;
     use crate::service::{context, fairness};
     let (state, _) = context::authorized(Action::ReadWorkspace).await?;

@@ -66,7 +66,9 @@ fn edge_path(points: &[(f64, f64)]) -> String {
 #[server(prefix = "/api", endpoint = "explore_lineage")]
 #[allow(clippy::too_many_lines, reason = "to be split (issue 16)")]
 pub async fn explore_lineage(
-    #[server(default)] query: LineageQuery,
+    /// Focus node, direction, depth and filters.
+    #[server(default)]
+    query: LineageQuery,
 ) -> Result<LineageView, AppError> {
     let LineageQuery {
         q,

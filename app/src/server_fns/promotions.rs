@@ -18,7 +18,10 @@ pub async fn list_models() -> Result<Vec<RegisteredModel>, AppError> {
 
 /// One model: versions, alias history, requests.
 #[server(prefix = "/api", endpoint = "registered_model")]
-pub async fn model_page(name: String) -> Result<ModelDetail, AppError> {
+pub async fn model_page(
+    /// The registered model's name.
+    name: String,
+) -> Result<ModelDetail, AppError> {
     use crate::domain::authz::Action;
     use crate::service::{context, promotions};
     let (state, p) = context::authorized(Action::ReadWorkspace).await?;
@@ -29,7 +32,9 @@ pub async fn model_page(name: String) -> Result<ModelDetail, AppError> {
 /// expired, all).
 #[server(prefix = "/api", endpoint = "promotion_queue")]
 pub async fn promotion_queue(
-    #[server(default)] status: String,
+    /// `pending` (also when empty), `approved`, `rejected`, `withdrawn`, `expired` or `all`.
+    #[server(default)]
+    status: String,
 ) -> Result<Vec<QueueItem>, AppError> {
     use crate::domain::authz::Action;
     use crate::service::{context, promotions};
@@ -50,7 +55,10 @@ pub async fn promotion_queue(
 
 /// One request's page.
 #[server(prefix = "/api", endpoint = "promotion_request")]
-pub async fn promotion_request(id: i64) -> Result<RequestView, AppError> {
+pub async fn promotion_request(
+    /// The promotion request's id.
+    id: i64,
+) -> Result<RequestView, AppError> {
     use crate::domain::authz::Action;
     use crate::service::{context, promotions};
     let (state, p) = context::authorized(Action::ReadWorkspace).await?;
@@ -60,10 +68,15 @@ pub async fn promotion_request(id: i64) -> Result<RequestView, AppError> {
 /// Asks for a version to be promoted; without JavaScript the browser follows to the request.
 #[server(prefix = "/api", endpoint = "request_promotion")]
 pub async fn request_promotion(
+    /// The registered model's name.
     model: String,
+    /// The version to promote, as text.
     version: String,
+    /// The alias to point at it, for example `production`.
     alias: String,
-    #[server(default)] justification: String,
+    /// Why, for the reviewers.
+    #[server(default)]
+    justification: String,
 ) -> Result<i64, AppError> {
     use crate::domain::authz::Action;
     use crate::service::{context, promotions};
@@ -97,9 +110,13 @@ pub async fn request_promotion(
 /// Asks for an alias to go back to the version it served before.
 #[server(prefix = "/api", endpoint = "request_rollback")]
 pub async fn request_rollback(
+    /// The registered model's name.
     model: String,
+    /// The alias to move back to the version it pointed at before.
     alias: String,
-    #[server(default)] justification: String,
+    /// Why, for the reviewers.
+    #[server(default)]
+    justification: String,
 ) -> Result<i64, AppError> {
     use crate::domain::authz::Action;
     use crate::service::{context, promotions};
@@ -112,9 +129,13 @@ pub async fn request_rollback(
 /// Approves (`decision` = approve) or rejects a request with a comment.
 #[server(prefix = "/api", endpoint = "review_promotion")]
 pub async fn review_promotion(
+    /// The promotion request's id.
     id: i64,
+    /// `approve` or `reject`.
     decision: String,
-    #[server(default)] comment: String,
+    /// The reviewer's reasons.
+    #[server(default)]
+    comment: String,
 ) -> Result<String, AppError> {
     use crate::domain::authz::Action;
     use crate::service::{context, promotions};
@@ -137,9 +158,13 @@ pub async fn review_promotion(
 /// Waives a check with a written reason.
 #[server(prefix = "/api", endpoint = "waive_check")]
 pub async fn waive_check(
+    /// The promotion request's id.
     id: i64,
+    /// The failing check's name, as the checklist shows it.
     check: String,
-    #[server(default)] reason: String,
+    /// Why the check may be waived; kept with the waiver.
+    #[server(default)]
+    reason: String,
 ) -> Result<String, AppError> {
     use crate::domain::authz::Action;
     use crate::service::{context, promotions};
@@ -150,7 +175,10 @@ pub async fn waive_check(
 
 /// Withdraws one's own request.
 #[server(prefix = "/api", endpoint = "withdraw_promotion")]
-pub async fn withdraw_promotion(id: i64) -> Result<(), AppError> {
+pub async fn withdraw_promotion(
+    /// The promotion request's id.
+    id: i64,
+) -> Result<(), AppError> {
     use crate::domain::authz::Action;
     use crate::service::{context, promotions};
     let (state, p) = context::authorized(Action::RequestPromotion).await?;
@@ -174,7 +202,12 @@ pub async fn list_policies() -> Result<crate::dto::registry::PoliciesView, AppEr
 
 /// Saves a new version of the policy of `scope` (admins); returns its version number.
 #[server(prefix = "/api", endpoint = "save_policy")]
-pub async fn save_policy(scope: String, text: String) -> Result<i64, AppError> {
+pub async fn save_policy(
+    /// `*`, `tier:low|medium|high` or `model:<name>`.
+    scope: String,
+    /// The policy as TOML.
+    text: String,
+) -> Result<i64, AppError> {
     use crate::domain::authz::Action;
     use crate::service::{context, promotions};
     let (state, p) = context::authorized(Action::ManagePolicies).await?;
@@ -188,8 +221,11 @@ pub async fn save_policy(scope: String, text: String) -> Result<i64, AppError> {
 /// The version `alias` of `name` served at `at` (RFC 3339, or `YYYY-MM-DDTHH:MM` UTC).
 #[server(prefix = "/api", endpoint = "alias_at")]
 pub async fn alias_at(
+    /// The registered model's name.
     name: String,
+    /// The alias, for example `production`.
     alias: String,
+    /// The moment to ask about, RFC 3339.
     at: String,
 ) -> Result<Option<crate::dto::registry::AliasMove>, AppError> {
     use crate::domain::authz::Action;

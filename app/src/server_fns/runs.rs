@@ -127,10 +127,17 @@ pub async fn list_experiments() -> Result<Vec<ExperimentSummary>, AppError> {
 /// A page of an experiment's runs, filtered and ordered with MLflow's grammar.
 #[server(prefix = "/api", endpoint = "experiment_runs")]
 pub async fn experiment_runs(
+    /// The MLflow experiment's id.
     experiment_id: i64,
-    #[server(default)] filter: String,
-    #[server(default)] order_by: String,
-    #[server(default)] offset: i64,
+    /// An MLflow search filter, for example `metrics.auc > 0.8`.
+    #[server(default)]
+    filter: String,
+    /// An MLflow order clause, for example `metrics.auc DESC`.
+    #[server(default)]
+    order_by: String,
+    /// How many matching runs to skip (paging).
+    #[server(default)]
+    offset: i64,
 ) -> Result<RunsPage, AppError> {
     use crate::domain::authz::Action;
     use crate::domain::run_search::{parse_filter, parse_order_by};
@@ -193,7 +200,12 @@ pub async fn experiment_runs(
 /// Makes a run its experiment's baseline (`baseline` true) or stops it being one. Needs the
 /// scientist role; audited in the same transaction.
 #[server(prefix = "/api", endpoint = "set_baseline")]
-pub async fn set_baseline(run_id: String, baseline: bool) -> Result<(), AppError> {
+pub async fn set_baseline(
+    /// The MLflow run's id.
+    run_id: String,
+    /// Whether the run becomes (true) or stops being (false) the baseline.
+    baseline: bool,
+) -> Result<(), AppError> {
     use crate::domain::authz::Action;
     use crate::service::{context, now_ms};
     use crate::store as db;
@@ -224,7 +236,10 @@ pub async fn set_baseline(run_id: String, baseline: bool) -> Result<(), AppError
 
 /// One run with its tags, inputs and metric charts.
 #[server(prefix = "/api", endpoint = "run_detail")]
-pub async fn get_run_detail(run_id: String) -> Result<RunDetail, AppError> {
+pub async fn get_run_detail(
+    /// The MLflow run's id.
+    run_id: String,
+) -> Result<RunDetail, AppError> {
     use crate::domain::authz::Action;
     use crate::dto::DatasetView;
     use crate::service::context;
@@ -472,10 +487,18 @@ fn choose(
 #[server(prefix = "/api", endpoint = "compare_runs")]
 #[allow(clippy::too_many_lines, reason = "to be split (issue 16)")]
 pub async fn compare_runs(
-    #[server(default)] run_ids: Vec<String>,
-    #[server(default)] pc_metric: Option<String>,
-    #[server(default)] scatter_x: Option<String>,
-    #[server(default)] scatter_y: Option<String>,
+    /// The runs to compare, in column order.
+    #[server(default)]
+    run_ids: Vec<String>,
+    /// The metric that colours the parallel-coordinates lines.
+    #[server(default)]
+    pc_metric: Option<String>,
+    /// The scatter plot's horizontal metric or parameter.
+    #[server(default)]
+    scatter_x: Option<String>,
+    /// The scatter plot's vertical metric.
+    #[server(default)]
+    scatter_y: Option<String>,
 ) -> Result<CompareView, AppError> {
     use crate::domain::authz::Action;
     use crate::domain::run_search::higher_is_better;

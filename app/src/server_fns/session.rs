@@ -37,8 +37,11 @@ pub async fn get_demo_accounts() -> Result<Option<DemoAccounts>, AppError> {
 /// Signs in with a user name and password, sets the session cookie and goes to `next`.
 #[server(prefix = "/api", endpoint = "sign_in")]
 pub async fn sign_in(
+    /// The account's sign-in name.
     username: String,
+    /// The account's password.
     password: String,
+    /// The local page to return to after signing in.
     next: Option<String>,
 ) -> Result<(), AppError> {
     use crate::domain::accounts::safe_next;

@@ -69,8 +69,11 @@ pub fn parse_expiry(days: Option<&str>) -> Result<Option<u32>, AppError> {
 /// JavaScript, in a one-view cookie).
 #[server(prefix = "/api", endpoint = "create_token")]
 pub async fn create_token(
+    /// A label that says what the token is for.
     name: String,
-    #[server(default)] expires_in_days: Option<String>,
+    /// Whole days until it expires; empty for no expiry.
+    #[server(default)]
+    expires_in_days: Option<String>,
 ) -> Result<CreatedToken, AppError> {
     use crate::domain::authz::Action;
     use crate::service::{accounts, context};
@@ -97,7 +100,10 @@ pub async fn create_token(
 
 /// Revokes one of the signed-in user's tokens, or anyone's for an administrator.
 #[server(prefix = "/api", endpoint = "revoke_token")]
-pub async fn revoke_token(id: i64) -> Result<(), AppError> {
+pub async fn revoke_token(
+    /// The token's id.
+    id: i64,
+) -> Result<(), AppError> {
     use crate::domain::authz::Action;
     use crate::service::{accounts, context};
     let (state, p) = context::authorized(Action::ManageOwnTokens).await?;

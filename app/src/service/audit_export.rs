@@ -33,13 +33,13 @@ pub struct ExportEntry {
     pub seq: i64,
     /// Timestamp as hashed.
     pub ts: String,
-    /// Actor.
+    /// Who made the change (a username, or `system`).
     pub actor: String,
-    /// Action.
+    /// What was done, for example `promotion.approve`.
     pub action: String,
-    /// Object type.
+    /// The kind of object changed, for example `model_version`.
     pub object_type: String,
-    /// Object id.
+    /// Which object, in its kind's own id form.
     pub object_id: String,
     /// Canonical JSON details.
     pub details: String,
@@ -54,7 +54,7 @@ pub struct ExportEntry {
 /// A verifiable export.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Export {
-    /// [`FORMAT`].
+    /// The export format's name and version, [`FORMAT`].
     pub format: String,
     /// When it was made.
     pub exported_at: String,

@@ -24,7 +24,7 @@ pub const SESSION_COOKIE: &str = "gatehouse_session";
 /// Who is making a request, and how they proved it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Principal {
-    /// User id.
+    /// The account's database id.
     pub user_id: i64,
     /// User name.
     pub username: String,

@@ -143,9 +143,9 @@ pub struct NewVersion<'a> {
     pub model_id: Option<&'a str>,
     /// A link to the run, as the client gave it.
     pub run_link: &'a str,
-    /// Its description.
+    /// Free text shown with the version.
     pub description: &'a str,
-    /// Its tags.
+    /// Key-value tags to set on the version.
     pub tags: &'a [(String, String)],
 }
 

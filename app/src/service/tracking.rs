@@ -108,7 +108,7 @@ pub struct NewRun<'a> {
     pub run_name: Option<&'a str>,
     /// When it started, in milliseconds since the epoch.
     pub start_time: i64,
-    /// Its tags.
+    /// Key-value tags to set on the run.
     pub tags: &'a [(String, String)],
 }
 
@@ -209,7 +209,7 @@ pub struct Batch {
     pub model_metrics: Vec<ModelMetric>,
     /// Parameters, which may be set once.
     pub params: Vec<(String, String)>,
-    /// Tags.
+    /// Key-value tags to set, last one wins per key.
     pub tags: Vec<(String, String)>,
 }
 

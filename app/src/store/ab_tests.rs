@@ -19,15 +19,15 @@ pub use shares::*;
 /// A stored test's header.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TestRow {
-    /// Id.
+    /// The test's id, as in `/ab-tests/<id>`.
     pub id: i64,
-    /// Status.
+    /// Draft, running, stopped or decided.
     pub status: Status,
-    /// Created by.
+    /// The account that created it.
     pub created_by: String,
-    /// Created at.
+    /// When it was created, RFC 3339.
     pub created_at: String,
-    /// Owner.
+    /// Who answers for it (the creator unless set).
     pub owner: String,
 }
 

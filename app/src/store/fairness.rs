@@ -33,19 +33,19 @@ pub struct ReportRow {
 
 /// What a new report records.
 pub struct NewReport<'a> {
-    /// Model version.
+    /// The model version scored, as entered (`credit-default@4`), if given.
     pub model_version: Option<&'a str>,
     /// Run.
     pub run_id: Option<&'a str>,
-    /// Dataset.
+    /// The scored dataset's name.
     pub dataset: &'a str,
     /// Digest.
     pub file_sha256: &'a str,
     /// Size.
     pub file_bytes: u64,
-    /// Mapping.
+    /// Which CSV columns hold the label, prediction and groups.
     pub mapping: &'a Mapping,
-    /// Report.
+    /// The computed report.
     pub report: &'a Report,
     /// Uploader.
     pub created_by: &'a str,

@@ -69,7 +69,7 @@ impl LoggedModel {
 pub struct ModelMetric {
     /// The model it was logged against.
     pub model_id: String,
-    /// The point.
+    /// The metric's key, value, step and time.
     pub point: MetricPoint,
     /// The run it was logged in, if any.
     pub run_id: Option<String>,
@@ -100,7 +100,7 @@ struct Row {
 
 const COLUMNS: &str = "model_id, experiment_id, name, model_type, source_run_id, status, status_message, artifact_uri, created_by, creation_time, last_updated_time, lifecycle_stage, digest, manifest, finalized_at";
 
-/// A new model id.
+/// A fresh random logged-model id, `m-` and 32 hex digits.
 pub fn new_model_id() -> String {
     use rand::RngCore;
     let mut b = [0u8; 16];
@@ -132,8 +132,8 @@ pub struct NewModel<'a> {
     pub model_type: &'a str,
     /// The run logging it.
     pub source_run_id: Option<&'a str>,
-    /// Tags.
+    /// Key-value tags to set on the model.
     pub tags: &'a [(String, String)],
-    /// Params.
+    /// Its parameters, key to value.
     pub params: &'a [(String, String)],
 }

@@ -70,7 +70,7 @@ pub struct RunInfo {
 pub struct MetricPoint {
     /// Metric name.
     pub key: String,
-    /// Value.
+    /// The measured value; NaN and ±infinity are kept, as MLflow does.
     pub value: f64,
     /// Milliseconds since the epoch.
     pub timestamp: i64,
@@ -81,7 +81,7 @@ pub struct MetricPoint {
 /// A dataset used by a run.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DatasetInput {
-    /// Name.
+    /// The dataset's name as logged.
     pub name: String,
     /// Content digest.
     pub digest: String,
@@ -112,6 +112,8 @@ pub struct Run {
     pub inputs: Vec<DatasetInput>,
 }
 
+/// Refuses a metric, param or tag key that is empty, longer than the limit, or could escape a
+/// path (`..`, a leading `/`, NUL), naming `field` in the error.
 pub fn check_key(field: &str, key: &str) -> Result<(), AppError> {
     if key.is_empty() {
         return Err(AppError::validation(field, "key must not be empty"));

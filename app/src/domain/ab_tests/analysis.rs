@@ -23,7 +23,7 @@ pub struct Srm {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct SrmArm {
-    /// Variant.
+    /// The variant's name, as in the definition.
     pub variant: String,
     /// Units assigned.
     pub observed: f64,
@@ -40,9 +40,9 @@ pub const SRM_P: f64 = 0.001;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct ArmSummary {
-    /// Variant.
+    /// The variant's name, as in the definition.
     pub variant: String,
-    /// Units.
+    /// Units (users, sessions) exposed to this metric in the arm.
     pub units: f64,
     /// Mean (conversion rate for binomial metrics).
     pub mean: f64,
@@ -94,13 +94,13 @@ pub struct SequentialFigures {
 pub struct Comparison {
     /// Treatment variant.
     pub variant: String,
-    /// Control units.
+    /// Units the control arm observed (n_c).
     pub control_units: f64,
-    /// Treatment units.
+    /// Units the treatment arm observed (n_t).
     pub treatment_units: f64,
-    /// Control mean.
+    /// The control's mean, m_c (a rate for binomial metrics).
     pub control_mean: f64,
-    /// Treatment mean.
+    /// The treatment's mean, m_t (a rate for binomial metrics).
     pub treatment_mean: f64,
     /// m_t − m_c.
     pub abs_diff: f64,
@@ -158,12 +158,12 @@ pub struct Comparison {
 pub struct MetricResult {
     /// Metric.
     pub name: String,
-    /// Kind.
+    /// Binomial (a rate) or continuous (a mean with variance); `type` on the wire.
     #[serde(rename = "type")]
     pub kind: MetricKind,
-    /// Direction.
+    /// Whether higher or lower values are better.
     pub direction: Direction,
-    /// Role.
+    /// Goal (decides shipping) or guardrail (must not get worse).
     pub role: MetricRole,
     /// Guardrail tolerance.
     pub tolerance: f64,
@@ -196,7 +196,7 @@ pub enum Decision {
 }
 
 impl Decision {
-    /// Label.
+    /// The decision as the page writes it, for example `Roll back`.
     pub fn label(self) -> &'static str {
         match self {
             Decision::Ship => "Ship",
@@ -211,7 +211,7 @@ impl Decision {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct Verdict {
-    /// Decision.
+    /// Ship, roll back, keep running or invalid.
     pub decision: Decision,
     /// The treatment it concerns (ship: the one to ship).
     pub variant: Option<String>,
@@ -245,7 +245,7 @@ pub struct Analysis {
     pub srm: Srm,
     /// Per metric.
     pub metrics: Vec<MetricResult>,
-    /// Verdict.
+    /// The decision over every metric, with its reasons.
     pub verdict: Verdict,
 }
 

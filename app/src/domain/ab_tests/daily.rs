@@ -12,9 +12,9 @@ use serde::{Deserialize, Serialize};
 pub struct DailyRow {
     /// Metric ('' for assignments).
     pub metric: String,
-    /// Variant.
+    /// The variant's name, as in the definition.
     pub variant: String,
-    /// Day.
+    /// The calendar day, `YYYY-MM-DD`.
     pub day: String,
     /// Units or n.
     pub a: f64,

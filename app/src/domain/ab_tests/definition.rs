@@ -68,7 +68,7 @@ pub struct VariantDef {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct MetricDef {
-    /// Name.
+    /// The metric's name, as the results CSV's `metric` column spells it.
     pub name: String,
     /// Binomial or continuous.
     #[serde(rename = "type")]

@@ -27,7 +27,7 @@ pub struct ResultBatch {
     /// Rows are running totals up to their day rather than that day's counts.
     #[serde(default)]
     pub cumulative: bool,
-    /// The rows.
+    /// The parsed CSV rows, one per day, metric and variant.
     pub rows: Vec<ResultRow>,
 }
 

@@ -65,7 +65,7 @@ pub(super) fn div(a: f64, b: f64) -> f64 {
 pub struct GroupMetrics {
     /// Weighted count.
     pub count: f64,
-    /// Rows.
+    /// Rows of the scored dataset in the group.
     pub rows: u64,
     /// Share with label 1.
     pub base_rate: f64,
@@ -85,7 +85,7 @@ pub struct GroupMetrics {
     pub precision: f64,
     /// NPV.
     pub negative_predictive_value: f64,
-    /// Accuracy.
+    /// Share of rows whose prediction equals the label.
     pub accuracy: f64,
     /// FDR.
     pub false_discovery_rate: f64,

@@ -22,7 +22,7 @@ pub struct Rule {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct Policy {
-    /// Rules.
+    /// The thresholds to check, each on one metric.
     pub rules: Vec<Rule>,
     /// Groups with fewer rows get a warning.
     pub min_group_rows: u64,

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 /// A group's standing on one rule.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Disparity {
-    /// Metric.
+    /// The metric compared, for example `selection_rate`.
     pub metric: String,
     /// The group's value.
     pub value: f64,
@@ -52,7 +52,7 @@ pub struct Versus {
 /// One group of an attribute.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct GroupReport {
-    /// Metrics.
+    /// The group's rates, counts and their intervals.
     #[serde(flatten)]
     pub metrics: GroupMetrics,
     /// Every metric against the reference, with bootstrap intervals.
@@ -68,7 +68,7 @@ pub struct GroupReport {
 /// The disparate-impact view of an attribute (the first rule's metric).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DisparateImpact {
-    /// Reference group.
+    /// The group ratios are taken against: the configured one, else the largest.
     pub reference_group: String,
     /// Metric compared.
     pub metric: String,
@@ -92,7 +92,7 @@ pub struct ImpactGroup {
 /// One sensitive attribute's report.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AttributeReport {
-    /// Reference group.
+    /// The group ratios are taken against: the configured one, else the largest.
     pub reference_group: String,
     /// Groups, by name.
     pub groups: BTreeMap<String, GroupReport>,
@@ -174,7 +174,7 @@ pub struct Settings {
     pub favorable_is_one: bool,
     /// Reference group per attribute (the largest group when absent).
     pub reference: BTreeMap<String, String>,
-    /// Policy.
+    /// The thresholds a report must meet to pass.
     pub policy: Policy,
     /// Bootstrap resamples.
     pub resamples: u32,

@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value};
 
-/// A run event's type.
+/// The state an OpenLineage run event reports (`eventType`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum RunEventType {
     /// The run started.
@@ -86,7 +86,7 @@ pub struct SchemaField {
     /// Type as the producer spelled it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub r#type: Option<String>,
-    /// Description.
+    /// The producer's description of the field, if it gave one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
 }
@@ -100,16 +100,16 @@ pub struct ColumnSource {
     pub namespace: String,
     /// Input dataset name.
     pub name: String,
-    /// Input field.
+    /// The input dataset's field the output field is derived from.
     pub input_field: String,
 }
 
 /// A dataset as an event mentions it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DatasetPart {
-    /// Namespace.
+    /// The dataset's namespace, often a URI such as `s3://bucket`.
     pub namespace: String,
-    /// Name.
+    /// The dataset's name within its namespace, such as a path or table.
     pub name: String,
     /// All facets (dataset facets plus input or output facets), verbatim.
     pub facets: Map<String, Value>,

@@ -22,7 +22,7 @@ pub struct RunSummary {
     pub parent: Option<(String, String, String)>,
     /// Nominal start and end.
     pub nominal: Option<(String, Option<String>)>,
-    /// MLflow run id.
+    /// The MLflow run this OpenLineage run trained, when a facet links them.
     pub mlflow_run_id: Option<String>,
     /// Facets merged in event order (later events win per facet).
     pub facets: Map<String, Value>,

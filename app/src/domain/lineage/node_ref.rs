@@ -7,14 +7,14 @@ pub enum NodeRef {
     Dataset {
         /// Namespace (often a URI with colons of its own).
         namespace: String,
-        /// Name.
+        /// The dataset's name within its namespace.
         name: String,
     },
     /// `job:<namespace>:<name>`.
     Job {
-        /// Namespace.
+        /// The job's namespace, usually the scheduler or team.
         namespace: String,
-        /// Name.
+        /// The job's name within its namespace.
         name: String,
     },
     /// `run:<id>`: an MLflow training run (32 hex digits) or an OpenLineage run (UUID).

@@ -63,7 +63,7 @@ pub struct ArtifactVerification {
 /// The latest fairness report on the version.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FairnessEvidence {
-    /// Report id.
+    /// The fairness report's id, for the link to it.
     pub report_id: i64,
     /// `pass` or `fail`.
     pub verdict: String,
@@ -78,7 +78,7 @@ pub struct FairnessEvidence {
 /// The latest decision of an A/B test in which the version is a variant.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AbEvidence {
-    /// Test id.
+    /// The A/B test's id, for the link to it.
     pub test_id: i64,
     /// Test name.
     pub name: String,

@@ -106,7 +106,7 @@ pub struct ReportUpload<'a> {
     pub file_bytes: u64,
     /// How its columns were read.
     pub mapping: &'a Mapping,
-    /// The report.
+    /// The report computed from the upload.
     pub report: &'a Report,
 }
 

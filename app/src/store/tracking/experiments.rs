@@ -120,6 +120,7 @@ pub async fn create_experiment(
     Ok(id)
 }
 
+/// The experiment's lifecycle stage (`active` or `deleted`); 404 in MLflow's words when absent.
 pub async fn experiment_stage(conn: &mut SqliteConnection, id: i64) -> Result<String, AppError> {
     sqlx::query_scalar("SELECT lifecycle_stage FROM experiments WHERE experiment_id = ?")
         .bind(id)
