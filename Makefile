@@ -131,7 +131,6 @@ LONG_FILES := \
 	app/src/service/ab_tests.rs \
 	app/src/service/charts.rs \
 	app/src/service/promotions.rs \
-	server/src/fairness.rs \
 	server/src/main.rs
 
 file-lengths:

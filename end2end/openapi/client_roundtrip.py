@@ -5,13 +5,18 @@ import os
 import sys
 
 from gatehouse_client import AuthenticatedClient
-from gatehouse_client.api.ab_tests import post_api_v1_ab_analyze, post_api_v1_experiments
+from gatehouse_client.api.ab_tests import (
+    get_api_v1_experiments_id,
+    post_api_v1_ab_analyze,
+    post_api_v1_experiments,
+)
 from gatehouse_client.api.audit_trail import get_api_v1_audit
 from gatehouse_client.api.session import get_api_v1_me
 from gatehouse_client.models import (
     Analysis,
     AnalysisRequest,
     ConflictError,
+    CreatedTest,
     DataRow,
     ExperimentDef,
     Decision,
@@ -21,6 +26,8 @@ from gatehouse_client.models import (
     MetricKind,
     MetricSpec,
     Role,
+    Status,
+    TestDetail,
     ValidationError,
     VariantDef,
     VariantSpec,
@@ -75,6 +82,12 @@ definition = ExperimentDef(
 )
 created = post_api_v1_experiments.sync_detailed(client=client, body=definition)
 check(created.status_code == 201, f"POST /api/v1/experiments is 201 (got {created.status_code})")
+check(isinstance(created.parsed, CreatedTest), "and answers a CreatedTest")
+check(created.parsed.status == Status.DRAFT, f"a draft (got {created.parsed.status})")
+shown = get_api_v1_experiments_id.sync(str(created.parsed.id), client=client)
+check(isinstance(shown, TestDetail), "GET /api/v1/experiments/{id} answers a TestDetail")
+check(shown.definition.name == "generated client test", "with the definition as sent")
+check(shown.analysis is None and shown.analysis_unavailable, "and why there is no analysis yet")
 again = post_api_v1_experiments.sync(client=client, body=definition)
 check(isinstance(again, ConflictError), "the same name again is a ConflictError")
 bad = ExperimentDef(

@@ -6,6 +6,7 @@ use crate::extract::{path_id, Caller, Created, JsonBody, NoContent};
 use app::domain::ab_tests::{analyze, Analysis, AnalysisRequest, Context};
 use app::domain::ab_tests::{ExperimentDef, ResultBatch, Status};
 use app::domain::authz::Action;
+use app::dto::{AbTestSummary, DecisionRow, ShareLink};
 use app::error::AppError;
 use app::service::ab_tests as ops;
 use app::service::state::AppState;
@@ -14,7 +15,8 @@ use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::{json, Value};
+use schemars::JsonSchema;
+use serde::Serialize;
 
 /// The routes.
 pub fn router(state: AppState) -> Api {
@@ -98,47 +100,103 @@ async fn analyze_stateless(
     Ok(Json(analyze(&req, Context::default())?))
 }
 
+/// A test just defined.
+#[derive(Serialize, JsonSchema)]
+struct CreatedTest {
+    /// Its id, for the other `/api/v1/experiments/{id}` operations.
+    id: i64,
+    /// Its name, trimmed as stored.
+    name: String,
+    /// Its status: `draft` unless the definition asked for `running`.
+    status: Status,
+    /// Its page in the UI.
+    url: String,
+}
+
 /// `POST /api/v1/experiments`: defines a test (product manager or scientist).
 async fn create(
     State(s): State<AppState>,
     Caller(p): Caller,
     JsonBody(def): JsonBody<ExperimentDef>,
-) -> Result<Created<Json<Value>>, AppError> {
+) -> Result<Created<Json<CreatedTest>>, AppError> {
     let id = ops::create(&s, &def, &p.actor(), &p.username).await?;
-    Ok(Created(Json(
-        json!({ "id": id, "name": def.name.trim(), "status": def.status.as_str(), "url": format!("/experiments/{id}") }),
-    )))
+    Ok(Created(Json(CreatedTest {
+        id,
+        name: def.name.trim().to_owned(),
+        status: def.status,
+        url: format!("/experiments/{id}"),
+    })))
+}
+
+/// Every A/B test.
+#[derive(Serialize, JsonSchema)]
+struct TestList {
+    /// The tests, oldest first, each with its current verdict.
+    experiments: Vec<AbTestSummary>,
 }
 
 /// `GET /api/v1/experiments`.
-async fn list(State(s): State<AppState>) -> Result<Json<Value>, AppError> {
-    let mut out = Vec::new();
+async fn list(State(s): State<AppState>) -> Result<Json<TestList>, AppError> {
+    let mut experiments = Vec::new();
     for id in db::ids(&s.pool).await? {
-        out.push(ops::summary(&s, id).await?);
+        experiments.push(ops::summary(&s, id).await?);
     }
-    Ok(Json(json!({ "experiments": out })))
+    Ok(Json(TestList { experiments }))
+}
+
+/// One A/B test as stored, with the analysis of all its data.
+#[derive(Serialize, JsonSchema)]
+struct TestDetail {
+    /// The test's id.
+    id: i64,
+    /// Draft, running, stopped or decided.
+    status: Status,
+    /// The account that defined it.
+    created_by: String,
+    /// When it was defined, RFC 3339.
+    created_at: String,
+    /// The definition: variants, weights, metrics, alpha and the rest.
+    definition: ExperimentDef,
+    /// The days with any result, in order.
+    days: Vec<String>,
+    /// The analysis, when the data can be analysed.
+    analysis: Option<Analysis>,
+    /// Why there is no analysis (no data yet, a variant without units), when there is none.
+    analysis_unavailable: Option<String>,
+    /// The recorded decisions, newest first.
+    decisions: Vec<DecisionRow>,
 }
 
 /// `GET /api/v1/experiments/{id}`: the definition, the analysis of all data (or why there is
 /// none) and the decisions.
-async fn show(State(s): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, AppError> {
+async fn show(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<TestDetail>, AppError> {
     let id = test_id(&id)?;
     let t = ops::snapshot(&s, id, None).await?;
     let (analysis, why) = match t.analysis {
         Ok(a) => (Some(a), None),
         Err(e) => (None, Some(e.to_string())),
     };
-    Ok(Json(json!({
-        "id": id,
-        "status": t.row.status,
-        "created_by": t.row.created_by,
-        "created_at": t.row.created_at,
-        "definition": t.def,
-        "days": t.days,
-        "analysis": analysis,
-        "analysis_unavailable": why,
-        "decisions": db::decisions(&s.pool, id).await?,
-    })))
+    Ok(Json(TestDetail {
+        id,
+        status: t.row.status,
+        created_by: t.row.created_by,
+        created_at: t.row.created_at,
+        definition: t.def,
+        days: t.days,
+        analysis,
+        analysis_unavailable: why,
+        decisions: db::decisions(&s.pool, id).await?,
+    }))
+}
+
+/// How many result rows a batch stored.
+#[derive(Serialize, JsonSchema)]
+struct Stored {
+    /// Rows stored (a row for a day already stored replaces it).
+    stored: usize,
 }
 
 /// `POST /api/v1/experiments/{id}/results`: a batch of daily (or cumulative) rows. All rows
@@ -148,17 +206,26 @@ async fn results(
     Caller(p): Caller,
     Path(id): Path<String>,
     JsonBody(batch): JsonBody<ResultBatch>,
-) -> Result<Created<Json<Value>>, AppError> {
+) -> Result<Created<Json<Stored>>, AppError> {
     let id = test_id(&id)?;
     let (_, def) = ops::load(&s, id).await?;
     let stored = ops::store_batch(&s, id, &def, &batch, &p.actor(), "api").await?;
-    Ok(Created(Json(json!({ "stored": stored }))))
+    Ok(Created(Json(Stored { stored })))
 }
 
 /// A test's new status.
 #[derive(serde::Deserialize, schemars::JsonSchema)]
 struct StatusBody {
     /// `running` or `stopped` (a test is decided through its decision).
+    status: Status,
+}
+
+/// A test's status after a change.
+#[derive(Serialize, JsonSchema)]
+struct StatusChanged {
+    /// The test's id.
+    id: i64,
+    /// Its new status.
     status: Status,
 }
 
@@ -169,10 +236,13 @@ async fn set_status(
     Caller(p): Caller,
     Path(id): Path<String>,
     JsonBody(b): JsonBody<StatusBody>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<StatusChanged>, AppError> {
     let id = test_id(&id)?;
     ops::set_status(&s, id, b.status, &p.actor()).await?;
-    Ok(Json(json!({ "id": id, "status": b.status })))
+    Ok(Json(StatusChanged {
+        id,
+        status: b.status,
+    }))
 }
 
 /// The product decision on a test, recorded with the analysis it was made on.
@@ -185,16 +255,28 @@ struct DecisionBody {
     comment: String,
 }
 
+/// A decision just recorded.
+#[derive(Serialize, JsonSchema)]
+struct Decided {
+    /// The decision's id.
+    id: i64,
+    /// `ship`, `roll_back` or `extend`, as sent.
+    decision: String,
+}
+
 /// `POST /api/v1/experiments/{id}/decision` (product manager).
 async fn decide(
     State(s): State<AppState>,
     Caller(p): Caller,
     Path(id): Path<String>,
     JsonBody(b): JsonBody<DecisionBody>,
-) -> Result<Created<Json<Value>>, AppError> {
+) -> Result<Created<Json<Decided>>, AppError> {
     let id = test_id(&id)?;
     let did = ops::record_decision(&s, id, &b.decision, &b.comment, &p.actor()).await?;
-    Ok(Created(Json(json!({ "id": did, "decision": b.decision }))))
+    Ok(Created(Json(Decided {
+        id: did,
+        decision: b.decision,
+    })))
 }
 
 /// `GET /api/v1/experiments/{id}/export.csv`.
@@ -231,28 +313,44 @@ fn week() -> i64 {
     7
 }
 
+/// A share link just made; its address is not shown again.
+#[derive(Serialize, JsonSchema)]
+struct NewShare {
+    /// The link's full address, with its secret token.
+    url: String,
+    /// When it stops working, RFC 3339.
+    expires_at: String,
+}
+
 /// `POST /api/v1/experiments/{id}/share` → `{url, expires_at}`; the URL is shown once.
 async fn share(
     State(s): State<AppState>,
     Caller(p): Caller,
     Path(id): Path<String>,
     JsonBody(b): JsonBody<ShareBody>,
-) -> Result<Created<Json<Value>>, AppError> {
+) -> Result<Created<Json<NewShare>>, AppError> {
     let id = test_id(&id)?;
     let (url, expires_at) = ops::create_share(&s, id, b.days, &p.actor()).await?;
-    Ok(Created(Json(
-        json!({ "url": url, "expires_at": expires_at }),
-    )))
+    Ok(Created(Json(NewShare { url, expires_at })))
+}
+
+/// A test's share links.
+#[derive(Serialize, JsonSchema)]
+struct ShareList {
+    /// The links, newest first, without their tokens.
+    links: Vec<ShareLink>,
 }
 
 /// `GET /api/v1/experiments/{id}/share`: the links (without tokens).
 async fn list_shares(
     State(s): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<ShareList>, AppError> {
     let id = test_id(&id)?;
     ops::load(&s, id).await?;
-    Ok(Json(json!({ "links": db::shares(&s.pool, id).await? })))
+    Ok(Json(ShareList {
+        links: db::shares(&s.pool, id).await?,
+    }))
 }
 
 /// `DELETE /api/v1/experiments/{id}/share/{link}`.

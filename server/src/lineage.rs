@@ -219,7 +219,7 @@ fn depth(field: &str, v: Option<&str>, default: usize) -> Result<usize, AppError
 pub async fn get_lineage(
     State(s): State<LineageState>,
     axum::extract::Query(q): axum::extract::Query<LineageQuery>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Graph>, AppError> {
     let id = q.node_id.filter(|n| !n.is_empty()).ok_or_else(|| {
         AppError::validation(
             "nodeId",
@@ -235,13 +235,56 @@ pub async fn get_lineage(
     Ok(Json(graph_json(&s.app.pool, &start, up, down).await?))
 }
 
+/// The lineage around a node, in Marquez's shape.
+#[derive(serde::Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Graph {
+    /// The nodes within the depths asked for, each with its edges to the others shown.
+    pub graph: Vec<GraphNode>,
+    /// The node asked about, as resolved (`dataset:<namespace>:<name>`, `job:…`, `run:…`).
+    pub node_id: String,
+    /// The walk stopped at its node limit before reaching the depths asked for.
+    pub truncated: bool,
+}
+
+/// One node of a [`Graph`].
+#[derive(serde::Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct GraphNode {
+    /// `dataset:<namespace>:<name>`, `job:<namespace>:<name>`, `run:<id>` and so on.
+    pub id: String,
+    /// `DATASET`, `JOB`, `RUN`, `MODEL_VERSION` or `DEPLOYMENT`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// What is known of the node; its fields depend on its type (a dataset's schema and
+    /// facets, a run's state and times, a model version's alias).
+    pub data: Value,
+    /// Edges from the shown nodes it is derived from.
+    pub in_edges: Vec<Edge>,
+    /// Edges to the shown nodes derived from it.
+    pub out_edges: Vec<Edge>,
+    /// Neighbours upstream left out of the graph (beyond the depth or the limit).
+    pub hidden_upstream: usize,
+    /// Neighbours downstream left out of the graph.
+    pub hidden_downstream: usize,
+}
+
+/// A directed edge of a [`Graph`], from the input to what is derived from it.
+#[derive(serde::Serialize, schemars::JsonSchema)]
+pub struct Edge {
+    /// The upstream node's id.
+    pub origin: String,
+    /// The downstream node's id.
+    pub destination: String,
+}
+
 /// The graph around `start` in Marquez's shape (`{graph, nodeId, truncated}`).
 pub async fn graph_json(
     pool: &sqlx::SqlitePool,
     start: &app::domain::lineage::NodeRef,
     up: usize,
     down: usize,
-) -> Result<Value, AppError> {
+) -> Result<Graph, AppError> {
     let g = lineage::subgraph(pool, start, up, down).await?;
     let mut graph = Vec::with_capacity(g.nodes.len());
     let datas = lineage::nodes_data(pool, g.nodes.keys().cloned().collect()).await?;
@@ -254,17 +297,31 @@ pub async fn graph_json(
                 .collect::<Vec<_>>()
         };
         let (in_shown, out_shown) = (shown(ups), shown(downs));
-        graph.push(json!({
-            "id": id,
-            "type": node.type_name(),
-            "data": data,
-            "inEdges": in_shown.iter().map(|n| json!({ "origin": n.to_string(), "destination": id })).collect::<Vec<_>>(),
-            "outEdges": out_shown.iter().map(|n| json!({ "origin": id, "destination": n.to_string() })).collect::<Vec<_>>(),
-            "hiddenUpstream": ups.len() - in_shown.len(),
-            "hiddenDownstream": downs.len() - out_shown.len(),
-        }));
+        let edge = |origin: String, destination: String| Edge {
+            origin,
+            destination,
+        };
+        graph.push(GraphNode {
+            kind: node.type_name().to_owned(),
+            data,
+            in_edges: in_shown
+                .iter()
+                .map(|n| edge(n.to_string(), id.clone()))
+                .collect(),
+            out_edges: out_shown
+                .iter()
+                .map(|n| edge(id.clone(), n.to_string()))
+                .collect(),
+            hidden_upstream: ups.len() - in_shown.len(),
+            hidden_downstream: downs.len() - out_shown.len(),
+            id,
+        });
     }
-    Ok(json!({ "graph": graph, "nodeId": start.to_string(), "truncated": g.truncated }))
+    Ok(Graph {
+        graph,
+        node_id: start.to_string(),
+        truncated: g.truncated,
+    })
 }
 
 /// Query of `GET /api/v1/search`.
@@ -274,12 +331,39 @@ pub struct SearchQuery {
     limit: Option<String>,
 }
 
+/// Lineage nodes whose names match a search.
+#[derive(serde::Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SearchResults {
+    /// How many results there are (at most the limit asked for).
+    pub total_count: usize,
+    /// The matches: exact names first, then names starting with the text, then the rest.
+    pub results: Vec<SearchResult>,
+}
+
+/// One match of a lineage search.
+#[derive(serde::Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SearchResult {
+    /// `DATASET`, `JOB` or `RUN`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The namespace it lives in, such as `s3://bucket` for a dataset.
+    pub namespace: String,
+    /// Its name within the namespace.
+    pub name: String,
+    /// Its id for `GET /api/v1/lineage?nodeId=…`.
+    pub node_id: String,
+    /// When an event last mentioned it, RFC 3339.
+    pub updated_at: String,
+}
+
 /// `GET /api/v1/search?q=…&limit=N`: datasets, jobs and runs by name, Marquez-shaped
 /// (`{totalCount, results: [{type, name, namespace, nodeId, updatedAt}]}`).
 pub async fn search(
     State(s): State<LineageState>,
     axum::extract::Query(q): axum::extract::Query<SearchQuery>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<SearchResults>, AppError> {
     let text =
         q.q.map(|t| t.trim().to_owned())
             .filter(|t| !t.is_empty())
@@ -296,11 +380,20 @@ pub async fn search(
             .ok_or_else(|| AppError::validation("limit", "limit must be from 1 to 100"))?,
     };
     let hits = lineage::search(&s.app.pool, &text, limit).await?;
-    let results: Vec<Value> = hits
+    let results: Vec<SearchResult> = hits
         .into_iter()
-        .map(|(t, ns, name, id, updated)| json!({ "type": t, "namespace": ns, "name": name, "nodeId": id, "updatedAt": updated }))
+        .map(
+            |(kind, namespace, name, node_id, updated_at)| SearchResult {
+                kind,
+                namespace,
+                name,
+                node_id,
+                updated_at,
+            },
+        )
         .collect();
-    Ok(Json(
-        json!({ "totalCount": results.len(), "results": results }),
-    ))
+    Ok(Json(SearchResults {
+        total_count: results.len(),
+        results,
+    }))
 }

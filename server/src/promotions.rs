@@ -18,16 +18,46 @@ use app::service::auth::Principal;
 
 use crate::api::{needs, Api, Body};
 use crate::extract::{path_id, Caller, JsonBody};
+use app::dto::registry::{Outcome, PolicyVersion, QueueItem, RequestView};
 use app::service::promotions::{self, NewRequest};
 use app::service::state::AppState;
 use app::store::promotions as db;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::Json;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 
-type ApiResult = Result<Json<Value>, AppError>;
+/// One promotion request as its page shows it.
+#[derive(Serialize, schemars::JsonSchema)]
+struct RequestBody {
+    /// The request with its checklist, evidence, reviews and history, as the caller may see it.
+    request: RequestView,
+}
+
+/// What a review or waiver did, and the request afterwards.
+#[derive(Serialize, schemars::JsonSchema)]
+struct ReviewedBody {
+    /// The request's status afterwards, and whether the alias moved.
+    outcome: Outcome,
+    /// The request afterwards.
+    request: RequestView,
+}
+
+type RequestResult = Result<Json<RequestBody>, AppError>;
+type ReviewedResult = Result<Json<ReviewedBody>, AppError>;
+
+async fn request_body(s: &AppState, p: &Principal, id: i64) -> RequestResult {
+    Ok(Json(RequestBody {
+        request: promotions::view(&s.pool, p, id).await?,
+    }))
+}
+
+async fn reviewed_body(s: &AppState, p: &Principal, id: i64, outcome: Outcome) -> ReviewedResult {
+    Ok(Json(ReviewedBody {
+        outcome,
+        request: promotions::view(&s.pool, p, id).await?,
+    }))
+}
 
 /// The routes, mounted by the main router.
 pub fn router(state: AppState) -> Api {
@@ -65,22 +95,24 @@ async fn create(
     State(s): State<AppState>,
     Caller(p): Caller,
     JsonBody(req): JsonBody<NewRequest>,
-) -> ApiResult {
+) -> RequestResult {
     // The evidence speaks of the model's bytes as they are now.
     if let Some(v) = req.version {
         app::service::artifact_checks::verify_version(&s.pool, &s.artifacts, req.model.trim(), v)
             .await?;
     }
     let id = promotions::request(&s.pool, &p, &req).await?;
-    Ok(Json(
-        json!({ "request": promotions::view(&s.pool, &p, id).await? }),
-    ))
+    request_body(&s, &p, id).await
 }
 
+/// A request to point an alias back at the version it pointed at before.
 #[derive(Deserialize, schemars::JsonSchema)]
 struct RollbackReq {
+    /// The registered model's name.
     model: String,
+    /// The alias to move back, such as `production`.
     alias: String,
+    /// Why, for the reviewers.
     justification: String,
 }
 
@@ -88,19 +120,29 @@ async fn rollback(
     State(s): State<AppState>,
     Caller(p): Caller,
     JsonBody(req): JsonBody<RollbackReq>,
-) -> ApiResult {
+) -> RequestResult {
     let id = promotions::rollback(&s.pool, &p, &req.model, &req.alias, &req.justification).await?;
-    Ok(Json(
-        json!({ "request": promotions::view(&s.pool, &p, id).await? }),
-    ))
+    request_body(&s, &p, id).await
 }
 
+/// Which requests to list.
 #[derive(Deserialize, schemars::JsonSchema)]
 struct ListQuery {
+    /// `pending` (the default), `approved`, `rejected`, `withdrawn`, `expired` or `all`.
     status: Option<String>,
 }
 
-async fn list(State(s): State<AppState>, Query(q): Query<ListQuery>) -> ApiResult {
+/// The review queue.
+#[derive(Serialize, schemars::JsonSchema)]
+struct Queue {
+    /// The requests, newest first, each with its checklist's standing.
+    requests: Vec<QueueItem>,
+}
+
+async fn list(
+    State(s): State<AppState>,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Queue>, AppError> {
     let status = match q.status.as_deref() {
         None | Some("") => Some("pending"),
         Some("all") => None,
@@ -114,30 +156,38 @@ async fn list(State(s): State<AppState>, Query(q): Query<ListQuery>) -> ApiResul
             ))
         }
     };
-    Ok(Json(
-        json!({ "requests": promotions::queue(&s.pool, status).await? }),
-    ))
+    Ok(Json(Queue {
+        requests: promotions::queue(&s.pool, status).await?,
+    }))
 }
 
-async fn show(State(s): State<AppState>, Caller(p): Caller, Path(id): Path<String>) -> ApiResult {
-    Ok(Json(
-        json!({ "request": promotions::view(&s.pool, &p, request_id(&id)?).await? }),
-    ))
+async fn show(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    Path(id): Path<String>,
+) -> RequestResult {
+    request_body(&s, &p, request_id(&id)?).await
 }
 
+/// A review's reasons.
 #[derive(Deserialize, schemars::JsonSchema)]
 struct CommentReq {
+    /// Why the reviewer approves or rejects.
     #[serde(default)]
     comment: String,
 }
 
-async fn decide(s: AppState, p: Principal, id: &str, req: CommentReq, approve: bool) -> ApiResult {
+async fn decide(
+    s: AppState,
+    p: Principal,
+    id: &str,
+    req: CommentReq,
+    approve: bool,
+) -> ReviewedResult {
     let id = request_id(id)?;
     app::service::artifact_checks::verify_request(&s.pool, &s.artifacts, id).await?;
     let outcome = promotions::review(&s.pool, &p, id, approve, &req.comment).await?;
-    Ok(Json(
-        json!({ "outcome": outcome, "request": promotions::view(&s.pool, &p, id).await? }),
-    ))
+    reviewed_body(&s, &p, id, outcome).await
 }
 
 async fn approve(
@@ -145,7 +195,7 @@ async fn approve(
     Caller(p): Caller,
     Path(id): Path<String>,
     JsonBody(req): JsonBody<CommentReq>,
-) -> ApiResult {
+) -> ReviewedResult {
     decide(s, p, &id, req, true).await
 }
 
@@ -154,13 +204,16 @@ async fn reject(
     Caller(p): Caller,
     Path(id): Path<String>,
     JsonBody(req): JsonBody<CommentReq>,
-) -> ApiResult {
+) -> ReviewedResult {
     decide(s, p, &id, req, false).await
 }
 
+/// A waiver of one failing check.
 #[derive(Deserialize, schemars::JsonSchema)]
 struct WaiveReq {
+    /// The check's name, as the checklist shows it.
     check: String,
+    /// Why it may be waived; kept with the waiver.
     #[serde(default)]
     reason: String,
 }
@@ -171,41 +224,65 @@ async fn waive(
     Caller(p): Caller,
     Path(id): Path<String>,
     JsonBody(req): JsonBody<WaiveReq>,
-) -> ApiResult {
+) -> ReviewedResult {
     let id = request_id(&id)?;
     let outcome = promotions::waive(&s.pool, &p, id, &req.check, &req.reason).await?;
-    Ok(Json(
-        json!({ "outcome": outcome, "request": promotions::view(&s.pool, &p, id).await? }),
-    ))
+    reviewed_body(&s, &p, id, outcome).await
 }
 
 async fn withdraw(
     State(s): State<AppState>,
     Caller(p): Caller,
     Path(id): Path<String>,
-) -> ApiResult {
+) -> RequestResult {
     let id = request_id(&id)?;
     promotions::withdraw(&s.pool, &p, id).await?;
-    Ok(Json(
-        json!({ "request": promotions::view(&s.pool, &p, id).await? }),
-    ))
+    request_body(&s, &p, id).await
 }
 
-async fn policies(State(s): State<AppState>) -> ApiResult {
-    Ok(Json(json!({
-        "policies": db::policy_versions(&s.pool).await?,
-        "default": app::domain::promotion::DEFAULT_POLICY,
-    })))
+/// Every promotion policy version, and the built-in default.
+#[derive(Serialize, schemars::JsonSchema)]
+struct PromotionPolicies {
+    /// Each saved version of each scope's policy, by scope, newest version first.
+    policies: Vec<PolicyVersion>,
+    /// The TOML in force where no scope has a policy.
+    default: &'static str,
 }
 
-async fn policy(State(s): State<AppState>, Path(scope): Path<String>) -> ApiResult {
+async fn policies(State(s): State<AppState>) -> Result<Json<PromotionPolicies>, AppError> {
+    Ok(Json(PromotionPolicies {
+        policies: db::policy_versions(&s.pool).await?,
+        default: app::domain::promotion::DEFAULT_POLICY,
+    }))
+}
+
+/// One scope's policy versions.
+#[derive(Serialize, schemars::JsonSchema)]
+struct ScopePolicies {
+    /// `*`, `tier:low|medium|high` or `model:<name>`.
+    scope: String,
+    /// Its saved versions, newest first.
+    versions: Vec<PolicyVersion>,
+}
+
+async fn policy(
+    State(s): State<AppState>,
+    Path(scope): Path<String>,
+) -> Result<Json<ScopePolicies>, AppError> {
     db::check_scope(&scope)?;
     let versions: Vec<_> = db::policy_versions(&s.pool)
         .await?
         .into_iter()
         .filter(|p| p.scope == scope)
         .collect();
-    Ok(Json(json!({ "scope": scope, "versions": versions })))
+    Ok(Json(ScopePolicies { scope, versions }))
+}
+
+/// A policy version just saved.
+#[derive(Serialize, schemars::JsonSchema)]
+struct SavedPolicy {
+    /// The new version, now in force for its scope.
+    policy: PolicyVersion,
 }
 
 async fn save_policy(
@@ -213,9 +290,9 @@ async fn save_policy(
     Caller(p): Caller,
     Path(scope): Path<String>,
     b: Bytes,
-) -> ApiResult {
+) -> Result<Json<SavedPolicy>, AppError> {
     let text = std::str::from_utf8(&b)
         .map_err(|_| AppError::validation("text", "the policy must be UTF-8 text"))?;
     let saved = promotions::save_policy(&s.pool, &p, &scope, text).await?;
-    Ok(Json(json!({ "policy": saved })))
+    Ok(Json(SavedPolicy { policy: saved }))
 }

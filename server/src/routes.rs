@@ -16,7 +16,6 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 use std::sync::Arc;
 
 /// `/healthz`: the process is alive.
@@ -113,24 +112,26 @@ pub async fn verify_audit(
     Ok(Json(store::audit::verify(&state.pool).await?))
 }
 
-fn checkpoint_json(state: &AppState, c: &Checkpoint) -> Result<Value, AppError> {
+fn checkpoint_json(state: &AppState, c: &Checkpoint) -> Result<app::dto::CheckpointView, AppError> {
     let key = signing::key_for(&state.pool).map_err(|e| {
         tracing::error!(error = %e, "audit signing key unavailable");
         AppError::internal()
     })?;
-    Ok(json!({
-        "tree_size": c.tree_size,
-        "root_hash": c.root_hash,
-        "issued_at": c.issued_at,
-        "key_id": c.key_id,
-        "signature": c.signature,
-        "public_key": signing::public_key_hex(&key),
-    }))
+    Ok(app::dto::CheckpointView {
+        tree_size: c.tree_size,
+        root_hash: c.root_hash.clone(),
+        issued_at: c.issued_at.clone(),
+        key_id: c.key_id.clone(),
+        signature: c.signature.clone(),
+        public_key: signing::public_key_hex(&key),
+    })
 }
 
 /// `GET /api/v1/audit/checkpoint`: the newest signed checkpoint (signing one of the log as it
 /// stands when it has grown), with the public key to check it.
-pub async fn audit_checkpoint(State(state): State<AppState>) -> Result<Json<Value>, AppError> {
+pub async fn audit_checkpoint(
+    State(state): State<AppState>,
+) -> Result<Json<app::dto::CheckpointView>, AppError> {
     let c = signing::checkpoint_now(&state.pool)
         .await?
         .ok_or_else(|| AppError::not_found("the audit trail is empty"))?;
@@ -153,13 +154,32 @@ fn parse_size(field: &str, s: &str) -> Result<u64, AppError> {
     })
 }
 
+/// An RFC 6962 inclusion proof: the entry's leaf is in the tree of `tree_size` entries.
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct InclusionProof {
+    /// The entry's sequence number.
+    pub seq: u64,
+    /// Its leaf's index in the tree (`seq - 1`).
+    pub leaf_index: u64,
+    /// Entries in the tree proved against.
+    pub tree_size: u64,
+    /// The entry's leaf hash, hex.
+    pub leaf_hash: String,
+    /// The sibling hashes from the leaf up, hex.
+    pub audit_path: Vec<String>,
+    /// The tree's root, hex.
+    pub root_hash: String,
+    /// The signed checkpoint of that tree size, when one was signed.
+    pub checkpoint: Option<app::dto::CheckpointView>,
+}
+
 /// `GET /api/v1/audit/entries/{seq}/proof?tree_size=N`: the RFC 6962 inclusion proof of an
 /// entry.
 pub async fn audit_proof(
     State(state): State<AppState>,
     Path(seq): Path<String>,
     Query(q): Query<ProofQuery>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<InclusionProof>, AppError> {
     let seq = parse_size("seq", &seq)?;
     let log = audit_tree::log_size(&state.pool).await?;
     if seq > log {
@@ -199,15 +219,15 @@ pub async fn audit_proof(
         Some(c) => Some(checkpoint_json(&state, &c)?),
         None => None,
     };
-    Ok(Json(json!({
-        "seq": seq,
-        "leaf_index": seq - 1,
-        "tree_size": size,
-        "leaf_hash": merkle::to_hex(&leaf),
-        "audit_path": proof.iter().map(merkle::to_hex).collect::<Vec<_>>(),
-        "root_hash": merkle::to_hex(&root),
-        "checkpoint": checkpoint,
-    })))
+    Ok(Json(InclusionProof {
+        seq,
+        leaf_index: seq - 1,
+        tree_size: size,
+        leaf_hash: merkle::to_hex(&leaf),
+        audit_path: proof.iter().map(merkle::to_hex).collect(),
+        root_hash: merkle::to_hex(&root),
+        checkpoint,
+    }))
 }
 
 /// The two sizes of a consistency query.
@@ -219,12 +239,28 @@ pub struct ConsistencyQuery {
     pub second: Option<String>,
 }
 
+/// An RFC 6962 consistency proof: the tree of `first` entries is a prefix of the tree of
+/// `second`.
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct ConsistencyProof {
+    /// The older tree's size.
+    pub first: u64,
+    /// The newer tree's size.
+    pub second: u64,
+    /// The older tree's root, hex.
+    pub first_root: String,
+    /// The newer tree's root, hex.
+    pub second_root: String,
+    /// The proof's hashes, hex, in RFC 6962 order.
+    pub proof: Vec<String>,
+}
+
 /// `GET /api/v1/audit/consistency?first=M&second=N`: the RFC 6962 consistency proof that the
 /// tree of M entries is a prefix of the tree of N.
 pub async fn audit_consistency(
     State(state): State<AppState>,
     Query(q): Query<ConsistencyQuery>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<ConsistencyProof>, AppError> {
     let log = audit_tree::log_size(&state.pool).await?;
     let first = parse_size(
         "first",
@@ -253,13 +289,13 @@ pub async fn audit_consistency(
         .ok_or_else(|| AppError::validation("first", "first must be at least 1"))?;
     let first_root = audit_tree::root_at(&state.pool, first).await?;
     let second_root = audit_tree::root_at(&state.pool, second).await?;
-    Ok(Json(json!({
-        "first": first,
-        "second": second,
-        "first_root": merkle::to_hex(&first_root),
-        "second_root": merkle::to_hex(&second_root),
-        "proof": proof.iter().map(merkle::to_hex).collect::<Vec<_>>(),
-    })))
+    Ok(Json(ConsistencyProof {
+        first,
+        second,
+        first_root: merkle::to_hex(&first_root),
+        second_root: merkle::to_hex(&second_root),
+        proof: proof.iter().map(merkle::to_hex).collect(),
+    }))
 }
 
 /// One page of audit entries over REST.

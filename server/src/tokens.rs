@@ -4,16 +4,14 @@
 use crate::api::{needs, Api};
 use crate::extract::{path_id, Caller, JsonBody};
 use app::domain::authz::Action;
+use app::dto::TokenSummary;
 use app::error::AppError;
 use app::service::accounts::{self, Issue};
 use app::service::state::AppState;
 use app::store;
 use axum::extract::{Path, State};
 use axum::Json;
-use serde::Deserialize;
-use serde_json::{json, Value};
-
-type ApiResult = Result<Json<Value>, AppError>;
+use serde::{Deserialize, Serialize};
 
 /// The routes, mounted by the main router.
 pub fn router(state: AppState) -> Api {
@@ -58,17 +56,33 @@ struct NewToken {
     expires_in_days: Option<u32>,
 }
 
-async fn list(State(s): State<AppState>, Caller(p): Caller) -> ApiResult {
-    Ok(Json(
-        json!({ "tokens": store::tokens::list_for(&s.pool, p.user_id).await? }),
-    ))
+/// The caller's tokens.
+#[derive(Serialize, schemars::JsonSchema)]
+struct TokenList {
+    /// Newest first, live and revoked, never with their secrets.
+    tokens: Vec<TokenSummary>,
+}
+
+async fn list(State(s): State<AppState>, Caller(p): Caller) -> Result<Json<TokenList>, AppError> {
+    Ok(Json(TokenList {
+        tokens: store::tokens::list_for(&s.pool, p.user_id).await?,
+    }))
+}
+
+/// A token just created.
+#[derive(Serialize, schemars::JsonSchema)]
+struct CreatedToken {
+    /// Its id, for revoking it.
+    id: i64,
+    /// The secret to send as `Authorization: Bearer …`; it is not shown again.
+    token: String,
 }
 
 async fn create(
     State(s): State<AppState>,
     Caller(p): Caller,
     JsonBody(req): JsonBody<NewToken>,
-) -> ApiResult {
+) -> Result<Json<CreatedToken>, AppError> {
     p.require_own_credentials()?;
     let issue = Issue {
         by_owner: true,
@@ -76,11 +90,25 @@ async fn create(
     };
     let created =
         accounts::create_token(&s.pool, &p.actor(), &p.username, &req.name, issue).await?;
-    Ok(Json(json!({ "id": created.id, "token": created.token })))
+    Ok(Json(CreatedToken {
+        id: created.id,
+        token: created.token,
+    }))
 }
 
-async fn revoke(State(s): State<AppState>, Caller(p): Caller, Path(id): Path<String>) -> ApiResult {
+/// A token just revoked.
+#[derive(Serialize, schemars::JsonSchema)]
+struct Revoked {
+    /// The revoked token's id.
+    revoked: i64,
+}
+
+async fn revoke(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Revoked>, AppError> {
     let id = path_id(&id, "live token")?;
     accounts::revoke_token_as(&s.pool, &p, id).await?;
-    Ok(Json(json!({ "revoked": id })))
+    Ok(Json(Revoked { revoked: id }))
 }

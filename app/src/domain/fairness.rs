@@ -31,12 +31,14 @@
 //! recomputes the disparity, and takes the 2.5 % and 97.5 % quantiles.
 
 mod bootstrap;
+mod export;
 mod mapping;
 mod metrics;
 mod policy;
 mod report;
 
 use bootstrap::{quantile, Rng};
+pub use export::*;
 pub use mapping::*;
 pub use metrics::*;
 pub use policy::*;

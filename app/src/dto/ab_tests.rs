@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// An A/B test as listed.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct AbTestSummary {
     /// The test's id, as in `/ab-tests/<id>`.
     pub id: i64,
@@ -27,6 +28,7 @@ pub struct AbTestSummary {
 
 /// A recorded decision on an A/B test.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct DecisionRow {
     /// The decision's id, in the order decisions were recorded.
     pub id: i64,
@@ -46,6 +48,7 @@ pub struct DecisionRow {
 
 /// A read-only share link as listed to its test's managers.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct ShareLink {
     /// The link's id (its secret is never listed).
     pub id: i64,
@@ -61,6 +64,7 @@ pub struct ShareLink {
 
 /// Everything the A/B test page shows.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct AbTestView {
     /// The test's id, as in `/ab-tests/<id>`.
     pub id: i64,

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// A user as listed for administrators.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct UserSummary {
     /// Primary key.
     pub id: i64,
@@ -21,6 +22,7 @@ pub struct UserSummary {
 /// An API token as listed for its user and for administrators (never the secret).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct TokenSummary {
     /// Primary key.
     pub id: i64,
@@ -46,6 +48,7 @@ pub struct TokenSummary {
 
 /// A freshly created token: the secret is shown exactly once.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct CreatedToken {
     /// Token id.
     pub id: i64,
@@ -55,6 +58,7 @@ pub struct CreatedToken {
 
 /// The signed-in user as the UI needs it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct UserInfo {
     /// User name.
     pub username: String,
@@ -64,6 +68,7 @@ pub struct UserInfo {
 
 /// What every page needs to know about the session.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct SessionInfo {
     /// The signed-in user, if any.
     pub user: Option<UserInfo>,
@@ -73,6 +78,7 @@ pub struct SessionInfo {
 
 /// The demo accounts, published on the sign-in page in demo mode only.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct DemoAccounts {
     /// Shared password of every demo account.
     pub password: String,

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// One stored file.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct ArtifactFile {
     /// Path below the root it is listed under.
     pub path: String,
@@ -15,6 +16,7 @@ pub struct ArtifactFile {
 
 /// A logged model a run produced.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct ModelSummary {
     /// `m-…`.
     pub model_id: String,
@@ -30,6 +32,7 @@ pub struct ModelSummary {
 
 /// A run's files and the models it logged.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct RunArtifacts {
     /// The store key of the run's artifact folder.
     pub root: String,
@@ -43,6 +46,7 @@ pub struct RunArtifacts {
 
 /// How a file is previewed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub enum PreviewKind {
     /// Shown as text.
     Text,
@@ -56,6 +60,7 @@ pub enum PreviewKind {
 
 /// A preview of one file.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct ArtifactPreview {
     /// Path below its root.
     pub path: String,
@@ -75,6 +80,7 @@ pub struct ArtifactPreview {
 
 /// One input or output column of a model's signature.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct SignatureColumn {
     /// Column name (empty for an unnamed tensor).
     pub name: String,
@@ -84,6 +90,7 @@ pub struct SignatureColumn {
 
 /// A model version as its page shows it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct ModelVersionPage {
     /// The registry's record of the version.
     pub version: crate::dto::registry::ModelVersion,

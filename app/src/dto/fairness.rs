@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// A fairness report as listed.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct FairnessSummary {
     /// The report's id, as in `/fairness/<id>`.
     pub id: i64,
@@ -29,6 +30,7 @@ pub struct FairnessSummary {
 
 /// A fairness report's page.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct FairnessView {
     /// Header.
     pub summary: FairnessSummary,

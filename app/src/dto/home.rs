@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 /// Everything the home page shows to one user; a section is `None` when none of the user's
 /// roles asks for it, and an empty list when it really is empty.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct Home {
     /// The server's time of the answer (RFC 3339): ages are measured against it, so the page
     /// never reads the clock.
@@ -34,6 +35,7 @@ pub struct Home {
 /// An alias and the version it serves.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct Serving {
     /// Registered model.
     pub model: String,
@@ -54,6 +56,7 @@ pub struct Serving {
 
 /// A reviewer's part: requests waiting for them, and the latest decisions.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct ReviewerHome {
     /// Pending requests someone else made that this reviewer has not yet reviewed, oldest first.
     pub waiting: Vec<QueueItem>,
@@ -64,6 +67,7 @@ pub struct ReviewerHome {
 /// An approval or rejection.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct RecentReview {
     /// Request.
     pub request_id: i64,
@@ -85,6 +89,7 @@ pub struct RecentReview {
 
 /// A product manager's part: tests collecting data and tests whose verdict is in.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct ProductHome {
     /// Running tests with their current verdict.
     pub running: Vec<AbTestSummary>,
@@ -94,6 +99,7 @@ pub struct ProductHome {
 
 /// A data scientist's part: their runs and their requests.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct ScientistHome {
     /// Their latest runs, newest first.
     pub runs: Vec<RecentRun>,
@@ -104,6 +110,7 @@ pub struct ScientistHome {
 /// A run as listed on the home page.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct RecentRun {
     /// The MLflow run's 32-hex-digit id.
     pub run_id: String,
@@ -121,6 +128,7 @@ pub struct RecentRun {
 
 /// An auditor's part: the trail's state and the changes that need a second look.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct AuditorHome {
     /// The latest verification of the chain.
     pub last_verification: Option<VerificationRecord>,
@@ -135,6 +143,7 @@ pub struct AuditorHome {
 /// One verification of the audit chain, from the Audit page or `server verify-audit`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct VerificationRecord {
     /// When (RFC 3339).
     pub verified_at: String,
@@ -152,6 +161,7 @@ pub struct VerificationRecord {
 
 /// An administrator's part: accounts and credentials.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct AdminHome {
     /// User accounts.
     pub users: i64,

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// A node of the drawn lineage graph.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct GraphNode {
     /// Node id (`dataset:<ns>:<name>`, `job:…`, `run:…`).
     pub id: String,
@@ -27,6 +28,7 @@ pub struct GraphNode {
 
 /// A drawn edge.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct GraphEdge {
     /// SVG path data.
     pub d: String,
@@ -36,6 +38,7 @@ pub struct GraphEdge {
 
 /// A node's details for the side panel.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct NodeDetail {
     /// Node id.
     pub id: String,
@@ -61,6 +64,7 @@ pub struct NodeDetail {
 
 /// The Lineage page.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct LineageView {
     /// Search hits: type, namespace, name, node id.
     pub hits: Vec<(String, String, String, String)>,
@@ -88,6 +92,7 @@ pub struct LineageView {
 
 /// What the lineage explorer is asked for (its URL query).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct LineageQuery {
     /// Search text.
     #[serde(default)]

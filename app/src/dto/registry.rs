@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// A registered model with its tags and aliases.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct RegisteredModel {
     /// Unique name.
     pub name: String,
@@ -31,6 +32,7 @@ pub struct RegisteredModel {
 
 /// One model version with its tags and aliases.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct ModelVersion {
     /// Registered model.
     pub name: String,
@@ -62,6 +64,7 @@ pub struct ModelVersion {
 /// One move of an alias.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct AliasMove {
     /// Id, in order.
     pub move_id: i64,
@@ -86,6 +89,7 @@ pub struct AliasMove {
 /// A promotion request as stored.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct PromotionRequest {
     /// Id.
     pub request_id: i64,
@@ -122,6 +126,7 @@ pub struct PromotionRequest {
 /// One reviewer's approval or rejection of a promotion request.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct Review {
     /// Who reviewed (never the requester).
     pub reviewer: String,
@@ -137,6 +142,7 @@ pub struct Review {
 
 /// A review as shown, with whether the evidence changed since it was given.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct ReviewView {
     /// The stored review.
     pub review: Review,
@@ -146,6 +152,7 @@ pub struct ReviewView {
 
 /// Everything the request page shows.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct RequestView {
     /// The stored request.
     pub request: PromotionRequest,
@@ -178,6 +185,7 @@ pub struct RequestView {
 
 /// A line of the reviewer queue.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct QueueItem {
     /// The stored request.
     pub request: PromotionRequest,
@@ -201,6 +209,7 @@ pub struct QueueItem {
 
 /// What a review did.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct Outcome {
     /// The request's status afterwards.
     pub status: String,
@@ -210,6 +219,7 @@ pub struct Outcome {
 
 /// A registered model's page.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct ModelDetail {
     /// The registry's record of the model.
     pub model: RegisteredModel,
@@ -226,6 +236,7 @@ pub struct ModelDetail {
 /// One stored version of a policy text.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct PolicyVersion {
     /// Row id.
     pub policy_id: i64,
@@ -245,6 +256,7 @@ pub struct PolicyVersion {
 
 /// The policies page.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct PoliciesView {
     /// Every stored version, newest first within a scope.
     pub versions: Vec<PolicyVersion>,

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// A metric value as shown: a number, or one of the non-finite values MLflow allows.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub enum MetricCell {
     /// A finite number.
     Num(f64),
@@ -59,6 +60,7 @@ impl MetricCell {
 
 /// An experiment as listed on the Runs page.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct ExperimentSummary {
     /// The MLflow experiment id.
     pub id: i64,
@@ -72,6 +74,7 @@ pub struct ExperimentSummary {
 
 /// One run as a table row.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct RunRow {
     /// The MLflow run's 32-hex-digit id.
     pub run_id: String,
@@ -93,6 +96,7 @@ pub struct RunRow {
 
 /// A page of an experiment's runs.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct RunsPage {
     /// The experiment the runs belong to.
     pub experiment: ExperimentSummary,
@@ -110,6 +114,7 @@ pub struct RunsPage {
 
 /// A dataset input as shown on a run page.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct DatasetView {
     /// The dataset's name as logged.
     pub name: String,
@@ -123,6 +128,7 @@ pub struct DatasetView {
 
 /// Everything on a run's page.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct RunDetail {
     /// Experiment id and name.
     pub experiment: (i64, String),
@@ -142,6 +148,7 @@ pub struct RunDetail {
 
 /// One metric across compared runs.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct MetricComparison {
     /// Metric key.
     pub key: String,
@@ -155,6 +162,7 @@ pub struct MetricComparison {
 
 /// The compare page, diff-first.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct CompareView {
     /// The runs, in the order asked for.
     pub runs: Vec<RunRow>,
@@ -186,6 +194,7 @@ pub struct CompareView {
 
 /// A server-rendered chart across runs, with the exact values it draws as a table.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct Figure {
     /// Caption.
     pub title: String,
@@ -203,6 +212,7 @@ pub struct Figure {
 
 /// A metric-history chart with the exact values behind it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct Chart {
     /// Metric key.
     pub key: String,

@@ -10,5 +10,7 @@ mod reports;
 mod upload;
 
 pub use query::Query;
-pub use reports::{report_of, set_policy, store_report, summary_of, view, ReportUpload};
+pub use reports::{
+    report_of, set_policy, settings_for, store_report, store_upload, summary_of, view, ReportUpload,
+};
 pub use upload::{CsvTally, Limits, Upload, UploadError};

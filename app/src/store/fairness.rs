@@ -5,9 +5,9 @@ use serde::{Deserialize, Serialize};
 use sqlx::{SqliteConnection, SqlitePool};
 
 /// A stored report's header, as listed.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, sqlx::FromRow, schemars::JsonSchema)]
 pub struct ReportRow {
-    /// Id.
+    /// The report's id, as in `/fairness/<id>`.
     pub report_id: i64,
     /// Model version (`name@version`).
     pub model_version: Option<String>,

@@ -2,6 +2,7 @@
 //! where an alias pointed at a time, alias history and the evidence pack.
 
 use crate::extract::{Caller, JsonBody};
+use app::dto::registry::{AliasMove, ModelVersion, RegisteredModel};
 use app::error::AppError;
 use app::service::now_ms;
 use app::service::registry as ops;
@@ -9,18 +10,37 @@ use app::service::state::AppState;
 use app::store::registry::{self, VersionFilter};
 use axum::extract::{Path, Query, State};
 use axum::Json;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 
-type V1Result = Result<Json<Value>, AppError>;
-
-pub(super) async fn v1_models(State(s): State<AppState>) -> V1Result {
-    let models = registry::search_models(&s.pool, "%", false, 10_000, 0).await?;
-    Ok(Json(json!({ "models": models })))
+/// Every registered model.
+#[derive(Serialize, schemars::JsonSchema)]
+pub(super) struct ModelList {
+    /// The models by name, each with its tags, aliases and risk tier.
+    models: Vec<RegisteredModel>,
 }
 
-pub(super) async fn v1_model(State(s): State<AppState>, Path(name): Path<String>) -> V1Result {
+pub(super) async fn v1_models(State(s): State<AppState>) -> Result<Json<ModelList>, AppError> {
+    let models = registry::search_models(&s.pool, "%", false, 10_000, 0).await?;
+    Ok(Json(ModelList { models }))
+}
+
+/// One registered model with everything the registry holds on it.
+#[derive(Serialize, schemars::JsonSchema)]
+pub(super) struct ModelHistory {
+    /// The model, with its tags, aliases and risk tier.
+    model: RegisteredModel,
+    /// Every version of it, each with its tags, aliases and source run.
+    versions: Vec<ModelVersion>,
+    /// Every move of every alias of the model, oldest first.
+    alias_history: Vec<AliasMove>,
+}
+
+pub(super) async fn v1_model(
+    State(s): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Json<ModelHistory>, AppError> {
     let m = registry::get_model(&s.pool, &name)
         .await?
         .ok_or_else(|| AppError::not_found(format!("no registered model '{name}'")))?;
@@ -28,9 +48,11 @@ pub(super) async fn v1_model(State(s): State<AppState>, Path(name): Path<String>
         registry::search_versions(&s.pool, &[VersionFilter::NameEq(name.clone())], 10_000, 0)
             .await?;
     let history = registry::alias_history(&s.pool, &name, None).await?;
-    Ok(Json(
-        json!({ "model": m, "versions": versions, "alias_history": history }),
-    ))
+    Ok(Json(ModelHistory {
+        model: m,
+        versions,
+        alias_history: history,
+    }))
 }
 
 /// A model's risk tier, which picks the promotion policy (`tier:<tier>`).
@@ -40,16 +62,24 @@ pub(super) struct RiskTierReq {
     risk_tier: String,
 }
 
+/// A model's risk tier after a change.
+#[derive(Serialize, schemars::JsonSchema)]
+pub(super) struct RiskTier {
+    /// The registered model's name.
+    name: String,
+    /// `low`, `medium` or `high`.
+    risk_tier: String,
+}
+
 pub(super) async fn v1_set_risk_tier(
     State(s): State<AppState>,
     Caller(p): Caller,
     Path(name): Path<String>,
     JsonBody(req): JsonBody<RiskTierReq>,
-) -> V1Result {
-    ops::set_risk_tier(&s.pool, &p, &name, req.risk_tier.trim()).await?;
-    Ok(Json(
-        json!({ "name": name, "risk_tier": req.risk_tier.trim() }),
-    ))
+) -> Result<Json<RiskTier>, AppError> {
+    let risk_tier = req.risk_tier.trim().to_owned();
+    ops::set_risk_tier(&s.pool, &p, &name, &risk_tier).await?;
+    Ok(Json(RiskTier { name, risk_tier }))
 }
 
 /// `at` as Unix ms, or any time form the audit filters take (RFC 3339, `YYYY-MM-DDTHH:MM` UTC,
@@ -63,11 +93,37 @@ fn parse_at(s: &str) -> Result<i64, AppError> {
         .map_err(AppError::from)
 }
 
+/// Where an alias pointed at a moment, and the files it served.
+#[derive(Serialize, schemars::JsonSchema)]
+pub(super) struct AliasAt {
+    /// The registered model's name.
+    name: String,
+    /// The alias, such as `production`.
+    alias: String,
+    /// The moment asked about, Unix ms.
+    at: i64,
+    /// The version the alias pointed at then; absent when it pointed nowhere.
+    version: Option<i64>,
+    /// Since when it pointed there, Unix ms.
+    since: Option<i64>,
+    /// Who moved it there.
+    moved_by: Option<String>,
+    /// The promotion request that moved it there, if one did.
+    promotion_id: Option<i64>,
+    /// The digest of the files that version is bound to (`sha256:…`), to compare with what a
+    /// deployment downloaded.
+    digest: Option<String>,
+    /// The logged model holding those files, if they are one.
+    model_id: Option<String>,
+    /// How many files the version's manifest lists.
+    files: Option<usize>,
+}
+
 pub(super) async fn v1_alias_at(
     State(s): State<AppState>,
     Path((name, alias)): Path<(String, String)>,
     Query(q): Query<HashMap<String, String>>,
-) -> V1Result {
+) -> Result<Json<AliasAt>, AppError> {
     if registry::get_model(&s.pool, &name).await?.is_none() {
         return Err(AppError::not_found(format!("no registered model '{name}'")));
     }
@@ -85,28 +141,37 @@ pub(super) async fn v1_alias_at(
         }
         None => None,
     };
-    Ok(Json(json!({
-        "name": name,
-        "alias": alias,
-        "at": at,
-        "version": version,
-        "since": m.as_ref().map(|m| m.moved_at),
-        "moved_by": m.as_ref().map(|m| m.moved_by.clone()),
-        "promotion_id": m.as_ref().and_then(|m| m.promotion_id),
-        "digest": bound.as_ref().map(|b| b.digest.clone()),
-        "model_id": bound.as_ref().and_then(|b| b.model_id.clone()),
-        "files": bound.as_ref().map(|b| b.manifest.len()),
-    })))
+    Ok(Json(AliasAt {
+        name,
+        alias,
+        at,
+        version,
+        since: m.as_ref().map(|m| m.moved_at),
+        moved_by: m.as_ref().map(|m| m.moved_by.clone()),
+        promotion_id: m.as_ref().and_then(|m| m.promotion_id),
+        digest: bound.as_ref().map(|b| b.digest.clone()),
+        model_id: bound.as_ref().and_then(|b| b.model_id.clone()),
+        files: bound.as_ref().map(|b| b.manifest.len()),
+    }))
+}
+
+/// Every move of one alias.
+#[derive(Serialize, schemars::JsonSchema)]
+pub(super) struct AliasHistory {
+    /// The registered model's name.
+    name: String,
+    /// The alias, such as `production`.
+    alias: String,
+    /// Its moves, oldest first.
+    moves: Vec<AliasMove>,
 }
 
 pub(super) async fn v1_alias_history(
     State(s): State<AppState>,
     Path((name, alias)): Path<(String, String)>,
-) -> V1Result {
+) -> Result<Json<AliasHistory>, AppError> {
     let moves = registry::alias_history(&s.pool, &name, Some(&alias)).await?;
-    Ok(Json(
-        json!({ "name": name, "alias": alias, "moves": moves }),
-    ))
+    Ok(Json(AliasHistory { name, alias, moves }))
 }
 
 /// `GET /api/v1/models/{name}/versions/{version}/evidence-pack`: one JSON download with

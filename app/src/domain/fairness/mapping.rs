@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// Which columns mean what.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct Mapping {
     /// Label column (0/1).
     pub label: String,

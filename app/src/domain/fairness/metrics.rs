@@ -62,6 +62,7 @@ pub(super) fn div(a: f64, b: f64) -> f64 {
 
 /// The metrics of one group (or of everyone).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct GroupMetrics {
     /// Weighted count.
     pub count: f64,
@@ -182,6 +183,7 @@ fn auc(bins: &BTreeMap<i64, (f64, f64)>) -> Option<f64> {
 
 /// Fairlearn's aggregates over an attribute's groups.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct Aggregates {
     /// max − min selection rate.
     pub demographic_parity_difference: f64,
@@ -222,6 +224,48 @@ impl Aggregates {
             equalized_odds_ratio: tprr.min(fprr),
             equal_opportunity_difference: tprd,
             equal_opportunity_ratio: tprr,
+        }
+    }
+}
+
+/// Per-attribute (and intersectional) counts gathered from rows.
+#[derive(Clone, Debug, Default)]
+pub struct Tally {
+    /// Everyone.
+    pub overall: Counts,
+    /// attribute → group → counts.
+    pub groups: BTreeMap<String, BTreeMap<String, Counts>>,
+    /// "a × b" groups, when asked.
+    pub intersectional: Option<BTreeMap<String, Counts>>,
+}
+
+impl Tally {
+    /// Adds a row with its groups (one per attribute, in attribute order).
+    pub fn add(
+        &mut self,
+        attributes: &[String],
+        groups: &[&str],
+        label: bool,
+        predicted: bool,
+        weight: f64,
+        score: Option<f64>,
+    ) {
+        self.overall.add(label, predicted, weight, score);
+        for (a, g) in attributes.iter().zip(groups) {
+            let by = self.groups.entry(a.clone()).or_default();
+            match by.get_mut(*g) {
+                Some(c) => c.add(label, predicted, weight, score),
+                None => {
+                    let mut c = Counts::default();
+                    c.add(label, predicted, weight, score);
+                    by.insert((*g).to_owned(), c);
+                }
+            }
+        }
+        if let (Some(map), [a, b, ..]) = (self.intersectional.as_mut(), groups) {
+            map.entry(format!("{a} & {b}"))
+                .or_default()
+                .add(label, predicted, weight, score);
         }
     }
 }

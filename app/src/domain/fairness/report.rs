@@ -8,6 +8,7 @@ use super::Counts;
 use super::GroupMetrics;
 use super::Policy;
 use super::Rng;
+use super::Tally;
 use super::METRICS;
 use crate::domain::Invalid;
 use serde::{Deserialize, Serialize};
@@ -15,6 +16,7 @@ use std::collections::BTreeMap;
 
 /// A group's standing on one rule.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct Disparity {
     /// The metric compared, for example `selection_rate`.
     pub metric: String,
@@ -38,6 +40,7 @@ pub struct Disparity {
 
 /// A metric of a group against the reference group's.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct Versus {
     /// value / reference (0 when the reference is 0).
     pub ratio: f64,
@@ -51,6 +54,7 @@ pub struct Versus {
 
 /// One group of an attribute.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct GroupReport {
     /// The group's rates, counts and their intervals.
     #[serde(flatten)]
@@ -67,6 +71,7 @@ pub struct GroupReport {
 
 /// The disparate-impact view of an attribute (the first rule's metric).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct DisparateImpact {
     /// The group ratios are taken against: the configured one, else the largest.
     pub reference_group: String,
@@ -80,6 +85,7 @@ pub struct DisparateImpact {
 
 /// A group in the disparate-impact view.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct ImpactGroup {
     /// Ratio to the reference group.
     pub ratio_vs_reference: f64,
@@ -91,6 +97,7 @@ pub struct ImpactGroup {
 
 /// One sensitive attribute's report.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct AttributeReport {
     /// The group ratios are taken against: the configured one, else the largest.
     pub reference_group: String,
@@ -106,6 +113,7 @@ pub struct AttributeReport {
 
 /// A whole report.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct Report {
     /// Everyone.
     pub overall: GroupMetrics,
@@ -123,48 +131,6 @@ pub struct Report {
     pub sentence: String,
     /// Bootstrap resamples and seed.
     pub bootstrap: (u32, u64),
-}
-
-/// Per-attribute (and intersectional) counts gathered from rows.
-#[derive(Clone, Debug, Default)]
-pub struct Tally {
-    /// Everyone.
-    pub overall: Counts,
-    /// attribute → group → counts.
-    pub groups: BTreeMap<String, BTreeMap<String, Counts>>,
-    /// "a × b" groups, when asked.
-    pub intersectional: Option<BTreeMap<String, Counts>>,
-}
-
-impl Tally {
-    /// Adds a row with its groups (one per attribute, in attribute order).
-    pub fn add(
-        &mut self,
-        attributes: &[String],
-        groups: &[&str],
-        label: bool,
-        predicted: bool,
-        weight: f64,
-        score: Option<f64>,
-    ) {
-        self.overall.add(label, predicted, weight, score);
-        for (a, g) in attributes.iter().zip(groups) {
-            let by = self.groups.entry(a.clone()).or_default();
-            match by.get_mut(*g) {
-                Some(c) => c.add(label, predicted, weight, score),
-                None => {
-                    let mut c = Counts::default();
-                    c.add(label, predicted, weight, score);
-                    by.insert((*g).to_owned(), c);
-                }
-            }
-        }
-        if let (Some(map), [a, b, ..]) = (self.intersectional.as_mut(), groups) {
-            map.entry(format!("{a} & {b}"))
-                .or_default()
-                .add(label, predicted, weight, score);
-        }
-    }
 }
 
 /// Settings of a report.

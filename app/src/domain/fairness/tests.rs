@@ -217,6 +217,25 @@ fn intersectional_groups_cross_two_attributes() {
     };
     let t = tally(CASES[0].1, &m).unwrap();
     let r = report(&t, &settings()).unwrap();
+    let names: Vec<&str> = r.tables().map(|(name, _)| name).collect();
+    assert_eq!(names, ["region", "sex", "intersectional"]);
+    let csv = report_csv(&r);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines.len(),
+        1 + 3 + 2 + 6,
+        "header + regions + sexes + crossed groups"
+    );
+    assert!(lines[0].starts_with("attribute,group,reference,rows,"));
+    let crossed = lines
+        .iter()
+        .find(|l| l.starts_with("intersectional,female & north,"))
+        .expect("a line per crossed group");
+    let cells: Vec<&str> = crossed.split(',').collect();
+    assert_eq!(cells.len(), 17);
+    assert_eq!(cells[12], "favorable_rate", "the first rule's metric");
+    assert!(cells[13].parse::<f64>().is_ok(), "the ratio is a number");
+    assert!(cells[16] == "true" || cells[16] == "false");
     let x = r.intersectional.unwrap();
     assert_eq!(x.groups.len(), 6);
     assert!(x.groups.contains_key("female & north"));

@@ -7,6 +7,7 @@ use super::{Evidence, Policy};
 /// A check's outcome.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub enum CheckStatus {
     /// The evidence meets the policy.
     Pass,
@@ -32,6 +33,7 @@ impl CheckStatus {
 
 /// A written waiver of one check.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct Waiver {
     /// Check id.
     pub check: String,
@@ -45,6 +47,7 @@ pub struct Waiver {
 
 /// One line of the checklist.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct Check {
     /// Stable id: `metric:<name>`, `fairness`, `ab_test`, `lineage`.
     pub id: String,

@@ -9,6 +9,7 @@ use crate::domain::audit_chain::canonical_json;
 
 /// The linked training run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct RunEvidence {
     /// MLflow run id.
     pub run_id: String,
@@ -22,6 +23,7 @@ pub struct RunEvidence {
 
 /// A training dataset of the run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct DatasetEvidence {
     /// Dataset name.
     pub name: String,
@@ -33,6 +35,7 @@ pub struct DatasetEvidence {
 
 /// A version's files: what they are bound to and whether they still are.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct ArtifactEvidence {
     /// Where they are: `logged model m-…` or `run <id>, folder <path>`.
     pub source: String,
@@ -53,6 +56,7 @@ pub struct ArtifactEvidence {
 /// The latest re-hash of a version's stored files. Its time is kept beside it, not in the
 /// evidence: re-checking intact bytes must not make earlier approvals lapse.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct ArtifactVerification {
     /// Whether every file was there with its recorded size and hash, and nothing else.
     pub ok: bool,
@@ -62,6 +66,7 @@ pub struct ArtifactVerification {
 
 /// The latest fairness report on the version.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct FairnessEvidence {
     /// The fairness report's id, for the link to it.
     pub report_id: i64,
@@ -77,6 +82,7 @@ pub struct FairnessEvidence {
 
 /// The latest decision of an A/B test in which the version is a variant.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct AbEvidence {
     /// The A/B test's id, for the link to it.
     pub test_id: i64,
@@ -92,6 +98,7 @@ pub struct AbEvidence {
 
 /// Everything a promotion is judged on. Its canonical JSON is what approvals digest.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct Evidence {
     /// Registered model.
     pub model: String,
@@ -120,6 +127,7 @@ pub struct Evidence {
 
 /// Which policy text a request was judged by.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct PolicyRef {
     /// `*`, `tier:…` or `model:…`.
     pub scope: String,

@@ -66,6 +66,7 @@ pub const RISK_TIERS: [&str; 3] = ["low", "medium", "high"];
 
 /// A parsed, validated promotion policy.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct Policy {
     /// Aliases that only an approved promotion may move.
     pub protected_aliases: Vec<String>,
@@ -100,6 +101,7 @@ pub struct Policy {
 
 /// A threshold on one metric of the linked run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct MetricRule {
     /// Metric key as logged to MLflow.
     pub name: String,
@@ -111,6 +113,7 @@ pub struct MetricRule {
 
 /// What a fairness report must show.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct FairnessRule {
     /// A passing fairness report is required.
     pub required: bool,
@@ -120,6 +123,7 @@ pub struct FairnessRule {
 
 /// A policy text that is not valid, with where.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct PolicyError {
     /// 1-based line.
     pub line: usize,

@@ -166,6 +166,37 @@ impl Query {
     }
 }
 
+impl Query {
+    /// Refuses a stored report's query without its subject: a model version (`model@version`)
+    /// or a run, and the evaluation dataset's name.
+    pub fn check_subject(&self) -> Result<(), FieldError> {
+        let has = |v: &Option<String>| v.as_deref().is_some_and(|x| !x.trim().is_empty());
+        if !has(&self.model_version) && !has(&self.run_id) {
+            return Err(bad(
+                "model_version",
+                "name the model version (model@version) or the run the report is about".into(),
+            ));
+        }
+        if let Some(m) = self
+            .model_version
+            .as_deref()
+            .filter(|m| !m.trim().is_empty())
+        {
+            if !m.contains('@') || m.starts_with('@') || m.ends_with('@') {
+                return Err(bad("model_version", "is not model@version".into()));
+            }
+        }
+        if !has(&self.dataset) {
+            return Err(bad("dataset", "name the evaluation dataset".into()));
+        }
+        if let Some(d) = &self.dataset {
+            crate::domain::names::check_name(d, crate::domain::names::MAX_NAME_CHARS)
+                .map_err(|m| bad("dataset", format!("the dataset name {m}")))?;
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,6 +2,7 @@
 //! and read back for the pages.
 
 use super::query::bad;
+use super::Query;
 use crate::domain::fairness::{report, Mapping, Policy, Report, Settings, Tally};
 use crate::domain::FieldError;
 use crate::error::AppError;
@@ -49,15 +50,7 @@ pub async fn view(
         .unwrap_or_else(|| "favorable_rate".into());
     let band = rule.as_ref().map(|r| (r.min_ratio, r.max_ratio));
     let charts = report
-        .by_attribute
-        .iter()
-        .map(|(a, r)| (a.clone(), r))
-        .chain(
-            report
-                .intersectional
-                .iter()
-                .map(|r| ("intersectional".to_owned(), r)),
-        )
+        .tables()
         .filter_map(|(a, r)| {
             let bars: Vec<(String, f64, bool, bool)> = r
                 .groups
@@ -72,7 +65,7 @@ pub async fn view(
                 })
                 .collect();
             crate::service::charts::group_bars(&bars, band, &metric.replace('_', " "), 720)
-                .map(|svg| (a, svg))
+                .map(|svg| (a.to_owned(), svg))
         })
         .collect();
     let previous = match &row.model_version {
@@ -176,4 +169,65 @@ pub async fn set_policy(
     )
     .await?;
     Ok(model)
+}
+
+/// The report settings: the query's, with the model's stored policy (or the default one)
+/// unless the query gives its own rules.
+pub async fn settings_for(pool: &SqlitePool, q: &Query) -> Result<Settings, AppError> {
+    let (_, mut settings) = q.settings()?;
+    if q.rules.as_deref().is_none_or(|r| r.trim().is_empty()) {
+        let model = q
+            .model_version
+            .as_deref()
+            .and_then(|m| m.split('@').next())
+            .filter(|m| !m.is_empty());
+        if let Some(p) = db::policy_for(pool, model).await? {
+            let min = if q
+                .min_group_rows
+                .as_deref()
+                .is_some_and(|m| !m.trim().is_empty())
+            {
+                settings.policy.min_group_rows
+            } else {
+                p.min_group_rows
+            };
+            settings.policy = Policy {
+                rules: p.rules,
+                min_group_rows: min,
+            };
+        }
+    }
+    Ok(settings)
+}
+
+/// Computes and stores a finished upload's report, with its audit entry, under the settings
+/// `q` asks for; returns the report's id.
+pub async fn store_upload(
+    pool: &SqlitePool,
+    p: &Principal,
+    q: &Query,
+    tally: &Tally,
+    digest: &str,
+    bytes: u64,
+) -> Result<i64, AppError> {
+    let (mapping, _) = q.settings()?;
+    let settings = settings_for(pool, q).await?;
+    let report = report_of(tally, &settings)?;
+    let model_version = q
+        .model_version
+        .as_deref()
+        .map(str::trim)
+        .filter(|m| !m.is_empty());
+    let run_id = q.run_id.as_deref().map(str::trim).filter(|m| !m.is_empty());
+    let dataset = q.dataset.as_deref().map(str::trim).unwrap_or_default();
+    let upload = ReportUpload {
+        model_version,
+        run_id,
+        dataset,
+        file_sha256: digest,
+        file_bytes: bytes,
+        mapping: &mapping,
+        report: &report,
+    };
+    store_report(pool, p, &upload).await
 }
