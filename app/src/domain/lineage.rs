@@ -12,11 +12,13 @@ pub const MAX_NAME_LEN: usize = 1024;
 pub const MAX_DATASETS: usize = 1000;
 
 mod event;
+mod explore;
 mod fold;
 mod node_ref;
 mod parse;
 
 pub use event::*;
+pub use explore::*;
 pub use fold::*;
 pub use node_ref::*;
 pub use parse::*;

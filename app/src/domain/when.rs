@@ -72,9 +72,50 @@ pub fn ago_at(ts: &str, now: &str) -> String {
     }
 }
 
+/// A stored RFC 3339 timestamp cut to the second for tables: `2026-11-27T10:00:00.000Z` →
+/// `2026-11-27 10:00:00`; shorter text is returned unchanged.
+pub fn short(ts: &str) -> String {
+    ts.get(..19)
+        .map(|s| s.replace('T', " "))
+        .unwrap_or_else(|| ts.to_owned())
+}
+
+/// How long something took, from RFC 3339 start and end: `1h 05m`, `4m 09s`, `12s`; `—` while
+/// it has no end or when either does not parse.
+pub fn duration(start: &str, end: Option<&str>) -> String {
+    let Some(secs) = end.and_then(|e| seconds_between(start, e)) else {
+        return "—".into();
+    };
+    let secs = secs.max(0);
+    if secs >= 3600 {
+        format!("{}h {:02}m", secs / 3600, (secs % 3600) / 60)
+    } else if secs >= 60 {
+        format!("{}m {:02}s", secs / 60, secs % 60)
+    } else {
+        format!("{secs}s")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn short_times_and_durations_for_tables() {
+        assert_eq!(short("2026-11-27T10:00:00.000000Z"), "2026-11-27 10:00:00");
+        assert_eq!(short("2026-11-27"), "2026-11-27");
+        let start = "2026-11-27T10:00:00Z";
+        assert_eq!(duration(start, Some("2026-11-27T10:00:12Z")), "12s");
+        assert_eq!(duration(start, Some("2026-11-27T10:04:09Z")), "4m 09s");
+        assert_eq!(duration(start, Some("2026-11-27T11:05:00Z")), "1h 05m");
+        assert_eq!(
+            duration(start, Some("2026-11-27T09:00:00Z")),
+            "0s",
+            "clock skew"
+        );
+        assert_eq!(duration(start, None), "—");
+        assert_eq!(duration("yesterday", Some(start)), "—");
+    }
 
     #[test]
     fn human_reads_stored_timestamps_with_microseconds() {

@@ -1,6 +1,11 @@
 //! Lineage ingestion: OpenLineage events, checked by the handler, are stored with one audit
 //! entry per request by a single writer thread that groups whatever is waiting into one
-//! transaction (group commit), so concurrent pipelines share its fixed costs.
+//! transaction (group commit), so concurrent pipelines share its fixed costs. The explorer's
+//! view of what is stored is in [`explorer`].
+
+pub mod explorer;
+
+pub use explorer::explore;
 
 use crate::domain::lineage::{EventKind, LineageEvent};
 use crate::error::AppError;

@@ -189,3 +189,87 @@ fn node_ids_with_uri_namespaces_round_trip() {
     assert!(NodeRef::parse_candidates("table:a:b").is_err());
     assert!(NodeRef::parse_candidates("nothing").is_err());
 }
+
+fn ds(name: &str) -> NodeRef {
+    NodeRef::Dataset {
+        namespace: "s3://lake".into(),
+        name: name.into(),
+    }
+}
+
+/// raw → clean → features → model, and raw → audit_copy: a chain with a side branch.
+fn chain() -> Neighbours {
+    let (raw, clean, feat, model, copy) = (
+        ds("raw"),
+        ds("clean"),
+        ds("features"),
+        ds("model"),
+        ds("audit_copy"),
+    );
+    let mut g = Neighbours::new();
+    g.insert(raw.clone(), (vec![], vec![clean.clone(), copy.clone()]));
+    g.insert(clean.clone(), (vec![raw.clone()], vec![feat.clone()]));
+    g.insert(feat.clone(), (vec![clean.clone()], vec![model.clone()]));
+    g.insert(model.clone(), (vec![feat.clone()], vec![]));
+    g.insert(copy, (vec![raw], vec![]));
+    g
+}
+
+#[test]
+fn focus_keeps_the_paths_through_a_node_and_drops_side_branches() {
+    let g = chain();
+    let shown: BTreeSet<NodeRef> = g.keys().cloned().collect();
+    let kept = paths_through(&g, &shown, &ds("clean"));
+    let names: BTreeSet<String> = kept.iter().map(ToString::to_string).collect();
+    assert_eq!(kept.len(), 4, "{names:?}");
+    assert!(
+        !kept.contains(&ds("audit_copy")),
+        "a sibling branch is not on a path"
+    );
+    // A node hidden by the depth breaks the path there.
+    let mut shallow = shown.clone();
+    shallow.remove(&ds("features"));
+    let kept = paths_through(&g, &shallow, &ds("clean"));
+    assert!(!kept.contains(&ds("model")));
+    assert!(kept.contains(&ds("raw")));
+}
+
+#[test]
+fn edges_among_index_only_the_nodes_given() {
+    let g = chain();
+    let keys = vec![ds("raw"), ds("clean"), ds("audit_copy")];
+    let mut edges = edges_among(&g, &keys);
+    edges.sort_unstable();
+    assert_eq!(edges, [(0, 1), (0, 2)]);
+}
+
+#[test]
+fn nodes_are_labelled_from_their_data() {
+    let run = NodeRef::Run("0123456789abcdef0123456789abcdef".into());
+    let l = node_label(&run, &json!({ "name": "tuned-xgb", "status": "FINISHED" }));
+    assert_eq!((l.kind, l.label.as_str()), ("run", "tuned-xgb"));
+    assert_eq!(l.state.as_deref(), Some("FINISHED"));
+    let unnamed = node_label(&run, &json!({}));
+    assert_eq!(unnamed.label, "0123456789abcdef0123456789abcdef");
+    let job = NodeRef::Job {
+        namespace: "etl".into(),
+        name: "train".into(),
+    };
+    let l = node_label(&job, &json!({ "latestRun": { "state": "FAIL" } }));
+    assert_eq!(
+        (l.sublabel.as_str(), l.state.as_deref()),
+        ("etl", Some("FAIL"))
+    );
+    let mv = NodeRef::ModelVersion {
+        name: "credit".into(),
+        version: "4".into(),
+    };
+    assert_eq!(node_label(&mv, &Value::Null).label, "credit v4");
+}
+
+#[test]
+fn edge_paths_curve_between_layers_and_run_straight_along_one() {
+    let d = edge_path(&[(0.0, 0.0), (100.0, 40.0), (200.0, 40.0)]);
+    assert_eq!(d, "M0.0,0.0 C50.0,0.0 50.0,40.0 100.0,40.0 L200.0,40.0");
+    assert_eq!(edge_path(&[(1.0, 1.0)]), "");
+}

@@ -1,0 +1,349 @@
+//! The lineage explorer's view: search hits, the laid-out graph around a node (with focus and
+//! blast radius applied), and the selected node's panel.
+
+use crate::domain::graph_layout::{layout, LayoutOptions};
+use crate::domain::lineage::{
+    edge_path, edges_among, node_label, paths_through, Neighbours, NodeRef, SchemaField,
+    MAX_EXPLORER_DEPTH,
+};
+use crate::domain::when;
+use crate::dto::{GraphEdge, GraphNode, LineageQuery, LineageView, NodeDetail};
+use crate::error::AppError;
+use crate::store::lineage as store;
+use crate::store::tracking::run_name;
+use sqlx::SqlitePool;
+use std::collections::BTreeSet;
+
+/// The explorer's view for `query` (see [`LineageQuery`]): `q` searches; `node` centres the
+/// graph (`up`/`down` depths, default 2); `selected` opens a node's panel, with `field` its
+/// column lineage; `focus` keeps only the paths through the selected node; `blast` lists and
+/// highlights everything downstream of it.
+pub async fn explore(pool: &SqlitePool, query: LineageQuery) -> Result<LineageView, AppError> {
+    let (up, down) = (depth(query.up, "up")?, depth(query.down, "down")?);
+    let empty = LineageView {
+        hits: hits(pool, query.q.trim(), query.node.is_empty()).await?,
+        node: None,
+        nodes: Vec::new(),
+        edges: Vec::new(),
+        size: (0.0, 0.0),
+        depth: (up, down),
+        focus: query.focus,
+        detail: None,
+        blast: None,
+        truncated: false,
+        totals: store::totals(pool).await?,
+    };
+    if query.node.is_empty() {
+        return Ok(empty);
+    }
+    let start = store::resolve(pool, &query.node)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("no lineage node {}", query.node)))?;
+    let selected = if query.selected.is_empty() {
+        Some(start.clone())
+    } else {
+        store::resolve(pool, &query.selected).await?
+    };
+    let g = store::subgraph(pool, &start, up, down).await?;
+    let mut shown: BTreeSet<NodeRef> = g.nodes.keys().cloned().collect();
+    if let (true, Some(sel)) = (
+        query.focus,
+        selected.as_ref().filter(|s| shown.contains(*s)),
+    ) {
+        shown = paths_through(&g.nodes, &shown, sel);
+    }
+    // Blast radius: everything downstream of the selected node, however far.
+    let blast = match (&selected, query.blast) {
+        (Some(sel), true) => {
+            let b = store::subgraph(pool, sel, 0, 100).await?;
+            Some(b.nodes.into_keys().filter(|n| n != sel).collect())
+        }
+        _ => None,
+    };
+    let drawing = draw(pool, &g.nodes, &shown, blast.as_ref(), selected.as_ref()).await?;
+    let detail = match &selected {
+        Some(sel) => Some(detail(pool, sel, &query.field).await?),
+        None => None,
+    };
+    let blast = match blast {
+        Some(set) => Some(blast_list(pool, set).await?),
+        None => None,
+    };
+    Ok(LineageView {
+        node: Some(start.to_string()),
+        nodes: drawing.nodes,
+        edges: drawing.edges,
+        size: drawing.size,
+        detail,
+        blast,
+        truncated: g.truncated,
+        ..empty
+    })
+}
+
+/// A walk depth from the query: 2 when absent, at most [`MAX_EXPLORER_DEPTH`].
+fn depth(v: Option<usize>, field: &str) -> Result<usize, AppError> {
+    match v {
+        None => Ok(2),
+        Some(d) if d <= MAX_EXPLORER_DEPTH => Ok(d),
+        Some(_) => Err(AppError::validation(
+            field,
+            format!("depth must be from 0 to {MAX_EXPLORER_DEPTH}"),
+        )),
+    }
+}
+
+/// Search hits for `q`; with neither a search nor a node, the most recent nodes to start from.
+async fn hits(
+    pool: &SqlitePool,
+    q: &str,
+    no_node: bool,
+) -> Result<Vec<(String, String, String, String)>, AppError> {
+    let hits = match (q.is_empty(), no_node) {
+        (true, true) => store::search(pool, "", 12).await?,
+        (true, false) => Vec::new(),
+        (false, _) => store::search(pool, q, 20).await?,
+    };
+    Ok(hits
+        .into_iter()
+        .map(|(t, ns, name, id, _)| (t, ns, name, id))
+        .collect())
+}
+
+/// The laid-out graph of the shown nodes.
+struct Drawing {
+    nodes: Vec<GraphNode>,
+    edges: Vec<GraphEdge>,
+    size: (f64, f64),
+}
+
+/// Lays out the `shown` nodes of `graph`, highlighting the `blast` set and the edges into it.
+async fn draw(
+    pool: &SqlitePool,
+    graph: &Neighbours,
+    shown: &BTreeSet<NodeRef>,
+    blast: Option<&BTreeSet<NodeRef>>,
+    selected: Option<&NodeRef>,
+) -> Result<Drawing, AppError> {
+    let keys: Vec<NodeRef> = shown.iter().cloned().collect();
+    let key_text: Vec<String> = keys.iter().map(ToString::to_string).collect();
+    // Narrower gaps between layers than the default (more of the graph fits the window at its
+    // own size) and wider ones between rows (the counts of hidden neighbours sit there).
+    let opts = LayoutOptions {
+        layer_gap: 72.0,
+        node_gap: 30.0,
+        ..LayoutOptions::default()
+    };
+    let laid = layout(&key_text, &edges_among(graph, &keys), &opts);
+    let lit = |n: &NodeRef| blast.is_some_and(|b| b.contains(n));
+    let datas = store::nodes_data(pool, keys.clone()).await?;
+    let hidden = |v: &[NodeRef]| v.iter().filter(|n| !shown.contains(*n)).count();
+    let nodes = keys
+        .iter()
+        .zip(key_text)
+        .zip(datas)
+        .zip(&laid.nodes)
+        .map(|(((k, id), data), b)| {
+            let (ups, downs) = graph.get(k).cloned().unwrap_or_default();
+            let l = node_label(k, &data);
+            GraphNode {
+                id,
+                kind: l.kind.into(),
+                label: l.label,
+                sublabel: l.sublabel,
+                state: l.state,
+                hidden_up: hidden(&ups),
+                hidden_down: hidden(&downs),
+                rect: (b.x, b.y, b.w, b.h),
+                highlighted: lit(k),
+            }
+        })
+        .collect();
+    let edges = laid
+        .edges
+        .iter()
+        .map(|e| GraphEdge {
+            d: edge_path(&e.points),
+            highlighted: lit(&keys[e.to])
+                && (lit(&keys[e.from]) || Some(&keys[e.from]) == selected),
+        })
+        .collect();
+    Ok(Drawing {
+        nodes,
+        edges,
+        size: (laid.width, laid.height),
+    })
+}
+
+/// The side panel of `sel`: a dataset's schema, versions and column lineage (`field`); a job's
+/// versions and runs; a training run as one row; the training runs named for the compare link.
+async fn detail(pool: &SqlitePool, sel: &NodeRef, field: &str) -> Result<NodeDetail, AppError> {
+    let mut d = NodeDetail {
+        id: sel.to_string(),
+        kind: String::new(),
+        name: String::new(),
+        namespace: String::new(),
+        fields: Vec::new(),
+        versions: Vec::new(),
+        runs: Vec::new(),
+        facets: String::new(),
+        training_runs: Vec::new(),
+        column_lineage: None,
+    };
+    match sel {
+        NodeRef::Dataset { namespace, name } => {
+            dataset_detail(pool, sel, (namespace, name), field, &mut d).await?;
+        }
+        NodeRef::Job { namespace, name } => job_detail(pool, (namespace, name), &mut d).await?,
+        NodeRef::Run(id) => run_detail(pool, sel, id, &mut d)?,
+        NodeRef::ModelVersion { name, .. } | NodeRef::Deployment(name) => {
+            d.kind = "model".into();
+            d.name = name.clone();
+        }
+    }
+    // Training runs show their names, for the compare link.
+    for (id, name) in &mut d.training_runs {
+        if name == id {
+            if let Some(n) = run_name(pool, id).await? {
+                *name = n;
+            }
+        }
+    }
+    Ok(d)
+}
+
+/// Stored facets, indented for reading (as stored when they are not JSON).
+fn pretty(json: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(json)
+        .and_then(|v| serde_json::to_string_pretty(&v))
+        .unwrap_or_else(|_| json.to_owned())
+}
+
+async fn dataset_detail(
+    pool: &SqlitePool,
+    sel: &NodeRef,
+    (namespace, name): (&str, &str),
+    field: &str,
+    d: &mut NodeDetail,
+) -> Result<(), AppError> {
+    d.kind = "dataset".into();
+    d.name = name.to_owned();
+    d.namespace = namespace.to_owned();
+    if let Some((fields, facets, versions, _)) =
+        store::dataset_detail(pool, namespace, name).await?
+    {
+        let fields: Vec<SchemaField> = serde_json::from_str(&fields).unwrap_or_default();
+        d.fields = fields
+            .into_iter()
+            .map(|f| {
+                let (kind, about) = (f.r#type.unwrap_or_default(), f.description);
+                (f.name, kind, about.unwrap_or_default())
+            })
+            .collect();
+        d.versions = versions
+            .into_iter()
+            .map(|(v, c, r)| (v, when::short(&c), r.unwrap_or_default()))
+            .collect();
+        d.facets = pretty(&facets);
+    }
+    if !field.is_empty() {
+        let sources = store::field_sources(pool, namespace, name, field).await?;
+        d.column_lineage = Some((field.to_owned(), sources));
+    }
+    d.training_runs = crate::store::read_inline(pool, |db| {
+        store::neighbours(db, sel, store::Direction::Down)
+    })?
+    .into_iter()
+    .filter_map(|n| match n {
+        NodeRef::Run(id) => Some((id.clone(), id)),
+        _ => None,
+    })
+    .collect();
+    Ok(())
+}
+
+async fn job_detail(
+    pool: &SqlitePool,
+    (namespace, name): (&str, &str),
+    d: &mut NodeDetail,
+) -> Result<(), AppError> {
+    d.kind = "job".into();
+    d.name = name.to_owned();
+    d.namespace = namespace.to_owned();
+    if let Some((facets, versions, runs, training)) =
+        store::job_detail(pool, namespace, name).await?
+    {
+        d.facets = pretty(&facets);
+        d.versions = versions
+            .into_iter()
+            .map(|(v, c)| (v, when::short(&c), String::new()))
+            .collect();
+        d.runs = runs
+            .into_iter()
+            .map(|(id, state, started, ended, error)| {
+                let took = when::duration(&started, ended.as_deref());
+                (
+                    id,
+                    state,
+                    when::short(&started),
+                    took,
+                    error.unwrap_or_default(),
+                )
+            })
+            .collect();
+        d.training_runs = training;
+    }
+    Ok(())
+}
+
+fn run_detail(
+    pool: &SqlitePool,
+    sel: &NodeRef,
+    id: &str,
+    d: &mut NodeDetail,
+) -> Result<(), AppError> {
+    let data = crate::store::read_inline(pool, |db| store::node_data(db, sel))?;
+    d.kind = "run".into();
+    d.name = data["name"].as_str().unwrap_or(id).to_owned();
+    d.training_runs = vec![(id.to_owned(), d.name.clone())];
+    // The training run itself, as one row of the runs table.
+    let at = |k: &str| data[k].as_i64().map(when::rfc3339_ms);
+    if let Some(start) = at("startTime") {
+        let end = at("endTime");
+        d.runs = vec![(
+            id.to_owned(),
+            data["status"].as_str().unwrap_or_default().to_owned(),
+            when::short(&start),
+            when::duration(&start, end.as_deref()),
+            String::new(),
+        )];
+    }
+    if let Some(exp) = data["experimentId"].as_str() {
+        d.namespace = format!("MLflow experiment {exp}");
+    }
+    Ok(())
+}
+
+/// The blast radius as (kind, node id, label), sorted by kind and label; training runs by
+/// name, as on the Runs pages.
+async fn blast_list(
+    pool: &SqlitePool,
+    set: BTreeSet<NodeRef>,
+) -> Result<Vec<(String, String, String)>, AppError> {
+    let mut list = Vec::with_capacity(set.len());
+    for n in set {
+        let (kind, label) = match &n {
+            NodeRef::Dataset { name, .. } => ("dataset", name.clone()),
+            NodeRef::Job { name, .. } => ("job", name.clone()),
+            NodeRef::Run(id) => (
+                "run",
+                run_name(pool, id).await?.unwrap_or_else(|| id.clone()),
+            ),
+            NodeRef::ModelVersion { .. } => ("model", n.to_string()),
+            NodeRef::Deployment(name) => ("deployment", name.clone()),
+        };
+        list.push((kind.to_owned(), n.to_string(), label));
+    }
+    list.sort_by(|a, b| (&a.0, &a.2, &a.1).cmp(&(&b.0, &b.2, &b.1)));
+    Ok(list)
+}
