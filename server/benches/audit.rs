@@ -45,7 +45,6 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
-#[allow(clippy::too_many_lines, reason = "to be split (issue 16)")]
 async fn main() -> anyhow::Result<()> {
     // The export logs how long each of its phases took.
     tracing_subscriber::fmt()
@@ -57,15 +56,26 @@ async fn main() -> anyhow::Result<()> {
     let url = format!("sqlite://{}", dir.path().join("bench.db").display());
     let pool = server::open_store(&url).await?;
 
+    // The entries' timestamps spread over the 30 days from `base`.
+    let base = time::OffsetDateTime::now_utc() - time::Duration::days(30);
+    bench_append(&pool, base).await?;
+    bench_verify(&pool).await?;
+    bench_merkle(&pool).await?;
+    bench_export(&pool, base).await?;
+    bench_pages(&pool, base).await?;
+    Ok(())
+}
+
+/// Appends the million entries in batches, then single-entry transactions.
+async fn bench_append(pool: &sqlx::SqlitePool, base: time::OffsetDateTime) -> anyhow::Result<()> {
     // Append: whole batches per transaction, as a bulk import would.
     let start = Instant::now();
-    let base = time::OffsetDateTime::now_utc() - time::Duration::days(30);
     for b in 0..ENTRIES / BATCH {
         let entries: Vec<NewEntry> = (b * BATCH..(b + 1) * BATCH).map(entry).collect();
         // Spread the timestamps over 30 days so time filters select real ranges.
         let ts =
             app::domain::audit_chain::format_ts(base + time::Duration::seconds((b * 2_592) as i64));
-        let mut tx = store::begin_write(&pool).await?;
+        let mut tx = store::begin_write(pool).await?;
         store::audit::append_all(&mut tx, &ts, &entries).await?;
         tx.commit().await?;
     }
@@ -86,7 +96,7 @@ async fn main() -> anyhow::Result<()> {
     let n_single = 2_000;
     let start = Instant::now();
     for i in 0..n_single {
-        let mut tx = store::begin_write(&pool).await?;
+        let mut tx = store::begin_write(pool).await?;
         store::audit::append(&mut tx, entry(i)).await?;
         tx.commit().await?;
     }
@@ -95,10 +105,14 @@ async fn main() -> anyhow::Result<()> {
         "append:  {n_single} single-entry transactions = {:.0} entries/s",
         n_single as f64 / single.as_secs_f64()
     );
+    Ok(())
+}
 
+/// Verifies the whole chain.
+async fn bench_verify(pool: &sqlx::SqlitePool) -> anyhow::Result<()> {
     // Verify the whole chain.
     let start = Instant::now();
-    let report = store::audit::verify(&pool).await?;
+    let report = store::audit::verify(pool).await?;
     let verify = start.elapsed();
     assert!(report.ok, "benchmark chain must verify: {}", report.message);
     record(
@@ -113,25 +127,29 @@ async fn main() -> anyhow::Result<()> {
         verify.as_secs_f64(),
         report.verified as f64 / verify.as_secs_f64()
     );
+    Ok(())
+}
 
+/// Builds the stored subtrees, then times inclusion and consistency proofs.
+async fn bench_merkle(pool: &sqlx::SqlitePool) -> anyhow::Result<()> {
     // The Merkle tree: build the stored subtrees once, then inclusion proofs (target ≤ 1 ms at
     // 1M entries) and a consistency proof.
     let start = Instant::now();
-    let size = store::audit_tree::extend(&pool).await?;
+    let size = store::audit_tree::extend(pool).await?;
     println!(
         "merkle:  stored subtrees of {size} entries built in {:.2} s",
         start.elapsed().as_secs_f64()
     );
-    let root = store::audit_tree::root_at(&pool, size).await?;
+    let root = store::audit_tree::root_at(pool, size).await?;
     let mut times = Vec::new();
     for i in 0..500u64 {
         let seq = 1 + (i * 7_919 + 13) % size;
         let start = Instant::now();
-        let proof = store::audit_tree::inclusion_proof(&pool, seq, size)
+        let proof = store::audit_tree::inclusion_proof(pool, seq, size)
             .await?
             .ok_or_else(|| anyhow::anyhow!("no proof for {seq}"))?;
         times.push(start.elapsed());
-        let leaf = store::audit_tree::leaf(&pool, seq)
+        let leaf = store::audit_tree::leaf(pool, seq)
             .await?
             .ok_or_else(|| anyhow::anyhow!("no leaf {seq}"))?;
         assert!(app::domain::merkle::verify_inclusion(
@@ -155,14 +173,18 @@ async fn main() -> anyhow::Result<()> {
         percentile(&times, 0.95).as_secs_f64() * 1e3
     );
     let start = Instant::now();
-    let c = store::audit_tree::consistency_proof(&pool, size / 3, size).await?;
+    let c = store::audit_tree::consistency_proof(pool, size / 3, size).await?;
     println!(
         "merkle:  consistency proof {} -> {size}: {} hashes in {:.3} ms",
         size / 3,
         c.map(|c| c.len()).unwrap_or(0),
         start.elapsed().as_secs_f64() * 1e3
     );
+    Ok(())
+}
 
+/// Exports 100k filtered entries with proofs and verifies the file offline.
+async fn bench_export(pool: &sqlx::SqlitePool, base: time::OffsetDateTime) -> anyhow::Result<()> {
     // Export of 100k filtered entries with their proofs, and its offline verification
     // (target ≤ 2 s together).
     let filter = AuditFilterInput {
@@ -175,7 +197,7 @@ async fn main() -> anyhow::Result<()> {
     .validate()
     .map_err(|e| anyhow::anyhow!("{}: {}", e.field, e.message))?;
     let start = Instant::now();
-    let export = app::service::audit_export::build(&pool, &filter)
+    let export = app::service::audit_export::build(pool, &filter)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let csv = app::service::audit_export::to_csv(&export);
@@ -200,10 +222,13 @@ async fn main() -> anyhow::Result<()> {
         verified.as_secs_f64(),
         (built + verified).as_secs_f64()
     );
+    Ok(())
+}
 
-    // The audit page query: first page and deep pages under each kind of filter.
+/// The page query's filters: none, each kind alone, combined, deep cursors, no match.
+fn page_cases(base: time::OffsetDateTime) -> Vec<(&'static str, AuditFilterInput)> {
     let day = |d: i64| app::domain::audit_chain::format_ts(base + time::Duration::days(d));
-    let cases: Vec<(&str, AuditFilterInput)> = vec![
+    vec![
         ("newest, no filter", AuditFilterInput::default()),
         (
             "deep cursor",
@@ -273,7 +298,13 @@ async fn main() -> anyhow::Result<()> {
                 ..Default::default()
             },
         ),
-    ];
+    ]
+}
+
+/// Times the audit page query, first and deep pages, under each kind of filter.
+async fn bench_pages(pool: &sqlx::SqlitePool, base: time::OffsetDateTime) -> anyhow::Result<()> {
+    // The audit page query: first page and deep pages under each kind of filter.
+    let cases = page_cases(base);
     let mut all = Vec::new();
     for (name, input) in &cases {
         let f = input
@@ -282,7 +313,7 @@ async fn main() -> anyhow::Result<()> {
         let mut times = Vec::new();
         for _ in 0..100 {
             let t = Instant::now();
-            let rows = store::audit::page(&pool, &f, PAGE_SIZE + 1).await?;
+            let rows = store::audit::page(pool, &f, PAGE_SIZE + 1).await?;
             times.push(t.elapsed());
             std::hint::black_box(rows);
         }

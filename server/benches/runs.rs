@@ -52,16 +52,28 @@ async fn post(
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
-#[allow(clippy::too_many_lines, reason = "to be split (issue 16)")]
 async fn main() -> anyhow::Result<()> {
     let srv = common::serve(8 << 20).await?;
     let (base, token, pool) = (srv.base.clone(), srv.token.clone(), srv.pool.clone());
     let c = reqwest::Client::new();
+    let (exp, run_ids) = ingest(&c, &base, &token).await?;
+    search_over_http(&c, &base, &token, &exp).await?;
+    search_in_store(&pool, &exp).await?;
+    get_history(&c, &base, &token, &run_ids).await?;
+    wide_experiment(&c, &base, &token, &pool).await
+}
 
+/// Creates the experiment and its runs, each with params, tags and 400 metric points in one
+/// log-batch (the timed part); returns the experiment id and the run ids.
+async fn ingest(
+    c: &reqwest::Client,
+    base: &str,
+    token: &str,
+) -> anyhow::Result<(Value, Vec<String>)> {
     let exp = post(
-        &c,
-        &base,
-        &token,
+        c,
+        base,
+        token,
         "experiments/create",
         &json!({ "name": "bench" }),
     )
@@ -72,9 +84,9 @@ async fn main() -> anyhow::Result<()> {
     let mut points = 0usize;
     for i in 0..RUNS {
         let run = post(
-            &c,
-            &base,
-            &token,
+            c,
+            base,
+            token,
             "runs/create",
             &json!({ "experiment_id": exp, "run_name": format!("run-{i}") }),
         )
@@ -88,9 +100,9 @@ async fn main() -> anyhow::Result<()> {
             .map(|t| json!({ "key": format!("tag_{t}"), "value": format!("v{}", i % (t + 2)) }))
             .collect();
         post(
-            &c,
-            &base,
-            &token,
+            c,
+            base,
+            token,
             "runs/log-batch",
             &json!({ "run_id": run_id, "params": params, "tags": tags }),
         )
@@ -104,7 +116,7 @@ async fn main() -> anyhow::Result<()> {
         }
         let body = json!({ "run_id": run_id, "metrics": metrics });
         let t = Instant::now();
-        post(&c, &base, &token, "runs/log-batch", &body).await?;
+        post(c, base, token, "runs/log-batch", &body).await?;
         ingest_time += t.elapsed();
         points += 400;
         run_ids.push(run_id);
@@ -120,14 +132,24 @@ async fn main() -> anyhow::Result<()> {
         ingest_time.as_secs_f64(),
         points as f64 / ingest_time.as_secs_f64()
     );
+    Ok((exp, run_ids))
+}
 
+/// `runs/search` of the top 100 by a metric over HTTP, from one client and from 16.
+async fn search_over_http(
+    c: &reqwest::Client,
+    base: &str,
+    token: &str,
+    exp: &Value,
+) -> anyhow::Result<()> {
     let search =
         json!({ "experiment_ids": [exp], "max_results": 100, "order_by": ["metrics.auc DESC"] });
     for clients in [1usize, 16] {
         let per_client = 400 / clients;
         let mut tasks = Vec::new();
         for _ in 0..clients {
-            let (c, base, token, search) = (c.clone(), base.clone(), token.clone(), search.clone());
+            let (c, base, token, search) =
+                (c.clone(), base.to_owned(), token.to_owned(), search.clone());
             tasks.push(tokio::spawn(async move {
                 let mut times = Vec::with_capacity(per_client);
                 let body = serde_json::to_vec(&search)?;
@@ -169,8 +191,11 @@ async fn main() -> anyhow::Result<()> {
         }
         println!("runs/search:  100 runs by metrics.auc, {clients:>2} client(s): median {:.2} ms  p95 {:.2} ms", pct(&all, 0.5), pct(&all, 0.95));
     }
+    Ok(())
+}
 
-    // Where a search's time goes: the store's single statement alone, without HTTP.
+/// The same search as the store's single statement alone, without HTTP.
+async fn search_in_store(pool: &sqlx::SqlitePool, exp: &Value) -> anyhow::Result<()> {
     let exp_id: i64 = exp.as_str().unwrap_or_default().parse()?;
     let order = vec![app::domain::run_search::parse_order_by("metrics.auc DESC")
         .map_err(|e| anyhow::anyhow!("{e}"))?];
@@ -178,7 +203,7 @@ async fn main() -> anyhow::Result<()> {
     for _ in 0..400 {
         let t = Instant::now();
         let runs = app::store::tracking::search_runs_json(
-            &pool,
+            pool,
             &app::store::tracking::RunSearch {
                 experiment_ids: &[exp_id],
                 stages: &["active"],
@@ -197,13 +222,22 @@ async fn main() -> anyhow::Result<()> {
         "  of which:    the store's search statement median {:.2} ms",
         pct(&store, 0.5)
     );
+    Ok(())
+}
 
+/// `metrics/get-history` of a 50-point metric.
+async fn get_history(
+    c: &reqwest::Client,
+    base: &str,
+    token: &str,
+    run_ids: &[String],
+) -> anyhow::Result<()> {
     let mut times = Vec::new();
     for i in 0..400 {
         let t = Instant::now();
         let r = c
             .get(format!("{base}/api/2.0/mlflow/metrics/get-history"))
-            .bearer_auth(&token)
+            .bearer_auth(token)
             .query(&[
                 ("run_id", run_ids[i % RUNS].as_str()),
                 ("metric_key", "val_loss"),
@@ -229,8 +263,7 @@ async fn main() -> anyhow::Result<()> {
         pct(&times, 0.5),
         pct(&times, 0.95)
     );
-
-    wide_experiment(&c, &base, &token, &pool).await
+    Ok(())
 }
 
 /// The runs table at 10,000 runs: the server-rendered page (50 rows) by newest, sorted by a

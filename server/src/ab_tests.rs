@@ -296,7 +296,7 @@ async fn export_csv(
                 format!("attachment; filename=\"ab-test-{id}.csv\""),
             ),
         ],
-        ops::analysis_csv(&def, &a),
+        app::domain::ab_tests::export::analysis_csv(&def, &a),
     )
         .into_response())
 }

@@ -4,6 +4,7 @@ pub mod ab_tests;
 pub mod api;
 pub mod artifacts;
 pub mod artifacts_cli;
+pub mod audit;
 pub mod demo;
 pub mod describe;
 pub mod extract;

@@ -90,149 +90,155 @@ impl IntoResponse for MlflowError {
 type ApiResult = Result<Json<Value>, MlflowError>;
 
 /// The routes, mounted by the main router.
-#[allow(clippy::too_many_lines, reason = "to be split (issue 16)")]
 pub fn router(state: AppState) -> Api {
-    use Action::*;
-    const E: &str = "/api/2.0/mlflow/experiments";
-    const R: &str = "/api/2.0/mlflow/runs";
-    let e = |p: &str| format!("{E}/{p}");
-    let r = |p: &str| format!("{R}/{p}");
-    Api::gated(state.clone())
-        .get(
-            "/health",
-            || async { "OK" },
-            Doc::new(Access::Public, "Liveness, as the MLflow client checks it"),
-        )
-        .post(
-            &e("create"),
-            create_experiment,
-            needs(IngestTracking, "Create an experiment").json(),
-        )
-        .get(
-            &e("get"),
-            get_experiment,
-            needs(ReadWorkspace, "An experiment").query(&[("experiment_id", "The experiment")]),
-        )
-        .get(
-            &e("get-by-name"),
-            get_experiment_by_name,
-            needs(ReadWorkspace, "An experiment by name").query(&[("experiment_name", "Its name")]),
-        )
-        .post(
-            &e("search"),
-            search_experiments,
-            needs(ReadWorkspace, "Search experiments").json(),
-        )
-        .get(
-            &e("search"),
-            search_experiments_get,
-            needs(ReadWorkspace, "Search experiments").query(&[
-                ("filter", "MLflow filter over name and tags"),
-                ("max_results", "Page size"),
-                ("order_by", "Sort keys"),
-                ("page_token", "The previous page's next_page_token"),
-                ("view_type", "ACTIVE_ONLY (default), DELETED_ONLY or ALL"),
-            ]),
-        )
-        .post(
-            &e("update"),
-            update_experiment,
-            needs(IngestTracking, "Rename an experiment").json(),
-        )
-        .post(
-            &e("delete"),
-            delete_experiment,
-            needs(IngestTracking, "Mark an experiment deleted").json(),
-        )
-        .post(
-            &e("restore"),
-            restore_experiment,
-            needs(IngestTracking, "Restore a deleted experiment").json(),
-        )
-        .post(
-            &e("set-experiment-tag"),
-            set_experiment_tag,
-            needs(IngestTracking, "Set an experiment tag").json(),
-        )
-        .post(
-            &r("create"),
-            create_run,
-            needs(IngestTracking, "Start a run").json(),
-        )
-        .post(
-            &r("update"),
-            update_run,
-            needs(IngestTracking, "Change a run's status, end time or name").json(),
-        )
-        .get(
-            &r("get"),
-            get_run,
-            needs(ReadWorkspace, "A run with its data and inputs").query(&[
-                ("run_id", "The run"),
-                ("run_uuid", "The run (older clients)"),
-            ]),
-        )
-        .post(
-            &r("delete"),
-            delete_run,
-            needs(IngestTracking, "Mark a run deleted").json(),
-        )
-        .post(
-            &r("restore"),
-            restore_run,
-            needs(IngestTracking, "Restore a deleted run").json(),
-        )
-        .post(
-            &r("search"),
-            search_runs,
-            needs(ReadWorkspace, "Search runs with MLflow's filter grammar").json(),
-        )
-        .post(
-            &r("log-metric"),
-            log_metric,
-            needs(IngestTracking, "Log one metric value").json(),
-        )
-        .post(
-            &r("log-parameter"),
-            log_param,
-            needs(IngestTracking, "Log one parameter").json(),
-        )
-        .post(
-            &r("set-tag"),
-            set_tag,
-            needs(IngestTracking, "Set a run tag").json(),
-        )
-        .post(
-            &r("delete-tag"),
-            delete_tag,
-            needs(IngestTracking, "Delete a run tag").json(),
-        )
-        .post(
-            &r("log-batch"),
-            log_batch,
-            needs(
-                IngestTracking,
-                "Log metrics, parameters and tags in one transaction",
-            )
-            .json(),
-        )
-        .post(
-            &r("log-inputs"),
-            log_inputs,
-            needs(IngestTracking, "Log a run's dataset inputs").json(),
-        )
-        .get(
-            "/api/2.0/mlflow/metrics/get-history",
-            get_metric_history,
-            needs(ReadWorkspace, "Every value of a run's metric").query(&[
-                ("run_id", "The run"),
-                ("metric_key", "The metric"),
-                ("max_results", "Page size"),
-                ("page_token", "The previous page's next_page_token"),
-            ]),
-        )
+    let api = Api::gated(state.clone()).get(
+        "/health",
+        || async { "OK" },
+        Doc::new(Access::Public, "Liveness, as the MLflow client checks it"),
+    );
+    run_routes(experiment_routes(api))
         .not_found("/api/2.0/mlflow/{*rest}", not_found)
         .with_state(state)
+}
+
+/// `/api/2.0/mlflow/experiments/*`.
+fn experiment_routes(api: Api<AppState>) -> Api<AppState> {
+    use Action::*;
+    let e = |p: &str| format!("/api/2.0/mlflow/experiments/{p}");
+    api.post(
+        &e("create"),
+        create_experiment,
+        needs(IngestTracking, "Create an experiment").json(),
+    )
+    .get(
+        &e("get"),
+        get_experiment,
+        needs(ReadWorkspace, "An experiment").query(&[("experiment_id", "The experiment")]),
+    )
+    .get(
+        &e("get-by-name"),
+        get_experiment_by_name,
+        needs(ReadWorkspace, "An experiment by name").query(&[("experiment_name", "Its name")]),
+    )
+    .post(
+        &e("search"),
+        search_experiments,
+        needs(ReadWorkspace, "Search experiments").json(),
+    )
+    .get(
+        &e("search"),
+        search_experiments_get,
+        needs(ReadWorkspace, "Search experiments").query(&[
+            ("filter", "MLflow filter over name and tags"),
+            ("max_results", "Page size"),
+            ("order_by", "Sort keys"),
+            ("page_token", "The previous page's next_page_token"),
+            ("view_type", "ACTIVE_ONLY (default), DELETED_ONLY or ALL"),
+        ]),
+    )
+    .post(
+        &e("update"),
+        update_experiment,
+        needs(IngestTracking, "Rename an experiment").json(),
+    )
+    .post(
+        &e("delete"),
+        delete_experiment,
+        needs(IngestTracking, "Mark an experiment deleted").json(),
+    )
+    .post(
+        &e("restore"),
+        restore_experiment,
+        needs(IngestTracking, "Restore a deleted experiment").json(),
+    )
+    .post(
+        &e("set-experiment-tag"),
+        set_experiment_tag,
+        needs(IngestTracking, "Set an experiment tag").json(),
+    )
+}
+
+/// `/api/2.0/mlflow/runs/*` and a metric's history.
+fn run_routes(api: Api<AppState>) -> Api<AppState> {
+    use Action::*;
+    let r = |p: &str| format!("/api/2.0/mlflow/runs/{p}");
+    api.post(
+        &r("create"),
+        create_run,
+        needs(IngestTracking, "Start a run").json(),
+    )
+    .post(
+        &r("update"),
+        update_run,
+        needs(IngestTracking, "Change a run's status, end time or name").json(),
+    )
+    .get(
+        &r("get"),
+        get_run,
+        needs(ReadWorkspace, "A run with its data and inputs").query(&[
+            ("run_id", "The run"),
+            ("run_uuid", "The run (older clients)"),
+        ]),
+    )
+    .post(
+        &r("delete"),
+        delete_run,
+        needs(IngestTracking, "Mark a run deleted").json(),
+    )
+    .post(
+        &r("restore"),
+        restore_run,
+        needs(IngestTracking, "Restore a deleted run").json(),
+    )
+    .post(
+        &r("search"),
+        search_runs,
+        needs(ReadWorkspace, "Search runs with MLflow's filter grammar").json(),
+    )
+    .post(
+        &r("log-metric"),
+        log_metric,
+        needs(IngestTracking, "Log one metric value").json(),
+    )
+    .post(
+        &r("log-parameter"),
+        log_param,
+        needs(IngestTracking, "Log one parameter").json(),
+    )
+    .post(
+        &r("set-tag"),
+        set_tag,
+        needs(IngestTracking, "Set a run tag").json(),
+    )
+    .post(
+        &r("delete-tag"),
+        delete_tag,
+        needs(IngestTracking, "Delete a run tag").json(),
+    )
+    .post(
+        &r("log-batch"),
+        log_batch,
+        needs(
+            IngestTracking,
+            "Log metrics, parameters and tags in one transaction",
+        )
+        .json(),
+    )
+    .post(
+        &r("log-inputs"),
+        log_inputs,
+        needs(IngestTracking, "Log a run's dataset inputs").json(),
+    )
+    .get(
+        "/api/2.0/mlflow/metrics/get-history",
+        get_metric_history,
+        needs(ReadWorkspace, "Every value of a run's metric").query(&[
+            ("run_id", "The run"),
+            ("metric_key", "The metric"),
+            ("max_results", "Page size"),
+            ("page_token", "The previous page's next_page_token"),
+        ]),
+    )
 }
 
 async fn not_found() -> MlflowError {

@@ -1,6 +1,6 @@
 //! Opening the store and assembling the router; shared by `main` and the integration tests.
 
-use crate::api::{needs, Access, Api, Doc, Param};
+use crate::api::{needs, Access, Api, Doc};
 use crate::metrics::Metrics;
 use crate::{middleware as mw, routes};
 use app::service::state::AppState;
@@ -81,37 +81,6 @@ pub async fn open_store(database_url: &str) -> anyhow::Result<SqlitePool> {
     Ok(pool)
 }
 
-/// The audit trail's filters, as `GET /api/v1/audit` and the export take them.
-const AUDIT_FILTER: &[Param] = &[
-    ("actor", "Exact actor"),
-    (
-        "action",
-        "Exact action, or a prefix ending in '.' such as user.",
-    ),
-    ("object_type", "Object type"),
-    ("object_id", "Object identifier (needs object_type)"),
-    (
-        "from",
-        "Earliest time, inclusive: RFC 3339, YYYY-MM-DDTHH:MM[:SS] (UTC) or YYYY-MM-DD",
-    ),
-    ("to", "Latest time, exclusive; same forms"),
-    (
-        "before",
-        "Entries below this sequence number (the next page's cursor)",
-    ),
-    ("q", "Free text in the actor, action, object or details"),
-];
-const AUDIT_EXPORT: &[Param] = &[
-    ("format", "json (default) or csv"),
-    ("actor", "Exact actor"),
-    ("action", "Exact action, or a prefix ending in '.'"),
-    ("object_type", "Object type"),
-    ("object_id", "Object identifier (needs object_type)"),
-    ("from", "Earliest time, inclusive"),
-    ("to", "Latest time, exclusive"),
-    ("q", "Free text"),
-];
-
 /// The complete application router.
 pub fn build_router(state: AppState, settings: &ServeSettings) -> Router {
     build_router_with_metrics(state, settings, Arc::new(Metrics::default()))
@@ -135,129 +104,20 @@ pub fn metrics_only_router(metrics: Arc<Metrics>) -> Router {
 }
 
 /// The application router, recording into `metrics`.
-#[allow(clippy::too_many_lines, reason = "to be split (issue 16)")]
 pub fn build_router_with_metrics(
     state: AppState,
     settings: &ServeSettings,
     metrics: Arc<Metrics>,
 ) -> Router {
-    use app::domain::authz::Action::*;
-    let leptos_routes = route_list();
-    let api = Api::gated(state.clone())
-        .get(
-            "/api/v1/me",
-            routes::me,
-            needs(
-                ReadWorkspace,
-                "Who the caller is: user name, roles, session or token",
-            ),
-        )
-        .get(
-            "/api/v1/audit",
-            routes::list_audit,
-            needs(
-                ReadAudit,
-                "A page of the audit trail, newest first, filtered",
-            )
-            .query(AUDIT_FILTER),
-        )
-        .get(
-            "/api/v1/audit/verify",
-            routes::verify_audit,
-            needs(
-                VerifyAudit,
-                "Recompute the hash chain, the Merkle root and every signed checkpoint",
-            ),
-        )
-        .get(
-            "/api/v1/audit/checkpoint",
-            routes::audit_checkpoint,
-            needs(
-                ReadAudit,
-                "The latest signed checkpoint (tree size, root, signature, public key)",
-            ),
-        )
-        .get(
-            "/api/v1/audit/export",
-            routes::export_audit,
-            needs(
-                ExportAudit,
-                "The filtered entries with their inclusion proofs and a signed checkpoint",
-            )
-            .query(AUDIT_EXPORT),
-        )
-        .get(
-            "/api/v1/audit/consistency",
-            routes::audit_consistency,
-            needs(ReadAudit, "A consistency proof between two tree sizes").query(&[
-                ("first", "The older tree size"),
-                ("second", "The newer tree size (default: the log's)"),
-            ]),
-        )
-        .get(
-            "/api/v1/audit/entries/{seq}/proof",
-            routes::audit_proof,
-            needs(ReadAudit, "An entry's inclusion proof").query(&[(
-                "tree_size",
-                "The tree to prove against (default: the newest checkpoint covering it)",
-            )]),
-        )
-        .not_found("/api/v1/{*rest}", routes::api_not_found)
-        // Any other unknown path under /api (server functions are registered one by one): API
-        // clients get a JSON error, never the HTML page.
-        .not_found("/api/{*rest}", routes::api_not_found)
-        .with_state(state.clone());
-    let probes = Api::new()
-        .get(
-            "/healthz",
-            routes::healthz,
-            Doc::new(Access::Public, "Liveness"),
-        )
-        .get(
-            "/readyz",
-            routes::readyz,
-            Doc::new(Access::Public, "Readiness: the database answers"),
-        )
-        .with_state(state.clone())
-        .merge(
-            Api::new()
-                .get(
-                    "/metrics",
-                    routes::metrics,
-                    needs(
-                        ReadAudit,
-                        "Prometheus metrics (auditors and admins, or the configured metrics token)",
-                    )
-                    .gated_in_handler(),
-                )
-                .with_state(routes::MetricsState {
-                    metrics: metrics.clone(),
-                    app: state.clone(),
-                    token_sha256: settings
-                        .metrics_token
-                        .as_deref()
-                        .filter(|t| !t.is_empty())
-                        .map(app::service::auth::sha256_hex),
-                }),
-        );
-    let leptos_state = state.clone();
-    let pages = Router::<AppState>::new()
-        .leptos_routes(&leptos_state, leptos_routes, {
-            let options = state.leptos_options.clone();
-            move || shell(options.clone())
-        })
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            mw::pages_need_sign_in,
-        ))
-        .layer(axum::middleware::from_fn(mw::server_fn_status))
-        .with_state(state.clone());
+    let api = own_api(&state);
+    let probes = probes(&state, settings, &metrics);
+    let pages = pages(&state);
 
     let request_id = axum::http::HeaderName::from_static("x-request-id");
     // Everything but the streamed fairness uploads has the general body limit.
     let max_body = settings.max_body_bytes;
     let limited = api
+        .merge(crate::audit::router(state.clone()))
         .merge(crate::ab_tests::router(state.clone()))
         .merge(crate::mlflow::router(state.clone()))
         .merge(crate::logged_models::router(state.clone()))
@@ -308,6 +168,82 @@ pub fn build_router_with_metrics(
             }),
         )
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+/// Gatehouse's own `/api/v1` routes that belong to no capability (who am I), and the JSON 404
+/// for every unknown path under `/api`.
+fn own_api(state: &AppState) -> Api {
+    use app::domain::authz::Action::*;
+    Api::gated(state.clone())
+        .get(
+            "/api/v1/me",
+            routes::me,
+            needs(
+                ReadWorkspace,
+                "Who the caller is: user name, roles, session or token",
+            ),
+        )
+        .not_found("/api/v1/{*rest}", routes::api_not_found)
+        // Any other unknown path under /api (server functions are registered one by one): API
+        // clients get a JSON error, never the HTML page.
+        .not_found("/api/{*rest}", routes::api_not_found)
+        .with_state(state.clone())
+}
+
+/// Liveness, readiness and the Prometheus metrics.
+fn probes(state: &AppState, settings: &ServeSettings, metrics: &Arc<Metrics>) -> Api {
+    use app::domain::authz::Action::ReadAudit;
+    Api::new()
+        .get(
+            "/healthz",
+            routes::healthz,
+            Doc::new(Access::Public, "Liveness"),
+        )
+        .get(
+            "/readyz",
+            routes::readyz,
+            Doc::new(Access::Public, "Readiness: the database answers"),
+        )
+        .with_state(state.clone())
+        .merge(
+            Api::new()
+                .get(
+                    "/metrics",
+                    routes::metrics,
+                    needs(
+                        ReadAudit,
+                        "Prometheus metrics (auditors and admins, or the configured metrics token)",
+                    )
+                    .gated_in_handler(),
+                )
+                .with_state(routes::MetricsState {
+                    metrics: metrics.clone(),
+                    app: state.clone(),
+                    token_sha256: settings
+                        .metrics_token
+                        .as_deref()
+                        .filter(|t| !t.is_empty())
+                        .map(app::service::auth::sha256_hex),
+                }),
+        )
+}
+
+/// The pages, rendered by Leptos, behind the sign-in redirect.
+fn pages(state: &AppState) -> Router {
+    let leptos_routes = route_list();
+    let leptos_state = state.clone();
+    Router::<AppState>::new()
+        .leptos_routes(&leptos_state, leptos_routes, {
+            let options = state.leptos_options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            mw::pages_need_sign_in,
+        ))
+        .layer(axum::middleware::from_fn(mw::server_fn_status))
+        .with_state(state.clone())
 }
 
 /// The page routes, generated once per process. Generation renders the app with resource

@@ -45,6 +45,8 @@ mod analysis;
 mod analyze;
 pub mod daily;
 mod definition;
+pub mod export;
+mod form;
 mod formulas;
 mod request;
 mod results;
@@ -57,6 +59,7 @@ mod verdict;
 pub use analysis::*;
 pub use analyze::analyze;
 pub use definition::*;
+pub use form::NewAbTest;
 pub use formulas::{
     benjamini_hochberg, chi_square_gof, holm, power, relative_lift, sequential_halfwidth,
     sequential_p, two_proportion_z, units_for_power, welch,

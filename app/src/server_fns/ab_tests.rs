@@ -3,7 +3,8 @@
 use crate::dto::{AbTestSummary, AbTestView};
 use crate::error::AppError;
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
+
+pub use crate::domain::ab_tests::NewAbTest;
 
 /// Every A/B test, newest first.
 #[server(prefix = "/api", endpoint = "ab_tests")]
@@ -91,153 +92,16 @@ pub async fn shared_ab_test(
     ab_tests::shared(&state, &token).await
 }
 
-/// The new-test form: up to four variants and six metrics; blank rows are left out.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct NewAbTest {
-    /// The test's display name.
-    #[serde(default)]
-    pub name: String,
-    /// What the change is expected to do, and why.
-    #[serde(default)]
-    pub hypothesis: String,
-    /// draft or running.
-    #[serde(default)]
-    pub status: String,
-    /// First day.
-    #[serde(default)]
-    pub start_date: String,
-    /// Variant names (the first is the control).
-    #[serde(default)]
-    pub variant: Vec<String>,
-    /// Their weights.
-    #[serde(default)]
-    pub weight: Vec<String>,
-    /// Their model versions.
-    #[serde(default)]
-    pub model_version: Vec<String>,
-    /// Metric names.
-    #[serde(default)]
-    pub metric: Vec<String>,
-    /// binomial or continuous.
-    #[serde(default)]
-    pub kind: Vec<String>,
-    /// increase or decrease.
-    #[serde(default)]
-    pub direction: Vec<String>,
-    /// goal or guardrail.
-    #[serde(default)]
-    pub role: Vec<String>,
-    /// Guardrail tolerance in percent.
-    #[serde(default)]
-    pub tolerance: Vec<String>,
-    /// α.
-    #[serde(default)]
-    pub alpha: String,
-    /// none, holm or bh.
-    #[serde(default)]
-    pub correction: String,
-    /// "on" for sequential testing.
-    #[serde(default)]
-    pub sequential: Option<String>,
-    /// Minimum detectable effect in percent.
-    #[serde(default)]
-    pub mde: String,
-}
-
 /// Creates a test from the form and opens its page.
 #[server(prefix = "/api", endpoint = "create_ab_test")]
-#[allow(clippy::too_many_lines, reason = "to be split (issue 16)")]
 pub async fn create_ab_test(
     /// The test's definition as entered.
     form: NewAbTest,
 ) -> Result<i64, AppError> {
-    use crate::domain::ab_tests::{Correction, Direction, MetricKind, MetricRole};
-    use crate::domain::ab_tests::{ExperimentDef, MetricDef, Status, VariantDef};
     use crate::domain::authz::Action;
     use crate::service::{ab_tests, context};
     let (state, p) = context::authorized(Action::ManageExperiments).await?;
-    let num = |field: &str, v: &str, default: f64| -> Result<f64, AppError> {
-        if v.trim().is_empty() {
-            return Ok(default);
-        }
-        v.trim()
-            .parse::<f64>()
-            .ok()
-            .filter(|x| x.is_finite())
-            .ok_or_else(|| AppError::validation(field, format!("'{v}' is not a number")))
-    };
-    let at = |v: &Vec<String>, i: usize| v.get(i).cloned().unwrap_or_default();
-    let mut variants = Vec::new();
-    for (i, name) in form.variant.iter().enumerate() {
-        if name.trim().is_empty() {
-            continue;
-        }
-        variants.push(VariantDef {
-            name: name.trim().to_owned(),
-            weight: num(&format!("variants[{i}].weight"), &at(&form.weight, i), 1.0)?,
-            model_version: Some(at(&form.model_version, i).trim().to_owned())
-                .filter(|m| !m.is_empty()),
-            run_id: None,
-        });
-    }
-    let mut metrics = Vec::new();
-    for (i, name) in form.metric.iter().enumerate() {
-        if name.trim().is_empty() {
-            continue;
-        }
-        let role = if at(&form.role, i) == "guardrail" {
-            MetricRole::Guardrail
-        } else {
-            MetricRole::Goal
-        };
-        metrics.push(MetricDef {
-            name: name.trim().to_owned(),
-            kind: if at(&form.kind, i) == "continuous" {
-                MetricKind::Continuous
-            } else {
-                MetricKind::Binomial
-            },
-            direction: if at(&form.direction, i) == "decrease" {
-                Direction::Decrease
-            } else {
-                Direction::Increase
-            },
-            role,
-            tolerance: match role {
-                MetricRole::Guardrail => Some(
-                    num(
-                        &format!("metrics[{i}].tolerance"),
-                        &at(&form.tolerance, i),
-                        0.0,
-                    )? / 100.0,
-                ),
-                MetricRole::Goal => None,
-            },
-        });
-    }
-    let def = ExperimentDef {
-        name: form.name.trim().to_owned(),
-        hypothesis: form.hypothesis.trim().to_owned(),
-        owner: None,
-        status: if form.status == "running" {
-            Status::Running
-        } else {
-            Status::Draft
-        },
-        start_date: Some(form.start_date.trim().to_owned()).filter(|d| !d.is_empty()),
-        end_date: None,
-        variants,
-        metrics,
-        alpha: num("alpha", &form.alpha, 0.05)?,
-        correction: match form.correction.as_str() {
-            "none" => Correction::None,
-            "bh" => Correction::BenjaminiHochberg,
-            _ => Correction::Holm,
-        },
-        sequential: form.sequential.is_some(),
-        mde: num("mde", &form.mde, 5.0)? / 100.0,
-        min_units: 100.0,
-    };
+    let def = form.definition()?;
     let id = ab_tests::create(&state, &def, &p.actor(), &p.username).await?;
     leptos_axum::redirect(&format!("/experiments/{id}"));
     Ok(id)

@@ -3,6 +3,8 @@
 //! under a finalized or registered model is frozen (409): the model's manifest and digest
 //! keep speaking of the bytes that are there.
 
+pub mod browse;
+
 use crate::domain::artifacts::ArtifactPath;
 use crate::error::AppError;
 use crate::service::artifact_store::{ArtifactStore, PutError};

@@ -4,6 +4,7 @@
 //! view of what is stored is in [`explorer`].
 
 pub mod explorer;
+pub mod graph;
 
 pub use explorer::explore;
 

@@ -3,6 +3,8 @@
 //! Gatehouse's v1 registry routes (`server/src/registry.rs`) call these. Protected aliases move
 //! only through promotions (`service::promotions`); the handlers check that before calling.
 
+pub mod evidence_pack;
+
 use super::audit_and_commit;
 use crate::error::AppError;
 use crate::service::auth::Principal;

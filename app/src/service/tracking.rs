@@ -1,6 +1,15 @@
 //! Tracking use cases (MLflow experiments and runs): each change is written with its audit
 //! entry in one transaction. The MLflow-compatible REST handlers (`server/src/mlflow.rs`) read
-//! MLflow's wire format, call these, and answer in MLflow's shape.
+//! MLflow's wire format, call these, and answer in MLflow's shape. The run pages' reads are
+//! in `views`, run comparison in `compare`, and the figures both draw in `figures`.
+
+mod compare;
+mod figures;
+mod views;
+
+pub use compare::{compare, FigureChoice, MAX_COMPARE};
+pub use figures::{MAX_CHART_ROWS, MAX_PARALLEL_PARAMS};
+pub use views::{experiments, run_detail, runs_page, RUNS_PAGE_SIZE};
 
 use super::audit_and_commit;
 use crate::error::AppError;
@@ -258,4 +267,24 @@ pub async fn log_inputs(
         .collect();
     let details = json!({ "datasets": names, "models": models });
     audit_and_commit(tx, p, "mlflow.run.log_inputs", ("run", run_id), details).await
+}
+
+/// Makes `run_id` its experiment's baseline (`baseline` true) or stops it being one, with
+/// the audit entry (`run.baseline.set` or `.clear`) naming the baseline it replaced.
+pub async fn set_baseline(
+    pool: &SqlitePool,
+    p: &Principal,
+    run_id: &str,
+    baseline: bool,
+) -> Result<(), AppError> {
+    let mut tx = begin_write(pool).await?;
+    let (experiment_id, previous) =
+        tracking::set_baseline(&mut tx, run_id, baseline, now_ms()).await?;
+    let action = if baseline {
+        "run.baseline.set"
+    } else {
+        "run.baseline.clear"
+    };
+    let details = json!({ "experiment_id": experiment_id, "previous": previous });
+    audit_and_commit(tx, p, action, ("run", run_id), details).await
 }

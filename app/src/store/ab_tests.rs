@@ -142,7 +142,6 @@ type HeaderRow = (
 );
 
 /// A stored definition and its header.
-#[allow(clippy::too_many_lines, reason = "to be split (issue 16)")]
 pub async fn load(
     pool: &SqlitePool,
     id: i64,
@@ -173,18 +172,8 @@ pub async fn load(
     else {
         return Ok(None);
     };
-    let variants: Vec<(String, f64, Option<String>, Option<String>)> = sqlx::query_as(
-        "SELECT name, weight, model_version, run_id FROM ab_variants WHERE test_id = ? ORDER BY position",
-    )
-    .bind(id)
-    .fetch_all(pool)
-    .await?;
-    let metrics: Vec<(String, String, String, String, Option<f64>)> = sqlx::query_as(
-        "SELECT name, kind, direction, role, tolerance FROM ab_metrics WHERE test_id = ? ORDER BY position",
-    )
-    .bind(id)
-    .fetch_all(pool)
-    .await?;
+    let variants = variants_of(pool, id).await?;
+    let metrics = metrics_of(pool, id).await?;
     let status = Status::parse(&status).unwrap_or_default();
     Ok(Some((
         TestRow {
@@ -201,37 +190,8 @@ pub async fn load(
             status,
             start_date,
             end_date,
-            variants: variants
-                .into_iter()
-                .map(|(name, weight, model_version, run_id)| VariantDef {
-                    name,
-                    weight,
-                    model_version,
-                    run_id,
-                })
-                .collect(),
-            metrics: metrics
-                .into_iter()
-                .map(|(name, kind, direction, role, tolerance)| MetricDef {
-                    name,
-                    kind: if kind == "continuous" {
-                        MetricKind::Continuous
-                    } else {
-                        MetricKind::Binomial
-                    },
-                    direction: if direction == "decrease" {
-                        Direction::Decrease
-                    } else {
-                        Direction::Increase
-                    },
-                    role: if role == "guardrail" {
-                        MetricRole::Guardrail
-                    } else {
-                        MetricRole::Goal
-                    },
-                    tolerance,
-                })
-                .collect(),
+            variants,
+            metrics,
             alpha,
             correction: parse_correction(&correction),
             sequential,
@@ -239,6 +199,57 @@ pub async fn load(
             min_units,
         },
     )))
+}
+
+/// A test's variants in their order.
+async fn variants_of(pool: &SqlitePool, id: i64) -> Result<Vec<VariantDef>, sqlx::Error> {
+    let rows: Vec<(String, f64, Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT name, weight, model_version, run_id FROM ab_variants WHERE test_id = ? ORDER BY position",
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(name, weight, model_version, run_id)| VariantDef {
+            name,
+            weight,
+            model_version,
+            run_id,
+        })
+        .collect())
+}
+
+/// A test's metrics in their order.
+async fn metrics_of(pool: &SqlitePool, id: i64) -> Result<Vec<MetricDef>, sqlx::Error> {
+    let rows: Vec<(String, String, String, String, Option<f64>)> = sqlx::query_as(
+        "SELECT name, kind, direction, role, tolerance FROM ab_metrics WHERE test_id = ? ORDER BY position",
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(name, kind, direction, role, tolerance)| MetricDef {
+            name,
+            kind: if kind == "continuous" {
+                MetricKind::Continuous
+            } else {
+                MetricKind::Binomial
+            },
+            direction: if direction == "decrease" {
+                Direction::Decrease
+            } else {
+                Direction::Increase
+            },
+            role: if role == "guardrail" {
+                MetricRole::Guardrail
+            } else {
+                MetricRole::Goal
+            },
+            tolerance,
+        })
+        .collect())
 }
 
 /// Ids of all tests, newest first.

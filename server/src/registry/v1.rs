@@ -11,7 +11,6 @@ use app::store::registry::{self, VersionFilter};
 use axum::extract::{Path, Query, State};
 use axum::Json;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 use std::collections::HashMap;
 
 /// Every registered model.
@@ -179,146 +178,22 @@ pub(super) async fn v1_alias_history(
 /// run, the A/B tests it took part in, its fairness reports, its promotion requests with their
 /// reviews and waivers, its alias moves, and the audit entries about all of these with their
 /// inclusion proofs against one signed checkpoint (verifiable like an audit export).
-#[allow(clippy::too_many_lines, reason = "to be split (issue 16)")]
 pub(super) async fn v1_evidence_pack(
     State(s): State<AppState>,
     Caller(p): Caller,
     Path((name, version)): Path<(String, String)>,
 ) -> Result<axum::response::Response, AppError> {
-    use app::domain::audit_query::AuditFilterInput;
+    use axum::http::header;
     use axum::response::IntoResponse;
     let version: i64 = version.parse().map_err(|_| {
         AppError::validation("version", format!("'{version}' is not a version number"))
     })?;
-    let model = registry::get_model(&s.pool, &name)
-        .await?
-        .ok_or_else(|| AppError::not_found(format!("no registered model '{name}'")))?;
-    let mv = registry::get_version(&s.pool, &name, version)
-        .await?
-        .ok_or_else(|| AppError::not_found(format!("no version {version} of '{name}'")))?;
-    let tag = format!("{name}@{version}");
-    let node = app::domain::lineage::NodeRef::ModelVersion {
-        name: name.clone(),
-        version: version.to_string(),
-    };
-    let lineage = crate::lineage::graph_json(&s.pool, &node, 8, 2).await?;
-    let run: Value = match &mv.run_id {
-        Some(r) => app::store::tracking::runs_json(&s.pool, std::slice::from_ref(r))
-            .await?
-            .first()
-            .and_then(|j| serde_json::from_str(j).ok())
-            .unwrap_or(Value::Null),
-        None => Value::Null,
-    };
-    let test_ids = app::store::ab_tests::ids_comparing_version(&s.pool, &tag).await?;
-    let mut ab_tests = Vec::new();
-    for id in &test_ids {
-        ab_tests.push(
-            serde_json::to_value(app::service::ab_tests::view(&s, *id, None, false, false).await?)
-                .unwrap_or_default(),
-        );
-    }
-    let report_ids = app::store::fairness::ids_of_version(&s.pool, &tag).await?;
-    let mut fairness = Vec::new();
-    for id in &report_ids {
-        if let Some((row, mapping, report)) = app::store::fairness::get(&s.pool, *id).await? {
-            fairness.push(json!({ "report": row, "mapping": mapping, "result": report }));
-        }
-    }
-    let mut promotions = Vec::new();
-    let mut promotion_ids = Vec::new();
-    for r in app::store::promotions::list_requests(&s.pool, None, Some(&name)).await? {
-        if r.version == version {
-            promotion_ids.push(r.request_id);
-            promotions.push(app::service::promotions::view(&s.pool, &p, r.request_id).await?);
-        }
-    }
-    let moves: Vec<_> = registry::alias_history(&s.pool, &name, None)
-        .await?
-        .into_iter()
-        .filter(|m| m.version == Some(version) || m.previous_version == Some(version))
-        .collect();
-    let mut objects: Vec<(String, String)> = vec![
-        ("model_version".into(), tag.clone()),
-        ("registered_model".into(), name.clone()),
-    ];
-    objects.extend(
-        promotion_ids
-            .iter()
-            .map(|i| ("promotion".into(), i.to_string())),
-    );
-    objects.extend(
-        report_ids
-            .iter()
-            .map(|i| ("fairness_report".into(), i.to_string())),
-    );
-    objects.extend(test_ids.iter().map(|i| ("ab_test".into(), i.to_string())));
-    if let Some(r) = &mv.run_id {
-        objects.push(("run".into(), r.clone()));
-    }
-    // The model's bytes: the manifest its digest is over, and the latest re-hash.
-    let artifacts = {
-        let mut conn = s.pool.acquire().await?;
-        match app::store::artifacts::bound_to_version(&mut conn, &name, version).await? {
-            Some(b) => {
-                let verified =
-                    app::store::artifacts::latest_verification(&mut conn, &b.prefix, &b.digest)
-                        .await?;
-                if let Some(m) = &b.model_id {
-                    objects.push(("logged_model".into(), m.clone()));
-                }
-                json!({
-                    "source": b.source,
-                    "model_id": b.model_id,
-                    "digest": b.digest,
-                    "sealed": b.sealed,
-                    "manifest": b.manifest,
-                    "manifest_format": "one line per file, sorted by path: path TAB size TAB sha256 LF; digest = sha256 of those lines",
-                    "latest_verification": verified,
-                })
-            }
-            None => Value::Null,
-        }
-    };
-    let mut filters = Vec::new();
-    for (t, id) in objects {
-        let f = AuditFilterInput {
-            object_type: Some(t),
-            object_id: Some(id),
-            ..Default::default()
-        }
-        .validate()?;
-        filters.push(f);
-    }
-    let audit = app::service::audit_export::build_many(&s.pool, &filters).await?;
-    let pack = json!({
-        "format": "gatehouse.evidence-pack.v1",
-        "generated_at": app::service::now_ts(),
-        "generated_by": p.actor(),
-        "model": model,
-        "version": mv,
-        "lineage": lineage,
-        "run": run,
-        "artifacts": artifacts,
-        "ab_tests": ab_tests,
-        "fairness_reports": fairness,
-        "promotion_requests": promotions,
-        "alias_history": moves,
-        "audit": audit,
-    });
+    let pack = ops::evidence_pack::evidence_pack(&s, &p, &name, version).await?;
     let body = serde_json::to_string_pretty(&pack).map_err(|_| AppError::internal())?;
-    Ok((
-        [
-            (
-                axum::http::header::CONTENT_TYPE,
-                "application/json".to_string(),
-            ),
-            (
-                axum::http::header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"evidence-{name}-v{version}.json\""),
-            ),
-        ],
-        body,
-    )
-        .into_response())
+    let file = format!("attachment; filename=\"evidence-{name}-v{version}.json\"");
+    let headers = [
+        (header::CONTENT_TYPE, "application/json".to_string()),
+        (header::CONTENT_DISPOSITION, file),
+    ];
+    Ok((headers, body).into_response())
 }

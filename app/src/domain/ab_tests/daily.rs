@@ -4,7 +4,7 @@
 //! writes the rows; everything computed from them is here.
 
 use super::ExperimentDef;
-use crate::domain::ab_tests::{analyze, Analysis, Context, DataRow, MetricKind};
+use crate::domain::ab_tests::{analyze, Analysis, Context, DataRow, MetricKind, MetricRole};
 use serde::{Deserialize, Serialize};
 
 /// One stored daily row.
@@ -138,6 +138,81 @@ pub fn analysis_of(
         .map_err(|e| Unavailable::Unreadable(e.message))
 }
 
+/// One day of the cumulative lift: the day, the relative lift and its decision interval.
+pub type LiftDay = (String, f64, f64, f64);
+
+/// The cumulative relative lift of the first goal metric's first treatment (the first metric
+/// when none is a goal), day by day over the data up to each day, and what it follows
+/// (`"{metric} · {variant}"`). A day the analysis cannot read yet is left out.
+pub fn cumulative_lift(
+    def: &ExperimentDef,
+    rows: &[DailyRow],
+    days: &[String],
+) -> (Vec<LiftDay>, String) {
+    let goal = def
+        .metrics
+        .iter()
+        .position(|m| m.role == MetricRole::Goal)
+        .unwrap_or(0);
+    let treatment = def
+        .variants
+        .get(1)
+        .map(|v| v.name.clone())
+        .unwrap_or_default();
+    let lift = days
+        .iter()
+        .filter_map(|d| {
+            let a = analysis_of(def, rows, Some(d)).ok()?;
+            let c = a.metrics.get(goal)?.comparisons.first()?;
+            Some((
+                d.clone(),
+                c.rel_lift,
+                c.decision_rel_lift_ci[0],
+                c.decision_rel_lift_ci[1],
+            ))
+        })
+        .collect();
+    let of = def
+        .metrics
+        .get(goal)
+        .map(|m| format!("{} · {treatment}", m.name))
+        .unwrap_or_default();
+    (lift, of)
+}
+
+/// Units per day per variant, in the definition's order: the assignments where they were
+/// sent, else the first metric's units.
+pub fn daily_units(
+    def: &ExperimentDef,
+    rows: &[DailyRow],
+    days: &[String],
+) -> Vec<(String, Vec<f64>)> {
+    let first_metric = def.metrics.first().map_or("", |m| m.name.as_str());
+    let has_assignments = rows.iter().any(|r| r.metric.is_empty());
+    let counted = |r: &DailyRow| {
+        if has_assignments {
+            r.metric.is_empty()
+        } else {
+            r.metric == first_metric
+        }
+    };
+    days.iter()
+        .map(|d| {
+            let units = def
+                .variants
+                .iter()
+                .map(|v| {
+                    rows.iter()
+                        .filter(|r| &r.day == d && r.variant == v.name && counted(r))
+                        .map(|r| r.a)
+                        .sum()
+                })
+                .collect();
+            (d.clone(), units)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -188,5 +263,48 @@ mod tests {
         let e = analysis_of(&def(), &[], None).unwrap_err();
         assert_eq!(e, Unavailable::NoResults);
         assert_eq!(e.to_string(), "No results have been received yet.");
+    }
+
+    #[test]
+    fn daily_units_count_assignments_where_sent_else_the_first_metric() {
+        let with = vec![
+            row("", "control", "2026-11-01", 100.0, 0.0),
+            row("conv", "control", "2026-11-01", 90.0, 10.0),
+            row("", "b", "2026-11-01", 80.0, 0.0),
+            row("", "b", "2026-11-02", 5.0, 0.0),
+        ];
+        let days = days_of(&with);
+        assert_eq!(
+            daily_units(&def(), &with, &days),
+            vec![
+                ("2026-11-01".to_string(), vec![100.0, 80.0]),
+                ("2026-11-02".to_string(), vec![0.0, 5.0]),
+            ]
+        );
+        let without = vec![row("conv", "control", "2026-11-01", 90.0, 10.0)];
+        assert_eq!(
+            daily_units(&def(), &without, &days_of(&without)),
+            vec![("2026-11-01".to_string(), vec![90.0, 0.0])]
+        );
+    }
+
+    #[test]
+    fn cumulative_lift_follows_the_first_goal_day_by_day() {
+        let mut rows = Vec::new();
+        for (day, conv_b) in [("2026-11-01", 60.0), ("2026-11-02", 140.0)] {
+            rows.push(row("conv", "control", day, 1000.0, 100.0));
+            rows.push(row("conv", "b", day, 1000.0, conv_b));
+        }
+        let days = days_of(&rows);
+        let (lift, of) = cumulative_lift(&def(), &rows, &days);
+        assert_eq!(of, "conv · b");
+        assert_eq!(lift.len(), 2);
+        assert_eq!(lift[0].0, "2026-11-01");
+        assert!((lift[0].1 - -0.4).abs() < 1e-9, "day one: 6% against 10%");
+        assert!((lift[1].1 - 0.0).abs() < 1e-9, "both days: 10% against 10%");
+        assert!(
+            lift[1].2 < 0.0 && lift[1].3 > 0.0,
+            "the interval spans no change"
+        );
     }
 }

@@ -35,6 +35,9 @@ pub(super) fn err(field: &str, row: Option<u64>, message: String) -> FieldError 
     FieldError::on_row(field, row, message)
 }
 
+/// The prediction column and the score column with its threshold, each as its place and name.
+type Outputs = (Option<(usize, String)>, Option<(usize, String, f64)>);
+
 /// Column positions after checking a mapping against a header.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Columns {
@@ -48,81 +51,13 @@ pub struct Columns {
 
 impl Mapping {
     /// Checks the mapping against the file's header.
-    #[allow(clippy::too_many_lines, reason = "to be split (issue 16)")]
     pub fn resolve(&self, header: &[&str]) -> Result<Columns, FieldError> {
-        let find = |setting: &str, name: &str| -> Result<(usize, String), FieldError> {
-            header
-                .iter()
-                .position(|h| h.trim() == name)
-                .map(|i| (i, name.to_owned()))
-                .ok_or_else(|| {
-                    err(
-                        setting,
-                        Some(1),
-                        format!(
-                            "column '{name}' ({setting}) is not in the header: {}",
-                            header.join(", ")
-                        ),
-                    )
-                })
-        };
+        let find = |setting: &str, name: &str| find_column(header, setting, name);
         if self.label.trim().is_empty() {
             return Err(err("label", None, "name the label column".into()));
         }
         let label = find("label", &self.label)?;
-        let (prediction, score) =
-            match (&self.prediction, &self.score, self.threshold) {
-                (Some(p), None, None) => (Some(find("prediction", p)?), None),
-                (None, Some(s), Some(t)) if t.is_finite() => (
-                    None,
-                    Some({
-                        let (i, n) = find("score", s)?;
-                        (i, n, t)
-                    }),
-                ),
-                (None, Some(_), _) => {
-                    return Err(err(
-                        "threshold",
-                        None,
-                        "a score column needs a finite threshold".into(),
-                    ))
-                }
-                (None, None, Some(_)) => {
-                    return Err(err(
-                        "threshold",
-                        None,
-                        "a threshold needs a score column".into(),
-                    ))
-                }
-                // A score beside the prediction is used for ROC AUC only.
-                (Some(p), Some(sc), None) => (
-                    Some(find("prediction", p)?),
-                    Some({
-                        let (i, n) = find("score", sc)?;
-                        (i, n, f64::NAN)
-                    }),
-                ),
-                (Some(_), Some(_), Some(_)) => return Err(err(
-                    "threshold",
-                    None,
-                    "a threshold applies to a score column; with a prediction column leave it out"
-                        .into(),
-                )),
-                (Some(_), None, Some(_)) => {
-                    return Err(err(
-                        "threshold",
-                        None,
-                        "a threshold needs a score column, not a prediction column".into(),
-                    ))
-                }
-                (None, None, None) => {
-                    return Err(err(
-                        "prediction",
-                        None,
-                        "name a prediction column, or a score column and a threshold".into(),
-                    ))
-                }
-            };
+        let (prediction, score) = self.outputs(header)?;
         if self.attributes.is_empty() {
             return Err(err(
                 "attributes",
@@ -156,6 +91,85 @@ impl Mapping {
             width: header.len(),
         })
     }
+
+    /// The prediction column, or the score column with its threshold (`NaN` when the score
+    /// stands beside a prediction, for ROC AUC only).
+    fn outputs(&self, header: &[&str]) -> Result<Outputs, FieldError> {
+        let find = |setting: &str, name: &str| find_column(header, setting, name);
+        Ok(match (&self.prediction, &self.score, self.threshold) {
+            (Some(p), None, None) => (Some(find("prediction", p)?), None),
+            (None, Some(s), Some(t)) if t.is_finite() => (
+                None,
+                Some({
+                    let (i, n) = find("score", s)?;
+                    (i, n, t)
+                }),
+            ),
+            (None, Some(_), _) => {
+                return Err(err(
+                    "threshold",
+                    None,
+                    "a score column needs a finite threshold".into(),
+                ))
+            }
+            (None, None, Some(_)) => {
+                return Err(err(
+                    "threshold",
+                    None,
+                    "a threshold needs a score column".into(),
+                ))
+            }
+            // A score beside the prediction is used for ROC AUC only.
+            (Some(p), Some(sc), None) => (
+                Some(find("prediction", p)?),
+                Some({
+                    let (i, n) = find("score", sc)?;
+                    (i, n, f64::NAN)
+                }),
+            ),
+            (Some(_), Some(_), Some(_)) => {
+                return Err(err(
+                    "threshold",
+                    None,
+                    "a threshold applies to a score column; with a prediction column leave it out"
+                        .into(),
+                ))
+            }
+            (Some(_), None, Some(_)) => {
+                return Err(err(
+                    "threshold",
+                    None,
+                    "a threshold needs a score column, not a prediction column".into(),
+                ))
+            }
+            (None, None, None) => {
+                return Err(err(
+                    "prediction",
+                    None,
+                    "name a prediction column, or a score column and a threshold".into(),
+                ))
+            }
+        })
+    }
+}
+
+/// Where column `name` (the `setting` naming it) is in the header; an error on the header's
+/// line listing the columns there are when it is missing.
+fn find_column(header: &[&str], setting: &str, name: &str) -> Result<(usize, String), FieldError> {
+    header
+        .iter()
+        .position(|h| h.trim() == name)
+        .map(|i| (i, name.to_owned()))
+        .ok_or_else(|| {
+            err(
+                setting,
+                Some(1),
+                format!(
+                    "column '{name}' ({setting}) is not in the header: {}",
+                    header.join(", ")
+                ),
+            )
+        })
 }
 
 fn binary(v: &str, column: &str, line: u64) -> Result<bool, FieldError> {

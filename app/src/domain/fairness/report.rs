@@ -148,7 +148,9 @@ pub struct Settings {
     pub seed: u64,
 }
 
-#[allow(clippy::too_many_lines, reason = "to be split (issue 16)")]
+/// An attribute's report: each group against the reference group (the one named, else the
+/// largest), with bootstrap intervals, the policy's disparities and the disparate-impact
+/// summary over the policy's first rule.
 fn attribute_report(
     groups: &BTreeMap<String, Counts>,
     reference: Option<&String>,
@@ -156,21 +158,7 @@ fn attribute_report(
     rng: &mut Rng,
     attr: &str,
 ) -> Result<AttributeReport, Invalid> {
-    let reference = match reference {
-        Some(r) => {
-            if !groups.contains_key(r) {
-                return Err(
-                    format!("reference group '{r}' of attribute '{attr}' has no rows").into(),
-                );
-            }
-            r.clone()
-        }
-        None => groups
-            .iter()
-            .max_by(|a, b| a.1.n().total_cmp(&b.1.n()).then(b.0.cmp(a.0)))
-            .map(|(g, _)| g.clone())
-            .ok_or_else(|| format!("attribute '{attr}' has no groups"))?,
-    };
+    let reference = reference_group(groups, reference, attr)?;
     let metrics: BTreeMap<String, GroupMetrics> = groups
         .iter()
         .map(|(g, c)| (g.clone(), GroupMetrics::of(c, s.favorable_is_one)))
@@ -179,85 +167,13 @@ fn attribute_report(
     let ref_c = &groups[&reference];
     let mut out = BTreeMap::new();
     for (g, m) in &metrics {
-        // Bootstrap: both groups redrawn, every metric's disparity recomputed from the same
-        // draws (the reference against itself stays exactly 1 and 0).
-        let mut draws: BTreeMap<&str, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
-        if g != &reference {
-            for _ in 0..s.resamples {
-                let a = GroupMetrics::of(&rng.resample(&groups[g]), s.favorable_is_one);
-                let b = GroupMetrics::of(&rng.resample(ref_c), s.favorable_is_one);
-                for k in METRICS.iter().filter(|k| **k != "roc_auc") {
-                    let (av, bv) = (a.get(k).unwrap_or(0.0), b.get(k).unwrap_or(0.0));
-                    let e = draws.entry(k).or_default();
-                    e.0.push(div(av, bv));
-                    e.1.push(av - bv);
-                }
-            }
-        }
-        for (ratios, diffs) in draws.values_mut() {
-            ratios.sort_by(f64::total_cmp);
-            diffs.sort_by(f64::total_cmp);
-        }
-        let ci = |metric: &str, point: [f64; 2]| match draws.get(metric) {
-            Some((r, d)) if !r.is_empty() => (
-                [quantile(r, 0.025), quantile(r, 0.975)],
-                [quantile(d, 0.025), quantile(d, 0.975)],
-            ),
-            _ => ([point[0], point[0]], [point[1], point[1]]),
+        // The reference against itself is not redrawn: it stays exactly 1 and 0.
+        let draws = if g == &reference {
+            Draws::new()
+        } else {
+            bootstrap(rng, &groups[g], ref_c, s)
         };
-        let vs_reference = METRICS
-            .iter()
-            .filter_map(|k| {
-                let (v, r) = (m.get(k)?, ref_m.get(k)?);
-                let point = [div(v, r), v - r];
-                let (ratio_ci, difference_ci) = ci(k, point);
-                Some((
-                    (*k).to_owned(),
-                    Versus {
-                        ratio: point[0],
-                        difference: point[1],
-                        ratio_ci,
-                        difference_ci,
-                    },
-                ))
-            })
-            .collect();
-        let mut disparities = Vec::new();
-        for rule in &s.policy.rules {
-            let (Some(v), Some(r)) = (m.get(&rule.metric), ref_m.get(&rule.metric)) else {
-                continue;
-            };
-            let ratio = div(v, r);
-            let (ratio_ci, difference_ci) = ci(&rule.metric, [ratio, v - r]);
-            disparities.push(Disparity {
-                metric: rule.metric.clone(),
-                value: v,
-                reference_value: r,
-                ratio_vs_reference: ratio,
-                difference_vs_reference: v - r,
-                ratio_ci,
-                difference_ci,
-                threshold: [rule.min_ratio, rule.max_ratio],
-                pass: ratio >= rule.min_ratio && ratio <= rule.max_ratio,
-            });
-        }
-        let warning = (m.rows < s.policy.min_group_rows).then(|| {
-            format!(
-                "only {} rows (fewer than {}): its rates, and the verdict, can move a lot with a few rows",
-                m.rows, s.policy.min_group_rows
-            )
-        });
-        let pass = disparities.iter().all(|d| d.pass);
-        out.insert(
-            g.clone(),
-            GroupReport {
-                metrics: m.clone(),
-                vs_reference,
-                disparities,
-                warning,
-                pass,
-            },
-        );
+        out.insert(g.clone(), group_report(m, ref_m, &draws, s));
     }
     let first = s
         .policy
@@ -293,6 +209,119 @@ fn attribute_report(
         },
         pass,
     })
+}
+
+/// The reference group: the one named (it must have rows), else the largest by weight (the
+/// first by name among equals).
+fn reference_group(
+    groups: &BTreeMap<String, Counts>,
+    reference: Option<&String>,
+    attr: &str,
+) -> Result<String, Invalid> {
+    match reference {
+        Some(r) if groups.contains_key(r) => Ok(r.clone()),
+        Some(r) => Err(format!("reference group '{r}' of attribute '{attr}' has no rows").into()),
+        None => Ok(groups
+            .iter()
+            .max_by(|a, b| a.1.n().total_cmp(&b.1.n()).then(b.0.cmp(a.0)))
+            .map(|(g, _)| g.clone())
+            .ok_or_else(|| format!("attribute '{attr}' has no groups"))?),
+    }
+}
+
+/// Per metric, the sorted bootstrap ratios and differences of a group against the reference.
+type Draws = BTreeMap<&'static str, (Vec<f64>, Vec<f64>)>;
+
+/// Both groups redrawn `s.resamples` times, every metric's disparity recomputed from the same
+/// draws (ROC AUC has no bootstrap).
+fn bootstrap(rng: &mut Rng, group: &Counts, reference: &Counts, s: &Settings) -> Draws {
+    let mut draws = Draws::new();
+    for _ in 0..s.resamples {
+        let a = GroupMetrics::of(&rng.resample(group), s.favorable_is_one);
+        let b = GroupMetrics::of(&rng.resample(reference), s.favorable_is_one);
+        for k in METRICS.iter().filter(|k| **k != "roc_auc") {
+            let (av, bv) = (a.get(k).unwrap_or(0.0), b.get(k).unwrap_or(0.0));
+            let e = draws.entry(k).or_default();
+            e.0.push(div(av, bv));
+            e.1.push(av - bv);
+        }
+    }
+    for (ratios, diffs) in draws.values_mut() {
+        ratios.sort_by(f64::total_cmp);
+        diffs.sort_by(f64::total_cmp);
+    }
+    draws
+}
+
+/// The 95% intervals of `metric`'s ratio and difference; the point itself without draws.
+fn interval(draws: &Draws, metric: &str, point: [f64; 2]) -> ([f64; 2], [f64; 2]) {
+    match draws.get(metric) {
+        Some((r, d)) if !r.is_empty() => (
+            [quantile(r, 0.025), quantile(r, 0.975)],
+            [quantile(d, 0.025), quantile(d, 0.975)],
+        ),
+        _ => ([point[0], point[0]], [point[1], point[1]]),
+    }
+}
+
+/// One group against the reference: every metric's ratio and difference, each policy rule's
+/// disparity and pass, and a warning for a small group.
+fn group_report(
+    m: &GroupMetrics,
+    ref_m: &GroupMetrics,
+    draws: &Draws,
+    s: &Settings,
+) -> GroupReport {
+    let vs_reference = METRICS
+        .iter()
+        .filter_map(|k| {
+            let (v, r) = (m.get(k)?, ref_m.get(k)?);
+            let point = [div(v, r), v - r];
+            let (ratio_ci, difference_ci) = interval(draws, k, point);
+            Some((
+                (*k).to_owned(),
+                Versus {
+                    ratio: point[0],
+                    difference: point[1],
+                    ratio_ci,
+                    difference_ci,
+                },
+            ))
+        })
+        .collect();
+    let mut disparities = Vec::new();
+    for rule in &s.policy.rules {
+        let (Some(v), Some(r)) = (m.get(&rule.metric), ref_m.get(&rule.metric)) else {
+            continue;
+        };
+        let ratio = div(v, r);
+        let (ratio_ci, difference_ci) = interval(draws, &rule.metric, [ratio, v - r]);
+        disparities.push(Disparity {
+            metric: rule.metric.clone(),
+            value: v,
+            reference_value: r,
+            ratio_vs_reference: ratio,
+            difference_vs_reference: v - r,
+            ratio_ci,
+            difference_ci,
+            threshold: [rule.min_ratio, rule.max_ratio],
+            pass: ratio >= rule.min_ratio && ratio <= rule.max_ratio,
+        });
+    }
+    let warning = (m.rows < s.policy.min_group_rows).then(|| {
+        format!(
+            "only {} rows (fewer than {}): its rates, and the verdict, can move a lot with a few rows",
+            m.rows, s.policy.min_group_rows
+        )
+    });
+    let pass = disparities.iter().all(|d| d.pass);
+    GroupReport {
+        metrics: m.clone(),
+        vs_reference,
+        disparities,
+        warning,
+        pass,
+    }
 }
 
 /// The report of a tally.

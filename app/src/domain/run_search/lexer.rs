@@ -16,101 +16,102 @@ pub(super) enum Tok {
     Dot,
 }
 
-#[allow(clippy::too_many_lines, reason = "to be split (issue 16)")]
+/// The tokens of filter `s`, or why it cannot be read.
 pub(super) fn tokenize(s: &str) -> Result<Vec<Tok>, Invalid> {
     let mut out = Vec::new();
     let chars: Vec<char> = s.chars().collect();
     let mut i = 0;
     while i < chars.len() {
         let c = chars[i];
-        match c {
-            c if c.is_whitespace() => i += 1,
-            '(' => {
-                out.push(Tok::LParen);
+        let (tok, next) = match c {
+            c if c.is_whitespace() => {
                 i += 1;
+                continue;
             }
-            ')' => {
-                out.push(Tok::RParen);
-                i += 1;
-            }
-            ',' => {
-                out.push(Tok::Comma);
-                i += 1;
-            }
-            '.' if !chars.get(i + 1).is_some_and(|d| d.is_ascii_digit()) => {
-                out.push(Tok::Dot);
-                i += 1;
-            }
-            '\'' | '"' | '`' => {
-                let quote = c;
-                let mut v = String::new();
-                i += 1;
-                loop {
-                    match chars.get(i) {
-                        None => return Err(format!("unterminated {quote}-quoted string").into()),
-                        Some('\\') if chars.get(i + 1) == Some(&quote) => {
-                            v.push(quote);
-                            i += 2;
-                        }
-                        Some(&ch) if ch == quote => {
-                            i += 1;
-                            break;
-                        }
-                        Some(&ch) => {
-                            v.push(ch);
-                            i += 1;
-                        }
-                    }
-                }
-                out.push(if quote == '`' {
-                    Tok::Backticked(v)
-                } else {
-                    Tok::Quoted(v)
-                });
-            }
-            '=' | '!' | '<' | '>' => {
-                let two: String = chars[i..(i + 2).min(chars.len())].iter().collect();
-                if matches!(two.as_str(), "!=" | "<=" | ">=" | "==") {
-                    out.push(Tok::Op(if two == "==" { "=".into() } else { two }));
-                    i += 2;
-                } else if c == '!' {
-                    return Err("`!` must be followed by `=`".into());
-                } else {
-                    out.push(Tok::Op(c.to_string()));
-                    i += 1;
-                }
-            }
-            c if c.is_ascii_digit() || c == '-' || c == '+' || c == '.' => {
-                let start = i;
-                i += 1;
-                while i < chars.len()
-                    && (chars[i].is_ascii_alphanumeric() || matches!(chars[i], '.' | '-' | '+'))
-                {
-                    // Stop a trailing sign that starts the next token (none in valid input).
-                    if matches!(chars[i], '-' | '+') && !matches!(chars[i - 1], 'e' | 'E') {
-                        break;
-                    }
-                    i += 1;
-                }
-                let text: String = chars[start..i].iter().collect();
-                let n = text
-                    .parse::<f64>()
-                    .map_err(|_| format!("`{text}` is not a number"))?;
-                out.push(Tok::Number(n));
-            }
+            '(' => (Tok::LParen, i + 1),
+            ')' => (Tok::RParen, i + 1),
+            ',' => (Tok::Comma, i + 1),
+            '.' if !chars.get(i + 1).is_some_and(|d| d.is_ascii_digit()) => (Tok::Dot, i + 1),
+            '\'' | '"' | '`' => quoted(&chars, i)?,
+            '=' | '!' | '<' | '>' => comparator(&chars, i)?,
+            c if c.is_ascii_digit() || c == '-' || c == '+' || c == '.' => number(&chars, i)?,
             c if c.is_alphanumeric() || c == '_' => {
-                let start = i;
-                while i < chars.len()
-                    && (chars[i].is_alphanumeric() || matches!(chars[i], '_' | '-' | ':' | '/'))
+                let mut end = i;
+                while end < chars.len()
+                    && (chars[end].is_alphanumeric() || matches!(chars[end], '_' | '-' | ':' | '/'))
                 {
-                    i += 1;
+                    end += 1;
                 }
-                out.push(Tok::Ident(chars[start..i].iter().collect()));
+                (Tok::Ident(chars[i..end].iter().collect()), end)
             }
             other => return Err(format!("unexpected character `{other}`").into()),
-        }
+        };
+        out.push(tok);
+        i = next;
     }
     Ok(out)
+}
+
+/// The string opened by the quote at `start` (`\` escapes the quote), and where it ends.
+fn quoted(chars: &[char], start: usize) -> Result<(Tok, usize), Invalid> {
+    let quote = chars[start];
+    let mut v = String::new();
+    let mut i = start + 1;
+    loop {
+        match chars.get(i) {
+            None => return Err(format!("unterminated {quote}-quoted string").into()),
+            Some('\\') if chars.get(i + 1) == Some(&quote) => {
+                v.push(quote);
+                i += 2;
+            }
+            Some(&ch) if ch == quote => {
+                i += 1;
+                break;
+            }
+            Some(&ch) => {
+                v.push(ch);
+                i += 1;
+            }
+        }
+    }
+    let tok = if quote == '`' {
+        Tok::Backticked(v)
+    } else {
+        Tok::Quoted(v)
+    };
+    Ok((tok, i))
+}
+
+/// The comparator at `i`: `=`, `==` (read as `=`), `!=`, `<`, `<=`, `>`, `>=`.
+fn comparator(chars: &[char], i: usize) -> Result<(Tok, usize), Invalid> {
+    let c = chars[i];
+    let two: String = chars[i..(i + 2).min(chars.len())].iter().collect();
+    if matches!(two.as_str(), "!=" | "<=" | ">=" | "==") {
+        Ok((Tok::Op(if two == "==" { "=".into() } else { two }), i + 2))
+    } else if c == '!' {
+        Err("`!` must be followed by `=`".into())
+    } else {
+        Ok((Tok::Op(c.to_string()), i + 1))
+    }
+}
+
+/// The number starting at `start` (a sign, digits, a point, an exponent).
+fn number(chars: &[char], start: usize) -> Result<(Tok, usize), Invalid> {
+    let mut i = start + 1;
+    while i < chars.len()
+        && (chars[i].is_ascii_alphanumeric() || matches!(chars[i], '.' | '-' | '+'))
+    {
+        // Stop a trailing sign that starts the next token (none in valid input).
+        if matches!(chars[i], '-' | '+') && !matches!(chars[i - 1], 'e' | 'E') {
+            break;
+        }
+        i += 1;
+    }
+    let text: String = chars[start..i].iter().collect();
+    let n = text
+        .parse::<f64>()
+        .map_err(|_| format!("`{text}` is not a number"))?;
+    Ok((Tok::Number(n), i))
 }
 
 pub(super) fn describe(t: Option<&Tok>) -> String {

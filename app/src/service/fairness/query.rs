@@ -65,7 +65,6 @@ fn blank(v: &Option<String>) -> Option<String> {
 
 impl Query {
     /// The column mapping and report settings.
-    #[allow(clippy::too_many_lines, reason = "to be split (issue 16)")]
     pub fn settings(&self) -> Result<(Mapping, Settings), FieldError> {
         let threshold = match blank(&self.threshold) {
             None => None,
@@ -94,6 +93,32 @@ impl Query {
                 Some("true" | "1" | "on")
             ),
         };
+        let reference = self.references(&attributes)?;
+        let favorable_is_one = match blank(&self.favorable).as_deref() {
+            None | Some("1") => true,
+            Some("0") => false,
+            Some(other) => {
+                return Err(bad(
+                    "favorable",
+                    format!("favorable must be 1 or 0, not '{other}'"),
+                ))
+            }
+        };
+        let policy = self.policy()?;
+        Ok((
+            mapping,
+            Settings {
+                favorable_is_one,
+                reference,
+                policy,
+                resamples: 1000,
+                seed: 20261127,
+            },
+        ))
+    }
+    /// The reference group per attribute (`attribute:group,…`), each attribute one of
+    /// `attributes`.
+    fn references(&self, attributes: &[String]) -> Result<BTreeMap<String, String>, FieldError> {
         let mut reference = BTreeMap::new();
         if let Some(r) = blank(&self.reference) {
             for pair in r.split(',').filter(|p| !p.trim().is_empty()) {
@@ -109,16 +134,12 @@ impl Query {
                 reference.insert(a.trim().to_owned(), g.trim().to_owned());
             }
         }
-        let favorable_is_one = match blank(&self.favorable).as_deref() {
-            None | Some("1") => true,
-            Some("0") => false,
-            Some(other) => {
-                return Err(bad(
-                    "favorable",
-                    format!("favorable must be 1 or 0, not '{other}'"),
-                ))
-            }
-        };
+        Ok(reference)
+    }
+
+    /// The pass/fail policy: the smallest group counted and the ratio bounds per metric
+    /// (`metric:min_ratio:max_ratio,…`), the defaults where not given.
+    fn policy(&self) -> Result<Policy, FieldError> {
         let mut policy = Policy::default();
         if let Some(m) = blank(&self.min_group_rows) {
             policy.min_group_rows = m
@@ -153,16 +174,7 @@ impl Query {
                 })
                 .collect::<Result<_, _>>()?;
         }
-        Ok((
-            mapping,
-            Settings {
-                favorable_is_one,
-                reference,
-                policy,
-                resamples: 1000,
-                seed: 20261127,
-            },
-        ))
+        Ok(policy)
     }
 }
 

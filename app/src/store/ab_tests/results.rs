@@ -3,7 +3,7 @@
 
 use super::DailyRow;
 use crate::domain::ab_tests::MetricKind;
-use crate::domain::ab_tests::{ExperimentDef, ResultBatch};
+use crate::domain::ab_tests::{DataRow, ExperimentDef, ResultBatch, ResultRow};
 use crate::error::AppError;
 use sqlx::{SqliteConnection, SqlitePool};
 
@@ -11,7 +11,6 @@ use sqlx::{SqliteConnection, SqlitePool};
 /// stored is replaced. Cumulative rows become differences from the days before, in day order;
 /// a running total that goes down, or one that arrives before a stored later day, is
 /// rejected naming the row. Returns the rows stored.
-#[allow(clippy::too_many_lines, reason = "to be split (issue 16)")]
 pub async fn store_results(
     conn: &mut SqliteConnection,
     id: i64,
@@ -28,8 +27,51 @@ pub async fn store_results(
             .iter()
             .find(|m| m.name == metric)
             .map(|m| m.kind);
-        let d = &row.data;
-        let (mut a, mut b, mut c) = match kind {
+        let mut sums = Sums::of(kind, &row.data);
+        if batch.cumulative {
+            sums = since_stored_days(conn, id, i, row, &metric, kind, sums).await?;
+        }
+        sqlx::query(
+            "INSERT INTO ab_results (test_id, metric, variant, day, a, b, c, sum_x, sum_x2, sum_xy) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (test_id, metric, variant, day) DO UPDATE SET a = excluded.a, b = excluded.b, c = excluded.c, \
+               sum_x = excluded.sum_x, sum_x2 = excluded.sum_x2, sum_xy = excluded.sum_xy",
+        )
+        .bind(id)
+        .bind(&metric)
+        .bind(&row.data.variant)
+        .bind(&row.day)
+        .bind(sums.a)
+        .bind(sums.b)
+        .bind(sums.c)
+        .bind(sums.sx)
+        .bind(sums.sx2)
+        .bind(sums.sxy)
+        .execute(&mut *conn)
+        .await?;
+    }
+    sqlx::query("UPDATE ab_tests SET updated_at = ? WHERE test_id = ?")
+        .bind(crate::service::now_ts())
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(batch.rows.len())
+}
+
+/// One stored row's numbers: `a`, `b`, `c` by metric kind (units and conversions, or n, sum
+/// and sum of squares; units alone for an assignment row) and the CUPED sums.
+struct Sums {
+    a: f64,
+    b: f64,
+    c: f64,
+    sx: Option<f64>,
+    sx2: Option<f64>,
+    sxy: Option<f64>,
+}
+
+impl Sums {
+    /// The numbers of a row sent for a metric of `kind` (`None`: assignments).
+    fn of(kind: Option<MetricKind>, d: &DataRow) -> Sums {
+        let (a, b, c) = match kind {
             None => (d.units.unwrap_or(0.0), 0.0, 0.0),
             Some(MetricKind::Binomial) => {
                 (d.units.unwrap_or(0.0), d.conversions.unwrap_or(0.0), 0.0)
@@ -40,77 +82,75 @@ pub async fn store_results(
                 d.sum_squares.unwrap_or(0.0),
             ),
         };
-        let (mut sx, mut sx2, mut sxy) = (d.sum_x, d.sum_x2, d.sum_xy);
-        if batch.cumulative {
-            let later: Option<String> = sqlx::query_scalar(
-                "SELECT day FROM ab_results WHERE test_id = ? AND metric = ? AND variant = ? AND day > ? LIMIT 1",
-            )
-            .bind(id)
-            .bind(&metric)
-            .bind(&d.variant)
-            .bind(&row.day)
-            .fetch_optional(&mut *conn)
-            .await?;
-            if let Some(later) = later {
-                return Err(AppError::validation(
-                    format!("rows[{i}].day"),
-                    format!(
-                        "row {i}: cumulative results for {} must come after the stored day {later}",
-                        row.day
-                    ),
-                ));
-            }
-            let before: (f64, f64, f64, Option<f64>, Option<f64>, Option<f64>) = sqlx::query_as(
-                "SELECT coalesce(sum(a), 0.0), coalesce(sum(b), 0.0), coalesce(sum(c), 0.0), sum(sum_x), sum(sum_x2), sum(sum_xy) \
-                 FROM ab_results WHERE test_id = ? AND metric = ? AND variant = ? AND day < ?",
-            )
-            .bind(id)
-            .bind(&metric)
-            .bind(&d.variant)
-            .bind(&row.day)
-            .fetch_one(&mut *conn)
-            .await?;
-            let (pa, pb, pc) = (before.0, before.1, before.2);
-            if a < pa || (kind == Some(MetricKind::Binomial) && b < pb) {
-                return Err(AppError::validation(
-                    format!("rows[{i}]"),
-                    format!(
-                        "row {i}: metric '{metric}', variant '{}': the running total on {} is below the days before it",
-                        d.variant, row.day
-                    ),
-                ));
-            }
-            a -= pa;
-            b -= pb;
-            c -= pc;
-            sx = sx.map(|v| v - before.3.unwrap_or(0.0));
-            sx2 = sx2.map(|v| v - before.4.unwrap_or(0.0));
-            sxy = sxy.map(|v| v - before.5.unwrap_or(0.0));
+        Sums {
+            a,
+            b,
+            c,
+            sx: d.sum_x,
+            sx2: d.sum_x2,
+            sxy: d.sum_xy,
         }
-        sqlx::query(
-            "INSERT INTO ab_results (test_id, metric, variant, day, a, b, c, sum_x, sum_x2, sum_xy) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
-             ON CONFLICT (test_id, metric, variant, day) DO UPDATE SET a = excluded.a, b = excluded.b, c = excluded.c, \
-               sum_x = excluded.sum_x, sum_x2 = excluded.sum_x2, sum_xy = excluded.sum_xy",
-        )
-        .bind(id)
-        .bind(&metric)
-        .bind(&d.variant)
-        .bind(&row.day)
-        .bind(a)
-        .bind(b)
-        .bind(c)
-        .bind(sx)
-        .bind(sx2)
-        .bind(sxy)
-        .execute(&mut *conn)
-        .await?;
     }
-    sqlx::query("UPDATE ab_tests SET updated_at = ? WHERE test_id = ?")
-        .bind(crate::service::now_ts())
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
-    Ok(batch.rows.len())
+}
+
+/// A running total (row `i`) made a day's numbers: minus the days stored before it. Refused
+/// when a later day is already stored or the total went down.
+async fn since_stored_days(
+    conn: &mut SqliteConnection,
+    id: i64,
+    i: usize,
+    row: &ResultRow,
+    metric: &str,
+    kind: Option<MetricKind>,
+    sums: Sums,
+) -> Result<Sums, AppError> {
+    let d = &row.data;
+    let later: Option<String> = sqlx::query_scalar(
+        "SELECT day FROM ab_results WHERE test_id = ? AND metric = ? AND variant = ? AND day > ? LIMIT 1",
+    )
+    .bind(id)
+    .bind(metric)
+    .bind(&d.variant)
+    .bind(&row.day)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(later) = later {
+        return Err(AppError::validation(
+            format!("rows[{i}].day"),
+            format!(
+                "row {i}: cumulative results for {} must come after the stored day {later}",
+                row.day
+            ),
+        ));
+    }
+    let before: (f64, f64, f64, Option<f64>, Option<f64>, Option<f64>) = sqlx::query_as(
+        "SELECT coalesce(sum(a), 0.0), coalesce(sum(b), 0.0), coalesce(sum(c), 0.0), sum(sum_x), sum(sum_x2), sum(sum_xy) \
+         FROM ab_results WHERE test_id = ? AND metric = ? AND variant = ? AND day < ?",
+    )
+    .bind(id)
+    .bind(metric)
+    .bind(&d.variant)
+    .bind(&row.day)
+    .fetch_one(&mut *conn)
+    .await?;
+    let (pa, pb, pc) = (before.0, before.1, before.2);
+    if sums.a < pa || (kind == Some(MetricKind::Binomial) && sums.b < pb) {
+        return Err(AppError::validation(
+            format!("rows[{i}]"),
+            format!(
+                "row {i}: metric '{metric}', variant '{}': the running total on {} is below the days before it",
+                d.variant, row.day
+            ),
+        ));
+    }
+    Ok(Sums {
+        a: sums.a - pa,
+        b: sums.b - pb,
+        c: sums.c - pc,
+        sx: sums.sx.map(|v| v - before.3.unwrap_or(0.0)),
+        sx2: sums.sx2.map(|v| v - before.4.unwrap_or(0.0)),
+        sxy: sums.sxy.map(|v| v - before.5.unwrap_or(0.0)),
+    })
 }
 
 /// Every stored daily row of a test, by day.

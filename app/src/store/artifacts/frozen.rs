@@ -107,7 +107,6 @@ pub struct Bound {
 /// The files `name` version `version` is bound to, when Gatehouse stores them: its logged
 /// model (the manifest recorded when it was finalized), or the run folder its source names
 /// (frozen since the version was registered). `None` for a version whose files live elsewhere.
-#[allow(clippy::too_many_lines, reason = "to be split (issue 16)")]
 pub async fn bound_to_version(
     conn: &mut SqliteConnection,
     name: &str,
@@ -120,36 +119,51 @@ pub async fn bound_to_version(
     .bind(version)
     .fetch_optional(&mut *conn)
     .await?;
-    let Some((source, run_id, model_id)) = row else {
-        return Ok(None);
-    };
-    if let Some(m) = model_id {
-        let Some(model) = crate::store::logged_models::get(conn, &m).await? else {
-            return Ok(None);
-        };
-        let sealed = model.status == READY && model.digest.is_some();
-        let manifest = if sealed {
-            model.manifest.clone()
-        } else {
-            manifest_of(conn, &model.root()).await?
-        };
-        let digest = model
-            .digest
-            .clone()
-            .unwrap_or_else(|| crate::domain::artifacts::model_digest(&manifest));
-        return Ok(Some(Bound {
-            source: format!("logged model {m}"),
-            model_id: Some(m),
-            prefix: model.root().prefix(),
-            digest,
-            manifest,
-            sealed,
-        }));
+    match row {
+        Some((_, _, Some(model_id))) => bound_to_logged_model(conn, model_id).await,
+        Some((source, Some(run_id), None)) => bound_to_run_folder(conn, &source, run_id).await,
+        _ => Ok(None),
     }
-    let Some(run_id) = run_id else {
+}
+
+/// A version registered from a logged model: the manifest recorded when it was finalized
+/// (sealed), or the files there are so far.
+async fn bound_to_logged_model(
+    conn: &mut SqliteConnection,
+    m: String,
+) -> Result<Option<Bound>, sqlx::Error> {
+    let Some(model) = crate::store::logged_models::get(conn, &m).await? else {
         return Ok(None);
     };
-    let Some(folder) = run_folder_of(&source, &run_id) else {
+    let sealed = model.status == READY && model.digest.is_some();
+    let manifest = if sealed {
+        model.manifest.clone()
+    } else {
+        manifest_of(conn, &model.root()).await?
+    };
+    let digest = model
+        .digest
+        .clone()
+        .unwrap_or_else(|| crate::domain::artifacts::model_digest(&manifest));
+    Ok(Some(Bound {
+        source: format!("logged model {m}"),
+        model_id: Some(m),
+        prefix: model.root().prefix(),
+        digest,
+        manifest,
+        sealed,
+    }))
+}
+
+/// A version registered from a run's folder (`runs:/<id>/<folder>` or the folder's artifact
+/// URI): the files under it, frozen since. `None` when the source names no folder of that run
+/// or the folder is empty.
+async fn bound_to_run_folder(
+    conn: &mut SqliteConnection,
+    source: &str,
+    run_id: String,
+) -> Result<Option<Bound>, sqlx::Error> {
+    let Some(folder) = run_folder_of(source, &run_id) else {
         return Ok(None);
     };
     let experiment: Option<i64> =
@@ -182,15 +196,13 @@ pub async fn bound_to_version(
     if manifest.is_empty() {
         return Ok(None);
     }
+    let shown = if folder.is_empty() {
+        "artifacts"
+    } else {
+        folder.as_str()
+    };
     Ok(Some(Bound {
-        source: format!(
-            "run {run_id}, folder {}",
-            if folder.is_empty() {
-                "artifacts"
-            } else {
-                folder.as_str()
-            }
-        ),
+        source: format!("run {run_id}, folder {shown}"),
         model_id: None,
         digest: crate::domain::artifacts::model_digest(&manifest),
         prefix,

@@ -2,7 +2,14 @@
 
 use super::VerifyReport;
 use crate::domain::audit_chain::{ChainBreak, ChainVerifier, EntryFields};
+use crate::domain::merkle::{self, Accumulator};
+use crate::dto::CheckpointView;
+use crate::store::audit_tree::{leaf_of, Checkpoint};
+use ed25519_dalek::VerifyingKey;
+use rusqlite::{Connection, OpenFlags};
 use sqlx::SqlitePool;
+use std::iter::Peekable;
+use std::path::Path;
 
 /// Recomputes the whole chain in sequence order, stopping at the first break.
 ///
@@ -19,14 +26,8 @@ pub async fn verify(pool: &SqlitePool) -> Result<VerifyReport, sqlx::Error> {
         .map_err(|e| sqlx::Error::Protocol(format!("verification failed: {e}")))
 }
 
-#[allow(clippy::too_many_lines, reason = "to be split (issue 16)")]
-fn verify_file(
-    path: &std::path::Path,
-    key: &ed25519_dalek::VerifyingKey,
-) -> Result<VerifyReport, rusqlite::Error> {
-    use crate::domain::merkle::{self, Accumulator};
-    use crate::store::audit_tree::{leaf_of, Checkpoint};
-    use rusqlite::{Connection, OpenFlags};
+/// The verification over the database file at `path`, in one read transaction.
+fn verify_file(path: &Path, key: &VerifyingKey) -> Result<VerifyReport, rusqlite::Error> {
     let mut conn = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -38,27 +39,8 @@ fn verify_file(
         [],
         |r| r.get(0),
     )?;
-    let checkpoints: Vec<Checkpoint> = {
-        let mut stmt = tx.prepare(
-            "SELECT tree_size, root_hash, issued_at, key_id, signature FROM audit_checkpoints ORDER BY tree_size",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            Ok(Checkpoint {
-                tree_size: r.get(0)?,
-                root_hash: r.get(1)?,
-                issued_at: r.get(2)?,
-                key_id: r.get(3)?,
-                signature: r.get(4)?,
-            })
-        })?;
-        rows.collect::<Result<_, _>>()?
-    };
-    let mut pending = checkpoints.iter().peekable();
-    let mut acc = Accumulator::default();
-    let mut checked = 0i64;
-    let mut bad_checkpoint: Option<String> = None;
-    let mut v = ChainVerifier::default();
-    let mut broken: Option<(i64, ChainBreak)> = None;
+    let checkpoints = read_checkpoints(&tx)?;
+    let mut walk = Walk::new(key, &checkpoints);
     {
         let mut stmt = tx.prepare(
             "SELECT seq, ts, actor, action, object_type, object_id, details, prev_hash, hash FROM audit_log ORDER BY seq",
@@ -74,9 +56,8 @@ fn verify_file(
                     )
                 })
             };
-            let seq: i64 = row.get(0)?;
             let fields = EntryFields {
-                seq,
+                seq: row.get(0)?,
                 ts: text(1)?,
                 actor: text(2)?,
                 action: text(3)?,
@@ -85,50 +66,14 @@ fn verify_file(
                 details: text(6)?,
                 prev_hash: text(7)?,
             };
-            let hash = text(8)?;
-            if let Err(b) = v.push(&fields, hash) {
-                broken = Some((seq, b));
+            if !walk.entry(&fields, text(8)?) {
                 break;
-            }
-            acc.push(leaf_of(hash));
-            while let Some(c) = pending.next_if(|c| c.tree_size as u64 <= acc.size()) {
-                if bad_checkpoint.is_some() {
-                    continue;
-                }
-                let root = merkle::to_hex(&acc.root());
-                if c.tree_size as u64 != acc.size() || root != c.root_hash {
-                    bad_checkpoint = Some(format!(
-                        "the signed checkpoint of {} entries has root {}, but those entries now hash to {root}: they were changed after it was signed",
-                        c.tree_size, c.root_hash
-                    ));
-                } else if !crate::service::signing::verify_checkpoint(key, c) {
-                    bad_checkpoint = Some(format!(
-                        "the checkpoint of {} entries does not carry a valid signature of this server's key",
-                        c.tree_size
-                    ));
-                } else {
-                    checked += 1;
-                }
             }
         }
     }
     tx.finish()?;
-    if broken.is_none() {
-        if let Err(b) = v.finish(last_assigned) {
-            broken = Some(b);
-        }
-    }
-    if broken.is_none() && bad_checkpoint.is_none() {
-        if let Some(c) = pending.next() {
-            bad_checkpoint = Some(format!(
-                "a signed checkpoint covers {} entries but the log holds {}: entries were removed",
-                c.tree_size,
-                acc.size()
-            ));
-        }
-    }
-    let merkle_root = merkle::to_hex(&acc.root());
-    let checkpoint = checkpoints.last().map(|c| crate::dto::CheckpointView {
+    walk.finish(last_assigned);
+    let checkpoint = checkpoints.last().map(|c| CheckpointView {
         tree_size: c.tree_size,
         root_hash: c.root_hash.clone(),
         issued_at: c.issued_at.clone(),
@@ -136,49 +81,139 @@ fn verify_file(
         signature: c.signature.clone(),
         public_key: hex::encode(key.as_bytes()),
     });
-    if let (None, Some(why)) = (&broken, bad_checkpoint) {
-        return Ok(VerifyReport {
-            ok: false,
-            verified: v.count(),
-            head_hash: v.head_hash().to_owned(),
-            first_bad_seq: None,
-            reason: None,
-            message: why,
-            merkle_root,
-            checkpoints_verified: checked,
-            checkpoint,
-        });
+    Ok(walk.report(checkpoint))
+}
+
+/// Every signed checkpoint, smallest tree first.
+fn read_checkpoints(tx: &rusqlite::Transaction<'_>) -> Result<Vec<Checkpoint>, rusqlite::Error> {
+    let mut stmt = tx.prepare(
+        "SELECT tree_size, root_hash, issued_at, key_id, signature FROM audit_checkpoints ORDER BY tree_size",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok(Checkpoint {
+            tree_size: r.get(0)?,
+            root_hash: r.get(1)?,
+            issued_at: r.get(2)?,
+            key_id: r.get(3)?,
+            signature: r.get(4)?,
+        })
+    })?;
+    rows.collect()
+}
+
+/// One pass over the log in sequence order: the chain so far, the Merkle tree of the entries
+/// so far, and the signed checkpoints, each checked when the tree reaches its size.
+struct Walk<'a> {
+    key: &'a VerifyingKey,
+    chain: ChainVerifier,
+    tree: Accumulator,
+    pending: Peekable<std::slice::Iter<'a, Checkpoint>>,
+    checked: i64,
+    bad_checkpoint: Option<String>,
+    broken: Option<(i64, ChainBreak)>,
+}
+
+impl<'a> Walk<'a> {
+    fn new(key: &'a VerifyingKey, checkpoints: &'a [Checkpoint]) -> Self {
+        Walk {
+            key,
+            chain: ChainVerifier::default(),
+            tree: Accumulator::default(),
+            pending: checkpoints.iter().peekable(),
+            checked: 0,
+            bad_checkpoint: None,
+            broken: None,
+        }
     }
-    Ok(match broken {
-        None => VerifyReport {
-            ok: true,
-            verified: v.count(),
-            head_hash: v.head_hash().to_owned(),
-            first_bad_seq: None,
-            reason: None,
-            message: if checked > 0 {
+
+    /// Takes the next entry; false once the chain is broken (the walk stops there).
+    fn entry(&mut self, fields: &EntryFields<'_>, hash: &str) -> bool {
+        if let Err(b) = self.chain.push(fields, hash) {
+            self.broken = Some((fields.seq, b));
+            return false;
+        }
+        self.tree.push(leaf_of(hash));
+        while let Some(c) = self
+            .pending
+            .next_if(|c| c.tree_size as u64 <= self.tree.size())
+        {
+            if self.bad_checkpoint.is_none() {
+                self.bad_checkpoint = self.check(c);
+            }
+        }
+        true
+    }
+
+    /// What is wrong with checkpoint `c` now that the tree has reached its size, if anything.
+    fn check(&mut self, c: &Checkpoint) -> Option<String> {
+        let root = merkle::to_hex(&self.tree.root());
+        if c.tree_size as u64 != self.tree.size() || root != c.root_hash {
+            Some(format!(
+                "the signed checkpoint of {} entries has root {}, but those entries now hash to {root}: they were changed after it was signed",
+                c.tree_size, c.root_hash
+            ))
+        } else if !crate::service::signing::verify_checkpoint(self.key, c) {
+            Some(format!(
+                "the checkpoint of {} entries does not carry a valid signature of this server's key",
+                c.tree_size
+            ))
+        } else {
+            self.checked += 1;
+            None
+        }
+    }
+
+    /// After the last entry: entries missing at the end, and checkpoints beyond the log.
+    fn finish(&mut self, last_assigned: i64) {
+        if self.broken.is_none() {
+            if let Err(b) = self.chain.finish(last_assigned) {
+                self.broken = Some(b);
+            }
+        }
+        if self.broken.is_none() && self.bad_checkpoint.is_none() {
+            if let Some(c) = self.pending.next() {
+                self.bad_checkpoint = Some(format!(
+                    "a signed checkpoint covers {} entries but the log holds {}: entries were removed",
+                    c.tree_size,
+                    self.tree.size()
+                ));
+            }
+        }
+    }
+
+    /// The report: the first broken entry, else the first bad checkpoint, else intact.
+    fn report(self, checkpoint: Option<CheckpointView>) -> VerifyReport {
+        let checked = self.checked;
+        let count = self.chain.count();
+        let (ok, first_bad_seq, reason, message) = match (self.broken, self.bad_checkpoint) {
+            (Some((seq, why)), _) => (
+                false,
+                Some(seq),
+                Some(why.clone()),
+                format!("entry {seq}: {}", why.describe()),
+            ),
+            (None, Some(why)) => (false, None, None, why),
+            (None, None) if checked > 0 => (
+                true,
+                None,
+                None,
                 format!(
-                    "{} entries verified, and {checked} signed checkpoint{} match",
-                    v.count(),
+                    "{count} entries verified, and {checked} signed checkpoint{} match",
                     if checked == 1 { "" } else { "s" }
-                )
-            } else {
-                format!("{} entries verified", v.count())
-            },
-            merkle_root,
+                ),
+            ),
+            (None, None) => (true, None, None, format!("{count} entries verified")),
+        };
+        VerifyReport {
+            ok,
+            verified: count,
+            head_hash: self.chain.head_hash().to_owned(),
+            first_bad_seq,
+            reason,
+            message,
+            merkle_root: merkle::to_hex(&self.tree.root()),
             checkpoints_verified: checked,
             checkpoint,
-        },
-        Some((seq, why)) => VerifyReport {
-            ok: false,
-            verified: v.count(),
-            head_hash: v.head_hash().to_owned(),
-            first_bad_seq: Some(seq),
-            message: format!("entry {seq}: {}", why.describe()),
-            reason: Some(why),
-            merkle_root,
-            checkpoints_verified: checked,
-            checkpoint,
-        },
-    })
+        }
+    }
 }

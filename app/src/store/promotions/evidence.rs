@@ -11,7 +11,6 @@ use sqlx::SqlitePool;
 
 /// The facts a promotion of `name@version` to `alias` is judged on, as stored now, and the
 /// policy in force that judges them (its reference is part of the evidence).
-#[allow(clippy::too_many_lines, reason = "to be split (issue 16)")]
 pub async fn gather_evidence(
     pool: &SqlitePool,
     name: &str,
@@ -37,76 +36,13 @@ pub async fn gather_evidence(
             .bind(alias)
             .fetch_optional(pool)
             .await?;
-    let mut run = None;
-    let mut datasets = Vec::new();
-    if let Some(run_id) = run_id {
-        let info: Option<(String, Option<i64>, Option<i64>)> = sqlx::query_as(
-            "SELECT user_id, start_time, end_time FROM runs WHERE run_uuid = ? AND lifecycle_stage = 'active'",
-        )
-        .bind(&run_id)
-        .fetch_optional(pool)
-        .await?;
-        if let Some((author, start, end)) = info {
-            let metrics: Vec<(String, f64)> = sqlx::query_as(
-                "SELECT key, value FROM latest_metrics WHERE run_uuid = ? AND is_nan = 0 AND value IS NOT NULL ORDER BY key",
-            )
-            .bind(&run_id)
-            .fetch_all(pool)
-            .await?;
-            datasets = sqlx::query_as::<_, (String, String, String)>(
-                "SELECT d.name, d.digest, d.source FROM run_inputs i JOIN datasets d ON d.dataset_id = i.dataset_id \
-                 WHERE i.run_uuid = ? ORDER BY d.name, d.digest",
-            )
-            .bind(&run_id)
-            .fetch_all(pool)
-            .await?
-            .into_iter()
-            .map(|(name, digest, source)| DatasetEvidence {
-                name,
-                digest: Some(digest).filter(|d| !d.is_empty()),
-                source,
-            })
-            .collect();
-            run = Some(RunEvidence {
-                run_id,
-                author,
-                at_ms: end.or(start).unwrap_or(0),
-                metrics: metrics.into_iter().collect(),
-            });
-        }
-    }
+    let (run, datasets) = match run_id {
+        Some(run_id) => training_run(pool, run_id).await?,
+        None => (None, Vec::new()),
+    };
     let mv = format!("{name}@{version}");
-    let fairness = sqlx::query_as::<_, (i64, String, String, Option<String>, String)>(
-        "SELECT report_id, verdict, sentence, json_extract(mapping, '$.attributes'), created_at \
-         FROM fairness_reports WHERE model_version = ? ORDER BY created_at DESC, report_id DESC LIMIT 1",
-    )
-    .bind(&mv)
-    .fetch_optional(pool)
-    .await?
-    .map(|(report_id, verdict, sentence, attrs, at)| FairnessEvidence {
-        report_id,
-        verdict,
-        sentence,
-        attributes: attrs
-            .and_then(|a| serde_json::from_str(&a).ok())
-            .unwrap_or_default(),
-        at_ms: ts_ms(&at),
-    });
-    let ab_test = sqlx::query_as::<_, (i64, String, String, String, String)>(
-        "SELECT t.test_id, t.name, d.decision, d.sentence, d.decided_at FROM ab_variants v \
-         JOIN ab_tests t ON t.test_id = v.test_id JOIN ab_decisions d ON d.test_id = v.test_id \
-         WHERE v.model_version = ? ORDER BY d.decided_at DESC, d.decision_id DESC LIMIT 1",
-    )
-    .bind(&mv)
-    .fetch_optional(pool)
-    .await?
-    .map(|(test_id, name, decision, sentence, at)| AbEvidence {
-        test_id,
-        name,
-        decision,
-        sentence,
-        at_ms: ts_ms(&at),
-    });
+    let fairness = latest_fairness(pool, &mv).await?;
+    let ab_test = latest_ab_decision(pool, &mv).await?;
     let artifact = {
         let mut conn = pool.acquire().await?;
         crate::store::artifacts::evidence_for_version(&mut conn, name, version).await?
@@ -126,4 +62,90 @@ pub async fn gather_evidence(
         policy: policy_ref,
     };
     Ok((ev, policy))
+}
+
+/// The training run (when active): its author, when it ended, its latest metrics, and the
+/// datasets it read.
+async fn training_run(
+    pool: &SqlitePool,
+    run_id: String,
+) -> Result<(Option<RunEvidence>, Vec<DatasetEvidence>), AppError> {
+    let info: Option<(String, Option<i64>, Option<i64>)> = sqlx::query_as(
+        "SELECT user_id, start_time, end_time FROM runs WHERE run_uuid = ? AND lifecycle_stage = 'active'",
+    )
+    .bind(&run_id)
+    .fetch_optional(pool)
+    .await?;
+    let Some((author, start, end)) = info else {
+        return Ok((None, Vec::new()));
+    };
+    let metrics: Vec<(String, f64)> = sqlx::query_as(
+        "SELECT key, value FROM latest_metrics WHERE run_uuid = ? AND is_nan = 0 AND value IS NOT NULL ORDER BY key",
+    )
+    .bind(&run_id)
+    .fetch_all(pool)
+    .await?;
+    let datasets: Vec<DatasetEvidence> = sqlx::query_as::<_, (String, String, String)>(
+        "SELECT d.name, d.digest, d.source FROM run_inputs i JOIN datasets d ON d.dataset_id = i.dataset_id \
+         WHERE i.run_uuid = ? ORDER BY d.name, d.digest",
+    )
+    .bind(&run_id)
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .map(|(name, digest, source)| DatasetEvidence {
+        name,
+        digest: Some(digest).filter(|d| !d.is_empty()),
+        source,
+    })
+    .collect();
+    let run = RunEvidence {
+        run_id,
+        author,
+        at_ms: end.or(start).unwrap_or(0),
+        metrics: metrics.into_iter().collect(),
+    };
+    Ok((Some(run), datasets))
+}
+
+/// The version's latest fairness report.
+async fn latest_fairness(
+    pool: &SqlitePool,
+    mv: &str,
+) -> Result<Option<FairnessEvidence>, AppError> {
+    Ok(sqlx::query_as::<_, (i64, String, String, Option<String>, String)>(
+        "SELECT report_id, verdict, sentence, json_extract(mapping, '$.attributes'), created_at \
+         FROM fairness_reports WHERE model_version = ? ORDER BY created_at DESC, report_id DESC LIMIT 1",
+    )
+    .bind(mv)
+    .fetch_optional(pool)
+    .await?
+    .map(|(report_id, verdict, sentence, attrs, at)| FairnessEvidence {
+        report_id,
+        verdict,
+        sentence,
+        attributes: attrs
+            .and_then(|a| serde_json::from_str(&a).ok())
+            .unwrap_or_default(),
+        at_ms: ts_ms(&at),
+    }))
+}
+
+/// The latest decision of an A/B test the version took part in.
+async fn latest_ab_decision(pool: &SqlitePool, mv: &str) -> Result<Option<AbEvidence>, AppError> {
+    Ok(sqlx::query_as::<_, (i64, String, String, String, String)>(
+        "SELECT t.test_id, t.name, d.decision, d.sentence, d.decided_at FROM ab_variants v \
+         JOIN ab_tests t ON t.test_id = v.test_id JOIN ab_decisions d ON d.test_id = v.test_id \
+         WHERE v.model_version = ? ORDER BY d.decided_at DESC, d.decision_id DESC LIMIT 1",
+    )
+    .bind(mv)
+    .fetch_optional(pool)
+    .await?
+    .map(|(test_id, name, decision, sentence, at)| AbEvidence {
+        test_id,
+        name,
+        decision,
+        sentence,
+        at_ms: ts_ms(&at),
+    }))
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Reference implementation of the audit hash encoding (v1) documented in audit_chain.rs.
 
-Writes audit_chain_vector.txt, the expected hash the Rust unit test pins.
+Writes vector.txt, the expected hash the Rust unit test pins.
 """
 import hashlib
 import pathlib
@@ -21,5 +21,5 @@ def entry_hash(seq, ts, actor, action, object_type, object_id, details, prev_has
 
 if __name__ == "__main__":
     out = entry_hash(1, "2026-11-27T08:00:00.000000Z", "system", "user.create", "user", "admin", "{}", GENESIS)
-    pathlib.Path(__file__).with_name("audit_chain_vector.txt").write_text(out + "\n")
+    pathlib.Path(__file__).with_name("vector.txt").write_text(out + "\n")
     print(out)

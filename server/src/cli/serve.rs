@@ -1,0 +1,196 @@
+//! `server serve`: seed the demo or the first admin, build the router, start the periodic jobs
+//! and listen.
+
+use super::args::ServeArgs;
+use anyhow::Context;
+use app::service::state::{AppState, Config};
+use app::service::{accounts, demo};
+use app::store as db;
+use server::ServeSettings;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub(crate) async fn serve(
+    pool: sqlx::SqlitePool,
+    artifacts: app::service::artifact_store::ArtifactStore,
+    args: ServeArgs,
+) -> anyhow::Result<ExitCode> {
+    first_start(&pool, args.demo).await?;
+    let options = server::startup::leptos_options(args.addr);
+    let addr = options.site_addr;
+    let origins = server::startup::browser_origins(args.public_url.as_deref(), addr)?;
+    let config = config_from(&args, origins);
+    let throttle = config.throttle;
+    tracing::info!(public_url = %config.origins[0], secure_cookies = config.cookie_secure, "browser origin");
+    let state = AppState {
+        leptos_options: options,
+        pool: pool.clone(),
+        config: Arc::new(config),
+        artifacts,
+    };
+    let metrics = std::sync::Arc::new(server::metrics::Metrics::default());
+    let router = server::startup::build_router_with_metrics(
+        state,
+        &ServeSettings {
+            metrics_token: args.metrics_token.clone(),
+            max_body_bytes: args.max_body_bytes,
+            max_upload_bytes: args.max_upload_bytes,
+            upload_limits: app::service::fairness::Limits {
+                max_inflated_bytes: args.max_inflated_bytes,
+                max_row_bytes: args.max_row_bytes.max(1024),
+            },
+        },
+        metrics.clone(),
+    );
+    if let Some(maddr) = args.metrics_addr {
+        let listener = tokio::net::TcpListener::bind(maddr)
+            .await
+            .with_context(|| format!("binding the metrics address {maddr}"))?;
+        tracing::info!("metrics on http://{maddr}/metrics");
+        let app = server::startup::metrics_only_router(metrics);
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, app).await {
+                tracing::error!(error = %e, "the metrics listener stopped");
+            }
+        });
+    }
+    if args.demo {
+        seed_demo_through_api(&router, &pool).await?;
+    }
+
+    // The audit signing key is created on first start, beside the database.
+    let key = app::service::signing::key_for(&pool).with_context(|| {
+        format!(
+            "creating or reading {}",
+            app::service::signing::key_path(&pool).display()
+        )
+    })?;
+    tracing::info!(
+        public_key = %app::service::signing::public_key_hex(&key),
+        "audit checkpoints are signed with this Ed25519 key"
+    );
+    spawn_periodic_jobs(&pool, throttle);
+
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("binding {addr}"))?;
+    tracing::info!("listening on http://{addr}");
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The demo workspace when asked for and not yet there; otherwise, on the very first start,
+/// the `admin` account with a password shown once in the log.
+async fn first_start(pool: &sqlx::SqlitePool, demo: bool) -> anyhow::Result<()> {
+    if demo {
+        if demo::seed(pool)
+            .await
+            .map_err(|e| anyhow::anyhow!("seeding demo data: {e}"))?
+        {
+            tracing::info!("demo workspace created");
+        }
+    } else if let Some(password) = accounts::bootstrap_admin(pool)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+    {
+        tracing::warn!(
+            "first start: created user `admin` with password `{password}`; this is the only time it is shown, change it after signing in"
+        );
+    }
+    Ok(())
+}
+
+/// The server's settings from its arguments and the browser origins.
+fn config_from(args: &ServeArgs, origins: Vec<String>) -> Config {
+    Config {
+        demo: args.demo,
+        cookie_secure: args.cookie_secure || origins[0].starts_with("https://"),
+        origins,
+        session_ttl: Duration::from_secs(args.session_minutes.max(1) * 60),
+        session_idle: Duration::from_secs(args.session_idle_minutes.max(1) * 60),
+        client_ip_header: args
+            .client_ip_header
+            .as_deref()
+            .map(str::trim)
+            .filter(|h| !h.is_empty())
+            .map(str::to_ascii_lowercase),
+        max_artifact_bytes: args.max_artifact_bytes,
+        ..Config::default()
+    }
+}
+
+/// The demo's runs, lineage, A/B tests, fairness reports and registry, sent through the
+/// router as clients would send them.
+async fn seed_demo_through_api(
+    router: &axum::Router,
+    pool: &sqlx::SqlitePool,
+) -> anyhow::Result<()> {
+    let pool = pool.clone();
+    server::demo::seed_tracking(router, &pool)
+        .await
+        .map_err(|e| anyhow::anyhow!("seeding demo runs: {e}"))?;
+    server::demo::seed_lineage(router, &pool)
+        .await
+        .map_err(|e| anyhow::anyhow!("seeding demo lineage: {e}"))?;
+    server::demo::seed_ab_tests(router, &pool)
+        .await
+        .map_err(|e| anyhow::anyhow!("seeding demo A/B tests: {e}"))?;
+    server::demo::seed_fairness(router, &pool)
+        .await
+        .map_err(|e| anyhow::anyhow!("seeding demo fairness reports: {e}"))?;
+    server::demo::seed_registry(router, &pool)
+        .await
+        .map_err(|e| anyhow::anyhow!("seeding the demo registry: {e}"))?;
+    Ok(())
+}
+
+/// The periodic jobs: each minute, stale promotion requests expire, failed sign-ins are
+/// reported and a signed checkpoint is made; each hour, expired sessions are removed.
+fn spawn_periodic_jobs(pool: &sqlx::SqlitePool, throttle: app::domain::throttle::Policy) {
+    // Each minute: stale promotion requests expire (audited), and a signed checkpoint of the
+    // audit trail is made if it has grown.
+    let signer = pool.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            match app::service::promotions::expire(&signer).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(expired = n, "stale promotion requests expired"),
+                Err(e) => tracing::warn!(error = %e, "expiring promotion requests failed"),
+            }
+            let now = time::OffsetDateTime::now_utc().unix_timestamp();
+            match app::service::sign_in_throttle::report_failed_sign_ins(&signer, throttle, now)
+                .await
+            {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(windows = n, "failed sign-ins reported to the audit trail"),
+                Err(e) => tracing::warn!(error = %e, "reporting failed sign-ins failed"),
+            }
+            if let Err(e) = app::service::signing::checkpoint_now(&signer).await {
+                tracing::warn!(error = %e, "signing an audit checkpoint failed");
+            }
+        }
+    });
+
+    // Expired sessions are removed hourly; reads already ignore them.
+    let sweeper = pool.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            if let Err(e) = db::sessions::purge_expired(&sweeper, &app::service::now_ts()).await {
+                tracing::warn!(error = %e, "purging expired sessions failed");
+            }
+        }
+    });
+}
