@@ -8,6 +8,7 @@ pub mod audit_query;
 pub mod authz;
 pub mod axis;
 pub mod csv;
+pub mod database_url;
 pub mod downsample;
 pub mod fairness;
 pub mod format;

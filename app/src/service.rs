@@ -13,6 +13,7 @@ pub mod cookies;
 pub mod demo;
 pub mod fairness;
 pub mod home;
+pub mod jobs;
 pub mod lineage;
 pub mod logged_models;
 pub mod mlmodel;

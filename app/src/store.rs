@@ -6,6 +6,7 @@ pub mod audit;
 pub mod audit_tree;
 pub mod fairness;
 pub mod home;
+pub mod leases;
 pub mod lineage;
 pub mod logged_models;
 pub mod login_limits;
@@ -30,6 +31,9 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/gatehouse.db";
 /// Why the database could not be opened.
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
+    /// The URL names a kind of database this build does not open (or none).
+    #[error("{0}")]
+    Unsupported(#[source] crate::domain::Invalid),
     /// The database URL does not parse.
     #[error("the database URL is not a SQLite URL: {0}")]
     Url(#[source] sqlx::Error),
@@ -48,7 +52,9 @@ pub enum ConnectError {
 
 /// Opens (creating if needed) the database with WAL, foreign keys and a busy timeout.
 pub async fn connect(url: &str) -> Result<SqlitePool, ConnectError> {
-    let opts = SqliteConnectOptions::from_str(url)
+    use crate::domain::database_url::{parse, DatabaseUrl};
+    let DatabaseUrl::Sqlite(url) = parse(url).map_err(ConnectError::Unsupported)?;
+    let opts = SqliteConnectOptions::from_str(&url)
         .map_err(ConnectError::Url)?
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
@@ -69,6 +75,19 @@ pub async fn connect(url: &str) -> Result<SqlitePool, ConnectError> {
         .await
         .map_err(ConnectError::Open)?;
     Ok(pool)
+}
+
+/// Refreshes the query planner's statistics of every table never analyzed or whose size has
+/// changed much since (`PRAGMA optimize` over all tables, with its bounded sampling), as SQLite
+/// recommends for long-lived databases. Run at start-up and by the minute jobs; a no-op when
+/// nothing has changed much. (The runs search names its plan and does not depend on them.)
+pub async fn optimize(pool: &SqlitePool) -> Result<(), sqlx::Error> {
+    let mut tx = begin_write(pool).await?;
+    // 0x10000: every table, not only those this connection has queried; 0x2: ANALYZE them.
+    sqlx::query("PRAGMA optimize = 0x10002")
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await
 }
 
 /// Applies pending migrations.

@@ -6,6 +6,7 @@ mod cli {
     pub(crate) mod serve;
 }
 
+use anyhow::Context;
 use clap::Parser;
 use cli::args::{Cli, Command, LogFormat};
 use cli::commands;
@@ -54,9 +55,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             export: Some(file),
             public_key,
         }) => return commands::verify_export_command(file, public_key.as_deref()),
+        Some(Command::CreateSigningKey { file }) => return commands::create_signing_key(file),
         _ => {}
     }
     let pool = open_store(&cli.database_url).await?;
+    if let Some(file) = &cli.audit_signing_key_file {
+        app::service::signing::use_key_file(&pool, file)
+            .with_context(|| format!("AUDIT_SIGNING_KEY_FILE {}", file.display()))?;
+    }
     let root = cli
         .artifact_root
         .clone()
@@ -69,7 +75,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Serve(args)) => cli::serve::serve(pool, artifacts, args).await,
         Some(Command::VerifyArtifacts) => commands::verify_artifacts(&pool, &artifacts).await,
         Some(Command::Migrate) => {
-            println!("migrations applied to {}", cli.database_url);
+            let shown = app::domain::database_url::redacted(&cli.database_url);
+            println!("migrations applied to {shown}");
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::CreateUser {
@@ -84,6 +91,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }) => commands::create_token(&pool, &username, &name, expires_in_days).await,
         Some(Command::VerifyAudit { .. }) => commands::verify_audit(&pool).await,
         // Answered above, before the store was opened.
-        Some(Command::ModelDigest { .. } | Command::Layout { .. }) => Ok(ExitCode::SUCCESS),
+        Some(
+            Command::ModelDigest { .. } | Command::Layout { .. } | Command::CreateSigningKey { .. },
+        ) => Ok(ExitCode::SUCCESS),
     }
 }

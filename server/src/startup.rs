@@ -3,6 +3,7 @@
 use crate::api::{needs, Access, Api, Doc};
 use crate::metrics::Metrics;
 use crate::{middleware as mw, routes};
+use app::domain::database_url::redacted;
 use app::service::state::AppState;
 use app::{shell, App};
 use axum::Router;
@@ -76,8 +77,12 @@ pub fn browser_origins(
 pub async fn open_store(database_url: &str) -> anyhow::Result<SqlitePool> {
     let pool = app::store::connect(database_url)
         .await
-        .map_err(|e| anyhow::anyhow!("opening {database_url}: {e}"))?;
+        .map_err(|e| match e {
+            app::store::ConnectError::Unsupported(why) => anyhow::anyhow!("{why}"),
+            e => anyhow::anyhow!("opening {}: {e}", redacted(database_url)),
+        })?;
     app::store::migrate(&pool).await?;
+    app::store::optimize(&pool).await?;
     Ok(pool)
 }
 

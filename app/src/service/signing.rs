@@ -1,5 +1,8 @@
-//! The audit checkpoint signing key: Ed25519, created on first start beside the database file
-//! (`audit-signing.key`, mode 0600, the 32-byte seed in hex), and the checkpoints it signs.
+//! The audit checkpoint signing key: Ed25519, the 32-byte seed in hex in a file of mode 0600,
+//! and the checkpoints it signs. By default the file is `audit-signing.key` beside the
+//! database file, created on first start; a deployment may name its own file instead
+//! ([`use_key_file`], `AUDIT_SIGNING_KEY_FILE`), which must exist (`server create-signing-key`
+//! makes one), so that every server of one database signs with the same key.
 
 use crate::domain::merkle;
 use crate::store::audit_tree::{self, Checkpoint};
@@ -13,59 +16,109 @@ use std::sync::{Arc, Mutex, OnceLock};
 /// File name of the key, in the database's folder.
 pub const KEY_FILE: &str = "audit-signing.key";
 
-/// The key's location for a pool: the folder of its database file.
+/// The database file a pool opens: what the key's configuration and cache are keyed by.
+fn database_of(pool: &SqlitePool) -> PathBuf {
+    pool.connect_options().get_filename().to_path_buf()
+}
+
+/// The key files named for a database ([`use_key_file`]), by database.
+fn configured() -> &'static Mutex<HashMap<PathBuf, PathBuf>> {
+    static FILES: OnceLock<Mutex<HashMap<PathBuf, PathBuf>>> = OnceLock::new();
+    FILES.get_or_init(Default::default)
+}
+
+/// The loaded keys, by key file.
+fn loaded() -> &'static Mutex<HashMap<PathBuf, Arc<SigningKey>>> {
+    static KEYS: OnceLock<Mutex<HashMap<PathBuf, Arc<SigningKey>>>> = OnceLock::new();
+    KEYS.get_or_init(Default::default)
+}
+
+/// The key's location for a pool: the file named for its database, else `audit-signing.key`
+/// in the folder of its database file.
 pub fn key_path(pool: &SqlitePool) -> PathBuf {
-    let db = pool.connect_options().get_filename().to_path_buf();
+    let db = database_of(pool);
+    if let Some(file) = configured()
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&db)
+    {
+        return file.clone();
+    }
     db.parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or_else(|| Path::new("."))
         .join(KEY_FILE)
 }
 
+/// Signs `pool`'s checkpoints with the key in `file`, which must exist and hold a key: a
+/// configured key is never created here, so two servers cannot each make their own.
+pub fn use_key_file(pool: &SqlitePool, file: &Path) -> std::io::Result<Arc<SigningKey>> {
+    let key = Arc::new(read_key(file)?);
+    loaded()
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(file.to_owned(), key.clone());
+    configured()
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(database_of(pool), file.to_owned());
+    Ok(key)
+}
+
+/// The key in `path`.
+fn read_key(path: &Path) -> std::io::Result<SigningKey> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        std::io::Error::new(
+            e.kind(),
+            format!("reading the signing key {}: {e}", path.display()),
+        )
+    })?;
+    let mut seed = [0u8; 32];
+    hex::decode_to_slice(text.trim(), &mut seed).map_err(|e| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("{}: not a 64-hex-digit Ed25519 seed ({e})", path.display()),
+        )
+    })?;
+    Ok(SigningKey::from_bytes(&seed))
+}
+
+/// Creates a new key in `path` (mode 0600); an existing file is never overwritten
+/// (`AlreadyExists`).
+pub fn create_key_file(path: &Path) -> std::io::Result<SigningKey> {
+    let mut seed = [0u8; 32];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut seed);
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path)?;
+    use std::io::Write;
+    writeln!(f, "{}", hex::encode(seed))?;
+    f.sync_all()?;
+    Ok(SigningKey::from_bytes(&seed))
+}
+
+/// The key in `path`, created there when there is none yet.
 fn read_or_create(path: &Path) -> std::io::Result<SigningKey> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => {
-            let mut seed = [0u8; 32];
-            hex::decode_to_slice(text.trim(), &mut seed).map_err(|e| {
-                std::io::Error::new(
-                    std::io::ErrorKind::InvalidData,
-                    format!("{}: not a 64-hex-digit Ed25519 seed ({e})", path.display()),
-                )
-            })?;
-            Ok(SigningKey::from_bytes(&seed))
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let mut seed = [0u8; 32];
-            rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut seed);
-            let mut opts = std::fs::OpenOptions::new();
-            opts.write(true).create_new(true);
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::OpenOptionsExt;
-                opts.mode(0o600);
-            }
-            match opts.open(path) {
-                Ok(mut f) => {
-                    use std::io::Write;
-                    writeln!(f, "{}", hex::encode(seed))?;
-                    f.sync_all()?;
-                    Ok(SigningKey::from_bytes(&seed))
-                }
-                // Another process created it first: use theirs.
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => read_or_create(path),
-                Err(e) => Err(e),
-            }
-        }
-        Err(e) => Err(e),
+    match read_key(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => match create_key_file(path) {
+            // Another process created it first: use theirs.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => read_key(path),
+            created => created,
+        },
+        read => read,
     }
 }
 
-/// The signing key for `pool`'s database, created on first use and then kept in memory.
+/// The signing key for `pool`'s database, kept in memory once read: the configured file's, or
+/// the default file's, created on first use.
 pub fn key_for(pool: &SqlitePool) -> std::io::Result<Arc<SigningKey>> {
-    static KEYS: OnceLock<Mutex<HashMap<PathBuf, Arc<SigningKey>>>> = OnceLock::new();
     let path = key_path(pool);
-    let keys = KEYS.get_or_init(Default::default);
-    let mut map = keys.lock().unwrap_or_else(|e| e.into_inner());
+    let mut map = loaded().lock().unwrap_or_else(|e| e.into_inner());
     if let Some(k) = map.get(&path) {
         return Ok(k.clone());
     }

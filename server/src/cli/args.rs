@@ -27,6 +27,11 @@ pub(crate) struct Cli {
     /// database file.
     #[arg(long, env = "ARTIFACT_ROOT", global = true)]
     pub(crate) artifact_root: Option<String>,
+    /// The file holding the audit checkpoint signing key (made with `create-signing-key`).
+    /// It must exist; give every server of one database the same file. Default:
+    /// `audit-signing.key` beside the database file, created on first start.
+    #[arg(long, env = "AUDIT_SIGNING_KEY_FILE", global = true)]
+    pub(crate) audit_signing_key_file: Option<std::path::PathBuf>,
     #[command(subcommand)]
     pub(crate) command: Option<Command>,
     #[command(flatten)]
@@ -91,6 +96,12 @@ pub(crate) enum Command {
         /// Print the manifest (path, size, SHA-256 per line) before the digest.
         #[arg(long)]
         manifest: bool,
+    },
+    /// Create an audit checkpoint signing key in a new file (mode 0600; an existing file is
+    /// never overwritten) and print its public key, to name in `AUDIT_SIGNING_KEY_FILE`.
+    CreateSigningKey {
+        /// The file to create.
+        file: std::path::PathBuf,
     },
     /// Re-hash every finalized model's files in the artifact store and name each whose bytes
     /// no longer match its recorded manifest; exits 2 when any does.

@@ -96,6 +96,21 @@ pub(crate) async fn verify_audit(pool: &SqlitePool) -> anyhow::Result<ExitCode> 
     Ok(ExitCode::from(2))
 }
 
+/// `create-signing-key FILE`: a new key in a new file; prints the public key (hex).
+pub(crate) fn create_signing_key(file: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let key = app::service::signing::create_key_file(file).map_err(|e| match e.kind() {
+        std::io::ErrorKind::AlreadyExists => {
+            anyhow::anyhow!(
+                "{} exists: a signing key is never overwritten",
+                file.display()
+            )
+        }
+        _ => anyhow::anyhow!("creating {}: {e}", file.display()),
+    })?;
+    println!("{}", app::service::signing::public_key_hex(&key));
+    Ok(ExitCode::SUCCESS)
+}
+
 /// `verify-audit --export FILE`: the export checked offline, no database needed.
 pub(crate) fn verify_export_command(
     file: &std::path::Path,

@@ -4,8 +4,7 @@
 use super::args::ServeArgs;
 use anyhow::Context;
 use app::service::state::{AppState, Config};
-use app::service::{accounts, demo};
-use app::store as db;
+use app::service::{accounts, demo, jobs};
 use server::ServeSettings;
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -71,7 +70,8 @@ pub(crate) async fn serve(
         public_key = %app::service::signing::public_key_hex(&key),
         "audit checkpoints are signed with this Ed25519 key"
     );
-    spawn_periodic_jobs(&pool, throttle);
+    let holder = jobs::holder_id();
+    spawn_periodic_jobs(&pool, throttle, &holder);
 
     let listener = tokio::net::TcpListener::bind(addr)
         .await
@@ -81,11 +81,26 @@ pub(crate) async fn serve(
         listener,
         router.into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
+    .with_graceful_shutdown(shutdown_signal())
     .await?;
+    jobs::release_all(&pool, &holder).await;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Ctrl-C, or SIGTERM as a service manager or orchestrator stops a server.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
 }
 
 /// The demo workspace when asked for and not yet there; otherwise, on the very first start,
@@ -153,44 +168,27 @@ async fn seed_demo_through_api(
     Ok(())
 }
 
-/// The periodic jobs: each minute, stale promotion requests expire, failed sign-ins are
-/// reported and a signed checkpoint is made; each hour, expired sessions are removed.
-fn spawn_periodic_jobs(pool: &sqlx::SqlitePool, throttle: app::domain::throttle::Policy) {
-    // Each minute: stale promotion requests expire (audited), and a signed checkpoint of the
-    // audit trail is made if it has grown.
-    let signer = pool.clone();
+/// The periodic jobs (`app::service::jobs`), each tick run here only while this server holds
+/// the job's lease, so they run once across the servers of one database.
+fn spawn_periodic_jobs(
+    pool: &sqlx::SqlitePool,
+    throttle: app::domain::throttle::Policy,
+    holder: &str,
+) {
+    let (minute_pool, minute_holder) = (pool.clone(), holder.to_owned());
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        let mut tick = tokio::time::interval(jobs::MINUTE);
         loop {
             tick.tick().await;
-            match app::service::promotions::expire(&signer).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(expired = n, "stale promotion requests expired"),
-                Err(e) => tracing::warn!(error = %e, "expiring promotion requests failed"),
-            }
-            let now = time::OffsetDateTime::now_utc().unix_timestamp();
-            match app::service::sign_in_throttle::report_failed_sign_ins(&signer, throttle, now)
-                .await
-            {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(windows = n, "failed sign-ins reported to the audit trail"),
-                Err(e) => tracing::warn!(error = %e, "reporting failed sign-ins failed"),
-            }
-            if let Err(e) = app::service::signing::checkpoint_now(&signer).await {
-                tracing::warn!(error = %e, "signing an audit checkpoint failed");
-            }
+            jobs::minute(&minute_pool, throttle, &minute_holder).await;
         }
     });
-
-    // Expired sessions are removed hourly; reads already ignore them.
-    let sweeper = pool.clone();
+    let (hour_pool, hour_holder) = (pool.clone(), holder.to_owned());
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(3600));
+        let mut tick = tokio::time::interval(jobs::HOUR);
         loop {
             tick.tick().await;
-            if let Err(e) = db::sessions::purge_expired(&sweeper, &app::service::now_ts()).await {
-                tracing::warn!(error = %e, "purging expired sessions failed");
-            }
+            jobs::hourly(&hour_pool, &hour_holder).await;
         }
     });
 }

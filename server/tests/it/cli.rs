@@ -201,3 +201,124 @@ fn layout_times_a_graph_file_without_a_database() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown node zz"));
 }
+
+#[test]
+fn a_database_url_of_another_kind_is_refused_not_taken_for_a_file_name() {
+    let dir = tempfile::tempdir().unwrap();
+    for verb in ["migrate", "verify-audit"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_server"))
+            .arg(verb)
+            .current_dir(dir.path())
+            .env(
+                "DATABASE_URL",
+                "postgres://app:s3cret@127.0.0.1:5432/gatehouse",
+            )
+            .env("GATEHOUSE_LOG", "warn")
+            .output()
+            .expect("run server");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{verb}: {stdout}");
+        assert!(!stdout.contains("migrations applied"), "{verb}: {stdout}");
+        assert!(
+            stderr.contains("the scheme 'postgres' is not supported")
+                && stderr.contains("sqlite://"),
+            "{verb}: {stderr}"
+        );
+        assert!(
+            !stderr.contains("s3cret"),
+            "the password is never shown: {stderr}"
+        );
+        assert!(
+            stderr.contains("postgres://app:***@127.0.0.1:5432/gatehouse"),
+            "{stderr}"
+        );
+    }
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert!(left.is_empty(), "nothing was created: {left:?}");
+
+    let out = server("data/plain.db", &["migrate"], None);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("has no scheme"));
+}
+
+#[test]
+fn migrate_names_the_database_without_its_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}?mode=rwc", dir.path().join("m.db").display());
+    let out = server(&db, &["migrate"], None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("migrations applied to {db}")
+    );
+}
+
+#[tokio::test]
+async fn a_named_signing_key_file_signs_the_checkpoints_and_is_never_made_up() {
+    use app::service::signing;
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("k.db").display());
+    let key = dir.path().join("shared.key");
+    let key_arg = key.to_str().unwrap();
+
+    let out = server(&db, &["create-signing-key", key_arg], None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let public = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    assert_eq!(public.len(), 64, "the public key in hex: {public}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+    let again = server(&db, &["create-signing-key", key_arg], None);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("never overwritten"));
+
+    // A server given the file signs with it, not with a key of its own beside the database.
+    let pool = server::open_store(&db).await.unwrap();
+    signing::use_key_file(&pool, &key).unwrap();
+    app::service::accounts::create_user(
+        &pool,
+        "test",
+        "ops",
+        &[app::domain::roles::Role::Admin],
+        "a long enough password",
+    )
+    .await
+    .unwrap();
+    let c = signing::checkpoint_now(&pool)
+        .await
+        .unwrap()
+        .expect("a checkpoint");
+    let public_key = signing::parse_public_key(&public).unwrap();
+    assert!(signing::verify_checkpoint(&public_key, &c));
+    assert_eq!(c.key_id, signing::key_id(&public_key));
+    assert!(!dir.path().join(signing::KEY_FILE).exists());
+
+    // A named file that is not there stops the server rather than making a new key.
+    let missing = dir.path().join("missing.key");
+    let out = Command::new(env!("CARGO_BIN_EXE_server"))
+        .arg("migrate")
+        .env("DATABASE_URL", &db)
+        .env("AUDIT_SIGNING_KEY_FILE", &missing)
+        .env("GATEHOUSE_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("AUDIT_SIGNING_KEY_FILE") && stderr.contains("missing.key"),
+        "{stderr}"
+    );
+    assert!(!missing.exists());
+}

@@ -16,6 +16,7 @@ mod cli;
 mod fairness;
 mod home;
 mod http;
+mod jobs;
 mod lineage;
 mod mlflow;
 mod openapi;
