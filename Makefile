@@ -31,7 +31,7 @@ OPENAPI_PORT ?= 3424
 OPENAPI_CLIENT_VERSION := 0.29.1
 OPENAPI_VENV := .venv-openapi
 
-.PHONY: help run test setup setup-test build lint file-lengths empty-docs unit e2e mlflow-client openlineage-client openapi-client bench bench-audit load faults fuzz fuzz-tools fuzz-cmin bench-runs bench-layout bench-lineage bench-ab bench-fairness bench-promotion bench-artifacts bench-first-load fmt clean
+.PHONY: help run test setup setup-test build lint file-lengths empty-docs unit e2e mlflow-client openlineage-client openapi-client bench bench-audit load faults fuzz fuzz-tools fuzz-cmin bench-runs bench-runs-scale bench-layout bench-lineage bench-ab bench-fairness bench-promotion bench-artifacts bench-first-load fmt clean
 
 help:
 	@echo "make run    build in release mode and serve http://127.0.0.1:3000 with demo data"
@@ -43,6 +43,7 @@ help:
 	@echo "make faults SIGKILL during ingestion 20 times, then integrity, audit and slow-client checks"
 	@echo "make bench-audit  audit-trail benchmarks (1M entries: append, verify, Merkle proofs, export)"
 	@echo "make bench-runs  tracking API benchmarks (500 runs through HTTP)"
+	@echo "make bench-runs-scale  runs/search and get-history at 100,000 runs in one experiment"
 	@echo "make bench-layout  lineage layout of 2,000 nodes and 4,000 edges"
 	@echo "make bench-lineage  OpenLineage ingest (20,000 events through HTTP)"
 	@echo "make bench-ab  A/B analysis of 100 metrics x 4 variants"
@@ -164,7 +165,7 @@ openapi-client:
 # target.
 bench:
 	mkdir -p target && rm -f target/bench-table.tsv
-	for b in audit runs lineage layout ab fairness promotion; do cargo bench -p server --bench $$b; done
+	for b in audit runs runs_scale lineage layout ab fairness promotion; do cargo bench -p server --bench $$b; done
 	$(MAKE) bench-artifacts
 	$(MAKE) bench-first-load
 	@echo
@@ -244,6 +245,9 @@ bench-promotion:
 
 bench-runs:
 	cargo bench -p server --bench runs
+
+bench-runs-scale:
+	cargo bench -p server --bench runs_scale
 
 bench-layout:
 	cargo bench -p server --bench layout

@@ -8,11 +8,13 @@ use std::collections::BTreeMap;
 
 mod experiments;
 mod metrics;
+mod run_json;
 mod runs;
 mod search;
 
 pub use experiments::*;
 pub use metrics::*;
+pub use run_json::*;
 pub use runs::*;
 pub use search::*;
 

@@ -596,6 +596,114 @@ async fn search_runs_filters_orders_and_pages() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runs_without_the_sort_value_come_last_on_every_page_in_either_direction() {
+    let api = Api::new().await;
+    let exp = api.experiment("order").await;
+    // (metric m, param p, param g): NaN and a missing metric both sort after every value.
+    let data: [(Option<Value>, Option<&str>, &str); 7] = [
+        (Some(json!(0.5)), Some("b"), "a"),
+        (Some(json!(0.5)), Some("a"), "b"),
+        (Some(json!("NaN")), Some("z"), "a"),
+        (None, Some("y"), "b"),
+        (Some(json!(0.9)), None, "a"),
+        (None, None, "a"),
+        (Some(json!(0.1)), Some("c"), "b"),
+    ];
+    let mut runs = Vec::new();
+    for (i, (m, p, g)) in data.iter().enumerate() {
+        let id = api.run(&exp, &format!("r{i}")).await;
+        let mut params = vec![json!({ "key": "g", "value": g })];
+        params.extend(p.map(|p| json!({ "key": "p", "value": p })));
+        let metrics: Vec<Value> = m
+            .iter()
+            .map(|v| json!({ "key": "m", "value": v, "timestamp": 1, "step": 0 }))
+            .collect();
+        api.ok(
+            "runs/log-batch",
+            json!({ "run_id": id, "metrics": metrics, "params": params }),
+        )
+        .await;
+        let value = m.as_ref().and_then(Value::as_f64);
+        runs.push((format!("r{i}"), id, value, p.map(str::to_owned), *g));
+    }
+    // Every page of two, followed by its token, as the MLflow client pages.
+    let all_pages = |filter: &'static str, order: Vec<&'static str>| {
+        let (api, exp) = (&api, exp.clone());
+        async move {
+            let mut names = Vec::new();
+            let mut token = Value::Null;
+            loop {
+                let mut body =
+                    json!({ "experiment_ids": [exp], "order_by": order, "max_results": 2 });
+                if !filter.is_empty() {
+                    body["filter"] = json!(filter);
+                }
+                if !token.is_null() {
+                    body["page_token"] = token.clone();
+                }
+                let v = api.ok("runs/search", body).await;
+                for r in v["runs"].as_array().unwrap() {
+                    names.push(r["info"]["run_name"].as_str().unwrap().to_owned());
+                }
+                token = v["next_page_token"].clone();
+                if token.is_null() || token == json!("") {
+                    return names;
+                }
+            }
+        }
+    };
+    // The expected order: valued runs by value (ties by run id), then the others by run id
+    // (every run started at the same time).
+    let expected = |ascending: bool, only_g: Option<&str>| -> Vec<String> {
+        let mut chosen: Vec<_> = runs
+            .iter()
+            .filter(|r| only_g.is_none_or(|g| r.4 == g))
+            .collect();
+        chosen.sort_by(|a, b| match (a.2, b.2) {
+            (Some(x), Some(y)) => {
+                let by = if ascending {
+                    x.total_cmp(&y)
+                } else {
+                    y.total_cmp(&x)
+                };
+                by.then(a.1.cmp(&b.1))
+            }
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => a.1.cmp(&b.1),
+        });
+        chosen.iter().map(|r| r.0.clone()).collect()
+    };
+    assert_eq!(
+        all_pages("", vec!["metrics.m DESC"]).await,
+        expected(false, None)
+    );
+    assert_eq!(
+        all_pages("", vec!["metrics.m ASC"]).await,
+        expected(true, None)
+    );
+    assert_eq!(
+        all_pages("params.g = 'a'", vec!["metrics.m DESC"]).await,
+        expected(false, Some("a"))
+    );
+    assert_eq!(
+        all_pages("params.g = 'b'", vec!["metrics.m ASC"]).await,
+        expected(true, Some("b"))
+    );
+    // A second key orders the ties of the first, and the runs without the first value.
+    assert_eq!(
+        all_pages("", vec!["metrics.m DESC", "params.p ASC"]).await,
+        vec!["r4", "r1", "r0", "r6", "r3", "r2", "r5"]
+    );
+    // Sorted by a param: the runs without it last, by run id.
+    let mut without: Vec<(&String, &str)> = vec![(&runs[4].1, "r4"), (&runs[5].1, "r5")];
+    without.sort();
+    let mut want = vec!["r2", "r3", "r6", "r0", "r1"];
+    want.extend(without.iter().map(|w| w.1));
+    assert_eq!(all_pages("", vec!["params.p DESC"]).await, want);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reads_need_viewer_and_writes_need_scientist() {
     let api = Api::new().await;
     let anon = api.app.client();

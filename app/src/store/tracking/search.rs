@@ -1,192 +1,9 @@
-//! Runs read back as MLflow's JSON, and `runs/search`: the filter and order of
-//! `domain::run_search` as SQL.
+//! `runs/search`: the filter and order of `domain::run_search` as SQL, one page of runs in
+//! MLflow's JSON from one statement.
 
-use super::DatasetInput;
-use super::MetricPoint;
-use super::Run;
-use super::RunInfo;
+use super::RUN_JSON;
 use crate::domain::run_search::{like_to_glob, Attribute, Clause, Field, Op, OrderBy, Value};
-use serde::Deserialize;
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
-use std::collections::HashMap;
-
-fn in_list<'a>(q: &mut QueryBuilder<'a, Sqlite>, ids: &'a [String]) {
-    let mut sep = q.separated(", ");
-    for id in ids {
-        sep.push_bind(id.as_str());
-    }
-    q.push(")");
-}
-
-/// SQL for one run (table alias `r`) as MLflow's REST API spells it: `{info, data: {metrics,
-/// params, tags}, inputs: {dataset_inputs}}`.
-///
-/// SQLite builds the JSON itself, so the API neither parses aggregated rows nor serialises
-/// structs; on a 100-run `runs/search` page that halves the work outside SQLite. Absent optional
-/// fields are left out rather than sent as `null` (a JSON merge patch onto `{}` drops them),
-/// metric values carry 17 significant digits, which round-trips every f64, and non-finite values
-/// are the strings `NaN`, `Infinity` and `-Infinity`, as in MLflow.
-pub const RUN_JSON: &str = "json_object(\
- 'info', json_patch('{}', json_object('run_id', r.run_uuid, 'run_uuid', r.run_uuid, 'run_name', r.run_name, \
-   'experiment_id', CAST(r.experiment_id AS TEXT), 'user_id', r.user_id, 'status', r.status, \
-   'start_time', r.start_time, 'end_time', r.end_time, 'artifact_uri', r.artifact_uri, 'lifecycle_stage', r.lifecycle_stage)), \
- 'data', json_object(\
-   'metrics', (SELECT json_group_array(json_object('key', m.key, 'value', json(CASE WHEN m.is_nan THEN '\"NaN\"' \
-        WHEN m.value > 1.7976931348623157e308 THEN '\"Infinity\"' WHEN m.value < -1.7976931348623157e308 THEN '\"-Infinity\"' \
-        ELSE printf('%!.17g', m.value) END), 'timestamp', m.timestamp, 'step', m.step)) \
-      FROM (SELECT * FROM latest_metrics WHERE run_uuid = r.run_uuid ORDER BY key) m), \
-   'params', (SELECT json_group_array(json_object('key', key, 'value', value)) FROM (SELECT key, value FROM params WHERE run_uuid = r.run_uuid ORDER BY key)), \
-   'tags', (SELECT json_group_array(json_object('key', key, 'value', value)) FROM (SELECT key, value FROM run_tags WHERE run_uuid = r.run_uuid ORDER BY key))), \
- 'inputs', json_object('dataset_inputs', (SELECT json_group_array(json_object(\
-     'tags', (SELECT json_group_array(json_object('key', t.value ->> 0, 'value', t.value ->> 1)) FROM json_each(x.tags) t), \
-     'dataset', json_patch('{}', json_object('name', x.name, 'digest', x.digest, 'source_type', x.source_type, \
-        'source', x.source, 'schema', x.schema, 'profile', x.profile)))) \
-   FROM (SELECT i.tags, d.name, d.digest, d.source_type, d.source, d.schema, d.profile FROM run_inputs i \
-         JOIN datasets d ON d.dataset_id = i.dataset_id WHERE i.run_uuid = r.run_uuid ORDER BY d.name, d.digest) x)))";
-
-/// A run as [`RUN_JSON`] spells it, read back for the pages.
-#[derive(Deserialize)]
-struct RunJson {
-    info: RunInfoJson,
-    data: RunDataJson,
-    inputs: InputsJson,
-}
-
-#[derive(Deserialize)]
-struct RunInfoJson {
-    run_uuid: String,
-    experiment_id: String,
-    run_name: String,
-    user_id: String,
-    status: String,
-    start_time: Option<i64>,
-    end_time: Option<i64>,
-    artifact_uri: String,
-    lifecycle_stage: String,
-}
-
-#[derive(Deserialize)]
-struct KvJson {
-    key: String,
-    value: String,
-}
-
-/// A metric value: a number, or `NaN`, `Infinity` or `-Infinity` as a string.
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum DoubleJson {
-    Number(f64),
-    Text(String),
-}
-
-#[derive(Deserialize)]
-struct MetricJson {
-    key: String,
-    value: DoubleJson,
-    timestamp: i64,
-    step: i64,
-}
-
-#[derive(Deserialize)]
-struct RunDataJson {
-    metrics: Vec<MetricJson>,
-    params: Vec<KvJson>,
-    tags: Vec<KvJson>,
-}
-
-#[derive(Deserialize)]
-struct DatasetJson {
-    name: String,
-    digest: String,
-    source_type: String,
-    source: String,
-    schema: Option<String>,
-    profile: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct DatasetInputJson {
-    tags: Vec<KvJson>,
-    dataset: DatasetJson,
-}
-
-#[derive(Deserialize)]
-struct InputsJson {
-    dataset_inputs: Vec<DatasetInputJson>,
-}
-
-impl From<RunJson> for Run {
-    fn from(j: RunJson) -> Run {
-        let i = j.info;
-        Run {
-            info: RunInfo {
-                run_uuid: i.run_uuid,
-                experiment_id: i.experiment_id.parse().unwrap_or_default(),
-                run_name: i.run_name,
-                user_id: i.user_id,
-                status: i.status,
-                start_time: i.start_time,
-                end_time: i.end_time,
-                artifact_uri: i.artifact_uri,
-                lifecycle_stage: i.lifecycle_stage,
-            },
-            metrics: j
-                .data
-                .metrics
-                .into_iter()
-                .map(|m| MetricPoint {
-                    key: m.key,
-                    value: match m.value {
-                        DoubleJson::Number(v) => v,
-                        DoubleJson::Text(t) => match t.as_str() {
-                            "Infinity" => f64::INFINITY,
-                            "-Infinity" => f64::NEG_INFINITY,
-                            _ => f64::NAN,
-                        },
-                    },
-                    timestamp: m.timestamp,
-                    step: m.step,
-                })
-                .collect(),
-            params: j
-                .data
-                .params
-                .into_iter()
-                .map(|p| (p.key, p.value))
-                .collect(),
-            tags: j.data.tags.into_iter().map(|t| (t.key, t.value)).collect(),
-            inputs: j
-                .inputs
-                .dataset_inputs
-                .into_iter()
-                .map(|d| DatasetInput {
-                    name: d.dataset.name,
-                    digest: d.dataset.digest,
-                    source_type: d.dataset.source_type,
-                    source: d.dataset.source,
-                    schema: d.dataset.schema,
-                    profile: d.dataset.profile,
-                    tags: d.tags.into_iter().map(|t| (t.key, t.value)).collect(),
-                })
-                .collect(),
-        }
-    }
-}
-
-/// Full runs (metrics, params, tags, inputs) for the given ids, in the given order: the
-/// API's JSON ([`runs_json`], one statement) read back, so the pages and the API share one
-/// definition of a run.
-pub async fn load_runs(pool: &SqlitePool, ids: &[String]) -> Result<Vec<Run>, sqlx::Error> {
-    runs_json(pool, ids)
-        .await?
-        .iter()
-        .map(|json| {
-            serde_json::from_str::<RunJson>(json)
-                .map(Run::from)
-                .map_err(|e| sqlx::Error::Decode(Box::new(e)))
-        })
-        .collect()
-}
 
 fn push_text_cond<'a>(q: &mut QueryBuilder<'a, Sqlite>, col: &str, op: Op, value: &'a Value) {
     match (op, value) {
@@ -238,8 +55,13 @@ pub struct RunSearch<'a> {
 /// Order of a search page over the columns `o0…`, `start_time` and `run_uuid`, each read with
 /// `prefix` (empty inside the search itself, `page.` outside it).
 fn search_order(order_by: &[OrderBy], prefix: &str) -> String {
+    order_terms(order_by, prefix, 0)
+}
+
+/// [`search_order`] from sort key `from` on (the keys before it already ordered by).
+fn order_terms(order_by: &[OrderBy], prefix: &str, from: usize) -> String {
     let mut out = String::new();
-    for (i, o) in order_by.iter().enumerate() {
+    for (i, o) in order_by.iter().enumerate().skip(from) {
         // Runs without the value sort last in either direction, as in MLflow.
         let dir = if o.ascending { "ASC" } else { "DESC" };
         out.push_str(&format!("{prefix}o{i} IS NULL, {prefix}o{i} {dir}, "));
@@ -258,18 +80,73 @@ fn keyed(field: &Field) -> Option<(&'static str, &str)> {
     }
 }
 
+/// Which runs one part of a search reads when its first sort key is a metric, param or tag.
+#[derive(Clone, Copy, PartialEq)]
+enum Part {
+    /// Every run (the first sort key is an attribute, or there is none).
+    All,
+    /// The runs with a value of the first sort key, walked in that key's index order.
+    Valued,
+    /// The runs without one (missing, or a NaN metric), which sort after the others.
+    Unvalued,
+}
+
 /// Pushes `SELECT run_uuid, start_time, o0… FROM … ORDER BY … LIMIT … OFFSET …` for a search.
+///
+/// Sorted by a metric, param or tag, the page is the first rows of two parts: the runs with a
+/// value (`valued`), then, only when those do not fill the page, the runs without one, which
+/// MLflow sorts last in either direction. Without an equality filter on a metric, param or tag,
+/// the valued part walks the key's `(key, value)` index in order, so the top 100 of 100,000
+/// runs costs about 100 index steps instead of a sort of all of them; with one, the runs that
+/// filter matches are read from its index and sorted (see [`push_part`]).
 fn push_search<'a>(q: &mut QueryBuilder<'a, Sqlite>, search: &RunSearch<'a>) {
-    let RunSearch {
-        experiment_ids,
-        stages,
-        clauses,
-        order_by,
-        limit,
-        offset,
-    } = *search;
-    // Sort keys come from LEFT JOINs on each key's (run, key) primary key: one seek per run,
-    // cheaper than a correlated subquery, and runs without the key get NULL (sorted last).
+    let first_keyed = search
+        .order_by
+        .first()
+        .is_some_and(|o| keyed(&o.field).is_some());
+    if !first_keyed {
+        push_part(q, search, Part::All);
+        q.push(" LIMIT ")
+            .push_bind(search.limit)
+            .push(" OFFSET ")
+            .push_bind(search.offset);
+        return;
+    }
+    let rows = search.limit.saturating_add(search.offset);
+    q.push("WITH valued AS (");
+    push_part(q, search, Part::Valued);
+    q.push(" LIMIT ").push_bind(rows);
+    q.push(") SELECT * FROM (SELECT * FROM valued UNION ALL SELECT * FROM (");
+    push_part(q, search, Part::Unvalued);
+    q.push(" LIMIT max(0, ")
+        .push_bind(rows)
+        .push(" - (SELECT count(*) FROM valued)))) ORDER BY ")
+        .push(search_order(search.order_by, ""))
+        .push(" LIMIT ")
+        .push_bind(search.limit)
+        .push(" OFFSET ")
+        .push_bind(search.offset);
+}
+
+/// The filter a search reads first: the first equality (`=` or `IN`) on a metric, param or tag,
+/// through its `(key, value)` index. Such a filter usually matches few runs; without one, a
+/// search sorted by a metric, param or tag walks that key's index in order instead, and stops
+/// once the page is full.
+fn driving_filter(clauses: &[Clause]) -> Option<usize> {
+    clauses
+        .iter()
+        .position(|c| matches!(c.op, Op::Eq | Op::In) && keyed(&c.field).is_some())
+}
+
+/// Pushes one part's `SELECT … ORDER BY …` (without its limit).
+///
+/// The plan is named (`INDEXED BY` and `CROSS JOIN`, which SQLite never reorders) rather than
+/// left to sampled statistics, which misjudged it: the driving filter's index when there is
+/// one, else for the valued part the first sort key's index in order. Every other sort key and
+/// filter is a join on its `(run, key)` primary key: one seek per run, at most one row.
+fn push_part<'a>(q: &mut QueryBuilder<'a, Sqlite>, search: &RunSearch<'a>, part: Part) {
+    let order_by = search.order_by;
+    let driver = driving_filter(search.clauses);
     q.push("SELECT r.run_uuid AS run_uuid, r.start_time AS start_time");
     for (i, o) in order_by.iter().enumerate() {
         match &o.field {
@@ -277,52 +154,122 @@ fn push_search<'a>(q: &mut QueryBuilder<'a, Sqlite>, search: &RunSearch<'a>) {
             _ => q.push(format!(", j{i}.value AS o{i}")),
         };
     }
-    q.push(" FROM runs r");
-    for (i, o) in order_by.iter().enumerate() {
+    let first = order_by.first().and_then(|o| keyed(&o.field));
+    let driving = driver.and_then(|n| keyed(&search.clauses[n].field).map(|(t, _)| (n, t)));
+    match (driving, part, first) {
+        (Some((n, table)), _, _) => {
+            q.push(format!(
+                " FROM {table} f{n} INDEXED BY {table}_by_key CROSS JOIN runs r ON r.run_uuid = f{n}.run_uuid"
+            ));
+        }
+        (None, Part::Valued, Some((table, _))) => {
+            q.push(format!(
+                " FROM {table} j0 INDEXED BY {table}_by_key CROSS JOIN runs r ON r.run_uuid = j0.run_uuid"
+            ));
+        }
+        _ => {
+            q.push(" FROM runs r");
+        }
+    }
+    push_joins(q, search, part, driver);
+    push_run_conditions(q, search);
+    if let Some(n) = driver {
+        let c = &search.clauses[n];
+        if let Some((_, key)) = keyed(&c.field) {
+            q.push(format!(" AND f{n}.key = "))
+                .push_bind(key)
+                .push(" AND");
+            push_text_cond(q, &format!("f{n}.value"), c.op, &c.value);
+        }
+    }
+    match (part, first) {
+        (Part::Valued, Some((_, key))) => {
+            if driver.is_none() {
+                q.push(" AND j0.key = ").push_bind(key);
+            }
+            q.push(" AND j0.value IS NOT NULL");
+        }
+        (Part::Unvalued, _) => {
+            q.push(" AND j0.value IS NULL");
+        }
+        _ => {}
+    }
+    q.push(" ORDER BY ");
+    match (part, order_by.first()) {
+        (Part::Valued, Some(o)) => {
+            let dir = if o.ascending { "ASC" } else { "DESC" };
+            q.push(format!("j0.value {dir}, "));
+            q.push(order_terms(order_by, "", 1));
+        }
+        _ => {
+            q.push(search_order(order_by, ""));
+        }
+    };
+}
+
+/// Pushes the joins of a part, each after the tables before it (`CROSS JOIN`: the plan stays
+/// as written): each sort key (left joins, so runs without it stay; the valued part's first
+/// key an inner join unless its index drives), then each filter but the driving one.
+fn push_joins<'a>(
+    q: &mut QueryBuilder<'a, Sqlite>,
+    search: &RunSearch<'a>,
+    part: Part,
+    driver: Option<usize>,
+) {
+    for (i, o) in search.order_by.iter().enumerate() {
         let Some((table, key)) = keyed(&o.field) else {
             continue;
         };
+        let join = match (i, part, driver) {
+            (0, Part::Valued, None) => continue,
+            (0, Part::Valued, Some(_)) => "CROSS JOIN",
+            _ => "LEFT JOIN",
+        };
         q.push(format!(
-            " LEFT JOIN {table} j{i} ON j{i}.run_uuid = r.run_uuid AND j{i}.key = "
+            " {join} {table} j{i} ON j{i}.run_uuid = r.run_uuid AND j{i}.key = "
         ))
         .push_bind(key);
     }
+    for (n, c) in search.clauses.iter().enumerate() {
+        let Some((table, key)) = keyed(&c.field) else {
+            continue;
+        };
+        if Some(n) == driver {
+            continue;
+        }
+        q.push(format!(
+            " CROSS JOIN {table} f{n} ON f{n}.run_uuid = r.run_uuid AND f{n}.key = "
+        ))
+        .push_bind(key)
+        .push(" AND");
+        push_text_cond(q, &format!("f{n}.value"), c.op, &c.value);
+    }
+}
+
+/// Pushes the `WHERE` of a part: the experiments, the lifecycle stages and the filters on
+/// attributes (those on metrics, params and tags are joins).
+fn push_run_conditions<'a>(q: &mut QueryBuilder<'a, Sqlite>, search: &RunSearch<'a>) {
     q.push(" WHERE r.experiment_id IN (");
     {
         let mut sep = q.separated(", ");
-        for id in experiment_ids {
+        for id in search.experiment_ids {
             sep.push_bind(*id);
         }
     }
     q.push(") AND r.lifecycle_stage IN (");
     {
         let mut sep = q.separated(", ");
-        for s in stages {
+        for s in search.stages {
             sep.push_bind(s.to_string());
         }
     }
     q.push(")");
-    for c in clauses {
-        q.push(" AND");
-        if let Some((table, key)) = keyed(&c.field) {
-            q.push(format!(
-                " EXISTS (SELECT 1 FROM {table} k WHERE k.run_uuid = r.run_uuid AND k.key = "
-            ))
-            .push_bind(key)
-            .push(" AND");
-            push_text_cond(q, "k.value", c.op, &c.value);
-            q.push(")");
-        } else if let Field::Attribute(a) = &c.field {
-            let col = format!("r.{}", a.column());
-            push_text_cond(q, &col, c.op, &c.value);
+    for c in search.clauses {
+        if let Field::Attribute(a) = &c.field {
+            q.push(" AND");
+            push_text_cond(q, &format!("r.{}", a.column()), c.op, &c.value);
         }
     }
-    q.push(" ORDER BY ")
-        .push(search_order(order_by, ""))
-        .push(" LIMIT ")
-        .push_bind(limit)
-        .push(" OFFSET ")
-        .push_bind(offset);
 }
 
 /// Run ids matching a search, in order, for one page.
@@ -349,24 +296,6 @@ pub async fn search_runs_json(
         search_order(search.order_by, "page.")
     ));
     q.build_query_scalar().fetch_all(pool).await
-}
-
-/// Runs in MLflow's JSON shape for the given ids, in the given order (missing ids are skipped).
-pub async fn runs_json(pool: &SqlitePool, ids: &[String]) -> Result<Vec<String>, sqlx::Error> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut q = QueryBuilder::new(format!(
-        "SELECT r.run_uuid, {RUN_JSON} FROM runs r WHERE r.run_uuid IN ("
-    ));
-    in_list(&mut q, ids);
-    let mut found: HashMap<String, String> = q
-        .build_query_as::<(String, String)>()
-        .fetch_all(pool)
-        .await?
-        .into_iter()
-        .collect();
-    Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
 }
 
 /// Whether an attribute filter compares text; used to reject `LIKE` on numbers early.
