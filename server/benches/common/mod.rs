@@ -90,6 +90,8 @@ pub async fn browser_as(
     let browser = reqwest::Client::builder().cookie_store(true).build()?;
     let r = browser
         .post(format!("{base}/api/sign_in"))
+        // A browser's sign-in form sends its origin; one without is refused (login CSRF).
+        .header("origin", base)
         .form(&[("username", username), ("password", password)])
         .send()
         .await?;
