@@ -6,7 +6,9 @@
 //! minute jobs refresh them. Measured through keep-alive HTTP from one client: `runs/search` of
 //! the top 100 by a metric (target ≤ 10 ms), a filtered search
 //! (`metrics.auc > 0.5 and params.p3 = '7'`, ordered by another metric; ≤ 30 ms) and
-//! `metrics/get-history` (≤ 2 ms), each the median of 200.
+//! `metrics/get-history` (≤ 2 ms), each the median of 200; then the server-rendered runs table
+//! newest first, by a metric, filtered and at its last page (reported, beside `make bench-runs`'
+//! figures at 10,000 runs).
 
 mod figure;
 use figure::{record, Target};
@@ -91,6 +93,42 @@ async fn main() -> anyhow::Result<()> {
         "ms",
     );
     println!("get-history:  100,000 runs, 50 points: median {median:.2} ms");
+    runs_page(&pool, &base, experiment).await
+}
+
+/// The server-rendered runs table (50 rows) at 100,000 runs, as `make bench-runs` times it at
+/// 10,000: newest first, by a metric, filtered, and the last page.
+async fn runs_page(pool: &sqlx::SqlitePool, base: &str, experiment: i64) -> anyhow::Result<()> {
+    let browser =
+        common::browser_as(pool, base, "viewer", app::domain::roles::Role::Viewer).await?;
+    for (label, query) in [
+        ("newest first", ""),
+        ("by metrics.auc", "?order_by=metrics.auc+DESC"),
+        (
+            "filtered",
+            "?filter=params.p3+%3D+%277%27+AND+metrics.auc+%3E+0.5&order_by=metrics.val_loss+ASC",
+        ),
+        ("last page", "?offset=99950"),
+    ] {
+        let url = format!("{base}/runs/experiment/{experiment}{query}");
+        let mut times = Vec::new();
+        for _ in 0..50 {
+            let t = Instant::now();
+            let r = browser.get(&url).send().await?;
+            anyhow::ensure!(r.status().is_success(), "{url}: {}", r.status());
+            let html = r.text().await?;
+            times.push(t.elapsed());
+            anyhow::ensure!(html.contains("run-"), "{url} lists runs");
+        }
+        let median = median_ms(&mut times);
+        record(
+            &format!("runs: runs page at 100,000 runs, {label}, median"),
+            Target::None,
+            median,
+            "ms",
+        );
+        println!("runs page:    100,000 runs, {label:<15} median {median:.2} ms");
+    }
     Ok(())
 }
 
