@@ -77,19 +77,6 @@ pub async fn connect(url: &str) -> Result<SqlitePool, ConnectError> {
     Ok(pool)
 }
 
-/// Refreshes the query planner's statistics of every table never analyzed or whose size has
-/// changed much since (`PRAGMA optimize` over all tables, with its bounded sampling), as SQLite
-/// recommends for long-lived databases. Run at start-up and by the minute jobs; a no-op when
-/// nothing has changed much. (The runs search names its plan and does not depend on them.)
-pub async fn optimize(pool: &SqlitePool) -> Result<(), sqlx::Error> {
-    let mut tx = begin_write(pool).await?;
-    // 0x10000: every table, not only those this connection has queried; 0x2: ANALYZE them.
-    sqlx::query("PRAGMA optimize = 0x10002")
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await
-}
-
 /// Applies pending migrations.
 pub async fn migrate(pool: &SqlitePool) -> Result<(), sqlx::migrate::MigrateError> {
     MIGRATOR.run(pool).await

@@ -11,6 +11,7 @@ mod figure;
 use figure::{record, Target};
 
 mod common;
+use common::pct;
 
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
@@ -27,10 +28,6 @@ const METRICS: [&str; 8] = [
     "f1",
     "log_loss",
 ];
-
-fn pct(sorted: &[Duration], p: f64) -> f64 {
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize].as_secs_f64() * 1e3
-}
 
 async fn post(
     c: &reqwest::Client,
@@ -329,16 +326,7 @@ async fn wide_experiment(
         ("last page", "?offset=9950"),
     ] {
         let url = format!("{base}/runs/experiment/{exp}{query}");
-        let mut times = Vec::new();
-        for _ in 0..100 {
-            let t = Instant::now();
-            let r = browser.get(&url).send().await?;
-            anyhow::ensure!(r.status().is_success(), "{url}: {}", r.status());
-            let html = r.text().await?;
-            times.push(t.elapsed());
-            anyhow::ensure!(html.contains("w-"), "{url} lists runs");
-        }
-        times.sort();
+        let times = common::timed_gets(&browser, &url, 100, "w-").await?;
         record(&format!("runs: runs page at 10,000 runs, {label}, median"), Target::None, pct(&times, 0.5), "ms");
         println!(
             "runs page:    10,000 runs, {label:<15} median {:.2} ms  p95 {:.2} ms",

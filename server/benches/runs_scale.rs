@@ -2,8 +2,8 @@
 //!
 //! Workload: 100,000 runs with 15 params and 4 metrics each (and a 50-point history on one
 //! run), written through the store's own write path in transactions of 1,000 runs (the ingest
-//! rate over HTTP is `make bench-runs`' figure), then the planner's statistics refreshed as the
-//! minute jobs refresh them. Measured through keep-alive HTTP from one client: `runs/search` of
+//! rate over HTTP is `make bench-runs`' figure). Measured through keep-alive HTTP from one
+//! client: `runs/search` of
 //! the top 100 by a metric (target ≤ 10 ms), a filtered search
 //! (`metrics.auc > 0.5 and params.p3 = '7'`, ordered by another metric; ≤ 30 ms) and
 //! `metrics/get-history` (≤ 2 ms), each the median of 200; then the server-rendered runs table
@@ -17,16 +17,11 @@ mod common;
 
 use app::store::tracking::{self, MetricPoint};
 use serde_json::{json, Value};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 const RUNS: usize = 100_000;
 const BATCH: usize = 1_000;
 const METRICS: [&str; 4] = ["auc", "val_loss", "accuracy", "f1"];
-
-fn median_ms(times: &mut [Duration]) -> f64 {
-    times.sort();
-    times[times.len() / 2].as_secs_f64() * 1e3
-}
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> anyhow::Result<()> {
@@ -60,7 +55,8 @@ async fn main() -> anyhow::Result<()> {
                 "{label}: 100 runs"
             );
         }
-        let median = median_ms(&mut times);
+        times.sort();
+        let median = common::pct(&times, 0.5);
         record(
             &format!("runs: runs/search at 100,000 runs, {label}, median"),
             Target::AtMost(target),
@@ -85,7 +81,8 @@ async fn main() -> anyhow::Result<()> {
             "50 points"
         );
     }
-    let median = median_ms(&mut times);
+    times.sort();
+    let median = common::pct(&times, 0.5);
     record(
         "runs: metrics/get-history at 100,000 runs, median",
         Target::AtMost(2.0),
@@ -111,16 +108,7 @@ async fn runs_page(pool: &sqlx::SqlitePool, base: &str, experiment: i64) -> anyh
         ("last page", "?offset=99950"),
     ] {
         let url = format!("{base}/runs/experiment/{experiment}{query}");
-        let mut times = Vec::new();
-        for _ in 0..50 {
-            let t = Instant::now();
-            let r = browser.get(&url).send().await?;
-            anyhow::ensure!(r.status().is_success(), "{url}: {}", r.status());
-            let html = r.text().await?;
-            times.push(t.elapsed());
-            anyhow::ensure!(html.contains("run-"), "{url} lists runs");
-        }
-        let median = median_ms(&mut times);
+        let median = common::pct(&common::timed_gets(&browser, &url, 50, "run-").await?, 0.5);
         record(
             &format!("runs: runs page at 100,000 runs, {label}, median"),
             Target::None,
@@ -182,8 +170,6 @@ async fn load(pool: &sqlx::SqlitePool) -> anyhow::Result<(i64, String)> {
         }
         tx.commit().await?;
     }
-    // What the minute jobs do once a table has grown: the planner learns the new sizes.
-    app::store::optimize(pool).await?;
     println!(
         "100,000 runs: written in {:.1} s through the store",
         t.elapsed().as_secs_f64()

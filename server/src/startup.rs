@@ -82,7 +82,6 @@ pub async fn open_store(database_url: &str) -> anyhow::Result<SqlitePool> {
             e => anyhow::anyhow!("opening {}: {e}", redacted(database_url)),
         })?;
     app::store::migrate(&pool).await?;
-    app::store::optimize(&pool).await?;
     Ok(pool)
 }
 

@@ -41,9 +41,8 @@ async fn leased(pool: &SqlitePool, job: &str, holder: &str, period: Duration) ->
 }
 
 /// One tick of the minute jobs, if `holder` holds their lease: stale promotion requests
-/// expire (audited), failed sign-ins are reported to the audit trail, a signed checkpoint of
-/// the trail is made if it has grown, and the planner's statistics are refreshed where tables
-/// have changed much. Returns whether they ran here.
+/// expire (audited), failed sign-ins are reported to the audit trail, and a signed checkpoint
+/// of the trail is made if it has grown. Returns whether they ran here.
 pub async fn minute(pool: &SqlitePool, throttle: throttle::Policy, holder: &str) -> bool {
     if !leased(pool, MINUTE_JOBS, holder, MINUTE).await {
         return false;
@@ -61,9 +60,6 @@ pub async fn minute(pool: &SqlitePool, throttle: throttle::Policy, holder: &str)
     }
     if let Err(e) = signing::checkpoint_now(pool).await {
         tracing::warn!(error = %e, "signing an audit checkpoint failed");
-    }
-    if let Err(e) = crate::store::optimize(pool).await {
-        tracing::warn!(error = %e, "refreshing the query planner's statistics failed");
     }
     true
 }

@@ -98,3 +98,34 @@ pub async fn browser_as(
     anyhow::ensure!(r.status().is_success(), "sign-in: {}", r.status());
     Ok(browser)
 }
+
+/// The `p` quantile of sorted timings, in milliseconds.
+#[allow(dead_code, reason = "used by the benches that time requests")]
+pub fn pct(sorted: &[std::time::Duration], p: f64) -> f64 {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize].as_secs_f64() * 1e3
+}
+
+/// `n` GETs of `url` by `client`, each timed from sending to the whole body, and each body
+/// checked to contain `expected`; the timings sorted.
+#[allow(dead_code, reason = "used by the benches that time pages")]
+pub async fn timed_gets(
+    client: &reqwest::Client,
+    url: &str,
+    n: usize,
+    expected: &str,
+) -> anyhow::Result<Vec<std::time::Duration>> {
+    let mut times = Vec::with_capacity(n);
+    for _ in 0..n {
+        let t = std::time::Instant::now();
+        let r = client.get(url).send().await?;
+        anyhow::ensure!(r.status().is_success(), "{url}: {}", r.status());
+        let body = r.text().await?;
+        times.push(t.elapsed());
+        anyhow::ensure!(
+            body.contains(expected),
+            "{url}: no {expected:?} in the page"
+        );
+    }
+    times.sort();
+    Ok(times)
+}
