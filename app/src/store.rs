@@ -13,17 +13,48 @@ pub mod login_limits;
 pub mod promotions;
 pub mod registry;
 pub mod sessions;
+pub mod sql;
 pub mod tokens;
 pub mod tracking;
 pub mod users;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Sqlite, SqliteConnection, SqlitePool, Transaction};
+use sqlx::any::AnyPoolOptions;
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::{ConnectOptions, Transaction};
 use std::str::FromStr;
 use std::time::Duration;
 
-/// The embedded migrations.
-pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+/// The database the store speaks to, chosen by `DATABASE_URL` when the store is opened.
+pub type Db = sqlx::Any;
+/// A pool of connections to the store.
+pub type Pool = sqlx::AnyPool;
+/// One connection to the store (or a transaction on it).
+pub type Conn = sqlx::AnyConnection;
+
+/// The embedded migrations of an SQLite store.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// The embedded migrations of a PostgreSQL store: the same tables, versions and names in
+/// PostgreSQL's dialect (`BIGINT` keys, `BOOLEAN` flags, PL/pgSQL triggers).
+pub static PG_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// The kind of database a pool speaks to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// The embedded default: one file, one writer at a time.
+    Sqlite,
+    /// A PostgreSQL server, shared by any number of Gatehouse servers.
+    Postgres,
+}
+
+/// The kind of database `pool` was opened on.
+pub fn backend(pool: &Pool) -> Backend {
+    if pool.connect_options().database_url.scheme() == "sqlite" {
+        Backend::Sqlite
+    } else {
+        Backend::Postgres
+    }
+}
 
 /// Default database location, relative to the working directory.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/gatehouse.db";
@@ -35,7 +66,7 @@ pub enum ConnectError {
     #[error("{0}")]
     Unsupported(#[source] crate::domain::Invalid),
     /// The database URL does not parse.
-    #[error("the database URL is not a SQLite URL: {0}")]
+    #[error("the database URL does not parse: {0}")]
     Url(#[source] sqlx::Error),
     /// The directory for the database file could not be created.
     #[error("cannot create the database directory {path}: {source}")]
@@ -50,18 +81,36 @@ pub enum ConnectError {
     Open(#[source] sqlx::Error),
 }
 
-/// Opens (creating if needed) the database with WAL, foreign keys and a busy timeout.
-pub async fn connect(url: &str) -> Result<SqlitePool, ConnectError> {
+/// Opens the database `url` names: an SQLite file (created if needed, with WAL, foreign keys
+/// and a busy timeout) or a PostgreSQL database.
+pub async fn connect(url: &str) -> Result<Pool, ConnectError> {
+    connect_sized(url, 8).await
+}
+
+/// [`connect`] with a pool of at most `max_connections` connections.
+pub async fn connect_sized(url: &str, max_connections: u32) -> Result<Pool, ConnectError> {
     use crate::domain::database_url::{parse, DatabaseUrl};
-    let DatabaseUrl::Sqlite(url) = parse(url).map_err(ConnectError::Unsupported)?;
-    let opts = SqliteConnectOptions::from_str(&url)
-        .map_err(ConnectError::Url)?
-        .create_if_missing(true)
-        .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Normal)
-        .foreign_keys(true)
-        .busy_timeout(Duration::from_secs(5));
-    if let Some(parent) = opts.get_filename().parent() {
+    match parse(url).map_err(ConnectError::Unsupported)? {
+        DatabaseUrl::Sqlite(url) => connect_sqlite(&url, max_connections).await,
+        DatabaseUrl::Postgres(url) => {
+            sqlx::any::install_default_drivers();
+            AnyPoolOptions::new()
+                .max_connections(max_connections)
+                .connect(&url)
+                .await
+                .map_err(ConnectError::Open)
+        }
+    }
+}
+
+async fn connect_sqlite(url: &str, max_connections: u32) -> Result<Pool, ConnectError> {
+    let opts = SqliteConnectOptions::from_str(url).map_err(ConnectError::Url)?;
+    let path =
+        std::path::absolute(opts.get_filename()).map_err(|source| ConnectError::Directory {
+            path: opts.get_filename().to_owned(),
+            source,
+        })?;
+    if let Some(parent) = path.parent() {
         if !parent.as_os_str().is_empty() {
             std::fs::create_dir_all(parent).map_err(|source| ConnectError::Directory {
                 path: parent.to_owned(),
@@ -69,22 +118,46 @@ pub async fn connect(url: &str) -> Result<SqlitePool, ConnectError> {
             })?;
         }
     }
-    let pool = SqlitePoolOptions::new()
-        .max_connections(8)
-        .connect_with(opts)
+    // The pool is opened through sqlx's `Any` driver, which reads the file from a URL: that of
+    // the absolute path (a relative one's first folder would be read as the URL's host).
+    let url = opts.filename(&path).create_if_missing(true).to_url_lossy();
+    sqlx::any::install_default_drivers();
+    let pool = AnyPoolOptions::new()
+        .max_connections(max_connections)
+        .after_connect(|conn, _| {
+            Box::pin(async move {
+                sqlx::Executor::execute(
+                    &mut *conn,
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+                )
+                .await
+                .map(|_| ())
+            })
+        })
+        .connect(url.as_str())
         .await
         .map_err(ConnectError::Open)?;
     Ok(pool)
 }
 
-/// Applies pending migrations.
-pub async fn migrate(pool: &SqlitePool) -> Result<(), sqlx::migrate::MigrateError> {
-    MIGRATOR.run(pool).await
+/// The SQLite file a pool opened by [`connect`] reads.
+pub fn sqlite_file(pool: &Pool) -> Result<std::path::PathBuf, sqlx::Error> {
+    let opts = SqliteConnectOptions::from_url(&pool.connect_options().database_url)?;
+    Ok(opts.get_filename().to_owned())
+}
+
+/// Applies pending migrations (those of the pool's kind of database).
+pub async fn migrate(pool: &Pool) -> Result<(), sqlx::migrate::MigrateError> {
+    match backend(pool) {
+        Backend::Sqlite => MIGRATOR.run(pool).await,
+        Backend::Postgres => PG_MIGRATOR.run(pool).await,
+    }
 }
 
 /// A write transaction holding the process's writer turn (see [`begin_write`]).
 pub struct WriteTx {
-    tx: Transaction<'static, Sqlite>,
+    tx: Transaction<'static, Db>,
     _turn: tokio::sync::OwnedMutexGuard<()>,
 }
 
@@ -96,14 +169,14 @@ impl WriteTx {
 }
 
 impl std::ops::Deref for WriteTx {
-    type Target = SqliteConnection;
-    fn deref(&self) -> &SqliteConnection {
+    type Target = Conn;
+    fn deref(&self) -> &Conn {
         &self.tx
     }
 }
 
 impl std::ops::DerefMut for WriteTx {
-    fn deref_mut(&mut self) -> &mut SqliteConnection {
+    fn deref_mut(&mut self) -> &mut Conn {
         &mut self.tx
     }
 }
@@ -119,7 +192,7 @@ impl std::ops::DerefMut for WriteTx {
 /// When the disk fills up (or I/O fails) mid-transaction, SQLite rolls the transaction back
 /// itself; sqlx's rollback then finds none, still counts one open, and refuses to begin on that
 /// connection again. Such connections are closed here, so writes recover when space returns.
-pub async fn begin_write(pool: &SqlitePool) -> Result<WriteTx, sqlx::Error> {
+pub async fn begin_write(pool: &Pool) -> Result<WriteTx, sqlx::Error> {
     let turn = writer_turn().lock_owned().await;
     let mut closed = 0;
     loop {
@@ -150,9 +223,9 @@ pub fn writer_turn() -> std::sync::Arc<tokio::sync::Mutex<()>> {
 
 /// A rusqlite connection of its own to the pool's database file, set up as the pool's are
 /// (WAL, foreign keys, busy timeout), for a writer that runs on its own thread.
-pub fn open_own_connection(pool: &SqlitePool) -> Result<rusqlite::Connection, rusqlite::Error> {
+pub fn open_own_connection(pool: &Pool) -> Result<rusqlite::Connection, rusqlite::Error> {
     use rusqlite::OpenFlags;
-    let path = pool.connect_options().get_filename().to_path_buf();
+    let path = sqlite_file(pool).map_err(|e| rusqlite::Error::InvalidPath(e.to_string().into()))?;
     let db = rusqlite::Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -178,25 +251,26 @@ pub fn open_own_connection(pool: &SqlitePool) -> Result<rusqlite::Connection, ru
 /// so a revoked token or ended session is refused at once. Each thread keeps connections to at
 /// most [`INLINE_READERS`] files (tests open many).
 pub fn read_inline<T>(
-    pool: &SqlitePool,
+    pool: &Pool,
     f: impl FnOnce(&rusqlite::Connection) -> Result<T, rusqlite::Error>,
 ) -> Result<T, rusqlite::Error> {
     use std::cell::RefCell;
-    use std::path::PathBuf;
     thread_local! {
-        static READERS: RefCell<Vec<(PathBuf, rusqlite::Connection)>> = const { RefCell::new(Vec::new()) };
+        static READERS: RefCell<Vec<(String, rusqlite::Connection)>> = const { RefCell::new(Vec::new()) };
     }
     let opts = pool.connect_options();
-    let path = opts.get_filename();
+    let url = opts.database_url.as_str();
     READERS.with(|readers| {
         let mut readers = readers.borrow_mut();
-        let at = match readers.iter().position(|(p, _)| p == path) {
+        let at = match readers.iter().position(|(u, _)| u == url) {
             Some(at) => at,
             None => {
                 if readers.len() >= INLINE_READERS {
                     readers.remove(0);
                 }
-                readers.push((path.to_path_buf(), open_reader(path)?));
+                let path = sqlite_file(pool)
+                    .map_err(|e| rusqlite::Error::InvalidPath(e.to_string().into()))?;
+                readers.push((url.to_owned(), open_reader(&path)?));
                 readers.len() - 1
             }
         };
@@ -207,7 +281,7 @@ pub fn read_inline<T>(
 /// Runs a longer read (many statements, such as a lineage walk) on a blocking thread through
 /// that thread's reader (see [`read_inline`]): one trip off the runtime for the whole read.
 pub async fn read_blocking<T: Send + 'static>(
-    pool: &SqlitePool,
+    pool: &Pool,
     f: impl FnOnce(&rusqlite::Connection) -> Result<T, rusqlite::Error> + Send + 'static,
 ) -> Result<T, rusqlite::Error> {
     let pool = pool.clone();
@@ -233,9 +307,40 @@ fn open_reader(path: &std::path::Path) -> Result<rusqlite::Connection, rusqlite:
 }
 
 /// Whether the database answers (the readiness probe).
-pub async fn ping(pool: &SqlitePool) -> Result<(), sqlx::Error> {
+pub async fn ping(pool: &Pool) -> Result<(), sqlx::Error> {
     sqlx::query_scalar::<_, i64>("SELECT 1")
         .fetch_one(pool)
         .await
         .map(|_| ())
+}
+
+/// A yes/no column as either database keeps it: SQLite as the integer 0 or 1 (it has no
+/// boolean type; expressions such as `EXISTS` answer integers too), PostgreSQL as `boolean`.
+/// Bound, it is a boolean, which SQLite stores as 0 or 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Flag(pub bool);
+
+impl From<Flag> for bool {
+    fn from(f: Flag) -> bool {
+        f.0
+    }
+}
+
+impl sqlx::Type<Db> for Flag {
+    fn type_info() -> sqlx::any::AnyTypeInfo {
+        <bool as sqlx::Type<Db>>::type_info()
+    }
+
+    fn compatible(ty: &sqlx::any::AnyTypeInfo) -> bool {
+        <bool as sqlx::Type<Db>>::compatible(ty) || <i64 as sqlx::Type<Db>>::compatible(ty)
+    }
+}
+
+impl<'r> sqlx::Decode<'r, Db> for Flag {
+    fn decode(value: sqlx::any::AnyValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+        match <bool as sqlx::Decode<Db>>::decode(value.clone()) {
+            Ok(b) => Ok(Flag(b)),
+            Err(_) => <i64 as sqlx::Decode<Db>>::decode(value).map(|i| Flag(i != 0)),
+        }
+    }
 }

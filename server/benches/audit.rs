@@ -67,7 +67,7 @@ async fn main() -> anyhow::Result<()> {
 }
 
 /// Appends the million entries in batches, then single-entry transactions.
-async fn bench_append(pool: &sqlx::SqlitePool, base: time::OffsetDateTime) -> anyhow::Result<()> {
+async fn bench_append(pool: &app::store::Pool, base: time::OffsetDateTime) -> anyhow::Result<()> {
     // Append: whole batches per transaction, as a bulk import would.
     let start = Instant::now();
     for b in 0..ENTRIES / BATCH {
@@ -109,7 +109,7 @@ async fn bench_append(pool: &sqlx::SqlitePool, base: time::OffsetDateTime) -> an
 }
 
 /// Verifies the whole chain.
-async fn bench_verify(pool: &sqlx::SqlitePool) -> anyhow::Result<()> {
+async fn bench_verify(pool: &app::store::Pool) -> anyhow::Result<()> {
     // Verify the whole chain.
     let start = Instant::now();
     let report = store::audit::verify(pool).await?;
@@ -131,7 +131,7 @@ async fn bench_verify(pool: &sqlx::SqlitePool) -> anyhow::Result<()> {
 }
 
 /// Builds the stored subtrees, then times inclusion and consistency proofs.
-async fn bench_merkle(pool: &sqlx::SqlitePool) -> anyhow::Result<()> {
+async fn bench_merkle(pool: &app::store::Pool) -> anyhow::Result<()> {
     // The Merkle tree: build the stored subtrees once, then inclusion proofs (target ≤ 1 ms at
     // 1M entries) and a consistency proof.
     let start = Instant::now();
@@ -184,7 +184,7 @@ async fn bench_merkle(pool: &sqlx::SqlitePool) -> anyhow::Result<()> {
 }
 
 /// Exports 100k filtered entries with proofs and verifies the file offline.
-async fn bench_export(pool: &sqlx::SqlitePool, base: time::OffsetDateTime) -> anyhow::Result<()> {
+async fn bench_export(pool: &app::store::Pool, base: time::OffsetDateTime) -> anyhow::Result<()> {
     // Export of 100k filtered entries with their proofs, and its offline verification
     // (target ≤ 2 s together).
     let filter = AuditFilterInput {
@@ -302,7 +302,7 @@ fn page_cases(base: time::OffsetDateTime) -> Vec<(&'static str, AuditFilterInput
 }
 
 /// Times the audit page query, first and deep pages, under each kind of filter.
-async fn bench_pages(pool: &sqlx::SqlitePool, base: time::OffsetDateTime) -> anyhow::Result<()> {
+async fn bench_pages(pool: &app::store::Pool, base: time::OffsetDateTime) -> anyhow::Result<()> {
     // The audit page query: first page and deep pages under each kind of filter.
     let cases = page_cases(base);
     let mut all = Vec::new();

@@ -192,7 +192,7 @@ async fn search_over_http(
 }
 
 /// The same search as the store's single statement alone, without HTTP.
-async fn search_in_store(pool: &sqlx::SqlitePool, exp: &Value) -> anyhow::Result<()> {
+async fn search_in_store(pool: &app::store::Pool, exp: &Value) -> anyhow::Result<()> {
     let exp_id: i64 = exp.as_str().unwrap_or_default().parse()?;
     let order = vec![app::domain::run_search::parse_order_by("metrics.auc DESC")
         .map_err(|e| anyhow::anyhow!("{e}"))?];
@@ -269,7 +269,7 @@ async fn wide_experiment(
     c: &reqwest::Client,
     base: &str,
     token: &str,
-    pool: &sqlx::SqlitePool,
+    pool: &app::store::Pool,
 ) -> anyhow::Result<()> {
     const WIDE: usize = 10_000;
     let exp = post(

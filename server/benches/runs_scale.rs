@@ -95,7 +95,7 @@ async fn main() -> anyhow::Result<()> {
 
 /// The server-rendered runs table (50 rows) at 100,000 runs, as `make bench-runs` times it at
 /// 10,000: newest first, by a metric, filtered, and the last page.
-async fn runs_page(pool: &sqlx::SqlitePool, base: &str, experiment: i64) -> anyhow::Result<()> {
+async fn runs_page(pool: &app::store::Pool, base: &str, experiment: i64) -> anyhow::Result<()> {
     let browser =
         common::browser_as(pool, base, "viewer", app::domain::roles::Role::Viewer).await?;
     for (label, query) in [
@@ -121,7 +121,7 @@ async fn runs_page(pool: &sqlx::SqlitePool, base: &str, experiment: i64) -> anyh
 }
 
 /// Writes the experiment's runs; returns its id and the run with a 50-point history.
-async fn load(pool: &sqlx::SqlitePool) -> anyhow::Result<(i64, String)> {
+async fn load(pool: &app::store::Pool) -> anyhow::Result<(i64, String)> {
     let t = Instant::now();
     let mut tx = app::store::begin_write(pool).await?;
     let experiment =

@@ -205,10 +205,7 @@ async fn list(
 }
 
 /// The entries directly under the folder `key`: folders first by name, then files.
-pub async fn children(
-    conn: &mut sqlx::SqliteConnection,
-    key: &str,
-) -> Result<Vec<Value>, sqlx::Error> {
+pub async fn children(conn: &mut app::store::Conn, key: &str) -> Result<Vec<Value>, sqlx::Error> {
     let mut dirs: BTreeMap<String, ()> = BTreeMap::new();
     let mut files = Vec::new();
     for f in artifacts::files_below(conn, key).await? {

@@ -104,7 +104,7 @@ pub struct Verification {
 /// Re-hashes every finalized model's files in the store against its recorded manifest, and
 /// records each outcome for the promotion checks.
 pub async fn verify_artifacts(
-    pool: &sqlx::SqlitePool,
+    pool: &app::store::Pool,
     store: &ArtifactStore,
 ) -> anyhow::Result<Verification> {
     let models = {

@@ -58,7 +58,7 @@ impl Rng {
 /// Runs `send` with a short-lived API token of `role` issued to the demo system user, and
 /// revokes the token whatever happened.
 async fn with_token<F, Fut>(
-    pool: &sqlx::SqlitePool,
+    pool: &app::store::Pool,
     role: &str,
     label: &str,
     send: F,

@@ -59,6 +59,15 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         _ => {}
     }
     let pool = open_store(&cli.database_url).await?;
+    if app::store::backend(&pool) == app::store::Backend::Postgres
+        && !matches!(cli.command, Some(Command::Migrate))
+    {
+        anyhow::bail!(
+            "{}: on PostgreSQL this version applies the schema (`server migrate`) but does not \
+             serve or run other commands yet; use an sqlite:// DATABASE_URL for those",
+            app::domain::database_url::redacted(&cli.database_url)
+        );
+    }
     if let Some(file) = &cli.audit_signing_key_file {
         app::service::signing::use_key_file(&pool, file)
             .with_context(|| format!("AUDIT_SIGNING_KEY_FILE {}", file.display()))?;

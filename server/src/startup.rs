@@ -5,11 +5,11 @@ use crate::metrics::Metrics;
 use crate::{middleware as mw, routes};
 use app::domain::database_url::redacted;
 use app::service::state::AppState;
+use app::store::Pool;
 use app::{shell, App};
 use axum::Router;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
-use sqlx::SqlitePool;
 use std::sync::Arc;
 use tower_http::compression::predicate::{NotForContentType, Predicate};
 use tower_http::compression::{CompressionLayer, DefaultPredicate};
@@ -74,7 +74,7 @@ pub fn browser_origins(
 }
 
 /// Connects to the database and applies the embedded migrations.
-pub async fn open_store(database_url: &str) -> anyhow::Result<SqlitePool> {
+pub async fn open_store(database_url: &str) -> anyhow::Result<Pool> {
     let pool = app::store::connect(database_url)
         .await
         .map_err(|e| match e {

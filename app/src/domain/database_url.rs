@@ -4,8 +4,8 @@
 use crate::domain::Invalid;
 
 /// The schemes this build opens, as the refusal lists them.
-pub const SUPPORTED: &str =
-    "sqlite:// (a file, e.g. sqlite://data/gatehouse.db) or sqlite::memory:";
+pub const SUPPORTED: &str = "sqlite:// (a file, e.g. sqlite://data/gatehouse.db), sqlite::memory: \
+     or postgres:// (postgres://user:password@host:5432/database, also postgresql://)";
 
 /// A database URL this build can open.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -13,11 +13,14 @@ pub enum DatabaseUrl {
     /// An SQLite database: the URL as sqlx reads it (`sqlite://path`, `sqlite:path`,
     /// `sqlite::memory:`, with `?mode=…` options).
     Sqlite(String),
+    /// A PostgreSQL database: the URL as given (`postgres://…` or `postgresql://…`, with
+    /// libpq-style options such as `?sslmode=require`).
+    Postgres(String),
 }
 
-/// Reads `url`: an `sqlite:` URL is used as one; any other scheme, or a value without one, is
-/// refused naming what was found and what is supported (a PostgreSQL URL is never taken for a
-/// file name).
+/// Reads `url`: an `sqlite:` or `postgres:` URL is used as one; any other scheme, or a value
+/// without one, is refused naming what was found and what is supported (a URL is never taken
+/// for a file name).
 pub fn parse(url: &str) -> Result<DatabaseUrl, Invalid> {
     let url = url.trim();
     if url.is_empty() {
@@ -36,6 +39,9 @@ pub fn parse(url: &str) -> Result<DatabaseUrl, Invalid> {
                 .into());
             }
             Ok(DatabaseUrl::Sqlite(url.to_owned()))
+        }
+        Some(s) if s.eq_ignore_ascii_case("postgres") || s.eq_ignore_ascii_case("postgresql") => {
+            Ok(DatabaseUrl::Postgres(url.to_owned()))
         }
         Some(s) => Err(format!(
             "DATABASE_URL {}: the scheme '{s}' is not supported by this build; supported: {SUPPORTED}",
@@ -124,26 +130,35 @@ mod tests {
     }
 
     #[test]
+    fn postgres_urls_are_used_as_postgres() {
+        for url in [
+            "postgres://app:s3cret@db.internal:5432/gatehouse",
+            "postgresql://app@db/gatehouse?sslmode=require",
+        ] {
+            assert_eq!(
+                parse(url),
+                Ok(DatabaseUrl::Postgres(url.to_owned())),
+                "{url}"
+            );
+        }
+    }
+
+    #[test]
     fn other_schemes_are_refused_naming_them_and_what_is_supported() {
-        let e = parse("postgres://app:s3cret@db.internal:5432/gatehouse").unwrap_err();
+        let e = parse("mysql://root:s3cret@localhost/db").unwrap_err();
         assert!(
-            e.0.contains("the scheme 'postgres' is not supported"),
+            e.0.contains("the scheme 'mysql' is not supported"),
             "{}",
             e.0
         );
         assert!(e.0.contains("sqlite://"), "{}", e.0);
+        assert!(e.0.contains("postgres://"), "{}", e.0);
         assert!(
             !e.0.contains("s3cret"),
             "the password is never shown: {}",
             e.0
         );
-        assert!(
-            e.0.contains("postgres://app:***@db.internal:5432/gatehouse"),
-            "{}",
-            e.0
-        );
-        let e = parse("mysql://root@localhost/db").unwrap_err();
-        assert!(e.0.contains("'mysql'"), "{}", e.0);
+        assert!(e.0.contains("mysql://root:***@localhost/db"), "{}", e.0);
     }
 
     #[test]

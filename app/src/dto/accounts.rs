@@ -43,6 +43,7 @@ pub struct TokenSummary {
     /// When it stops working, if it expires.
     pub expires_at: Option<String>,
     /// Whether its user created it (only such tokens may approve, reject or waive).
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "crate::store::Flag"))]
     pub self_issued: bool,
 }
 

@@ -49,6 +49,7 @@ pub struct Serving {
     pub moved_by: Option<String>,
     /// Whether the model's policy protects the alias (moves need an approved request).
     #[cfg_attr(feature = "ssr", sqlx(skip))]
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "crate::store::Flag"))]
     pub protected: bool,
     /// Pending requests to move this alias.
     pub pending: i64,
@@ -150,6 +151,7 @@ pub struct VerificationRecord {
     /// Who (a user, or `operator` for the command line).
     pub verified_by: String,
     /// Whether every entry matched.
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "crate::store::Flag"))]
     pub ok: bool,
     /// Entries verified.
     pub entries: i64,

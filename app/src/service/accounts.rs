@@ -7,11 +7,11 @@ use crate::domain::roles::Role;
 use crate::error::AppError;
 use crate::store as db;
 use crate::store::audit::NewEntry;
-use sqlx::SqlitePool;
+use crate::store::Pool;
 
 /// Creates a user with roles and a password; `actor` is recorded in the audit trail.
 pub async fn create_user(
-    pool: &SqlitePool,
+    pool: &Pool,
     actor: &str,
     username: &str,
     roles: &[Role],
@@ -57,7 +57,7 @@ pub async fn create_user(
 
 /// Replaces a user's roles.
 pub async fn set_roles(
-    pool: &SqlitePool,
+    pool: &Pool,
     actor: &str,
     username: &str,
     roles: &[Role],
@@ -124,7 +124,7 @@ pub const MAX_TOKEN_DAYS: u32 = 3650;
 
 /// Creates an API token for `username` with label `name`; `actor` is recorded as its creator.
 pub async fn create_token(
-    pool: &SqlitePool,
+    pool: &Pool,
     actor: &str,
     username: &str,
     name: &str,
@@ -193,7 +193,7 @@ pub async fn create_token(
 
 /// Revokes a live token of the caller's own, or anyone's when the caller manages tokens.
 pub async fn revoke_token_as(
-    pool: &SqlitePool,
+    pool: &Pool,
     p: &super::auth::Principal,
     id: i64,
 ) -> Result<(), AppError> {
@@ -210,7 +210,7 @@ pub async fn revoke_token_as(
 }
 
 /// Revokes a live token.
-pub async fn revoke_token(pool: &SqlitePool, actor: &str, id: i64) -> Result<(), AppError> {
+pub async fn revoke_token(pool: &Pool, actor: &str, id: i64) -> Result<(), AppError> {
     let mut tx = db::begin_write(pool).await?;
     let (user, name) = db::tokens::revoke(&mut tx, id, &super::now_ts())
         .await?
@@ -231,7 +231,7 @@ pub async fn revoke_token(pool: &SqlitePool, actor: &str, id: i64) -> Result<(),
 }
 
 /// On a database with no users, creates `admin` with a random password and returns it.
-pub async fn bootstrap_admin(pool: &SqlitePool) -> Result<Option<String>, AppError> {
+pub async fn bootstrap_admin(pool: &Pool) -> Result<Option<String>, AppError> {
     if db::users::count(pool).await? > 0 {
         return Ok(None);
     }

@@ -7,8 +7,8 @@ use crate::domain::promotion::ArtifactVerification;
 use crate::error::AppError;
 use crate::service::artifact_store::{ArtifactStore, StoreError};
 use crate::service::now_ms;
+use crate::store::Pool;
 use crate::store::{artifacts, begin_write};
-use sqlx::SqlitePool;
 
 /// The files under `prefix` as the store holds them now, hashed.
 pub async fn hash_folder(
@@ -30,7 +30,7 @@ pub async fn hash_folder(
 
 /// Re-hashes `prefix` against `manifest` and records the outcome under `digest`.
 pub async fn verify_folder(
-    pool: &SqlitePool,
+    pool: &Pool,
     store: &ArtifactStore,
     prefix: &str,
     digest: &str,
@@ -55,7 +55,7 @@ pub async fn verify_folder(
 
 /// Re-hashes the files of the version a promotion request is about.
 pub async fn verify_request(
-    pool: &SqlitePool,
+    pool: &Pool,
     store: &ArtifactStore,
     request_id: i64,
 ) -> Result<(), AppError> {
@@ -67,7 +67,7 @@ pub async fn verify_request(
 
 /// Re-hashes the files `name` version `version` is bound to, if Gatehouse stores them.
 pub async fn verify_version(
-    pool: &SqlitePool,
+    pool: &Pool,
     store: &ArtifactStore,
     name: &str,
     version: i64,

@@ -12,10 +12,10 @@ use crate::service::auth::Principal;
 use crate::service::now_ms;
 use crate::store::audit::{self, NewEntry};
 use crate::store::{artifacts, begin_write};
+use crate::store::{Conn, Pool};
 use bytes::Bytes;
 use futures_util::Stream;
 use serde_json::json;
-use sqlx::{SqliteConnection, SqlitePool};
 
 /// The file's audit entry: its size and digest, and the digest it replaced.
 fn file_entry(
@@ -33,10 +33,7 @@ fn file_entry(
 }
 
 /// 409 when `path` is under a finalized or registered model.
-async fn refuse_if_frozen(
-    conn: &mut SqliteConnection,
-    path: &ArtifactPath,
-) -> Result<(), AppError> {
+async fn refuse_if_frozen(conn: &mut Conn, path: &ArtifactPath) -> Result<(), AppError> {
     match artifacts::frozen(conn, path).await? {
         Some(why) => Err(AppError::conflict(why)),
         None => Ok(()),
@@ -45,7 +42,7 @@ async fn refuse_if_frozen(
 
 /// Whether a file may be written at `path`: its run or model exists, it is not frozen, and it
 /// does not take the place of a folder. Checked before the bytes are streamed.
-pub async fn check_upload(pool: &SqlitePool, path: &ArtifactPath) -> Result<(), AppError> {
+pub async fn check_upload(pool: &Pool, path: &ArtifactPath) -> Result<(), AppError> {
     let mut conn = pool.acquire().await?;
     artifacts::check_root(&mut conn, path).await?;
     refuse_if_frozen(&mut conn, path).await?;
@@ -64,7 +61,7 @@ pub async fn check_upload(pool: &SqlitePool, path: &ArtifactPath) -> Result<(), 
 /// Streams `body` (at most `max` bytes) into the store at `path`, then records the file and
 /// its audit entry; a file already there is replaced, and the entry names the old digest.
 pub async fn upload<S, E>(
-    pool: &SqlitePool,
+    pool: &Pool,
     store: &ArtifactStore,
     p: &Principal,
     path: &ArtifactPath,
@@ -113,7 +110,7 @@ where
 /// Removes the file at `path`, or every file below it: the index rows and their audit entries
 /// in one transaction, then the bytes (a removal that fails leaves only an orphan, logged).
 pub async fn remove(
-    pool: &SqlitePool,
+    pool: &Pool,
     store: &ArtifactStore,
     p: &Principal,
     path: &ArtifactPath,

@@ -12,9 +12,9 @@ use crate::domain::csv;
 use crate::domain::merkle::{self};
 use crate::dto::{AuditRow, CheckpointView};
 use crate::error::AppError;
+use crate::store::Pool;
 use crate::store::{audit, audit_tree};
 use serde::{Deserialize, Serialize};
-use sqlx::SqlitePool;
 
 mod verify;
 
@@ -67,7 +67,7 @@ pub struct Export {
 }
 
 /// Every entry matching `f`, oldest first (at most [`MAX_ENTRIES`]).
-async fn matching(pool: &SqlitePool, f: &AuditFilter) -> Result<Vec<AuditRow>, AppError> {
+async fn matching(pool: &Pool, f: &AuditFilter) -> Result<Vec<AuditRow>, AppError> {
     audit::all_matching(pool, f, MAX_ENTRIES)
         .await?
         .map_err(|max| {
@@ -79,12 +79,12 @@ async fn matching(pool: &SqlitePool, f: &AuditFilter) -> Result<Vec<AuditRow>, A
 }
 
 /// Builds the export of the entries matching `f`, signing a checkpoint of the trail first.
-pub async fn build(pool: &SqlitePool, f: &AuditFilter) -> Result<Export, AppError> {
+pub async fn build(pool: &Pool, f: &AuditFilter) -> Result<Export, AppError> {
     build_many(pool, std::slice::from_ref(f)).await
 }
 
 /// Builds one export of the entries matching any of `filters` (each entry once, in order).
-pub async fn build_many(pool: &SqlitePool, filters: &[AuditFilter]) -> Result<Export, AppError> {
+pub async fn build_many(pool: &Pool, filters: &[AuditFilter]) -> Result<Export, AppError> {
     let cp = crate::service::signing::checkpoint_now(pool)
         .await?
         .ok_or_else(|| AppError::not_found("the audit trail is empty"))?;

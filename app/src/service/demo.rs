@@ -5,7 +5,7 @@ use super::accounts;
 use crate::domain::roles::Role;
 use crate::error::AppError;
 use crate::store as db;
-use sqlx::SqlitePool;
+use crate::store::Pool;
 
 /// The password of every demo account; shown on the sign-in page in demo mode only.
 pub const DEMO_PASSWORD: &str = "gatehouse-demo";
@@ -23,7 +23,7 @@ pub const DEMO_USERS: [(&str, Role); 7] = [
 ];
 
 /// Seeds the demo workspace into an empty database; does nothing when users exist.
-pub async fn seed(pool: &SqlitePool) -> Result<bool, AppError> {
+pub async fn seed(pool: &Pool) -> Result<bool, AppError> {
     if db::users::count(pool).await? > 0 {
         return Ok(false);
     }

@@ -13,7 +13,7 @@ use crate::error::AppError;
 use crate::service::auth::Principal;
 use crate::service::state::AppState;
 use crate::store;
-use sqlx::SqlitePool;
+use crate::store::Pool;
 
 /// How many rows each list shows; each links to the page with all of them.
 const LIMIT: i64 = 6;
@@ -72,7 +72,7 @@ pub async fn home(s: &AppState, p: &Principal) -> Result<Home, AppError> {
 
 /// What each alias serves: protected aliases (what reaches people) first, then by model and
 /// alias.
-async fn serving(pool: &SqlitePool) -> Result<Vec<Serving>, AppError> {
+async fn serving(pool: &Pool) -> Result<Vec<Serving>, AppError> {
     let mut serving = store::home::serving(pool).await?;
     for a in &mut serving {
         a.protected = store::promotions::policy_for_model(pool, &a.model)
@@ -89,7 +89,7 @@ async fn serving(pool: &SqlitePool) -> Result<Vec<Serving>, AppError> {
 /// A reviewer's section: the pending requests of others they have not reviewed yet, longest
 /// waiting first, and the latest reviews.
 async fn reviewer_home(
-    pool: &SqlitePool,
+    pool: &Pool,
     p: &Principal,
     pending: &[QueueItem],
 ) -> Result<ReviewerHome, AppError> {
@@ -108,7 +108,7 @@ async fn reviewer_home(
 
 /// A data scientist's section: their latest runs and their own pending requests.
 async fn scientist_home(
-    pool: &SqlitePool,
+    pool: &Pool,
     p: &Principal,
     pending: &[QueueItem],
 ) -> Result<ScientistHome, AppError> {
@@ -142,7 +142,7 @@ async fn product_home(s: &AppState) -> Result<ProductHome, AppError> {
 
 /// An auditor's (or admin's) section: the last verification, the latest checkpoint, the size
 /// of the trail and its latest sensitive entries.
-async fn auditor_home(pool: &SqlitePool, entries: i64) -> Result<AuditorHome, AppError> {
+async fn auditor_home(pool: &Pool, entries: i64) -> Result<AuditorHome, AppError> {
     Ok(AuditorHome {
         last_verification: store::home::last_verification(pool).await?,
         checkpoint: store::audit_tree::latest_checkpoint(pool)

@@ -5,8 +5,8 @@
 
 use crate::domain::throttle;
 use crate::service::{now_ms, now_ts, promotions, sign_in_throttle, signing};
+use crate::store::Pool;
 use crate::store::{leases, sessions};
-use sqlx::SqlitePool;
 use std::time::Duration;
 
 /// The minute jobs' lease: promotion expiry, sign-in reports and the audit checkpoint.
@@ -29,7 +29,7 @@ pub fn holder_id() -> String {
 }
 
 /// Whether `holder` holds (or has now taken) the lease on `job`, for one and a half periods.
-async fn leased(pool: &SqlitePool, job: &str, holder: &str, period: Duration) -> bool {
+async fn leased(pool: &Pool, job: &str, holder: &str, period: Duration) -> bool {
     let ttl = i64::try_from(period.as_millis() * 3 / 2).unwrap_or(i64::MAX);
     match leases::acquire(pool, job, holder, now_ms(), ttl).await {
         Ok(held) => held,
@@ -43,7 +43,7 @@ async fn leased(pool: &SqlitePool, job: &str, holder: &str, period: Duration) ->
 /// One tick of the minute jobs, if `holder` holds their lease: stale promotion requests
 /// expire (audited), failed sign-ins are reported to the audit trail, and a signed checkpoint
 /// of the trail is made if it has grown. Returns whether they ran here.
-pub async fn minute(pool: &SqlitePool, throttle: throttle::Policy, holder: &str) -> bool {
+pub async fn minute(pool: &Pool, throttle: throttle::Policy, holder: &str) -> bool {
     if !leased(pool, MINUTE_JOBS, holder, MINUTE).await {
         return false;
     }
@@ -66,7 +66,7 @@ pub async fn minute(pool: &SqlitePool, throttle: throttle::Policy, holder: &str)
 
 /// One tick of the session sweep, if `holder` holds its lease: expired sessions are removed
 /// (reads already ignore them). Returns whether it ran here.
-pub async fn hourly(pool: &SqlitePool, holder: &str) -> bool {
+pub async fn hourly(pool: &Pool, holder: &str) -> bool {
     if !leased(pool, SESSION_SWEEP, holder, HOUR).await {
         return false;
     }
@@ -77,7 +77,7 @@ pub async fn hourly(pool: &SqlitePool, holder: &str) -> bool {
 }
 
 /// Gives this server's leases up (at shutdown), so the others take the jobs at their next tick.
-pub async fn release_all(pool: &SqlitePool, holder: &str) {
+pub async fn release_all(pool: &Pool, holder: &str) {
     for job in [MINUTE_JOBS, SESSION_SWEEP] {
         if let Err(e) = leases::release(pool, job, holder).await {
             tracing::warn!(error = %e, job, "giving the job's lease up failed");

@@ -45,7 +45,7 @@ impl LineageWriter {
     /// Starts the writer on a thread of its own (it blocks on SQLite, so not on a runtime
     /// worker), with its own connection to `pool`'s database. If the thread cannot start,
     /// every ingest answers 500 and the log says why.
-    pub fn start(pool: &sqlx::SqlitePool) -> LineageWriter {
+    pub fn start(pool: &crate::store::Pool) -> LineageWriter {
         let (queue, jobs) = mpsc::channel(4 * MAX_BATCH);
         let pool = pool.clone();
         if let Err(e) = std::thread::Builder::new()
@@ -85,7 +85,7 @@ impl LineageWriter {
 /// transaction's fixed costs (group commit). If a batch fails, its events are retried one by
 /// one so each request gets its own answer. It keeps one connection, and so its prepared
 /// statements, for its whole life.
-fn write_events(pool: &sqlx::SqlitePool, mut queue: mpsc::Receiver<Job>) {
+fn write_events(pool: &crate::store::Pool, mut queue: mpsc::Receiver<Job>) {
     let mut db = match crate::store::open_own_connection(pool) {
         Ok(db) => db,
         Err(e) => {

@@ -10,12 +10,12 @@ use crate::error::AppError;
 use crate::service::auth::Principal;
 use crate::service::now_ms;
 use crate::store::logged_models::{self, NewModel};
+use crate::store::Pool;
 use crate::store::{artifacts, begin_write, tracking};
 use serde_json::json;
-use sqlx::SqlitePool;
 
 /// Creates a logged model (PENDING); returns its id.
-pub async fn create(pool: &SqlitePool, p: &Principal, m: NewModel<'_>) -> Result<String, AppError> {
+pub async fn create(pool: &Pool, p: &Principal, m: NewModel<'_>) -> Result<String, AppError> {
     let mut tx = begin_write(pool).await?;
     let (experiment_id, name, source_run_id) = (m.experiment_id, m.name, m.source_run_id);
     let id = logged_models::create(&mut tx, m, &p.username, now_ms()).await?;
@@ -39,7 +39,7 @@ pub async fn create(pool: &SqlitePool, p: &Principal, m: NewModel<'_>) -> Result
 /// under a digest; finalizing a READY model READY again changes nothing, and a READY model
 /// cannot become anything else (409).
 pub async fn finalize(
-    pool: &SqlitePool,
+    pool: &Pool,
     p: &Principal,
     model_id: &str,
     status: &str,
@@ -76,7 +76,7 @@ pub async fn finalize(
 }
 
 /// Marks a logged model deleted; one registered as a model version is kept (409).
-pub async fn delete(pool: &SqlitePool, p: &Principal, model_id: &str) -> Result<(), AppError> {
+pub async fn delete(pool: &Pool, p: &Principal, model_id: &str) -> Result<(), AppError> {
     let mut tx = begin_write(pool).await?;
     logged_models::active(&mut tx, model_id).await?;
     if let Some((n, v)) = logged_models::registered_versions(&mut tx, model_id)
@@ -94,7 +94,7 @@ pub async fn delete(pool: &SqlitePool, p: &Principal, model_id: &str) -> Result<
 
 /// Sets a logged model's tags.
 pub async fn set_tags(
-    pool: &SqlitePool,
+    pool: &Pool,
     p: &Principal,
     model_id: &str,
     tags: &[(String, String)],
@@ -108,7 +108,7 @@ pub async fn set_tags(
 
 /// Removes tag `key` from a logged model.
 pub async fn delete_tag(
-    pool: &SqlitePool,
+    pool: &Pool,
     p: &Principal,
     model_id: &str,
     key: &str,
@@ -128,7 +128,7 @@ pub async fn delete_tag(
 
 /// Logs a logged model's parameters.
 pub async fn log_params(
-    pool: &SqlitePool,
+    pool: &Pool,
     p: &Principal,
     model_id: &str,
     params: &[(String, String)],
@@ -142,7 +142,7 @@ pub async fn log_params(
 
 /// Records the logged models a run produced, each at a step.
 pub async fn log_outputs(
-    pool: &SqlitePool,
+    pool: &Pool,
     p: &Principal,
     run_id: &str,
     models: &[(String, i64)],

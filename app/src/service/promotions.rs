@@ -22,9 +22,9 @@ use crate::service::{now_ms, now_ts};
 use crate::store::audit::{self, NewEntry};
 use crate::store::promotions::{self as db, Request, Review};
 use crate::store::{begin_write, registry};
+use crate::store::{Conn, Pool};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use sqlx::{SqliteConnection, SqlitePool};
 
 mod review;
 mod views;
@@ -53,7 +53,7 @@ fn ms_to_ts(ms: i64) -> String {
     crate::domain::audit_chain::format_ts(t)
 }
 
-async fn policy(pool: &SqlitePool, model: &str) -> Result<(PolicyRef, Policy), AppError> {
+async fn policy(pool: &Pool, model: &str) -> Result<(PolicyRef, Policy), AppError> {
     db::policy_for_model(pool, model).await
 }
 
@@ -62,7 +62,7 @@ fn checks_for(policy: &Policy, ev: &Evidence, waivers: &[Waiver]) -> Vec<Check> 
 }
 
 async fn audit_entry(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     p: &str,
     action: &str,
     id: i64,
@@ -84,7 +84,7 @@ fn summary(checks: &[Check]) -> serde_json::Value {
 }
 
 /// Asks for `req.model@req.version` to serve as `req.alias`; returns the request id.
-pub async fn request(pool: &SqlitePool, p: &Principal, req: &NewRequest) -> Result<i64, AppError> {
+pub async fn request(pool: &Pool, p: &Principal, req: &NewRequest) -> Result<i64, AppError> {
     if !p.can(Action::RequestPromotion) {
         return Err(AppError::forbidden());
     }
@@ -113,7 +113,7 @@ pub async fn request(pool: &SqlitePool, p: &Principal, req: &NewRequest) -> Resu
 
 /// Asks for `alias` to go back to the version it served before the current one.
 pub async fn rollback(
-    pool: &SqlitePool,
+    pool: &Pool,
     p: &Principal,
     model: &str,
     alias: &str,
@@ -141,7 +141,7 @@ pub async fn rollback(
 }
 
 async fn create(
-    pool: &SqlitePool,
+    pool: &Pool,
     p: &Principal,
     model: &str,
     version: i64,
@@ -212,7 +212,7 @@ fn standing_approvals(reviews: &[Review], digest: &str) -> u32 {
         .count() as u32
 }
 
-async fn pending(conn: &mut SqliteConnection, id: i64) -> Result<Request, AppError> {
+async fn pending(conn: &mut Conn, id: i64) -> Result<Request, AppError> {
     let r = db::get_request(conn, id)
         .await?
         .ok_or_else(|| AppError::not_found(format!("no promotion request #{id}")))?;
@@ -233,7 +233,7 @@ async fn pending(conn: &mut SqliteConnection, id: i64) -> Result<Request, AppErr
 
 /// Moves the alias when the request is cleared; true when it moved.
 async fn apply_if_cleared(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     r: &Request,
     pol: &Policy,
     ev: &Evidence,
@@ -280,7 +280,7 @@ async fn apply_if_cleared(
 
 /// Saves a new version of the policy of `scope` (admins) with its audit entry.
 pub async fn save_policy(
-    pool: &SqlitePool,
+    pool: &Pool,
     p: &Principal,
     scope: &str,
     text: &str,

@@ -11,12 +11,12 @@ use crate::service::auth::Principal;
 use crate::service::now_ms;
 use crate::store::begin_write;
 use crate::store::registry;
+use crate::store::Pool;
 use serde_json::json;
-use sqlx::SqlitePool;
 
 /// Registers model `name` with its description and tags.
 pub async fn create_model(
-    pool: &SqlitePool,
+    pool: &Pool,
     p: &Principal,
     name: &str,
     description: &str,
@@ -31,7 +31,7 @@ pub async fn create_model(
 
 /// Replaces model `name`'s description.
 pub async fn update_model(
-    pool: &SqlitePool,
+    pool: &Pool,
     p: &Principal,
     name: &str,
     description: &str,
@@ -45,7 +45,7 @@ pub async fn update_model(
 
 /// Sets tag `key` of model `name` to `value`.
 pub async fn set_model_tag(
-    pool: &SqlitePool,
+    pool: &Pool,
     p: &Principal,
     name: &str,
     (key, value): (&str, &str),
@@ -59,7 +59,7 @@ pub async fn set_model_tag(
 
 /// Removes tag `key` from model `name`.
 pub async fn delete_model_tag(
-    pool: &SqlitePool,
+    pool: &Pool,
     p: &Principal,
     name: &str,
     key: &str,
@@ -80,7 +80,7 @@ pub async fn delete_model_tag(
 /// Points an unprotected alias of model `name` at `version` directly (the alias history keeps
 /// the move).
 pub async fn set_alias(
-    pool: &SqlitePool,
+    pool: &Pool,
     p: &Principal,
     name: &str,
     alias: &str,
@@ -113,7 +113,7 @@ pub async fn set_alias(
 
 /// Removes an unprotected alias of model `name`.
 pub async fn delete_alias(
-    pool: &SqlitePool,
+    pool: &Pool,
     p: &Principal,
     name: &str,
     alias: &str,
@@ -153,7 +153,7 @@ pub struct NewVersion<'a> {
 
 /// Registers a new version; returns its number.
 pub async fn create_version(
-    pool: &SqlitePool,
+    pool: &Pool,
     p: &Principal,
     v: NewVersion<'_>,
 ) -> Result<i64, AppError> {
@@ -186,7 +186,7 @@ pub async fn create_version(
 
 /// Replaces a version's description.
 pub async fn update_version(
-    pool: &SqlitePool,
+    pool: &Pool,
     p: &Principal,
     (name, version): (&str, i64),
     description: &str,
@@ -207,7 +207,7 @@ pub async fn update_version(
 
 /// Sets tag `key` of a version to `value`.
 pub async fn set_version_tag(
-    pool: &SqlitePool,
+    pool: &Pool,
     p: &Principal,
     (name, version): (&str, i64),
     (key, value): (&str, &str),
@@ -228,7 +228,7 @@ pub async fn set_version_tag(
 
 /// Removes tag `key` from a version.
 pub async fn delete_version_tag(
-    pool: &SqlitePool,
+    pool: &Pool,
     p: &Principal,
     (name, version): (&str, i64),
     key: &str,
@@ -249,7 +249,7 @@ pub async fn delete_version_tag(
 
 /// Sets model `name`'s risk tier (`low`, `medium`, `high`), which picks its promotion policy.
 pub async fn set_risk_tier(
-    pool: &SqlitePool,
+    pool: &Pool,
     p: &Principal,
     name: &str,
     tier: &str,

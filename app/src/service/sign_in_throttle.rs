@@ -65,7 +65,7 @@ pub async fn record_failure(
 /// (`auth.sign_in_failures`: the account or `*`, the count, up to ten addresses) and drops
 /// counters that no longer apply; returns how many entries were written. Run each minute.
 pub async fn report_failed_sign_ins(
-    pool: &sqlx::SqlitePool,
+    pool: &crate::store::Pool,
     policy: throttle::Policy,
     now: i64,
 ) -> Result<usize, AppError> {

@@ -6,9 +6,9 @@
 
 use crate::domain::merkle;
 use crate::store::audit_tree::{self, Checkpoint};
+use crate::store::Pool;
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 use sha2::{Digest, Sha256};
-use sqlx::SqlitePool;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -17,8 +17,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 pub const KEY_FILE: &str = "audit-signing.key";
 
 /// The database file a pool opens: what the key's configuration and cache are keyed by.
-fn database_of(pool: &SqlitePool) -> PathBuf {
-    pool.connect_options().get_filename().to_path_buf()
+fn database_of(pool: &Pool) -> PathBuf {
+    crate::store::sqlite_file(pool)
+        .unwrap_or_else(|_| PathBuf::from(pool.connect_options().database_url.as_str()))
 }
 
 /// The key files named for a database ([`use_key_file`]), by database.
@@ -35,7 +36,7 @@ fn loaded() -> &'static Mutex<HashMap<PathBuf, Arc<SigningKey>>> {
 
 /// The key's location for a pool: the file named for its database, else `audit-signing.key`
 /// in the folder of its database file.
-pub fn key_path(pool: &SqlitePool) -> PathBuf {
+pub fn key_path(pool: &Pool) -> PathBuf {
     let db = database_of(pool);
     if let Some(file) = configured()
         .lock()
@@ -52,7 +53,7 @@ pub fn key_path(pool: &SqlitePool) -> PathBuf {
 
 /// Signs `pool`'s checkpoints with the key in `file`, which must exist and hold a key: a
 /// configured key is never created here, so two servers cannot each make their own.
-pub fn use_key_file(pool: &SqlitePool, file: &Path) -> std::io::Result<Arc<SigningKey>> {
+pub fn use_key_file(pool: &Pool, file: &Path) -> std::io::Result<Arc<SigningKey>> {
     let key = Arc::new(read_key(file)?);
     loaded()
         .lock()
@@ -116,7 +117,7 @@ fn read_or_create(path: &Path) -> std::io::Result<SigningKey> {
 
 /// The signing key for `pool`'s database, kept in memory once read: the configured file's, or
 /// the default file's, created on first use.
-pub fn key_for(pool: &SqlitePool) -> std::io::Result<Arc<SigningKey>> {
+pub fn key_for(pool: &Pool) -> std::io::Result<Arc<SigningKey>> {
     let path = key_path(pool);
     let mut map = loaded().lock().unwrap_or_else(|e| e.into_inner());
     if let Some(k) = map.get(&path) {
@@ -157,9 +158,7 @@ pub fn parse_public_key(hex_key: &str) -> Option<VerifyingKey> {
 }
 
 /// Signs a checkpoint of the whole log as it is now (or returns the existing one of that size).
-pub async fn checkpoint_now(
-    pool: &SqlitePool,
-) -> Result<Option<Checkpoint>, crate::error::AppError> {
+pub async fn checkpoint_now(pool: &Pool) -> Result<Option<Checkpoint>, crate::error::AppError> {
     let key = key_for(pool).map_err(|e| {
         tracing::error!(error = %e, "audit signing key unavailable");
         crate::error::AppError::internal()

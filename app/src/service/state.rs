@@ -1,7 +1,7 @@
 //! Application state shared by server functions and REST handlers.
 
+use crate::store::Pool;
 use leptos::config::LeptosOptions;
-use sqlx::SqlitePool;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -101,7 +101,7 @@ pub struct AppState {
     /// Leptos settings (site root, address, output name).
     pub leptos_options: LeptosOptions,
     /// The one SQLite pool.
-    pub pool: SqlitePool,
+    pub pool: Pool,
     /// Runtime settings.
     pub config: Arc<Config>,
     /// Where run and model files are kept.

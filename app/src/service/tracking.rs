@@ -18,12 +18,12 @@ use crate::service::now_ms;
 use crate::store::begin_write;
 use crate::store::logged_models::{self, ModelMetric};
 use crate::store::tracking::{self, DatasetInput, MetricPoint, RunInfo};
+use crate::store::Pool;
 use serde_json::json;
-use sqlx::SqlitePool;
 
 /// Creates an experiment named `name` (unique); returns its id.
 pub async fn create_experiment(
-    pool: &SqlitePool,
+    pool: &Pool,
     p: &Principal,
     name: &str,
     artifact_location: Option<&str>,
@@ -46,7 +46,7 @@ pub async fn create_experiment(
 
 /// Renames experiment `id` to `name`.
 pub async fn rename_experiment(
-    pool: &SqlitePool,
+    pool: &Pool,
     p: &Principal,
     id: i64,
     name: &str,
@@ -67,7 +67,7 @@ pub async fn rename_experiment(
 
 /// Marks experiment `id` deleted (or restores it): MLflow's soft delete, which keeps its runs.
 pub async fn set_experiment_deleted(
-    pool: &SqlitePool,
+    pool: &Pool,
     p: &Principal,
     id: i64,
     deleted: bool,
@@ -85,7 +85,7 @@ pub async fn set_experiment_deleted(
 
 /// Sets tag `key` of experiment `id` to `value`.
 pub async fn set_experiment_tag(
-    pool: &SqlitePool,
+    pool: &Pool,
     p: &Principal,
     id: i64,
     (key, value): (&str, &str),
@@ -122,7 +122,7 @@ pub struct NewRun<'a> {
 }
 
 /// Starts a run.
-pub async fn create_run(pool: &SqlitePool, p: &Principal, run: NewRun<'_>) -> Result<(), AppError> {
+pub async fn create_run(pool: &Pool, p: &Principal, run: NewRun<'_>) -> Result<(), AppError> {
     let mut tx = begin_write(pool).await?;
     let info = tracking::create_run(
         &mut tx,
@@ -140,7 +140,7 @@ pub async fn create_run(pool: &SqlitePool, p: &Principal, run: NewRun<'_>) -> Re
 
 /// Changes a run's status, end time or name; returns the run as it now is.
 pub async fn update_run(
-    pool: &SqlitePool,
+    pool: &Pool,
     p: &Principal,
     run_id: &str,
     status: Option<&str>,
@@ -156,7 +156,7 @@ pub async fn update_run(
 
 /// Marks a run deleted (or restores it).
 pub async fn set_run_deleted(
-    pool: &SqlitePool,
+    pool: &Pool,
     p: &Principal,
     run_id: &str,
     deleted: bool,
@@ -173,7 +173,7 @@ pub async fn set_run_deleted(
 
 /// Removes tag `key` from a run.
 pub async fn delete_run_tag(
-    pool: &SqlitePool,
+    pool: &Pool,
     p: &Principal,
     run_id: &str,
     key: &str,
@@ -224,7 +224,7 @@ pub struct Batch {
 
 /// Logs a batch to a run, all of it or none; audited once, naming the keys.
 pub async fn log_batch(
-    pool: &SqlitePool,
+    pool: &Pool,
     p: &Principal,
     run_id: &str,
     batch: &Batch,
@@ -252,7 +252,7 @@ pub async fn log_batch(
 
 /// Records the datasets and logged models a run read.
 pub async fn log_inputs(
-    pool: &SqlitePool,
+    pool: &Pool,
     p: &Principal,
     run_id: &str,
     inputs: &[DatasetInput],
@@ -272,7 +272,7 @@ pub async fn log_inputs(
 /// Makes `run_id` its experiment's baseline (`baseline` true) or stops it being one, with
 /// the audit entry (`run.baseline.set` or `.clear`) naming the baseline it replaced.
 pub async fn set_baseline(
-    pool: &SqlitePool,
+    pool: &Pool,
     p: &Principal,
     run_id: &str,
     baseline: bool,

@@ -5,8 +5,8 @@ use crate::domain::ab_tests::{Correction, Direction, MetricKind, MetricRole};
 use crate::domain::ab_tests::{ExperimentDef, MetricDef, Status, VariantDef};
 pub use crate::dto::{DecisionRow, ShareLink};
 use crate::error::AppError;
+use crate::store::{Conn, Pool};
 use serde::{Deserialize, Serialize};
-use sqlx::{SqliteConnection, SqlitePool};
 
 mod decisions;
 mod results;
@@ -56,7 +56,7 @@ fn kind_name(k: MetricKind) -> &'static str {
 
 /// Stores a validated definition; returns its id. A taken name is a conflict.
 pub async fn create(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     def: &ExperimentDef,
     owner: &str,
     actor: &str,
@@ -64,7 +64,7 @@ pub async fn create(
 ) -> Result<i64, AppError> {
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO ab_tests (name, hypothesis, owner, status, start_date, end_date, alpha, correction, sequential, mde, min_units, \
-           created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING test_id",
+           created_by, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING test_id",
     )
     .bind(def.name.trim())
     .bind(&def.hypothesis)
@@ -90,7 +90,7 @@ pub async fn create(
     })?;
     for (i, v) in def.variants.iter().enumerate() {
         sqlx::query(
-            "INSERT INTO ab_variants (test_id, position, name, weight, model_version, run_id) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO ab_variants (test_id, position, name, weight, model_version, run_id) VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(id)
         .bind(i as i64)
@@ -103,7 +103,7 @@ pub async fn create(
     }
     for (i, m) in def.metrics.iter().enumerate() {
         sqlx::query(
-            "INSERT INTO ab_metrics (test_id, position, name, kind, direction, role, tolerance) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO ab_metrics (test_id, position, name, kind, direction, role, tolerance) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(id)
         .bind(i as i64)
@@ -134,7 +134,7 @@ type HeaderRow = (
     Option<String>,
     f64,
     String,
-    bool,
+    crate::store::Flag,
     f64,
     f64,
     String,
@@ -142,13 +142,10 @@ type HeaderRow = (
 );
 
 /// A stored definition and its header.
-pub async fn load(
-    pool: &SqlitePool,
-    id: i64,
-) -> Result<Option<(TestRow, ExperimentDef)>, sqlx::Error> {
+pub async fn load(pool: &Pool, id: i64) -> Result<Option<(TestRow, ExperimentDef)>, sqlx::Error> {
     let row: Option<HeaderRow> = sqlx::query_as(
         "SELECT test_id, name, hypothesis, owner, status, start_date, end_date, alpha, correction, sequential, mde, min_units, \
-           created_by, created_at FROM ab_tests WHERE test_id = ?",
+           created_by, created_at FROM ab_tests WHERE test_id = $1",
     )
     .bind(id)
     .fetch_optional(pool)
@@ -194,7 +191,7 @@ pub async fn load(
             metrics,
             alpha,
             correction: parse_correction(&correction),
-            sequential,
+            sequential: sequential.0,
             mde,
             min_units,
         },
@@ -202,9 +199,9 @@ pub async fn load(
 }
 
 /// A test's variants in their order.
-async fn variants_of(pool: &SqlitePool, id: i64) -> Result<Vec<VariantDef>, sqlx::Error> {
+async fn variants_of(pool: &Pool, id: i64) -> Result<Vec<VariantDef>, sqlx::Error> {
     let rows: Vec<(String, f64, Option<String>, Option<String>)> = sqlx::query_as(
-        "SELECT name, weight, model_version, run_id FROM ab_variants WHERE test_id = ? ORDER BY position",
+        "SELECT name, weight, model_version, run_id FROM ab_variants WHERE test_id = $1 ORDER BY position",
     )
     .bind(id)
     .fetch_all(pool)
@@ -221,9 +218,9 @@ async fn variants_of(pool: &SqlitePool, id: i64) -> Result<Vec<VariantDef>, sqlx
 }
 
 /// A test's metrics in their order.
-async fn metrics_of(pool: &SqlitePool, id: i64) -> Result<Vec<MetricDef>, sqlx::Error> {
+async fn metrics_of(pool: &Pool, id: i64) -> Result<Vec<MetricDef>, sqlx::Error> {
     let rows: Vec<(String, String, String, String, Option<f64>)> = sqlx::query_as(
-        "SELECT name, kind, direction, role, tolerance FROM ab_metrics WHERE test_id = ? ORDER BY position",
+        "SELECT name, kind, direction, role, tolerance FROM ab_metrics WHERE test_id = $1 ORDER BY position",
     )
     .bind(id)
     .fetch_all(pool)
@@ -253,15 +250,15 @@ async fn metrics_of(pool: &SqlitePool, id: i64) -> Result<Vec<MetricDef>, sqlx::
 }
 
 /// Ids of all tests, newest first.
-pub async fn ids(pool: &SqlitePool) -> Result<Vec<i64>, sqlx::Error> {
+pub async fn ids(pool: &Pool) -> Result<Vec<i64>, sqlx::Error> {
     sqlx::query_scalar("SELECT test_id FROM ab_tests ORDER BY created_at DESC, test_id DESC")
         .fetch_all(pool)
         .await
 }
 
 /// The test id a name names.
-pub async fn id_by_name(pool: &SqlitePool, name: &str) -> Result<Option<i64>, sqlx::Error> {
-    sqlx::query_scalar("SELECT test_id FROM ab_tests WHERE name = ?")
+pub async fn id_by_name(pool: &Pool, name: &str) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar("SELECT test_id FROM ab_tests WHERE name = $1")
         .bind(name)
         .fetch_optional(pool)
         .await

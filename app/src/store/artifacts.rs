@@ -2,7 +2,7 @@
 
 use crate::domain::artifacts::{ArtifactPath, FileEntry, Root};
 use crate::error::AppError;
-use sqlx::SqliteConnection;
+use crate::store::Conn;
 
 mod frozen;
 mod verification;
@@ -26,9 +26,9 @@ pub struct FileRow {
 }
 
 /// The file at `key`, if indexed.
-pub async fn file(conn: &mut SqliteConnection, key: &str) -> Result<Option<FileRow>, sqlx::Error> {
+pub async fn file(conn: &mut Conn, key: &str) -> Result<Option<FileRow>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT path, size, sha256, uploaded_by, uploaded_at FROM artifact_files WHERE path = ?",
+        "SELECT path, size, sha256, uploaded_by, uploaded_at FROM artifact_files WHERE path = $1",
     )
     .bind(key)
     .fetch_optional(conn)
@@ -36,13 +36,10 @@ pub async fn file(conn: &mut SqliteConnection, key: &str) -> Result<Option<FileR
 }
 
 /// Every file strictly below the folder `key`, by path.
-pub async fn files_below(
-    conn: &mut SqliteConnection,
-    key: &str,
-) -> Result<Vec<FileRow>, sqlx::Error> {
+pub async fn files_below(conn: &mut Conn, key: &str) -> Result<Vec<FileRow>, sqlx::Error> {
     // `/` + 1 is `0`: the half-open range [key/, key0) is everything below key/.
     sqlx::query_as(
-        "SELECT path, size, sha256, uploaded_by, uploaded_at FROM artifact_files WHERE path >= ? AND path < ? ORDER BY path",
+        "SELECT path, size, sha256, uploaded_by, uploaded_at FROM artifact_files WHERE path >= $1 AND path < $2 ORDER BY path",
     )
     .bind(format!("{key}/"))
     .bind(format!("{key}0"))
@@ -52,7 +49,7 @@ pub async fn files_below(
 
 /// Records a stored file, replacing an earlier one at the same key; answers the one replaced.
 pub async fn record(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     key: &str,
     size: u64,
     sha256: &str,
@@ -61,7 +58,7 @@ pub async fn record(
 ) -> Result<Option<FileRow>, sqlx::Error> {
     let old = file(conn, key).await?;
     sqlx::query(
-        "INSERT INTO artifact_files (path, size, sha256, uploaded_by, uploaded_at) VALUES (?, ?, ?, ?, ?)
+        "INSERT INTO artifact_files (path, size, sha256, uploaded_by, uploaded_at) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (path) DO UPDATE SET size = excluded.size, sha256 = excluded.sha256, uploaded_by = excluded.uploaded_by, uploaded_at = excluded.uploaded_at",
     )
     .bind(key)
@@ -75,8 +72,8 @@ pub async fn record(
 }
 
 /// Removes a file from the index.
-pub async fn forget(conn: &mut SqliteConnection, key: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM artifact_files WHERE path = ?")
+pub async fn forget(conn: &mut Conn, key: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM artifact_files WHERE path = $1")
         .bind(key)
         .execute(conn)
         .await?;
@@ -84,10 +81,7 @@ pub async fn forget(conn: &mut SqliteConnection, key: &str) -> Result<(), sqlx::
 }
 
 /// The manifest of a root as indexed now: its files relative to the root.
-pub async fn manifest_of(
-    conn: &mut SqliteConnection,
-    root: &Root,
-) -> Result<Vec<FileEntry>, sqlx::Error> {
+pub async fn manifest_of(conn: &mut Conn, root: &Root) -> Result<Vec<FileEntry>, sqlx::Error> {
     let prefix = root.prefix();
     Ok(files_below(conn, &prefix)
         .await?
@@ -101,13 +95,13 @@ pub async fn manifest_of(
 }
 
 /// Checks that the root of `p` exists: the run or logged model, in that experiment.
-pub async fn check_root(conn: &mut SqliteConnection, p: &ArtifactPath) -> Result<(), AppError> {
+pub async fn check_root(conn: &mut Conn, p: &ArtifactPath) -> Result<(), AppError> {
     let found: Option<i64> = match &p.root {
         Root::Run {
             experiment_id,
             run_id,
         } => {
-            sqlx::query_scalar("SELECT 1 FROM runs WHERE run_uuid = ? AND experiment_id = ?")
+            sqlx::query_scalar("SELECT 1 FROM runs WHERE run_uuid = $1 AND experiment_id = $2")
                 .bind(run_id)
                 .bind(experiment_id)
                 .fetch_optional(&mut *conn)
@@ -118,7 +112,7 @@ pub async fn check_root(conn: &mut SqliteConnection, p: &ArtifactPath) -> Result
             model_id,
         } => {
             sqlx::query_scalar(
-                "SELECT 1 FROM logged_models WHERE model_id = ? AND experiment_id = ?",
+                "SELECT 1 FROM logged_models WHERE model_id = $1 AND experiment_id = $2",
             )
             .bind(model_id)
             .bind(experiment_id)

@@ -3,7 +3,8 @@
 
 use crate::domain::audit_chain::{canonical_json, entry_hash_hex, EntryFields, GENESIS_HASH};
 pub use crate::dto::{AuditRow, VerifyReport};
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+use crate::store::{Conn, Db};
+use sqlx::QueryBuilder;
 
 mod query;
 mod verify;
@@ -48,7 +49,7 @@ impl NewEntry {
 /// The chain's last row.
 const HEAD: &str = "SELECT seq, ts, hash FROM audit_log ORDER BY seq DESC LIMIT 1";
 
-async fn head(conn: &mut SqliteConnection) -> Result<(i64, String, String), sqlx::Error> {
+async fn head(conn: &mut Conn) -> Result<(i64, String, String), sqlx::Error> {
     let row: Option<(i64, String, String)> =
         sqlx::query_as(HEAD).fetch_optional(&mut *conn).await?;
     Ok(row.unwrap_or((0, String::new(), GENESIS_HASH.to_owned())))
@@ -110,7 +111,7 @@ fn chain<'a>(
 /// Appends entries in order within the caller's transaction (which should hold the write lock,
 /// see [`super::begin_write`]); returns the sequence number of the last one.
 pub async fn append_all(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     now_ts: &str,
     entries: &[NewEntry],
 ) -> Result<i64, sqlx::Error> {
@@ -118,7 +119,7 @@ pub async fn append_all(
     let mut last = head.0;
     let (ts, rows) = chain(head, now_ts, entries);
     for chunk in rows.chunks(INSERT_CHUNK) {
-        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
+        let mut q: QueryBuilder<Db> = QueryBuilder::new(
             "INSERT INTO audit_log (seq, ts, actor, action, object_type, object_id, details, prev_hash, hash) ",
         );
         q.push_values(chunk, |mut b, r| {
@@ -132,7 +133,7 @@ pub async fn append_all(
                 .push_bind(r.prev_hash.as_str())
                 .push_bind(r.hash.as_str());
         });
-        q.build().execute(&mut *conn).await?;
+        crate::store::sql::execute(&mut q, &mut *conn).await?;
         last = chunk.last().map_or(last, |r| r.seq);
     }
     Ok(last)
@@ -175,7 +176,7 @@ pub fn append_all_sync(
 }
 
 /// Appends one entry within the caller's transaction.
-pub async fn append(conn: &mut SqliteConnection, entry: NewEntry) -> Result<i64, sqlx::Error> {
+pub async fn append(conn: &mut Conn, entry: NewEntry) -> Result<i64, sqlx::Error> {
     append_all(
         conn,
         &crate::service::now_ts(),

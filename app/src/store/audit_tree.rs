@@ -6,8 +6,9 @@
 //! million entries reads ~20 stored nodes and at most a few dozen entry hashes.
 
 use crate::domain::merkle::{self, Hash, Recorder, Subtrees};
+use crate::store::Pool;
 use serde::{Deserialize, Serialize};
-use sqlx::{Row, SqlitePool};
+use sqlx::Row;
 use std::collections::HashMap;
 
 /// Lowest stored level: subtrees of 16 leaves.
@@ -29,7 +30,7 @@ pub struct Checkpoint {
 }
 
 /// Number of entries in the log (entries are numbered 1..=n without gaps).
-pub async fn log_size(pool: &SqlitePool) -> Result<u64, sqlx::Error> {
+pub async fn log_size(pool: &Pool) -> Result<u64, sqlx::Error> {
     let n: i64 = sqlx::query_scalar("SELECT coalesce(max(seq), 0) FROM audit_log")
         .fetch_one(pool)
         .await?;
@@ -56,7 +57,7 @@ fn to_hash(bytes: &[u8]) -> Hash {
 }
 
 /// Brings the stored subtrees up to the log's current size; returns that size.
-pub async fn extend(pool: &SqlitePool) -> Result<u64, sqlx::Error> {
+pub async fn extend(pool: &Pool) -> Result<u64, sqlx::Error> {
     let mut tx = super::begin_write(pool).await?;
     let n: i64 = sqlx::query_scalar("SELECT coalesce(max(seq), 0) FROM audit_log")
         .fetch_one(&mut *tx)
@@ -69,7 +70,7 @@ pub async fn extend(pool: &SqlitePool) -> Result<u64, sqlx::Error> {
             break;
         }
         let have: i64 = sqlx::query_scalar(
-            "SELECT coalesce(max(idx) + 1, 0) FROM audit_merkle WHERE level = ?",
+            "SELECT coalesce(max(idx) + 1, 0) FROM audit_merkle WHERE level = $1",
         )
         .bind(level as i64)
         .fetch_one(&mut *tx)
@@ -84,7 +85,7 @@ pub async fn extend(pool: &SqlitePool) -> Result<u64, sqlx::Error> {
             let first_seq = (have << level) as i64 + 1;
             let last_seq = (target << level) as i64;
             let hashes: Vec<String> = sqlx::query_scalar(
-                "SELECT hash FROM audit_log WHERE seq BETWEEN ? AND ? ORDER BY seq",
+                "SELECT hash FROM audit_log WHERE seq BETWEEN $1 AND $2 ORDER BY seq",
             )
             .bind(first_seq)
             .bind(last_seq)
@@ -94,7 +95,7 @@ pub async fn extend(pool: &SqlitePool) -> Result<u64, sqlx::Error> {
             leaves.chunks(1 << level).map(merkle::root).collect()
         } else {
             let children: Vec<Vec<u8>> = sqlx::query_scalar(
-                "SELECT hash FROM audit_merkle WHERE level = ? AND idx BETWEEN ? AND ? ORDER BY idx",
+                "SELECT hash FROM audit_merkle WHERE level = $1 AND idx BETWEEN $2 AND $3 ORDER BY idx",
             )
             .bind((level - 1) as i64)
             .bind((have * 2) as i64)
@@ -108,12 +109,14 @@ pub async fn extend(pool: &SqlitePool) -> Result<u64, sqlx::Error> {
                 .collect()
         };
         for (i, h) in new.iter().enumerate() {
-            sqlx::query("INSERT OR IGNORE INTO audit_merkle (level, idx, hash) VALUES (?, ?, ?)")
-                .bind(level as i64)
-                .bind((have + i as u64) as i64)
-                .bind(&h[..])
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "INSERT OR IGNORE INTO audit_merkle (level, idx, hash) VALUES ($1, $2, $3)",
+            )
+            .bind(level as i64)
+            .bind((have + i as u64) as i64)
+            .bind(&h[..])
+            .execute(&mut *tx)
+            .await?;
         }
         level += 1;
     }
@@ -136,7 +139,7 @@ impl Subtrees for Fetched {
 
 /// Fetches the perfect subtrees a proof asks for: stored ones in one query, small ones hashed
 /// from the entries they cover (one query as well).
-async fn fetch(pool: &SqlitePool, wanted: &[(u32, u64)]) -> Result<Fetched, sqlx::Error> {
+async fn fetch(pool: &Pool, wanted: &[(u32, u64)]) -> Result<Fetched, sqlx::Error> {
     let (stored, small): (Vec<_>, Vec<_>) = wanted
         .iter()
         .copied()
@@ -145,7 +148,7 @@ async fn fetch(pool: &SqlitePool, wanted: &[(u32, u64)]) -> Result<Fetched, sqlx
     if !stored.is_empty() {
         let keys = serde_json::to_string(&stored).unwrap_or_else(|_| "[]".into());
         let rows = sqlx::query(
-            "SELECT m.level, m.idx, m.hash FROM json_each(?) j \
+            "SELECT m.level, m.idx, m.hash FROM json_each($1) j \
              JOIN audit_merkle m ON m.level = j.value ->> 0 AND m.idx = j.value ->> 1",
         )
         .bind(keys)
@@ -167,7 +170,7 @@ async fn fetch(pool: &SqlitePool, wanted: &[(u32, u64)]) -> Result<Fetched, sqlx
         seqs.dedup();
         let keys = serde_json::to_string(&seqs).unwrap_or_else(|_| "[]".into());
         let rows = sqlx::query(
-            "SELECT a.seq, a.hash FROM json_each(?) j JOIN audit_log a ON a.seq = j.value",
+            "SELECT a.seq, a.hash FROM json_each($1) j JOIN audit_log a ON a.seq = j.value",
         )
         .bind(keys)
         .fetch_all(pool)
@@ -191,9 +194,9 @@ async fn fetch(pool: &SqlitePool, wanted: &[(u32, u64)]) -> Result<Fetched, sqlx
 }
 
 /// Makes sure the stored tree covers `size` entries.
-async fn ensure_covers(pool: &SqlitePool, size: u64) -> Result<(), sqlx::Error> {
+async fn ensure_covers(pool: &Pool, size: u64) -> Result<(), sqlx::Error> {
     let covered: i64 = sqlx::query_scalar(
-        "SELECT coalesce((SELECT (max(idx) + 1) << ? FROM audit_merkle WHERE level = ?), 0)",
+        "SELECT coalesce((SELECT (max(idx) + 1) << $1 FROM audit_merkle WHERE level = $2), 0)",
     )
     .bind(STORED_LEVEL as i64)
     .bind(STORED_LEVEL as i64)
@@ -206,7 +209,7 @@ async fn ensure_covers(pool: &SqlitePool, size: u64) -> Result<(), sqlx::Error> 
 }
 
 /// The root of the first `size` entries, from the stored tree.
-pub async fn root_at(pool: &SqlitePool, size: u64) -> Result<Hash, sqlx::Error> {
+pub async fn root_at(pool: &Pool, size: u64) -> Result<Hash, sqlx::Error> {
     ensure_covers(pool, size).await?;
     let mut rec = Recorder::default();
     let Ok(_) = merkle::tree_root(&mut rec, size);
@@ -217,7 +220,7 @@ pub async fn root_at(pool: &SqlitePool, size: u64) -> Result<Hash, sqlx::Error> 
 /// The inclusion proof of entry `seq` in the tree of `size` entries; `None` when the entry
 /// is not in that tree.
 pub async fn inclusion_proof(
-    pool: &SqlitePool,
+    pool: &Pool,
     seq: u64,
     size: u64,
 ) -> Result<Option<Vec<Hash>>, sqlx::Error> {
@@ -234,7 +237,7 @@ pub async fn inclusion_proof(
 /// The consistency proof between the trees of `first` and `second` entries; `None` when the
 /// sizes are not 1 ≤ first ≤ second.
 pub async fn consistency_proof(
-    pool: &SqlitePool,
+    pool: &Pool,
     first: u64,
     second: u64,
 ) -> Result<Option<Vec<Hash>>, sqlx::Error> {
@@ -249,8 +252,8 @@ pub async fn consistency_proof(
 }
 
 /// The leaf hash of entry `seq`.
-pub async fn leaf(pool: &SqlitePool, seq: u64) -> Result<Option<Hash>, sqlx::Error> {
-    let h: Option<String> = sqlx::query_scalar("SELECT hash FROM audit_log WHERE seq = ?")
+pub async fn leaf(pool: &Pool, seq: u64) -> Result<Option<Hash>, sqlx::Error> {
+    let h: Option<String> = sqlx::query_scalar("SELECT hash FROM audit_log WHERE seq = $1")
         .bind(seq as i64)
         .fetch_optional(pool)
         .await?;
@@ -258,7 +261,7 @@ pub async fn leaf(pool: &SqlitePool, seq: u64) -> Result<Option<Hash>, sqlx::Err
 }
 
 /// The newest checkpoint.
-pub async fn latest_checkpoint(pool: &SqlitePool) -> Result<Option<Checkpoint>, sqlx::Error> {
+pub async fn latest_checkpoint(pool: &Pool) -> Result<Option<Checkpoint>, sqlx::Error> {
     sqlx::query_as(
         "SELECT tree_size, root_hash, issued_at, key_id, signature FROM audit_checkpoints \
          ORDER BY tree_size DESC LIMIT 1",
@@ -268,9 +271,9 @@ pub async fn latest_checkpoint(pool: &SqlitePool) -> Result<Option<Checkpoint>, 
 }
 
 /// The checkpoint of exactly `size` entries.
-pub async fn checkpoint(pool: &SqlitePool, size: u64) -> Result<Option<Checkpoint>, sqlx::Error> {
+pub async fn checkpoint(pool: &Pool, size: u64) -> Result<Option<Checkpoint>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT tree_size, root_hash, issued_at, key_id, signature FROM audit_checkpoints WHERE tree_size = ?",
+        "SELECT tree_size, root_hash, issued_at, key_id, signature FROM audit_checkpoints WHERE tree_size = $1",
     )
     .bind(size as i64)
     .fetch_optional(pool)
@@ -278,10 +281,10 @@ pub async fn checkpoint(pool: &SqlitePool, size: u64) -> Result<Option<Checkpoin
 }
 
 /// Stores a checkpoint (a second one of the same size is ignored).
-pub async fn insert_checkpoint(pool: &SqlitePool, c: &Checkpoint) -> Result<(), sqlx::Error> {
+pub async fn insert_checkpoint(pool: &Pool, c: &Checkpoint) -> Result<(), sqlx::Error> {
     let mut tx = super::begin_write(pool).await?;
     sqlx::query(
-        "INSERT OR IGNORE INTO audit_checkpoints (tree_size, root_hash, issued_at, key_id, signature) VALUES (?, ?, ?, ?, ?)",
+        "INSERT OR IGNORE INTO audit_checkpoints (tree_size, root_hash, issued_at, key_id, signature) VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(c.tree_size)
     .bind(&c.root_hash)
@@ -332,13 +335,13 @@ impl Subtrees for &Snapshot {
 }
 
 /// Loads what proofs of `seqs` in the tree of `size` entries need.
-pub async fn snapshot(pool: &SqlitePool, size: u64, seqs: &[u64]) -> Result<Snapshot, sqlx::Error> {
+pub async fn snapshot(pool: &Pool, size: u64, seqs: &[u64]) -> Result<Snapshot, sqlx::Error> {
     ensure_covers(pool, size).await?;
     let mut levels = Vec::new();
     let mut level = STORED_LEVEL;
     while size >> level > 0 {
         let rows: Vec<Vec<u8>> = sqlx::query_scalar(
-            "SELECT hash FROM audit_merkle WHERE level = ? AND idx < ? ORDER BY idx",
+            "SELECT hash FROM audit_merkle WHERE level = $1 AND idx < $2 ORDER BY idx",
         )
         .bind(level as i64)
         .bind((size >> level) as i64)
@@ -366,12 +369,13 @@ pub async fn snapshot(pool: &SqlitePool, size: u64, seqs: &[u64]) -> Result<Snap
         }
         let first_seq = (wanted[i] << STORED_LEVEL) as i64 + 1;
         let last_seq = (((wanted[j] + 1) << STORED_LEVEL) as i64).min(size as i64);
-        let hashes: Vec<String> =
-            sqlx::query_scalar("SELECT hash FROM audit_log WHERE seq BETWEEN ? AND ? ORDER BY seq")
-                .bind(first_seq)
-                .bind(last_seq)
-                .fetch_all(pool)
-                .await?;
+        let hashes: Vec<String> = sqlx::query_scalar(
+            "SELECT hash FROM audit_log WHERE seq BETWEEN $1 AND $2 ORDER BY seq",
+        )
+        .bind(first_seq)
+        .bind(last_seq)
+        .fetch_all(pool)
+        .await?;
         for (k, chunk) in hashes.chunks(1 << STORED_LEVEL).enumerate() {
             let mut lv: Vec<Vec<Hash>> = vec![chunk.iter().map(|h| leaf_of(h)).collect()];
             for _ in 1..STORED_LEVEL {

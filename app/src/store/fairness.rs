@@ -1,8 +1,8 @@
 //! The `fairness_reports` table.
 
 use crate::domain::fairness::{Mapping, Report};
+use crate::store::{Conn, Pool};
 use serde::{Deserialize, Serialize};
-use sqlx::{SqliteConnection, SqlitePool};
 
 /// A stored report's header, as listed.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, sqlx::FromRow, schemars::JsonSchema)]
@@ -54,10 +54,10 @@ pub struct NewReport<'a> {
 }
 
 /// Stores a report; returns its id.
-pub async fn insert(conn: &mut SqliteConnection, r: &NewReport<'_>) -> Result<i64, sqlx::Error> {
+pub async fn insert(conn: &mut Conn, r: &NewReport<'_>) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
         "INSERT INTO fairness_reports (model_version, run_id, dataset, file_sha256, file_bytes, rows, mapping, report, verdict, sentence, \
-           created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING report_id",
+           created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING report_id",
     )
     .bind(r.model_version)
     .bind(r.run_id)
@@ -78,7 +78,7 @@ pub async fn insert(conn: &mut SqliteConnection, r: &NewReport<'_>) -> Result<i6
 const COLUMNS: &str = "report_id, model_version, run_id, dataset, file_sha256, file_bytes, rows, verdict, sentence, created_by, created_at";
 
 /// Reports, newest first (at most 500).
-pub async fn list(pool: &SqlitePool) -> Result<Vec<ReportRow>, sqlx::Error> {
+pub async fn list(pool: &Pool) -> Result<Vec<ReportRow>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM fairness_reports ORDER BY created_at DESC, report_id DESC LIMIT 500"
     ))
@@ -88,18 +88,18 @@ pub async fn list(pool: &SqlitePool) -> Result<Vec<ReportRow>, sqlx::Error> {
 
 /// One report with its mapping and full report.
 pub async fn get(
-    pool: &SqlitePool,
+    pool: &Pool,
     id: i64,
 ) -> Result<Option<(ReportRow, Mapping, Report)>, sqlx::Error> {
     let row: Option<ReportRow> = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM fairness_reports WHERE report_id = ?"
+        "SELECT {COLUMNS} FROM fairness_reports WHERE report_id = $1"
     ))
     .bind(id)
     .fetch_optional(pool)
     .await?;
     let Some(row) = row else { return Ok(None) };
     let (mapping, report): (String, String) =
-        sqlx::query_as("SELECT mapping, report FROM fairness_reports WHERE report_id = ?")
+        sqlx::query_as("SELECT mapping, report FROM fairness_reports WHERE report_id = $1")
             .bind(id)
             .fetch_one(pool)
             .await?;
@@ -117,13 +117,13 @@ pub async fn get(
 
 /// The latest report of another version of the same model, for comparison.
 pub async fn previous_of_model(
-    pool: &SqlitePool,
+    pool: &Pool,
     model_version: &str,
     before_id: i64,
 ) -> Result<Option<i64>, sqlx::Error> {
     let model = model_version.split('@').next().unwrap_or(model_version);
     sqlx::query_scalar(
-        "SELECT report_id FROM fairness_reports WHERE substr(model_version, 1, length(?1) + 1) = ?1 || '@' AND model_version != ?2 AND report_id != ?3 \
+        "SELECT report_id FROM fairness_reports WHERE substr(model_version, 1, length($1) + 1) = $1 || '@' AND model_version != $2 AND report_id != $3 \
          ORDER BY created_at DESC, report_id DESC LIMIT 1",
     )
     .bind(model)
@@ -135,11 +135,11 @@ pub async fn previous_of_model(
 
 /// The policy in force for a model: its own, else the default ('*'), else none stored.
 pub async fn policy_for(
-    pool: &SqlitePool,
+    pool: &Pool,
     model: Option<&str>,
 ) -> Result<Option<crate::domain::fairness::Policy>, sqlx::Error> {
     let row: Option<(String, i64)> = sqlx::query_as(
-        "SELECT rules, min_group_rows FROM fairness_policies WHERE model IN (?, '*') ORDER BY model = '*' LIMIT 1",
+        "SELECT rules, min_group_rows FROM fairness_policies WHERE model IN ($1, '*') ORDER BY model = '*' LIMIT 1",
     )
     .bind(model.unwrap_or("*"))
     .fetch_optional(pool)
@@ -154,14 +154,14 @@ pub async fn policy_for(
 
 /// Sets a model's policy ('*' for the default).
 pub async fn set_policy(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     model: &str,
     policy: &crate::domain::fairness::Policy,
     actor: &str,
     now: &str,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO fairness_policies (model, rules, min_group_rows, updated_by, updated_at) VALUES (?, ?, ?, ?, ?) \
+        "INSERT INTO fairness_policies (model, rules, min_group_rows, updated_by, updated_at) VALUES ($1, $2, $3, $4, $5) \
          ON CONFLICT (model) DO UPDATE SET rules = excluded.rules, min_group_rows = excluded.min_group_rows, \
            updated_by = excluded.updated_by, updated_at = excluded.updated_at",
     )
@@ -177,7 +177,7 @@ pub async fn set_policy(
 
 /// Every stored policy: (model, policy, updated_by, updated_at).
 pub async fn policies(
-    pool: &SqlitePool,
+    pool: &Pool,
 ) -> Result<Vec<(String, crate::domain::fairness::Policy, String, String)>, sqlx::Error> {
     let rows: Vec<(String, String, i64, String, String)> =
         sqlx::query_as("SELECT model, rules, min_group_rows, updated_by, updated_at FROM fairness_policies ORDER BY model")
@@ -200,9 +200,9 @@ pub async fn policies(
 }
 
 /// The fairness reports of a model version (`name:version`), by id.
-pub async fn ids_of_version(pool: &SqlitePool, tag: &str) -> Result<Vec<i64>, sqlx::Error> {
+pub async fn ids_of_version(pool: &Pool, tag: &str) -> Result<Vec<i64>, sqlx::Error> {
     sqlx::query_scalar(
-        "SELECT report_id FROM fairness_reports WHERE model_version = ? ORDER BY report_id",
+        "SELECT report_id FROM fairness_reports WHERE model_version = $1 ORDER BY report_id",
     )
     .bind(tag)
     .fetch_all(pool)

@@ -3,20 +3,16 @@
 
 use crate::dto::home::{RecentReview, RecentRun, Serving, VerificationRecord};
 use crate::dto::{AuditRow, VerifyReport};
-use sqlx::SqlitePool;
+use crate::store::Pool;
 
 /// `user`'s latest `limit` runs (not deleted), newest first.
-pub async fn runs_by(
-    pool: &SqlitePool,
-    user: &str,
-    limit: i64,
-) -> Result<Vec<RecentRun>, sqlx::Error> {
+pub async fn runs_by(pool: &Pool, user: &str, limit: i64) -> Result<Vec<RecentRun>, sqlx::Error> {
     sqlx::query_as(
         "SELECT r.run_uuid AS run_id, r.run_name, r.experiment_id, e.name AS experiment_name, \
                 r.status, r.start_time \
          FROM runs r JOIN experiments e ON e.experiment_id = r.experiment_id \
-         WHERE r.user_id = ? AND r.lifecycle_stage = 'active' \
-         ORDER BY r.start_time DESC LIMIT ?",
+         WHERE r.user_id = $1 AND r.lifecycle_stage = 'active' \
+         ORDER BY r.start_time DESC LIMIT $2",
     )
     .bind(user)
     .bind(limit)
@@ -25,14 +21,11 @@ pub async fn runs_by(
 }
 
 /// The latest `limit` approvals and rejections, newest first.
-pub async fn latest_reviews(
-    pool: &SqlitePool,
-    limit: i64,
-) -> Result<Vec<RecentReview>, sqlx::Error> {
+pub async fn latest_reviews(pool: &Pool, limit: i64) -> Result<Vec<RecentReview>, sqlx::Error> {
     sqlx::query_as(
         "SELECT v.request_id, q.name, q.version, q.alias, v.reviewer, v.decision, v.reviewed_at, q.status \
          FROM promotion_reviews v JOIN promotion_requests q ON q.request_id = v.request_id \
-         ORDER BY v.review_id DESC LIMIT ?",
+         ORDER BY v.review_id DESC LIMIT $1",
     )
     .bind(limit)
     .fetch_all(pool)
@@ -40,11 +33,11 @@ pub async fn latest_reviews(
 }
 
 /// Pending requests `reviewer` has already approved or rejected.
-pub async fn reviewed_pending(pool: &SqlitePool, reviewer: &str) -> Result<Vec<i64>, sqlx::Error> {
+pub async fn reviewed_pending(pool: &Pool, reviewer: &str) -> Result<Vec<i64>, sqlx::Error> {
     sqlx::query_scalar(
         "SELECT v.request_id FROM promotion_reviews v \
          JOIN promotion_requests q ON q.request_id = v.request_id \
-         WHERE v.reviewer = ? AND q.status = 'pending'",
+         WHERE v.reviewer = $1 AND q.status = 'pending'",
     )
     .bind(reviewer)
     .fetch_all(pool)
@@ -52,7 +45,7 @@ pub async fn reviewed_pending(pool: &SqlitePool, reviewer: &str) -> Result<Vec<i
 }
 
 /// Every alias set now, with its last recorded move and the pending requests to move it.
-pub async fn serving(pool: &SqlitePool) -> Result<Vec<Serving>, sqlx::Error> {
+pub async fn serving(pool: &Pool) -> Result<Vec<Serving>, sqlx::Error> {
     sqlx::query_as(
         "SELECT a.name AS model, a.alias, a.version, h.moved_at AS since_ms, h.moved_by, \
                 (SELECT count(*) FROM promotion_requests q \
@@ -78,13 +71,13 @@ pub const SENSITIVE_ACTIONS: [&str; 5] = [
 
 /// The latest `limit` entries with a [`SENSITIVE_ACTIONS`] action, newest first (each action is
 /// its own walk down the action index).
-pub async fn sensitive(pool: &SqlitePool, limit: i64) -> Result<Vec<AuditRow>, sqlx::Error> {
+pub async fn sensitive(pool: &Pool, limit: i64) -> Result<Vec<AuditRow>, sqlx::Error> {
     let mut rows: Vec<AuditRow> = Vec::new();
     for action in SENSITIVE_ACTIONS {
         rows.extend(
             sqlx::query_as::<_, AuditRow>(
                 "SELECT seq, ts, actor, action, object_type, object_id, details, prev_hash, hash \
-                 FROM audit_log WHERE action = ? ORDER BY seq DESC LIMIT ?",
+                 FROM audit_log WHERE action = $1 ORDER BY seq DESC LIMIT $2",
             )
             .bind(action)
             .bind(limit)
@@ -99,13 +92,13 @@ pub async fn sensitive(pool: &SqlitePool, limit: i64) -> Result<Vec<AuditRow>, s
 
 /// Records a verification of the chain.
 pub async fn record_verification(
-    pool: &SqlitePool,
+    pool: &Pool,
     by: &str,
     report: &VerifyReport,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO audit_verifications (verified_at, verified_by, ok, entries, checkpoints, message) \
-         VALUES (?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(crate::service::now_ts())
     .bind(by)
@@ -119,9 +112,7 @@ pub async fn record_verification(
 }
 
 /// The latest verification of the chain.
-pub async fn last_verification(
-    pool: &SqlitePool,
-) -> Result<Option<VerificationRecord>, sqlx::Error> {
+pub async fn last_verification(pool: &Pool) -> Result<Option<VerificationRecord>, sqlx::Error> {
     sqlx::query_as(
         "SELECT verified_at, verified_by, ok, entries, checkpoints, message \
          FROM audit_verifications ORDER BY verification_id DESC LIMIT 1",

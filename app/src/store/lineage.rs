@@ -11,8 +11,8 @@
 //! whose prepared statements live as long as it does: the events, their audit entries
 //! ([`super::audit::append_all_sync`]) and the commit are one transaction there.
 
+use crate::store::Pool;
 use serde_json::{json, Value};
-use sqlx::SqlitePool;
 
 mod details;
 mod graph;
@@ -34,7 +34,7 @@ pub struct Ingested {
 }
 
 /// Counts of what the store holds, for tests and the overview.
-pub async fn counts(pool: &SqlitePool) -> Result<Value, sqlx::Error> {
+pub async fn counts(pool: &Pool) -> Result<Value, sqlx::Error> {
     let (events, datasets, jobs, runs): (i64, i64, i64, i64) = sqlx::query_as(
         "SELECT (SELECT count(*) FROM lineage_events), (SELECT count(*) FROM lineage_datasets), \
                 (SELECT count(*) FROM lineage_jobs), (SELECT count(*) FROM lineage_runs)",
@@ -45,7 +45,7 @@ pub async fn counts(pool: &SqlitePool) -> Result<Value, sqlx::Error> {
 }
 
 /// How many datasets and jobs are stored.
-pub async fn totals(pool: &SqlitePool) -> Result<(i64, i64), sqlx::Error> {
+pub async fn totals(pool: &Pool) -> Result<(i64, i64), sqlx::Error> {
     sqlx::query_as(
         "SELECT (SELECT count(*) FROM lineage_datasets), (SELECT count(*) FROM lineage_jobs)",
     )
@@ -54,7 +54,7 @@ pub async fn totals(pool: &SqlitePool) -> Result<(i64, i64), sqlx::Error> {
 }
 
 /// How many OpenLineage events are stored.
-pub async fn event_count(pool: &SqlitePool) -> Result<i64, sqlx::Error> {
+pub async fn event_count(pool: &Pool) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("SELECT count(*) FROM lineage_events")
         .fetch_one(pool)
         .await

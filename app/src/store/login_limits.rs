@@ -1,11 +1,11 @@
 //! The `login_throttle` counters and the `login_failure_windows` behind sign-in throttling
 //! ([`crate::domain::throttle`]).
 
-use sqlx::{SqliteConnection, SqlitePool};
+use crate::store::{Conn, Pool};
 
 /// The counters of these (scope, key) pairs: failures and the last failure's unix time.
 pub async fn counters(
-    pool: &SqlitePool,
+    pool: &Pool,
     keys: &[(&str, &str)],
 ) -> Result<Vec<Option<(u32, i64)>>, sqlx::Error> {
     let mut out = Vec::with_capacity(keys.len());
@@ -26,16 +26,16 @@ pub async fn counters(
 
 /// Counts one failure of a key at `at`; a count quiet for `window_secs` starts again.
 pub async fn record(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     scope: &str,
     key: &str,
     at: i64,
     window_secs: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO login_throttle (scope, key, failures, last_failure) VALUES (?, ?, 1, ?) \
+        "INSERT INTO login_throttle (scope, key, failures, last_failure) VALUES ($1, $2, 1, $3) \
          ON CONFLICT (scope, key) DO UPDATE SET \
-           failures = CASE WHEN excluded.last_failure - last_failure >= ? THEN 1 ELSE failures + 1 END, \
+           failures = CASE WHEN excluded.last_failure - last_failure >= $4 THEN 1 ELSE failures + 1 END, \
            last_failure = excluded.last_failure",
     )
     .bind(scope)
@@ -48,8 +48,8 @@ pub async fn record(
 }
 
 /// Forgets a key's failures (after a successful sign-in).
-pub async fn clear(conn: &mut SqliteConnection, scope: &str, key: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM login_throttle WHERE scope = ? AND key = ?")
+pub async fn clear(conn: &mut Conn, scope: &str, key: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM login_throttle WHERE scope = $1 AND key = $2")
         .bind(scope)
         .bind(key)
         .execute(conn)
@@ -63,13 +63,13 @@ pub const MAX_WINDOW_ADDRESSES: usize = 10;
 /// Adds one failure to an account's window, remembering up to [`MAX_WINDOW_ADDRESSES`]
 /// distinct client addresses.
 pub async fn add_to_window(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     account: &str,
     window_start: i64,
     client: &str,
 ) -> Result<(), sqlx::Error> {
     let row: Option<(String,)> = sqlx::query_as(
-        "SELECT addresses FROM login_failure_windows WHERE account = ? AND window_start = ?",
+        "SELECT addresses FROM login_failure_windows WHERE account = $1 AND window_start = $2",
     )
     .bind(account)
     .bind(window_start)
@@ -83,7 +83,7 @@ pub async fn add_to_window(
     }
     let addresses = serde_json::to_string(&addresses).unwrap_or_else(|_| "[]".into());
     sqlx::query(
-        "INSERT INTO login_failure_windows (account, window_start, failures, addresses) VALUES (?, ?, 1, ?) \
+        "INSERT INTO login_failure_windows (account, window_start, failures, addresses) VALUES ($1, $2, 1, $3) \
          ON CONFLICT (account, window_start) DO UPDATE SET failures = failures + 1, addresses = excluded.addresses",
     )
     .bind(account)
@@ -98,13 +98,10 @@ pub async fn add_to_window(
 pub type Window = (String, i64, i64, String);
 
 /// Windows that started before `before`, oldest first.
-pub async fn closed_windows(
-    conn: &mut SqliteConnection,
-    before: i64,
-) -> Result<Vec<Window>, sqlx::Error> {
+pub async fn closed_windows(conn: &mut Conn, before: i64) -> Result<Vec<Window>, sqlx::Error> {
     sqlx::query_as(
         "SELECT account, window_start, failures, addresses FROM login_failure_windows \
-         WHERE window_start < ? ORDER BY window_start, account",
+         WHERE window_start < $1 ORDER BY window_start, account",
     )
     .bind(before)
     .fetch_all(conn)
@@ -113,11 +110,11 @@ pub async fn closed_windows(
 
 /// Removes a reported window.
 pub async fn delete_window(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     account: &str,
     window_start: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM login_failure_windows WHERE account = ? AND window_start = ?")
+    sqlx::query("DELETE FROM login_failure_windows WHERE account = $1 AND window_start = $2")
         .bind(account)
         .bind(window_start)
         .execute(conn)
@@ -126,9 +123,9 @@ pub async fn delete_window(
 }
 
 /// Drops counters quiet since `before` (unix seconds): they no longer apply.
-pub async fn prune(conn: &mut SqliteConnection, before: i64) -> Result<u64, sqlx::Error> {
+pub async fn prune(conn: &mut Conn, before: i64) -> Result<u64, sqlx::Error> {
     Ok(
-        sqlx::query("DELETE FROM login_throttle WHERE last_failure < ?")
+        sqlx::query("DELETE FROM login_throttle WHERE last_failure < $1")
             .bind(before)
             .execute(conn)
             .await?

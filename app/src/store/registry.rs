@@ -2,7 +2,7 @@
 
 pub use crate::dto::registry::{AliasMove, ModelVersion, RegisteredModel};
 use crate::error::AppError;
-use sqlx::SqlitePool;
+use crate::store::Pool;
 
 mod aliases;
 mod models;
@@ -66,7 +66,7 @@ pub fn check_name(name: &str) -> Result<&str, AppError> {
 }
 
 /// How many registered models exist.
-pub async fn model_count(pool: &SqlitePool) -> Result<i64, sqlx::Error> {
+pub async fn model_count(pool: &Pool) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("SELECT count(*) FROM registered_models")
         .fetch_one(pool)
         .await

@@ -1,17 +1,17 @@
 //! The `sessions` table; ids are stored as SHA-256 hashes.
 
-use sqlx::{SqliteConnection, SqlitePool};
+use crate::store::{Conn, Pool};
 
 /// Stores a new session.
 pub async fn insert(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     id_hash: &str,
     user_id: i64,
     now: &str,
     expires_at: &str,
     user_agent: Option<&str>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO sessions (id_hash, user_id, created_at, expires_at, user_agent, last_seen_at) VALUES (?, ?, ?, ?, ?, ?)")
+    sqlx::query("INSERT INTO sessions (id_hash, user_id, created_at, expires_at, user_agent, last_seen_at) VALUES ($1, $2, $3, $4, $5, $6)")
         .bind(id_hash)
         .bind(user_id)
         .bind(now)
@@ -31,7 +31,7 @@ pub type LiveSession = (i64, String, Option<String>, String);
 /// one query on the calling thread (it runs on every signed-in request; see
 /// [`super::read_inline`]).
 pub fn live_user(
-    pool: &SqlitePool,
+    pool: &Pool,
     id_hash: &str,
     now: &str,
     idle_since: &str,
@@ -55,12 +55,12 @@ pub fn live_user(
 
 /// Records activity on a session, at most once a minute (`minute_ago`) to keep reads cheap.
 pub async fn touch(
-    pool: &SqlitePool,
+    pool: &Pool,
     id_hash: &str,
     now: &str,
     minute_ago: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE sessions SET last_seen_at = ? WHERE id_hash = ? AND (last_seen_at IS NULL OR last_seen_at < ?)")
+    sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2 AND (last_seen_at IS NULL OR last_seen_at < $3)")
         .bind(now)
         .bind(id_hash)
         .bind(minute_ago)
@@ -70,19 +70,16 @@ pub async fn touch(
 }
 
 /// Deletes a session; returns its user id if it existed.
-pub async fn delete(
-    conn: &mut SqliteConnection,
-    id_hash: &str,
-) -> Result<Option<i64>, sqlx::Error> {
-    sqlx::query_scalar("DELETE FROM sessions WHERE id_hash = ? RETURNING user_id")
+pub async fn delete(conn: &mut Conn, id_hash: &str) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar("DELETE FROM sessions WHERE id_hash = $1 RETURNING user_id")
         .bind(id_hash)
         .fetch_optional(conn)
         .await
 }
 
 /// Removes expired sessions; returns how many.
-pub async fn purge_expired(pool: &SqlitePool, now: &str) -> Result<u64, sqlx::Error> {
-    Ok(sqlx::query("DELETE FROM sessions WHERE expires_at <= ?")
+pub async fn purge_expired(pool: &Pool, now: &str) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
         .bind(now)
         .execute(pool)
         .await?

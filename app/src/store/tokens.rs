@@ -1,12 +1,12 @@
 //! The `api_tokens` table; tokens are stored as SHA-256 hashes and shown once.
 
 pub use crate::dto::TokenSummary;
-use sqlx::{SqliteConnection, SqlitePool};
+use crate::store::{Conn, Pool};
 
 /// Stores a new token hash; returns its id.
 #[allow(clippy::too_many_arguments)]
 pub async fn insert(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     user_id: i64,
     name: &str,
     token_hash: &str,
@@ -18,7 +18,7 @@ pub async fn insert(
 ) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
         "INSERT INTO api_tokens (user_id, name, token_hash, prefix, created_at, created_by, self_issued, expires_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
     )
     .bind(user_id)
     .bind(name)
@@ -54,7 +54,7 @@ pub struct LiveToken {
 /// The live token with this hash, with everything a request's principal needs, in one query
 /// on the calling thread (it runs on every API request; see [`super::read_inline`]).
 pub fn live_by_hash(
-    pool: &SqlitePool,
+    pool: &Pool,
     token_hash: &str,
     now: &str,
 ) -> Result<Option<LiveToken>, rusqlite::Error> {
@@ -84,13 +84,8 @@ pub fn live_by_hash(
 }
 
 /// Records use; at most once a minute per token to keep reads cheap.
-pub async fn touch(
-    pool: &SqlitePool,
-    id: i64,
-    now: &str,
-    minute_ago: &str,
-) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE api_tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)")
+pub async fn touch(pool: &Pool, id: i64, now: &str, minute_ago: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $3)")
         .bind(now)
         .bind(id)
         .bind(minute_ago)
@@ -104,39 +99,40 @@ const SUMMARY: &str = "SELECT t.id, u.username, t.name, t.prefix, t.created_at, 
      FROM api_tokens t JOIN users u ON u.id = t.user_id";
 
 /// Every token, newest first.
-pub async fn list(pool: &SqlitePool) -> Result<Vec<TokenSummary>, sqlx::Error> {
+pub async fn list(pool: &Pool) -> Result<Vec<TokenSummary>, sqlx::Error> {
     sqlx::query_as(&format!("{SUMMARY} ORDER BY t.id DESC"))
         .fetch_all(pool)
         .await
 }
 
 /// One user's tokens, newest first.
-pub async fn list_for(pool: &SqlitePool, user_id: i64) -> Result<Vec<TokenSummary>, sqlx::Error> {
-    sqlx::query_as(&format!("{SUMMARY} WHERE t.user_id = ? ORDER BY t.id DESC"))
-        .bind(user_id)
-        .fetch_all(pool)
-        .await
+pub async fn list_for(pool: &Pool, user_id: i64) -> Result<Vec<TokenSummary>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "{SUMMARY} WHERE t.user_id = $1 ORDER BY t.id DESC"
+    ))
+    .bind(user_id)
+    .fetch_all(pool)
+    .await
 }
 
 /// A token's owner id and whether it is live, for the revocation gate.
-pub async fn owner(
-    conn: &mut SqliteConnection,
-    id: i64,
-) -> Result<Option<(i64, bool)>, sqlx::Error> {
-    sqlx::query_as("SELECT user_id, revoked_at IS NULL FROM api_tokens WHERE id = ?")
-        .bind(id)
-        .fetch_optional(conn)
-        .await
+pub async fn owner(conn: &mut Conn, id: i64) -> Result<Option<(i64, bool)>, sqlx::Error> {
+    let row: Option<(i64, crate::store::Flag)> =
+        sqlx::query_as("SELECT user_id, revoked_at IS NULL FROM api_tokens WHERE id = $1")
+            .bind(id)
+            .fetch_optional(conn)
+            .await?;
+    Ok(row.map(|(user, live)| (user, live.0)))
 }
 
 /// Revokes a live token; returns its owner and label, or `None` when there is no live token.
 pub async fn revoke(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     id: i64,
     now: &str,
 ) -> Result<Option<(String, String)>, sqlx::Error> {
     sqlx::query_as(
-        "UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL \
+        "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL \
          RETURNING (SELECT username FROM users WHERE users.id = api_tokens.user_id), name",
     )
     .bind(now)

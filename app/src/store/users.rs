@@ -2,7 +2,7 @@
 
 use crate::domain::roles::Role;
 pub use crate::dto::UserSummary;
-use sqlx::{SqliteConnection, SqlitePool};
+use crate::store::{Conn, Pool};
 
 /// A user row with what sign-in needs.
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -14,19 +14,20 @@ pub struct UserRow {
     /// PHC-format argon2id hash.
     pub password_hash: String,
     /// Disabled users cannot sign in or use tokens.
+    #[sqlx(try_from = "crate::store::Flag")]
     pub disabled: bool,
 }
 
 /// Inserts a user and its roles; the caller supplies the transaction.
 pub async fn insert(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     username: &str,
     password_hash: &str,
     roles: &[Role],
     now: &str,
 ) -> Result<i64, sqlx::Error> {
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO users (username, password_hash, created_at) VALUES (?, ?, ?) RETURNING id",
+        "INSERT INTO users (username, password_hash, created_at) VALUES ($1, $2, $3) RETURNING id",
     )
     .bind(username)
     .bind(password_hash)
@@ -38,17 +39,13 @@ pub async fn insert(
 }
 
 /// Replaces a user's roles.
-pub async fn set_roles(
-    conn: &mut SqliteConnection,
-    user_id: i64,
-    roles: &[Role],
-) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM user_roles WHERE user_id = ?")
+pub async fn set_roles(conn: &mut Conn, user_id: i64, roles: &[Role]) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM user_roles WHERE user_id = $1")
         .bind(user_id)
         .execute(&mut *conn)
         .await?;
     for r in roles {
-        sqlx::query("INSERT INTO user_roles (user_id, role) VALUES (?, ?)")
+        sqlx::query("INSERT INTO user_roles (user_id, role) VALUES ($1, $2)")
             .bind(user_id)
             .bind(r.as_str())
             .execute(&mut *conn)
@@ -60,17 +57,17 @@ pub async fn set_roles(
 /// Finds a user by name.
 pub async fn find_by_username<'e, E>(ex: E, username: &str) -> Result<Option<UserRow>, sqlx::Error>
 where
-    E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
+    E: sqlx::Executor<'e, Database = crate::store::Db>,
 {
-    sqlx::query_as("SELECT id, username, password_hash, disabled FROM users WHERE username = ?")
+    sqlx::query_as("SELECT id, username, password_hash, disabled FROM users WHERE username = $1")
         .bind(username)
         .fetch_optional(ex)
         .await
 }
 
 /// Every user with roles, by name.
-pub async fn list(pool: &SqlitePool) -> Result<Vec<UserSummary>, sqlx::Error> {
-    let rows: Vec<(i64, String, String, bool, Option<String>)> = sqlx::query_as(
+pub async fn list(pool: &Pool) -> Result<Vec<UserSummary>, sqlx::Error> {
+    let rows: Vec<(i64, String, String, crate::store::Flag, Option<String>)> = sqlx::query_as(
         "SELECT u.id, u.username, u.created_at, u.disabled, group_concat(r.role, ',') \
          FROM users u LEFT JOIN user_roles r ON r.user_id = u.id \
          GROUP BY u.id ORDER BY u.username",
@@ -86,7 +83,7 @@ pub async fn list(pool: &SqlitePool) -> Result<Vec<UserSummary>, sqlx::Error> {
                 username,
                 roles,
                 created_at,
-                disabled,
+                disabled: disabled.0,
             }
         })
         .collect())
@@ -104,18 +101,15 @@ pub fn role_list(concatenated: Option<&str>) -> Vec<Role> {
 }
 
 /// Number of users.
-pub async fn count(pool: &SqlitePool) -> Result<i64, sqlx::Error> {
+pub async fn count(pool: &Pool) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("SELECT count(*) FROM users")
         .fetch_one(pool)
         .await
 }
 
 /// A user's roles as stored, in order.
-pub async fn roles_of(
-    conn: &mut SqliteConnection,
-    user_id: i64,
-) -> Result<Vec<String>, sqlx::Error> {
-    sqlx::query_scalar("SELECT role FROM user_roles WHERE user_id = ? ORDER BY role")
+pub async fn roles_of(conn: &mut Conn, user_id: i64) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT role FROM user_roles WHERE user_id = $1 ORDER BY role")
         .bind(user_id)
         .fetch_all(conn)
         .await
@@ -124,12 +118,12 @@ pub async fn roles_of(
 /// A user's name and comma-joined roles in one query (this runs on every authenticated
 /// request); `None` when the user is gone.
 pub async fn name_and_roles(
-    pool: &SqlitePool,
+    pool: &Pool,
     user_id: i64,
 ) -> Result<Option<(String, Option<String>)>, sqlx::Error> {
     sqlx::query_as(
         "SELECT u.username, group_concat(r.role, ',') FROM users u LEFT JOIN user_roles r ON r.user_id = u.id \
-         WHERE u.id = ? GROUP BY u.id",
+         WHERE u.id = $1 GROUP BY u.id",
     )
     .bind(user_id)
     .fetch_optional(pool)
@@ -137,11 +131,8 @@ pub async fn name_and_roles(
 }
 
 /// The name of a user, if the user still exists.
-pub async fn username_of(
-    conn: &mut SqliteConnection,
-    user_id: i64,
-) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar("SELECT username FROM users WHERE id = ?")
+pub async fn username_of(conn: &mut Conn, user_id: i64) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT username FROM users WHERE id = $1")
         .bind(user_id)
         .fetch_optional(conn)
         .await

@@ -13,7 +13,7 @@ pub struct BenchServer {
     pub token: String,
     /// The store, for checks behind the API.
     #[allow(dead_code)]
-    pub pool: sqlx::SqlitePool,
+    pub pool: app::store::Pool,
     _dir: tempfile::TempDir,
 }
 
@@ -78,7 +78,7 @@ pub async fn serve(max_body_bytes: usize) -> anyhow::Result<BenchServer> {
 /// Creates `username` with `role` and returns a browser-like client signed in as them.
 #[allow(dead_code)]
 pub async fn browser_as(
-    pool: &sqlx::SqlitePool,
+    pool: &app::store::Pool,
     base: &str,
     username: &str,
     role: app::domain::roles::Role,

@@ -6,13 +6,13 @@ use app::domain::roles::{parse_roles, Role};
 use app::service::accounts;
 use app::service::artifact_store::ArtifactStore;
 use app::store as db;
-use sqlx::SqlitePool;
+use app::store::Pool;
 use std::io::Read;
 use std::process::ExitCode;
 
 /// `verify-artifacts`: re-hashes every finalized model's files; exit 2 when any differs.
 pub(crate) async fn verify_artifacts(
-    pool: &SqlitePool,
+    pool: &Pool,
     artifacts: &ArtifactStore,
 ) -> anyhow::Result<ExitCode> {
     let v = server::artifacts_cli::verify_artifacts(pool, artifacts).await?;
@@ -37,7 +37,7 @@ pub(crate) async fn verify_artifacts(
 
 /// `create-user`: the password comes from standard input, one trailing line end dropped.
 pub(crate) async fn create_user(
-    pool: &SqlitePool,
+    pool: &Pool,
     username: &str,
     roles: &[String],
 ) -> anyhow::Result<ExitCode> {
@@ -58,7 +58,7 @@ pub(crate) async fn create_user(
 
 /// `create-token`: prints the new token alone, issued by the operator (so it may not review).
 pub(crate) async fn create_token(
-    pool: &SqlitePool,
+    pool: &Pool,
     username: &str,
     name: &str,
     expires_in_days: Option<u32>,
@@ -76,7 +76,7 @@ pub(crate) async fn create_token(
 
 /// `verify-audit` on the store: the chain and the signed checkpoints, recorded as a
 /// verification by the operator; exit 2 at the first bad entry.
-pub(crate) async fn verify_audit(pool: &SqlitePool) -> anyhow::Result<ExitCode> {
+pub(crate) async fn verify_audit(pool: &Pool) -> anyhow::Result<ExitCode> {
     let report = db::audit::verify(pool).await?;
     db::home::record_verification(pool, "operator", &report).await?;
     if report.ok {

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub(crate) async fn serve(
-    pool: sqlx::SqlitePool,
+    pool: app::store::Pool,
     artifacts: app::service::artifact_store::ArtifactStore,
     args: ServeArgs,
 ) -> anyhow::Result<ExitCode> {
@@ -105,7 +105,7 @@ async fn shutdown_signal() {
 
 /// The demo workspace when asked for and not yet there; otherwise, on the very first start,
 /// the `admin` account with a password shown once in the log.
-async fn first_start(pool: &sqlx::SqlitePool, demo: bool) -> anyhow::Result<()> {
+async fn first_start(pool: &app::store::Pool, demo: bool) -> anyhow::Result<()> {
     if demo {
         if demo::seed(pool)
             .await
@@ -147,7 +147,7 @@ fn config_from(args: &ServeArgs, origins: Vec<String>) -> Config {
 /// router as clients would send them.
 async fn seed_demo_through_api(
     router: &axum::Router,
-    pool: &sqlx::SqlitePool,
+    pool: &app::store::Pool,
 ) -> anyhow::Result<()> {
     let pool = pool.clone();
     server::demo::seed_tracking(router, &pool)
@@ -171,7 +171,7 @@ async fn seed_demo_through_api(
 /// The periodic jobs (`app::service::jobs`), each tick run here only while this server holds
 /// the job's lease, so they run once across the servers of one database.
 fn spawn_periodic_jobs(
-    pool: &sqlx::SqlitePool,
+    pool: &app::store::Pool,
     throttle: app::domain::throttle::Policy,
     holder: &str,
 ) {

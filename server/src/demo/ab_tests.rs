@@ -39,7 +39,7 @@ struct Results {
 /// champion–challenger test of the credit-default model with 14 days of data, a decided
 /// product test, and a test whose split is broken (sample-ratio mismatch). Skipped when any
 /// A/B test exists.
-pub async fn seed_ab_tests(router: &Router, pool: &sqlx::SqlitePool) -> Result<(), AppError> {
+pub async fn seed_ab_tests(router: &Router, pool: &app::store::Pool) -> Result<(), AppError> {
     if !app::store::ab_tests::ids(pool).await?.is_empty() {
         return Ok(());
     }

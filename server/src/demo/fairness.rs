@@ -29,7 +29,7 @@ type Group = (String, String, usize, f64, f64, f64);
 /// Seeds the fairness reports through the API as a data scientist would upload them: the
 /// credit model v4 on its hold-out set (passes the four-fifths rule) and the churn model on
 /// its evaluation set (fails for one age band). Skipped when any report exists.
-pub async fn seed_fairness(router: &Router, pool: &sqlx::SqlitePool) -> Result<(), AppError> {
+pub async fn seed_fairness(router: &Router, pool: &app::store::Pool) -> Result<(), AppError> {
     if !app::store::fairness::list(pool).await?.is_empty() {
         return Ok(());
     }

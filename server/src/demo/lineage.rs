@@ -62,7 +62,7 @@ const MLFLOW_FACET: &str = "https://gatehouse.dev/spec/facets/MlflowRunFacet.jso
 const RUN_EVENT: &str = "https://openlineage.io/spec/2-0-2/OpenLineage.json#/definitions/RunEvent";
 
 /// Seeds the pipeline through the OpenLineage endpoint. Skipped when lineage already exists.
-pub async fn seed_lineage(router: &Router, pool: &sqlx::SqlitePool) -> Result<(), AppError> {
+pub async fn seed_lineage(router: &Router, pool: &app::store::Pool) -> Result<(), AppError> {
     if store::lineage::event_count(pool).await? > 0 {
         return Ok(());
     }

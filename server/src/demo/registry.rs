@@ -55,7 +55,7 @@ const REQUESTER: &str = "scientist";
 /// to credit-default v2 by an approved promotion whose missing fairness report was waived, and
 /// a pending promotion of v4 that fails one check (no decided A/B test against v2 yet).
 /// Skipped when any registered model exists.
-pub async fn seed_registry(router: &Router, pool: &sqlx::SqlitePool) -> Result<(), AppError> {
+pub async fn seed_registry(router: &Router, pool: &app::store::Pool) -> Result<(), AppError> {
     if store::registry::model_count(pool).await? > 0 {
         return Ok(());
     }
@@ -91,7 +91,7 @@ pub async fn seed_registry(router: &Router, pool: &sqlx::SqlitePool) -> Result<(
 
 async fn send_registry(
     router: &Router,
-    pool: &sqlx::SqlitePool,
+    pool: &app::store::Pool,
     demo: &Fixture,
     tokens: &BTreeMap<String, String>,
 ) -> Result<(), AppError> {
@@ -128,7 +128,7 @@ async fn send_registry(
 /// of the same name.
 async fn send_model(
     router: &Router,
-    pool: &sqlx::SqlitePool,
+    pool: &app::store::Pool,
     scientist: &str,
     m: &Model,
 ) -> Result<(), AppError> {

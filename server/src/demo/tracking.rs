@@ -45,7 +45,7 @@ struct Run {
 
 /// Seeds the demo experiments through the REST API; skipped when any experiment besides
 /// `Default` already exists.
-pub async fn seed_tracking(router: &Router, pool: &sqlx::SqlitePool) -> Result<(), AppError> {
+pub async fn seed_tracking(router: &Router, pool: &app::store::Pool) -> Result<(), AppError> {
     if store::tracking::experiment_count(pool).await? > 0 {
         return Ok(());
     }

@@ -100,7 +100,7 @@ async fn triggers_refuse_update_and_delete() {
 
 async fn tamper(app: &crate::common::TestApp, sql: &str) {
     // A separate, test-only connection that drops the guards, as an attacker with file access could.
-    let mut conn = sqlx::SqliteConnection::connect(&app.db_url).await.unwrap();
+    let mut conn = app::store::Conn::connect(&app.db_url).await.unwrap();
     sqlx::query("DROP TRIGGER IF EXISTS audit_log_no_update")
         .execute(&mut conn)
         .await

@@ -169,7 +169,7 @@ async fn a_rewritten_chain_is_caught_by_the_checkpoint_it_no_longer_matches() {
 
     // An attacker with the file rewrites entry 5 and re-hashes the chain after it, so the
     // chain alone verifies again.
-    let mut conn = sqlx::SqliteConnection::connect(&app.db_url).await.unwrap();
+    let mut conn = app::store::Conn::connect(&app.db_url).await.unwrap();
     sqlx::query("DROP TRIGGER audit_log_no_update")
         .execute(&mut conn)
         .await

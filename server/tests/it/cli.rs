@@ -98,7 +98,7 @@ fn users_tokens_and_verification_from_the_command_line() {
         .unwrap()
         .block_on(async {
             use sqlx::Connection;
-            let mut conn = sqlx::SqliteConnection::connect(&db).await.unwrap();
+            let mut conn = app::store::Conn::connect(&db).await.unwrap();
             sqlx::query("DROP TRIGGER audit_log_no_update")
                 .execute(&mut conn)
                 .await
@@ -211,7 +211,7 @@ fn a_database_url_of_another_kind_is_refused_not_taken_for_a_file_name() {
             .current_dir(dir.path())
             .env(
                 "DATABASE_URL",
-                "postgres://app:s3cret@127.0.0.1:5432/gatehouse",
+                "mysql://app:s3cret@127.0.0.1:3306/gatehouse",
             )
             .env("GATEHOUSE_LOG", "warn")
             .output()
@@ -221,8 +221,9 @@ fn a_database_url_of_another_kind_is_refused_not_taken_for_a_file_name() {
         assert!(!out.status.success(), "{verb}: {stdout}");
         assert!(!stdout.contains("migrations applied"), "{verb}: {stdout}");
         assert!(
-            stderr.contains("the scheme 'postgres' is not supported")
-                && stderr.contains("sqlite://"),
+            stderr.contains("the scheme 'mysql' is not supported")
+                && stderr.contains("sqlite://")
+                && stderr.contains("postgres://"),
             "{verb}: {stderr}"
         );
         assert!(
@@ -230,7 +231,7 @@ fn a_database_url_of_another_kind_is_refused_not_taken_for_a_file_name() {
             "the password is never shown: {stderr}"
         );
         assert!(
-            stderr.contains("postgres://app:***@127.0.0.1:5432/gatehouse"),
+            stderr.contains("mysql://app:***@127.0.0.1:3306/gatehouse"),
             "{stderr}"
         );
     }

@@ -3,7 +3,7 @@
 use app::service::jobs;
 use app::store::leases;
 
-async fn store() -> (tempfile::TempDir, sqlx::SqlitePool) {
+async fn store() -> (tempfile::TempDir, app::store::Pool) {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("jobs.db").display());
     let pool = server::open_store(&url).await.unwrap();

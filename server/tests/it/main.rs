@@ -20,6 +20,7 @@ mod jobs;
 mod lineage;
 mod mlflow;
 mod openapi;
+mod postgres;
 mod promotions;
 mod registry;
 mod s3;

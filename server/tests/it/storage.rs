@@ -5,8 +5,6 @@ use crate::common::*;
 use app::domain::roles::Role;
 use app::service::state::Config;
 use server::ServeSettings;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
-use std::str::FromStr;
 
 /// A migrated store with a scientist and their token; returns the folder, the URL and the token.
 async fn prepared() -> (tempfile::TempDir, String, String) {
@@ -33,14 +31,6 @@ async fn prepared() -> (tempfile::TempDir, String, String) {
     (dir, url, token)
 }
 
-fn options(url: &str) -> SqliteConnectOptions {
-    SqliteConnectOptions::from_str(url)
-        .expect("url")
-        .journal_mode(SqliteJournalMode::Wal)
-        .foreign_keys(true)
-        .busy_timeout(std::time::Duration::from_secs(1))
-}
-
 async fn post(
     app: &TestApp,
     token: &str,
@@ -61,11 +51,7 @@ async fn a_full_disk_answers_503_stores_nothing_and_recovers() {
     let _ = tracing_subscriber::fmt().with_test_writer().try_init();
     let (dir, url, token) = prepared().await;
     // One connection, so raising the page limit later applies to every write.
-    let probe = SqlitePoolOptions::new()
-        .max_connections(1)
-        .connect_with(options(&url))
-        .await
-        .expect("probe");
+    let probe = app::store::connect_sized(&url, 1).await.expect("probe");
     let pages: i64 = sqlx::query_scalar("PRAGMA page_count")
         .fetch_one(&probe)
         .await
@@ -73,11 +59,7 @@ async fn a_full_disk_answers_503_stores_nothing_and_recovers() {
     probe.close().await;
     // The page limit belongs to a connection: set on the pool's one connection, it is the
     // disk's size; a connection opened later has none, as when space has been freed.
-    let pool = SqlitePoolOptions::new()
-        .max_connections(1)
-        .connect_with(options(&url))
-        .await
-        .expect("pool");
+    let pool = app::store::connect_sized(&url, 1).await.expect("pool");
     sqlx::query(&format!("PRAGMA max_page_count = {}", pages + 200))
         .execute(&pool)
         .await
@@ -178,8 +160,8 @@ async fn a_full_disk_answers_503_stores_nothing_and_recovers() {
 #[tokio::test]
 async fn a_read_only_store_answers_503_for_writes_and_still_serves_reads() {
     let (dir, url, token) = prepared().await;
-    let pool = SqlitePoolOptions::new()
-        .connect_with(options(&url).read_only(true))
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&format!("{url}?mode=ro"))
         .await
         .expect("pool");
     let app = serve_on(dir, pool, Config::default(), ServeSettings::default()).await;

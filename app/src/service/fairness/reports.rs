@@ -10,8 +10,8 @@ use crate::service::audit_and_commit;
 use crate::service::auth::Principal;
 use crate::store::begin_write;
 use crate::store::fairness::{self as db, NewReport};
+use crate::store::Pool;
 use serde_json::json;
-use sqlx::SqlitePool;
 
 /// The report of a finished upload, or why there is none (a reference group without rows).
 pub fn report_of(tally: &Tally, settings: &Settings) -> Result<Report, FieldError> {
@@ -36,7 +36,7 @@ pub fn summary_of(r: crate::store::fairness::ReportRow) -> crate::dto::FairnessS
 
 /// Everything a report's page shows.
 pub async fn view(
-    pool: &sqlx::SqlitePool,
+    pool: &crate::store::Pool,
     id: i64,
 ) -> Result<crate::dto::FairnessView, crate::error::AppError> {
     use crate::store::fairness as db;
@@ -105,7 +105,7 @@ pub struct ReportUpload<'a> {
 
 /// Stores a report with its audit entry; returns its id.
 pub async fn store_report(
-    pool: &SqlitePool,
+    pool: &Pool,
     p: &Principal,
     r: &ReportUpload<'_>,
 ) -> Result<i64, AppError> {
@@ -143,7 +143,7 @@ pub async fn store_report(
 /// Sets the fairness policy of `model` (a model name without `@version`, or `*` for the
 /// default); returns the name as stored.
 pub async fn set_policy(
-    pool: &SqlitePool,
+    pool: &Pool,
     p: &Principal,
     model: &str,
     policy: &Policy,
@@ -173,7 +173,7 @@ pub async fn set_policy(
 
 /// The report settings: the query's, with the model's stored policy (or the default one)
 /// unless the query gives its own rules.
-pub async fn settings_for(pool: &SqlitePool, q: &Query) -> Result<Settings, AppError> {
+pub async fn settings_for(pool: &Pool, q: &Query) -> Result<Settings, AppError> {
     let (_, mut settings) = q.settings()?;
     if q.rules.as_deref().is_none_or(|r| r.trim().is_empty()) {
         let model = q
@@ -203,7 +203,7 @@ pub async fn settings_for(pool: &SqlitePool, q: &Query) -> Result<Settings, AppE
 /// Computes and stores a finished upload's report, with its audit entry, under the settings
 /// `q` asks for; returns the report's id.
 pub async fn store_upload(
-    pool: &SqlitePool,
+    pool: &Pool,
     p: &Principal,
     q: &Query,
     tally: &Tally,

@@ -11,14 +11,14 @@ use crate::dto::{GraphEdge, GraphNode, LineageQuery, LineageView, NodeDetail};
 use crate::error::AppError;
 use crate::store::lineage as store;
 use crate::store::tracking::run_name;
-use sqlx::SqlitePool;
+use crate::store::Pool;
 use std::collections::BTreeSet;
 
 /// The explorer's view for `query` (see [`LineageQuery`]): `q` searches; `node` centres the
 /// graph (`up`/`down` depths, default 2); `selected` opens a node's panel, with `field` its
 /// column lineage; `focus` keeps only the paths through the selected node; `blast` lists and
 /// highlights everything downstream of it.
-pub async fn explore(pool: &SqlitePool, query: LineageQuery) -> Result<LineageView, AppError> {
+pub async fn explore(pool: &Pool, query: LineageQuery) -> Result<LineageView, AppError> {
     let (up, down) = (depth(query.up, "up")?, depth(query.down, "down")?);
     let empty = LineageView {
         hits: hits(pool, query.q.trim(), query.node.is_empty()).await?,
@@ -95,7 +95,7 @@ fn depth(v: Option<usize>, field: &str) -> Result<usize, AppError> {
 
 /// Search hits for `q`; with neither a search nor a node, the most recent nodes to start from.
 async fn hits(
-    pool: &SqlitePool,
+    pool: &Pool,
     q: &str,
     no_node: bool,
 ) -> Result<Vec<(String, String, String, String)>, AppError> {
@@ -119,7 +119,7 @@ struct Drawing {
 
 /// Lays out the `shown` nodes of `graph`, highlighting the `blast` set and the edges into it.
 async fn draw(
-    pool: &SqlitePool,
+    pool: &Pool,
     graph: &Neighbours,
     shown: &BTreeSet<NodeRef>,
     blast: Option<&BTreeSet<NodeRef>>,
@@ -177,7 +177,7 @@ async fn draw(
 
 /// The side panel of `sel`: a dataset's schema, versions and column lineage (`field`); a job's
 /// versions and runs; a training run as one row; the training runs named for the compare link.
-async fn detail(pool: &SqlitePool, sel: &NodeRef, field: &str) -> Result<NodeDetail, AppError> {
+async fn detail(pool: &Pool, sel: &NodeRef, field: &str) -> Result<NodeDetail, AppError> {
     let mut d = NodeDetail {
         id: sel.to_string(),
         kind: String::new(),
@@ -220,7 +220,7 @@ fn pretty(json: &str) -> String {
 }
 
 async fn dataset_detail(
-    pool: &SqlitePool,
+    pool: &Pool,
     sel: &NodeRef,
     (namespace, name): (&str, &str),
     field: &str,
@@ -263,7 +263,7 @@ async fn dataset_detail(
 }
 
 async fn job_detail(
-    pool: &SqlitePool,
+    pool: &Pool,
     (namespace, name): (&str, &str),
     d: &mut NodeDetail,
 ) -> Result<(), AppError> {
@@ -296,12 +296,7 @@ async fn job_detail(
     Ok(())
 }
 
-fn run_detail(
-    pool: &SqlitePool,
-    sel: &NodeRef,
-    id: &str,
-    d: &mut NodeDetail,
-) -> Result<(), AppError> {
+fn run_detail(pool: &Pool, sel: &NodeRef, id: &str, d: &mut NodeDetail) -> Result<(), AppError> {
     let data = crate::store::read_inline(pool, |db| store::node_data(db, sel))?;
     d.kind = "run".into();
     d.name = data["name"].as_str().unwrap_or(id).to_owned();
@@ -327,7 +322,7 @@ fn run_detail(
 /// The blast radius as (kind, node id, label), sorted by kind and label; training runs by
 /// name, as on the Runs pages.
 async fn blast_list(
-    pool: &SqlitePool,
+    pool: &Pool,
     set: BTreeSet<NodeRef>,
 ) -> Result<Vec<(String, String, String)>, AppError> {
     let mut list = Vec::with_capacity(set.len());

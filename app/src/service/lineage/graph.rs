@@ -51,7 +51,7 @@ pub struct Edge {
 
 /// The graph around `start` in Marquez's shape (`{graph, nodeId, truncated}`).
 pub async fn graph_json(
-    pool: &sqlx::SqlitePool,
+    pool: &crate::store::Pool,
     start: &NodeRef,
     up: usize,
     down: usize,

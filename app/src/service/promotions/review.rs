@@ -5,7 +5,7 @@ use super::*;
 
 /// Approves (`approve`) or rejects a pending request, with a comment.
 pub async fn review(
-    pool: &SqlitePool,
+    pool: &Pool,
     p: &Principal,
     id: i64,
     approve: bool,
@@ -76,7 +76,7 @@ pub async fn review(
 
 /// Waives a failing or missing check with a written reason.
 pub async fn waive(
-    pool: &SqlitePool,
+    pool: &Pool,
     p: &Principal,
     id: i64,
     check: &str,
@@ -128,7 +128,7 @@ pub async fn waive(
 }
 
 /// Withdraws one's own pending request.
-pub async fn withdraw(pool: &SqlitePool, p: &Principal, id: i64) -> Result<(), AppError> {
+pub async fn withdraw(pool: &Pool, p: &Principal, id: i64) -> Result<(), AppError> {
     let mut tx = begin_write(pool).await?;
     let r = pending(&mut tx, id).await?;
     if r.requested_by != p.username {
@@ -143,7 +143,7 @@ pub async fn withdraw(pool: &SqlitePool, p: &Principal, id: i64) -> Result<(), A
 }
 
 /// Closes pending requests past their expiry (as `system`); returns how many.
-pub async fn expire(pool: &SqlitePool) -> Result<usize, AppError> {
+pub async fn expire(pool: &Pool) -> Result<usize, AppError> {
     let now = now_ts();
     let mut tx = begin_write(pool).await?;
     let ids = db::expired_ids(&mut tx, &now).await?;

@@ -7,7 +7,7 @@ use super::*;
 ///
 /// A read: requests past their expiry that the minute sweep ([`expire`]) has not closed yet are
 /// shown as expired (and left out of the pending queue), not closed here.
-pub async fn queue(pool: &SqlitePool, status: Option<&str>) -> Result<Vec<QueueItem>, AppError> {
+pub async fn queue(pool: &Pool, status: Option<&str>) -> Result<Vec<QueueItem>, AppError> {
     let now = now_ts();
     let lapsed = |r: &Request| r.status == "pending" && r.expires_at <= now;
     let mut out = Vec::new();
@@ -80,7 +80,7 @@ pub async fn queue(pool: &SqlitePool, status: Option<&str>) -> Result<Vec<QueueI
 }
 
 /// The request page's data, for `viewer`.
-pub async fn view(pool: &SqlitePool, viewer: &Principal, id: i64) -> Result<RequestView, AppError> {
+pub async fn view(pool: &Pool, viewer: &Principal, id: i64) -> Result<RequestView, AppError> {
     let mut conn = pool.acquire().await?;
     let r = db::get_request(&mut conn, id)
         .await?
@@ -163,7 +163,7 @@ pub async fn view(pool: &SqlitePool, viewer: &Principal, id: i64) -> Result<Requ
 
 /// A registered model's page data.
 pub async fn model_detail(
-    pool: &SqlitePool,
+    pool: &Pool,
     viewer: &Principal,
     name: &str,
 ) -> Result<crate::dto::registry::ModelDetail, AppError> {

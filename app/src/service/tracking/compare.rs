@@ -9,7 +9,7 @@ use crate::domain::run_search::higher_is_better;
 use crate::dto::{CompareView, MetricCell, MetricComparison, RunRow};
 use crate::error::AppError;
 use crate::store::tracking::{self as db, Run};
-use sqlx::SqlitePool;
+use crate::store::Pool;
 
 /// Most runs one comparison shows.
 pub const MAX_COMPARE: usize = 8;
@@ -28,7 +28,7 @@ pub struct FigureChoice {
 /// Compares the runs `run_ids` (repeats dropped, 2 to [`MAX_COMPARE`]), with the figures
 /// `choice` asks for.
 pub async fn compare(
-    pool: &SqlitePool,
+    pool: &Pool,
     run_ids: Vec<String>,
     choice: FigureChoice,
 ) -> Result<CompareView, AppError> {
@@ -117,7 +117,7 @@ fn distinct(run_ids: Vec<String>) -> Result<Vec<String>, AppError> {
 }
 
 /// Every run of `ids`, or 404 naming the first that is missing.
-async fn load_all(pool: &SqlitePool, ids: &[String]) -> Result<Vec<Run>, AppError> {
+async fn load_all(pool: &Pool, ids: &[String]) -> Result<Vec<Run>, AppError> {
     let loaded = db::load_runs(pool, ids).await?;
     if let Some(missing) = ids
         .iter()
@@ -255,7 +255,7 @@ fn choose(
 /// The compared runs that are their experiment's baseline, and the first run's experiment's
 /// baseline when it is not compared and there is room to add it.
 async fn baselines(
-    pool: &SqlitePool,
+    pool: &Pool,
     loaded: &[Run],
     ids: &[String],
 ) -> Result<(Vec<String>, Option<(String, String)>), AppError> {

@@ -6,7 +6,7 @@ use crate::domain::run_search::{parse_filter, parse_order_by};
 use crate::dto::{DatasetView, ExperimentSummary, MetricCell, RunDetail, RunRow, RunsPage};
 use crate::error::AppError;
 use crate::store::tracking::{self as db, Run, RunSearch};
-use sqlx::SqlitePool;
+use crate::store::Pool;
 
 /// Runs per page in the runs table.
 pub const RUNS_PAGE_SIZE: i64 = 50;
@@ -40,7 +40,7 @@ pub(super) fn union_keys<'a, V: 'a>(
 }
 
 /// The active experiments with their run counts.
-pub async fn experiments(pool: &SqlitePool) -> Result<Vec<ExperimentSummary>, AppError> {
+pub async fn experiments(pool: &Pool) -> Result<Vec<ExperimentSummary>, AppError> {
     Ok(db::experiment_summaries(pool)
         .await?
         .into_iter()
@@ -56,7 +56,7 @@ pub async fn experiments(pool: &SqlitePool) -> Result<Vec<ExperimentSummary>, Ap
 /// A page of the active runs of experiment `experiment_id` matching `filter`, ordered by
 /// `order_by` (MLflow's grammar; empty for the default), from `offset`.
 pub async fn runs_page(
-    pool: &SqlitePool,
+    pool: &Pool,
     experiment_id: i64,
     filter: &str,
     order_by: &str,
@@ -105,7 +105,7 @@ pub async fn runs_page(
 /// One run with its tags, dataset inputs and a chart per metric with a history;
 /// `can_set_baseline` says whether the viewer may change the experiment's baseline.
 pub async fn run_detail(
-    pool: &SqlitePool,
+    pool: &Pool,
     run_id: &str,
     can_set_baseline: bool,
 ) -> Result<RunDetail, AppError> {

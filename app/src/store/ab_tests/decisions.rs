@@ -3,13 +3,13 @@
 use super::DecisionRow;
 use crate::domain::ab_tests::Analysis;
 use crate::domain::ab_tests::Status;
-use sqlx::{SqliteConnection, SqlitePool};
+use crate::store::{Conn, Pool};
 
 /// Records a decision (with the analysis it was taken on) and moves the test's status:
 /// ship and roll back decide it, extend keeps it running.
 #[allow(clippy::too_many_arguments)]
 pub async fn record_decision(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     id: i64,
     decision: &str,
     comment: &str,
@@ -31,7 +31,7 @@ pub async fn record_decision(
         .unwrap_or_else(|| "null".into());
     let did: i64 = sqlx::query_scalar(
         "INSERT INTO ab_decisions (test_id, decision, comment, verdict, sentence, analysis, decided_by, decided_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING decision_id",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING decision_id",
     )
     .bind(id)
     .bind(decision)
@@ -48,7 +48,7 @@ pub async fn record_decision(
     } else {
         "decided"
     };
-    sqlx::query("UPDATE ab_tests SET status = ?, updated_at = ? WHERE test_id = ?")
+    sqlx::query("UPDATE ab_tests SET status = $1, updated_at = $2 WHERE test_id = $3")
         .bind(status)
         .bind(now)
         .bind(id)
@@ -58,10 +58,10 @@ pub async fn record_decision(
 }
 
 /// Decisions on a test, newest first.
-pub async fn decisions(pool: &SqlitePool, id: i64) -> Result<Vec<DecisionRow>, sqlx::Error> {
+pub async fn decisions(pool: &Pool, id: i64) -> Result<Vec<DecisionRow>, sqlx::Error> {
     let rows: Vec<(i64, String, String, String, String, String, String)> = sqlx::query_as(
         "SELECT decision_id, decision, comment, verdict, sentence, decided_by, decided_at FROM ab_decisions \
-         WHERE test_id = ? ORDER BY decided_at DESC, decision_id DESC",
+         WHERE test_id = $1 ORDER BY decided_at DESC, decision_id DESC",
     )
     .bind(id)
     .fetch_all(pool)
@@ -84,12 +84,12 @@ pub async fn decisions(pool: &SqlitePool, id: i64) -> Result<Vec<DecisionRow>, s
 
 /// Sets a test's status.
 pub async fn set_status(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     id: i64,
     status: Status,
     now: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE ab_tests SET status = ?, updated_at = ? WHERE test_id = ?")
+    sqlx::query("UPDATE ab_tests SET status = $1, updated_at = $2 WHERE test_id = $3")
         .bind(status.as_str())
         .bind(now)
         .bind(id)

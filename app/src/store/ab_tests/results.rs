@@ -5,14 +5,14 @@ use super::DailyRow;
 use crate::domain::ab_tests::MetricKind;
 use crate::domain::ab_tests::{DataRow, ExperimentDef, ResultBatch, ResultRow};
 use crate::error::AppError;
-use sqlx::{SqliteConnection, SqlitePool};
+use crate::store::{Conn, Pool};
 
 /// Stores a checked batch (see [`crate::domain::ab_tests::check_batch`]); a day already
 /// stored is replaced. Cumulative rows become differences from the days before, in day order;
 /// a running total that goes down, or one that arrives before a stored later day, is
 /// rejected naming the row. Returns the rows stored.
 pub async fn store_results(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     id: i64,
     def: &ExperimentDef,
     batch: &ResultBatch,
@@ -32,7 +32,7 @@ pub async fn store_results(
             sums = since_stored_days(conn, id, i, row, &metric, kind, sums).await?;
         }
         sqlx::query(
-            "INSERT INTO ab_results (test_id, metric, variant, day, a, b, c, sum_x, sum_x2, sum_xy) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+            "INSERT INTO ab_results (test_id, metric, variant, day, a, b, c, sum_x, sum_x2, sum_xy) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
              ON CONFLICT (test_id, metric, variant, day) DO UPDATE SET a = excluded.a, b = excluded.b, c = excluded.c, \
                sum_x = excluded.sum_x, sum_x2 = excluded.sum_x2, sum_xy = excluded.sum_xy",
         )
@@ -49,7 +49,7 @@ pub async fn store_results(
         .execute(&mut *conn)
         .await?;
     }
-    sqlx::query("UPDATE ab_tests SET updated_at = ? WHERE test_id = ?")
+    sqlx::query("UPDATE ab_tests SET updated_at = $1 WHERE test_id = $2")
         .bind(crate::service::now_ts())
         .bind(id)
         .execute(&mut *conn)
@@ -96,7 +96,7 @@ impl Sums {
 /// A running total (row `i`) made a day's numbers: minus the days stored before it. Refused
 /// when a later day is already stored or the total went down.
 async fn since_stored_days(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     id: i64,
     i: usize,
     row: &ResultRow,
@@ -106,7 +106,7 @@ async fn since_stored_days(
 ) -> Result<Sums, AppError> {
     let d = &row.data;
     let later: Option<String> = sqlx::query_scalar(
-        "SELECT day FROM ab_results WHERE test_id = ? AND metric = ? AND variant = ? AND day > ? LIMIT 1",
+        "SELECT day FROM ab_results WHERE test_id = $1 AND metric = $2 AND variant = $3 AND day > $4 LIMIT 1",
     )
     .bind(id)
     .bind(metric)
@@ -125,7 +125,7 @@ async fn since_stored_days(
     }
     let before: (f64, f64, f64, Option<f64>, Option<f64>, Option<f64>) = sqlx::query_as(
         "SELECT coalesce(sum(a), 0.0), coalesce(sum(b), 0.0), coalesce(sum(c), 0.0), sum(sum_x), sum(sum_x2), sum(sum_xy) \
-         FROM ab_results WHERE test_id = ? AND metric = ? AND variant = ? AND day < ?",
+         FROM ab_results WHERE test_id = $1 AND metric = $2 AND variant = $3 AND day < $4",
     )
     .bind(id)
     .bind(metric)
@@ -154,7 +154,7 @@ async fn since_stored_days(
 }
 
 /// Every stored daily row of a test, by day.
-pub async fn daily(pool: &SqlitePool, id: i64) -> Result<Vec<DailyRow>, sqlx::Error> {
+pub async fn daily(pool: &Pool, id: i64) -> Result<Vec<DailyRow>, sqlx::Error> {
     type Row = (
         String,
         String,
@@ -167,7 +167,7 @@ pub async fn daily(pool: &SqlitePool, id: i64) -> Result<Vec<DailyRow>, sqlx::Er
         Option<f64>,
     );
     let rows: Vec<Row> = sqlx::query_as(
-        "SELECT metric, variant, day, a, b, c, sum_x, sum_x2, sum_xy FROM ab_results WHERE test_id = ? ORDER BY day, metric, variant",
+        "SELECT metric, variant, day, a, b, c, sum_x, sum_x2, sum_xy FROM ab_results WHERE test_id = $1 ORDER BY day, metric, variant",
     )
     .bind(id)
     .fetch_all(pool)

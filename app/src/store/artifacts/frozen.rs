@@ -5,19 +5,16 @@ use super::files_below;
 use super::manifest_of;
 use crate::domain::artifacts::{ArtifactPath, FileEntry, Root};
 use crate::domain::logged_models::READY;
-use sqlx::SqliteConnection;
+use crate::store::Conn;
 
 /// Why nothing at or below `p` may be written or deleted, if so: a finalized logged model,
 /// a logged model a registered version is, or the folder of a run a registered version
 /// points at. `None` when the path may change.
-pub async fn frozen(
-    conn: &mut SqliteConnection,
-    p: &ArtifactPath,
-) -> Result<Option<String>, sqlx::Error> {
+pub async fn frozen(conn: &mut Conn, p: &ArtifactPath) -> Result<Option<String>, sqlx::Error> {
     match &p.root {
         Root::Model { model_id, .. } => {
             let status: Option<String> =
-                sqlx::query_scalar("SELECT status FROM logged_models WHERE model_id = ?")
+                sqlx::query_scalar("SELECT status FROM logged_models WHERE model_id = $1")
                     .bind(model_id)
                     .fetch_optional(&mut *conn)
                     .await?;
@@ -27,7 +24,7 @@ pub async fn frozen(
                 )));
             }
             let version: Option<(String, i64)> = sqlx::query_as(
-                "SELECT name, version FROM model_versions WHERE model_id = ? ORDER BY name, version LIMIT 1",
+                "SELECT name, version FROM model_versions WHERE model_id = $1 ORDER BY name, version LIMIT 1",
             )
             .bind(model_id)
             .fetch_optional(&mut *conn)
@@ -38,7 +35,7 @@ pub async fn frozen(
         }
         Root::Run { run_id, .. } => {
             let versions: Vec<(String, i64, String)> = sqlx::query_as(
-                "SELECT name, version, source FROM model_versions WHERE run_id = ? ORDER BY name, version",
+                "SELECT name, version, source FROM model_versions WHERE run_id = $1 ORDER BY name, version",
             )
             .bind(run_id)
             .fetch_all(&mut *conn)
@@ -108,12 +105,12 @@ pub struct Bound {
 /// model (the manifest recorded when it was finalized), or the run folder its source names
 /// (frozen since the version was registered). `None` for a version whose files live elsewhere.
 pub async fn bound_to_version(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     name: &str,
     version: i64,
 ) -> Result<Option<Bound>, sqlx::Error> {
     let row: Option<(String, Option<String>, Option<String>)> = sqlx::query_as(
-        "SELECT source, run_id, model_id FROM model_versions WHERE name = ? AND version = ?",
+        "SELECT source, run_id, model_id FROM model_versions WHERE name = $1 AND version = $2",
     )
     .bind(name)
     .bind(version)
@@ -128,10 +125,7 @@ pub async fn bound_to_version(
 
 /// A version registered from a logged model: the manifest recorded when it was finalized
 /// (sealed), or the files there are so far.
-async fn bound_to_logged_model(
-    conn: &mut SqliteConnection,
-    m: String,
-) -> Result<Option<Bound>, sqlx::Error> {
+async fn bound_to_logged_model(conn: &mut Conn, m: String) -> Result<Option<Bound>, sqlx::Error> {
     let Some(model) = crate::store::logged_models::get(conn, &m).await? else {
         return Ok(None);
     };
@@ -159,7 +153,7 @@ async fn bound_to_logged_model(
 /// URI): the files under it, frozen since. `None` when the source names no folder of that run
 /// or the folder is empty.
 async fn bound_to_run_folder(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     source: &str,
     run_id: String,
 ) -> Result<Option<Bound>, sqlx::Error> {
@@ -167,7 +161,7 @@ async fn bound_to_run_folder(
         return Ok(None);
     };
     let experiment: Option<i64> =
-        sqlx::query_scalar("SELECT experiment_id FROM runs WHERE run_uuid = ?")
+        sqlx::query_scalar("SELECT experiment_id FROM runs WHERE run_uuid = $1")
             .bind(&run_id)
             .fetch_optional(&mut *conn)
             .await?;

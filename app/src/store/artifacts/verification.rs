@@ -2,11 +2,11 @@
 //! version.
 
 use super::bound_to_version;
-use sqlx::SqliteConnection;
+use crate::store::Conn;
 
 /// Records a re-hash of the files under `prefix` against `digest`.
 pub async fn record_verification(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     prefix: &str,
     digest: &str,
     ok: bool,
@@ -14,7 +14,7 @@ pub async fn record_verification(
     at: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO artifact_verifications (prefix, digest, verified_at, ok, detail) VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO artifact_verifications (prefix, digest, verified_at, ok, detail) VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(prefix)
     .bind(digest)
@@ -28,23 +28,23 @@ pub async fn record_verification(
 
 /// The latest re-hash of `prefix` against `digest`, if any.
 pub async fn latest_verification(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     prefix: &str,
     digest: &str,
 ) -> Result<Option<crate::domain::promotion::ArtifactVerification>, sqlx::Error> {
-    let row: Option<(bool, String)> = sqlx::query_as(
-        "SELECT ok, detail FROM artifact_verifications WHERE prefix = ? AND digest = ? ORDER BY verified_at DESC, verification_id DESC LIMIT 1",
+    let row: Option<(crate::store::Flag, String)> = sqlx::query_as(
+        "SELECT ok, detail FROM artifact_verifications WHERE prefix = $1 AND digest = $2 ORDER BY verified_at DESC, verification_id DESC LIMIT 1",
     )
     .bind(prefix)
     .bind(digest)
     .fetch_optional(conn)
     .await?;
-    Ok(row.map(|(ok, detail)| crate::domain::promotion::ArtifactVerification { ok, detail }))
+    Ok(row.map(|(ok, detail)| crate::domain::promotion::ArtifactVerification { ok: ok.0, detail }))
 }
 
 /// A version's artifact evidence: what its files are bound to and their latest re-hash.
 pub async fn evidence_for_version(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     name: &str,
     version: i64,
 ) -> Result<Option<crate::domain::promotion::ArtifactEvidence>, sqlx::Error> {
@@ -66,15 +66,16 @@ pub async fn evidence_for_version(
 /// The latest re-hash of the files under `prefix` with `digest`, with when it ran (Unix ms):
 /// when, whether the files still matched, and what differed.
 pub async fn latest_verification_at(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     prefix: &str,
     digest: &str,
 ) -> Result<Option<(i64, bool, String)>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT verified_at, ok, detail FROM artifact_verifications WHERE prefix = ? AND digest = ? ORDER BY verified_at DESC, verification_id DESC LIMIT 1",
+    let row: Option<(i64, crate::store::Flag, String)> = sqlx::query_as(
+        "SELECT verified_at, ok, detail FROM artifact_verifications WHERE prefix = $1 AND digest = $2 ORDER BY verified_at DESC, verification_id DESC LIMIT 1",
     )
     .bind(prefix)
     .bind(digest)
     .fetch_optional(conn)
-    .await
+    .await?;
+    Ok(row.map(|(at, ok, detail)| (at, ok.0, detail)))
 }

@@ -3,18 +3,19 @@
 
 use super::AuditRow;
 use crate::domain::audit_query::{AuditFilter, PAGE_SIZE};
-use sqlx::{QueryBuilder, Sqlite, SqlitePool};
+use crate::store::{Db, Pool};
+use sqlx::QueryBuilder;
 
 /// Narrows a time range to a sequence range: timestamps are non-decreasing along the chain, so
 /// one seek in the `ts` index finds each bound and every filter can then walk a seq index.
 async fn seq_bounds(
-    pool: &SqlitePool,
+    pool: &Pool,
     f: &AuditFilter,
 ) -> Result<(Option<i64>, Option<i64>), sqlx::Error> {
     let lo = match &f.from_ts {
         Some(from) => Some(
             sqlx::query_scalar::<_, i64>(
-                "SELECT seq FROM audit_log WHERE ts >= ? ORDER BY ts, seq LIMIT 1",
+                "SELECT seq FROM audit_log WHERE ts >= $1 ORDER BY ts, seq LIMIT 1",
             )
             .bind(from)
             .fetch_optional(pool)
@@ -26,7 +27,7 @@ async fn seq_bounds(
     let hi = match &f.to_ts {
         Some(to) => Some(
             sqlx::query_scalar::<_, i64>(
-                "SELECT seq FROM audit_log WHERE ts < ? ORDER BY ts DESC, seq DESC LIMIT 1",
+                "SELECT seq FROM audit_log WHERE ts < $1 ORDER BY ts DESC, seq DESC LIMIT 1",
             )
             .bind(to)
             .fetch_optional(pool)
@@ -40,13 +41,13 @@ async fn seq_bounds(
 
 /// The distinct actions starting with `prefix`, found by hopping through the action index
 /// (one seek per distinct action, however many entries each has).
-async fn actions_with_prefix(pool: &SqlitePool, prefix: &str) -> Result<Vec<String>, sqlx::Error> {
+async fn actions_with_prefix(pool: &Pool, prefix: &str) -> Result<Vec<String>, sqlx::Error> {
     let upper = format!("{prefix}\u{10FFFF}");
     sqlx::query_scalar(
         "WITH RECURSIVE hop(a) AS ( \
-           SELECT (SELECT min(action) FROM audit_log WHERE action >= ?1 AND action < ?2) \
+           SELECT (SELECT min(action) FROM audit_log WHERE action >= $1 AND action < $2) \
            UNION ALL \
-           SELECT (SELECT min(action) FROM audit_log WHERE action > hop.a AND action < ?2) FROM hop WHERE hop.a IS NOT NULL \
+           SELECT (SELECT min(action) FROM audit_log WHERE action > hop.a AND action < $2) FROM hop WHERE hop.a IS NOT NULL \
          ) SELECT a FROM hop WHERE a IS NOT NULL LIMIT 1000",
     )
     .bind(prefix)
@@ -56,11 +57,7 @@ async fn actions_with_prefix(pool: &SqlitePool, prefix: &str) -> Result<Vec<Stri
 }
 
 /// Up to `limit` entries matching `filter`, newest first, below the filter's cursor.
-pub async fn page(
-    pool: &SqlitePool,
-    f: &AuditFilter,
-    limit: i64,
-) -> Result<Vec<AuditRow>, sqlx::Error> {
+pub async fn page(pool: &Pool, f: &AuditFilter, limit: i64) -> Result<Vec<AuditRow>, sqlx::Error> {
     let (lo, hi) = seq_bounds(pool, f).await?;
     let limit = limit.clamp(1, 10 * PAGE_SIZE);
     let Some(prefix) = &f.action_prefix else {
@@ -91,8 +88,8 @@ pub(super) fn filtered<'a>(
     action: ActionMatch<'_>,
     lo: Option<i64>,
     hi: Option<i64>,
-) -> QueryBuilder<'a, Sqlite> {
-    let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
+) -> QueryBuilder<'a, Db> {
+    let mut q: QueryBuilder<Db> = QueryBuilder::new(
         "SELECT seq, ts, actor, action, object_type, object_id, details, prev_hash, hash FROM audit_log WHERE 1=1",
     );
     if let Some(a) = &f.actor {
@@ -133,7 +130,7 @@ pub(super) fn filtered<'a>(
 }
 
 async fn page_exact(
-    pool: &SqlitePool,
+    pool: &Pool,
     f: &AuditFilter,
     action: Option<&str>,
     lo: Option<i64>,
@@ -146,13 +143,13 @@ async fn page_exact(
         q.push(" AND seq < ").push_bind(b);
     }
     q.push(" ORDER BY seq DESC LIMIT ").push_bind(limit);
-    q.build_query_as::<AuditRow>().fetch_all(pool).await
+    crate::store::sql::fetch_all_as::<AuditRow, _>(&mut q, pool).await
 }
 
 /// Every entry matching `f` (the cursor ignored), oldest first, in one pass; at most `max`
 /// (an error names the limit when more match). For exports.
 pub async fn all_matching(
-    pool: &SqlitePool,
+    pool: &Pool,
     f: &AuditFilter,
     max: usize,
 ) -> Result<Result<Vec<AuditRow>, usize>, sqlx::Error> {
@@ -164,7 +161,7 @@ pub async fn all_matching(
     };
     let mut q = filtered(f, action, lo, hi);
     q.push(" ORDER BY seq LIMIT ").push_bind(max as i64 + 1);
-    let rows = q.build_query_as::<AuditRow>().fetch_all(pool).await?;
+    let rows = crate::store::sql::fetch_all_as::<AuditRow, _>(&mut q, pool).await?;
     if rows.len() > max {
         return Ok(Err(max));
     }
@@ -173,7 +170,7 @@ pub async fn all_matching(
 
 /// One page (`PAGE_SIZE` entries) for `filter`, and the cursor of the next, older page.
 pub async fn page_with_cursor(
-    pool: &SqlitePool,
+    pool: &Pool,
     f: &AuditFilter,
 ) -> Result<(Vec<AuditRow>, Option<i64>), sqlx::Error> {
     // One extra row tells whether an older page exists without a count query.
@@ -204,7 +201,7 @@ pub struct Totals {
 /// count: one index seek, where count(*) reads the whole table (tens of ms at a million
 /// entries). The newest entries are one walk down the `seq` (or `actor, seq`) index.
 pub fn overview(
-    pool: &SqlitePool,
+    pool: &Pool,
     actor: Option<&str>,
     limit: i64,
 ) -> Result<(Totals, Vec<AuditRow>), rusqlite::Error> {

@@ -5,9 +5,9 @@ use crate::domain::audit_chain::{ChainBreak, ChainVerifier, EntryFields};
 use crate::domain::merkle::{self, Accumulator};
 use crate::dto::CheckpointView;
 use crate::store::audit_tree::{leaf_of, Checkpoint};
+use crate::store::Pool;
 use ed25519_dalek::VerifyingKey;
 use rusqlite::{Connection, OpenFlags};
-use sqlx::SqlitePool;
 use std::iter::Peekable;
 use std::path::Path;
 
@@ -15,8 +15,8 @@ use std::path::Path;
 ///
 /// Runs on a blocking thread over its own read-only connection to the database file, inside one
 /// read transaction: a consistent snapshot even while others append.
-pub async fn verify(pool: &SqlitePool) -> Result<VerifyReport, sqlx::Error> {
-    let path = pool.connect_options().get_filename().to_path_buf();
+pub async fn verify(pool: &Pool) -> Result<VerifyReport, sqlx::Error> {
+    let path = crate::store::sqlite_file(pool)?;
     let key = crate::service::signing::key_for(pool)
         .map_err(|e| sqlx::Error::Protocol(format!("audit signing key: {e}")))?
         .verifying_key();

@@ -1,6 +1,6 @@
 //! Search over datasets, jobs and runs, and the detail of one dataset or job.
 
-use sqlx::SqlitePool;
+use crate::store::Pool;
 use std::collections::VecDeque;
 
 /// One search hit: node type, namespace (empty for runs), name, node id and last update.
@@ -8,7 +8,7 @@ pub type SearchHit = (String, String, String, String, String);
 
 /// Datasets, jobs and runs whose name (or namespace, or run id) contains `q`, best first:
 /// exact names, then names starting with `q`, then the rest, each alphabetically.
-pub async fn search(pool: &SqlitePool, q: &str, limit: i64) -> Result<Vec<SearchHit>, sqlx::Error> {
+pub async fn search(pool: &Pool, q: &str, limit: i64) -> Result<Vec<SearchHit>, sqlx::Error> {
     // `%` and `_` in what was typed are literal characters, never wildcards.
     let escaped = q
         .replace('\\', "\\\\")
@@ -19,20 +19,20 @@ pub async fn search(pool: &SqlitePool, q: &str, limit: i64) -> Result<Vec<Search
     let rows: Vec<(String, String, String, String, String, i64)> = sqlx::query_as(
         "SELECT type, namespace, name, node_id, updated_at, rank FROM ( \
            SELECT 'DATASET' AS type, namespace, name, 'dataset:' || namespace || ':' || name AS node_id, updated_at, \
-                  CASE WHEN lower(name) = lower(?1) THEN 0 WHEN lower(name) LIKE lower(?4) ESCAPE '\\' THEN 1 ELSE 2 END AS rank \
-             FROM lineage_datasets WHERE name LIKE ?2 ESCAPE '\\' OR namespace LIKE ?2 ESCAPE '\\' \
+                  CASE WHEN lower(name) = lower($1) THEN 0 WHEN lower(name) LIKE lower($4) ESCAPE '\\' THEN 1 ELSE 2 END AS rank \
+             FROM lineage_datasets WHERE name LIKE $2 ESCAPE '\\' OR namespace LIKE $2 ESCAPE '\\' \
            UNION ALL \
            SELECT 'JOB', namespace, name, 'job:' || namespace || ':' || name, updated_at, \
-                  CASE WHEN lower(name) = lower(?1) THEN 0 WHEN lower(name) LIKE lower(?4) ESCAPE '\\' THEN 1 ELSE 2 END \
-             FROM lineage_jobs WHERE name LIKE ?2 ESCAPE '\\' OR namespace LIKE ?2 ESCAPE '\\' \
+                  CASE WHEN lower(name) = lower($1) THEN 0 WHEN lower(name) LIKE lower($4) ESCAPE '\\' THEN 1 ELSE 2 END \
+             FROM lineage_jobs WHERE name LIKE $2 ESCAPE '\\' OR namespace LIKE $2 ESCAPE '\\' \
            UNION ALL \
            SELECT 'RUN', '', run_name, 'run:' || run_uuid, CAST(coalesce(end_time, start_time, 0) AS TEXT), \
-                  CASE WHEN lower(run_name) = lower(?1) OR run_uuid = lower(?1) THEN 0 ELSE 2 END \
-             FROM runs WHERE lifecycle_stage = 'active' AND (run_name LIKE ?2 ESCAPE '\\' OR run_uuid LIKE lower(?4) ESCAPE '\\') \
+                  CASE WHEN lower(run_name) = lower($1) OR run_uuid = lower($1) THEN 0 ELSE 2 END \
+             FROM runs WHERE lifecycle_stage = 'active' AND (run_name LIKE $2 ESCAPE '\\' OR run_uuid LIKE lower($4) ESCAPE '\\') \
            UNION ALL \
-           SELECT 'RUN', j.namespace, j.name, 'run:' || r.run_id, r.last_event_time, CASE WHEN r.run_id = lower(?1) THEN 0 ELSE 2 END \
-             FROM lineage_runs r JOIN lineage_jobs j ON j.job_id = r.job_id WHERE r.run_id LIKE lower(?4) ESCAPE '\\' AND length(?1) >= 8 \
-         ) ORDER BY rank, name, namespace, node_id LIMIT ?3",
+           SELECT 'RUN', j.namespace, j.name, 'run:' || r.run_id, r.last_event_time, CASE WHEN r.run_id = lower($1) THEN 0 ELSE 2 END \
+             FROM lineage_runs r JOIN lineage_jobs j ON j.job_id = r.job_id WHERE r.run_id LIKE lower($4) ESCAPE '\\' AND length($1) >= 8 \
+         ) ORDER BY rank, name, namespace, node_id LIMIT $3",
     )
     .bind(q)
     .bind(like)
@@ -57,12 +57,12 @@ pub type DatasetDetail = (
 
 /// See [`DatasetDetail`].
 pub async fn dataset_detail(
-    pool: &SqlitePool,
+    pool: &Pool,
     namespace: &str,
     name: &str,
 ) -> Result<Option<DatasetDetail>, sqlx::Error> {
     let row: Option<(i64, String, String, Option<String>)> = sqlx::query_as(
-        "SELECT dataset_id, fields, facets, current_version FROM lineage_datasets WHERE namespace = ? AND name = ?",
+        "SELECT dataset_id, fields, facets, current_version FROM lineage_datasets WHERE namespace = $1 AND name = $2",
     )
     .bind(namespace)
     .bind(name)
@@ -73,13 +73,13 @@ pub async fn dataset_detail(
     };
     let versions: Vec<(String, String, Option<String>)> = sqlx::query_as(
         "SELECT version, substr(facets_from, 1, instr(facets_from, char(1)) - 1), run_id FROM lineage_dataset_versions \
-         WHERE dataset_id = ? ORDER BY facets_from DESC LIMIT 20",
+         WHERE dataset_id = $1 ORDER BY facets_from DESC LIMIT 20",
     )
     .bind(id)
     .fetch_all(pool)
     .await?;
     let lineage: Option<String> = sqlx::query_scalar(
-        "SELECT column_lineage FROM lineage_dataset_versions WHERE dataset_id = ? AND version = ?",
+        "SELECT column_lineage FROM lineage_dataset_versions WHERE dataset_id = $1 AND version = $2",
     )
     .bind(id)
     .bind(current)
@@ -96,7 +96,7 @@ pub async fn dataset_detail(
 /// Where a dataset field's values come from, transitively through the column lineage of each
 /// dataset's current version: (dataset node id, field), nearest first.
 pub async fn field_sources(
-    pool: &SqlitePool,
+    pool: &Pool,
     namespace: &str,
     name: &str,
     field: &str,
@@ -136,27 +136,28 @@ pub type JobDetail = (
 
 /// See [`JobDetail`].
 pub async fn job_detail(
-    pool: &SqlitePool,
+    pool: &Pool,
     namespace: &str,
     name: &str,
 ) -> Result<Option<JobDetail>, sqlx::Error> {
-    let row: Option<(i64, String)> =
-        sqlx::query_as("SELECT job_id, facets FROM lineage_jobs WHERE namespace = ? AND name = ?")
-            .bind(namespace)
-            .bind(name)
-            .fetch_optional(pool)
-            .await?;
+    let row: Option<(i64, String)> = sqlx::query_as(
+        "SELECT job_id, facets FROM lineage_jobs WHERE namespace = $1 AND name = $2",
+    )
+    .bind(namespace)
+    .bind(name)
+    .fetch_optional(pool)
+    .await?;
     let Some((id, facets)) = row else {
         return Ok(None);
     };
     let versions = sqlx::query_as(
-        "SELECT version, created_at FROM lineage_job_versions WHERE job_id = ? ORDER BY created_at DESC, version LIMIT 20",
+        "SELECT version, created_at FROM lineage_job_versions WHERE job_id = $1 ORDER BY created_at DESC, version LIMIT 20",
     )
     .bind(id)
     .fetch_all(pool)
     .await?;
     let runs = sqlx::query_as(
-        "SELECT run_id, state, started_at, ended_at, error_message FROM lineage_runs WHERE job_id = ? \
+        "SELECT run_id, state, started_at, ended_at, error_message FROM lineage_runs WHERE job_id = $1 \
          ORDER BY last_event_time DESC, run_id DESC LIMIT 10",
     )
     .bind(id)
@@ -164,7 +165,7 @@ pub async fn job_detail(
     .await?;
     let training = sqlx::query_as(
         "SELECT DISTINCT r.run_uuid, r.run_name FROM lineage_runs lr JOIN runs r ON r.run_uuid = lr.mlflow_run_id \
-         WHERE lr.job_id = ? AND r.lifecycle_stage = 'active' ORDER BY r.start_time DESC LIMIT 8",
+         WHERE lr.job_id = $1 AND r.lifecycle_stage = 'active' ORDER BY r.start_time DESC LIMIT 8",
     )
     .bind(id)
     .fetch_all(pool)

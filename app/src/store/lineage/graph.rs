@@ -3,7 +3,7 @@
 //! around a node and what each node shows.
 
 use crate::domain::lineage::NodeRef;
-use sqlx::SqlitePool;
+use crate::store::Pool;
 use std::collections::{BTreeMap, VecDeque};
 
 /// Upstream or downstream.
@@ -26,16 +26,13 @@ fn job_ref((namespace, name): (String, String)) -> NodeRef {
 /// The node an id names, if it exists. Ambiguous dataset and job ids (colons in the
 /// namespace or name) resolve to the reading that exists; an OpenLineage run id resolves to
 /// its job, an MLflow run id to the training run.
-pub async fn resolve(
-    pool: &SqlitePool,
-    id: &str,
-) -> Result<Option<NodeRef>, crate::error::AppError> {
+pub async fn resolve(pool: &Pool, id: &str) -> Result<Option<NodeRef>, crate::error::AppError> {
     let candidates = NodeRef::parse_candidates(id)
         .map_err(|e| crate::error::AppError::validation("nodeId", e))?;
     for c in candidates {
         let found = match &c {
             NodeRef::Dataset { namespace, name } => sqlx::query_scalar::<_, i64>(
-                "SELECT 1 FROM lineage_datasets WHERE namespace = ? AND name = ?",
+                "SELECT 1 FROM lineage_datasets WHERE namespace = $1 AND name = $2",
             )
             .bind(namespace)
             .bind(name)
@@ -43,7 +40,7 @@ pub async fn resolve(
             .await?
             .map(|_| c.clone()),
             NodeRef::Job { namespace, name } => sqlx::query_scalar::<_, i64>(
-                "SELECT 1 FROM lineage_jobs WHERE namespace = ? AND name = ?",
+                "SELECT 1 FROM lineage_jobs WHERE namespace = $1 AND name = $2",
             )
             .bind(namespace)
             .bind(name)
@@ -52,7 +49,7 @@ pub async fn resolve(
             .map(|_| c.clone()),
             NodeRef::Run(run) => {
                 let mlflow = sqlx::query_scalar::<_, i64>(
-                    "SELECT 1 FROM runs WHERE run_uuid = ? AND lifecycle_stage = 'active'",
+                    "SELECT 1 FROM runs WHERE run_uuid = $1 AND lifecycle_stage = 'active'",
                 )
                 .bind(run)
                 .fetch_optional(pool)
@@ -71,7 +68,7 @@ pub async fn resolve(
             }
             NodeRef::ModelVersion { name, version } => match version.parse::<i64>() {
                 Ok(v) => sqlx::query_scalar::<_, i64>(
-                    "SELECT 1 FROM model_versions WHERE name = ? AND version = ?",
+                    "SELECT 1 FROM model_versions WHERE name = $1 AND version = $2",
                 )
                 .bind(name)
                 .bind(v)
@@ -82,7 +79,7 @@ pub async fn resolve(
             },
             NodeRef::Deployment(d) => match d.rsplit_once('@') {
                 Some((model, alias)) => sqlx::query_scalar::<_, i64>(
-                    "SELECT 1 FROM model_aliases WHERE name = ? AND alias = ?",
+                    "SELECT 1 FROM model_aliases WHERE name = $1 AND alias = $2",
                 )
                 .bind(model)
                 .bind(alias)
@@ -326,7 +323,7 @@ pub struct Subgraph {
 /// worker thread, and under mixed load each trip queued behind other requests (300 ms per
 /// lineage page, 20 ms alone); the whole walk is now one blocking task on a reader of its own.
 pub async fn subgraph(
-    pool: &SqlitePool,
+    pool: &Pool,
     start: &NodeRef,
     up: usize,
     down: usize,

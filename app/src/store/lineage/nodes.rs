@@ -2,9 +2,9 @@
 //! run, a training run's status, a model version's aliases.
 
 use crate::domain::lineage::NodeRef;
+use crate::store::Pool;
 use rusqlite::OptionalExtension;
 use serde_json::{json, Value};
-use sqlx::SqlitePool;
 
 /// A job's latest run: id, state, start, end and error message.
 type LatestRunRow = (String, String, String, Option<String>, Option<String>);
@@ -12,10 +12,7 @@ type LatestRunRow = (String, String, String, Option<String>, Option<String>);
 type TrainingRunRow = (String, i64, String, Option<i64>, Option<i64>);
 
 /// What the graph shows of each node, in order, read in one blocking task.
-pub async fn nodes_data(
-    pool: &SqlitePool,
-    nodes: Vec<NodeRef>,
-) -> Result<Vec<Value>, rusqlite::Error> {
+pub async fn nodes_data(pool: &Pool, nodes: Vec<NodeRef>) -> Result<Vec<Value>, rusqlite::Error> {
     crate::store::read_blocking(pool, move |db| {
         nodes.iter().map(|n| node_data(db, n)).collect()
     })

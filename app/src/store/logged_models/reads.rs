@@ -5,15 +5,12 @@ use super::ModelMetric;
 use super::Row;
 use super::COLUMNS;
 use crate::store::tracking::MetricPoint;
-use sqlx::SqliteConnection;
+use crate::store::Conn;
 
 /// The model, with its tags, params and metrics; `None` when unknown.
-pub async fn get(
-    conn: &mut SqliteConnection,
-    id: &str,
-) -> Result<Option<LoggedModel>, sqlx::Error> {
+pub async fn get(conn: &mut Conn, id: &str) -> Result<Option<LoggedModel>, sqlx::Error> {
     let row: Option<Row> = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM logged_models WHERE model_id = ?"
+        "SELECT {COLUMNS} FROM logged_models WHERE model_id = $1"
     ))
     .bind(id)
     .fetch_optional(&mut *conn)
@@ -26,13 +23,13 @@ pub async fn get(
 
 /// The active models of the given experiments, newest first.
 pub async fn in_experiments(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     experiment_ids: &[i64],
 ) -> Result<Vec<LoggedModel>, sqlx::Error> {
     let mut out = Vec::new();
     for e in experiment_ids {
         let rows: Vec<Row> = sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM logged_models WHERE experiment_id = ? AND lifecycle_stage = 'active' ORDER BY creation_time DESC, model_id"
+            "SELECT {COLUMNS} FROM logged_models WHERE experiment_id = $1 AND lifecycle_stage = 'active' ORDER BY creation_time DESC, model_id"
         ))
         .bind(e)
         .fetch_all(&mut *conn)
@@ -50,7 +47,7 @@ pub async fn in_experiments(
 }
 
 /// Every READY model with a recorded digest, oldest first.
-pub async fn finalized(conn: &mut SqliteConnection) -> Result<Vec<LoggedModel>, sqlx::Error> {
+pub async fn finalized(conn: &mut Conn) -> Result<Vec<LoggedModel>, sqlx::Error> {
     let rows: Vec<Row> = sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM logged_models WHERE digest IS NOT NULL ORDER BY creation_time, model_id"
     ))
@@ -63,21 +60,21 @@ pub async fn finalized(conn: &mut SqliteConnection) -> Result<Vec<LoggedModel>, 
     Ok(out)
 }
 
-async fn complete(conn: &mut SqliteConnection, r: Row) -> Result<LoggedModel, sqlx::Error> {
+async fn complete(conn: &mut Conn, r: Row) -> Result<LoggedModel, sqlx::Error> {
     let tags: Vec<(String, String)> =
-        sqlx::query_as("SELECT key, value FROM logged_model_tags WHERE model_id = ? ORDER BY key")
+        sqlx::query_as("SELECT key, value FROM logged_model_tags WHERE model_id = $1 ORDER BY key")
             .bind(&r.model_id)
             .fetch_all(&mut *conn)
             .await?;
     let params: Vec<(String, String)> = sqlx::query_as(
-        "SELECT key, value FROM logged_model_params WHERE model_id = ? ORDER BY key",
+        "SELECT key, value FROM logged_model_params WHERE model_id = $1 ORDER BY key",
     )
     .bind(&r.model_id)
     .fetch_all(&mut *conn)
     .await?;
     #[allow(clippy::type_complexity)]
     let rows: Vec<(String, Option<f64>, i64, i64, i64, Option<String>, String, String)> = sqlx::query_as(
-        "SELECT key, value, is_nan, timestamp, step, run_uuid, dataset_name, dataset_digest FROM logged_model_metrics WHERE model_id = ? ORDER BY key, step, timestamp",
+        "SELECT key, value, is_nan, timestamp, step, run_uuid, dataset_name, dataset_digest FROM logged_model_metrics WHERE model_id = $1 ORDER BY key, step, timestamp",
     )
     .bind(&r.model_id)
     .fetch_all(&mut *conn)

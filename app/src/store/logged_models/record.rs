@@ -11,11 +11,11 @@ use crate::domain::artifacts::{FileEntry, Root};
 use crate::domain::logged_models::{PENDING, READY};
 use crate::error::AppError;
 use crate::store::tracking::{experiment_stage, MAX_PARAM_VALUE_LEN, MAX_TAG_VALUE_LEN};
-use sqlx::SqliteConnection;
+use crate::store::Conn;
 
 /// Creates a logged model (PENDING) and answers its id.
 pub async fn create(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     m: NewModel<'_>,
     by: &str,
     at: i64,
@@ -28,7 +28,7 @@ pub async fn create(
     }
     if let Some(run) = m.source_run_id {
         let exp: Option<i64> =
-            sqlx::query_scalar("SELECT experiment_id FROM runs WHERE run_uuid = ?")
+            sqlx::query_scalar("SELECT experiment_id FROM runs WHERE run_uuid = $1")
                 .bind(run)
                 .fetch_optional(&mut *conn)
                 .await?;
@@ -62,7 +62,7 @@ pub async fn create(
         model_id: id.clone(),
     };
     sqlx::query(
-        "INSERT INTO logged_models (model_id, experiment_id, name, model_type, source_run_id, status, artifact_uri, created_by, creation_time, last_updated_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO logged_models (model_id, experiment_id, name, model_type, source_run_id, status, artifact_uri, created_by, creation_time, last_updated_time) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(&id)
     .bind(m.experiment_id)
@@ -82,14 +82,14 @@ pub async fn create(
 }
 
 async fn put_pairs(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     table: &str,
     id: &str,
     kvs: &[(String, String)],
 ) -> Result<(), sqlx::Error> {
     for (k, v) in kvs {
         sqlx::query(&format!(
-            "INSERT INTO {table} (model_id, key, value) VALUES (?, ?, ?) ON CONFLICT (model_id, key) DO UPDATE SET value = excluded.value"
+            "INSERT INTO {table} (model_id, key, value) VALUES ($1, $2, $3) ON CONFLICT (model_id, key) DO UPDATE SET value = excluded.value"
         ))
         .bind(id)
         .bind(k)
@@ -100,8 +100,8 @@ async fn put_pairs(
     Ok(())
 }
 
-async fn touch(conn: &mut SqliteConnection, id: &str, at: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE logged_models SET last_updated_time = ? WHERE model_id = ?")
+async fn touch(conn: &mut Conn, id: &str, at: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE logged_models SET last_updated_time = $1 WHERE model_id = $2")
         .bind(at)
         .bind(id)
         .execute(conn)
@@ -111,7 +111,7 @@ async fn touch(conn: &mut SqliteConnection, id: &str, at: i64) -> Result<(), sql
 
 /// Sets tags on an active model.
 pub async fn set_tags(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     id: &str,
     tags: &[(String, String)],
     at: i64,
@@ -124,14 +124,9 @@ pub async fn set_tags(
 }
 
 /// Deletes a tag.
-pub async fn delete_tag(
-    conn: &mut SqliteConnection,
-    id: &str,
-    key: &str,
-    at: i64,
-) -> Result<(), AppError> {
+pub async fn delete_tag(conn: &mut Conn, id: &str, key: &str, at: i64) -> Result<(), AppError> {
     active(conn, id).await?;
-    let n = sqlx::query("DELETE FROM logged_model_tags WHERE model_id = ? AND key = ?")
+    let n = sqlx::query("DELETE FROM logged_model_tags WHERE model_id = $1 AND key = $2")
         .bind(id)
         .bind(key)
         .execute(&mut *conn)
@@ -148,7 +143,7 @@ pub async fn delete_tag(
 
 /// Logs params; a param keeps its first value, as on runs.
 pub async fn log_params(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     id: &str,
     params: &[(String, String)],
     at: i64,
@@ -157,7 +152,7 @@ pub async fn log_params(
     check_kvs("params", params, MAX_PARAM_VALUE_LEN)?;
     for (i, (k, v)) in params.iter().enumerate() {
         let old: Option<String> = sqlx::query_scalar(
-            "SELECT value FROM logged_model_params WHERE model_id = ? AND key = ?",
+            "SELECT value FROM logged_model_params WHERE model_id = $1 AND key = $2",
         )
         .bind(id)
         .bind(k)
@@ -175,7 +170,7 @@ pub async fn log_params(
             Some(_) => {}
             None => {
                 sqlx::query(
-                    "INSERT INTO logged_model_params (model_id, key, value) VALUES (?, ?, ?)",
+                    "INSERT INTO logged_model_params (model_id, key, value) VALUES ($1, $2, $3)",
                 )
                 .bind(id)
                 .bind(k)
@@ -190,7 +185,7 @@ pub async fn log_params(
 }
 
 /// The model, which must exist and not be deleted.
-pub async fn active(conn: &mut SqliteConnection, id: &str) -> Result<LoggedModel, AppError> {
+pub async fn active(conn: &mut Conn, id: &str) -> Result<LoggedModel, AppError> {
     match get(conn, id).await? {
         Some(m) if m.lifecycle_stage == "active" => Ok(m),
         _ => Err(AppError::not_found(format!(
@@ -201,7 +196,7 @@ pub async fn active(conn: &mut SqliteConnection, id: &str) -> Result<LoggedModel
 
 /// Finalizes a model: READY with the manifest and digest given, or UPLOAD_FAILED.
 pub async fn finalize(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     id: &str,
     status: &str,
     sealed: Option<(&str, &[FileEntry])>,
@@ -215,7 +210,7 @@ pub async fn finalize(
         None => (None, None),
     };
     sqlx::query(
-        "UPDATE logged_models SET status = ?, digest = COALESCE(digest, ?), manifest = COALESCE(manifest, ?), finalized_at = COALESCE(finalized_at, ?), last_updated_time = ? WHERE model_id = ?",
+        "UPDATE logged_models SET status = $1, digest = COALESCE(digest, $2), manifest = COALESCE(manifest, $3), finalized_at = COALESCE(finalized_at, $4), last_updated_time = $5 WHERE model_id = $6",
     )
     .bind(status)
     .bind(digest)
@@ -229,8 +224,8 @@ pub async fn finalize(
 }
 
 /// Marks a model deleted (its files and record are kept).
-pub async fn mark_deleted(conn: &mut SqliteConnection, id: &str, at: i64) -> Result<(), AppError> {
-    sqlx::query("UPDATE logged_models SET lifecycle_stage = 'deleted', last_updated_time = ? WHERE model_id = ?")
+pub async fn mark_deleted(conn: &mut Conn, id: &str, at: i64) -> Result<(), AppError> {
+    sqlx::query("UPDATE logged_models SET lifecycle_stage = 'deleted', last_updated_time = $1 WHERE model_id = $2")
         .bind(at)
         .bind(id)
         .execute(conn)
@@ -239,14 +234,11 @@ pub async fn mark_deleted(conn: &mut SqliteConnection, id: &str, at: i64) -> Res
 }
 
 /// Records metric points that name a model.
-pub async fn record_metrics(
-    conn: &mut SqliteConnection,
-    metrics: &[ModelMetric],
-) -> Result<(), AppError> {
+pub async fn record_metrics(conn: &mut Conn, metrics: &[ModelMetric]) -> Result<(), AppError> {
     for (i, m) in metrics.iter().enumerate() {
         let model_id = m.model_id.as_str();
         let exists: Option<i64> =
-            sqlx::query_scalar("SELECT 1 FROM logged_models WHERE model_id = ?")
+            sqlx::query_scalar("SELECT 1 FROM logged_models WHERE model_id = $1")
                 .bind(model_id)
                 .fetch_optional(&mut *conn)
                 .await?;
@@ -262,7 +254,7 @@ pub async fn record_metrics(
             (Some(m.point.value), 0)
         };
         sqlx::query(
-            "INSERT INTO logged_model_metrics (model_id, key, value, is_nan, timestamp, step, run_uuid, dataset_name, dataset_digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO logged_model_metrics (model_id, key, value, is_nan, timestamp, step, run_uuid, dataset_name, dataset_digest) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(model_id)
         .bind(&m.point.key)

@@ -7,19 +7,19 @@ use crate::domain::promotion::{
     AbEvidence, DatasetEvidence, Evidence, FairnessEvidence, Policy, RunEvidence,
 };
 use crate::error::AppError;
-use sqlx::SqlitePool;
+use crate::store::Pool;
 
 /// The facts a promotion of `name@version` to `alias` is judged on, as stored now, and the
 /// policy in force that judges them (its reference is part of the evidence).
 pub async fn gather_evidence(
-    pool: &SqlitePool,
+    pool: &Pool,
     name: &str,
     version: i64,
     alias: &str,
 ) -> Result<(Evidence, Policy), AppError> {
     let row: Option<(Option<String>, String)> = sqlx::query_as(
         "SELECT v.run_id, m.risk_tier FROM model_versions v JOIN registered_models m ON m.name = v.name \
-         WHERE v.name = ? AND v.version = ?",
+         WHERE v.name = $1 AND v.version = $2",
     )
     .bind(name)
     .bind(version)
@@ -31,7 +31,7 @@ pub async fn gather_evidence(
         ))
     })?;
     let champion: Option<i64> =
-        sqlx::query_scalar("SELECT version FROM model_aliases WHERE name = ? AND alias = ?")
+        sqlx::query_scalar("SELECT version FROM model_aliases WHERE name = $1 AND alias = $2")
             .bind(name)
             .bind(alias)
             .fetch_optional(pool)
@@ -67,11 +67,11 @@ pub async fn gather_evidence(
 /// The training run (when active): its author, when it ended, its latest metrics, and the
 /// datasets it read.
 async fn training_run(
-    pool: &SqlitePool,
+    pool: &Pool,
     run_id: String,
 ) -> Result<(Option<RunEvidence>, Vec<DatasetEvidence>), AppError> {
     let info: Option<(String, Option<i64>, Option<i64>)> = sqlx::query_as(
-        "SELECT user_id, start_time, end_time FROM runs WHERE run_uuid = ? AND lifecycle_stage = 'active'",
+        "SELECT user_id, start_time, end_time FROM runs WHERE run_uuid = $1 AND lifecycle_stage = 'active'",
     )
     .bind(&run_id)
     .fetch_optional(pool)
@@ -80,7 +80,7 @@ async fn training_run(
         return Ok((None, Vec::new()));
     };
     let metrics: Vec<(String, f64)> = sqlx::query_as(
-        "SELECT key, value FROM latest_metrics WHERE run_uuid = ? AND is_nan = 0 AND value IS NOT NULL ORDER BY key",
+        "SELECT key, value FROM latest_metrics WHERE run_uuid = $1 AND is_nan = 0 AND value IS NOT NULL ORDER BY key",
     )
     .bind(&run_id)
     .fetch_all(pool)
@@ -109,10 +109,7 @@ async fn training_run(
 }
 
 /// The version's latest fairness report.
-async fn latest_fairness(
-    pool: &SqlitePool,
-    mv: &str,
-) -> Result<Option<FairnessEvidence>, AppError> {
+async fn latest_fairness(pool: &Pool, mv: &str) -> Result<Option<FairnessEvidence>, AppError> {
     Ok(sqlx::query_as::<_, (i64, String, String, Option<String>, String)>(
         "SELECT report_id, verdict, sentence, json_extract(mapping, '$.attributes'), created_at \
          FROM fairness_reports WHERE model_version = ? ORDER BY created_at DESC, report_id DESC LIMIT 1",
@@ -132,7 +129,7 @@ async fn latest_fairness(
 }
 
 /// The latest decision of an A/B test the version took part in.
-async fn latest_ab_decision(pool: &SqlitePool, mv: &str) -> Result<Option<AbEvidence>, AppError> {
+async fn latest_ab_decision(pool: &Pool, mv: &str) -> Result<Option<AbEvidence>, AppError> {
     Ok(sqlx::query_as::<_, (i64, String, String, String, String)>(
         "SELECT t.test_id, t.name, d.decision, d.sentence, d.decided_at FROM ab_variants v \
          JOIN ab_tests t ON t.test_id = v.test_id JOIN ab_decisions d ON d.test_id = v.test_id \

@@ -4,8 +4,8 @@
 use super::PolicyVersion;
 use crate::domain::promotion::{parse_policy, Policy, PolicyRef, DEFAULT_POLICY};
 use crate::error::AppError;
+use crate::store::{Conn, Pool};
 use sha2::{Digest, Sha256};
-use sqlx::{SqliteConnection, SqlitePool};
 
 /// Validates a scope.
 pub fn check_scope(scope: &str) -> Result<(), AppError> {
@@ -30,7 +30,7 @@ pub fn check_scope(scope: &str) -> Result<(), AppError> {
 
 /// Stores a new version of the policy of `scope` after validating it; returns it.
 pub async fn save_policy(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     scope: &str,
     text: &str,
     by: &str,
@@ -41,7 +41,7 @@ pub async fn save_policy(
     let sha = hex::encode(Sha256::digest(text.as_bytes()));
     Ok(sqlx::query_as(
         "INSERT INTO promotion_policies (scope, version, text, sha256, created_by, created_at) \
-         SELECT ?1, coalesce(max(version), 0) + 1, ?2, ?3, ?4, ?5 FROM promotion_policies WHERE scope = ?1 \
+         SELECT $1, coalesce(max(version), 0) + 1, $2, $3, $4, $5 FROM promotion_policies WHERE scope = $1 \
          RETURNING policy_id, scope, version, text, sha256, created_by, created_at",
     )
     .bind(scope)
@@ -54,7 +54,7 @@ pub async fn save_policy(
 }
 
 /// Every version of every scope, newest first within a scope.
-pub async fn policy_versions(pool: &SqlitePool) -> Result<Vec<PolicyVersion>, sqlx::Error> {
+pub async fn policy_versions(pool: &Pool) -> Result<Vec<PolicyVersion>, sqlx::Error> {
     sqlx::query_as(
         "SELECT policy_id, scope, version, text, sha256, created_by, created_at FROM promotion_policies \
          ORDER BY scope, version DESC",
@@ -65,19 +65,19 @@ pub async fn policy_versions(pool: &SqlitePool) -> Result<Vec<PolicyVersion>, sq
 
 /// The stored version in force for a model: its own scope, else its tier's, else `*`.
 pub async fn policy_row_for(
-    pool: &SqlitePool,
+    pool: &Pool,
     model: &str,
 ) -> Result<Option<PolicyVersion>, sqlx::Error> {
     let tier: Option<String> =
-        sqlx::query_scalar("SELECT risk_tier FROM registered_models WHERE name = ?")
+        sqlx::query_scalar("SELECT risk_tier FROM registered_models WHERE name = $1")
             .bind(model)
             .fetch_optional(pool)
             .await?;
     let tier = tier.unwrap_or_else(|| "medium".into());
     sqlx::query_as(
         "SELECT policy_id, scope, version, text, sha256, created_by, created_at FROM promotion_policies \
-         WHERE scope IN (?1, ?2, '*') \
-         ORDER BY CASE scope WHEN ?1 THEN 0 WHEN ?2 THEN 1 ELSE 2 END, version DESC LIMIT 1",
+         WHERE scope IN ($1, $2, '*') \
+         ORDER BY CASE scope WHEN $1 THEN 0 WHEN $2 THEN 1 ELSE 2 END, version DESC LIMIT 1",
     )
     .bind(format!("model:{model}"))
     .bind(format!("tier:{tier}"))
@@ -87,10 +87,7 @@ pub async fn policy_row_for(
 
 /// The policy in force for a model, parsed, with its reference (the built-in default, version
 /// 0, when none is stored).
-pub async fn policy_for_model(
-    pool: &SqlitePool,
-    model: &str,
-) -> Result<(PolicyRef, Policy), AppError> {
+pub async fn policy_for_model(pool: &Pool, model: &str) -> Result<(PolicyRef, Policy), AppError> {
     match policy_row_for(pool, model).await? {
         Some(row) => {
             // Stored texts were validated on save; a text that no longer parses (after an

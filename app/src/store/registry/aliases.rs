@@ -6,15 +6,15 @@ use super::require_version;
 use super::touch_model;
 use super::AliasMove;
 use crate::error::AppError;
-use sqlx::{SqliteConnection, SqlitePool};
+use crate::store::{Conn, Pool};
 
 /// The version an alias serves now.
 pub async fn alias_version(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     name: &str,
     alias: &str,
 ) -> Result<Option<i64>, sqlx::Error> {
-    sqlx::query_scalar("SELECT version FROM model_aliases WHERE name = ? AND alias = ?")
+    sqlx::query_scalar("SELECT version FROM model_aliases WHERE name = $1 AND alias = $2")
         .bind(name)
         .bind(alias)
         .fetch_optional(&mut *conn)
@@ -24,7 +24,7 @@ pub async fn alias_version(
 /// Points `alias` at `version` (recording the move); returns the version it served before.
 #[allow(clippy::too_many_arguments)]
 pub async fn set_alias(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     name: &str,
     alias: &str,
     version: i64,
@@ -36,7 +36,7 @@ pub async fn set_alias(
     require_version(conn, name, version).await?;
     let before = alias_version(conn, name, alias).await?;
     sqlx::query(
-        "INSERT INTO model_aliases (name, alias, version, set_by, set_at, promotion_id) VALUES (?, ?, ?, ?, ?, ?) \
+        "INSERT INTO model_aliases (name, alias, version, set_by, set_at, promotion_id) VALUES ($1, $2, $3, $4, $5, $6) \
          ON CONFLICT (name, alias) DO UPDATE SET version = excluded.version, set_by = excluded.set_by, \
          set_at = excluded.set_at, promotion_id = excluded.promotion_id",
     )
@@ -66,7 +66,7 @@ pub async fn set_alias(
 
 /// Removes an alias (recording the move); returns the version it served.
 pub async fn delete_alias(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     name: &str,
     alias: &str,
     by: &str,
@@ -76,7 +76,7 @@ pub async fn delete_alias(
     let before = alias_version(conn, name, alias)
         .await?
         .ok_or_else(|| AppError::not_found(format!("Registered model alias {alias} not found.")))?;
-    sqlx::query("DELETE FROM model_aliases WHERE name = ? AND alias = ?")
+    sqlx::query("DELETE FROM model_aliases WHERE name = $1 AND alias = $2")
         .bind(name)
         .bind(alias)
         .execute(&mut *conn)
@@ -99,7 +99,7 @@ pub async fn delete_alias(
 
 #[allow(clippy::too_many_arguments)]
 async fn record_move(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     name: &str,
     alias: &str,
     version: Option<i64>,
@@ -111,7 +111,7 @@ async fn record_move(
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO alias_history (name, alias, version, previous_version, moved_by, moved_at, promotion_id, note) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(name)
     .bind(alias)
@@ -128,13 +128,13 @@ async fn record_move(
 
 /// Every move of a model's aliases (one alias if given), oldest first.
 pub async fn alias_history(
-    pool: &SqlitePool,
+    pool: &Pool,
     name: &str,
     alias: Option<&str>,
 ) -> Result<Vec<AliasMove>, sqlx::Error> {
     sqlx::query_as(
         "SELECT move_id, name, alias, version, previous_version, moved_by, moved_at, promotion_id, note \
-         FROM alias_history WHERE name = ?1 AND (?2 IS NULL OR alias = ?2) ORDER BY moved_at, move_id",
+         FROM alias_history WHERE name = $1 AND ($2 IS NULL OR alias = $2) ORDER BY moved_at, move_id",
     )
     .bind(name)
     .bind(alias)
@@ -144,14 +144,14 @@ pub async fn alias_history(
 
 /// The move in force for `alias` at `at_ms` (the last one at or before it), if any.
 pub async fn alias_at(
-    pool: &SqlitePool,
+    pool: &Pool,
     name: &str,
     alias: &str,
     at_ms: i64,
 ) -> Result<Option<AliasMove>, sqlx::Error> {
     sqlx::query_as(
         "SELECT move_id, name, alias, version, previous_version, moved_by, moved_at, promotion_id, note \
-         FROM alias_history WHERE name = ? AND alias = ? AND moved_at <= ? ORDER BY moved_at DESC, move_id DESC LIMIT 1",
+         FROM alias_history WHERE name = $1 AND alias = $2 AND moved_at <= $3 ORDER BY moved_at DESC, move_id DESC LIMIT 1",
     )
     .bind(name)
     .bind(alias)
@@ -161,7 +161,7 @@ pub async fn alias_at(
 }
 
 /// Every alias currently set, as (model, alias, version), for the lineage graph.
-pub async fn all_aliases(pool: &SqlitePool) -> Result<Vec<(String, String, i64)>, sqlx::Error> {
+pub async fn all_aliases(pool: &Pool) -> Result<Vec<(String, String, i64)>, sqlx::Error> {
     sqlx::query_as("SELECT name, alias, version FROM model_aliases ORDER BY name, alias")
         .fetch_all(pool)
         .await
@@ -169,13 +169,13 @@ pub async fn all_aliases(pool: &SqlitePool) -> Result<Vec<(String, String, i64)>
 
 /// The aliases pointing at a version, each with when it last moved there.
 pub async fn aliases_of_version(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     name: &str,
     version: i64,
 ) -> Result<Vec<(String, i64)>, sqlx::Error> {
     sqlx::query_as(
         "SELECT a.alias, coalesce((SELECT max(h.moved_at) FROM alias_history h WHERE h.name = a.name AND h.alias = a.alias AND h.version = a.version), a.set_at) \
-         FROM model_aliases a WHERE a.name = ? AND a.version = ? ORDER BY a.alias",
+         FROM model_aliases a WHERE a.name = $1 AND a.version = $2 ORDER BY a.alias",
     )
     .bind(name)
     .bind(version)

@@ -6,11 +6,11 @@ use super::RegisteredModel;
 use super::MAX_NAME;
 use super::MODEL_COLUMNS;
 use crate::error::AppError;
-use sqlx::{SqliteConnection, SqlitePool};
+use crate::store::{Conn, Pool};
 
 /// Creates a registered model.
 pub async fn create_model(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     name: &str,
     description: &str,
     tags: &[(String, String)],
@@ -20,7 +20,7 @@ pub async fn create_model(
     let name = check_name(name)?;
     let done = sqlx::query(
         "INSERT INTO registered_models (name, description, created_by, creation_time, last_updated_time) \
-         VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING",
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (name) DO NOTHING",
     )
     .bind(name)
     .bind(description)
@@ -52,7 +52,7 @@ pub(super) fn check_key(key: &str) -> Result<(), AppError> {
 
 /// Sets a tag of a registered model.
 pub async fn set_model_tag(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     name: &str,
     key: &str,
     value: &str,
@@ -61,7 +61,7 @@ pub async fn set_model_tag(
     check_key(key)?;
     require_model(conn, name).await?;
     sqlx::query(
-        "INSERT INTO registered_model_tags (name, key, value) VALUES (?, ?, ?) \
+        "INSERT INTO registered_model_tags (name, key, value) VALUES ($1, $2, $3) \
          ON CONFLICT (name, key) DO UPDATE SET value = excluded.value",
     )
     .bind(name)
@@ -74,13 +74,13 @@ pub async fn set_model_tag(
 
 /// Deletes a tag of a registered model.
 pub async fn delete_model_tag(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     name: &str,
     key: &str,
     now: i64,
 ) -> Result<(), AppError> {
     require_model(conn, name).await?;
-    sqlx::query("DELETE FROM registered_model_tags WHERE name = ? AND key = ?")
+    sqlx::query("DELETE FROM registered_model_tags WHERE name = $1 AND key = $2")
         .bind(name)
         .bind(key)
         .execute(&mut *conn)
@@ -88,12 +88,8 @@ pub async fn delete_model_tag(
     touch_model(conn, name, now).await
 }
 
-pub(super) async fn touch_model(
-    conn: &mut SqliteConnection,
-    name: &str,
-    now: i64,
-) -> Result<(), AppError> {
-    sqlx::query("UPDATE registered_models SET last_updated_time = ? WHERE name = ?")
+pub(super) async fn touch_model(conn: &mut Conn, name: &str, now: i64) -> Result<(), AppError> {
+    sqlx::query("UPDATE registered_models SET last_updated_time = $1 WHERE name = $2")
         .bind(now)
         .bind(name)
         .execute(&mut *conn)
@@ -101,8 +97,8 @@ pub(super) async fn touch_model(
     Ok(())
 }
 
-pub(super) async fn require_model(conn: &mut SqliteConnection, name: &str) -> Result<(), AppError> {
-    let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM registered_models WHERE name = ?")
+pub(super) async fn require_model(conn: &mut Conn, name: &str) -> Result<(), AppError> {
+    let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM registered_models WHERE name = $1")
         .bind(name)
         .fetch_optional(&mut *conn)
         .await?;
@@ -113,14 +109,14 @@ pub(super) async fn require_model(conn: &mut SqliteConnection, name: &str) -> Re
 
 /// Changes a registered model's description.
 pub async fn update_model(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     name: &str,
     description: &str,
     now: i64,
 ) -> Result<(), AppError> {
     require_model(conn, name).await?;
     sqlx::query(
-        "UPDATE registered_models SET description = ?, last_updated_time = ? WHERE name = ?",
+        "UPDATE registered_models SET description = $1, last_updated_time = $2 WHERE name = $3",
     )
     .bind(description)
     .bind(now)
@@ -132,7 +128,7 @@ pub async fn update_model(
 
 /// Sets a model's risk tier.
 pub async fn set_risk_tier(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     name: &str,
     tier: &str,
     now: i64,
@@ -144,30 +140,32 @@ pub async fn set_risk_tier(
         ));
     }
     let before: Option<String> =
-        sqlx::query_scalar("SELECT risk_tier FROM registered_models WHERE name = ?")
+        sqlx::query_scalar("SELECT risk_tier FROM registered_models WHERE name = $1")
             .bind(name)
             .fetch_optional(&mut *conn)
             .await?;
     let before = before.ok_or_else(|| {
         AppError::not_found(format!("Registered Model with name={name} not found"))
     })?;
-    sqlx::query("UPDATE registered_models SET risk_tier = ?, last_updated_time = ? WHERE name = ?")
-        .bind(tier)
-        .bind(now)
-        .bind(name)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query(
+        "UPDATE registered_models SET risk_tier = $1, last_updated_time = $2 WHERE name = $3",
+    )
+    .bind(tier)
+    .bind(now)
+    .bind(name)
+    .execute(&mut *conn)
+    .await?;
     Ok(before)
 }
 
-async fn model_extras(pool: &SqlitePool, row: ModelRow) -> Result<RegisteredModel, sqlx::Error> {
+async fn model_extras(pool: &Pool, row: ModelRow) -> Result<RegisteredModel, sqlx::Error> {
     let tags =
-        sqlx::query_as("SELECT key, value FROM registered_model_tags WHERE name = ? ORDER BY key")
+        sqlx::query_as("SELECT key, value FROM registered_model_tags WHERE name = $1 ORDER BY key")
             .bind(&row.name)
             .fetch_all(pool)
             .await?;
     let aliases =
-        sqlx::query_as("SELECT alias, version FROM model_aliases WHERE name = ? ORDER BY alias")
+        sqlx::query_as("SELECT alias, version FROM model_aliases WHERE name = $1 ORDER BY alias")
             .bind(&row.name)
             .fetch_all(pool)
             .await?;
@@ -186,12 +184,9 @@ async fn model_extras(pool: &SqlitePool, row: ModelRow) -> Result<RegisteredMode
 }
 
 /// One registered model.
-pub async fn get_model(
-    pool: &SqlitePool,
-    name: &str,
-) -> Result<Option<RegisteredModel>, sqlx::Error> {
+pub async fn get_model(pool: &Pool, name: &str) -> Result<Option<RegisteredModel>, sqlx::Error> {
     let row: Option<ModelRow> = sqlx::query_as(&format!(
-        "SELECT {MODEL_COLUMNS} FROM registered_models m WHERE m.name = ?"
+        "SELECT {MODEL_COLUMNS} FROM registered_models m WHERE m.name = $1"
     ))
     .bind(name)
     .fetch_optional(pool)
@@ -204,19 +199,19 @@ pub async fn get_model(
 
 /// Registered models whose name matches the SQL LIKE `pattern` (`%` for all), by name.
 pub async fn search_models(
-    pool: &SqlitePool,
+    pool: &Pool,
     pattern: &str,
     case_insensitive: bool,
     limit: i64,
     offset: i64,
 ) -> Result<Vec<RegisteredModel>, sqlx::Error> {
     let cmp = if case_insensitive {
-        "lower(m.name) LIKE lower(?)"
+        "lower(m.name) LIKE lower($1)"
     } else {
-        "m.name LIKE ?"
+        "m.name LIKE $1"
     };
     let rows: Vec<ModelRow> = sqlx::query_as(&format!(
-        "SELECT {MODEL_COLUMNS} FROM registered_models m WHERE {cmp} ORDER BY m.name LIMIT ? OFFSET ?"
+        "SELECT {MODEL_COLUMNS} FROM registered_models m WHERE {cmp} ORDER BY m.name LIMIT $2 OFFSET $3"
     ))
     .bind(pattern)
     .bind(limit)

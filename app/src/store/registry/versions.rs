@@ -6,12 +6,12 @@ use super::touch_model;
 use super::ModelVersion;
 use super::VersionRow;
 use crate::error::AppError;
-use sqlx::{SqliteConnection, SqlitePool};
+use crate::store::{Conn, Pool};
 
 /// Registers a new version (the next number); returns it.
 #[allow(clippy::too_many_arguments)]
 pub async fn create_version(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     name: &str,
     source: &str,
     run_id: Option<&str>,
@@ -43,7 +43,7 @@ pub async fn create_version(
     let mut model_run: Option<String> = None;
     if let Some(m) = model_id {
         let found: Option<(Option<String>, String)> = sqlx::query_as(
-            "SELECT source_run_id, lifecycle_stage FROM logged_models WHERE model_id = ?",
+            "SELECT source_run_id, lifecycle_stage FROM logged_models WHERE model_id = $1",
         )
         .bind(m)
         .fetch_optional(&mut *conn)
@@ -63,7 +63,7 @@ pub async fn create_version(
         .filter(|r| !r.is_empty())
         .or(model_run.as_deref());
     if let Some(r) = run_id {
-        let known: Option<i64> = sqlx::query_scalar("SELECT 1 FROM runs WHERE run_uuid = ?")
+        let known: Option<i64> = sqlx::query_scalar("SELECT 1 FROM runs WHERE run_uuid = $1")
             .bind(r)
             .fetch_optional(&mut *conn)
             .await?;
@@ -76,7 +76,7 @@ pub async fn create_version(
     }
     let version: i64 = sqlx::query_scalar(
         "INSERT INTO model_versions (name, version, source, run_id, run_link, description, user_id, creation_time, last_updated_time, model_id) \
-         SELECT ?1, coalesce(max(version), 0) + 1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8 FROM model_versions WHERE name = ?1 \
+         SELECT $1, coalesce(max(version), 0) + 1, $2, $3, $4, $5, $6, $7, $7, $8 FROM model_versions WHERE name = $1 \
          RETURNING version",
     )
     .bind(name)
@@ -97,12 +97,12 @@ pub async fn create_version(
 }
 
 pub(super) async fn require_version(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     name: &str,
     version: i64,
 ) -> Result<(), AppError> {
     let found: Option<i64> =
-        sqlx::query_scalar("SELECT 1 FROM model_versions WHERE name = ? AND version = ?")
+        sqlx::query_scalar("SELECT 1 FROM model_versions WHERE name = $1 AND version = $2")
             .bind(name)
             .bind(version)
             .fetch_optional(&mut *conn)
@@ -116,7 +116,7 @@ pub(super) async fn require_version(
 
 /// Sets a tag of a version.
 pub async fn set_version_tag(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     name: &str,
     version: i64,
     key: &str,
@@ -126,7 +126,7 @@ pub async fn set_version_tag(
     check_key(key)?;
     require_version(conn, name, version).await?;
     sqlx::query(
-        "INSERT INTO model_version_tags (name, version, key, value) VALUES (?, ?, ?, ?) \
+        "INSERT INTO model_version_tags (name, version, key, value) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (name, version, key) DO UPDATE SET value = excluded.value",
     )
     .bind(name)
@@ -135,24 +135,26 @@ pub async fn set_version_tag(
     .bind(value)
     .execute(&mut *conn)
     .await?;
-    sqlx::query("UPDATE model_versions SET last_updated_time = ? WHERE name = ? AND version = ?")
-        .bind(now)
-        .bind(name)
-        .bind(version)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query(
+        "UPDATE model_versions SET last_updated_time = $1 WHERE name = $2 AND version = $3",
+    )
+    .bind(now)
+    .bind(name)
+    .bind(version)
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 
 /// Deletes a tag of a version.
 pub async fn delete_version_tag(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     name: &str,
     version: i64,
     key: &str,
 ) -> Result<(), AppError> {
     require_version(conn, name, version).await?;
-    sqlx::query("DELETE FROM model_version_tags WHERE name = ? AND version = ? AND key = ?")
+    sqlx::query("DELETE FROM model_version_tags WHERE name = $1 AND version = $2 AND key = $3")
         .bind(name)
         .bind(version)
         .bind(key)
@@ -163,7 +165,7 @@ pub async fn delete_version_tag(
 
 /// Changes a version's description.
 pub async fn update_version(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     name: &str,
     version: i64,
     description: &str,
@@ -171,7 +173,7 @@ pub async fn update_version(
 ) -> Result<(), AppError> {
     require_version(conn, name, version).await?;
     sqlx::query(
-        "UPDATE model_versions SET description = ?, last_updated_time = ? WHERE name = ? AND version = ?",
+        "UPDATE model_versions SET description = $1, last_updated_time = $2 WHERE name = $3 AND version = $4",
     )
     .bind(description)
     .bind(now)
@@ -182,16 +184,16 @@ pub async fn update_version(
     Ok(())
 }
 
-async fn version_extras(pool: &SqlitePool, r: VersionRow) -> Result<ModelVersion, sqlx::Error> {
+async fn version_extras(pool: &Pool, r: VersionRow) -> Result<ModelVersion, sqlx::Error> {
     let tags = sqlx::query_as(
-        "SELECT key, value FROM model_version_tags WHERE name = ? AND version = ? ORDER BY key",
+        "SELECT key, value FROM model_version_tags WHERE name = $1 AND version = $2 ORDER BY key",
     )
     .bind(&r.name)
     .bind(r.version)
     .fetch_all(pool)
     .await?;
     let aliases = sqlx::query_scalar(
-        "SELECT alias FROM model_aliases WHERE name = ? AND version = ? ORDER BY alias",
+        "SELECT alias FROM model_aliases WHERE name = $1 AND version = $2 ORDER BY alias",
     )
     .bind(&r.name)
     .bind(r.version)
@@ -217,12 +219,12 @@ const VERSION_COLUMNS: &str = "name, version, source, run_id, model_id, run_link
 
 /// One version.
 pub async fn get_version(
-    pool: &SqlitePool,
+    pool: &Pool,
     name: &str,
     version: i64,
 ) -> Result<Option<ModelVersion>, sqlx::Error> {
     let row: Option<VersionRow> = sqlx::query_as(&format!(
-        "SELECT {VERSION_COLUMNS} FROM model_versions WHERE name = ? AND version = ?"
+        "SELECT {VERSION_COLUMNS} FROM model_versions WHERE name = $1 AND version = $2"
     ))
     .bind(name)
     .bind(version)
@@ -249,7 +251,7 @@ pub enum VersionFilter {
 
 /// Versions matching every filter, newest first within a model (MLflow's default order).
 pub async fn search_versions(
-    pool: &SqlitePool,
+    pool: &Pool,
     filters: &[VersionFilter],
     limit: i64,
     offset: i64,
@@ -281,6 +283,7 @@ pub async fn search_versions(
         }
     }
     sql.push_str(" ORDER BY name, version DESC LIMIT ? OFFSET ?");
+    let sql = crate::store::sql::numbered(&sql);
     let mut q = sqlx::query_as::<_, VersionRow>(&sql);
     for b in &binds {
         q = q.bind(b);

@@ -7,15 +7,16 @@ use super::Experiment;
 use super::MAX_TAG_VALUE_LEN;
 use crate::domain::run_search::{like_to_glob, Op};
 use crate::error::AppError;
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
+use crate::store::{Conn, Db, Pool};
+use sqlx::QueryBuilder;
 use std::collections::BTreeMap;
 
 async fn load_experiment_tags(
-    pool: &SqlitePool,
+    pool: &Pool,
     id: i64,
 ) -> Result<BTreeMap<String, String>, sqlx::Error> {
     let rows: Vec<(String, String)> =
-        sqlx::query_as("SELECT key, value FROM experiment_tags WHERE experiment_id = ?")
+        sqlx::query_as("SELECT key, value FROM experiment_tags WHERE experiment_id = $1")
             .bind(id)
             .fetch_all(pool)
             .await?;
@@ -27,7 +28,7 @@ const EXPERIMENT_COLS: &str =
     "experiment_id, name, artifact_location, lifecycle_stage, creation_time, last_update_time";
 
 async fn experiment_from(
-    pool: &SqlitePool,
+    pool: &Pool,
     row: Option<ExperimentRow>,
 ) -> Result<Option<Experiment>, sqlx::Error> {
     let Some((
@@ -53,9 +54,9 @@ async fn experiment_from(
 }
 
 /// An experiment by id.
-pub async fn get_experiment(pool: &SqlitePool, id: i64) -> Result<Option<Experiment>, sqlx::Error> {
+pub async fn get_experiment(pool: &Pool, id: i64) -> Result<Option<Experiment>, sqlx::Error> {
     let row = sqlx::query_as(&format!(
-        "SELECT {EXPERIMENT_COLS} FROM experiments WHERE experiment_id = ?"
+        "SELECT {EXPERIMENT_COLS} FROM experiments WHERE experiment_id = $1"
     ))
     .bind(id)
     .fetch_optional(pool)
@@ -65,11 +66,11 @@ pub async fn get_experiment(pool: &SqlitePool, id: i64) -> Result<Option<Experim
 
 /// An experiment by name (deleted ones included, as MLflow does).
 pub async fn get_experiment_by_name(
-    pool: &SqlitePool,
+    pool: &Pool,
     name: &str,
 ) -> Result<Option<Experiment>, sqlx::Error> {
     let row = sqlx::query_as(&format!(
-        "SELECT {EXPERIMENT_COLS} FROM experiments WHERE name = ?"
+        "SELECT {EXPERIMENT_COLS} FROM experiments WHERE name = $1"
     ))
     .bind(name)
     .fetch_optional(pool)
@@ -79,7 +80,7 @@ pub async fn get_experiment_by_name(
 
 /// Creates an experiment; the name must be new (deleted experiments keep theirs).
 pub async fn create_experiment(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     name: &str,
     artifact_location: Option<&str>,
     tags: &[(String, String)],
@@ -88,7 +89,7 @@ pub async fn create_experiment(
     let name = crate::domain::names::check_name(name, crate::domain::names::MAX_NAME_CHARS)
         .map_err(|m| AppError::validation("name", format!("experiment name {m}")))?;
     let exists: Option<i64> =
-        sqlx::query_scalar("SELECT experiment_id FROM experiments WHERE name = ?")
+        sqlx::query_scalar("SELECT experiment_id FROM experiments WHERE name = $1")
             .bind(name)
             .fetch_optional(&mut *conn)
             .await?;
@@ -98,7 +99,7 @@ pub async fn create_experiment(
         )));
     }
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO experiments (name, artifact_location, creation_time, last_update_time) VALUES (?, '', ?, ?) RETURNING experiment_id",
+        "INSERT INTO experiments (name, artifact_location, creation_time, last_update_time) VALUES ($1, '', $2, $3) RETURNING experiment_id",
     )
     .bind(name)
     .bind(now_ms)
@@ -109,7 +110,7 @@ pub async fn create_experiment(
         .filter(|l| !l.is_empty())
         .map(str::to_owned)
         .unwrap_or_else(|| format!("mlflow-artifacts:/{id}"));
-    sqlx::query("UPDATE experiments SET artifact_location = ? WHERE experiment_id = ?")
+    sqlx::query("UPDATE experiments SET artifact_location = $1 WHERE experiment_id = $2")
         .bind(location)
         .bind(id)
         .execute(&mut *conn)
@@ -121,8 +122,8 @@ pub async fn create_experiment(
 }
 
 /// The experiment's lifecycle stage (`active` or `deleted`); 404 in MLflow's words when absent.
-pub async fn experiment_stage(conn: &mut SqliteConnection, id: i64) -> Result<String, AppError> {
-    sqlx::query_scalar("SELECT lifecycle_stage FROM experiments WHERE experiment_id = ?")
+pub async fn experiment_stage(conn: &mut Conn, id: i64) -> Result<String, AppError> {
+    sqlx::query_scalar("SELECT lifecycle_stage FROM experiments WHERE experiment_id = $1")
         .bind(id)
         .fetch_optional(&mut *conn)
         .await?
@@ -131,7 +132,7 @@ pub async fn experiment_stage(conn: &mut SqliteConnection, id: i64) -> Result<St
 
 /// Renames an experiment.
 pub async fn rename_experiment(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     id: i64,
     new_name: &str,
     now_ms: i64,
@@ -144,7 +145,7 @@ pub async fn rename_experiment(
             "cannot rename a non-active experiment",
         ));
     }
-    sqlx::query("UPDATE experiments SET name = ?, last_update_time = ? WHERE experiment_id = ?")
+    sqlx::query("UPDATE experiments SET name = $1, last_update_time = $2 WHERE experiment_id = $3")
         .bind(new_name)
         .bind(now_ms)
         .bind(id)
@@ -161,7 +162,7 @@ pub async fn rename_experiment(
 
 /// Moves an experiment (and its runs) between `active` and `deleted`.
 pub async fn set_experiment_stage(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     id: i64,
     stage: &str,
     now_ms: i64,
@@ -174,14 +175,14 @@ pub async fn set_experiment_stage(
         ));
     }
     sqlx::query(
-        "UPDATE experiments SET lifecycle_stage = ?, last_update_time = ? WHERE experiment_id = ?",
+        "UPDATE experiments SET lifecycle_stage = $1, last_update_time = $2 WHERE experiment_id = $3",
     )
     .bind(stage)
     .bind(now_ms)
     .bind(id)
     .execute(&mut *conn)
     .await?;
-    sqlx::query("UPDATE runs SET lifecycle_stage = ? WHERE experiment_id = ?")
+    sqlx::query("UPDATE runs SET lifecycle_stage = $1 WHERE experiment_id = $2")
         .bind(stage)
         .bind(id)
         .execute(&mut *conn)
@@ -191,7 +192,7 @@ pub async fn set_experiment_stage(
 
 /// Sets (or replaces) an experiment tag.
 pub async fn set_experiment_tag(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     id: i64,
     key: &str,
     value: &str,
@@ -210,13 +211,13 @@ pub async fn set_experiment_tag(
             "the experiment must be active to set tags",
         ));
     }
-    sqlx::query("INSERT INTO experiment_tags (experiment_id, key, value) VALUES (?, ?, ?) ON CONFLICT (experiment_id, key) DO UPDATE SET value = excluded.value")
+    sqlx::query("INSERT INTO experiment_tags (experiment_id, key, value) VALUES ($1, $2, $3) ON CONFLICT (experiment_id, key) DO UPDATE SET value = excluded.value")
         .bind(id)
         .bind(key)
         .bind(value)
         .execute(&mut *conn)
         .await?;
-    sqlx::query("UPDATE experiments SET last_update_time = ? WHERE experiment_id = ?")
+    sqlx::query("UPDATE experiments SET last_update_time = $1 WHERE experiment_id = $2")
         .bind(now_ms)
         .bind(id)
         .execute(&mut *conn)
@@ -231,7 +232,7 @@ pub const BASELINE_TAG: &str = "gatehouse.baseline";
 /// Each given experiment's baseline as (experiment id, run id, run name), where the tag names
 /// an active run of that experiment (a stale or foreign id counts as no baseline).
 pub async fn baselines(
-    pool: &SqlitePool,
+    pool: &Pool,
     experiment_ids: &[i64],
 ) -> Result<Vec<(i64, String, String)>, sqlx::Error> {
     if experiment_ids.is_empty() {
@@ -248,25 +249,26 @@ pub async fn baselines(
         sep.push_bind(*id);
     }
     q.push(")");
-    q.build_query_as().fetch_all(pool).await
+    crate::store::sql::fetch_all_as(&mut q, pool).await
 }
 
 /// Makes an active run its experiment's baseline (`on`), or stops it being the baseline.
 /// Returns the experiment id and the baseline before the change.
 pub async fn set_baseline(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     run_uuid: &str,
     on: bool,
     now_ms: i64,
 ) -> Result<(i64, Option<String>), AppError> {
     let info = active_run(conn, run_uuid).await?;
     let exp = info.experiment_id;
-    let previous: Option<String> =
-        sqlx::query_scalar("SELECT value FROM experiment_tags WHERE experiment_id = ? AND key = ?")
-            .bind(exp)
-            .bind(BASELINE_TAG)
-            .fetch_optional(&mut *conn)
-            .await?;
+    let previous: Option<String> = sqlx::query_scalar(
+        "SELECT value FROM experiment_tags WHERE experiment_id = $1 AND key = $2",
+    )
+    .bind(exp)
+    .bind(BASELINE_TAG)
+    .fetch_optional(&mut *conn)
+    .await?;
     if on {
         set_experiment_tag(conn, exp, BASELINE_TAG, run_uuid, now_ms).await?;
     } else {
@@ -276,7 +278,7 @@ pub async fn set_baseline(
                 "this run is not its experiment's baseline",
             ));
         }
-        sqlx::query("DELETE FROM experiment_tags WHERE experiment_id = ? AND key = ?")
+        sqlx::query("DELETE FROM experiment_tags WHERE experiment_id = $1 AND key = $2")
             .bind(exp)
             .bind(BASELINE_TAG)
             .execute(&mut *conn)
@@ -287,13 +289,13 @@ pub async fn set_baseline(
 
 /// A page of experiments by name filter (`None` = all), newest first.
 pub async fn search_experiments(
-    pool: &SqlitePool,
+    pool: &Pool,
     stages: &[&str],
     name_filter: Option<(Op, String)>,
     limit: i64,
     offset: i64,
 ) -> Result<Vec<Experiment>, sqlx::Error> {
-    let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
+    let mut q: QueryBuilder<Db> = QueryBuilder::new(format!(
         "SELECT {EXPERIMENT_COLS} FROM experiments WHERE lifecycle_stage IN ("
     ));
     let mut sep = q.separated(", ");
@@ -313,7 +315,7 @@ pub async fn search_experiments(
         .push_bind(limit)
         .push(" OFFSET ")
         .push_bind(offset);
-    let rows: Vec<ExperimentRow> = q.build_query_as().fetch_all(pool).await?;
+    let rows: Vec<ExperimentRow> = crate::store::sql::fetch_all_as(&mut q, pool).await?;
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
         if let Some(e) = experiment_from(pool, Some(row)).await? {
@@ -325,7 +327,7 @@ pub async fn search_experiments(
 
 /// Active experiments with their active run counts and descriptions, newest first.
 pub async fn experiment_summaries(
-    pool: &SqlitePool,
+    pool: &Pool,
 ) -> Result<Vec<(i64, String, Option<String>, i64)>, sqlx::Error> {
     sqlx::query_as(
         "SELECT e.experiment_id, e.name, \
@@ -338,7 +340,7 @@ pub async fn experiment_summaries(
 }
 
 /// How many experiments exist besides MLflow's `Default` (id 0).
-pub async fn experiment_count(pool: &SqlitePool) -> Result<i64, sqlx::Error> {
+pub async fn experiment_count(pool: &Pool) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("SELECT count(*) FROM experiments WHERE experiment_id != 0")
         .fetch_one(pool)
         .await
@@ -346,12 +348,12 @@ pub async fn experiment_count(pool: &SqlitePool) -> Result<i64, sqlx::Error> {
 
 /// The ids of an experiment's runs (by the experiment's name), oldest first.
 pub async fn run_ids_of_experiment(
-    pool: &SqlitePool,
+    pool: &Pool,
     experiment: &str,
 ) -> Result<Vec<String>, sqlx::Error> {
     sqlx::query_scalar(
         "SELECT r.run_uuid FROM runs r JOIN experiments e ON e.experiment_id = r.experiment_id \
-         WHERE e.name = ? ORDER BY r.start_time, r.run_uuid",
+         WHERE e.name = $1 ORDER BY r.start_time, r.run_uuid",
     )
     .bind(experiment)
     .fetch_all(pool)

@@ -3,16 +3,17 @@
 
 use super::MetricPoint;
 use crate::error::AppError;
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
+use crate::store::{Conn, Db, Pool};
+use sqlx::QueryBuilder;
 use std::collections::BTreeMap;
 
 pub(super) async fn insert_metrics(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     run_uuid: &str,
     metrics: &[MetricPoint],
 ) -> Result<(), AppError> {
     for chunk in metrics.chunks(500) {
-        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
+        let mut q: QueryBuilder<Db> = QueryBuilder::new(
             "INSERT INTO metric_history (run_uuid, key, step, timestamp, value, is_nan) ",
         );
         q.push_values(chunk, |mut b, m| {
@@ -23,7 +24,7 @@ pub(super) async fn insert_metrics(
                 .push_bind((!m.value.is_nan()).then_some(m.value))
                 .push_bind(m.value.is_nan() as i64);
         });
-        q.build().execute(&mut *conn).await?;
+        crate::store::sql::execute(&mut q, &mut *conn).await?;
     }
     // The latest point per key: compare (step, timestamp, value) with the stored one. NaN
     // counts as greater than any number here, as MLflow orders it.
@@ -39,7 +40,7 @@ pub(super) async fn insert_metrics(
     }
     for m in latest.values() {
         sqlx::query(
-            "INSERT INTO latest_metrics (run_uuid, key, step, timestamp, value, is_nan) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+            "INSERT INTO latest_metrics (run_uuid, key, step, timestamp, value, is_nan) VALUES ($1, $2, $3, $4, $5, $6) \
              ON CONFLICT (run_uuid, key) DO UPDATE SET step = excluded.step, timestamp = excluded.timestamp, value = excluded.value, is_nan = excluded.is_nan \
              WHERE (excluded.step, excluded.timestamp) > (latest_metrics.step, latest_metrics.timestamp) \
                 OR ((excluded.step, excluded.timestamp) = (latest_metrics.step, latest_metrics.timestamp) \
@@ -87,14 +88,14 @@ fn metric_from(
 
 /// A metric's history for a run, ordered by step then timestamp.
 pub async fn metric_history(
-    pool: &SqlitePool,
+    pool: &Pool,
     run_uuid: &str,
     key: &str,
     limit: i64,
     offset: i64,
 ) -> Result<Vec<MetricPoint>, sqlx::Error> {
-    let rows: Vec<(i64, i64, Option<f64>, bool)> = sqlx::query_as(
-        "SELECT step, timestamp, value, is_nan FROM metric_history WHERE run_uuid = ? AND key = ? ORDER BY step, timestamp LIMIT ? OFFSET ?",
+    let rows: Vec<(i64, i64, Option<f64>, crate::store::Flag)> = sqlx::query_as(
+        "SELECT step, timestamp, value, is_nan FROM metric_history WHERE run_uuid = $1 AND key = $2 ORDER BY step, timestamp LIMIT $3 OFFSET $4",
     )
     .bind(run_uuid)
     .bind(key)
@@ -104,19 +105,19 @@ pub async fn metric_history(
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(s, t, v, n)| metric_from(key.to_owned(), s, t, v, n))
+        .map(|(s, t, v, n)| metric_from(key.to_owned(), s, t, v, n.0))
         .collect())
 }
 
 /// Minimum and maximum of every metric history of the given runs (finite values only).
 pub async fn metric_extremes(
-    pool: &SqlitePool,
+    pool: &Pool,
     run_ids: &[String],
 ) -> Result<Vec<(String, String, f64, f64)>, sqlx::Error> {
     if run_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
+    let mut q: QueryBuilder<Db> = QueryBuilder::new(
         "SELECT run_uuid, key, min(value), max(value) FROM metric_history WHERE value IS NOT NULL AND run_uuid IN (",
     );
     let mut sep = q.separated(", ");
@@ -124,19 +125,19 @@ pub async fn metric_extremes(
         sep.push_bind(id.as_str());
     }
     q.push(") GROUP BY run_uuid, key");
-    q.build_query_as().fetch_all(pool).await
+    crate::store::sql::fetch_all_as(&mut q, pool).await
 }
 
 /// Every point of the given runs' histories for the given keys, by run, key and step.
 pub async fn histories(
-    pool: &SqlitePool,
+    pool: &Pool,
     run_ids: &[String],
     keys: &[String],
 ) -> Result<Vec<(String, String, i64, Option<f64>)>, sqlx::Error> {
     if run_ids.is_empty() || keys.is_empty() {
         return Ok(Vec::new());
     }
-    let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
+    let mut q: QueryBuilder<Db> = QueryBuilder::new(
         "SELECT run_uuid, key, step, value FROM metric_history WHERE run_uuid IN (",
     );
     {
@@ -153,5 +154,5 @@ pub async fn histories(
         }
     }
     q.push(") ORDER BY run_uuid, key, step, timestamp");
-    q.build_query_as().fetch_all(pool).await
+    crate::store::sql::fetch_all_as(&mut q, pool).await
 }

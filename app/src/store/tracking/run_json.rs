@@ -5,11 +5,12 @@ use super::DatasetInput;
 use super::MetricPoint;
 use super::Run;
 use super::RunInfo;
+use crate::store::{Db, Pool};
 use serde::Deserialize;
-use sqlx::{QueryBuilder, Sqlite, SqlitePool};
+use sqlx::QueryBuilder;
 use std::collections::HashMap;
 
-fn in_list<'a>(q: &mut QueryBuilder<'a, Sqlite>, ids: &'a [String]) {
+fn in_list<'a>(q: &mut QueryBuilder<'a, Db>, ids: &'a [String]) {
     let mut sep = q.separated(", ");
     for id in ids {
         sep.push_bind(id.as_str());
@@ -175,7 +176,7 @@ impl From<RunJson> for Run {
 /// Full runs (metrics, params, tags, inputs) for the given ids, in the given order: the
 /// API's JSON ([`runs_json`], one statement) read back, so the pages and the API share one
 /// definition of a run.
-pub async fn load_runs(pool: &SqlitePool, ids: &[String]) -> Result<Vec<Run>, sqlx::Error> {
+pub async fn load_runs(pool: &Pool, ids: &[String]) -> Result<Vec<Run>, sqlx::Error> {
     runs_json(pool, ids)
         .await?
         .iter()
@@ -188,7 +189,7 @@ pub async fn load_runs(pool: &SqlitePool, ids: &[String]) -> Result<Vec<Run>, sq
 }
 
 /// Runs in MLflow's JSON shape for the given ids, in the given order (missing ids are skipped).
-pub async fn runs_json(pool: &SqlitePool, ids: &[String]) -> Result<Vec<String>, sqlx::Error> {
+pub async fn runs_json(pool: &Pool, ids: &[String]) -> Result<Vec<String>, sqlx::Error> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -196,11 +197,10 @@ pub async fn runs_json(pool: &SqlitePool, ids: &[String]) -> Result<Vec<String>,
         "SELECT r.run_uuid, {RUN_JSON} FROM runs r WHERE r.run_uuid IN ("
     ));
     in_list(&mut q, ids);
-    let mut found: HashMap<String, String> = q
-        .build_query_as::<(String, String)>()
-        .fetch_all(pool)
-        .await?
-        .into_iter()
-        .collect();
+    let mut found: HashMap<String, String> =
+        crate::store::sql::fetch_all_as::<(String, String), _>(&mut q, pool)
+            .await?
+            .into_iter()
+            .collect();
     Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
 }

@@ -10,7 +10,7 @@ use super::RunInfo;
 use super::MAX_PARAM_VALUE_LEN;
 use super::MAX_TAG_VALUE_LEN;
 use crate::error::AppError;
-use sqlx::{SqliteConnection, SqlitePool};
+use crate::store::{Conn, Pool};
 
 /// A run's name, by the rule for every name ([`crate::domain::names`]).
 fn check_run_name(n: &str) -> Result<&str, AppError> {
@@ -24,7 +24,7 @@ pub const RUN_NAME_TAG: &str = "mlflow.runName";
 /// Creates a run in an active experiment.
 #[allow(clippy::too_many_arguments)]
 pub async fn create_run(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     run_uuid: &str,
     experiment_id: i64,
     user_id: &str,
@@ -47,7 +47,7 @@ pub async fn create_run(
         None => format!("run-{}", &run_uuid[..8]),
     };
     let artifact_location: String =
-        sqlx::query_scalar("SELECT artifact_location FROM experiments WHERE experiment_id = ?")
+        sqlx::query_scalar("SELECT artifact_location FROM experiments WHERE experiment_id = $1")
             .bind(experiment_id)
             .fetch_one(&mut *conn)
             .await?;
@@ -56,7 +56,7 @@ pub async fn create_run(
         artifact_location.trim_end_matches('/')
     );
     sqlx::query(
-        "INSERT INTO runs (run_uuid, experiment_id, run_name, user_id, status, start_time, artifact_uri) VALUES (?, ?, ?, ?, 'RUNNING', ?, ?)",
+        "INSERT INTO runs (run_uuid, experiment_id, run_name, user_id, status, start_time, artifact_uri) VALUES ($1, $2, $3, $4, 'RUNNING', $5, $6)",
     )
     .bind(run_uuid)
     .bind(experiment_id)
@@ -77,9 +77,9 @@ pub async fn create_run(
 }
 
 /// A run's attributes.
-pub async fn run_info(conn: &mut SqliteConnection, run_uuid: &str) -> Result<RunInfo, AppError> {
+pub async fn run_info(conn: &mut Conn, run_uuid: &str) -> Result<RunInfo, AppError> {
     sqlx::query_as(
-        "SELECT run_uuid, experiment_id, run_name, user_id, status, start_time, end_time, artifact_uri, lifecycle_stage FROM runs WHERE run_uuid = ?",
+        "SELECT run_uuid, experiment_id, run_name, user_id, status, start_time, end_time, artifact_uri, lifecycle_stage FROM runs WHERE run_uuid = $1",
     )
     .bind(run_uuid)
     .fetch_optional(&mut *conn)
@@ -87,10 +87,7 @@ pub async fn run_info(conn: &mut SqliteConnection, run_uuid: &str) -> Result<Run
     .ok_or_else(|| AppError::not_found(format!("Run with id={run_uuid} not found")))
 }
 
-pub(super) async fn active_run(
-    conn: &mut SqliteConnection,
-    run_uuid: &str,
-) -> Result<RunInfo, AppError> {
+pub(super) async fn active_run(conn: &mut Conn, run_uuid: &str) -> Result<RunInfo, AppError> {
     let info = run_info(conn, run_uuid).await?;
     if info.lifecycle_stage != "active" {
         return Err(AppError::validation(
@@ -106,7 +103,7 @@ pub(super) async fn active_run(
 
 /// Updates status, end time and/or name.
 pub async fn update_run(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     run_uuid: &str,
     status: Option<&str>,
     end_time: Option<i64>,
@@ -123,14 +120,14 @@ pub async fn update_run(
                 format!("invalid run status `{s}`"),
             ));
         }
-        sqlx::query("UPDATE runs SET status = ? WHERE run_uuid = ?")
+        sqlx::query("UPDATE runs SET status = $1 WHERE run_uuid = $2")
             .bind(s)
             .bind(run_uuid)
             .execute(&mut *conn)
             .await?;
     }
     if let Some(t) = end_time {
-        sqlx::query("UPDATE runs SET end_time = ? WHERE run_uuid = ?")
+        sqlx::query("UPDATE runs SET end_time = $1 WHERE run_uuid = $2")
             .bind(t)
             .bind(run_uuid)
             .execute(&mut *conn)
@@ -150,13 +147,9 @@ pub async fn update_run(
 }
 
 /// Moves a run between `active` and `deleted`.
-pub async fn set_run_stage(
-    conn: &mut SqliteConnection,
-    run_uuid: &str,
-    stage: &str,
-) -> Result<(), AppError> {
+pub async fn set_run_stage(conn: &mut Conn, run_uuid: &str, stage: &str) -> Result<(), AppError> {
     run_info(conn, run_uuid).await?;
-    sqlx::query("UPDATE runs SET lifecycle_stage = ? WHERE run_uuid = ?")
+    sqlx::query("UPDATE runs SET lifecycle_stage = $1 WHERE run_uuid = $2")
         .bind(stage)
         .bind(run_uuid)
         .execute(&mut *conn)
@@ -167,7 +160,7 @@ pub async fn set_run_stage(
 /// Logs metrics, params and tags to an active run. Params are immutable: the same value again
 /// is accepted, a different one is an error naming the key.
 pub async fn log_batch(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     run_uuid: &str,
     metrics: &[MetricPoint],
     params: &[(String, String)],
@@ -183,7 +176,7 @@ pub async fn log_batch(
             ));
         }
         let existing: Option<String> =
-            sqlx::query_scalar("SELECT value FROM params WHERE run_uuid = ? AND key = ?")
+            sqlx::query_scalar("SELECT value FROM params WHERE run_uuid = $1 AND key = $2")
                 .bind(run_uuid)
                 .bind(k)
                 .fetch_optional(&mut *conn)
@@ -197,7 +190,7 @@ pub async fn log_batch(
                 ))
             }
             None => {
-                sqlx::query("INSERT INTO params (run_uuid, key, value) VALUES (?, ?, ?)")
+                sqlx::query("INSERT INTO params (run_uuid, key, value) VALUES ($1, $2, $3)")
                     .bind(run_uuid)
                     .bind(k)
                     .bind(v)
@@ -214,7 +207,7 @@ pub async fn log_batch(
                 format!("tag `{k}` value is longer than {MAX_TAG_VALUE_LEN} characters"),
             ));
         }
-        sqlx::query("INSERT INTO run_tags (run_uuid, key, value) VALUES (?, ?, ?) ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value")
+        sqlx::query("INSERT INTO run_tags (run_uuid, key, value) VALUES ($1, $2, $3) ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value")
             .bind(run_uuid)
             .bind(k)
             .bind(v)
@@ -222,7 +215,7 @@ pub async fn log_batch(
             .await?;
         if k == RUN_NAME_TAG {
             let v = check_run_name(v)?;
-            sqlx::query("UPDATE runs SET run_name = ? WHERE run_uuid = ?")
+            sqlx::query("UPDATE runs SET run_name = $1 WHERE run_uuid = $2")
                 .bind(v)
                 .bind(run_uuid)
                 .execute(&mut *conn)
@@ -235,13 +228,9 @@ pub async fn log_batch(
     insert_metrics(conn, run_uuid, metrics).await
 }
 /// Deletes a run tag.
-pub async fn delete_tag(
-    conn: &mut SqliteConnection,
-    run_uuid: &str,
-    key: &str,
-) -> Result<(), AppError> {
+pub async fn delete_tag(conn: &mut Conn, run_uuid: &str, key: &str) -> Result<(), AppError> {
     active_run(conn, run_uuid).await?;
-    let n = sqlx::query("DELETE FROM run_tags WHERE run_uuid = ? AND key = ?")
+    let n = sqlx::query("DELETE FROM run_tags WHERE run_uuid = $1 AND key = $2")
         .bind(run_uuid)
         .bind(key)
         .execute(&mut *conn)
@@ -257,7 +246,7 @@ pub async fn delete_tag(
 
 /// Records dataset inputs of a run (datasets are shared per experiment by name and digest).
 pub async fn log_inputs(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     run_uuid: &str,
     inputs: &[DatasetInput],
 ) -> Result<(), AppError> {
@@ -270,7 +259,7 @@ pub async fn log_inputs(
             ));
         }
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO datasets (experiment_id, name, digest, source_type, source, schema, profile) VALUES (?, ?, ?, ?, ?, ?, ?) \
+            "INSERT INTO datasets (experiment_id, name, digest, source_type, source, schema, profile) VALUES ($1, $2, $3, $4, $5, $6, $7) \
              ON CONFLICT (experiment_id, name, digest) DO UPDATE SET source_type = excluded.source_type RETURNING dataset_id",
         )
         .bind(info.experiment_id)
@@ -283,7 +272,7 @@ pub async fn log_inputs(
         .fetch_one(&mut *conn)
         .await?;
         let tags = serde_json::to_string(&d.tags).map_err(|_| AppError::internal())?;
-        sqlx::query("INSERT INTO run_inputs (run_uuid, dataset_id, tags) VALUES (?, ?, ?) ON CONFLICT (run_uuid, dataset_id) DO UPDATE SET tags = excluded.tags")
+        sqlx::query("INSERT INTO run_inputs (run_uuid, dataset_id, tags) VALUES ($1, $2, $3) ON CONFLICT (run_uuid, dataset_id) DO UPDATE SET tags = excluded.tags")
             .bind(run_uuid)
             .bind(id)
             .bind(tags)
@@ -293,9 +282,9 @@ pub async fn log_inputs(
     Ok(())
 }
 /// Whether a run exists.
-pub async fn run_exists(pool: &SqlitePool, run_uuid: &str) -> Result<bool, sqlx::Error> {
+pub async fn run_exists(pool: &Pool, run_uuid: &str) -> Result<bool, sqlx::Error> {
     Ok(
-        sqlx::query_scalar::<_, i64>("SELECT 1 FROM runs WHERE run_uuid = ?")
+        sqlx::query_scalar::<_, i64>("SELECT 1 FROM runs WHERE run_uuid = $1")
             .bind(run_uuid)
             .fetch_optional(pool)
             .await?
@@ -304,8 +293,8 @@ pub async fn run_exists(pool: &SqlitePool, run_uuid: &str) -> Result<bool, sqlx:
 }
 
 /// A run's name, if the run exists.
-pub async fn run_name(pool: &SqlitePool, run_uuid: &str) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar("SELECT run_name FROM runs WHERE run_uuid = ?")
+pub async fn run_name(pool: &Pool, run_uuid: &str) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT run_name FROM runs WHERE run_uuid = $1")
         .bind(run_uuid)
         .fetch_optional(pool)
         .await

@@ -3,9 +3,10 @@
 
 use super::RUN_JSON;
 use crate::domain::run_search::{like_to_glob, Attribute, Clause, Field, Op, OrderBy, Value};
-use sqlx::{QueryBuilder, Sqlite, SqlitePool};
+use crate::store::{Db, Pool};
+use sqlx::QueryBuilder;
 
-fn push_text_cond<'a>(q: &mut QueryBuilder<'a, Sqlite>, col: &str, op: Op, value: &'a Value) {
+fn push_text_cond<'a>(q: &mut QueryBuilder<'a, Db>, col: &str, op: Op, value: &'a Value) {
     match (op, value) {
         (Op::Like, Value::Text(t)) => {
             q.push(format!(" {col} GLOB ")).push_bind(like_to_glob(t));
@@ -99,7 +100,7 @@ enum Part {
 /// the valued part walks the key's `(key, value)` index in order, so the top 100 of 100,000
 /// runs costs about 100 index steps instead of a sort of all of them; with one, the runs that
 /// filter matches are read from its index and sorted (see [`push_part`]).
-fn push_search<'a>(q: &mut QueryBuilder<'a, Sqlite>, search: &RunSearch<'a>) {
+fn push_search<'a>(q: &mut QueryBuilder<'a, Db>, search: &RunSearch<'a>) {
     let first_keyed = search
         .order_by
         .first()
@@ -144,7 +145,7 @@ fn driving_filter(clauses: &[Clause]) -> Option<usize> {
 /// left to sampled statistics, which misjudged it: the driving filter's index when there is
 /// one, else for the valued part the first sort key's index in order. Every other sort key and
 /// filter is a join on its `(run, key)` primary key: one seek per run, at most one row.
-fn push_part<'a>(q: &mut QueryBuilder<'a, Sqlite>, search: &RunSearch<'a>, part: Part) {
+fn push_part<'a>(q: &mut QueryBuilder<'a, Db>, search: &RunSearch<'a>, part: Part) {
     let order_by = search.order_by;
     let driver = driving_filter(search.clauses);
     q.push("SELECT r.run_uuid AS run_uuid, r.start_time AS start_time");
@@ -211,7 +212,7 @@ fn push_part<'a>(q: &mut QueryBuilder<'a, Sqlite>, search: &RunSearch<'a>, part:
 /// as written): each sort key (left joins, so runs without it stay; the valued part's first
 /// key an inner join unless its index drives), then each filter but the driving one.
 fn push_joins<'a>(
-    q: &mut QueryBuilder<'a, Sqlite>,
+    q: &mut QueryBuilder<'a, Db>,
     search: &RunSearch<'a>,
     part: Part,
     driver: Option<usize>,
@@ -248,7 +249,7 @@ fn push_joins<'a>(
 
 /// Pushes the `WHERE` of a part: the experiments, the lifecycle stages and the filters on
 /// attributes (those on metrics, params and tags are joins).
-fn push_run_conditions<'a>(q: &mut QueryBuilder<'a, Sqlite>, search: &RunSearch<'a>) {
+fn push_run_conditions<'a>(q: &mut QueryBuilder<'a, Db>, search: &RunSearch<'a>) {
     q.push(" WHERE r.experiment_id IN (");
     {
         let mut sep = q.separated(", ");
@@ -274,19 +275,19 @@ fn push_run_conditions<'a>(q: &mut QueryBuilder<'a, Sqlite>, search: &RunSearch<
 
 /// Run ids matching a search, in order, for one page.
 pub async fn search_run_ids(
-    pool: &SqlitePool,
+    pool: &Pool,
     search: &RunSearch<'_>,
 ) -> Result<Vec<String>, sqlx::Error> {
     let mut q = QueryBuilder::new("SELECT run_uuid FROM (");
     push_search(&mut q, search);
     q.push(")");
-    q.build_query_scalar().fetch_all(pool).await
+    crate::store::sql::fetch_all_scalar(&mut q, pool).await
 }
 
 /// One page of a search as MLflow JSON runs, in order, from a single statement (see
 /// [`RUN_JSON`]): `runs/search` is the hottest read of the tracking API.
 pub async fn search_runs_json(
-    pool: &SqlitePool,
+    pool: &Pool,
     search: &RunSearch<'_>,
 ) -> Result<Vec<String>, sqlx::Error> {
     let mut q = QueryBuilder::new("WITH page AS (");
@@ -295,7 +296,7 @@ pub async fn search_runs_json(
         ") SELECT {RUN_JSON} FROM page JOIN runs r ON r.run_uuid = page.run_uuid ORDER BY {}",
         search_order(search.order_by, "page.")
     ));
-    q.build_query_scalar().fetch_all(pool).await
+    crate::store::sql::fetch_all_scalar(&mut q, pool).await
 }
 
 /// Whether an attribute filter compares text; used to reject `LIKE` on numbers early.

@@ -5,8 +5,10 @@
 use app::domain::roles::Role;
 use app::service::artifact_store::ArtifactStore;
 use app::service::state::{AppState, Config};
+use app::store::Pool;
+pub mod postgres;
+
 use server::{build_router, open_store, ServeSettings};
-use sqlx::SqlitePool;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -14,7 +16,7 @@ pub const PASSWORD: &str = "correct horse battery";
 
 pub struct TestApp {
     pub base: String,
-    pub pool: SqlitePool,
+    pub pool: Pool,
     pub db_url: String,
     pub db_path: std::path::PathBuf,
     pub artifacts_dir: std::path::PathBuf,
@@ -37,7 +39,7 @@ pub async fn spawn_app_with(config: Config, settings: ServeSettings) -> TestApp 
 /// Serves the real router over `pool`, a store in `dir` (for stores opened with other options).
 pub async fn serve_on(
     dir: tempfile::TempDir,
-    pool: SqlitePool,
+    pool: Pool,
     config: Config,
     settings: ServeSettings,
 ) -> TestApp {
@@ -85,11 +87,12 @@ pub async fn spawn_app_on_store(store: ArtifactStore) -> TestApp {
 
 async fn serve_with_store(
     dir: tempfile::TempDir,
-    pool: SqlitePool,
+    pool: Pool,
     mut config: Config,
     settings: ServeSettings,
     store: Option<ArtifactStore>,
 ) -> TestApp {
+    let _ = tracing_subscriber::fmt().with_test_writer().try_init();
     let db_path = dir.path().join("gatehouse-test.db");
     let db_url = format!("sqlite://{}", db_path.display());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")

@@ -1,0 +1,98 @@
+//! Statement text both databases read: placeholders are numbered (`$1`, `$2`, …), which
+//! PostgreSQL requires and SQLite accepts. Literal statements are written that way; the helpers
+//! here run statements assembled at run time, numbered (sqlx's query builder writes `?`).
+
+use super::Db;
+use sqlx::any::AnyArguments;
+use sqlx::{Execute, QueryBuilder};
+
+/// `sql` with each bare `?` outside quotes numbered in order (`$1`, `$2`, …), as SQLite would
+/// number them.
+pub fn numbered(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut quote: Option<char> = None;
+    let mut n = 0;
+    for c in sql.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '?') => {
+                n += 1;
+                out.push('$');
+                out.push_str(&n.to_string());
+                continue;
+            }
+            (None, _) => {}
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Runs a query builder's statement, numbered, and reads every row as a `T`.
+pub async fn fetch_all_as<'e, T, E>(
+    q: &mut QueryBuilder<'_, Db>,
+    executor: E,
+) -> Result<Vec<T>, sqlx::Error>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+    E: sqlx::Executor<'e, Database = Db>,
+{
+    let mut built = q.build();
+    let sql = numbered(built.sql());
+    let args = arguments(&mut built)?;
+    sqlx::query_as_with::<_, T, _>(&sql, args)
+        .fetch_all(executor)
+        .await
+}
+
+/// Runs a query builder's statement, numbered, and reads the first column of every row.
+pub async fn fetch_all_scalar<'e, T, E>(
+    q: &mut QueryBuilder<'_, Db>,
+    executor: E,
+) -> Result<Vec<T>, sqlx::Error>
+where
+    T: sqlx::Type<Db> + for<'r> sqlx::Decode<'r, Db> + Send + Unpin,
+    E: sqlx::Executor<'e, Database = Db>,
+{
+    let mut built = q.build();
+    let sql = numbered(built.sql());
+    let args = arguments(&mut built)?;
+    sqlx::query_scalar_with::<_, T, _>(&sql, args)
+        .fetch_all(executor)
+        .await
+}
+
+/// Runs a query builder's statement, numbered, for its effect.
+pub async fn execute<'e, E>(q: &mut QueryBuilder<'_, Db>, executor: E) -> Result<(), sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = Db>,
+{
+    let mut built = q.build();
+    let sql = numbered(built.sql());
+    let args = arguments(&mut built)?;
+    sqlx::query_with(&sql, args).execute(executor).await?;
+    Ok(())
+}
+
+fn arguments<'q>(built: &mut impl Execute<'q, Db>) -> Result<AnyArguments<'q>, sqlx::Error> {
+    Ok(built
+        .take_arguments()
+        .map_err(sqlx::Error::Encode)?
+        .unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::numbered;
+
+    #[test]
+    fn placeholders_are_numbered_outside_quotes_only() {
+        assert_eq!(
+            numbered("SELECT 'a?b', \"c?\" FROM t WHERE x = ? AND y IN (?, ?)"),
+            "SELECT 'a?b', \"c?\" FROM t WHERE x = $1 AND y IN ($2, $3)"
+        );
+        assert_eq!(numbered("it''s ? '?'"), "it''s $1 '?'");
+    }
+}
