@@ -246,6 +246,16 @@ impl From<rusqlite::Error> for AppError {
 }
 
 #[cfg(feature = "ssr")]
+impl From<crate::store::ReadError> for AppError {
+    fn from(e: crate::store::ReadError) -> Self {
+        match e {
+            crate::store::ReadError::Pool(e) => e.into(),
+            crate::store::ReadError::Sqlite(e) => e.into(),
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
 impl AppError {
     /// The answer for an SQLite result code that means the store cannot take writes now
     /// (full, read-only, locked past the busy timeout, or failing I/O); `None` for others.

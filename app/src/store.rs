@@ -155,10 +155,22 @@ pub async fn migrate(pool: &Pool) -> Result<(), sqlx::migrate::MigrateError> {
     }
 }
 
+/// An error from a read that SQLite answers on its direct path (rusqlite) and PostgreSQL
+/// through the pool.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// From the pool.
+    #[error(transparent)]
+    Pool(#[from] sqlx::Error),
+    /// From SQLite's direct path.
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
+}
+
 /// A write transaction holding the process's writer turn (see [`begin_write`]).
 pub struct WriteTx {
     tx: Transaction<'static, Db>,
-    _turn: tokio::sync::OwnedMutexGuard<()>,
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
 impl WriteTx {
@@ -192,8 +204,17 @@ impl std::ops::DerefMut for WriteTx {
 /// When the disk fills up (or I/O fails) mid-transaction, SQLite rolls the transaction back
 /// itself; sqlx's rollback then finds none, still counts one open, and refuses to begin on that
 /// connection again. Such connections are closed here, so writes recover when space returns.
+///
+/// On PostgreSQL writers run side by side: a plain transaction, with no turn to wait for (the
+/// audit chain takes its own lock when it appends, see [`audit::append_all`]).
 pub async fn begin_write(pool: &Pool) -> Result<WriteTx, sqlx::Error> {
-    let turn = writer_turn().lock_owned().await;
+    if backend(pool) == Backend::Postgres {
+        return Ok(WriteTx {
+            tx: pool.begin().await?,
+            _turn: None,
+        });
+    }
+    let turn = Some(writer_turn().lock_owned().await);
     let mut closed = 0;
     loop {
         match pool.begin_with("BEGIN IMMEDIATE").await {
@@ -341,6 +362,31 @@ impl<'r> sqlx::Decode<'r, Db> for Flag {
         match <bool as sqlx::Decode<Db>>::decode(value.clone()) {
             Ok(b) => Ok(Flag(b)),
             Err(_) => <i64 as sqlx::Decode<Db>>::decode(value).map(|i| Flag(i != 0)),
+        }
+    }
+}
+
+/// A number column's value that may be NULL, to bind. sqlx 0.8.6's `Any` driver sends a NULL
+/// `f64` to PostgreSQL typed as `real` (4 bytes) where the column is `double precision`, which
+/// PostgreSQL refuses ("incorrect binary data format"); a NULL is therefore sent in the type
+/// the driver maps to `double precision`. SQLite stores either as NULL.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Real(pub Option<f64>);
+
+impl sqlx::Type<Db> for Real {
+    fn type_info() -> sqlx::any::AnyTypeInfo {
+        <f64 as sqlx::Type<Db>>::type_info()
+    }
+}
+
+impl<'q> sqlx::Encode<'q, Db> for Real {
+    fn encode_by_ref(
+        &self,
+        buf: &mut <Db as sqlx::Database>::ArgumentBuffer<'q>,
+    ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+        match self.0 {
+            Some(v) => <f64 as sqlx::Encode<Db>>::encode_by_ref(&v, buf),
+            None => <Option<f32> as sqlx::Encode<Db>>::encode_by_ref(&None, buf),
         }
     }
 }

@@ -65,6 +65,18 @@ CREATE INDEX audit_by_action ON audit_log(action, seq);
 CREATE INDEX audit_by_object ON audit_log(object_type, object_id, seq);
 CREATE INDEX audit_by_ts ON audit_log(ts);
 
+-- SQLite's group_concat(value, separator), so the statements that list a user's roles read the
+-- same on both databases (PostgreSQL's own is string_agg).
+CREATE FUNCTION gatehouse_concat_step(acc text, value text, sep text) RETURNS text
+    LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN value IS NULL THEN acc WHEN acc IS NULL THEN value ELSE acc || sep || value END
+$$;
+CREATE AGGREGATE group_concat(text, text) (SFUNC = gatehouse_concat_step, STYPE = text);
+
+-- SQLite's instr(haystack, needle): where needle first starts, from 1; 0 when it does not.
+CREATE FUNCTION instr(haystack text, needle text) RETURNS integer
+    LANGUAGE sql IMMUTABLE AS $$ SELECT strpos(haystack, needle) $$;
+
 -- Refuses any change to an append-only table.
 CREATE FUNCTION gatehouse_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

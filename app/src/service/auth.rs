@@ -208,7 +208,8 @@ pub async fn authenticate(
             .ok_or_else(|| AppError::Unauthorized {
                 message: "Authorization header must be `Bearer <token>`".into(),
             })?;
-        let found = db::tokens::live_by_hash(&state.pool, &sha256_hex(token), &super::now_ts())?;
+        let found =
+            db::tokens::live_by_hash(&state.pool, &sha256_hex(token), &super::now_ts()).await?;
         let Some(t) = found else {
             return Err(AppError::Unauthorized {
                 message: "invalid, expired or revoked API token".into(),
@@ -242,7 +243,8 @@ pub async fn authenticate(
     };
     let id_hash = sha256_hex(&sid);
     let idle_since = ts_before(state.config.session_idle);
-    let live = db::sessions::live_user(&state.pool, &id_hash, &super::now_ts(), &idle_since)?;
+    let live =
+        db::sessions::live_user(&state.pool, &id_hash, &super::now_ts(), &idle_since).await?;
     let minute_ago = ts_before(std::time::Duration::from_secs(60));
     if let Some((_, _, _, seen)) = &live {
         if seen.as_str() < minute_ago.as_str() {

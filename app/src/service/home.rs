@@ -46,7 +46,9 @@ pub async fn home(s: &AppState, p: &Principal) -> Result<Home, AppError> {
         pool,
         (!p.can(Action::ReadAudit)).then_some(p.username.as_str()),
         8,
-    )?;
+        &crate::service::now_ts(),
+    )
+    .await?;
     let auditor = if has(Role::Auditor) || has(Role::Admin) {
         Some(auditor_home(pool, totals.audit_entries).await?)
     } else {

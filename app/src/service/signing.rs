@@ -34,21 +34,30 @@ fn loaded() -> &'static Mutex<HashMap<PathBuf, Arc<SigningKey>>> {
     KEYS.get_or_init(Default::default)
 }
 
-/// The key's location for a pool: the file named for its database, else `audit-signing.key`
-/// in the folder of its database file.
-pub fn key_path(pool: &Pool) -> PathBuf {
+/// The key's location for a pool: the file named for its database, else, for an SQLite store,
+/// `audit-signing.key` in the folder of its database file. A PostgreSQL store has no folder of
+/// its own, and its servers must share one key: it needs the file named (`NotFound` otherwise).
+pub fn key_path(pool: &Pool) -> std::io::Result<PathBuf> {
     let db = database_of(pool);
     if let Some(file) = configured()
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .get(&db)
     {
-        return file.clone();
+        return Ok(file.clone());
     }
-    db.parent()
+    if crate::store::backend(pool) == crate::store::Backend::Postgres {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            "a PostgreSQL store signs with a key every server shares: create one with \
+             `server create-signing-key FILE` and name it in AUDIT_SIGNING_KEY_FILE",
+        ));
+    }
+    Ok(db
+        .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or_else(|| Path::new("."))
-        .join(KEY_FILE)
+        .join(KEY_FILE))
 }
 
 /// Signs `pool`'s checkpoints with the key in `file`, which must exist and hold a key: a
@@ -118,7 +127,7 @@ fn read_or_create(path: &Path) -> std::io::Result<SigningKey> {
 /// The signing key for `pool`'s database, kept in memory once read: the configured file's, or
 /// the default file's, created on first use.
 pub fn key_for(pool: &Pool) -> std::io::Result<Arc<SigningKey>> {
-    let path = key_path(pool);
+    let path = key_path(pool)?;
     let mut map = loaded().lock().unwrap_or_else(|e| e.into_inner());
     if let Some(k) = map.get(&path) {
         return Ok(k.clone());

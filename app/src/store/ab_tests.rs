@@ -117,7 +117,7 @@ pub async fn create(
             MetricRole::Goal => "goal",
             MetricRole::Guardrail => "guardrail",
         })
-        .bind(m.tolerance)
+        .bind(crate::store::Real(m.tolerance))
         .execute(&mut *conn)
         .await?;
     }

@@ -6,9 +6,10 @@
 //! million entries reads ~20 stored nodes and at most a few dozen entry hashes.
 
 use crate::domain::merkle::{self, Hash, Recorder, Subtrees};
-use crate::store::Pool;
+use crate::store::{Db, Pool};
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
+use sqlx::any::AnyRow;
+use sqlx::{QueryBuilder, Row};
 use std::collections::HashMap;
 
 /// Lowest stored level: subtrees of 16 leaves.
@@ -110,7 +111,7 @@ pub async fn extend(pool: &Pool) -> Result<u64, sqlx::Error> {
         };
         for (i, h) in new.iter().enumerate() {
             sqlx::query(
-                "INSERT OR IGNORE INTO audit_merkle (level, idx, hash) VALUES ($1, $2, $3)",
+                "INSERT INTO audit_merkle (level, idx, hash) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
             )
             .bind(level as i64)
             .bind((have + i as u64) as i64)
@@ -146,14 +147,18 @@ async fn fetch(pool: &Pool, wanted: &[(u32, u64)]) -> Result<Fetched, sqlx::Erro
         .partition(|(l, _)| *l >= STORED_LEVEL);
     let mut out = HashMap::new();
     if !stored.is_empty() {
-        let keys = serde_json::to_string(&stored).unwrap_or_else(|_| "[]".into());
-        let rows = sqlx::query(
-            "SELECT m.level, m.idx, m.hash FROM json_each($1) j \
-             JOIN audit_merkle m ON m.level = j.value ->> 0 AND m.idx = j.value ->> 1",
-        )
-        .bind(keys)
-        .fetch_all(pool)
-        .await?;
+        let mut q: QueryBuilder<Db> =
+            QueryBuilder::new("SELECT level, idx, hash FROM audit_merkle WHERE (level, idx) IN (");
+        let mut sep = q.separated(", ");
+        for (level, idx) in &stored {
+            sep.push("(")
+                .push_bind_unseparated(i64::from(*level))
+                .push_unseparated(", ")
+                .push_bind_unseparated(*idx as i64)
+                .push_unseparated(")");
+        }
+        q.push(")");
+        let rows: Vec<AnyRow> = crate::store::sql::fetch_all_rows(&mut q, pool).await?;
         for r in rows {
             let level: i64 = r.try_get(0)?;
             let idx: i64 = r.try_get(1)?;
@@ -168,13 +173,14 @@ async fn fetch(pool: &Pool, wanted: &[(u32, u64)]) -> Result<Fetched, sqlx::Erro
             .collect();
         seqs.sort_unstable();
         seqs.dedup();
-        let keys = serde_json::to_string(&seqs).unwrap_or_else(|_| "[]".into());
-        let rows = sqlx::query(
-            "SELECT a.seq, a.hash FROM json_each($1) j JOIN audit_log a ON a.seq = j.value",
-        )
-        .bind(keys)
-        .fetch_all(pool)
-        .await?;
+        let mut q: QueryBuilder<Db> =
+            QueryBuilder::new("SELECT seq, hash FROM audit_log WHERE seq IN (");
+        let mut sep = q.separated(", ");
+        for seq in &seqs {
+            sep.push_bind(*seq);
+        }
+        q.push(")");
+        let rows: Vec<AnyRow> = crate::store::sql::fetch_all_rows(&mut q, pool).await?;
         let mut leaves: HashMap<i64, Hash> = HashMap::new();
         for r in rows {
             let seq: i64 = r.try_get(0)?;
@@ -195,13 +201,13 @@ async fn fetch(pool: &Pool, wanted: &[(u32, u64)]) -> Result<Fetched, sqlx::Erro
 
 /// Makes sure the stored tree covers `size` entries.
 async fn ensure_covers(pool: &Pool, size: u64) -> Result<(), sqlx::Error> {
-    let covered: i64 = sqlx::query_scalar(
-        "SELECT coalesce((SELECT (max(idx) + 1) << $1 FROM audit_merkle WHERE level = $2), 0)",
+    let blocks: i64 = sqlx::query_scalar(
+        "SELECT coalesce((SELECT max(idx) + 1 FROM audit_merkle WHERE level = $1), 0)",
     )
-    .bind(STORED_LEVEL as i64)
     .bind(STORED_LEVEL as i64)
     .fetch_one(pool)
     .await?;
+    let covered = blocks << STORED_LEVEL;
     if (covered.max(0) as u64) < (size >> STORED_LEVEL) << STORED_LEVEL {
         extend(pool).await?;
     }
@@ -284,7 +290,7 @@ pub async fn checkpoint(pool: &Pool, size: u64) -> Result<Option<Checkpoint>, sq
 pub async fn insert_checkpoint(pool: &Pool, c: &Checkpoint) -> Result<(), sqlx::Error> {
     let mut tx = super::begin_write(pool).await?;
     sqlx::query(
-        "INSERT OR IGNORE INTO audit_checkpoints (tree_size, root_hash, issued_at, key_id, signature) VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO audit_checkpoints (tree_size, root_hash, issued_at, key_id, signature) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
     )
     .bind(c.tree_size)
     .bind(&c.root_hash)

@@ -12,7 +12,7 @@ pub async fn counters(
     for (scope, key) in keys {
         out.push(
             sqlx::query_as::<_, (i64, i64)>(
-                "SELECT failures, last_failure FROM login_throttle WHERE scope = ? AND key = ?",
+                "SELECT failures, last_failure FROM login_throttle WHERE scope = $1 AND key = $2",
             )
             .bind(scope)
             .bind(key)
@@ -35,7 +35,7 @@ pub async fn record(
     sqlx::query(
         "INSERT INTO login_throttle (scope, key, failures, last_failure) VALUES ($1, $2, 1, $3) \
          ON CONFLICT (scope, key) DO UPDATE SET \
-           failures = CASE WHEN excluded.last_failure - last_failure >= $4 THEN 1 ELSE failures + 1 END, \
+           failures = CASE WHEN excluded.last_failure - login_throttle.last_failure >= $4 THEN 1 ELSE login_throttle.failures + 1 END, \
            last_failure = excluded.last_failure",
     )
     .bind(scope)
@@ -84,7 +84,7 @@ pub async fn add_to_window(
     let addresses = serde_json::to_string(&addresses).unwrap_or_else(|_| "[]".into());
     sqlx::query(
         "INSERT INTO login_failure_windows (account, window_start, failures, addresses) VALUES ($1, $2, 1, $3) \
-         ON CONFLICT (account, window_start) DO UPDATE SET failures = failures + 1, addresses = excluded.addresses",
+         ON CONFLICT (account, window_start) DO UPDATE SET failures = login_failure_windows.failures + 1, addresses = excluded.addresses",
     )
     .bind(account)
     .bind(window_start)

@@ -1,6 +1,6 @@
 //! The `sessions` table; ids are stored as SHA-256 hashes.
 
-use crate::store::{Conn, Pool};
+use crate::store::{Backend, Conn, Pool, ReadError};
 
 /// Stores a new session.
 pub async fn insert(
@@ -28,29 +28,36 @@ pub async fn insert(
 pub type LiveSession = (i64, String, Option<String>, String);
 
 /// The user of a live session (not expired, not idle since `idle_since`, user not disabled), in
-/// one query on the calling thread (it runs on every signed-in request; see
-/// [`super::read_inline`]).
-pub fn live_user(
+/// one query: on SQLite on the calling thread (it runs on every signed-in request; see
+/// [`super::read_inline`]), on PostgreSQL through the pool.
+pub async fn live_user(
     pool: &Pool,
     id_hash: &str,
     now: &str,
     idle_since: &str,
-) -> Result<Option<LiveSession>, rusqlite::Error> {
+) -> Result<Option<LiveSession>, ReadError> {
+    const SQL: &str = "SELECT u.id, u.username, \
+                (SELECT group_concat(r.role, ',') FROM user_roles r WHERE r.user_id = u.id), \
+                coalesce(s.last_seen_at, s.created_at) \
+         FROM sessions s JOIN users u ON u.id = s.user_id \
+         WHERE s.id_hash = $1 AND s.expires_at > $2 AND NOT u.disabled \
+           AND coalesce(s.last_seen_at, s.created_at) > $3";
+    if super::backend(pool) == Backend::Postgres {
+        return Ok(sqlx::query_as(SQL)
+            .bind(id_hash)
+            .bind(now)
+            .bind(idle_since)
+            .fetch_optional(pool)
+            .await?);
+    }
     use rusqlite::OptionalExtension;
-    super::read_inline(pool, |db| {
-        db.prepare_cached(
-            "SELECT u.id, u.username, \
-                    (SELECT group_concat(r.role, ',') FROM user_roles r WHERE r.user_id = u.id), \
-                    coalesce(s.last_seen_at, s.created_at) \
-             FROM sessions s JOIN users u ON u.id = s.user_id \
-             WHERE s.id_hash = ? AND s.expires_at > ? AND u.disabled = 0 \
-               AND coalesce(s.last_seen_at, s.created_at) > ?",
-        )?
-        .query_row([id_hash, now, idle_since], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-        })
-        .optional()
-    })
+    Ok(super::read_inline(pool, |db| {
+        db.prepare_cached(SQL)?
+            .query_row([id_hash, now, idle_since], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
+            .optional()
+    })?)
 }
 
 /// Records activity on a session, at most once a minute (`minute_ago`) to keep reads cheap.

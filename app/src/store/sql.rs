@@ -47,6 +47,20 @@ where
         .await
 }
 
+/// Runs a query builder's statement, numbered, and returns its rows.
+pub async fn fetch_all_rows<'e, E>(
+    q: &mut QueryBuilder<'_, Db>,
+    executor: E,
+) -> Result<Vec<sqlx::any::AnyRow>, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = Db>,
+{
+    let mut built = q.build();
+    let sql = numbered(built.sql());
+    let args = arguments(&mut built)?;
+    sqlx::query_with(&sql, args).fetch_all(executor).await
+}
+
 /// Runs a query builder's statement, numbered, and reads the first column of every row.
 pub async fn fetch_all_scalar<'e, T, E>(
     q: &mut QueryBuilder<'_, Db>,

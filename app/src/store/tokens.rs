@@ -1,7 +1,7 @@
 //! The `api_tokens` table; tokens are stored as SHA-256 hashes and shown once.
 
 pub use crate::dto::TokenSummary;
-use crate::store::{Conn, Pool};
+use crate::store::{Backend, Conn, Flag, Pool, ReadError};
 
 /// Stores a new token hash; returns its id.
 #[allow(clippy::too_many_arguments)]
@@ -51,36 +51,63 @@ pub struct LiveToken {
     pub self_issued: bool,
 }
 
-/// The live token with this hash, with everything a request's principal needs, in one query
-/// on the calling thread (it runs on every API request; see [`super::read_inline`]).
-pub fn live_by_hash(
+/// The live token with this hash, with everything a request's principal needs, in one query:
+/// on SQLite on the calling thread (it runs on every API request; see [`super::read_inline`]),
+/// on PostgreSQL through the pool.
+pub async fn live_by_hash(
     pool: &Pool,
     token_hash: &str,
     now: &str,
-) -> Result<Option<LiveToken>, rusqlite::Error> {
+) -> Result<Option<LiveToken>, ReadError> {
+    const SQL: &str = "SELECT t.id, t.name, t.user_id, t.last_used_at, u.username, \
+                (SELECT group_concat(r.role, ',') FROM user_roles r WHERE r.user_id = u.id) AS roles, \
+                t.self_issued \
+         FROM api_tokens t JOIN users u ON u.id = t.user_id \
+         WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND NOT u.disabled \
+           AND (t.expires_at IS NULL OR t.expires_at > $2)";
+    if super::backend(pool) == Backend::Postgres {
+        type Row = (
+            i64,
+            String,
+            i64,
+            Option<String>,
+            String,
+            Option<String>,
+            Flag,
+        );
+        let row: Option<Row> = sqlx::query_as(SQL)
+            .bind(token_hash)
+            .bind(now)
+            .fetch_optional(pool)
+            .await?;
+        return Ok(row.map(
+            |(id, name, user_id, last_used_at, username, roles, self_issued)| LiveToken {
+                id,
+                name,
+                user_id,
+                last_used_at,
+                username,
+                roles,
+                self_issued: self_issued.0,
+            },
+        ));
+    }
     use rusqlite::OptionalExtension;
-    super::read_inline(pool, |db| {
-        db.prepare_cached(
-            "SELECT t.id, t.name, t.user_id, t.last_used_at, u.username, \
-                    (SELECT group_concat(r.role, ',') FROM user_roles r WHERE r.user_id = u.id) AS roles, \
-                    t.self_issued \
-             FROM api_tokens t JOIN users u ON u.id = t.user_id \
-             WHERE t.token_hash = ? AND t.revoked_at IS NULL AND u.disabled = 0 \
-               AND (t.expires_at IS NULL OR t.expires_at > ?)",
-        )?
-        .query_row([token_hash, now], |r| {
-            Ok(LiveToken {
-                id: r.get(0)?,
-                name: r.get(1)?,
-                user_id: r.get(2)?,
-                last_used_at: r.get(3)?,
-                username: r.get(4)?,
-                roles: r.get(5)?,
-                self_issued: r.get(6)?,
+    Ok(super::read_inline(pool, |db| {
+        db.prepare_cached(SQL)?
+            .query_row([token_hash, now], |r| {
+                Ok(LiveToken {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                    user_id: r.get(2)?,
+                    last_used_at: r.get(3)?,
+                    username: r.get(4)?,
+                    roles: r.get(5)?,
+                    self_issued: r.get(6)?,
+                })
             })
-        })
-        .optional()
-    })
+            .optional()
+    })?)
 }
 
 /// Records use; at most once a minute per token to keep reads cheap.

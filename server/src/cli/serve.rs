@@ -60,12 +60,13 @@ pub(crate) async fn serve(
     }
 
     // The audit signing key is created on first start, beside the database.
-    let key = app::service::signing::key_for(&pool).with_context(|| {
-        format!(
-            "creating or reading {}",
-            app::service::signing::key_path(&pool).display()
-        )
-    })?;
+    let key =
+        app::service::signing::key_for(&pool).with_context(
+            || match app::service::signing::key_path(&pool) {
+                Ok(path) => format!("creating or reading {}", path.display()),
+                Err(_) => "the audit signing key".to_owned(),
+            },
+        )?;
     tracing::info!(
         public_key = %app::service::signing::public_key_hex(&key),
         "audit checkpoints are signed with this Ed25519 key"

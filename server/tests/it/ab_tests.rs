@@ -241,7 +241,7 @@ async fn cumulative_uploads_are_stored_as_daily_differences() {
     let (s, b) = api.post("pat", &path, &json!({ "cumulative": true, "rows": [cum("2026-11-01", 100.0, 10.0), cum("2026-11-02", 250.0, 30.0)] })).await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
     let daily: Vec<(String, f64, f64)> =
-        sqlx::query_as("SELECT day, a, b FROM ab_results WHERE test_id = ? ORDER BY day")
+        sqlx::query_as("SELECT day, a, b FROM ab_results WHERE test_id = $1 ORDER BY day")
             .bind(id)
             .fetch_all(&api.app.pool)
             .await

@@ -520,7 +520,7 @@ async fn a_finalized_model_is_frozen_with_a_digest_anyone_can_recompute() {
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), expected);
     // One audit entry for the seal, with the digest.
     let sealed: String = sqlx::query_scalar(
-        "SELECT details FROM audit_log WHERE action = 'mlflow.logged_model.finalize' AND object_id = ?",
+        "SELECT details FROM audit_log WHERE action = 'mlflow.logged_model.finalize' AND object_id = $1",
     )
     .bind(&model)
     .fetch_one(&w.app.pool)

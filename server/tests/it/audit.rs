@@ -280,7 +280,9 @@ async fn filters_and_keyset_pages_over_rest() {
 async fn the_overview_counts_the_chain_and_shows_the_newest_entries() {
     use app::store::audit::overview;
     let app = spawn_app().await;
-    let (totals, recent) = overview(&app.pool, None, 8).expect("overview");
+    let (totals, recent) = overview(&app.pool, None, 8, &app::service::now_ts())
+        .await
+        .expect("overview");
     assert_eq!(
         (totals.users, totals.live_tokens, totals.audit_entries),
         (0, 0, 0)
@@ -288,7 +290,9 @@ async fn the_overview_counts_the_chain_and_shows_the_newest_entries() {
     assert!(recent.is_empty());
     app.user("counted-a", &[Role::Viewer]).await;
     app.user("counted-b", &[Role::Admin]).await;
-    let (totals, recent) = overview(&app.pool, None, 8).expect("overview");
+    let (totals, recent) = overview(&app.pool, None, 8, &app::service::now_ts())
+        .await
+        .expect("overview");
     let (users, counted) = (totals.users, totals.audit_entries);
     assert!(counted >= 2);
     assert_eq!(counted, app.audit_count().await);
@@ -303,13 +307,19 @@ async fn the_overview_counts_the_chain_and_shows_the_newest_entries() {
     assert_eq!(recent, page);
     // Limited to one actor: that actor's entries only, and none for a user who never acted.
     let actor = recent[0].actor.clone();
-    let (_, own) = overview(&app.pool, Some(&actor), 8).expect("overview");
+    let (_, own) = overview(&app.pool, Some(&actor), 8, &app::service::now_ts())
+        .await
+        .expect("overview");
     assert!(
         !own.is_empty() && own.iter().all(|r| r.actor == actor),
         "{own:?}"
     );
-    let (_, none) = overview(&app.pool, Some("counted-a"), 8).expect("overview");
+    let (_, none) = overview(&app.pool, Some("counted-a"), 8, &app::service::now_ts())
+        .await
+        .expect("overview");
     assert!(none.is_empty(), "{none:?}");
-    let (_, limited) = overview(&app.pool, None, 1).expect("overview");
+    let (_, limited) = overview(&app.pool, None, 1, &app::service::now_ts())
+        .await
+        .expect("overview");
     assert_eq!(limited.len(), 1);
 }

@@ -54,11 +54,12 @@ async fn every_entry_has_an_inclusion_proof_against_a_signed_checkpoint() {
     let c: app::store::audit_tree::Checkpoint = serde_json::from_value(cp.clone()).unwrap();
     assert!(app::service::signing::verify_checkpoint(&key, &c));
     // Its root is the RFC 6962 root of the entry hashes, computed here independently.
-    let hashes: Vec<String> = sqlx::query_scalar("SELECT hash FROM audit_log ORDER BY seq LIMIT ?")
-        .bind(size as i64)
-        .fetch_all(&app.pool)
-        .await
-        .unwrap();
+    let hashes: Vec<String> =
+        sqlx::query_scalar("SELECT hash FROM audit_log ORDER BY seq LIMIT $1")
+            .bind(size as i64)
+            .fetch_all(&app.pool)
+            .await
+            .unwrap();
     let leaves: Vec<merkle::Hash> = hashes
         .iter()
         .map(|x| merkle::leaf_hash(&hex::decode(x).unwrap()))
@@ -200,7 +201,7 @@ async fn a_rewritten_chain_is_caught_by_the_checkpoint_it_no_longer_matches() {
             details: &details,
             prev_hash: &prev,
         });
-        sqlx::query("UPDATE audit_log SET prev_hash = ?, hash = ? WHERE seq = ?")
+        sqlx::query("UPDATE audit_log SET prev_hash = $1, hash = $2 WHERE seq = $3")
             .bind(&prev)
             .bind(&hash)
             .bind(seq)

@@ -53,7 +53,7 @@ async fn sign_in_sets_a_hardened_session_cookie_and_is_audited() {
         .unwrap()
         .1
         .to_owned();
-    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM sessions WHERE id_hash = ?")
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM sessions WHERE id_hash = $1")
         .bind(&value)
         .fetch_one(&app.pool)
         .await
@@ -520,7 +520,7 @@ async fn api_tokens_authenticate_with_the_owners_roles_until_revoked() {
     let report: serde_json::Value = r.json().await.unwrap();
     assert_eq!(report["ok"], true);
     let last_used: Option<String> =
-        sqlx::query_scalar("SELECT last_used_at FROM api_tokens WHERE id = ?")
+        sqlx::query_scalar("SELECT last_used_at FROM api_tokens WHERE id = $1")
             .bind(created.id)
             .fetch_one(&app.pool)
             .await
@@ -562,7 +562,7 @@ async fn api_tokens_authenticate_with_the_owners_roles_until_revoked() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     // Only the hash is stored.
-    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM api_tokens WHERE token_hash = ?")
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM api_tokens WHERE token_hash = $1")
         .bind(&created.token)
         .fetch_one(&app.pool)
         .await

@@ -199,7 +199,7 @@ async fn a_stored_report_names_its_model_and_file_and_is_audited() {
             "Fail:"
         }));
     let digest: String =
-        sqlx::query_scalar("SELECT file_sha256 FROM fairness_reports WHERE report_id = ?")
+        sqlx::query_scalar("SELECT file_sha256 FROM fairness_reports WHERE report_id = $1")
             .bind(id)
             .fetch_one(&api.app.pool)
             .await

@@ -306,7 +306,7 @@ async fn an_expired_token_is_refused() {
         async move { c.get(url).bearer_auth(tok).send().await.unwrap().status() }
     };
     assert_eq!(me(t.token.clone()).await, StatusCode::OK);
-    sqlx::query("UPDATE api_tokens SET expires_at = '2020-01-01T00:00:00.000Z' WHERE id = ?")
+    sqlx::query("UPDATE api_tokens SET expires_at = '2020-01-01T00:00:00.000Z' WHERE id = $1")
         .bind(t.id)
         .execute(&app.pool)
         .await

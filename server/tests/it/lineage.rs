@@ -264,7 +264,7 @@ async fn every_event_type_is_accepted_and_audited_once_per_request() {
 
     // The run's state is its terminal event's, with its timings.
     let (state, started, ended): (String, String, Option<String>) =
-        sqlx::query_as("SELECT state, started_at, ended_at FROM lineage_runs WHERE run_id = ?")
+        sqlx::query_as("SELECT state, started_at, ended_at FROM lineage_runs WHERE run_id = $1")
             .bind(run)
             .fetch_one(&l.app.pool)
             .await
@@ -555,7 +555,7 @@ async fn duplicates_and_out_of_order_events_give_the_same_graph() {
     assert_eq!(a.edges(node, "").await, b.edges(node, "").await);
 
     let (failed, error): (String, Option<String>) =
-        sqlx::query_as("SELECT state, error_message FROM lineage_runs WHERE run_id = ?")
+        sqlx::query_as("SELECT state, error_message FROM lineage_runs WHERE run_id = $1")
             .bind(R3)
             .fetch_one(&b.app.pool)
             .await

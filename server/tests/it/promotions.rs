@@ -792,7 +792,7 @@ async fn stale_requests_expire_and_take_no_more_reviews() {
     let id = api.request("sci", "stale", 1).await["request"]["request_id"]
         .as_i64()
         .unwrap();
-    sqlx::query("UPDATE promotion_requests SET expires_at = '2000-01-01T00:00:00.000000Z' WHERE request_id = ?")
+    sqlx::query("UPDATE promotion_requests SET expires_at = '2000-01-01T00:00:00.000000Z' WHERE request_id = $1")
         .bind(id)
         .execute(&api.app.pool)
         .await

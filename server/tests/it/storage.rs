@@ -120,7 +120,7 @@ async fn a_full_disk_answers_503_stores_nothing_and_recovers() {
     }
     let full_at = full_at.expect("the disk filled up");
     assert!(full_at > 0, "some batches fitted");
-    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM params WHERE key LIKE ?")
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM params WHERE key LIKE $1")
         .bind(format!("b{full_at}\\_%"))
         .fetch_one(&pool)
         .await

@@ -43,9 +43,9 @@ pub async fn store_results(
         .bind(sums.a)
         .bind(sums.b)
         .bind(sums.c)
-        .bind(sums.sx)
-        .bind(sums.sx2)
-        .bind(sums.sxy)
+        .bind(crate::store::Real(sums.sx))
+        .bind(crate::store::Real(sums.sx2))
+        .bind(crate::store::Real(sums.sxy))
         .execute(&mut *conn)
         .await?;
     }

@@ -195,33 +195,55 @@ pub struct Totals {
     pub audit_entries: i64,
 }
 
-/// What the overview shows, read on the calling thread (see [`crate::store::read_inline`]): users,
-/// live API tokens and audit entries, and the newest `limit` entries (only `actor`'s, when
-/// given). The chain numbers entries from 1 without gaps, so the last number is the entry
-/// count: one index seek, where count(*) reads the whole table (tens of ms at a million
-/// entries). The newest entries are one walk down the `seq` (or `actor, seq`) index.
-pub fn overview(
+/// What the overview shows: users, live API tokens and audit entries, and the newest `limit`
+/// entries (only `actor`'s, when given); on SQLite read on the calling thread (see
+/// [`crate::store::read_inline`]). The chain numbers entries from 1 without gaps, so the last
+/// number is the entry count: one index seek, where count(*) reads the whole table (tens of ms
+/// at a million entries). The newest entries are one walk down the `seq` (or `actor, seq`)
+/// index.
+pub async fn overview(
     pool: &Pool,
     actor: Option<&str>,
     limit: i64,
-) -> Result<(Totals, Vec<AuditRow>), rusqlite::Error> {
-    crate::store::read_inline(pool, |db| {
-        let totals = db
-            .prepare_cached(
-                "SELECT (SELECT count(*) FROM users), \
-                        (SELECT count(*) FROM api_tokens WHERE revoked_at IS NULL \
-                           AND (expires_at IS NULL OR expires_at > strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))), \
-                        coalesce((SELECT seq FROM audit_log ORDER BY seq DESC LIMIT 1), 0)",
-            )?
-            .query_row([], |r| {
-                Ok(Totals {
-                    users: r.get(0)?,
-                    live_tokens: r.get(1)?,
-                    audit_entries: r.get(2)?,
-                })
-            })?;
-        const COLUMNS: &str =
-            "seq, ts, actor, action, object_type, object_id, details, prev_hash, hash";
+    now: &str,
+) -> Result<(Totals, Vec<AuditRow>), crate::store::ReadError> {
+    const TOTALS: &str = "SELECT (SELECT count(*) FROM users), \
+            (SELECT count(*) FROM api_tokens WHERE revoked_at IS NULL \
+               AND (expires_at IS NULL OR expires_at > $1)), \
+            coalesce((SELECT seq FROM audit_log ORDER BY seq DESC LIMIT 1), 0)";
+    const COLUMNS: &str =
+        "seq, ts, actor, action, object_type, object_id, details, prev_hash, hash";
+    // rusqlite binds by position, so the numbers appear in order.
+    let recent_sql = match actor {
+        Some(_) => {
+            format!("SELECT {COLUMNS} FROM audit_log WHERE actor = $1 ORDER BY seq DESC LIMIT $2")
+        }
+        None => format!("SELECT {COLUMNS} FROM audit_log ORDER BY seq DESC LIMIT $1"),
+    };
+    if crate::store::backend(pool) == crate::store::Backend::Postgres {
+        let (users, live_tokens, audit_entries): (i64, i64, i64) =
+            sqlx::query_as(TOTALS).bind(now).fetch_one(pool).await?;
+        let q = sqlx::query_as::<_, AuditRow>(&recent_sql);
+        let q = match actor {
+            Some(a) => q.bind(a),
+            None => q,
+        };
+        let recent = q.bind(limit).fetch_all(pool).await?;
+        let totals = Totals {
+            users,
+            live_tokens,
+            audit_entries,
+        };
+        return Ok((totals, recent));
+    }
+    Ok(crate::store::read_inline(pool, |db| {
+        let totals = db.prepare_cached(TOTALS)?.query_row([now], |r| {
+            Ok(Totals {
+                users: r.get(0)?,
+                live_tokens: r.get(1)?,
+                audit_entries: r.get(2)?,
+            })
+        })?;
         let row = |r: &rusqlite::Row<'_>| {
             Ok(AuditRow {
                 seq: r.get(0)?,
@@ -235,20 +257,12 @@ pub fn overview(
                 hash: r.get(8)?,
             })
         };
+        let mut stmt = db.prepare_cached(&recent_sql)?;
         let recent = match actor {
-            Some(a) => db
-                .prepare_cached(&format!(
-                    "SELECT {COLUMNS} FROM audit_log WHERE actor = ? ORDER BY seq DESC LIMIT ?"
-                ))?
-                .query_map(rusqlite::params![a, limit], row)?
-                .collect::<Result<Vec<_>, _>>()?,
-            None => db
-                .prepare_cached(&format!(
-                    "SELECT {COLUMNS} FROM audit_log ORDER BY seq DESC LIMIT ?"
-                ))?
-                .query_map([limit], row)?
-                .collect::<Result<Vec<_>, _>>()?,
-        };
+            Some(a) => stmt.query_map(rusqlite::params![a, limit], row)?,
+            None => stmt.query_map(rusqlite::params![limit], row)?,
+        }
+        .collect::<Result<Vec<_>, _>>()?;
         Ok((totals, recent))
-    })
+    })?)
 }

@@ -15,11 +15,17 @@ use std::path::Path;
 ///
 /// Runs on a blocking thread over its own read-only connection to the database file, inside one
 /// read transaction: a consistent snapshot even while others append.
+///
+/// On PostgreSQL the rows stream through the pool inside one `REPEATABLE READ` transaction,
+/// the same snapshot guarantee.
 pub async fn verify(pool: &Pool) -> Result<VerifyReport, sqlx::Error> {
-    let path = crate::store::sqlite_file(pool)?;
     let key = crate::service::signing::key_for(pool)
         .map_err(|e| sqlx::Error::Protocol(format!("audit signing key: {e}")))?
         .verifying_key();
+    if crate::store::backend(pool) == crate::store::Backend::Postgres {
+        return verify_through_pool(pool, &key).await;
+    }
+    let path = crate::store::sqlite_file(pool)?;
     tokio::task::spawn_blocking(move || verify_file(&path, &key))
         .await
         .map_err(|e| sqlx::Error::Protocol(format!("verification task failed: {e}")))?
@@ -72,6 +78,16 @@ fn verify_file(path: &Path, key: &VerifyingKey) -> Result<VerifyReport, rusqlite
         }
     }
     tx.finish()?;
+    Ok(report(walk, &checkpoints, key, last_assigned))
+}
+
+/// The walk's report, once every entry has been read.
+fn report(
+    mut walk: Walk<'_>,
+    checkpoints: &[Checkpoint],
+    key: &VerifyingKey,
+    last_assigned: i64,
+) -> VerifyReport {
     walk.finish(last_assigned);
     let checkpoint = checkpoints.last().map(|c| CheckpointView {
         tree_size: c.tree_size,
@@ -81,7 +97,70 @@ fn verify_file(path: &Path, key: &VerifyingKey) -> Result<VerifyReport, rusqlite
         signature: c.signature.clone(),
         public_key: hex::encode(key.as_bytes()),
     });
-    Ok(walk.report(checkpoint))
+    walk.report(checkpoint)
+}
+
+/// The verification through the pool (PostgreSQL), rows streamed from one snapshot. PostgreSQL
+/// keeps no record of the highest number ever assigned (SQLite's `sqlite_sequence`): removing
+/// entries is refused by trigger, and entries removed from the end despite it are found by the
+/// signed checkpoints, which cover all but the last minute's entries.
+async fn verify_through_pool(pool: &Pool, key: &VerifyingKey) -> Result<VerifyReport, sqlx::Error> {
+    use futures_util::TryStreamExt;
+    type Entry = (
+        i64,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+    );
+    let mut tx = pool.begin().await?;
+    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        .execute(&mut *tx)
+        .await?;
+    let checkpoints: Vec<Checkpoint> = sqlx::query_as::<_, (i64, String, String, String, String)>(
+        "SELECT tree_size, root_hash, issued_at, key_id, signature FROM audit_checkpoints ORDER BY tree_size",
+    )
+    .fetch_all(&mut *tx)
+    .await?
+    .into_iter()
+    .map(|(tree_size, root_hash, issued_at, key_id, signature)| Checkpoint {
+        tree_size,
+        root_hash,
+        issued_at,
+        key_id,
+        signature,
+    })
+    .collect();
+    let mut walk = Walk::new(key, &checkpoints);
+    {
+        let mut rows = sqlx::query_as::<_, Entry>(
+            "SELECT seq, ts, actor, action, object_type, object_id, details, prev_hash, hash FROM audit_log ORDER BY seq",
+        )
+        .fetch(&mut *tx);
+        while let Some((seq, ts, actor, action, object_type, object_id, details, prev_hash, hash)) =
+            rows.try_next().await?
+        {
+            let fields = EntryFields {
+                seq,
+                ts: &ts,
+                actor: &actor,
+                action: &action,
+                object_type: &object_type,
+                object_id: &object_id,
+                details: &details,
+                prev_hash: &prev_hash,
+            };
+            if !walk.entry(&fields, &hash) {
+                break;
+            }
+        }
+    }
+    tx.rollback().await?;
+    Ok(report(walk, &checkpoints, key, 0))
 }
 
 /// Every signed checkpoint, smallest tree first.

@@ -9,7 +9,8 @@ pub type SearchHit = (String, String, String, String, String);
 /// Datasets, jobs and runs whose name (or namespace, or run id) contains `q`, best first:
 /// exact names, then names starting with `q`, then the rest, each alphabetically.
 pub async fn search(pool: &Pool, q: &str, limit: i64) -> Result<Vec<SearchHit>, sqlx::Error> {
-    // `%` and `_` in what was typed are literal characters, never wildcards.
+    // `%` and `_` in what was typed are literal characters, never wildcards; letters match
+    // in either case (as SQLite's LIKE does by itself).
     let escaped = q
         .replace('\\', "\\\\")
         .replace('%', "\\%")
@@ -20,19 +21,19 @@ pub async fn search(pool: &Pool, q: &str, limit: i64) -> Result<Vec<SearchHit>, 
         "SELECT type, namespace, name, node_id, updated_at, rank FROM ( \
            SELECT 'DATASET' AS type, namespace, name, 'dataset:' || namespace || ':' || name AS node_id, updated_at, \
                   CASE WHEN lower(name) = lower($1) THEN 0 WHEN lower(name) LIKE lower($4) ESCAPE '\\' THEN 1 ELSE 2 END AS rank \
-             FROM lineage_datasets WHERE name LIKE $2 ESCAPE '\\' OR namespace LIKE $2 ESCAPE '\\' \
+             FROM lineage_datasets WHERE lower(name) LIKE lower($2) ESCAPE '\\' OR lower(namespace) LIKE lower($2) ESCAPE '\\' \
            UNION ALL \
            SELECT 'JOB', namespace, name, 'job:' || namespace || ':' || name, updated_at, \
                   CASE WHEN lower(name) = lower($1) THEN 0 WHEN lower(name) LIKE lower($4) ESCAPE '\\' THEN 1 ELSE 2 END \
-             FROM lineage_jobs WHERE name LIKE $2 ESCAPE '\\' OR namespace LIKE $2 ESCAPE '\\' \
+             FROM lineage_jobs WHERE lower(name) LIKE lower($2) ESCAPE '\\' OR lower(namespace) LIKE lower($2) ESCAPE '\\' \
            UNION ALL \
            SELECT 'RUN', '', run_name, 'run:' || run_uuid, CAST(coalesce(end_time, start_time, 0) AS TEXT), \
                   CASE WHEN lower(run_name) = lower($1) OR run_uuid = lower($1) THEN 0 ELSE 2 END \
-             FROM runs WHERE lifecycle_stage = 'active' AND (run_name LIKE $2 ESCAPE '\\' OR run_uuid LIKE lower($4) ESCAPE '\\') \
+             FROM runs WHERE lifecycle_stage = 'active' AND (lower(run_name) LIKE lower($2) ESCAPE '\\' OR run_uuid LIKE lower($4) ESCAPE '\\') \
            UNION ALL \
            SELECT 'RUN', j.namespace, j.name, 'run:' || r.run_id, r.last_event_time, CASE WHEN r.run_id = lower($1) THEN 0 ELSE 2 END \
              FROM lineage_runs r JOIN lineage_jobs j ON j.job_id = r.job_id WHERE r.run_id LIKE lower($4) ESCAPE '\\' AND length($1) >= 8 \
-         ) ORDER BY rank, name, namespace, node_id LIMIT $3",
+         ) AS hits ORDER BY rank, name, namespace, node_id LIMIT $3",
     )
     .bind(q)
     .bind(like)
@@ -72,10 +73,12 @@ pub async fn dataset_detail(
         return Ok(None);
     };
     let versions: Vec<(String, String, Option<String>)> = sqlx::query_as(
-        "SELECT version, substr(facets_from, 1, instr(facets_from, char(1)) - 1), run_id FROM lineage_dataset_versions \
+        "SELECT version, substr(facets_from, 1, instr(facets_from, $2) - 1), run_id FROM lineage_dataset_versions \
          WHERE dataset_id = $1 ORDER BY facets_from DESC LIMIT 20",
     )
     .bind(id)
+    // `facets_from` is the event time and the dedup key, separated by U+0001.
+    .bind("\u{1}")
     .fetch_all(pool)
     .await?;
     let lineage: Option<String> = sqlx::query_scalar(

@@ -58,7 +58,7 @@ pub async fn resolve(pool: &Pool, id: &str) -> Result<Option<NodeRef>, crate::er
                     Some(c.clone())
                 } else {
                     sqlx::query_as::<_, (String, String)>(
-                        "SELECT j.namespace, j.name FROM lineage_runs r JOIN lineage_jobs j ON j.job_id = r.job_id WHERE r.run_id = ?",
+                        "SELECT j.namespace, j.name FROM lineage_runs r JOIN lineage_jobs j ON j.job_id = r.job_id WHERE r.run_id = $1",
                     )
                     .bind(run)
                     .fetch_optional(pool)

@@ -73,7 +73,7 @@ async fn complete(conn: &mut Conn, r: Row) -> Result<LoggedModel, sqlx::Error> {
     .fetch_all(&mut *conn)
     .await?;
     #[allow(clippy::type_complexity)]
-    let rows: Vec<(String, Option<f64>, i64, i64, i64, Option<String>, String, String)> = sqlx::query_as(
+    let rows: Vec<(String, Option<f64>, crate::store::Flag, i64, i64, Option<String>, String, String)> = sqlx::query_as(
         "SELECT key, value, is_nan, timestamp, step, run_uuid, dataset_name, dataset_digest FROM logged_model_metrics WHERE model_id = $1 ORDER BY key, step, timestamp",
     )
     .bind(&r.model_id)
@@ -87,7 +87,7 @@ async fn complete(conn: &mut Conn, r: Row) -> Result<LoggedModel, sqlx::Error> {
                     model_id: r.model_id.clone(),
                     point: MetricPoint {
                         key,
-                        value: if nan == 1 {
+                        value: if nan.0 {
                             f64::NAN
                         } else {
                             value.unwrap_or(f64::NAN)

@@ -248,11 +248,8 @@ pub async fn record_metrics(conn: &mut Conn, metrics: &[ModelMetric]) -> Result<
                 format!("no logged model {model_id}"),
             ));
         }
-        let (value, nan) = if m.point.value.is_nan() {
-            (None, 1)
-        } else {
-            (Some(m.point.value), 0)
-        };
+        let nan = m.point.value.is_nan();
+        let value = crate::store::Real((!nan).then_some(m.point.value));
         sqlx::query(
             "INSERT INTO logged_model_metrics (model_id, key, value, is_nan, timestamp, step, run_uuid, dataset_name, dataset_digest) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )

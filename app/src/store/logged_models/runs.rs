@@ -39,7 +39,7 @@ pub async fn add_inputs(conn: &mut Conn, run_id: &str, models: &[String]) -> Res
                 format!("no logged model {model_id}"),
             ));
         }
-        sqlx::query("INSERT OR IGNORE INTO run_model_inputs (run_uuid, model_id) VALUES ($1, $2)")
+        sqlx::query("INSERT INTO run_model_inputs (run_uuid, model_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
             .bind(run_id)
             .bind(model_id)
             .execute(&mut *conn)

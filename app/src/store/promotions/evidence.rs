@@ -80,14 +80,14 @@ async fn training_run(
         return Ok((None, Vec::new()));
     };
     let metrics: Vec<(String, f64)> = sqlx::query_as(
-        "SELECT key, value FROM latest_metrics WHERE run_uuid = $1 AND is_nan = 0 AND value IS NOT NULL ORDER BY key",
+        "SELECT key, value FROM latest_metrics WHERE run_uuid = $1 AND NOT is_nan AND value IS NOT NULL ORDER BY key",
     )
     .bind(&run_id)
     .fetch_all(pool)
     .await?;
     let datasets: Vec<DatasetEvidence> = sqlx::query_as::<_, (String, String, String)>(
         "SELECT d.name, d.digest, d.source FROM run_inputs i JOIN datasets d ON d.dataset_id = i.dataset_id \
-         WHERE i.run_uuid = ? ORDER BY d.name, d.digest",
+         WHERE i.run_uuid = $1 ORDER BY d.name, d.digest",
     )
     .bind(&run_id)
     .fetch_all(pool)
@@ -111,18 +111,20 @@ async fn training_run(
 /// The version's latest fairness report.
 async fn latest_fairness(pool: &Pool, mv: &str) -> Result<Option<FairnessEvidence>, AppError> {
     Ok(sqlx::query_as::<_, (i64, String, String, Option<String>, String)>(
-        "SELECT report_id, verdict, sentence, json_extract(mapping, '$.attributes'), created_at \
-         FROM fairness_reports WHERE model_version = ? ORDER BY created_at DESC, report_id DESC LIMIT 1",
+        "SELECT report_id, verdict, sentence, mapping, created_at \
+         FROM fairness_reports WHERE model_version = $1 ORDER BY created_at DESC, report_id DESC LIMIT 1",
     )
     .bind(mv)
     .fetch_optional(pool)
     .await?
-    .map(|(report_id, verdict, sentence, attrs, at)| FairnessEvidence {
+    .map(|(report_id, verdict, sentence, mapping, at)| FairnessEvidence {
         report_id,
         verdict,
         sentence,
-        attributes: attrs
-            .and_then(|a| serde_json::from_str(&a).ok())
+        // The report's column mapping (JSON) names the attributes it was computed over.
+        attributes: mapping
+            .and_then(|m| serde_json::from_str::<serde_json::Value>(&m).ok())
+            .and_then(|m| serde_json::from_value(m.get("attributes")?.clone()).ok())
             .unwrap_or_default(),
         at_ms: ts_ms(&at),
     }))
@@ -133,7 +135,7 @@ async fn latest_ab_decision(pool: &Pool, mv: &str) -> Result<Option<AbEvidence>,
     Ok(sqlx::query_as::<_, (i64, String, String, String, String)>(
         "SELECT t.test_id, t.name, d.decision, d.sentence, d.decided_at FROM ab_variants v \
          JOIN ab_tests t ON t.test_id = v.test_id JOIN ab_decisions d ON d.test_id = v.test_id \
-         WHERE v.model_version = ? ORDER BY d.decided_at DESC, d.decision_id DESC LIMIT 1",
+         WHERE v.model_version = $1 ORDER BY d.decided_at DESC, d.decision_id DESC LIMIT 1",
     )
     .bind(mv)
     .fetch_optional(pool)

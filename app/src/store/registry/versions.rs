@@ -6,7 +6,8 @@ use super::touch_model;
 use super::ModelVersion;
 use super::VersionRow;
 use crate::error::AppError;
-use crate::store::{Conn, Pool};
+use crate::store::{Conn, Db, Pool};
+use sqlx::QueryBuilder;
 
 /// Registers a new version (the next number); returns it.
 #[allow(clippy::too_many_arguments)]
@@ -256,39 +257,44 @@ pub async fn search_versions(
     limit: i64,
     offset: i64,
 ) -> Result<Vec<ModelVersion>, sqlx::Error> {
-    let mut sql = format!("SELECT {VERSION_COLUMNS} FROM model_versions WHERE 1 = 1");
-    let mut binds: Vec<String> = Vec::new();
+    let mut q: QueryBuilder<Db> = QueryBuilder::new(format!(
+        "SELECT {VERSION_COLUMNS} FROM model_versions WHERE 1 = 1"
+    ));
     for f in filters {
         match f {
             VersionFilter::NameEq(n) => {
-                sql.push_str(" AND name = ?");
-                binds.push(n.clone());
+                q.push(" AND name = ").push_bind(n.as_str());
             }
             VersionFilter::NameLike(p, ci) => {
-                sql.push_str(if *ci {
-                    " AND lower(name) LIKE lower(?)"
+                if *ci {
+                    q.push(" AND lower(name) LIKE lower(")
+                        .push_bind(p.as_str())
+                        .push(")");
                 } else {
-                    " AND name LIKE ?"
-                });
-                binds.push(p.clone());
+                    q.push(" AND name LIKE ").push_bind(p.as_str());
+                }
+            }
+            VersionFilter::RunIdIn(ids) if ids.is_empty() => {
+                q.push(" AND FALSE");
             }
             VersionFilter::RunIdIn(ids) => {
-                sql.push_str(" AND run_id IN (SELECT value FROM json_each(?))");
-                binds.push(serde_json::to_string(ids).unwrap_or_else(|_| "[]".into()));
+                q.push(" AND run_id IN (");
+                let mut sep = q.separated(", ");
+                for id in ids {
+                    sep.push_bind(id.as_str());
+                }
+                q.push(")");
             }
             VersionFilter::SourceEq(s) => {
-                sql.push_str(" AND source = ?");
-                binds.push(s.clone());
+                q.push(" AND source = ").push_bind(s.as_str());
             }
         }
     }
-    sql.push_str(" ORDER BY name, version DESC LIMIT ? OFFSET ?");
-    let sql = crate::store::sql::numbered(&sql);
-    let mut q = sqlx::query_as::<_, VersionRow>(&sql);
-    for b in &binds {
-        q = q.bind(b);
-    }
-    let rows = q.bind(limit).bind(offset).fetch_all(pool).await?;
+    q.push(" ORDER BY name, version DESC LIMIT ")
+        .push_bind(limit)
+        .push(" OFFSET ")
+        .push_bind(offset);
+    let rows: Vec<VersionRow> = crate::store::sql::fetch_all_as(&mut q, pool).await?;
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         out.push(version_extras(pool, r).await?);

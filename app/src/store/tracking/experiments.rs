@@ -303,10 +303,16 @@ pub async fn search_experiments(
         sep.push_bind(s.to_string());
     }
     q.push(")");
+    let pg = crate::store::backend(pool) == crate::store::Backend::Postgres;
     if let Some((op, v)) = name_filter {
+        // MLflow's LIKE is case-sensitive (PostgreSQL's LIKE, SQLite's GLOB), ILIKE is not.
         match op {
+            Op::Like if pg => q.push(" AND name LIKE ").push_bind(v),
             Op::Like => q.push(" AND name GLOB ").push_bind(like_to_glob(&v)),
-            Op::ILike => q.push(" AND name LIKE ").push_bind(v),
+            Op::ILike => q
+                .push(" AND lower(name) LIKE lower(")
+                .push_bind(v)
+                .push(")"),
             Op::Ne => q.push(" AND name != ").push_bind(v),
             _ => q.push(" AND name = ").push_bind(v),
         };

@@ -21,8 +21,8 @@ pub(super) async fn insert_metrics(
                 .push_bind(m.key.clone())
                 .push_bind(m.step)
                 .push_bind(m.timestamp)
-                .push_bind((!m.value.is_nan()).then_some(m.value))
-                .push_bind(m.value.is_nan() as i64);
+                .push_bind(crate::store::Real((!m.value.is_nan()).then_some(m.value)))
+                .push_bind(m.value.is_nan());
         });
         crate::store::sql::execute(&mut q, &mut *conn).await?;
     }
@@ -50,8 +50,8 @@ pub(super) async fn insert_metrics(
         .bind(&m.key)
         .bind(m.step)
         .bind(m.timestamp)
-        .bind((!m.value.is_nan()).then_some(m.value))
-        .bind(m.value.is_nan() as i64)
+        .bind(crate::store::Real((!m.value.is_nan()).then_some(m.value)))
+        .bind(m.value.is_nan())
         .execute(&mut *conn)
         .await?;
     }

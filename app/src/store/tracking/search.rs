@@ -1,13 +1,17 @@
 //! `runs/search`: the filter and order of `domain::run_search` as SQL, one page of runs in
 //! MLflow's JSON from one statement.
 
-use super::RUN_JSON;
+use super::run_json::run_json;
 use crate::domain::run_search::{like_to_glob, Attribute, Clause, Field, Op, OrderBy, Value};
 use crate::store::{Db, Pool};
 use sqlx::QueryBuilder;
 
-fn push_text_cond<'a>(q: &mut QueryBuilder<'a, Db>, col: &str, op: Op, value: &'a Value) {
+fn push_text_cond<'a>(q: &mut QueryBuilder<'a, Db>, pg: bool, col: &str, op: Op, value: &'a Value) {
     match (op, value) {
+        // MLflow's LIKE is case-sensitive: PostgreSQL's is, SQLite's GLOB is.
+        (Op::Like, Value::Text(t)) if pg => {
+            q.push(format!(" {col} LIKE ")).push_bind(t.as_str());
+        }
         (Op::Like, Value::Text(t)) => {
             q.push(format!(" {col} GLOB ")).push_bind(like_to_glob(t));
         }
@@ -32,7 +36,7 @@ fn push_text_cond<'a>(q: &mut QueryBuilder<'a, Db>, col: &str, op: Op, value: &'
             q.push(format!(" {col} {} ", op.sql())).push_bind(*n);
         }
         (_, Value::List(_)) => {
-            q.push(" 0");
+            q.push(" FALSE");
         }
     }
 }
@@ -53,21 +57,52 @@ pub struct RunSearch<'a> {
     pub offset: i64,
 }
 
-/// Order of a search page over the columns `o0…`, `start_time` and `run_uuid`, each read with
-/// `prefix` (empty inside the search itself, `page.` outside it).
-fn search_order(order_by: &[OrderBy], prefix: &str) -> String {
-    order_terms(order_by, prefix, 0)
+/// Where a search reads its sort columns: the page's own columns `o0…`, `start_time` and
+/// `run_uuid` (with a prefix: empty over a part's rows, `page.` outside them), or, inside a
+/// part, the expressions they are selected from (PostgreSQL's ORDER BY names an output column
+/// only on its own, never inside an expression such as `o0 IS NULL`).
+#[derive(Clone, Copy)]
+enum Columns<'p> {
+    Named(&'p str),
+    Source,
+}
+
+impl Columns<'_> {
+    fn key(self, order_by: &[OrderBy], i: usize) -> String {
+        match (self, &order_by[i].field) {
+            (Columns::Named(prefix), _) => format!("{prefix}o{i}"),
+            (Columns::Source, Field::Attribute(a)) => format!("r.{}", a.column()),
+            (Columns::Source, _) => format!("j{i}.value"),
+        }
+    }
+
+    fn run(self, column: &str) -> String {
+        match self {
+            Columns::Named(prefix) => format!("{prefix}{column}"),
+            Columns::Source => format!("r.{column}"),
+        }
+    }
+}
+
+/// Order of a search page (see [`Columns`]).
+fn search_order(order_by: &[OrderBy], columns: Columns<'_>) -> String {
+    order_terms(order_by, columns, 0)
 }
 
 /// [`search_order`] from sort key `from` on (the keys before it already ordered by).
-fn order_terms(order_by: &[OrderBy], prefix: &str, from: usize) -> String {
+fn order_terms(order_by: &[OrderBy], columns: Columns<'_>, from: usize) -> String {
     let mut out = String::new();
     for (i, o) in order_by.iter().enumerate().skip(from) {
         // Runs without the value sort last in either direction, as in MLflow.
         let dir = if o.ascending { "ASC" } else { "DESC" };
-        out.push_str(&format!("{prefix}o{i} IS NULL, {prefix}o{i} {dir}, "));
+        let key = columns.key(order_by, i);
+        out.push_str(&format!("{key} IS NULL, {key} {dir}, "));
     }
-    out.push_str(&format!("{prefix}start_time DESC, {prefix}run_uuid ASC"));
+    out.push_str(&format!(
+        "{} DESC NULLS LAST, {} ASC",
+        columns.run("start_time"),
+        columns.run("run_uuid")
+    ));
     out
 }
 
@@ -100,13 +135,13 @@ enum Part {
 /// the valued part walks the key's `(key, value)` index in order, so the top 100 of 100,000
 /// runs costs about 100 index steps instead of a sort of all of them; with one, the runs that
 /// filter matches are read from its index and sorted (see [`push_part`]).
-fn push_search<'a>(q: &mut QueryBuilder<'a, Db>, search: &RunSearch<'a>) {
+fn push_search<'a>(q: &mut QueryBuilder<'a, Db>, pg: bool, search: &RunSearch<'a>) {
     let first_keyed = search
         .order_by
         .first()
         .is_some_and(|o| keyed(&o.field).is_some());
     if !first_keyed {
-        push_part(q, search, Part::All);
+        push_part(q, pg, search, Part::All);
         q.push(" LIMIT ")
             .push_bind(search.limit)
             .push(" OFFSET ")
@@ -115,14 +150,16 @@ fn push_search<'a>(q: &mut QueryBuilder<'a, Db>, search: &RunSearch<'a>) {
     }
     let rows = search.limit.saturating_add(search.offset);
     q.push("WITH valued AS (");
-    push_part(q, search, Part::Valued);
+    push_part(q, pg, search, Part::Valued);
     q.push(" LIMIT ").push_bind(rows);
     q.push(") SELECT * FROM (SELECT * FROM valued UNION ALL SELECT * FROM (");
-    push_part(q, search, Part::Unvalued);
-    q.push(" LIMIT max(0, ")
+    push_part(q, pg, search, Part::Unvalued);
+    q.push(" LIMIT CASE WHEN (SELECT count(*) FROM valued) < ")
         .push_bind(rows)
-        .push(" - (SELECT count(*) FROM valued)))) ORDER BY ")
-        .push(search_order(search.order_by, ""))
+        .push(" THEN ")
+        .push_bind(rows)
+        .push(" - (SELECT count(*) FROM valued) ELSE 0 END) AS unvalued) AS parts ORDER BY ")
+        .push(search_order(search.order_by, Columns::Named("")))
         .push(" LIMIT ")
         .push_bind(search.limit)
         .push(" OFFSET ")
@@ -145,7 +182,7 @@ fn driving_filter(clauses: &[Clause]) -> Option<usize> {
 /// left to sampled statistics, which misjudged it: the driving filter's index when there is
 /// one, else for the valued part the first sort key's index in order. Every other sort key and
 /// filter is a join on its `(run, key)` primary key: one seek per run, at most one row.
-fn push_part<'a>(q: &mut QueryBuilder<'a, Db>, search: &RunSearch<'a>, part: Part) {
+fn push_part<'a>(q: &mut QueryBuilder<'a, Db>, pg: bool, search: &RunSearch<'a>, part: Part) {
     let order_by = search.order_by;
     let driver = driving_filter(search.clauses);
     q.push("SELECT r.run_uuid AS run_uuid, r.start_time AS start_time");
@@ -157,30 +194,42 @@ fn push_part<'a>(q: &mut QueryBuilder<'a, Db>, search: &RunSearch<'a>, part: Par
     }
     let first = order_by.first().and_then(|o| keyed(&o.field));
     let driving = driver.and_then(|n| keyed(&search.clauses[n].field).map(|(t, _)| (n, t)));
+    // PostgreSQL plans from its own statistics, which it keeps current (autovacuum's analyze);
+    // its CROSS JOIN takes no ON.
+    let cross = cross_join(pg);
+    let indexed = |table: &str| {
+        if pg {
+            String::new()
+        } else {
+            format!(" INDEXED BY {table}_by_key")
+        }
+    };
     match (driving, part, first) {
         (Some((n, table)), _, _) => {
             q.push(format!(
-                " FROM {table} f{n} INDEXED BY {table}_by_key CROSS JOIN runs r ON r.run_uuid = f{n}.run_uuid"
+                " FROM {table} f{n}{} {cross} runs r ON r.run_uuid = f{n}.run_uuid",
+                indexed(table)
             ));
         }
         (None, Part::Valued, Some((table, _))) => {
             q.push(format!(
-                " FROM {table} j0 INDEXED BY {table}_by_key CROSS JOIN runs r ON r.run_uuid = j0.run_uuid"
+                " FROM {table} j0{} {cross} runs r ON r.run_uuid = j0.run_uuid",
+                indexed(table)
             ));
         }
         _ => {
             q.push(" FROM runs r");
         }
     }
-    push_joins(q, search, part, driver);
-    push_run_conditions(q, search);
+    push_joins(q, pg, search, part, driver);
+    push_run_conditions(q, pg, search);
     if let Some(n) = driver {
         let c = &search.clauses[n];
         if let Some((_, key)) = keyed(&c.field) {
             q.push(format!(" AND f{n}.key = "))
                 .push_bind(key)
                 .push(" AND");
-            push_text_cond(q, &format!("f{n}.value"), c.op, &c.value);
+            push_text_cond(q, pg, &format!("f{n}.value"), c.op, &c.value);
         }
     }
     match (part, first) {
@@ -200,12 +249,22 @@ fn push_part<'a>(q: &mut QueryBuilder<'a, Db>, search: &RunSearch<'a>, part: Par
         (Part::Valued, Some(o)) => {
             let dir = if o.ascending { "ASC" } else { "DESC" };
             q.push(format!("j0.value {dir}, "));
-            q.push(order_terms(order_by, "", 1));
+            q.push(order_terms(order_by, Columns::Source, 1));
         }
         _ => {
-            q.push(search_order(order_by, ""));
+            q.push(search_order(order_by, Columns::Source));
         }
     };
+}
+
+/// An inner join that keeps the order written: SQLite's `CROSS JOIN` (which SQLite never
+/// reorders); PostgreSQL's plain `JOIN` (its `CROSS JOIN` takes no `ON`).
+fn cross_join(pg: bool) -> &'static str {
+    if pg {
+        "JOIN"
+    } else {
+        "CROSS JOIN"
+    }
 }
 
 /// Pushes the joins of a part, each after the tables before it (`CROSS JOIN`: the plan stays
@@ -213,6 +272,7 @@ fn push_part<'a>(q: &mut QueryBuilder<'a, Db>, search: &RunSearch<'a>, part: Par
 /// key an inner join unless its index drives), then each filter but the driving one.
 fn push_joins<'a>(
     q: &mut QueryBuilder<'a, Db>,
+    pg: bool,
     search: &RunSearch<'a>,
     part: Part,
     driver: Option<usize>,
@@ -223,7 +283,7 @@ fn push_joins<'a>(
         };
         let join = match (i, part, driver) {
             (0, Part::Valued, None) => continue,
-            (0, Part::Valued, Some(_)) => "CROSS JOIN",
+            (0, Part::Valued, Some(_)) => cross_join(pg),
             _ => "LEFT JOIN",
         };
         q.push(format!(
@@ -239,17 +299,18 @@ fn push_joins<'a>(
             continue;
         }
         q.push(format!(
-            " CROSS JOIN {table} f{n} ON f{n}.run_uuid = r.run_uuid AND f{n}.key = "
+            " {} {table} f{n} ON f{n}.run_uuid = r.run_uuid AND f{n}.key = ",
+            cross_join(pg)
         ))
         .push_bind(key)
         .push(" AND");
-        push_text_cond(q, &format!("f{n}.value"), c.op, &c.value);
+        push_text_cond(q, pg, &format!("f{n}.value"), c.op, &c.value);
     }
 }
 
 /// Pushes the `WHERE` of a part: the experiments, the lifecycle stages and the filters on
 /// attributes (those on metrics, params and tags are joins).
-fn push_run_conditions<'a>(q: &mut QueryBuilder<'a, Db>, search: &RunSearch<'a>) {
+fn push_run_conditions<'a>(q: &mut QueryBuilder<'a, Db>, pg: bool, search: &RunSearch<'a>) {
     q.push(" WHERE r.experiment_id IN (");
     {
         let mut sep = q.separated(", ");
@@ -268,7 +329,7 @@ fn push_run_conditions<'a>(q: &mut QueryBuilder<'a, Db>, search: &RunSearch<'a>)
     for c in search.clauses {
         if let Field::Attribute(a) = &c.field {
             q.push(" AND");
-            push_text_cond(q, &format!("r.{}", a.column()), c.op, &c.value);
+            push_text_cond(q, pg, &format!("r.{}", a.column()), c.op, &c.value);
         }
     }
 }
@@ -278,23 +339,32 @@ pub async fn search_run_ids(
     pool: &Pool,
     search: &RunSearch<'_>,
 ) -> Result<Vec<String>, sqlx::Error> {
+    if search.experiment_ids.is_empty() || search.stages.is_empty() {
+        return Ok(Vec::new());
+    }
+    let pg = crate::store::backend(pool) == crate::store::Backend::Postgres;
     let mut q = QueryBuilder::new("SELECT run_uuid FROM (");
-    push_search(&mut q, search);
-    q.push(")");
+    push_search(&mut q, pg, search);
+    q.push(") AS page");
     crate::store::sql::fetch_all_scalar(&mut q, pool).await
 }
 
 /// One page of a search as MLflow JSON runs, in order, from a single statement (see
-/// [`RUN_JSON`]): `runs/search` is the hottest read of the tracking API.
+/// [`super::RUN_JSON`]): `runs/search` is the hottest read of the tracking API.
 pub async fn search_runs_json(
     pool: &Pool,
     search: &RunSearch<'_>,
 ) -> Result<Vec<String>, sqlx::Error> {
+    if search.experiment_ids.is_empty() || search.stages.is_empty() {
+        return Ok(Vec::new());
+    }
+    let pg = crate::store::backend(pool) == crate::store::Backend::Postgres;
     let mut q = QueryBuilder::new("WITH page AS (");
-    push_search(&mut q, search);
+    push_search(&mut q, pg, search);
     q.push(format!(
-        ") SELECT {RUN_JSON} FROM page JOIN runs r ON r.run_uuid = page.run_uuid ORDER BY {}",
-        search_order(search.order_by, "page.")
+        ") SELECT {} FROM page JOIN runs r ON r.run_uuid = page.run_uuid ORDER BY {}",
+        run_json(pool),
+        search_order(search.order_by, Columns::Named("page."))
     ));
     crate::store::sql::fetch_all_scalar(&mut q, pool).await
 }

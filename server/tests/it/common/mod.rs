@@ -30,10 +30,32 @@ pub async fn spawn_app() -> TestApp {
 
 pub async fn spawn_app_with(config: Config, settings: ServeSettings) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
-    let db_path = dir.path().join("gatehouse-test.db");
-    let db_url = format!("sqlite://{}", db_path.display());
-    let pool = open_store(&db_url).await.expect("open store");
+    let pool = open_test_store(&dir).await;
     serve_on(dir, pool, config, settings).await
+}
+
+/// Whether this run's stores are PostgreSQL databases (`GATEHOUSE_TEST_DATABASE=postgres`)
+/// rather than SQLite files.
+pub fn on_postgres() -> bool {
+    std::env::var("GATEHOUSE_TEST_DATABASE").is_ok_and(|v| v == "postgres")
+}
+
+/// A fresh, migrated store for one test: an SQLite file in `dir`, or a new database on the
+/// run's PostgreSQL cluster (with a signing key in `dir`, which PostgreSQL stores need named).
+pub async fn open_test_store(dir: &tempfile::TempDir) -> Pool {
+    if !on_postgres() {
+        let url = format!(
+            "sqlite://{}",
+            dir.path().join("gatehouse-test.db").display()
+        );
+        return open_store(&url).await.expect("open store");
+    }
+    let url = postgres::Cluster::get().fresh_database().await;
+    let pool = open_store(&url).await.expect("open store");
+    let key = dir.path().join("audit-signing.key");
+    app::service::signing::create_key_file(&key).expect("signing key");
+    app::service::signing::use_key_file(&pool, &key).expect("use the signing key");
+    pool
 }
 
 /// Serves the real router over `pool`, a store in `dir` (for stores opened with other options).
@@ -70,11 +92,7 @@ pub async fn spawn_demo_app() -> TestApp {
 /// A fresh app whose artifacts live in `store` (an S3 bucket, say).
 pub async fn spawn_app_on_store(store: ArtifactStore) -> TestApp {
     let dir = tempfile::tempdir().expect("tempdir");
-    let db_url = format!(
-        "sqlite://{}",
-        dir.path().join("gatehouse-test.db").display()
-    );
-    let pool = open_store(&db_url).await.expect("open store");
+    let pool = open_test_store(&dir).await;
     serve_with_store(
         dir,
         pool,
@@ -94,7 +112,10 @@ async fn serve_with_store(
 ) -> TestApp {
     let _ = tracing_subscriber::fmt().with_test_writer().try_init();
     let db_path = dir.path().join("gatehouse-test.db");
-    let db_url = format!("sqlite://{}", db_path.display());
+    let db_url = match app::store::backend(&pool) {
+        app::store::Backend::Sqlite => format!("sqlite://{}", db_path.display()),
+        app::store::Backend::Postgres => pool.connect_options().database_url.to_string(),
+    };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
