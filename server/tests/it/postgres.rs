@@ -167,3 +167,96 @@ async fn serving_from_postgres_is_refused_with_a_reason_until_it_is_complete() {
         "{stderr}"
     );
 }
+
+/// Two servers on one database, as two replicas behind a balancer: writers on both at once
+/// leave one audit chain (no repeated `seq`, no fork of `prev_hash`, every write audited once),
+/// both verify it, and a session made on one is good on the other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_servers_on_one_database_keep_one_audit_chain() {
+    use crate::common::serve_on;
+    use app::domain::roles::Role;
+    use app::service::state::Config;
+    use server::ServeSettings;
+
+    let url = Cluster::get().fresh_database().await;
+    let keys = tempfile::tempdir().expect("temp dir");
+    let key = keys.path().join("shared.key");
+    app::service::signing::create_key_file(&key).expect("key");
+    let mut replicas = Vec::new();
+    for _ in 0..2 {
+        let pool = server::open_store(&url).await.expect("open store");
+        app::service::signing::use_key_file(&pool, &key).expect("use key");
+        let dir = tempfile::tempdir().expect("temp dir");
+        replicas.push(serve_on(dir, pool, Config::default(), ServeSettings::default()).await);
+    }
+    // Signed in on the first server: the cookie goes to both (same host, another port).
+    let browser = replicas[0]
+        .signed_in("sci", &[Role::Scientist, Role::Auditor])
+        .await;
+    let token = app::service::accounts::create_token(
+        &replicas[0].pool,
+        "test",
+        "sci",
+        "writer",
+        app::service::accounts::Issue::operator(),
+    )
+    .await
+    .expect("token")
+    .token;
+
+    const WRITERS: usize = 8;
+    const EACH: usize = 10;
+    let mut tasks = Vec::new();
+    for w in 0..WRITERS {
+        for (r, app) in replicas.iter().enumerate() {
+            let client = app.client();
+            let base = app.url("");
+            let token = token.clone();
+            tasks.push(tokio::spawn(async move {
+                for i in 0..EACH {
+                    let res = client
+                        .post(format!("{base}/api/2.0/mlflow/experiments/create"))
+                        .bearer_auth(&token)
+                        .json(&serde_json::json!({ "name": format!("r{r}-w{w}-{i}") }))
+                        .send()
+                        .await
+                        .expect("request");
+                    let status = res.status();
+                    assert_eq!(status, 200, "{}", res.text().await.unwrap_or_default());
+                }
+            }));
+        }
+    }
+    for t in tasks {
+        t.await.expect("writer");
+    }
+
+    let mut conn = PgConnection::connect(&url).await.expect("connect");
+    let rows: Vec<(i64, String, String, String)> =
+        sqlx::query_as("SELECT seq, prev_hash, hash, action FROM audit_log ORDER BY seq")
+            .fetch_all(&mut conn)
+            .await
+            .expect("audit rows");
+    assert_eq!(rows.first().map(|r| r.0), Some(1));
+    for w in rows.windows(2) {
+        assert_eq!(w[1].0, w[0].0 + 1, "no gap or repeat after seq {}", w[0].0);
+        assert_eq!(w[1].1, w[0].2, "no fork at seq {}", w[1].0);
+    }
+    let created = rows
+        .iter()
+        .filter(|r| r.3 == "mlflow.experiment.create")
+        .count();
+    assert_eq!(created, WRITERS * EACH * 2, "every write audited once");
+    for app in &replicas {
+        let report: serde_json::Value = browser
+            .get(app.url("/api/v1/audit/verify"))
+            .send()
+            .await
+            .expect("verify")
+            .json()
+            .await
+            .expect("the session is good on this server");
+        assert_eq!(report["ok"], true, "{report}");
+        assert_eq!(report["verified"], rows.len(), "{report}");
+    }
+}
