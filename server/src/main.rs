@@ -59,12 +59,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         _ => {}
     }
     let pool = open_store(&cli.database_url).await?;
-    if app::store::backend(&pool) == app::store::Backend::Postgres
-        && !matches!(cli.command, Some(Command::Migrate))
-    {
+    let on_postgres = app::store::backend(&pool) == app::store::Backend::Postgres;
+    if on_postgres && matches!(cli.command, None | Some(Command::Serve(_))) {
         anyhow::bail!(
-            "{}: on PostgreSQL this version applies the schema (`server migrate`) but does not \
-             serve or run other commands yet; use an sqlite:// DATABASE_URL for those",
+            "{}: this version does not serve from PostgreSQL yet (lineage still needs SQLite); \
+             `migrate` and the other commands work there; serve from an sqlite:// DATABASE_URL",
             app::domain::database_url::redacted(&cli.database_url)
         );
     }
@@ -72,22 +71,27 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         app::service::signing::use_key_file(&pool, file)
             .with_context(|| format!("AUDIT_SIGNING_KEY_FILE {}", file.display()))?;
     }
-    let root = cli
-        .artifact_root
-        .clone()
-        .filter(|r| !r.is_empty())
-        .unwrap_or_else(|| server::artifacts_cli::default_root(&cli.database_url));
+    if matches!(cli.command, Some(Command::Migrate)) {
+        let shown = app::domain::database_url::redacted(&cli.database_url);
+        println!("migrations applied to {shown}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let root = match cli.artifact_root.clone().filter(|r| !r.is_empty()) {
+        Some(root) => root,
+        // Several servers share a PostgreSQL store, and so must share its files.
+        None if on_postgres => anyhow::bail!(
+            "a PostgreSQL store needs ARTIFACT_ROOT: the folder or s3:// bucket every server shares"
+        ),
+        None => server::artifacts_cli::default_root(&cli.database_url),
+    };
     let artifacts = app::service::artifact_store::ArtifactStore::open(&root)
         .map_err(|e| anyhow::anyhow!("artifact root: {e}"))?;
     match cli.command {
         None => cli::serve::serve(pool, artifacts, cli.serve).await,
         Some(Command::Serve(args)) => cli::serve::serve(pool, artifacts, args).await,
         Some(Command::VerifyArtifacts) => commands::verify_artifacts(&pool, &artifacts).await,
-        Some(Command::Migrate) => {
-            let shown = app::domain::database_url::redacted(&cli.database_url);
-            println!("migrations applied to {shown}");
-            Ok(ExitCode::SUCCESS)
-        }
+        // Answered above, before the artifact store was opened.
+        Some(Command::Migrate) => Ok(ExitCode::SUCCESS),
         Some(Command::CreateUser {
             username,
             roles,

@@ -90,3 +90,19 @@ CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
     FOR EACH ROW EXECUTE FUNCTION gatehouse_append_only();
 CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
     FOR EACH STATEMENT EXECUTE FUNCTION gatehouse_append_only();
+
+-- The highest sequence number ever appended, kept in the appending transaction (SQLite keeps it
+-- in sqlite_sequence): verification compares the log's end with it, so entries removed from the
+-- end are found even between signed checkpoints.
+CREATE TABLE audit_high_water (seq BIGINT NOT NULL);
+INSERT INTO audit_high_water (seq) VALUES (0);
+CREATE FUNCTION gatehouse_audit_high_water() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE audit_high_water SET seq = greatest(seq, NEW.seq);
+    RETURN NULL;
+END;
+$$;
+CREATE TRIGGER audit_log_high_water AFTER INSERT ON audit_log
+    FOR EACH ROW EXECUTE FUNCTION gatehouse_audit_high_water();
+CREATE TRIGGER audit_high_water_no_delete BEFORE DELETE ON audit_high_water
+    FOR EACH ROW EXECUTE FUNCTION gatehouse_append_only();

@@ -10,10 +10,17 @@ async fn a_failing_change_leaves_neither_the_change_nor_an_entry() {
     let app = spawn_app().await;
     let before = app.audit_count().await;
     // Make the second statement of user creation (its roles) fail after the user row is written.
-    sqlx::query("CREATE TRIGGER test_fail_roles BEFORE INSERT ON user_roles WHEN NEW.role = 'auditor' BEGIN SELECT RAISE(ABORT, 'injected'); END")
-        .execute(&app.pool)
-        .await
-        .unwrap();
+    let injected: &[&str] = if crate::common::on_postgres() {
+        &[
+            "CREATE FUNCTION test_fail() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'injected'; END $$",
+            "CREATE TRIGGER test_fail_roles BEFORE INSERT ON user_roles FOR EACH ROW WHEN (NEW.role = 'auditor') EXECUTE FUNCTION test_fail()",
+        ]
+    } else {
+        &["CREATE TRIGGER test_fail_roles BEFORE INSERT ON user_roles WHEN NEW.role = 'auditor' BEGIN SELECT RAISE(ABORT, 'injected'); END"]
+    };
+    for sql in injected {
+        sqlx::raw_sql(sql).execute(&app.pool).await.unwrap();
+    }
     let err = app::service::accounts::create_user(
         &app.pool,
         "test",
@@ -101,15 +108,24 @@ async fn triggers_refuse_update_and_delete() {
 async fn tamper(app: &crate::common::TestApp, sql: &str) {
     // A separate, test-only connection that drops the guards, as an attacker with file access could.
     let mut conn = app::store::Conn::connect(&app.db_url).await.unwrap();
-    sqlx::query("DROP TRIGGER IF EXISTS audit_log_no_update")
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    sqlx::query("DROP TRIGGER IF EXISTS audit_log_no_delete")
-        .execute(&mut conn)
-        .await
-        .unwrap();
+    let guards_off: &[&str] = if crate::common::on_postgres() {
+        &["ALTER TABLE audit_log DISABLE TRIGGER USER"]
+    } else {
+        &[
+            "DROP TRIGGER IF EXISTS audit_log_no_update",
+            "DROP TRIGGER IF EXISTS audit_log_no_delete",
+        ]
+    };
+    for sql in guards_off {
+        sqlx::query(sql).execute(&mut conn).await.unwrap();
+    }
     sqlx::query(sql).execute(&mut conn).await.unwrap();
+    if crate::common::on_postgres() {
+        sqlx::query("ALTER TABLE audit_log ENABLE TRIGGER USER")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    }
     conn.close().await.unwrap();
 }
 

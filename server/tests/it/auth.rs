@@ -209,7 +209,8 @@ async fn failed_sign_ins_slow_the_next_attempt_without_locking_the_account() {
     // try, so a slow machine cannot let the second pass between two tries (the wait is then
     // one or two whole seconds, by where in the second the check falls).
     for _ in 0..5 {
-        sqlx::query("UPDATE login_throttle SET last_failure = unixepoch() + 1")
+        sqlx::query("UPDATE login_throttle SET last_failure = $1")
+            .bind(time::OffsetDateTime::now_utc().unix_timestamp() + 1)
             .execute(&app.pool)
             .await
             .unwrap();
@@ -379,12 +380,14 @@ async fn idle_sessions_end_and_active_ones_go_on() {
     let c = app.signed_in("alice", &[Role::Viewer]).await;
     let me = || async { c.get(app.url("/api/v1/me")).send().await.unwrap().status() };
     // Active a minute ago and more: the request refreshes the session's last activity.
-    sqlx::query(
-        "UPDATE sessions SET last_seen_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-90 minutes')",
-    )
-    .execute(&app.pool)
-    .await
-    .unwrap();
+    let ago = |d: time::Duration| {
+        app::domain::audit_chain::format_ts(time::OffsetDateTime::now_utc() - d)
+    };
+    sqlx::query("UPDATE sessions SET last_seen_at = $1")
+        .bind(ago(time::Duration::minutes(90)))
+        .execute(&app.pool)
+        .await
+        .unwrap();
     assert_eq!(me().await, StatusCode::OK);
     let seen: String = sqlx::query_scalar("SELECT last_seen_at FROM sessions")
         .fetch_one(&app.pool)
@@ -395,12 +398,11 @@ async fn idle_sessions_end_and_active_ones_go_on() {
     );
     assert!(seen > minute_ago, "{seen} is the last request");
     // Idle for longer than two hours: over, although the 12-hour lifetime is not.
-    sqlx::query(
-        "UPDATE sessions SET last_seen_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-3 hours')",
-    )
-    .execute(&app.pool)
-    .await
-    .unwrap();
+    sqlx::query("UPDATE sessions SET last_seen_at = $1")
+        .bind(ago(time::Duration::hours(3)))
+        .execute(&app.pool)
+        .await
+        .unwrap();
     assert_eq!(me().await, StatusCode::UNAUTHORIZED);
 }
 

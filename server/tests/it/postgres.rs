@@ -75,11 +75,13 @@ async fn migrate_builds_the_same_tables_and_columns_as_on_sqlite() {
         String::from_utf8_lossy(&out.stdout).trim(),
         format!("migrations applied to {url}")
     );
-    let pg = postgres_schema(&url).await;
+    let mut pg = postgres_schema(&url).await;
     assert!(
         pg.contains_key("audit_log") && pg.contains_key("runs"),
         "{pg:?}"
     );
+    // PostgreSQL's own record of the chain's highest number (SQLite's is sqlite_sequence).
+    assert_eq!(pg.remove("audit_high_water"), Some(vec!["seq".to_owned()]));
     assert_eq!(pg, sqlite_schema().await);
 
     // Applying again changes nothing; the versions recorded are SQLite's.
@@ -163,8 +165,16 @@ async fn serving_from_postgres_is_refused_with_a_reason_until_it_is_complete() {
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("does not serve or run other commands yet"),
+        stderr.contains("does not serve from PostgreSQL yet"),
         "{stderr}"
+    );
+    // The other verbs work, given what servers of one database must share.
+    let out = server(&url, &["verify-audit"]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("ARTIFACT_ROOT"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
     );
 }
 

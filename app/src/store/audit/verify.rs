@@ -100,10 +100,8 @@ fn report(
     walk.report(checkpoint)
 }
 
-/// The verification through the pool (PostgreSQL), rows streamed from one snapshot. PostgreSQL
-/// keeps no record of the highest number ever assigned (SQLite's `sqlite_sequence`): removing
-/// entries is refused by trigger, and entries removed from the end despite it are found by the
-/// signed checkpoints, which cover all but the last minute's entries.
+/// The verification through the pool (PostgreSQL), rows streamed from one snapshot; the
+/// highest number ever appended is `audit_high_water`'s (SQLite's is in `sqlite_sequence`).
 async fn verify_through_pool(pool: &Pool, key: &VerifyingKey) -> Result<VerifyReport, sqlx::Error> {
     use futures_util::TryStreamExt;
     type Entry = (
@@ -135,6 +133,10 @@ async fn verify_through_pool(pool: &Pool, key: &VerifyingKey) -> Result<VerifyRe
         signature,
     })
     .collect();
+    let last_assigned: i64 =
+        sqlx::query_scalar("SELECT coalesce(max(seq), 0) FROM audit_high_water")
+            .fetch_one(&mut *tx)
+            .await?;
     let mut walk = Walk::new(key, &checkpoints);
     {
         let mut rows = sqlx::query_as::<_, Entry>(
@@ -160,7 +162,7 @@ async fn verify_through_pool(pool: &Pool, key: &VerifyingKey) -> Result<VerifyRe
         }
     }
     tx.rollback().await?;
-    Ok(report(walk, &checkpoints, key, 0))
+    Ok(report(walk, &checkpoints, key, last_assigned))
 }
 
 /// Every signed checkpoint, smallest tree first.
