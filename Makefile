@@ -149,18 +149,11 @@ lint: file-lengths empty-docs
 	cargo clippy -p app --features hydrate --target wasm32-unknown-unknown -- -D warnings $(CLIPPY_GUARDS)
 	cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings $(CLIPPY_GUARDS)
 
-# The integration tests again, on a throwaway PostgreSQL cluster the tests start themselves,
-# less those that need lineage, whose writer and graph reads are still SQLite's rusqlite paths
-# (they run on SQLite above). Each is taken off this list when lineage runs on PostgreSQL.
-POSTGRES_NOT_YET := lineage:: \
-	promotions::the_demo_registry_has_a_waived_approval_a_pending_failure_and_history \
-	registry::model_names_with_url_delimiters_link_to_their_own_pages \
-	registry::model_versions_and_deployments_join_the_lineage_graph
-
 unit:
 	cargo test -p app --features ssr
 	cargo test -p server
-	GATEHOUSE_TEST_DATABASE=postgres cargo test -p server --test it -- $(addprefix --skip ,$(POSTGRES_NOT_YET))
+	@# The integration tests again, on a throwaway PostgreSQL cluster the tests start themselves.
+	GATEHOUSE_TEST_DATABASE=postgres cargo test -p server --test it
 
 e2e:
 	bash end2end/run.sh $(E2E_PORT)

@@ -246,11 +246,11 @@ impl From<rusqlite::Error> for AppError {
 }
 
 #[cfg(feature = "ssr")]
-impl From<crate::store::ReadError> for AppError {
-    fn from(e: crate::store::ReadError) -> Self {
+impl From<crate::store::DriverError> for AppError {
+    fn from(e: crate::store::DriverError) -> Self {
         match e {
-            crate::store::ReadError::Pool(e) => e.into(),
-            crate::store::ReadError::Sqlite(e) => e.into(),
+            crate::store::DriverError::Pool(e) => e.into(),
+            crate::store::DriverError::Sqlite(e) => e.into(),
         }
     }
 }

@@ -4,6 +4,7 @@ pub mod ab_tests;
 pub mod artifacts;
 pub mod audit;
 pub mod audit_tree;
+pub mod direct;
 pub mod fairness;
 pub mod home;
 pub mod leases;
@@ -155,10 +156,10 @@ pub async fn migrate(pool: &Pool) -> Result<(), sqlx::migrate::MigrateError> {
     }
 }
 
-/// An error from a read that SQLite answers on its direct path (rusqlite) and PostgreSQL
-/// through the pool.
+/// An error from work that SQLite does on its direct path (rusqlite) and PostgreSQL through
+/// the pool.
 #[derive(Debug, thiserror::Error)]
-pub enum ReadError {
+pub enum DriverError {
     /// From the pool.
     #[error(transparent)]
     Pool(#[from] sqlx::Error),
@@ -297,18 +298,6 @@ pub fn read_inline<T>(
         };
         f(&readers[at].1)
     })
-}
-
-/// Runs a longer read (many statements, such as a lineage walk) on a blocking thread through
-/// that thread's reader (see [`read_inline`]): one trip off the runtime for the whole read.
-pub async fn read_blocking<T: Send + 'static>(
-    pool: &Pool,
-    f: impl FnOnce(&rusqlite::Connection) -> Result<T, rusqlite::Error> + Send + 'static,
-) -> Result<T, rusqlite::Error> {
-    let pool = pool.clone();
-    tokio::task::spawn_blocking(move || read_inline(&pool, f))
-        .await
-        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?
 }
 
 /// How many database files one thread keeps an inline reader for.

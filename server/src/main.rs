@@ -60,13 +60,6 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
     let pool = open_store(&cli.database_url).await?;
     let on_postgres = app::store::backend(&pool) == app::store::Backend::Postgres;
-    if on_postgres && matches!(cli.command, None | Some(Command::Serve(_))) {
-        anyhow::bail!(
-            "{}: this version does not serve from PostgreSQL yet (lineage still needs SQLite); \
-             `migrate` and the other commands work there; serve from an sqlite:// DATABASE_URL",
-            app::domain::database_url::redacted(&cli.database_url)
-        );
-    }
     if let Some(file) = &cli.audit_signing_key_file {
         app::service::signing::use_key_file(&pool, file)
             .with_context(|| format!("AUDIT_SIGNING_KEY_FILE {}", file.display()))?;

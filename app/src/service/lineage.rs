@@ -48,9 +48,10 @@ impl LineageWriter {
     pub fn start(pool: &crate::store::Pool) -> LineageWriter {
         let (queue, jobs) = mpsc::channel(4 * MAX_BATCH);
         let pool = pool.clone();
+        let runtime = tokio::runtime::Handle::try_current().ok();
         if let Err(e) = std::thread::Builder::new()
             .name("lineage-writer".into())
-            .spawn(move || write_events(&pool, jobs))
+            .spawn(move || write_events(&pool, runtime, jobs))
         {
             tracing::error!(error = %e, "could not start the lineage writer; ingest will answer 500");
         }
@@ -83,17 +84,29 @@ impl LineageWriter {
 /// The single writer: takes whatever events are waiting (up to [`MAX_BATCH`]) and stores them
 /// with one audit entry per request in one transaction, so concurrent pipelines share the
 /// transaction's fixed costs (group commit). If a batch fails, its events are retried one by
-/// one so each request gets its own answer. It keeps one connection, and so its prepared
-/// statements, for its whole life.
-fn write_events(pool: &crate::store::Pool, mut queue: mpsc::Receiver<Job>) {
-    let mut db = match crate::store::open_own_connection(pool) {
-        Ok(db) => db,
-        Err(e) => {
-            tracing::error!(error = %e, "the lineage writer cannot open the database");
-            while let Some(job) = queue.blocking_recv() {
-                let _ = job.done.send(Err(AppError::internal()));
+/// one so each request gets its own answer. On SQLite it keeps one rusqlite connection, and so
+/// its prepared statements, for its whole life; on PostgreSQL it takes a pool connection per
+/// batch and drives it from this thread.
+fn write_events(
+    pool: &crate::store::Pool,
+    runtime: Option<tokio::runtime::Handle>,
+    mut queue: mpsc::Receiver<Job>,
+) {
+    let mut store_batch: Box<StoreBatch> = match (crate::store::backend(pool), runtime) {
+        (crate::store::Backend::Sqlite, _) => match crate::store::open_own_connection(pool) {
+            Ok(mut db) => Box::new(move |batch| store(&mut db, batch).map_err(AppError::from)),
+            Err(e) => {
+                tracing::error!(error = %e, "the lineage writer cannot open the database");
+                return refuse_all(queue);
             }
-            return;
+        },
+        (crate::store::Backend::Postgres, Some(runtime)) => {
+            let pool = pool.clone();
+            Box::new(move |batch| store_on_pool(&pool, &runtime, batch))
+        }
+        (crate::store::Backend::Postgres, None) => {
+            tracing::error!("the lineage writer was started outside the runtime");
+            return refuse_all(queue);
         }
     };
     while let Some(first) = queue.blocking_recv() {
@@ -105,7 +118,7 @@ fn write_events(pool: &crate::store::Pool, mut queue: mpsc::Receiver<Job>) {
             }
         }
         if batch.len() > 1 {
-            match store(&mut db, &batch) {
+            match store_batch(&batch) {
                 Ok(()) => {
                     for job in batch {
                         let _ = job.done.send(Ok(()));
@@ -118,28 +131,67 @@ fn write_events(pool: &crate::store::Pool, mut queue: mpsc::Receiver<Job>) {
             }
         }
         for job in batch {
-            let result = store(&mut db, std::slice::from_ref(&job)).map_err(AppError::from);
+            let result = store_batch(std::slice::from_ref(&job));
             let _ = job.done.send(result);
         }
     }
 }
 
+/// How the writer stores one batch (and its audit entries) in one transaction.
+type StoreBatch = dyn FnMut(&[Job]) -> Result<(), AppError>;
+
+/// Answers every request with 500: the writer cannot store anything.
+fn refuse_all(mut queue: mpsc::Receiver<Job>) {
+    while let Some(job) = queue.blocking_recv() {
+        let _ = job.done.send(Err(AppError::internal()));
+    }
+}
+
 /// Stores a batch and its audit entries in one transaction, holding the process's writer turn.
-fn store(db: &mut rusqlite::Connection, batch: &[Job]) -> Result<(), rusqlite::Error> {
+fn store(db: &mut rusqlite::Connection, batch: &[Job]) -> Result<(), crate::store::DriverError> {
     let turn = crate::store::writer_turn();
     let _turn = turn.blocking_lock();
     let now = crate::service::now_ts();
     let tx = db.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let events: Vec<(&LineageEvent, &str)> =
         batch.iter().map(|j| (&j.event, j.body.as_str())).collect();
-    let done = lineage::ingest(&tx, &events, &now)?;
-    let entries: Vec<NewEntry> = batch
-        .iter()
-        .zip(&done)
-        .map(|(job, done)| audit_entry(job, done))
-        .collect();
+    let done = lineage::ingest(&mut &*tx, &events, &now)?;
+    let entries = audit_entries(batch, &done);
     audit::append_all_sync(&tx, &now, &entries)?;
-    tx.commit()
+    tx.commit()?;
+    Ok(())
+}
+
+/// [`store`] on a pool connection (PostgreSQL), driven from the writer thread; the audit chain
+/// takes its lock when it appends.
+fn store_on_pool(
+    pool: &crate::store::Pool,
+    runtime: &tokio::runtime::Handle,
+    batch: &[Job],
+) -> Result<(), AppError> {
+    let now = crate::service::now_ts();
+    let mut tx = runtime.block_on(crate::store::begin_write(pool))?;
+    let events: Vec<(&LineageEvent, &str)> =
+        batch.iter().map(|j| (&j.event, j.body.as_str())).collect();
+    let done = {
+        let mut conn = crate::store::direct::OnPool {
+            conn: &mut tx,
+            runtime,
+        };
+        lineage::ingest(&mut conn, &events, &now)?
+    };
+    let entries = audit_entries(batch, &done);
+    runtime.block_on(audit::append_all(&mut tx, &now, &entries))?;
+    runtime.block_on(tx.commit())?;
+    Ok(())
+}
+
+fn audit_entries(batch: &[Job], done: &[lineage::Ingested]) -> Vec<NewEntry> {
+    batch
+        .iter()
+        .zip(done)
+        .map(|(job, done)| audit_entry(job, done))
+        .collect()
 }
 
 /// One audit entry per ingest request.

@@ -1,6 +1,6 @@
 //! The `sessions` table; ids are stored as SHA-256 hashes.
 
-use crate::store::{Backend, Conn, Pool, ReadError};
+use crate::store::{Backend, Conn, DriverError, Pool};
 
 /// Stores a new session.
 pub async fn insert(
@@ -35,7 +35,7 @@ pub async fn live_user(
     id_hash: &str,
     now: &str,
     idle_since: &str,
-) -> Result<Option<LiveSession>, ReadError> {
+) -> Result<Option<LiveSession>, DriverError> {
     const SQL: &str = "SELECT u.id, u.username, \
                 (SELECT group_concat(r.role, ',') FROM user_roles r WHERE r.user_id = u.id), \
                 coalesce(s.last_seen_at, s.created_at) \

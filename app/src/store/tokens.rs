@@ -1,7 +1,7 @@
 //! The `api_tokens` table; tokens are stored as SHA-256 hashes and shown once.
 
 pub use crate::dto::TokenSummary;
-use crate::store::{Backend, Conn, Flag, Pool, ReadError};
+use crate::store::{Backend, Conn, DriverError, Flag, Pool};
 
 /// Stores a new token hash; returns its id.
 #[allow(clippy::too_many_arguments)]
@@ -58,7 +58,7 @@ pub async fn live_by_hash(
     pool: &Pool,
     token_hash: &str,
     now: &str,
-) -> Result<Option<LiveToken>, ReadError> {
+) -> Result<Option<LiveToken>, DriverError> {
     const SQL: &str = "SELECT t.id, t.name, t.user_id, t.last_used_at, u.username, \
                 (SELECT group_concat(r.role, ',') FROM user_roles r WHERE r.user_id = u.id) AS roles, \
                 t.self_issued \

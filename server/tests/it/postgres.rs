@@ -158,24 +158,69 @@ async fn the_audit_trail_and_alias_history_refuse_update_delete_and_truncate() {
     assert_eq!(n, 1);
 }
 
+/// The real binary serves from PostgreSQL, given what the servers of one database share: a
+/// signing key and an artifact root; without them it stops and says which is missing.
 #[tokio::test]
-async fn serving_from_postgres_is_refused_with_a_reason_until_it_is_complete() {
+async fn the_server_serves_from_postgres_with_a_shared_key_and_artifact_root() {
     let url = Cluster::get().fresh_database().await;
+    let dir = tempfile::tempdir().expect("temp dir");
     let out = server(&url, &["serve"]);
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("ARTIFACT_ROOT"), "{stderr}");
+
+    let key = dir.path().join("shared.key");
+    let out = server(&url, &["create-signing-key", key.to_str().expect("utf-8")]);
     assert!(
-        stderr.contains("does not serve from PostgreSQL yet"),
-        "{stderr}"
-    );
-    // The other verbs work, given what servers of one database must share.
-    let out = server(&url, &["verify-audit"]);
-    assert!(!out.status.success());
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("ARTIFACT_ROOT"),
+        out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_server"))
+        .arg("serve")
+        .current_dir(dir.path())
+        .env("DATABASE_URL", &url)
+        .env("AUDIT_SIGNING_KEY_FILE", &key)
+        .env("ARTIFACT_ROOT", dir.path().join("artifacts"))
+        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+        .env("GATEHOUSE_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start the server");
+    let client = reqwest::Client::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let ready = loop {
+        if let Ok(r) = client
+            .get(format!("http://127.0.0.1:{port}/readyz"))
+            .send()
+            .await
+        {
+            break r.status();
+        }
+        if std::time::Instant::now() > deadline || child.try_wait().ok().flatten().is_some() {
+            let _ = child.kill();
+            let out = child.wait_with_output().expect("output");
+            panic!(
+                "the server did not start: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    let page = client
+        .get(format!("http://127.0.0.1:{port}/login"))
+        .send()
+        .await
+        .expect("sign-in page");
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(ready, 200);
+    assert_eq!(page.status(), 200);
 }
 
 /// Two servers on one database, as two replicas behind a balancer: writers on both at once

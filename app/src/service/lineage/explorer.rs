@@ -195,7 +195,7 @@ async fn detail(pool: &Pool, sel: &NodeRef, field: &str) -> Result<NodeDetail, A
             dataset_detail(pool, sel, (namespace, name), field, &mut d).await?;
         }
         NodeRef::Job { namespace, name } => job_detail(pool, (namespace, name), &mut d).await?,
-        NodeRef::Run(id) => run_detail(pool, sel, id, &mut d)?,
+        NodeRef::Run(id) => run_detail(pool, sel, id, &mut d).await?,
         NodeRef::ModelVersion { name, .. } | NodeRef::Deployment(name) => {
             d.kind = "model".into();
             d.name = name.clone();
@@ -250,9 +250,11 @@ async fn dataset_detail(
         let sources = store::field_sources(pool, namespace, name, field).await?;
         d.column_lineage = Some((field.to_owned(), sources));
     }
-    d.training_runs = crate::store::read_inline(pool, |db| {
-        store::neighbours(db, sel, store::Direction::Down)
-    })?
+    let node = sel.clone();
+    d.training_runs = crate::store::direct::read(pool, move |db| {
+        store::neighbours(db, &node, store::Direction::Down)
+    })
+    .await?
     .into_iter()
     .filter_map(|n| match n {
         NodeRef::Run(id) => Some((id.clone(), id)),
@@ -296,8 +298,14 @@ async fn job_detail(
     Ok(())
 }
 
-fn run_detail(pool: &Pool, sel: &NodeRef, id: &str, d: &mut NodeDetail) -> Result<(), AppError> {
-    let data = crate::store::read_inline(pool, |db| store::node_data(db, sel))?;
+async fn run_detail(
+    pool: &Pool,
+    sel: &NodeRef,
+    id: &str,
+    d: &mut NodeDetail,
+) -> Result<(), AppError> {
+    let node = sel.clone();
+    let data = crate::store::direct::read(pool, move |db| store::node_data(db, &node)).await?;
     d.kind = "run".into();
     d.name = data["name"].as_str().unwrap_or(id).to_owned();
     d.training_runs = vec![(id.to_owned(), d.name.clone())];

@@ -206,7 +206,7 @@ pub async fn overview(
     actor: Option<&str>,
     limit: i64,
     now: &str,
-) -> Result<(Totals, Vec<AuditRow>), crate::store::ReadError> {
+) -> Result<(Totals, Vec<AuditRow>), crate::store::DriverError> {
     const TOTALS: &str = "SELECT (SELECT count(*) FROM users), \
             (SELECT count(*) FROM api_tokens WHERE revoked_at IS NULL \
                AND (expires_at IS NULL OR expires_at > $1)), \

@@ -167,8 +167,9 @@ pub async fn job_detail(
     .fetch_all(pool)
     .await?;
     let training = sqlx::query_as(
-        "SELECT DISTINCT r.run_uuid, r.run_name FROM lineage_runs lr JOIN runs r ON r.run_uuid = lr.mlflow_run_id \
-         WHERE lr.job_id = $1 AND r.lifecycle_stage = 'active' ORDER BY r.start_time DESC LIMIT 8",
+        "SELECT r.run_uuid, r.run_name FROM lineage_runs lr JOIN runs r ON r.run_uuid = lr.mlflow_run_id \
+         WHERE lr.job_id = $1 AND r.lifecycle_stage = 'active' \
+         GROUP BY r.run_uuid, r.run_name, r.start_time ORDER BY r.start_time DESC NULLS LAST LIMIT 8",
     )
     .bind(id)
     .fetch_all(pool)

@@ -3,7 +3,8 @@
 //! around a node and what each node shows.
 
 use crate::domain::lineage::NodeRef;
-use crate::store::Pool;
+use crate::store::direct::{Arg, Direct, Val};
+use crate::store::{DriverError, Pool};
 use std::collections::{BTreeMap, VecDeque};
 
 /// Upstream or downstream.
@@ -104,32 +105,51 @@ fn version_ref((name, version): (String, i64)) -> NodeRef {
 }
 
 /// Rows of one or two text columns (a second column may be an integer version).
-fn texts(
-    db: &rusqlite::Connection,
-    sql: &str,
-    args: &[&dyn rusqlite::ToSql],
-) -> Result<Vec<String>, rusqlite::Error> {
-    db.prepare_cached(sql)?
-        .query_map(args, |r| r.get(0))?
-        .collect()
+fn texts(db: &mut dyn Direct, sql: &str, args: &[Arg<'_>]) -> Result<Vec<String>, DriverError> {
+    db.texts(sql, args)
 }
 
-fn text_pairs<B: rusqlite::types::FromSql>(
-    db: &rusqlite::Connection,
+/// A second column's value: text, or an integer (a model version).
+trait Second: Sized {
+    fn from_val(v: Val) -> Option<Self>;
+}
+
+impl Second for String {
+    fn from_val(v: Val) -> Option<Self> {
+        match v {
+            Val::Int(i) => Some(i.to_string()),
+            v => v.text(),
+        }
+    }
+}
+
+impl Second for i64 {
+    fn from_val(v: Val) -> Option<Self> {
+        v.int()
+    }
+}
+
+fn text_pairs<B: Second>(
+    db: &mut dyn Direct,
     sql: &str,
-    args: &[&dyn rusqlite::ToSql],
-) -> Result<Vec<(String, B)>, rusqlite::Error> {
-    db.prepare_cached(sql)?
-        .query_map(args, |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect()
+    args: &[Arg<'_>],
+) -> Result<Vec<(String, B)>, DriverError> {
+    Ok(db
+        .rows(sql, args)?
+        .into_iter()
+        .filter_map(|r| {
+            let mut r = r.into_iter();
+            Some((r.next()?.text()?, B::from_val(r.next()?)?))
+        })
+        .collect())
 }
 
 /// A node's neighbours one step up or down, sorted.
 pub fn neighbours(
-    db: &rusqlite::Connection,
+    db: &mut dyn Direct,
     node: &NodeRef,
     dir: Direction,
-) -> Result<Vec<NodeRef>, rusqlite::Error> {
+) -> Result<Vec<NodeRef>, DriverError> {
     let mut out = match node {
         NodeRef::Dataset { namespace, name } => dataset_neighbours(db, namespace, name, dir)?,
         NodeRef::Job { namespace, name } => job_neighbours(db, namespace, name, dir)?,
@@ -145,20 +165,20 @@ pub fn neighbours(
 /// Jobs whose current version reads (down) or writes (up) the dataset; downstream also the
 /// MLflow training runs that logged a dataset input of its name.
 fn dataset_neighbours(
-    db: &rusqlite::Connection,
+    db: &mut dyn Direct,
     namespace: &str,
     name: &str,
     dir: Direction,
-) -> Result<Vec<NodeRef>, rusqlite::Error> {
+) -> Result<Vec<NodeRef>, DriverError> {
     let io = if dir == Direction::Up { "out" } else { "in" };
     // Jobs whose current version reads (down) or writes (up) the dataset.
     let mut v: Vec<NodeRef> = text_pairs(
         db,
         "SELECT j.namespace, j.name FROM lineage_datasets d \
-         JOIN lineage_job_io io ON io.dataset_id = d.dataset_id AND io.direction = ? \
+         JOIN lineage_job_io io ON io.dataset_id = d.dataset_id AND io.direction = $1 \
          JOIN lineage_jobs j ON j.job_id = io.job_id AND j.current_version = io.version \
-         WHERE d.namespace = ? AND d.name = ?",
-        &[&io, &namespace, &name],
+         WHERE d.namespace = $2 AND d.name = $3",
+        &[io.into(), namespace.into(), name.into()],
     )?
     .into_iter()
     .map(job_ref)
@@ -169,8 +189,8 @@ fn dataset_neighbours(
             texts(
                 db,
                 "SELECT DISTINCT i.run_uuid FROM datasets md JOIN run_inputs i ON i.dataset_id = md.dataset_id \
-                 JOIN runs r ON r.run_uuid = i.run_uuid AND r.lifecycle_stage = 'active' WHERE md.name = ?",
-                &[&name],
+                 JOIN runs r ON r.run_uuid = i.run_uuid AND r.lifecycle_stage = 'active' WHERE md.name = $1",
+                &[name.into()],
             )?
             .into_iter()
             .map(NodeRef::Run),
@@ -182,18 +202,22 @@ fn dataset_neighbours(
 /// The datasets the job's current version reads (up) or writes (down); downstream also the
 /// training runs its runs name (the `mlflow` run facet).
 fn job_neighbours(
-    db: &rusqlite::Connection,
+    db: &mut dyn Direct,
     namespace: &str,
     name: &str,
     dir: Direction,
-) -> Result<Vec<NodeRef>, rusqlite::Error> {
+) -> Result<Vec<NodeRef>, DriverError> {
     let mut v: Vec<NodeRef> = text_pairs(
         db,
         "SELECT d.namespace, d.name FROM lineage_jobs j \
-         JOIN lineage_job_io io ON io.job_id = j.job_id AND io.version = j.current_version AND io.direction = ? \
+         JOIN lineage_job_io io ON io.job_id = j.job_id AND io.version = j.current_version AND io.direction = $1 \
          JOIN lineage_datasets d ON d.dataset_id = io.dataset_id \
-         WHERE j.namespace = ? AND j.name = ?",
-        &[&if dir == Direction::Up { "in" } else { "out" }, &namespace, &name],
+         WHERE j.namespace = $2 AND j.name = $3",
+        &[
+            if dir == Direction::Up { "in" } else { "out" }.into(),
+            namespace.into(),
+            name.into(),
+        ],
     )?
     .into_iter()
     .map(dataset_ref)
@@ -205,8 +229,8 @@ fn job_neighbours(
                 db,
                 "SELECT DISTINCT lr.mlflow_run_id FROM lineage_jobs j JOIN lineage_runs lr ON lr.job_id = j.job_id \
                  JOIN runs r ON r.run_uuid = lr.mlflow_run_id AND r.lifecycle_stage = 'active' \
-                 WHERE j.namespace = ? AND j.name = ?",
-                &[&namespace, &name],
+                 WHERE j.namespace = $1 AND j.name = $2",
+                &[namespace.into(), name.into()],
             )?
             .into_iter()
             .map(NodeRef::Run),
@@ -218,15 +242,15 @@ fn job_neighbours(
 /// Upstream, the jobs whose runs name the training run and the datasets it logged as inputs;
 /// downstream, the model versions registered from it.
 fn run_neighbours(
-    db: &rusqlite::Connection,
+    db: &mut dyn Direct,
     run: &str,
     dir: Direction,
-) -> Result<Vec<NodeRef>, rusqlite::Error> {
+) -> Result<Vec<NodeRef>, DriverError> {
     if dir == Direction::Down {
         return Ok(text_pairs(
             db,
-            "SELECT name, version FROM model_versions WHERE run_id = ?",
-            &[&run],
+            "SELECT name, version FROM model_versions WHERE run_id = $1",
+            &[run.into()],
         )?
         .into_iter()
         .map(version_ref)
@@ -234,8 +258,8 @@ fn run_neighbours(
     }
     let mut v: Vec<NodeRef> = text_pairs(
         db,
-        "SELECT DISTINCT j.namespace, j.name FROM lineage_runs lr JOIN lineage_jobs j ON j.job_id = lr.job_id WHERE lr.mlflow_run_id = ?",
-        &[&run],
+        "SELECT DISTINCT j.namespace, j.name FROM lineage_runs lr JOIN lineage_jobs j ON j.job_id = lr.job_id WHERE lr.mlflow_run_id = $1",
+        &[run.into()],
     )?
     .into_iter()
     .map(job_ref)
@@ -244,8 +268,8 @@ fn run_neighbours(
         text_pairs(
             db,
             "SELECT DISTINCT ld.namespace, ld.name FROM run_inputs i JOIN datasets md ON md.dataset_id = i.dataset_id \
-             JOIN lineage_datasets ld ON ld.name = md.name WHERE i.run_uuid = ?",
-            &[&run],
+             JOIN lineage_datasets ld ON ld.name = md.name WHERE i.run_uuid = $1",
+            &[run.into()],
         )?
         .into_iter()
         .map(dataset_ref),
@@ -256,25 +280,25 @@ fn run_neighbours(
 /// Upstream, the training run the version was registered from; downstream, its deployments
 /// (an alias serving the version, `model@alias`).
 fn version_neighbours(
-    db: &rusqlite::Connection,
+    db: &mut dyn Direct,
     name: &str,
     version: &str,
     dir: Direction,
-) -> Result<Vec<NodeRef>, rusqlite::Error> {
+) -> Result<Vec<NodeRef>, DriverError> {
     Ok(match dir {
         Direction::Up => texts(
         db,
         "SELECT v.run_id FROM model_versions v JOIN runs r ON r.run_uuid = v.run_id AND r.lifecycle_stage = 'active' \
-         WHERE v.name = ? AND v.version = ?",
-        &[&name, &version.parse::<i64>().unwrap_or(-1)],
+         WHERE v.name = $1 AND v.version = $2",
+        &[name.into(), Arg::Int(version.parse::<i64>().unwrap_or(-1))],
     )?
     .into_iter()
     .map(NodeRef::Run)
     .collect(),
         Direction::Down => texts(
         db,
-        "SELECT alias FROM model_aliases WHERE name = ? AND version = ?",
-        &[&name, &version.parse::<i64>().unwrap_or(-1)],
+        "SELECT alias FROM model_aliases WHERE name = $1 AND version = $2",
+        &[name.into(), Arg::Int(version.parse::<i64>().unwrap_or(-1))],
     )?
     .into_iter()
     .map(|alias| NodeRef::Deployment(format!("{name}@{alias}")))
@@ -284,18 +308,18 @@ fn version_neighbours(
 
 /// Upstream, the version the alias serves; nothing downstream.
 fn deployment_neighbours(
-    db: &rusqlite::Connection,
+    db: &mut dyn Direct,
     d: &str,
     dir: Direction,
-) -> Result<Vec<NodeRef>, rusqlite::Error> {
+) -> Result<Vec<NodeRef>, DriverError> {
     if dir == Direction::Down {
         return Ok(Vec::new());
     }
     Ok(match d.rsplit_once('@') {
         Some((model, alias)) => text_pairs(
             db,
-            "SELECT name, version FROM model_aliases WHERE name = ? AND alias = ?",
-            &[&model, &alias],
+            "SELECT name, version FROM model_aliases WHERE name = $1 AND alias = $2",
+            &[model.into(), alias.into()],
         )?
         .into_iter()
         .map(version_ref)
@@ -327,17 +351,17 @@ pub async fn subgraph(
     start: &NodeRef,
     up: usize,
     down: usize,
-) -> Result<Subgraph, rusqlite::Error> {
+) -> Result<Subgraph, DriverError> {
     let start = start.clone();
-    crate::store::read_blocking(pool, move |db| walk(db, &start, up, down)).await
+    crate::store::direct::read(pool, move |db| walk(db, &start, up, down)).await
 }
 
 fn walk(
-    db: &rusqlite::Connection,
+    db: &mut dyn Direct,
     start: &NodeRef,
     up: usize,
     down: usize,
-) -> Result<Subgraph, rusqlite::Error> {
+) -> Result<Subgraph, DriverError> {
     let mut g = Subgraph::default();
     let mut depth_of: BTreeMap<(NodeRef, bool), usize> = BTreeMap::new();
     for (dir, limit) in [(Direction::Up, up), (Direction::Down, down)] {
