@@ -31,7 +31,7 @@ OPENAPI_PORT ?= 3424
 OPENAPI_CLIENT_VERSION := 0.29.1
 OPENAPI_VENV := .venv-openapi
 
-.PHONY: help run test setup setup-test build lint file-lengths empty-docs unit e2e mlflow-client openlineage-client openapi-client bench bench-audit load faults fuzz fuzz-tools fuzz-cmin bench-runs bench-runs-scale bench-layout bench-lineage bench-ab bench-fairness bench-promotion bench-artifacts bench-first-load fmt clean
+.PHONY: help run test setup setup-test build lint file-lengths empty-docs unit e2e mlflow-client openlineage-client openapi-client bench bench-audit load faults fuzz fuzz-tools fuzz-cmin bench-postgres bench-runs bench-runs-scale bench-layout bench-lineage bench-ab bench-fairness bench-promotion bench-artifacts bench-first-load fmt clean
 
 help:
 	@echo "make run    build in release mode and serve http://127.0.0.1:3000 with demo data"
@@ -43,6 +43,7 @@ help:
 	@echo "make faults SIGKILL during ingestion 20 times, then integrity, audit and slow-client checks"
 	@echo "make bench-audit  audit-trail benchmarks (1M entries: append, verify, Merkle proofs, export)"
 	@echo "make bench-runs  tracking API benchmarks (500 runs through HTTP)"
+	@echo "make bench-postgres  the runs, audit and lineage benchmarks on PostgreSQL"
 	@echo "make bench-runs-scale  runs/search and get-history at 100,000 runs in one experiment"
 	@echo "make bench-layout  lineage layout of 2,000 nodes and 4,000 edges"
 	@echo "make bench-lineage  OpenLineage ingest (20,000 events through HTTP)"
@@ -186,6 +187,13 @@ bench:
 
 bench-audit:
 	cargo bench -p server --bench audit
+
+# The runs (500 runs), audit (append and verify) and lineage ingest benchmarks again on a
+# throwaway PostgreSQL cluster they start themselves; their figures are named "PostgreSQL: …"
+# in target/bench-table.tsv, beside SQLite's.
+bench-postgres:
+	mkdir -p target
+	for b in runs audit lineage; do GATEHOUSE_BENCH_DATABASE=postgres cargo bench -p server --bench $$b; done
 
 # Cold first loads in Chromium (demo workspace): bytes of JS + wasm + CSS on the wire per page
 # and the time to hydrated; targets 300 KB a page, 150 KB for the sign-in page.

@@ -9,6 +9,7 @@
 mod figure;
 use figure::{record, Target};
 
+mod bench_store;
 mod common;
 
 use app::domain::ab_tests::{

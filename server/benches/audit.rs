@@ -4,6 +4,7 @@
 //! Targets from the roadmap: append ≥ 50k entries/s, verify ≥ 1M entries/s,
 //! page query p95 ≤ 10 ms.
 
+mod bench_store;
 mod figure;
 use figure::{record, Target};
 
@@ -53,8 +54,7 @@ async fn main() -> anyhow::Result<()> {
         ))
         .init();
     let dir = tempfile::tempdir()?;
-    let url = format!("sqlite://{}", dir.path().join("bench.db").display());
-    let pool = server::open_store(&url).await?;
+    let pool = bench_store::open(&dir).await?;
 
     // The entries' timestamps spread over the 30 days from `base`.
     let base = time::OffsetDateTime::now_utc() - time::Duration::days(30);

@@ -7,6 +7,7 @@
 mod figure;
 use figure::{record, Target};
 
+mod bench_store;
 mod common;
 
 use std::io::Write;

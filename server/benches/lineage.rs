@@ -7,6 +7,7 @@
 mod figure;
 use figure::{record, Target};
 
+mod bench_store;
 mod common;
 
 use serde_json::{json, Value};

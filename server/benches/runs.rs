@@ -10,6 +10,7 @@
 mod figure;
 use figure::{record, Target};
 
+mod bench_store;
 mod common;
 use common::pct;
 

@@ -13,6 +13,7 @@
 mod figure;
 use figure::{record, Target};
 
+mod bench_store;
 mod common;
 
 use app::store::tracking::{self, MetricPoint};

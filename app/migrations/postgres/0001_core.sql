@@ -98,11 +98,13 @@ CREATE TABLE audit_high_water (seq BIGINT NOT NULL);
 INSERT INTO audit_high_water (seq) VALUES (0);
 CREATE FUNCTION gatehouse_audit_high_water() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    UPDATE audit_high_water SET seq = greatest(seq, NEW.seq);
+    UPDATE audit_high_water SET seq = greatest(seq, (SELECT coalesce(max(seq), 0) FROM appended));
     RETURN NULL;
 END;
 $$;
+-- Once per statement, not per row: a row trigger rewrote the one row 10,000 times in a batch
+-- transaction, each update longer than the last (4,300 appends/s instead of tens of thousands).
 CREATE TRIGGER audit_log_high_water AFTER INSERT ON audit_log
-    FOR EACH ROW EXECUTE FUNCTION gatehouse_audit_high_water();
+    REFERENCING NEW TABLE AS appended FOR EACH STATEMENT EXECUTE FUNCTION gatehouse_audit_high_water();
 CREATE TRIGGER audit_high_water_no_delete BEFORE DELETE ON audit_high_water
     FOR EACH ROW EXECUTE FUNCTION gatehouse_append_only();

@@ -1,5 +1,6 @@
-//! A benchmark server: the real router on a port of 127.0.0.1 over a fresh SQLite file, and a
-//! scientist's API token.
+//! A benchmark server: the real router on a port of 127.0.0.1 over a fresh store (SQLite, or
+//! PostgreSQL with `GATEHOUSE_BENCH_DATABASE=postgres`, see `store`), and a scientist's API
+//! token.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -20,11 +21,7 @@ pub struct BenchServer {
 /// Starts the server with the given body limit.
 pub async fn serve(max_body_bytes: usize) -> anyhow::Result<BenchServer> {
     let dir = tempfile::tempdir()?;
-    let pool = server::open_store(&format!(
-        "sqlite://{}",
-        dir.path().join("bench.db").display()
-    ))
-    .await?;
+    let pool = crate::bench_store::open(&dir).await?;
     app::service::accounts::create_user(
         &pool,
         "bench",

@@ -16,7 +16,14 @@ pub enum Target {
 }
 
 /// Appends `figure`, its target and the measured value to `target/bench-table.tsv`.
+///
+/// Figures measured on PostgreSQL (`GATEHOUSE_BENCH_DATABASE=postgres`) are named so.
 pub fn record(figure: &str, target: Target, measured: f64, unit: &str) {
+    let figure = if std::env::var("GATEHOUSE_BENCH_DATABASE").is_ok_and(|v| v == "postgres") {
+        format!("PostgreSQL: {figure}")
+    } else {
+        figure.to_owned()
+    };
     let (target_text, verdict) = match target {
         Target::AtMost(t) => (
             format!("≤ {} {unit}", number(t)),

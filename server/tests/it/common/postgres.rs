@@ -72,6 +72,64 @@ fn free_port() -> u16 {
         .expect("a free port")
 }
 
+/// Starts `postgres` on `data`, listening on 127.0.0.1:`port` (its socket in `socket_dir`).
+fn serve(
+    postgres: PathBuf,
+    data: PathBuf,
+    port: u16,
+    socket_dir: PathBuf,
+    user: Option<(u32, u32)>,
+    log: std::fs::File,
+) {
+    // Tests need no durability; benchmarks measure PostgreSQL as it would run, with fsync on
+    // and commits not waiting for their flush (as SQLite's WAL with synchronous=NORMAL).
+    let durable = std::env::var_os("GATEHOUSE_BENCH_DATABASE").is_some();
+    let fsync = if durable { "fsync=on" } else { "fsync=off" };
+    let pages = if durable {
+        "full_page_writes=on"
+    } else {
+        "full_page_writes=off"
+    };
+    // A shell runs the server and, when this process ends (the parent-death signal), stops
+    // it at once and removes the cluster's folder: the `TempDir` of a static is never
+    // dropped. Spawned from a thread that never ends, as the signal follows the thread
+    // that forked, not the process.
+    std::thread::spawn(move || {
+        let mut c = command(Path::new("/bin/sh"), user);
+        c.arg("-c")
+            .arg(
+                "trap 'kill -QUIT $pid; wait $pid; rm -rf \"$DIR\"' TERM; \
+                     \"$@\" & pid=$!; wait $pid",
+            )
+            .arg("sh")
+            .arg(&postgres)
+            .arg("-D")
+            .arg(&data)
+            .args(["-h", "127.0.0.1", "-p", &port.to_string(), "-k"])
+            .arg(&socket_dir)
+            .args(["-c", fsync, "-c", "synchronous_commit=off", "-c", pages])
+            .args(["-c", "max_connections=400"])
+            .env("DIR", &socket_dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log);
+        // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
+        unsafe {
+            c.pre_exec(|| {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let mut child = c.spawn().expect("start postgres");
+        let _ = child.wait();
+        loop {
+            std::thread::park();
+        }
+    });
+}
+
 impl Cluster {
     /// The process's cluster, started on first use.
     pub fn get() -> &'static Cluster {
@@ -113,48 +171,14 @@ impl Cluster {
             std::os::unix::fs::chown(dir.path().join("postgres.log"), Some(uid), Some(gid))
                 .expect("chown log");
         }
-        let postgres = bin.join("postgres");
-        let socket_dir = dir.path().to_owned();
-        // Spawned from a thread that never ends: the parent-death signal follows the thread
-        // that forked, not the process.
-        // A shell runs the server and, when this process ends (the parent-death signal), stops
-        // it at once and removes the cluster's folder: the `TempDir` of a static is never
-        // dropped. Spawned from a thread that never ends, as the signal follows the thread
-        // that forked, not the process.
-        std::thread::spawn(move || {
-            let mut c = command(Path::new("/bin/sh"), user);
-            c.arg("-c")
-                .arg(
-                    "trap 'kill -QUIT $pid; wait $pid; rm -rf \"$DIR\"' TERM; \
-                     \"$@\" & pid=$!; wait $pid",
-                )
-                .arg("sh")
-                .arg(&postgres)
-                .arg("-D")
-                .arg(&data)
-                .args(["-h", "127.0.0.1", "-p", &port.to_string(), "-k"])
-                .arg(&socket_dir)
-                .args(["-c", "fsync=off", "-c", "synchronous_commit=off"])
-                .args(["-c", "full_page_writes=off", "-c", "max_connections=400"])
-                .env("DIR", &socket_dir)
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(log);
-            // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
-            unsafe {
-                c.pre_exec(|| {
-                    if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) != 0 {
-                        return Err(std::io::Error::last_os_error());
-                    }
-                    Ok(())
-                });
-            }
-            let mut child = c.spawn().expect("start postgres");
-            let _ = child.wait();
-            loop {
-                std::thread::park();
-            }
-        });
+        serve(
+            bin.join("postgres"),
+            data,
+            port,
+            dir.path().to_owned(),
+            user,
+            log,
+        );
         let deadline = Instant::now() + Duration::from_secs(30);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(

@@ -1,0 +1,26 @@
+//! The store a benchmark runs on: a fresh SQLite file, or with `GATEHOUSE_BENCH_DATABASE=postgres`
+//! a fresh database on a throwaway PostgreSQL cluster the benchmark starts itself (the
+//! integration tests' `common/postgres.rs`), with a signing key its servers share.
+
+#[path = "../../tests/it/common/postgres.rs"]
+#[allow(dead_code)]
+mod postgres;
+
+/// Whether this run measures PostgreSQL.
+pub fn on_postgres() -> bool {
+    std::env::var("GATEHOUSE_BENCH_DATABASE").is_ok_and(|v| v == "postgres")
+}
+
+/// A fresh, migrated store; `dir` holds its file (SQLite) or its signing key (PostgreSQL).
+pub async fn open(dir: &tempfile::TempDir) -> anyhow::Result<app::store::Pool> {
+    if !on_postgres() {
+        let url = format!("sqlite://{}", dir.path().join("bench.db").display());
+        return server::open_store(&url).await;
+    }
+    let url = postgres::Cluster::get().fresh_database().await;
+    let pool = server::open_store(&url).await?;
+    let key = dir.path().join("audit-signing.key");
+    app::service::signing::create_key_file(&key)?;
+    app::service::signing::use_key_file(&pool, &key)?;
+    Ok(pool)
+}
