@@ -208,9 +208,12 @@ impl Direct for OnPool<'_> {
                         if r.try_get_raw(i).is_ok_and(|v| sqlx::ValueRef::is_null(&v)) {
                             return Ok(Val::Null);
                         }
-                        match r.try_get::<i64, _>(i) {
-                            Ok(v) => Ok(Val::Int(v)),
-                            Err(_) => Ok(Val::Text(r.try_get::<String, _>(i)?)),
+                        // By the column's type: trying one decoding and falling back to
+                        // another built an error (and its message) for every text value.
+                        if c.type_info().kind().is_integer() {
+                            Ok(Val::Int(r.try_get::<i64, _>(i)?))
+                        } else {
+                            Ok(Val::Text(r.try_get::<String, _>(i)?))
                         }
                     })
                     .collect::<Result<Vec<Val>, DriverError>>()

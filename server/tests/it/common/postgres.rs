@@ -213,8 +213,7 @@ impl Cluster {
             match sqlx::PgConnection::connect(&self.url("postgres")).await {
                 Ok(c) => break c,
                 // Accepting TCP comes before accepting sessions while the server starts.
-                Err(e) if Instant::now() < deadline => {
-                    let _ = e;
+                Err(_) if Instant::now() < deadline => {
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }
                 Err(e) => panic!("connect to the test PostgreSQL: {e}"),
