@@ -31,15 +31,17 @@ OPENAPI_PORT ?= 3424
 OPENAPI_CLIENT_VERSION := 0.29.1
 OPENAPI_VENV := .venv-openapi
 
-.PHONY: help run test setup setup-test build lint file-lengths empty-docs unit e2e mlflow-client openlineage-client openapi-client bench bench-audit load faults fuzz fuzz-tools fuzz-cmin bench-postgres bench-runs bench-runs-scale bench-layout bench-lineage bench-ab bench-fairness bench-promotion bench-artifacts bench-first-load fmt clean
+.PHONY: help run test setup setup-test build lint file-lengths empty-docs unit e2e mlflow-client openlineage-client openapi-client bench bench-audit load faults fuzz fuzz-tools fuzz-cmin bench-postgres bench-runs bench-runs-scale bench-layout bench-lineage bench-ab bench-fairness bench-promotion bench-artifacts bench-first-load replicas fmt clean
 
 help:
 	@echo "make run    build in release mode and serve http://127.0.0.1:3000 with demo data"
-	@echo "make test   fmt, clippy (server and wasm), unit + integration tests, Playwright"
+	@echo "make test   fmt, clippy (server and wasm), unit + integration tests, Playwright, replicas"
 	@echo "make bench  every benchmark, then one table: figure, target, measured, pass/fail"
 	@echo "make load   60 s of mixed traffic at 64 connections: req/s, p50/p99 per route, errors, RSS"
+	@echo "            (REPLICAS=3: through HAProxy to three servers on one PostgreSQL)"
 	@echo "make fuzz   fuzz the OpenLineage, MLflow filter, CSV and policy parsers (FUZZ_SECONDS each)"
 	@echo "make fuzz-cmin  minimise the seeds and what fuzzing found into fuzz/seeds, to commit"
+	@echo "make replicas  PostgreSQL, 3 servers behind HAProxy, 32 clients, a server SIGKILLed every 10 s"
 	@echo "make faults SIGKILL during ingestion 20 times, then integrity, audit and slow-client checks"
 	@echo "make bench-audit  audit-trail benchmarks (1M entries: append, verify, Merkle proofs, export)"
 	@echo "make bench-runs  tracking API benchmarks (500 runs through HTTP)"
@@ -78,6 +80,10 @@ setup-test: setup
 	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; \
 	fi
+	@# The load balancer of the replica rehearsal (`make replicas`).
+	@if ! command -v haproxy >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy; \
+	fi
 	@if [ ! -d end2end/node_modules/@playwright/test ] || [ ! -d end2end/node_modules/@axe-core/playwright ]; then (cd end2end && npm ci --no-audit --no-fund); fi
 	@if ! $(MLFLOW_VENV)/bin/python -c "import mlflow, sys; sys.exit(mlflow.__version__ != '$(MLFLOW_VERSION)')" 2>/dev/null; then \
 		python3 -m venv $(MLFLOW_VENV) && $(MLFLOW_VENV)/bin/pip install -q --disable-pip-version-check mlflow==$(MLFLOW_VERSION); \
@@ -114,7 +120,7 @@ $(BUILD_STAMP): $(BUILD_INPUTS)
 run: build
 	./target/release/server serve --demo
 
-test: setup-test lint unit build e2e mlflow-client openlineage-client openapi-client
+test: setup-test lint unit build e2e mlflow-client openlineage-client openapi-client replicas
 
 ## Test stages ---------------------------------------------------------------------------
 
@@ -202,9 +208,12 @@ bench-first-load: build
 
 # 60 s of mixed traffic at 64 connections (wrk, from Debian) against the release server with the
 # demo workspace; prints req/s and p50/p99 per route, errors and the server's peak RSS.
+# With REPLICAS=N: the same traffic through HAProxy to N servers on one PostgreSQL.
+REPLICAS ?= 0
 load: build
 	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
-	bash end2end/load/run.sh 3420 60
+	@if [ "$(REPLICAS)" -gt 0 ]; then command -v haproxy >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy; }; fi
+	LOAD_REPLICAS=$(REPLICAS) bash end2end/load/run.sh 3440 60
 
 # Coverage-guided fuzzing (cargo-fuzz, libFuzzer, on stable without a sanitizer) of the
 # OpenLineage parser, the MLflow filter grammar, the CSV ingestion and the policy parser, each
@@ -240,6 +249,15 @@ fuzz-cmin: fuzz-tools
 		cargo fuzz cmin -s none -O $$t corpus/$$t 2>&1 | tail -n 2 && \
 		rm -rf seeds/$$t && mkdir -p seeds/$$t && cp corpus/$$t/* seeds/$$t/ || exit 1; \
 	done
+
+# PostgreSQL, moto's S3 server, three release servers and HAProxy (Debian's) in front: 32
+# clients (official MLflow and OpenLineage clients, A/B results, promotions) write through the
+# balancer for 60 s while a server is SIGKILLed and restarted every 10 s; then every
+# acknowledged write is looked for, the audit chain verified and each 5xx accounted for.
+REPLICAS_PORT ?= 3425
+replicas: build
+	@command -v haproxy >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy; }
+	bash end2end/replicas/run.sh $(CURDIR)/$(MLFLOW_VENV)/bin/python $(CURDIR)/$(OPENLINEAGE_VENV)/bin/python $(REPLICAS_PORT) 60
 
 # SIGKILL during ingestion, 20 times: acknowledged writes kept, nothing half-written, the audit
 # chain and SQLite's integrity check pass; then slow clients beside normal writers.

@@ -216,6 +216,14 @@ impl From<sqlx::Error> for AppError {
             if db.is_unique_violation() {
                 return AppError::conflict("an entry with this name already exists");
             }
+            // PostgreSQL gave up one of two writes that waited on each other (deadlock) or
+            // could not serialise: the transaction was rolled back whole.
+            if matches!(db.code().as_deref(), Some("40P01" | "40001")) {
+                tracing::warn!(error = ?e, "a concurrent write conflicted; nothing was stored");
+                return AppError::Unavailable {
+                    message: "another write conflicted with this one: nothing was stored; send the request again".into(),
+                };
+            }
             if let Some(u) = db
                 .code()
                 .and_then(|c| c.parse::<i32>().ok())

@@ -6,20 +6,46 @@
 # RSS and any "database is locked" in its log; exits non-zero when a target is missed.
 #
 #   end2end/load/run.sh [PORT] [SECONDS]
+#
+# With LOAD_REPLICAS=N, the same traffic goes through HAProxy to N servers on one PostgreSQL
+# (`make load REPLICAS=3`).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 port=${1:-3420}
 duration=${2:-60}
 base="http://127.0.0.1:$port"
+replicas=${LOAD_REPLICAS:-0}
 source "$root/end2end/serve.sh"
-gatehouse_work
-export GATEHOUSE_LOG=info
-# The demo is seeded into an empty database, so the load-test accounts come after it. The
-# server measured is then a fresh start on that database, as in production (seeding allocates
-# what a serving process never does).
-gatehouse_serve "$port" --demo
-kill "$pid"; wait "$pid" 2>/dev/null || true
-gatehouse_serve "$port"
+if [ "$replicas" -gt 0 ]; then
+  # Several servers on one PostgreSQL behind HAProxy (end2end/cluster.sh), the balancer on
+  # PORT and the servers on the ports after it.
+  source "$root/end2end/cluster.sh"
+  cluster_work
+  cluster_postgres $((port + replicas + 1))
+  export ARTIFACT_ROOT="$work/artifacts" AUDIT_SIGNING_KEY_FILE="$work/audit-signing.key"
+  "$root/target/release/server" create-signing-key "$AUDIT_SIGNING_KEY_FILE" >/dev/null
+  "$root/target/release/server" migrate >/dev/null
+  export GATEHOUSE_LOG=info
+  cluster_replica 0 $((port + 1)) --demo
+  cluster_stop 0
+  ports=()
+  for n in $(seq 1 "$replicas"); do
+    cluster_replica "$n" $((port + n)) --client-ip-header x-forwarded-for
+    ports+=($((port + n)))
+  done
+  cluster_balancer "$port" "${ports[@]}"
+  pid=${replica_pid[1]}
+  echo "$replicas servers on PostgreSQL behind HAProxy"
+else
+  gatehouse_work
+  export GATEHOUSE_LOG=info
+  # The demo is seeded into an empty database, so the load-test accounts come after it. The
+  # server measured is then a fresh start on that database, as in production (seeding
+  # allocates what a serving process never does).
+  gatehouse_serve "$port" --demo
+  kill "$pid"; wait "$pid" 2>/dev/null || true
+  gatehouse_serve "$port"
+fi
 scientist=$(gatehouse_token load-scientist load)
 echo "load test password" | "$root/target/release/server" create-user --username load-auditor --role auditor --password-stdin >&2
 auditor=$("$root/target/release/server" create-token --username load-auditor --name load)
@@ -107,7 +133,9 @@ routes=(
 echo "warming up, then ${duration} s at 64 connections…"
 curl -fsS -o /dev/null -H "authorization: Bearer $scientist" "$base/"
 # Peak RSS from here on: clear the high-water mark the start-up left.
-echo 5 >"/proc/$pid/clear_refs" 2>/dev/null || true
+servers=("$pid")
+if [ "$replicas" -gt 0 ]; then servers=("${replica_pid[@]:1}"); fi
+for p in "${servers[@]}"; do echo 5 >"/proc/$p/clear_refs" 2>/dev/null || true; done
 pids=()
 i=0
 for r in "${routes[@]}"; do
@@ -118,7 +146,7 @@ for r in "${routes[@]}"; do
   i=$((i + 1))
 done
 for p in "${pids[@]}"; do wait "$p"; done
-rss_kb=$(awk '/VmHWM/ { print $2 }' "/proc/$pid/status")
+rss_kb=$(for p in "${servers[@]}"; do awk '/VmHWM/ { print $2 }' "/proc/$p/status"; done | sort -n | tail -n 1)
 
 # wrk's latency lines read like "99%   12.34ms"; convert to ms.
 ms() { awk -v want="$1" '$1 == want { v = $2; u = v; gsub(/[0-9.]/, "", u); gsub(/[a-z]/, "", v);
@@ -141,17 +169,23 @@ for r in "${routes[@]}"; do
   if [ "$name" = overview ]; then overview_rps=${rps:-0}; overview_p99=${p99:-9999}; fi
   i=$((i + 1))
 done
-locked=$(grep -c "database is locked" "$work/server.log" || true)
-printf '\nserver peak RSS: %.1f MB; "database is locked" in the log: %s; errors: %s\n' "$(echo "$rss_kb / 1024" | bc -l)" "$locked" "$total_errors"
+locked=$(cat "$work"/*.log | grep -c "database is locked" || true)
+printf '\nserver peak RSS (the largest of %s): %.1f MB; "database is locked" in the log: %s; errors: %s\n' "${#servers[@]}" "$(echo "$rss_kb / 1024" | bc -l)" "$locked" "$total_errors"
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo); load generator on the same cores"
 check() { if [ "$2" = 1 ]; then echo "pass  $1"; else echo "FAIL  $1"; status=1; fi; }
 check "0 errors" "$([ "$total_errors" -eq 0 ] && echo 1 || echo 0)"
 check "no \"database is locked\"" "$([ "$locked" -eq 0 ] && echo 1 || echo 0)"
-check "overview ≥ 3,000 req/s (measured $overview_rps)" "$([ "$overview_rps" -ge 3000 ] && echo 1 || echo 0)"
-check "overview p99 ≤ 50 ms (measured $overview_p99)" "$(awk -v p="$overview_p99" 'BEGIN { print (p <= 50) ? 1 : 0 }')"
+if [ "$replicas" -eq 0 ]; then
+  check "overview ≥ 3,000 req/s (measured $overview_rps)" "$([ "$overview_rps" -ge 3000 ] && echo 1 || echo 0)"
+  check "overview p99 ≤ 50 ms (measured $overview_p99)" "$(awk -v p="$overview_p99" 'BEGIN { print (p <= 50) ? 1 : 0 }')"
+else
+  # The single-server targets do not apply: the balancer, PostgreSQL and every server share
+  # the load generator's cores here. The figures are reported, not judged.
+  echo "overview through the balancer: $overview_rps req/s, p99 $overview_p99 ms"
+fi
 check "server RSS ≤ 150 MB" "$([ "$rss_kb" -le $((150 * 1024)) ] && echo 1 || echo 0)"
 if [ "$status" -ne 0 ]; then
   for i in $(seq 0 $((${#routes[@]} - 1))); do grep -H -E "Non-2xx|Socket errors" "$work/wrk-$i.txt" || true; done
-  grep -m5 -E "ERROR|WARN" "$work/server.log" || true
+  cat "$work"/*.log | grep -m5 -E "ERROR|WARN" || true
 fi
 exit "$status"

@@ -164,13 +164,26 @@ fn store(db: &mut rusqlite::Connection, batch: &[Job]) -> Result<(), crate::stor
 
 /// [`store`] on a pool connection (PostgreSQL), driven from the writer thread; the audit chain
 /// takes its lock when it appends.
+///
+/// Each server has one lineage writer, but several servers share the database: two batches
+/// naming the same datasets and jobs in different orders would lock their rows in different
+/// orders and deadlock. Lineage ingestion therefore takes its own transaction-scoped advisory
+/// lock first, so batches from every server are stored one after another, as SQLite's one
+/// writer does; other writes wait for it only at the audit chain's lock, as before.
 fn store_on_pool(
     pool: &crate::store::Pool,
     runtime: &tokio::runtime::Handle,
     batch: &[Job],
 ) -> Result<(), AppError> {
+    // A transaction dropped after an error returns its connection through the runtime.
+    let _context = runtime.enter();
     let now = crate::service::now_ts();
     let mut tx = runtime.block_on(crate::store::begin_write(pool))?;
+    runtime.block_on(
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(LINEAGE_WRITER_LOCK)
+            .execute(&mut *tx),
+    )?;
     let events: Vec<(&LineageEvent, &str)> =
         batch.iter().map(|j| (&j.event, j.body.as_str())).collect();
     let done = {
@@ -185,6 +198,9 @@ fn store_on_pool(
     runtime.block_on(tx.commit())?;
     Ok(())
 }
+
+/// The advisory lock key of lineage ingestion on PostgreSQL ("GATELINE" in ASCII).
+const LINEAGE_WRITER_LOCK: i64 = 0x4741_5445_4c49_4e45;
 
 fn audit_entries(batch: &[Job], done: &[lineage::Ingested]) -> Vec<NewEntry> {
     batch

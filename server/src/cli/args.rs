@@ -13,7 +13,8 @@ use std::net::SocketAddr;
 )]
 #[command(args_conflicts_with_subcommands = true)]
 pub(crate) struct Cli {
-    /// SQLite database URL; the file and its folder are created on first start.
+    /// Database URL: `sqlite://path` (the file and its folder are created on first start) or
+    /// `postgres://user:password@host:port/database` (several servers may share it).
     #[arg(long, env = "DATABASE_URL", default_value = db::DEFAULT_DATABASE_URL, global = true)]
     pub(crate) database_url: String,
     /// Log format: `pretty` for people, `json` for log collectors.

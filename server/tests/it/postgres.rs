@@ -228,36 +228,8 @@ async fn the_server_serves_from_postgres_with_a_shared_key_and_artifact_root() {
 /// both verify it, and a session made on one is good on the other.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_servers_on_one_database_keep_one_audit_chain() {
-    use crate::common::serve_on;
-    use app::domain::roles::Role;
-    use app::service::state::Config;
-    use server::ServeSettings;
-
     let url = Cluster::get().fresh_database().await;
-    let keys = tempfile::tempdir().expect("temp dir");
-    let key = keys.path().join("shared.key");
-    app::service::signing::create_key_file(&key).expect("key");
-    let mut replicas = Vec::new();
-    for _ in 0..2 {
-        let pool = server::open_store(&url).await.expect("open store");
-        app::service::signing::use_key_file(&pool, &key).expect("use key");
-        let dir = tempfile::tempdir().expect("temp dir");
-        replicas.push(serve_on(dir, pool, Config::default(), ServeSettings::default()).await);
-    }
-    // Signed in on the first server: the cookie goes to both (same host, another port).
-    let browser = replicas[0]
-        .signed_in("sci", &[Role::Scientist, Role::Auditor])
-        .await;
-    let token = app::service::accounts::create_token(
-        &replicas[0].pool,
-        "test",
-        "sci",
-        "writer",
-        app::service::accounts::Issue::operator(),
-    )
-    .await
-    .expect("token")
-    .token;
+    let (replicas, browser, token) = two_replicas(&url).await;
 
     const WRITERS: usize = 8;
     const EACH: usize = 10;
@@ -314,4 +286,102 @@ async fn two_servers_on_one_database_keep_one_audit_chain() {
         assert_eq!(report["ok"], true, "{report}");
         assert_eq!(report["verified"], rows.len(), "{report}");
     }
+}
+
+/// Two servers on the database at `url` sharing one signing key, a browser signed in (as a
+/// scientist and auditor) on the first, and an API token of the same user.
+async fn two_replicas(url: &str) -> (Vec<crate::common::TestApp>, reqwest::Client, String) {
+    use crate::common::serve_on;
+    use app::domain::roles::Role;
+    use app::service::state::Config;
+    use server::ServeSettings;
+
+    let keys = tempfile::tempdir().expect("temp dir");
+    let key = keys.path().join("shared.key");
+    app::service::signing::create_key_file(&key).expect("key");
+    let mut replicas = Vec::new();
+    for _ in 0..2 {
+        let pool = server::open_store(url).await.expect("open store");
+        app::service::signing::use_key_file(&pool, &key).expect("use key");
+        let dir = tempfile::tempdir().expect("temp dir");
+        replicas.push(serve_on(dir, pool, Config::default(), ServeSettings::default()).await);
+    }
+    // Signed in on the first server: the cookie goes to both (same host, another port).
+    let browser = replicas[0]
+        .signed_in("sci", &[Role::Scientist, Role::Auditor])
+        .await;
+    let token = app::service::accounts::create_token(
+        &replicas[0].pool,
+        "test",
+        "sci",
+        "writer",
+        app::service::accounts::Issue::operator(),
+    )
+    .await
+    .expect("token")
+    .token;
+    (replicas, browser, token)
+}
+
+/// Lineage from pipelines reporting to two servers at once, each event naming the same
+/// datasets and jobs in another order: every event is stored (before lineage ingestion took
+/// its own lock, PostgreSQL found the two writers' row locks crossed and gave one up).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn lineage_through_two_servers_naming_the_same_datasets_is_all_stored() {
+    let url = Cluster::get().fresh_database().await;
+    let (replicas, _, token) = two_replicas(&url).await;
+    const EACH: usize = 40;
+    let mut tasks = Vec::new();
+    for (r, app) in replicas.iter().enumerate() {
+        for w in 0..3 {
+            let (client, base, token) = (app.client(), app.url(""), token.clone());
+            tasks.push(tokio::spawn(async move {
+                for i in 0..EACH {
+                    // Half the writers list the datasets forwards, half backwards.
+                    let mut names: Vec<String> = (0..6).map(|d| format!("shared_{d}")).collect();
+                    if (r + w) % 2 == 1 {
+                        names.reverse();
+                    }
+                    let datasets: Vec<serde_json::Value> = names
+                        .iter()
+                        .map(|n| serde_json::json!({ "namespace": "warehouse", "name": n }))
+                        .collect();
+                    let event = serde_json::json!({
+                        "eventType": "COMPLETE",
+                        "eventTime": "2026-11-01T10:00:00Z",
+                        "run": { "runId": format!("00000000-0000-4000-8000-{r:04}{w:04}{i:04}") },
+                        "job": { "namespace": "etl", "name": format!("job_{}", i % 3) },
+                        "inputs": datasets[..3],
+                        "outputs": datasets[3..],
+                        "producer": "https://example.com/test",
+                        "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/definitions/RunEvent",
+                    });
+                    let res = client
+                        .post(format!("{base}/api/v1/lineage"))
+                        .bearer_auth(&token)
+                        .json(&event)
+                        .send()
+                        .await
+                        .expect("request");
+                    let status = res.status();
+                    assert_eq!(status, 201, "{}", res.text().await.unwrap_or_default());
+                }
+            }));
+        }
+    }
+    for t in tasks {
+        t.await.expect("writer");
+    }
+    let mut conn = PgConnection::connect(&url).await.expect("connect");
+    let runs: i64 = sqlx::query_scalar("SELECT count(*) FROM lineage_runs")
+        .fetch_one(&mut conn)
+        .await
+        .expect("count");
+    assert_eq!(runs, (2 * 3 * EACH) as i64);
+    let audited: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = 'lineage.ingest'")
+            .fetch_one(&mut conn)
+            .await
+            .expect("count");
+    assert_eq!(audited, runs, "every event audited once");
 }
