@@ -31,7 +31,7 @@ OPENAPI_PORT ?= 3424
 OPENAPI_CLIENT_VERSION := 0.29.1
 OPENAPI_VENV := .venv-openapi
 
-.PHONY: help run test setup setup-test build lint file-lengths empty-docs unit e2e mlflow-client openlineage-client openapi-client bench bench-audit load faults fuzz fuzz-tools fuzz-cmin bench-postgres bench-runs bench-runs-scale bench-layout bench-lineage bench-ab bench-fairness bench-promotion bench-artifacts bench-first-load replicas fmt clean
+.PHONY: help run test setup setup-test build lint file-lengths empty-docs unit e2e mlflow-client openlineage-client openapi-client bench bench-audit load faults fuzz fuzz-tools fuzz-cmin bench-postgres bench-runs bench-runs-scale bench-layout bench-lineage bench-ab bench-fairness bench-promotion bench-artifacts bench-first-load replicas bench-replicas fmt clean
 
 help:
 	@echo "make run    build in release mode and serve http://127.0.0.1:3000 with demo data"
@@ -46,6 +46,7 @@ help:
 	@echo "make bench-audit  audit-trail benchmarks (1M entries: append, verify, Merkle proofs, export)"
 	@echo "make bench-runs  tracking API benchmarks (500 runs through HTTP)"
 	@echo "make bench-postgres  the runs, audit and lineage benchmarks on PostgreSQL"
+	@echo "make bench-replicas  audited writes/s with 1, 2 and 3 servers on PostgreSQL behind HAProxy"
 	@echo "make bench-runs-scale  runs/search and get-history at 100,000 runs in one experiment"
 	@echo "make bench-layout  lineage layout of 2,000 nodes and 4,000 edges"
 	@echo "make bench-lineage  OpenLineage ingest (20,000 events through HTTP)"
@@ -258,6 +259,13 @@ REPLICAS_PORT ?= 3425
 replicas: build
 	@command -v haproxy >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy; }
 	bash end2end/replicas/run.sh $(CURDIR)/$(MLFLOW_VENV)/bin/python $(CURDIR)/$(OPENLINEAGE_VENV)/bin/python $(REPLICAS_PORT) 60
+
+# Audited writes per second with 1, 2 and 3 servers on one PostgreSQL behind HAProxy, and the
+# audit chain's own ceiling (one lock around a durable commit, pgbench).
+bench-replicas: build
+	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
+	@command -v haproxy >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy; }
+	bash end2end/replicas/scale.sh 3450 15
 
 # SIGKILL during ingestion, 20 times: acknowledged writes kept, nothing half-written, the audit
 # chain and SQLite's integrity check pass; then slow clients beside normal writers.

@@ -212,6 +212,14 @@ fn standing_approvals(reviews: &[Review], digest: &str) -> u32 {
         .count() as u32
 }
 
+/// The pending request `id`'s evidence and policy as they stand, read before a review's write
+/// begins: the evidence reads through the pool, and a write transaction held meanwhile would,
+/// on a busy server, leave every pooled connection waiting for another.
+async fn evidence_of_pending(pool: &Pool, id: i64) -> Result<(Evidence, Policy), AppError> {
+    let r = pending(&mut *pool.acquire().await?, id).await?;
+    db::gather_evidence(pool, &r.name, r.version, &r.alias).await
+}
+
 async fn pending(conn: &mut Conn, id: i64) -> Result<Request, AppError> {
     let r = db::get_request(conn, id)
         .await?

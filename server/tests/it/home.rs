@@ -136,3 +136,32 @@ async fn each_role_sees_its_own_sections_from_real_data() {
     let admin = home_of(&app, "admin").await;
     assert!(admin["admin"]["users"].as_i64().unwrap() >= 7);
 }
+
+/// Many reviewers opening the overview at once, more than the pool has connections: each
+/// page reads the pending queue and every request's evidence, and none may hold a connection
+/// while waiting for another (on PostgreSQL that once stalled every request until the pool's
+/// timeout).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_overview_answers_more_concurrent_reviewers_than_the_pool_has_connections() {
+    use app::domain::roles::Role;
+    let app = spawn_demo_app().await;
+    let reviewer = app.signed_in("busy-reviewer", &[Role::Reviewer]).await;
+    let pages: Vec<_> = (0..32)
+        .map(|_| {
+            let (client, url) = (reviewer.clone(), app.url("/"));
+            tokio::spawn(async move {
+                let res = client
+                    .get(url)
+                    .timeout(std::time::Duration::from_secs(20))
+                    .send()
+                    .await?;
+                Ok::<_, reqwest::Error>((res.status(), res.text().await?))
+            })
+        })
+        .collect();
+    for page in pages {
+        let (status, body) = page.await.expect("task").expect("the page answers in time");
+        assert_eq!(status, 200);
+        assert!(body.contains("credit-default"), "the overview's queue");
+    }
+}

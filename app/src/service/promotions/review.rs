@@ -19,9 +19,9 @@ pub async fn review(
     if comment.is_empty() {
         return Err(AppError::validation("comment", "a review needs a comment"));
     }
+    let (ev, pol) = evidence_of_pending(pool, id).await?;
     let mut tx = begin_write(pool).await?;
     let r = pending(&mut tx, id).await?;
-    let (ev, pol) = db::gather_evidence(pool, &r.name, r.version, &r.alias).await?;
     if approve {
         let author = ev.run.as_ref().map(|r| r.author.as_str());
         if let Some(why) = approval_refusal(&pol, &r.requested_by, &p.username, author) {
@@ -83,9 +83,9 @@ pub async fn waive(
     reason: &str,
 ) -> Result<Outcome, AppError> {
     p.require_own_credentials()?;
+    let (ev, pol) = evidence_of_pending(pool, id).await?;
     let mut tx = begin_write(pool).await?;
     let r = pending(&mut tx, id).await?;
-    let (ev, pol) = db::gather_evidence(pool, &r.name, r.version, &r.alias).await?;
     let existing = db::waivers(&mut tx, id).await?;
     let checks = checks_for(&pol, &ev, &existing);
     let c = checks.iter().find(|c| c.id == check).ok_or_else(|| {

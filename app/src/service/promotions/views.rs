@@ -11,7 +11,6 @@ pub async fn queue(pool: &Pool, status: Option<&str>) -> Result<Vec<QueueItem>, 
     let now = now_ts();
     let lapsed = |r: &Request| r.status == "pending" && r.expires_at <= now;
     let mut out = Vec::new();
-    let mut conn = pool.acquire().await?;
     let wanted = |r: &Request| match status {
         None => true,
         Some("pending") => !lapsed(r),
@@ -35,9 +34,13 @@ pub async fn queue(pool: &Pool, status: Option<&str>) -> Result<Vec<QueueItem>, 
         if lapsed(&r) {
             r.status = "expired".into();
         }
+        // A connection is taken only for these two reads: one held while the evidence
+        // above takes its own would leave a busy pool's every connection waiting on another.
+        let mut conn = pool.acquire().await?;
         let waivers = db::waivers(&mut conn, r.request_id).await?;
         let checks = checks_for(&pol, &ev, &waivers);
         let reviews = db::reviews(&mut conn, r.request_id).await?;
+        drop(conn);
         // Closed requests keep the approvals they were decided on; open ones count only those
         // given on the evidence as it stands.
         let approvals = if r.status == "pending" {
@@ -81,11 +84,12 @@ pub async fn queue(pool: &Pool, status: Option<&str>) -> Result<Vec<QueueItem>, 
 
 /// The request page's data, for `viewer`.
 pub async fn view(pool: &Pool, viewer: &Principal, id: i64) -> Result<RequestView, AppError> {
-    let mut conn = pool.acquire().await?;
-    let r = db::get_request(&mut conn, id)
+    let r = db::get_request(&mut *pool.acquire().await?, id)
         .await?
         .ok_or_else(|| AppError::not_found(format!("no promotion request #{id}")))?;
     let (mut ev, pol) = db::gather_evidence(pool, &r.name, r.version, &r.alias).await?;
+    // Taken after the evidence, which reads through the pool itself (see `queue`).
+    let mut conn = pool.acquire().await?;
     let policy_ref = ev.policy.clone();
     if r.status != "pending" {
         // The alias was judged against what it served when the request was open; once
@@ -103,6 +107,7 @@ pub async fn view(pool: &Pool, viewer: &Principal, id: i64) -> Result<RequestVie
             review,
         })
         .collect();
+    drop(conn);
     let open = r.status == "pending";
     let approvals = reviews
         .iter()
