@@ -200,7 +200,7 @@ bench-audit:
 # in target/bench-table.tsv, beside SQLite's.
 bench-postgres:
 	mkdir -p target
-	for b in runs audit lineage; do GATEHOUSE_BENCH_DATABASE=postgres cargo bench -p server --bench $$b; done
+	for b in runs runs_scale audit lineage; do GATEHOUSE_BENCH_DATABASE=postgres cargo bench -p server --bench $$b; done
 
 # Cold first loads in Chromium (demo workspace): bytes of JS + wasm + CSS on the wire per page
 # and the time to hydrated; targets 300 KB a page, 150 KB for the sign-in page.

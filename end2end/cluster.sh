@@ -122,6 +122,7 @@ defaults
     # A request whose connection to a replica could not be made is sent to another one; one
     # that reached a replica is never sent twice (it may have been stored).
     retries 3
+    retry-on conn-failure
     option redispatch 1
 
 frontend gatehouse
