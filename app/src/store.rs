@@ -9,6 +9,7 @@ pub mod fairness;
 pub mod home;
 pub mod leases;
 pub mod lineage;
+mod locks;
 pub mod logged_models;
 pub mod login_limits;
 pub mod promotions;
@@ -19,6 +20,7 @@ pub mod tokens;
 pub mod tracking;
 pub mod users;
 
+pub use locks::{xact_lock, XactLock};
 use sqlx::any::AnyPoolOptions;
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Transaction};

@@ -179,11 +179,10 @@ fn store_on_pool(
     let _context = runtime.enter();
     let now = crate::service::now_ts();
     let mut tx = runtime.block_on(crate::store::begin_write(pool))?;
-    runtime.block_on(
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(LINEAGE_WRITER_LOCK)
-            .execute(&mut *tx),
-    )?;
+    runtime.block_on(crate::store::xact_lock(
+        &mut tx,
+        crate::store::XactLock::LineageWriter,
+    ))?;
     let events: Vec<(&LineageEvent, &str)> =
         batch.iter().map(|j| (&j.event, j.body.as_str())).collect();
     let done = {
@@ -198,9 +197,6 @@ fn store_on_pool(
     runtime.block_on(tx.commit())?;
     Ok(())
 }
-
-/// The advisory lock key of lineage ingestion on PostgreSQL ("GATELINE" in ASCII).
-const LINEAGE_WRITER_LOCK: i64 = 0x4741_5445_4c49_4e45;
 
 fn audit_entries(batch: &[Job], done: &[lineage::Ingested]) -> Vec<NewEntry> {
     batch

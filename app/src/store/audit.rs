@@ -55,20 +55,11 @@ const HEAD: &str = "SELECT seq, ts, hash FROM audit_log ORDER BY seq DESC LIMIT 
 /// each entry's `seq` and `prev_hash` follow the entry committed before it: concurrent writers
 /// queue here, at the end of their transactions, and the lock goes with the commit.
 async fn head(conn: &mut Conn) -> Result<(i64, String, String), sqlx::Error> {
-    if conn.backend_name() == "PostgreSQL" {
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(AUDIT_CHAIN_LOCK)
-            .execute(&mut *conn)
-            .await?;
-    }
+    crate::store::xact_lock(conn, crate::store::XactLock::AuditChain).await?;
     let row: Option<(i64, String, String)> =
         sqlx::query_as(HEAD).fetch_optional(&mut *conn).await?;
     Ok(row.unwrap_or((0, String::new(), GENESIS_HASH.to_owned())))
 }
-
-/// The advisory lock key of the audit chain on PostgreSQL (any fixed number; this one spells
-/// "GATEAUDT" in ASCII).
-const AUDIT_CHAIN_LOCK: i64 = 0x4741_5445_4155_4454;
 
 /// Rows per INSERT statement: 9 parameters each, well under SQLite's limit of 32,766.
 const INSERT_CHUNK: usize = 200;
