@@ -31,7 +31,7 @@ OPENAPI_PORT ?= 3424
 OPENAPI_CLIENT_VERSION := 0.29.1
 OPENAPI_VENV := .venv-openapi
 
-.PHONY: help run test setup setup-test build lint file-lengths empty-docs unit e2e mlflow-client openlineage-client openapi-client bench bench-audit load faults fuzz fuzz-tools fuzz-cmin bench-postgres bench-runs bench-runs-scale bench-layout bench-lineage bench-ab bench-fairness bench-promotion bench-artifacts bench-first-load replicas bench-replicas fmt clean
+.PHONY: help run test setup setup-test build lint file-lengths empty-docs unit e2e mlflow-client openlineage-client openapi-client bench bench-audit load faults fuzz fuzz-tools fuzz-cmin bench-postgres bench-runs bench-runs-scale bench-layout bench-lineage bench-lineage-page bench-ab bench-fairness bench-promotion bench-artifacts bench-first-load replicas bench-replicas fmt clean
 
 help:
 	@echo "make run    build in release mode and serve http://127.0.0.1:3000 with demo data"
@@ -50,6 +50,7 @@ help:
 	@echo "make bench-runs-scale  runs/search and get-history at 100,000 runs in one experiment"
 	@echo "make bench-layout  lineage layout of 2,000 nodes and 4,000 edges"
 	@echo "make bench-lineage  OpenLineage ingest (20,000 events through HTTP)"
+	@echo "make bench-lineage-page  the lineage page on the demo, then with 20,000 more nodes"
 	@echo "make bench-ab  A/B analysis of 100 metrics x 4 variants"
 	@echo "make bench-fairness  fairness report of a 1,000,000-row file, and fairlearn on it"
 	@echo "make bench-promotion  promotion policy evaluation with all evidence (demo workspace)"
@@ -180,7 +181,7 @@ openapi-client:
 # target.
 bench:
 	mkdir -p target && rm -f target/bench-table.tsv
-	for b in audit runs runs_scale lineage layout ab fairness promotion; do cargo bench -p server --bench $$b; done
+	for b in audit runs runs_scale lineage lineage_page layout ab fairness promotion; do cargo bench -p server --bench $$b; done
 	$(MAKE) bench-artifacts
 	$(MAKE) bench-first-load
 	@echo
@@ -200,7 +201,7 @@ bench-audit:
 # in target/bench-table.tsv, beside SQLite's.
 bench-postgres:
 	mkdir -p target
-	for b in runs runs_scale audit lineage; do GATEHOUSE_BENCH_DATABASE=postgres cargo bench -p server --bench $$b; done
+	for b in runs runs_scale audit lineage lineage_page; do GATEHOUSE_BENCH_DATABASE=postgres cargo bench -p server --bench $$b; done
 
 # Cold first loads in Chromium (demo workspace): bytes of JS + wasm + CSS on the wire per page
 # and the time to hydrated; targets 300 KB a page, 150 KB for the sign-in page.
@@ -295,6 +296,9 @@ bench-layout:
 
 bench-lineage:
 	cargo bench -p server --bench lineage
+
+bench-lineage-page:
+	cargo bench -p server --bench lineage_page
 
 # 512 MiB through the official MLflow client each way against a release server (RSS sampled),
 # and the digest of a 100-file model.

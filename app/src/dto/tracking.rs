@@ -72,6 +72,19 @@ pub struct ExperimentSummary {
     pub runs: i64,
 }
 
+/// The experiment a runs page shows: its name and description, without a count of its runs
+/// (which would cost a walk of all of them on every page).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct ExperimentHeading {
+    /// The MLflow experiment id.
+    pub id: i64,
+    /// The experiment's unique name.
+    pub name: String,
+    /// The `mlflow.note.content` tag, if set.
+    pub description: Option<String>,
+}
+
 /// One run as a table row.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
@@ -99,7 +112,7 @@ pub struct RunRow {
 #[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct RunsPage {
     /// The experiment the runs belong to.
-    pub experiment: ExperimentSummary,
+    pub experiment: ExperimentHeading,
     /// Runs on this page.
     pub runs: Vec<RunRow>,
     /// Param keys that appear on the page, sorted.

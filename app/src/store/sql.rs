@@ -70,10 +70,38 @@ where
     T: sqlx::Type<Db> + for<'r> sqlx::Decode<'r, Db> + Send + Unpin,
     E: sqlx::Executor<'e, Database = Db>,
 {
+    fetch_scalars(q, executor, true).await
+}
+
+/// [`fetch_all_scalar`] without keeping the statement prepared: the database plans it for
+/// this call's values every time. For statements whose best plan depends on the values (a
+/// runs search: how many runs a filter matches), where PostgreSQL would otherwise settle on
+/// one generic plan for every value after five calls.
+pub async fn fetch_all_scalar_planned<'e, T, E>(
+    q: &mut QueryBuilder<'_, Db>,
+    executor: E,
+) -> Result<Vec<T>, sqlx::Error>
+where
+    T: sqlx::Type<Db> + for<'r> sqlx::Decode<'r, Db> + Send + Unpin,
+    E: sqlx::Executor<'e, Database = Db>,
+{
+    fetch_scalars(q, executor, false).await
+}
+
+async fn fetch_scalars<'e, T, E>(
+    q: &mut QueryBuilder<'_, Db>,
+    executor: E,
+    persistent: bool,
+) -> Result<Vec<T>, sqlx::Error>
+where
+    T: sqlx::Type<Db> + for<'r> sqlx::Decode<'r, Db> + Send + Unpin,
+    E: sqlx::Executor<'e, Database = Db>,
+{
     let mut built = q.build();
     let sql = numbered(built.sql());
     let args = arguments(&mut built)?;
     sqlx::query_scalar_with::<_, T, _>(&sql, args)
+        .persistent(persistent)
         .fetch_all(executor)
         .await
 }

@@ -126,3 +126,31 @@ pub async fn timed_gets(
     times.sort();
     Ok(times)
 }
+
+/// The demo workspace's accounts and runs, and with `lineage` its lineage, as `server serve
+/// --demo` seeds them.
+#[allow(dead_code, reason = "used by the benches that time pages")]
+pub async fn seed_demo(pool: &app::store::Pool, lineage: bool) -> anyhow::Result<()> {
+    let state = app::service::state::AppState {
+        leptos_options: server::startup::leptos_options(None),
+        pool: pool.clone(),
+        config: Arc::new(app::service::state::Config::default()),
+        artifacts: app::service::artifact_store::ArtifactStore::scratch("bench-seed")
+            .map_err(|e| anyhow::anyhow!("{e}"))?,
+    };
+    let router = server::build_router(state, &server::ServeSettings::default());
+    let e = |e: app::error::AppError| anyhow::anyhow!("seeding: {e}");
+    // The benchmark's own account exists already, so the demo's accounts are made here.
+    for (name, role) in app::service::demo::DEMO_USERS {
+        app::service::accounts::create_user(pool, "system:demo", name, &[role], "demo password")
+            .await
+            .map_err(e)?;
+    }
+    server::demo::seed_tracking(&router, pool)
+        .await
+        .map_err(e)?;
+    if lineage {
+        server::demo::seed_lineage(&router, pool).await.map_err(e)?;
+    }
+    Ok(())
+}

@@ -701,6 +701,26 @@ async fn runs_without_the_sort_value_come_last_on_every_page_in_either_direction
     let mut want = vec!["r2", "r3", "r6", "r0", "r1"];
     want.extend(without.iter().map(|w| w.1));
     assert_eq!(all_pages("", vec!["params.p DESC"]).await, want);
+    // An equality filter with a range filter beside it, sorted by a metric, by a param and
+    // newest first (on PostgreSQL, the set of runs both match probed along the sort order).
+    assert_eq!(
+        all_pages("params.g = 'a' and metrics.m > 0.2", vec!["metrics.m DESC"]).await,
+        vec!["r4", "r0"]
+    );
+    assert_eq!(
+        all_pages("params.g = 'b' and metrics.m < 0.6", vec!["metrics.m ASC"]).await,
+        vec!["r6", "r1"]
+    );
+    assert_eq!(
+        all_pages("metrics.m > 0.2 and params.g = 'a'", vec!["params.p ASC"]).await,
+        vec!["r0", "r4"]
+    );
+    let mut newest = vec![(&runs[0].1, "r0"), (&runs[4].1, "r4")];
+    newest.sort();
+    assert_eq!(
+        all_pages("params.g = 'a' and metrics.m > 0.2", vec![]).await,
+        newest.iter().map(|w| w.1).collect::<Vec<_>>()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -3,7 +3,9 @@
 
 use super::figures::history_chart;
 use crate::domain::run_search::{parse_filter, parse_order_by};
-use crate::dto::{DatasetView, ExperimentSummary, MetricCell, RunDetail, RunRow, RunsPage};
+use crate::dto::{
+    DatasetView, ExperimentHeading, ExperimentSummary, MetricCell, RunDetail, RunRow, RunsPage,
+};
 use crate::error::AppError;
 use crate::store::tracking::{self as db, Run, RunSearch};
 use crate::store::Pool;
@@ -62,11 +64,14 @@ pub async fn runs_page(
     order_by: &str,
     offset: i64,
 ) -> Result<RunsPage, AppError> {
-    let experiment = experiments(pool)
+    let (id, name, description) = db::active_experiment(pool, experiment_id)
         .await?
-        .into_iter()
-        .find(|e| e.id == experiment_id)
         .ok_or_else(|| AppError::not_found(format!("no active experiment {experiment_id}")))?;
+    let experiment = ExperimentHeading {
+        id,
+        name,
+        description,
+    };
     let clauses = parse_filter(filter).map_err(|e| AppError::validation("filter", e))?;
     let order = if order_by.trim().is_empty() {
         Vec::new()

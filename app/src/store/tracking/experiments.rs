@@ -345,6 +345,21 @@ pub async fn experiment_summaries(
     .await
 }
 
+/// An active experiment's name and description, by id.
+pub async fn active_experiment(
+    pool: &Pool,
+    experiment_id: i64,
+) -> Result<Option<(i64, String, Option<String>)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT e.experiment_id, e.name, \
+                (SELECT value FROM experiment_tags t WHERE t.experiment_id = e.experiment_id AND t.key = 'mlflow.note.content') \
+         FROM experiments e WHERE e.experiment_id = $1 AND e.lifecycle_stage = 'active'",
+    )
+    .bind(experiment_id)
+    .fetch_optional(pool)
+    .await
+}
+
 /// How many experiments exist besides MLflow's `Default` (id 0).
 pub async fn experiment_count(pool: &Pool) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("SELECT count(*) FROM experiments WHERE experiment_id != 0")

@@ -1,45 +1,16 @@
 //! `runs/search`: the filter and order of `domain::run_search` as SQL, one page of runs in
 //! MLflow's JSON from one statement.
 
-use super::run_json::run_json;
-use crate::domain::run_search::{like_to_glob, Attribute, Clause, Field, Op, OrderBy, Value};
-use crate::store::{Db, Pool};
-use sqlx::QueryBuilder;
+mod filters;
 
-fn push_text_cond<'a>(q: &mut QueryBuilder<'a, Db>, pg: bool, col: &str, op: Op, value: &'a Value) {
-    match (op, value) {
-        // MLflow's LIKE is case-sensitive: PostgreSQL's is, SQLite's GLOB is.
-        (Op::Like, Value::Text(t)) if pg => {
-            q.push(format!(" {col} LIKE ")).push_bind(t.as_str());
-        }
-        (Op::Like, Value::Text(t)) => {
-            q.push(format!(" {col} GLOB ")).push_bind(like_to_glob(t));
-        }
-        (Op::ILike, Value::Text(t)) => {
-            q.push(format!(" lower({col}) LIKE lower("))
-                .push_bind(t.as_str())
-                .push(")");
-        }
-        (Op::In | Op::NotIn, Value::List(items)) => {
-            q.push(format!(" {col} {} (", op.sql()));
-            let mut sep = q.separated(", ");
-            for i in items {
-                sep.push_bind(i.as_str());
-            }
-            q.push(")");
-        }
-        (op, Value::Text(t)) => {
-            q.push(format!(" {col} {} ", op.sql()))
-                .push_bind(t.as_str());
-        }
-        (op, Value::Number(n)) => {
-            q.push(format!(" {col} {} ", op.sql())).push_bind(*n);
-        }
-        (_, Value::List(_)) => {
-            q.push(" FALSE");
-        }
-    }
-}
+use super::run_json::run_json;
+use crate::domain::run_search::{Attribute, Clause, Field, OrderBy};
+use crate::store::{Db, Pool};
+use filters::{
+    cross_join, driving_filter, keyed, push_candidates, push_filter_joins, push_run_conditions,
+    push_text_cond,
+};
+use sqlx::QueryBuilder;
 
 /// What a runs search asks for: experiments, lifecycle stages, filter, order and one page.
 pub struct RunSearch<'a> {
@@ -106,16 +77,6 @@ fn order_terms(order_by: &[OrderBy], columns: Columns<'_>, from: usize) -> Strin
     out
 }
 
-/// The table and key a metric, param or tag field reads; `None` for attributes.
-fn keyed(field: &Field) -> Option<(&'static str, &str)> {
-    match field {
-        Field::Metric(k) => Some(("latest_metrics", k)),
-        Field::Param(k) => Some(("params", k)),
-        Field::Tag(k) => Some(("run_tags", k)),
-        Field::Attribute(_) => None,
-    }
-}
-
 /// Which runs one part of a search reads when its first sort key is a metric, param or tag.
 #[derive(Clone, Copy, PartialEq)]
 enum Part {
@@ -140,6 +101,7 @@ fn push_search<'a>(q: &mut QueryBuilder<'a, Db>, pg: bool, search: &RunSearch<'a
         .order_by
         .first()
         .is_some_and(|o| keyed(&o.field).is_some());
+    let candidates = pg && push_candidates(q, search);
     if !first_keyed {
         push_part(q, pg, search, Part::All);
         q.push(" LIMIT ")
@@ -149,7 +111,11 @@ fn push_search<'a>(q: &mut QueryBuilder<'a, Db>, pg: bool, search: &RunSearch<'a
         return;
     }
     let rows = search.limit.saturating_add(search.offset);
-    q.push("WITH valued AS (");
+    q.push(if candidates {
+        ", valued AS ("
+    } else {
+        "WITH valued AS ("
+    });
     push_part(q, pg, search, Part::Valued);
     q.push(" LIMIT ").push_bind(rows);
     q.push(") SELECT * FROM (SELECT * FROM valued UNION ALL SELECT * FROM (");
@@ -166,16 +132,6 @@ fn push_search<'a>(q: &mut QueryBuilder<'a, Db>, pg: bool, search: &RunSearch<'a
         .push_bind(search.offset);
 }
 
-/// The filter a search reads first: the first equality (`=` or `IN`) on a metric, param or tag,
-/// through its `(key, value)` index. Such a filter usually matches few runs; without one, a
-/// search sorted by a metric, param or tag walks that key's index in order instead, and stops
-/// once the page is full.
-fn driving_filter(clauses: &[Clause]) -> Option<usize> {
-    clauses
-        .iter()
-        .position(|c| matches!(c.op, Op::Eq | Op::In) && keyed(&c.field).is_some())
-}
-
 /// Pushes one part's `SELECT … ORDER BY …` (without its limit).
 ///
 /// The plan is named (`INDEXED BY` and `CROSS JOIN`, which SQLite never reorders) rather than
@@ -184,7 +140,9 @@ fn driving_filter(clauses: &[Clause]) -> Option<usize> {
 /// filter is a join on its `(run, key)` primary key: one seek per run, at most one row.
 fn push_part<'a>(q: &mut QueryBuilder<'a, Db>, pg: bool, search: &RunSearch<'a>, part: Part) {
     let order_by = search.order_by;
-    let driver = driving_filter(search.clauses);
+    // PostgreSQL reads the filters on metrics, params and tags from `candidates`.
+    let candidates = pg && driving_filter(search.clauses).is_some();
+    let driver = driving_filter(search.clauses).filter(|_| !pg);
     q.push("SELECT r.run_uuid AS run_uuid, r.start_time AS start_time");
     for (i, o) in order_by.iter().enumerate() {
         match &o.field {
@@ -222,7 +180,22 @@ fn push_part<'a>(q: &mut QueryBuilder<'a, Db>, pg: bool, search: &RunSearch<'a>,
         }
     }
     push_joins(q, pg, search, part, driver);
+    if !candidates {
+        push_filter_joins(q, pg, search, driver, "r.run_uuid");
+    }
     push_run_conditions(q, pg, search);
+    if candidates {
+        // `IS TRUE` keeps the set a hashed filter: as a plain `IN`, PostgreSQL would make it a
+        // join and give up walking the sort order. Walking a key's index, the filter is on the
+        // index's run id, so a run outside the set costs no visit to `runs`.
+        let run = match (part, first) {
+            (Part::Valued, Some(_)) => "j0.run_uuid",
+            _ => "r.run_uuid",
+        };
+        q.push(format!(
+            " AND ({run} IN (SELECT run_uuid FROM candidates)) IS TRUE"
+        ));
+    }
     if let Some(n) = driver {
         let c = &search.clauses[n];
         if let Some((_, key)) = keyed(&c.field) {
@@ -257,19 +230,8 @@ fn push_part<'a>(q: &mut QueryBuilder<'a, Db>, pg: bool, search: &RunSearch<'a>,
     };
 }
 
-/// An inner join that keeps the order written: SQLite's `CROSS JOIN` (which SQLite never
-/// reorders); PostgreSQL's plain `JOIN` (its `CROSS JOIN` takes no `ON`).
-fn cross_join(pg: bool) -> &'static str {
-    if pg {
-        "JOIN"
-    } else {
-        "CROSS JOIN"
-    }
-}
-
-/// Pushes the joins of a part, each after the tables before it (`CROSS JOIN`: the plan stays
-/// as written): each sort key (left joins, so runs without it stay; the valued part's first
-/// key an inner join unless its index drives), then each filter but the driving one.
+/// Pushes the sort keys' joins of a part, each after the tables before it (left joins, so runs
+/// without the key stay; the valued part's first key an inner join unless its index drives).
 fn push_joins<'a>(
     q: &mut QueryBuilder<'a, Db>,
     pg: bool,
@@ -291,47 +253,6 @@ fn push_joins<'a>(
         ))
         .push_bind(key);
     }
-    for (n, c) in search.clauses.iter().enumerate() {
-        let Some((table, key)) = keyed(&c.field) else {
-            continue;
-        };
-        if Some(n) == driver {
-            continue;
-        }
-        q.push(format!(
-            " {} {table} f{n} ON f{n}.run_uuid = r.run_uuid AND f{n}.key = ",
-            cross_join(pg)
-        ))
-        .push_bind(key)
-        .push(" AND");
-        push_text_cond(q, pg, &format!("f{n}.value"), c.op, &c.value);
-    }
-}
-
-/// Pushes the `WHERE` of a part: the experiments, the lifecycle stages and the filters on
-/// attributes (those on metrics, params and tags are joins).
-fn push_run_conditions<'a>(q: &mut QueryBuilder<'a, Db>, pg: bool, search: &RunSearch<'a>) {
-    q.push(" WHERE r.experiment_id IN (");
-    {
-        let mut sep = q.separated(", ");
-        for id in search.experiment_ids {
-            sep.push_bind(*id);
-        }
-    }
-    q.push(") AND r.lifecycle_stage IN (");
-    {
-        let mut sep = q.separated(", ");
-        for s in search.stages {
-            sep.push_bind(s.to_string());
-        }
-    }
-    q.push(")");
-    for c in search.clauses {
-        if let Field::Attribute(a) = &c.field {
-            q.push(" AND");
-            push_text_cond(q, pg, &format!("r.{}", a.column()), c.op, &c.value);
-        }
-    }
 }
 
 /// Run ids matching a search, in order, for one page.
@@ -346,7 +267,7 @@ pub async fn search_run_ids(
     let mut q = QueryBuilder::new("SELECT run_uuid FROM (");
     push_search(&mut q, pg, search);
     q.push(") AS page");
-    crate::store::sql::fetch_all_scalar(&mut q, pool).await
+    crate::store::sql::fetch_all_scalar_planned(&mut q, pool).await
 }
 
 /// One page of a search as MLflow JSON runs, in order, from a single statement (see
@@ -366,7 +287,7 @@ pub async fn search_runs_json(
         run_json(pool),
         search_order(search.order_by, Columns::Named("page."))
     ));
-    crate::store::sql::fetch_all_scalar(&mut q, pool).await
+    crate::store::sql::fetch_all_scalar_planned(&mut q, pool).await
 }
 
 /// Whether an attribute filter compares text; used to reject `LIKE` on numbers early.
