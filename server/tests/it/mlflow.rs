@@ -715,7 +715,7 @@ async fn runs_without_the_sort_value_come_last_on_every_page_in_either_direction
         all_pages("metrics.m > 0.2 and params.g = 'a'", vec!["params.p ASC"]).await,
         vec!["r0", "r4"]
     );
-    let mut newest = vec![(&runs[0].1, "r0"), (&runs[4].1, "r4")];
+    let mut newest = [(&runs[0].1, "r0"), (&runs[4].1, "r4")];
     newest.sort();
     assert_eq!(
         all_pages("params.g = 'a' and metrics.m > 0.2", vec![]).await,

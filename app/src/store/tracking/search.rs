@@ -7,8 +7,8 @@ use super::run_json::run_json;
 use crate::domain::run_search::{Attribute, Clause, Field, OrderBy};
 use crate::store::{Db, Pool};
 use filters::{
-    cross_join, driving_filter, keyed, push_candidates, push_filter_joins, push_run_conditions,
-    push_text_cond,
+    cross_join, driving_filter, keyed, push_candidates, push_filter_joins, push_in_candidates,
+    push_run_conditions, push_text_cond,
 };
 use sqlx::QueryBuilder;
 
@@ -132,26 +132,15 @@ fn push_search<'a>(q: &mut QueryBuilder<'a, Db>, pg: bool, search: &RunSearch<'a
         .push_bind(search.offset);
 }
 
-/// Pushes one part's `SELECT … ORDER BY …` (without its limit).
-///
-/// The plan is named (`INDEXED BY` and `CROSS JOIN`, which SQLite never reorders) rather than
-/// left to sampled statistics, which misjudged it: the driving filter's index when there is
-/// one, else for the valued part the first sort key's index in order. Every other sort key and
-/// filter is a join on its `(run, key)` primary key: one seek per run, at most one row.
-fn push_part<'a>(q: &mut QueryBuilder<'a, Db>, pg: bool, search: &RunSearch<'a>, part: Part) {
-    let order_by = search.order_by;
-    // PostgreSQL reads the filters on metrics, params and tags from `candidates`.
-    let candidates = pg && driving_filter(search.clauses).is_some();
-    let driver = driving_filter(search.clauses).filter(|_| !pg);
-    q.push("SELECT r.run_uuid AS run_uuid, r.start_time AS start_time");
-    for (i, o) in order_by.iter().enumerate() {
-        match &o.field {
-            Field::Attribute(a) => q.push(format!(", r.{} AS o{i}", a.column())),
-            _ => q.push(format!(", j{i}.value AS o{i}")),
-        };
-    }
-    let first = order_by.first().and_then(|o| keyed(&o.field));
-    let driving = driver.and_then(|n| keyed(&search.clauses[n].field).map(|(t, _)| (n, t)));
+/// Pushes a part's `FROM`: the driving filter's index, else for the valued part the first sort
+/// key's index in order, else the runs.
+fn push_from(
+    q: &mut QueryBuilder<'_, Db>,
+    pg: bool,
+    driving: Option<(usize, &str)>,
+    part: Part,
+    first: Option<(&str, &str)>,
+) {
     // PostgreSQL plans from its own statistics, which it keeps current (autovacuum's analyze);
     // its CROSS JOIN takes no ON.
     let cross = cross_join(pg);
@@ -179,22 +168,40 @@ fn push_part<'a>(q: &mut QueryBuilder<'a, Db>, pg: bool, search: &RunSearch<'a>,
             q.push(" FROM runs r");
         }
     }
+}
+
+/// Pushes one part's `SELECT … ORDER BY …` (without its limit).
+///
+/// The plan is named (`INDEXED BY` and `CROSS JOIN`, which SQLite never reorders) rather than
+/// left to sampled statistics, which misjudged it: the driving filter's index when there is
+/// one, else for the valued part the first sort key's index in order. Every other sort key and
+/// filter is a join on its `(run, key)` primary key: one seek per run, at most one row.
+fn push_part<'a>(q: &mut QueryBuilder<'a, Db>, pg: bool, search: &RunSearch<'a>, part: Part) {
+    let order_by = search.order_by;
+    // PostgreSQL reads the filters on metrics, params and tags from `candidates`.
+    let candidates = pg && driving_filter(search.clauses).is_some();
+    let driver = driving_filter(search.clauses).filter(|_| !pg);
+    q.push("SELECT r.run_uuid AS run_uuid, r.start_time AS start_time");
+    for (i, o) in order_by.iter().enumerate() {
+        match &o.field {
+            Field::Attribute(a) => q.push(format!(", r.{} AS o{i}", a.column())),
+            _ => q.push(format!(", j{i}.value AS o{i}")),
+        };
+    }
+    let first = order_by.first().and_then(|o| keyed(&o.field));
+    let driving = driver.and_then(|n| keyed(&search.clauses[n].field).map(|(t, _)| (n, t)));
+    push_from(q, pg, driving, part, first);
     push_joins(q, pg, search, part, driver);
     if !candidates {
         push_filter_joins(q, pg, search, driver, "r.run_uuid");
     }
     push_run_conditions(q, pg, search);
     if candidates {
-        // `IS TRUE` keeps the set a hashed filter: as a plain `IN`, PostgreSQL would make it a
-        // join and give up walking the sort order. Walking a key's index, the filter is on the
-        // index's run id, so a run outside the set costs no visit to `runs`.
-        let run = match (part, first) {
-            (Part::Valued, Some(_)) => "j0.run_uuid",
-            _ => "r.run_uuid",
-        };
-        q.push(format!(
-            " AND ({run} IN (SELECT run_uuid FROM candidates)) IS TRUE"
-        ));
+        // Walking a key's index, the filter is on the index's run id, so a run outside the
+        // set costs no visit to `runs`.
+        let walks_key = part == Part::Valued && first.is_some();
+        let run = if walks_key { "j0" } else { "r" };
+        push_in_candidates(q, &format!("{run}.run_uuid"));
     }
     if let Some(n) = driver {
         let c = &search.clauses[n];

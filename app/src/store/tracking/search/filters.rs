@@ -162,3 +162,12 @@ pub(super) fn push_run_conditions<'a>(
         }
     }
 }
+
+/// Pushes `AND` the run id `run` is in `candidates` (see [`push_candidates`]). `IS TRUE` keeps
+/// the set a hashed filter: as a plain `IN`, PostgreSQL would make it a join and give up
+/// walking the sort order.
+pub(super) fn push_in_candidates(q: &mut QueryBuilder<'_, Db>, run: &str) {
+    q.push(format!(
+        " AND ({run} IN (SELECT run_uuid FROM candidates)) IS TRUE"
+    ));
+}
