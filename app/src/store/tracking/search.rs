@@ -94,8 +94,10 @@ enum Part {
 /// value (`valued`), then, only when those do not fill the page, the runs without one, which
 /// MLflow sorts last in either direction. Without an equality filter on a metric, param or tag,
 /// the valued part walks the key's `(key, value)` index in order, so the top 100 of 100,000
-/// runs costs about 100 index steps instead of a sort of all of them; with one, the runs that
-/// filter matches are read from its index and sorted (see [`push_part`]).
+/// runs costs about 100 index steps instead of a sort of all of them; with one, SQLite reads the
+/// runs that filter matches from its index and sorts them (see [`push_part`]), and PostgreSQL
+/// walks the same order as without one, keeping the runs of the filters' set (see
+/// [`push_candidates`]).
 fn push_search<'a>(q: &mut QueryBuilder<'a, Db>, pg: bool, search: &RunSearch<'a>) {
     let first_keyed = search
         .order_by
@@ -179,8 +181,9 @@ fn push_from(
 fn push_part<'a>(q: &mut QueryBuilder<'a, Db>, pg: bool, search: &RunSearch<'a>, part: Part) {
     let order_by = search.order_by;
     // PostgreSQL reads the filters on metrics, params and tags from `candidates`.
-    let candidates = pg && driving_filter(search.clauses).is_some();
-    let driver = driving_filter(search.clauses).filter(|_| !pg);
+    let equality = driving_filter(search.clauses);
+    let candidates = pg && equality.is_some();
+    let driver = equality.filter(|_| !pg);
     q.push("SELECT r.run_uuid AS run_uuid, r.start_time AS start_time");
     for (i, o) in order_by.iter().enumerate() {
         match &o.field {
