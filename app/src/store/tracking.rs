@@ -8,7 +8,9 @@ use std::collections::BTreeMap;
 
 mod experiments;
 mod metrics;
+mod run_doc;
 mod run_json;
+mod run_rows;
 mod runs;
 mod search;
 

@@ -88,7 +88,8 @@ pub(super) async fn search_runs(
     .await?;
     let more = runs.len() as i64 > limit;
     runs.truncate(limit as usize);
-    // The runs arrive as JSON from SQLite (`tracking::RUN_JSON`); the page only joins them.
+    // The runs arrive as JSON (`tracking::RUN_JSON` on SQLite, serde on PostgreSQL); the page
+    // only joins them.
     let mut out = String::with_capacity(runs.iter().map(|r| r.len() + 1).sum::<usize>() + 64);
     out.push_str("{\"runs\":[");
     out.push_str(&runs.join(","));

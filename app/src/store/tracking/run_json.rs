@@ -1,5 +1,6 @@
 //! A run as MLflow's REST API spells it, built by SQLite itself ([`RUN_JSON`]), and read
 //! back into [`Run`] for the pages, so the pages and the API share one definition of a run.
+//! PostgreSQL reads rows and writes the same document in Rust ([`super::run_rows`]).
 
 use super::DatasetInput;
 use super::MetricPoint;
@@ -43,35 +44,6 @@ pub const RUN_JSON: &str = "json_object(\
         'source', x.source, 'schema', x.schema, 'profile', x.profile)))) \
    FROM (SELECT i.tags, d.name, d.digest, d.source_type, d.source, d.schema, d.profile FROM run_inputs i \
          JOIN datasets d ON d.dataset_id = i.dataset_id WHERE i.run_uuid = r.run_uuid ORDER BY d.name, d.digest) x)))";
-
-/// [`RUN_JSON`] in PostgreSQL's words: the same document, key for key. `json_agg` of no rows
-/// is NULL where SQLite's `json_group_array` is `[]`, hence the `coalesce`s; a `float8` is
-/// written in its shortest exact form, which round-trips as the 17 digits do.
-pub const RUN_JSON_PG: &str = "json_build_object(\
- 'info', json_strip_nulls(json_build_object('run_id', r.run_uuid, 'run_uuid', r.run_uuid, 'run_name', r.run_name, \
-   'experiment_id', CAST(r.experiment_id AS TEXT), 'user_id', r.user_id, 'status', r.status, \
-   'start_time', r.start_time, 'end_time', r.end_time, 'artifact_uri', r.artifact_uri, 'lifecycle_stage', r.lifecycle_stage)), \
- 'data', json_build_object(\
-   'metrics', coalesce((SELECT json_agg(json_build_object('key', m.key, 'value', CASE WHEN m.is_nan THEN to_json(text 'NaN') \
-        WHEN m.value = float8 'Infinity' THEN to_json(text 'Infinity') WHEN m.value = float8 '-Infinity' THEN to_json(text '-Infinity') \
-        ELSE to_json(m.value) END, 'timestamp', m.timestamp, 'step', m.step) ORDER BY m.key) \
-      FROM latest_metrics m WHERE m.run_uuid = r.run_uuid), '[]'), \
-   'params', coalesce((SELECT json_agg(json_build_object('key', key, 'value', value) ORDER BY key) FROM params WHERE run_uuid = r.run_uuid), '[]'), \
-   'tags', coalesce((SELECT json_agg(json_build_object('key', key, 'value', value) ORDER BY key) FROM run_tags WHERE run_uuid = r.run_uuid), '[]')), \
- 'inputs', json_build_object('dataset_inputs', coalesce((SELECT json_agg(json_build_object(\
-     'tags', coalesce((SELECT json_agg(json_build_object('key', t.value ->> 0, 'value', t.value ->> 1)) FROM json_array_elements(x.tags::json) t), '[]'), \
-     'dataset', json_strip_nulls(json_build_object('name', x.name, 'digest', x.digest, 'source_type', x.source_type, \
-        'source', x.source, 'schema', x.schema, 'profile', x.profile))) ORDER BY x.name, x.digest) \
-   FROM (SELECT i.tags, d.name, d.digest, d.source_type, d.source, d.schema, d.profile FROM run_inputs i \
-         JOIN datasets d ON d.dataset_id = i.dataset_id WHERE i.run_uuid = r.run_uuid) x), '[]')))::text";
-
-/// The run document's SQL for the pool's database.
-pub fn run_json(pool: &Pool) -> &'static str {
-    match crate::store::backend(pool) {
-        crate::store::Backend::Sqlite => RUN_JSON,
-        crate::store::Backend::Postgres => RUN_JSON_PG,
-    }
-}
 
 /// A run as [`RUN_JSON`] spells it, read back for the pages.
 #[derive(Deserialize)]
@@ -202,10 +174,13 @@ impl From<RunJson> for Run {
     }
 }
 
-/// Full runs (metrics, params, tags, inputs) for the given ids, in the given order: the
-/// API's JSON ([`runs_json`], one statement) read back, so the pages and the API share one
-/// definition of a run.
+/// Full runs (metrics, params, tags, inputs) for the given ids, in the given order: on SQLite
+/// the API's JSON ([`runs_json`], one statement) read back, so the pages and the API share one
+/// definition of a run; on PostgreSQL the rows the API's JSON is written from.
 pub async fn load_runs(pool: &Pool, ids: &[String]) -> Result<Vec<Run>, sqlx::Error> {
+    if crate::store::backend(pool) == crate::store::Backend::Postgres {
+        return super::run_rows::load_runs_rows(pool, ids).await;
+    }
     runs_json(pool, ids)
         .await?
         .iter()
@@ -219,12 +194,14 @@ pub async fn load_runs(pool: &Pool, ids: &[String]) -> Result<Vec<Run>, sqlx::Er
 
 /// Runs in MLflow's JSON shape for the given ids, in the given order (missing ids are skipped).
 pub async fn runs_json(pool: &Pool, ids: &[String]) -> Result<Vec<String>, sqlx::Error> {
+    if crate::store::backend(pool) == crate::store::Backend::Postgres {
+        return super::run_rows::runs_json_rows(pool, ids).await;
+    }
     if ids.is_empty() {
         return Ok(Vec::new());
     }
     let mut q = QueryBuilder::new(format!(
-        "SELECT r.run_uuid, {} FROM runs r WHERE r.run_uuid IN (",
-        run_json(pool)
+        "SELECT r.run_uuid, {RUN_JSON} FROM runs r WHERE r.run_uuid IN ("
     ));
     in_list(&mut q, ids);
     let mut found: HashMap<String, String> =

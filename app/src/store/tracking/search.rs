@@ -3,7 +3,7 @@
 
 mod filters;
 
-use super::run_json::run_json;
+use super::run_json::RUN_JSON;
 use crate::domain::run_search::{Attribute, Clause, Field, OrderBy};
 use crate::store::{Db, Pool};
 use filters::{
@@ -280,8 +280,9 @@ pub async fn search_run_ids(
     crate::store::sql::fetch_all_scalar_planned(&mut q, pool).await
 }
 
-/// One page of a search as MLflow JSON runs, in order, from a single statement (see
-/// [`super::RUN_JSON`]): `runs/search` is the hottest read of the tracking API.
+/// One page of a search as MLflow JSON runs, in order: on SQLite from a single statement
+/// (see [`super::RUN_JSON`]), on PostgreSQL the page's ids and then their rows (see
+/// [`super::run_rows`]). `runs/search` is the hottest read of the tracking API.
 pub async fn search_runs_json(
     pool: &Pool,
     search: &RunSearch<'_>,
@@ -289,12 +290,14 @@ pub async fn search_runs_json(
     if search.experiment_ids.is_empty() || search.stages.is_empty() {
         return Ok(Vec::new());
     }
-    let pg = crate::store::backend(pool) == crate::store::Backend::Postgres;
+    if crate::store::backend(pool) == crate::store::Backend::Postgres {
+        let ids = search_run_ids(pool, search).await?;
+        return super::run_rows::runs_json_rows(pool, &ids).await;
+    }
     let mut q = QueryBuilder::new("WITH page AS (");
-    push_search(&mut q, pg, search);
+    push_search(&mut q, false, search);
     q.push(format!(
-        ") SELECT {} FROM page JOIN runs r ON r.run_uuid = page.run_uuid ORDER BY {}",
-        run_json(pool),
+        ") SELECT {RUN_JSON} FROM page JOIN runs r ON r.run_uuid = page.run_uuid ORDER BY {}",
         search_order(search.order_by, Columns::Named("page."))
     ));
     crate::store::sql::fetch_all_scalar_planned(&mut q, pool).await
