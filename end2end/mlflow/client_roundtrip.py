@@ -114,7 +114,34 @@ def main():
         check(e.error_code == "PERMISSION_DENIED", f"production refused with {e.error_code}")
         check("promotion" in e.message, f"the refusal says how to request a promotion: {e.message}")
 
+    basic_authentication(exp_name)
     print(f"{checks} passed, 0 failed")
+
+
+def basic_authentication(exp_name):
+    """MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD (an API token as the password), as
+    MLflow's own auth expects them: the client sends Basic authentication instead of the token."""
+    token = os.environ.pop("MLFLOW_TRACKING_TOKEN")
+    os.environ["MLFLOW_TRACKING_USERNAME"] = "mlflow-ci"
+    os.environ["MLFLOW_TRACKING_PASSWORD"] = token
+    try:
+        client = MlflowClient()
+        exp = client.get_experiment_by_name(exp_name)
+        check(exp is not None, "Basic authentication reads the experiment")
+        run = client.create_run(exp.experiment_id, run_name="basic-auth")
+        client.log_metric(run.info.run_id, "auc", 0.5)
+        got = client.get_run(run.info.run_id)
+        check(got.data.metrics == {"auc": 0.5}, f"Basic authentication writes: {got.data.metrics}")
+        os.environ["MLFLOW_TRACKING_USERNAME"] = "someone-else"
+        try:
+            MlflowClient().get_run(run.info.run_id)
+            check(False, "another username with the token must be refused")
+        except mlflow.exceptions.MlflowException as e:
+            check("does not belong" in e.message, f"wrong username refused: {e.message}")
+    finally:
+        os.environ.pop("MLFLOW_TRACKING_USERNAME", None)
+        os.environ.pop("MLFLOW_TRACKING_PASSWORD", None)
+        os.environ["MLFLOW_TRACKING_TOKEN"] = token
 
 
 if __name__ == "__main__":

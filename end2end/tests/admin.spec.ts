@@ -50,5 +50,18 @@ test('an admin creates a user who can then sign in', async ({ page, browser }, t
   await p2.getByLabel('Password').fill('a very good passphrase');
   await p2.getByRole('button', { name: 'Sign in' }).click();
   await expect(p2.locator('.who .username')).toHaveText(name);
+
+  // Deactivated, the user's open session ends at once; reactivated, they sign in again.
+  const row = page.getByRole('row').filter({ hasText: name });
+  await row.getByRole('button', { name: `Deactivate ${name}` }).click();
+  await expect(row).toContainText('(deactivated)');
+  await p2.goto('/account');
+  await expect(p2).toHaveURL(/\/login/);
+  await row.getByRole('button', { name: `Reactivate ${name}` }).click();
+  await expect(row).not.toContainText('(deactivated)');
+  await p2.getByLabel('User name').fill(name);
+  await p2.getByLabel('Password').fill('a very good passphrase');
+  await p2.getByRole('button', { name: 'Sign in' }).click();
+  await expect(p2.locator('.who .username')).toHaveText(name);
   await other.close();
 });

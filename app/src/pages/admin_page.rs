@@ -8,7 +8,7 @@ use crate::components::when::Time;
 use crate::domain::roles::Role;
 use crate::dto::UserSummary;
 use crate::error::AppError;
-use crate::server_fns::admin::{get_admin_data, CreateUser, SetUserRoles};
+use crate::server_fns::admin::{get_admin_data, CreateUser, SetUserActive, SetUserRoles};
 use crate::server_fns::tokens::RevokeToken;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -19,12 +19,14 @@ use leptos_meta::Title;
 pub fn AdminPage() -> impl IntoView {
     let create_user = ServerAction::<CreateUser>::new();
     let set_roles = ServerAction::<SetUserRoles>::new();
+    let set_active = ServerAction::<SetUserActive>::new();
     let revoke = ServerAction::<RevokeToken>::new();
     let data = Resource::new(
         move || {
             (
                 create_user.version().get(),
                 set_roles.version().get(),
+                set_active.version().get(),
                 revoke.version().get(),
             )
         },
@@ -41,8 +43,9 @@ pub fn AdminPage() -> impl IntoView {
                         view! {
                             <section aria-labelledby="users-title">
                                 <h2 id="users-title">"Users"</h2>
-                                <UsersTable users=d.users set_roles=set_roles/>
+                                <UsersTable users=d.users set_roles=set_roles set_active=set_active/>
                                 {move || err_of(set_roles.value().get()).map(|e| view! { <FormError error=e/> })}
+                                {move || err_of(set_active.value().get()).map(|e| view! { <FormError error=e/> })}
                             </section>
                             <section aria-labelledby="tokens-title">
                                 <h2 id="tokens-title">"API tokens"</h2>
@@ -96,19 +99,26 @@ fn RoleCheckboxes(id_prefix: String, checked: Vec<Role>) -> impl IntoView {
 }
 
 #[component]
-fn UsersTable(users: Vec<UserSummary>, set_roles: ServerAction<SetUserRoles>) -> impl IntoView {
+fn UsersTable(
+    users: Vec<UserSummary>,
+    set_roles: ServerAction<SetUserRoles>,
+    set_active: ServerAction<SetUserActive>,
+) -> impl IntoView {
     view! {
         <div class="table-wrap">
             <table>
                 <thead>
-                    <tr><th scope="col">"User"</th><th scope="col">"Roles"</th><th scope="col">"Created (UTC)"</th><th scope="col">"Change roles"</th></tr>
+                    <tr><th scope="col">"User"</th><th scope="col">"Roles"</th><th scope="col">"Created (UTC)"</th><th scope="col">"Change roles"</th><th scope="col">"Access"</th></tr>
                 </thead>
                 <tbody>
                     {users.into_iter().map(|u| {
                         let name = u.username.clone();
+                        let toggle = if u.disabled { "Reactivate" } else { "Deactivate" };
+                        let toggle_label = format!("{toggle} {name}");
+                        let toggle_name = name.clone();
                         view! {
                             <tr id=format!("user-{}", u.username)>
-                                <td>{u.username.clone()}{u.disabled.then_some(" (disabled)")}</td>
+                                <td>{u.username.clone()}{u.disabled.then_some(" (deactivated)")}</td>
                                 <td><RoleBadges roles=u.roles.clone()/></td>
                                 <td class="nowrap"><Time ts=u.created_at.clone()/></td>
                                 <td>
@@ -116,6 +126,13 @@ fn UsersTable(users: Vec<UserSummary>, set_roles: ServerAction<SetUserRoles>) ->
                                         <input type="hidden" name="username" value=name.clone()/>
                                         <RoleCheckboxes id_prefix=format!("r-{name}") checked=u.roles.clone()/>
                                         <button type="submit" class="button small" aria-label=format!("Save roles of {name}")>"Save"</button>
+                                    </ActionForm>
+                                </td>
+                                <td>
+                                    <ActionForm action=set_active>
+                                        <input type="hidden" name="username" value=toggle_name/>
+                                        <input type="hidden" name="active" value=u.disabled.to_string()/>
+                                        <button type="submit" class="button small" aria-label=toggle_label>{toggle}</button>
                                     </ActionForm>
                                 </td>
                             </tr>

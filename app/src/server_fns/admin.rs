@@ -115,3 +115,18 @@ pub async fn set_user_roles(
     accounts::set_roles(&state.pool, &p.actor(), &username, &roles.roles()).await?;
     Ok(())
 }
+
+/// Deactivates a user (`active` false) or makes them active again; see
+/// [`crate::service::accounts::set_active`].
+#[server(prefix = "/api", endpoint = "set_user_active")]
+pub async fn set_user_active(
+    /// The account to change.
+    username: String,
+    /// `true` to make it active, `false` to deactivate it.
+    active: bool,
+) -> Result<(), AppError> {
+    use crate::domain::authz::Action;
+    use crate::service::{accounts, context};
+    let (state, p) = context::authorized(Action::ManageUsers).await?;
+    accounts::set_active(&state.pool, &p, &username, active).await
+}

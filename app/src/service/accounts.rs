@@ -92,6 +92,52 @@ pub async fn set_roles(
     Ok(())
 }
 
+/// Deactivates a user (`active == false`) or makes them active again. A deactivated user
+/// cannot sign in, their sessions end at once and their API tokens are refused while they stay
+/// deactivated; what they did (approvals included) stays in the record. Nobody deactivates
+/// their own account, so an installation cannot lose its last admin that way.
+pub async fn set_active(
+    pool: &Pool,
+    actor: &super::auth::Principal,
+    username: &str,
+    active: bool,
+) -> Result<(), AppError> {
+    if !active && username == actor.username {
+        return Err(AppError::validation(
+            "username",
+            "you cannot deactivate your own account",
+        ));
+    }
+    let mut tx = db::begin_write(pool).await?;
+    let user = db::users::find_by_username(&mut *tx, username)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("no user `{username}`")))?;
+    if !db::users::set_disabled(&mut tx, user.id, !active).await? {
+        let state = if active { "active" } else { "deactivated" };
+        return Err(AppError::conflict(format!(
+            "user `{username}` is already {state}"
+        )));
+    }
+    let sessions_ended = if active {
+        0
+    } else {
+        db::sessions::delete_for_user(&mut tx, user.id).await?
+    };
+    let action = if active {
+        "user.reactivate"
+    } else {
+        "user.deactivate"
+    };
+    let details = serde_json::json!({ "sessions_ended": sessions_ended });
+    db::audit::append(
+        &mut tx,
+        NewEntry::new(actor.actor(), action, "user", username, details),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 pub use crate::dto::CreatedToken;
 
 /// How a token is issued: by its own user (who may then approve, reject and waive with it) or

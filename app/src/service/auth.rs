@@ -10,7 +10,7 @@ use crate::store as db;
 use crate::store::audit::NewEntry;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
-use axum::http::{header, HeaderMap};
+use axum::http::{header, HeaderMap, HeaderValue};
 use base64::Engine;
 use cookie::SameSite;
 use rand::RngCore;
@@ -192,29 +192,49 @@ async fn principal_for(
     }))
 }
 
-/// Authenticates a request by `Authorization: Bearer` token or by session cookie.
+/// The API token an `Authorization` header carries, with the username it names if any:
+/// `Bearer <token>`, or `Basic` with the token as the password, as MLflow's clients send
+/// `MLFLOW_TRACKING_USERNAME` and `MLFLOW_TRACKING_PASSWORD`. `None` when it is neither.
+pub fn credentials(value: &HeaderValue) -> Option<(String, Option<String>)> {
+    use base64::Engine;
+    let value = value.to_str().ok()?;
+    let nonempty = |t: &str| Some(t.trim().to_owned()).filter(|t| !t.is_empty());
+    if let Some(token) = value.strip_prefix("Bearer ") {
+        return Some((nonempty(token)?, None));
+    }
+    let encoded = value.strip_prefix("Basic ")?;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
+    let (username, password) = std::str::from_utf8(&decoded).ok()?.split_once(':')?;
+    Some((nonempty(password)?, Some(username.to_owned())))
+}
+
+/// Authenticates a request by API token (`Bearer`, or `Basic` with the token as the password)
+/// or by session cookie.
 /// A malformed or unknown bearer token is an error, never a silent fall-back to the cookie.
 pub async fn authenticate(
     state: &AppState,
     headers: &HeaderMap,
 ) -> Result<Option<Principal>, AppError> {
     if let Some(auth) = headers.get(header::AUTHORIZATION) {
-        let token = auth
-            .to_str()
-            .ok()
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| AppError::Unauthorized {
-                message: "Authorization header must be `Bearer <token>`".into(),
-            })?;
+        let (token, username) = credentials(auth).ok_or_else(|| AppError::Unauthorized {
+            message: "Authorization header must be `Bearer <token>`, or `Basic` with a username \
+                      and an API token as the password"
+                .into(),
+        })?;
         let found =
-            db::tokens::live_by_hash(&state.pool, &sha256_hex(token), &super::now_ts()).await?;
+            db::tokens::live_by_hash(&state.pool, &sha256_hex(&token), &super::now_ts()).await?;
         let Some(t) = found else {
             return Err(AppError::Unauthorized {
                 message: "invalid, expired or revoked API token".into(),
             });
         };
+        if username.is_some_and(|u| u != t.username) {
+            return Err(AppError::Unauthorized {
+                message: "the API token does not belong to that username".into(),
+            });
+        }
         // Recording use is a write: do it at most once a minute per token, so busy API clients
         // do not queue on SQLite's single write lock for every read.
         let minute_ago = ts_before(std::time::Duration::from_secs(60));

@@ -92,3 +92,12 @@ pub async fn purge_expired(pool: &Pool, now: &str) -> Result<u64, sqlx::Error> {
         .await?
         .rows_affected())
 }
+
+/// Ends every session of a user; returns how many there were.
+pub async fn delete_for_user(conn: &mut Conn, user_id: i64) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        .bind(user_id)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected())
+}

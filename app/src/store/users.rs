@@ -137,3 +137,17 @@ pub async fn username_of(conn: &mut Conn, user_id: i64) -> Result<Option<String>
         .fetch_optional(conn)
         .await
 }
+
+/// Marks a user deactivated (`true`) or active again; returns whether it changed anything.
+pub async fn set_disabled(
+    conn: &mut Conn,
+    user_id: i64,
+    disabled: bool,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("UPDATE users SET disabled = $1 WHERE id = $2 AND disabled <> $1")
+        .bind(disabled)
+        .bind(user_id)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}

@@ -563,6 +563,7 @@ async fn api_tokens_authenticate_with_the_owners_roles_until_revoked() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert!(r.text().await.unwrap().contains("Basic"));
     // Only the hash is stored.
     let n: i64 = sqlx::query_scalar("SELECT count(*) FROM api_tokens WHERE token_hash = $1")
         .bind(&created.token)
@@ -570,6 +571,67 @@ async fn api_tokens_authenticate_with_the_owners_roles_until_revoked() {
         .await
         .unwrap();
     assert_eq!(n, 0);
+}
+
+/// MLflow's clients send `MLFLOW_TRACKING_USERNAME` and `MLFLOW_TRACKING_PASSWORD` as Basic
+/// authentication; with an API token as the password they are let in as that token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn basic_authentication_takes_an_api_token_as_the_password() {
+    let app = spawn_app().await;
+    app.user("trainer", &[Role::Scientist]).await;
+    app.user("other", &[Role::Scientist]).await;
+    let t = app::service::accounts::create_token(
+        &app.pool,
+        "admin",
+        "trainer",
+        "mlflow",
+        app::service::accounts::Issue::operator(),
+    )
+    .await
+    .unwrap();
+    let c = app.client();
+    let me = |user: &'static str, password: String| {
+        c.get(app.url("/api/v1/me"))
+            .basic_auth(user, Some(password))
+            .send()
+    };
+    let r = me("trainer", t.token.clone()).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(
+        (body["username"].as_str(), body["via"].as_str()),
+        (Some("trainer"), Some("token"))
+    );
+    // Another user's name with the token, a password instead of a token, an empty password.
+    for (user, password, says) in [
+        ("other", t.token.clone(), "does not belong"),
+        (
+            "trainer",
+            "trainer-password".to_string(),
+            "invalid, expired or revoked",
+        ),
+        ("trainer", String::new(), "Basic"),
+    ] {
+        let r = me(user, password).await.unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{user}");
+        assert!(r.text().await.unwrap().contains(says), "{user}: {says}");
+    }
+    // A write through the MLflow API with Basic authentication is the token's user's.
+    let r = c
+        .post(app.url("/api/2.0/mlflow/experiments/create"))
+        .basic_auth("trainer", Some(&t.token))
+        .json(&serde_json::json!({ "name": "basic-auth" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let actor: String = sqlx::query_scalar(
+        "SELECT actor FROM audit_log WHERE action = 'mlflow.experiment.create' ORDER BY seq DESC LIMIT 1",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(actor, "trainer/token:mlflow");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -674,4 +736,116 @@ async fn sign_in_from_another_origin_is_refused() {
     }
     let r = app.sign_in(&app.client(), "victim-of-csrf").await;
     assert!(r.status().is_success());
+}
+
+/// An admin deactivates a user: sign-in, sessions and API tokens stop at once, what the user
+/// did stays; reactivated, the user signs in again and the tokens work (the old sessions do not).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deactivated_users_lose_access_at_once_and_keep_their_record() {
+    let app = spawn_app().await;
+    let adm = app.signed_in("adm", &[Role::Admin]).await;
+    let leaver = app.signed_in("leaver", &[Role::Scientist]).await;
+    let peer = app.signed_in("peer", &[Role::Scientist]).await;
+    let t = app::service::accounts::create_token(
+        &app.pool,
+        "admin",
+        "leaver",
+        "ci",
+        app::service::accounts::Issue::operator(),
+    )
+    .await
+    .unwrap();
+    let r = leaver
+        .post(app.url("/api/2.0/mlflow/experiments/create"))
+        .bearer_auth(&t.token)
+        .json(&serde_json::json!({ "name": "before-leaving" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let me = |c: &reqwest::Client| c.get(app.url("/api/v1/me")).send();
+    let by_token = || {
+        app.client()
+            .get(app.url("/api/v1/me"))
+            .bearer_auth(&t.token)
+            .send()
+    };
+    assert_eq!(me(&leaver).await.unwrap().status(), StatusCode::OK);
+    let set = |c: &reqwest::Client, user: &str, active: bool| {
+        c.post(app.url("/api/set_user_active"))
+            .form(&[
+                ("username", user.to_string()),
+                ("active", active.to_string()),
+            ])
+            .send()
+    };
+    // Only an admin may, and not on their own account.
+    assert_eq!(
+        set(&peer, "leaver", false).await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+    let r = set(&adm, "adm", false).await.unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(r.text().await.unwrap().contains("your own account"));
+
+    assert_eq!(
+        set(&adm, "leaver", false).await.unwrap().status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        me(&leaver).await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(by_token().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    assert!(!app
+        .sign_in(&app.client(), "leaver")
+        .await
+        .status()
+        .is_success());
+    let r = set(&adm, "leaver", false).await.unwrap();
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let (details,): (String,) = sqlx::query_as(
+        "SELECT details FROM audit_log WHERE actor = 'adm' AND action = 'user.deactivate' AND object_id = 'leaver'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&details).unwrap()["sessions_ended"],
+        1
+    );
+    // What the user did stays.
+    let n: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_log WHERE actor = 'leaver/token:ci' AND action = 'mlflow.experiment.create'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(n, 1);
+
+    assert_eq!(
+        set(&adm, "leaver", true).await.unwrap().status(),
+        StatusCode::OK
+    );
+    assert_eq!(by_token().await.unwrap().status(), StatusCode::OK);
+    assert_eq!(
+        me(&leaver).await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert!(app
+        .sign_in(&app.client(), "leaver")
+        .await
+        .status()
+        .is_success());
+    let actions: Vec<String> = app
+        .audit_actions()
+        .await
+        .into_iter()
+        .filter(|(_, action, object)| object == "leaver" && action.starts_with("user."))
+        .map(|(_, action, _)| action)
+        .collect();
+    assert_eq!(
+        actions,
+        ["user.create", "user.deactivate", "user.reactivate"]
+    );
 }

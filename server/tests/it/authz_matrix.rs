@@ -66,6 +66,10 @@ fn server_fns() -> BTreeMap<&'static str, (Gate, &'static str)> {
             "/api/set_roles",
             (Needs(ManageUsers), "username=nobody-here"),
         ),
+        (
+            "/api/set_user_active",
+            (Needs(ManageUsers), "username=nobody-here&active=false"),
+        ),
         ("/api/my_tokens", (Needs(ManageOwnTokens), "")),
         ("/api/create_token", (Needs(ManageOwnTokens), "name=")),
         ("/api/revoke_token", (Needs(ManageOwnTokens), "id=999999")),
