@@ -19,6 +19,7 @@ pub mod openapi;
 pub mod promotions;
 pub mod registry;
 pub mod routes;
+pub mod scim;
 pub mod startup;
 pub mod tokens;
 

@@ -128,6 +128,7 @@ pub fn build_router_with_metrics(
         .merge(crate::registry::router(state.clone()))
         .merge(crate::promotions::router(state.clone()))
         .merge(crate::tokens::router(state.clone()))
+        .merge(crate::scim::router(state.clone()))
         .merge(crate::lineage::router(state.clone(), max_body))
         .merge(probes)
         .map(|r| {

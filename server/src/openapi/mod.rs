@@ -17,7 +17,7 @@ use serde_json::{json, Map, Value};
 
 /// The group a path belongs to, for the document's tags and the reference page's sections.
 pub fn tag(path: &str) -> &'static str {
-    const TAGS: [(&str, &str); 12] = [
+    const TAGS: [(&str, &str); 13] = [
         ("/api/2.0/mlflow/registered-models", "MLflow model registry"),
         ("/api/2.0/mlflow/model-versions", "MLflow model registry"),
         ("/api/2.0/mlflow", "MLflow tracking"),
@@ -30,6 +30,7 @@ pub fn tag(path: &str) -> &'static str {
         ("/api/v1/models", "Registry and promotions"),
         ("/api/v1/promotions", "Registry and promotions"),
         ("/api/v1/policies", "Registry and promotions"),
+        ("/scim/v2", "Users (SCIM 2.0)"),
     ];
     if let Some((_, t)) = TAGS.iter().find(|(p, _)| path.starts_with(p)) {
         return t;

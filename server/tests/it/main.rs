@@ -24,4 +24,5 @@ mod postgres;
 mod promotions;
 mod registry;
 mod s3;
+mod scim;
 mod storage;

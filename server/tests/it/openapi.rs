@@ -34,6 +34,7 @@ async fn the_document_describes_every_family_of_routes() {
         ("/api/v1/fairness/reports", "post"),
         ("/api/v1/promotions/{id}/approve", "post"),
         ("/api/v1/audit/export", "get"),
+        ("/scim/v2/Users/{id}", "patch"),
         (
             "/api/v1/models/{name}/versions/{version}/evidence-pack",
             "get",
