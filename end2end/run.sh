@@ -6,7 +6,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 port=${1:-3417}
 source "$root/end2end/serve.sh"
 gatehouse_work
-gatehouse_serve "$port" --demo
+# Webhooks may reach the spec's receiver on loopback; two quick attempts make a dead delivery.
+gatehouse_serve "$port" --demo --webhook-allowed-networks 127.0.0.1 --webhook-max-attempts 2 --webhook-retry-ms 200
 cd "$root/end2end"
 # The visual check first, while the demo workspace is as seeded; then every other spec.
 if ! GATEHOUSE_URL="http://127.0.0.1:$port" npx playwright test tests/visual.spec.ts \

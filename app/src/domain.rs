@@ -23,6 +23,7 @@ pub mod roles;
 pub mod run_search;
 pub mod throttle;
 pub mod url;
+pub mod webhooks;
 pub mod when;
 
 /// A value that breaks a rule, with the rule in words ("must be 2 to 64 characters long"):

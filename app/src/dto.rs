@@ -6,6 +6,7 @@ mod audit;
 mod fairness;
 mod lineage;
 mod tracking;
+mod webhooks;
 
 pub use ab_tests::*;
 pub use accounts::*;
@@ -13,6 +14,7 @@ pub use audit::*;
 pub use fairness::*;
 pub use lineage::*;
 pub use tracking::*;
+pub use webhooks::*;
 
 pub mod artifacts;
 pub mod home;

@@ -11,3 +11,4 @@ pub mod promotions;
 pub mod runs;
 pub mod session;
 pub mod tokens;
+pub mod webhooks;

@@ -23,6 +23,7 @@ pub mod sign_in_throttle;
 pub mod signing;
 pub mod state;
 pub mod tracking;
+pub mod webhooks;
 
 /// The current UTC time in the stored timestamp form.
 pub fn now_ts() -> String {
@@ -51,6 +52,26 @@ pub(crate) async fn audit_and_commit(
         details,
     );
     crate::store::audit::append(&mut tx, entry).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Records a verification of the audit trail by `by`; a failed one is also a webhook event
+/// (`audit.verification_failed`), in the same transaction.
+pub async fn record_verification(
+    pool: &crate::store::Pool,
+    by: &str,
+    report: &crate::dto::VerifyReport,
+) -> Result<(), crate::error::AppError> {
+    let mut tx = crate::store::begin_write(pool).await?;
+    crate::store::home::record_verification(&mut tx, by, report).await?;
+    if !report.ok {
+        let data = serde_json::json!({
+            "actor": by, "first_bad_seq": report.first_bad_seq, "reason": report.message,
+        });
+        let kind = crate::domain::webhooks::EventKind::AUDIT_VERIFICATION_FAILED;
+        webhooks::emit(&mut tx, kind, data, Some("/audit")).await?;
+    }
     tx.commit().await?;
     Ok(())
 }

@@ -19,6 +19,7 @@ pub mod sql;
 pub mod tokens;
 pub mod tracking;
 pub mod users;
+pub mod webhooks;
 
 pub use locks::{xact_lock, XactLock};
 use sqlx::any::AnyPoolOptions;

@@ -108,10 +108,13 @@ pub fn router(state: AppState) -> Api {
 /// `GET /api/v1/audit/verify`: recompute the chain (auditor or admin).
 pub async fn verify_audit(
     State(state): State<AppState>,
+    crate::extract::Caller(p): crate::extract::Caller,
 ) -> Result<Json<app::dto::VerifyReport>, AppError> {
     // Sign a checkpoint of the log as it stands, so the answer covers every entry.
     signing::checkpoint_now(&state.pool).await?;
-    Ok(Json(store::audit::verify(&state.pool).await?))
+    let report = store::audit::verify(&state.pool).await?;
+    app::service::record_verification(&state.pool, &p.username, &report).await?;
+    Ok(Json(report))
 }
 
 fn checkpoint_json(state: &AppState, c: &Checkpoint) -> Result<app::dto::CheckpointView, AppError> {

@@ -22,6 +22,7 @@ pub mod routes;
 pub mod scim;
 pub mod startup;
 pub mod tokens;
+pub mod webhooks;
 
 pub use startup::{build_router, open_store, ServeSettings};
 

@@ -38,11 +38,13 @@ pub enum Action {
     ManageOwnTokens,
     /// Edit promotion and fairness policies.
     ManagePolicies,
+    /// Create, change and remove webhooks, and send failed deliveries again.
+    ManageWebhooks,
 }
 
 impl Action {
     /// Every action, for exhaustive tests and documentation.
-    pub const ALL: [Action; 15] = [
+    pub const ALL: [Action; 16] = [
         Action::ReadWorkspace,
         Action::IngestTracking,
         Action::ManageExperiments,
@@ -58,6 +60,7 @@ impl Action {
         Action::ManageTokens,
         Action::ManageOwnTokens,
         Action::ManagePolicies,
+        Action::ManageWebhooks,
     ];
 
     /// Decisions that must be the user's own: a token someone else issued may not make them.
@@ -88,7 +91,13 @@ pub fn role_grants(role: Role, action: Action) -> bool {
         Auditor => matches!(action, ReadAudit | VerifyAudit | ExportAudit),
         Admin => matches!(
             action,
-            ReadAudit | VerifyAudit | ExportAudit | ManageUsers | ManageTokens | ManagePolicies
+            ReadAudit
+                | VerifyAudit
+                | ExportAudit
+                | ManageUsers
+                | ManageTokens
+                | ManagePolicies
+                | ManageWebhooks
         ),
     }
 }
@@ -145,6 +154,7 @@ mod tests {
                 ManageUsers,
                 ManageTokens,
                 ManagePolicies,
+                ManageWebhooks,
             ],
         }
     }

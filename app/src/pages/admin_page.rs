@@ -14,6 +14,8 @@ use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+mod webhooks;
+
 /// `/admin`, for administrators.
 #[component]
 pub fn AdminPage() -> impl IntoView {
@@ -53,6 +55,7 @@ pub fn AdminPage() -> impl IntoView {
                                 <TokensTable tokens=d.tokens revoke=revoke show_user=true/>
                                 {move || err_of(revoke.value().get()).map(|e| view! { <FormError error=e/> })}
                             </section>
+                            <webhooks::WebhooksSection/>
                             <div class="two-col">
                                 <section class="card" aria-labelledby="new-user-title">
                                     <h2 id="new-user-title">"Create a user"</h2>

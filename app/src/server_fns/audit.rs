@@ -42,7 +42,7 @@ pub async fn get_audit_page(
         // Sign a checkpoint of the trail as it stands, so the answer covers every entry.
         crate::service::signing::checkpoint_now(&state.pool).await?;
         let report = db::audit::verify(&state.pool).await?;
-        db::home::record_verification(&state.pool, &p.username, &report).await?;
+        crate::service::record_verification(&state.pool, &p.username, &report).await?;
         Some(report)
     } else {
         None

@@ -219,7 +219,9 @@ pub async fn record_decision(
             "the comment is longer than 5,000 characters",
         ));
     }
-    let analysis = snapshot(s, id, None).await?.analysis.ok();
+    let snap = snapshot(s, id, None).await?;
+    let test_name = snap.def.name.clone();
+    let analysis = snap.analysis.ok();
     let now = crate::service::now_ts();
     let mut tx = begin_write(&s.pool).await?;
     let did = db::record_decision(
@@ -249,6 +251,13 @@ pub async fn record_decision(
         ),
     )
     .await?;
+    let data = json!({
+        "test_id": id, "test": test_name, "decision": decision, "comment": comment,
+        "actor": actor, "verdict": analysis.as_ref().map(|a| a.verdict.sentence.clone()),
+    });
+    let link = format!("/experiments/{id}");
+    let kind = crate::domain::webhooks::EventKind::AB_TEST_DECIDED;
+    crate::service::webhooks::emit(&mut tx, kind, data, Some(&link)).await?;
     tx.commit().await?;
     Ok(did)
 }

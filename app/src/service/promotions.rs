@@ -15,9 +15,11 @@ use crate::domain::promotion::{
     all_clear, approval_refusal, evaluate, valid_alias, waiver_refusal, Check, Evidence, Policy,
     PolicyRef, Waiver,
 };
+use crate::domain::webhooks::EventKind;
 pub use crate::dto::registry::{Outcome, QueueItem, RequestView, ReviewView};
 use crate::error::AppError;
 use crate::service::auth::Principal;
+use crate::service::webhooks::emit;
 use crate::service::{now_ms, now_ts};
 use crate::store::audit::{self, NewEntry};
 use crate::store::promotions::{self as db, Request, Review};
@@ -73,6 +75,26 @@ async fn audit_entry(
         NewEntry::new(p, action, "promotion", id.to_string(), details),
     )
     .await?;
+    Ok(())
+}
+
+/// Queues webhook event `kind` about request `r` (`r.request_id` may be 0 for a request being
+/// created: `id` is the one to name), by `actor`, with `extra` fields besides the request's.
+async fn promotion_event(
+    conn: &mut Conn,
+    kind: EventKind,
+    (id, r): (i64, &Request),
+    actor: &str,
+    extra: serde_json::Value,
+) -> Result<(), AppError> {
+    let mut data = json!({
+        "request_id": id, "name": r.name, "version": r.version.to_string(), "alias": r.alias,
+        "kind": r.kind, "requested_by": r.requested_by, "actor": actor,
+    });
+    if let (Some(d), Some(more)) = (data.as_object_mut(), extra.as_object()) {
+        d.extend(more.clone());
+    }
+    emit(conn, kind, data, Some(&format!("/promotions/{id}"))).await?;
     Ok(())
 }
 
@@ -200,6 +222,15 @@ async fn create(
         }),
     )
     .await?;
+    let by = p.username.as_str();
+    promotion_event(
+        &mut tx,
+        EventKind::PROMOTION_REQUESTED,
+        (id, &r),
+        by,
+        json!({}),
+    )
+    .await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -268,6 +299,13 @@ async fn apply_if_cleared(
     )
     .await?;
     db::close_request(conn, r.request_id, "approved", &by.username, &ms_to_ts(now)).await?;
+    let how = format!("{} #{}", r.kind, r.request_id);
+    crate::service::registry::alias_events(conn, &r.name, &r.alias, (before, r.version), &how)
+        .await?;
+    let approved = EventKind::PROMOTION_APPROVED;
+    let extra =
+        json!({ "approvals": approvals, "previous_version": before.map(|v| v.to_string()) });
+    promotion_event(conn, approved, (r.request_id, r), &by.username, extra).await?;
     audit::append(
         conn,
         NewEntry::new(

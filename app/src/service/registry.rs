@@ -6,6 +6,9 @@
 pub mod evidence_pack;
 
 use super::audit_and_commit;
+use super::webhooks::emit;
+use crate::domain::url::{model_href, model_version_href};
+use crate::domain::webhooks::EventKind;
 use crate::error::AppError;
 use crate::service::auth::Principal;
 use crate::service::now_ms;
@@ -24,6 +27,14 @@ pub async fn create_model(
 ) -> Result<(), AppError> {
     let mut tx = begin_write(pool).await?;
     registry::create_model(&mut tx, name, description, tags, &p.username, now_ms()).await?;
+    let data = json!({ "name": name, "tags": tag_map(tags), "description": description });
+    emit(
+        &mut tx,
+        EventKind::MODEL_CREATED,
+        data,
+        Some(&model_href(name)),
+    )
+    .await?;
     let details = json!({ "description": description });
     let object = ("registered_model", name);
     audit_and_commit(tx, p, "registry.model.create", object, details).await
@@ -99,6 +110,7 @@ pub async fn set_alias(
         how,
     )
     .await?;
+    alias_events(&mut tx, name, alias, (before, version), how).await?;
     let object = format!("{name}@{version}");
     let details = json!({ "alias": alias, "previous_version": before });
     audit_and_commit(
@@ -120,6 +132,14 @@ pub async fn delete_alias(
 ) -> Result<(), AppError> {
     let mut tx = begin_write(pool).await?;
     let before = registry::delete_alias(&mut tx, name, alias, &p.username, now_ms()).await?;
+    let data = json!({ "name": name, "alias": alias });
+    emit(
+        &mut tx,
+        EventKind::ALIAS_DELETED,
+        data,
+        Some(&model_href(name)),
+    )
+    .await?;
     let object = format!("{name}@{before}");
     let details = json!({ "alias": alias });
     audit_and_commit(
@@ -171,6 +191,12 @@ pub async fn create_version(
         now_ms(),
     )
     .await?;
+    let data = json!({
+        "name": v.name, "version": version.to_string(), "source": v.source,
+        "run_id": v.run_id, "tags": tag_map(v.tags), "description": v.description,
+    });
+    let link = model_version_href(v.name, version);
+    emit(&mut tx, EventKind::VERSION_CREATED, data, Some(&link)).await?;
     let object = format!("{}@{version}", v.name);
     let details = json!({ "source": v.source, "run_id": v.run_id, "model_id": v.model_id });
     audit_and_commit(
@@ -214,6 +240,9 @@ pub async fn set_version_tag(
 ) -> Result<(), AppError> {
     let mut tx = begin_write(pool).await?;
     registry::set_version_tag(&mut tx, name, version, key, value, now_ms()).await?;
+    let data = json!({ "name": name, "version": version.to_string(), "key": key, "value": value });
+    let link = model_version_href(name, version);
+    emit(&mut tx, EventKind::VERSION_TAG_SET, data, Some(&link)).await?;
     let object = format!("{name}@{version}");
     let details = json!({ "key": key, "value": value });
     audit_and_commit(
@@ -235,6 +264,9 @@ pub async fn delete_version_tag(
 ) -> Result<(), AppError> {
     let mut tx = begin_write(pool).await?;
     registry::delete_version_tag(&mut tx, name, version, key).await?;
+    let data = json!({ "name": name, "version": version.to_string(), "key": key });
+    let link = model_version_href(name, version);
+    emit(&mut tx, EventKind::VERSION_TAG_DELETED, data, Some(&link)).await?;
     let object = format!("{name}@{version}");
     let details = json!({ "key": key });
     audit_and_commit(
@@ -259,4 +291,33 @@ pub async fn set_risk_tier(
     let details = json!({ "from": before, "to": tier });
     let object = ("registered_model", name);
     audit_and_commit(tx, p, "registry.model.risk_tier", object, details).await
+}
+
+fn tag_map(tags: &[(String, String)]) -> serde_json::Map<String, serde_json::Value> {
+    tags.iter()
+        .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+        .collect()
+}
+
+/// The webhook events of an alias pointed at `to` (from `from`, if it was set): MLflow's
+/// `model_version_alias.created`, and Gatehouse's `model_version_alias.moved` when it moved
+/// from another version, saying `how` (directly, or by which promotion).
+pub(crate) async fn alias_events(
+    conn: &mut crate::store::Conn,
+    name: &str,
+    alias: &str,
+    (from, to): (Option<i64>, i64),
+    how: &str,
+) -> Result<(), sqlx::Error> {
+    let link = model_version_href(name, to);
+    let data = json!({ "name": name, "alias": alias, "version": to.to_string() });
+    emit(conn, EventKind::ALIAS_CREATED, data, Some(&link)).await?;
+    if let Some(from) = from.filter(|f| *f != to) {
+        let data = json!({
+            "name": name, "alias": alias, "from_version": from.to_string(),
+            "to_version": to.to_string(), "reason": how,
+        });
+        emit(conn, EventKind::ALIAS_MOVED, data, Some(&link)).await?;
+    }
+    Ok(())
 }

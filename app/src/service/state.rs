@@ -28,6 +28,17 @@ pub struct Config {
     pub client_ip_header: Option<String>,
     /// The largest artifact one upload may store.
     pub max_artifact_bytes: u64,
+    /// Where webhooks may point and how deliveries are retried.
+    pub webhooks: WebhookSettings,
+}
+
+/// Webhook settings: the private networks an admin allows receivers in, and the retry schedule.
+#[derive(Clone, Debug, Default)]
+pub struct WebhookSettings {
+    /// Networks receivers may be in although not public (`WEBHOOK_ALLOWED_NETWORKS`).
+    pub allowed: crate::domain::webhooks::address::Allowed,
+    /// When failed deliveries are tried again, and how often.
+    pub schedule: crate::domain::webhooks::retry::Schedule,
 }
 
 impl Default for Config {
@@ -41,6 +52,7 @@ impl Default for Config {
             throttle: crate::domain::throttle::Policy::default(),
             client_ip_header: None,
             max_artifact_bytes: 64 << 30,
+            webhooks: WebhookSettings::default(),
         }
     }
 }

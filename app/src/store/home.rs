@@ -92,7 +92,7 @@ pub async fn sensitive(pool: &Pool, limit: i64) -> Result<Vec<AuditRow>, sqlx::E
 
 /// Records a verification of the chain.
 pub async fn record_verification(
-    pool: &Pool,
+    conn: &mut crate::store::Conn,
     by: &str,
     report: &VerifyReport,
 ) -> Result<(), sqlx::Error> {
@@ -106,7 +106,7 @@ pub async fn record_verification(
     .bind(report.verified)
     .bind(report.checkpoints_verified)
     .bind(&report.message)
-    .execute(pool)
+    .execute(conn)
     .await?;
     Ok(())
 }

@@ -176,4 +176,17 @@ pub(crate) struct ServeArgs {
     /// Largest artifact one upload may store, in bytes (streamed: this bounds disk, not memory).
     #[arg(long, env = "GATEHOUSE_MAX_ARTIFACT_BYTES", default_value_t = 64 << 30)]
     pub(crate) max_artifact_bytes: u64,
+    /// Networks webhooks may reach although they are not public, comma-separated
+    /// (`10.20.0.0/16,127.0.0.1`). Loopback, private and link-local addresses are refused
+    /// otherwise, so webhooks cannot be aimed at the services beside Gatehouse.
+    #[arg(long, env = "GATEHOUSE_WEBHOOK_ALLOWED_NETWORKS", default_value = "")]
+    pub(crate) webhook_allowed_networks: String,
+    /// Attempts at a webhook delivery before it is dead (and waits for an admin to send it
+    /// again).
+    #[arg(long, env = "GATEHOUSE_WEBHOOK_MAX_ATTEMPTS", default_value_t = 16)]
+    pub(crate) webhook_max_attempts: u32,
+    /// The wait after a delivery's first failed attempt, in milliseconds; it doubles with each
+    /// further one, up to ten minutes.
+    #[arg(long, env = "GATEHOUSE_WEBHOOK_RETRY_MS", default_value_t = 5000)]
+    pub(crate) webhook_retry_ms: u64,
 }

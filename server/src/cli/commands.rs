@@ -78,7 +78,9 @@ pub(crate) async fn create_token(
 /// verification by the operator; exit 2 at the first bad entry.
 pub(crate) async fn verify_audit(pool: &Pool) -> anyhow::Result<ExitCode> {
     let report = db::audit::verify(pool).await?;
-    db::home::record_verification(pool, "operator", &report).await?;
+    app::service::record_verification(pool, "operator", &report)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     if report.ok {
         println!(
             "audit trail intact: {} entries verified, {} signed checkpoints match, head hash {}, Merkle root {}",

@@ -20,7 +20,7 @@ pub(crate) async fn serve(
     let options = server::startup::leptos_options(args.addr);
     let addr = options.site_addr;
     let origins = server::startup::browser_origins(args.public_url.as_deref(), addr)?;
-    let config = config_from(&args, origins);
+    let config = config_from(&args, origins)?;
     let throttle = config.throttle;
     tracing::info!(public_url = %config.origins[0], secure_cookies = config.cookie_secure, "browser origin");
     let state = AppState {
@@ -31,7 +31,7 @@ pub(crate) async fn serve(
     };
     let metrics = std::sync::Arc::new(server::metrics::Metrics::default());
     let router = server::startup::build_router_with_metrics(
-        state,
+        state.clone(),
         &ServeSettings {
             metrics_token: args.metrics_token.clone(),
             max_body_bytes: args.max_body_bytes,
@@ -73,6 +73,7 @@ pub(crate) async fn serve(
     );
     let holder = jobs::holder_id();
     spawn_periodic_jobs(&pool, throttle, &holder);
+    server::webhooks::delivery::spawn(&state, holder.clone())?;
 
     let listener = tokio::net::TcpListener::bind(addr)
         .await
@@ -85,6 +86,7 @@ pub(crate) async fn serve(
     .with_graceful_shutdown(shutdown_signal())
     .await?;
     jobs::release_all(&pool, &holder).await;
+    server::webhooks::delivery::release(&pool, &holder).await;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -126,8 +128,18 @@ async fn first_start(pool: &app::store::Pool, demo: bool) -> anyhow::Result<()> 
 }
 
 /// The server's settings from its arguments and the browser origins.
-fn config_from(args: &ServeArgs, origins: Vec<String>) -> Config {
-    Config {
+fn config_from(args: &ServeArgs, origins: Vec<String>) -> anyhow::Result<Config> {
+    let allowed = app::domain::webhooks::address::Allowed::parse(&args.webhook_allowed_networks)
+        .map_err(|e| anyhow::anyhow!("--webhook-allowed-networks: {e}"))?;
+    let webhooks = app::service::state::WebhookSettings {
+        allowed,
+        schedule: app::domain::webhooks::retry::Schedule {
+            base: Duration::from_millis(args.webhook_retry_ms.max(1)),
+            max_attempts: args.webhook_max_attempts.max(1),
+            ..Default::default()
+        },
+    };
+    Ok(Config {
         demo: args.demo,
         cookie_secure: args.cookie_secure || origins[0].starts_with("https://"),
         origins,
@@ -140,8 +152,9 @@ fn config_from(args: &ServeArgs, origins: Vec<String>) -> Config {
             .filter(|h| !h.is_empty())
             .map(str::to_ascii_lowercase),
         max_artifact_bytes: args.max_artifact_bytes,
+        webhooks,
         ..Config::default()
-    }
+    })
 }
 
 /// The demo's runs, lineage, A/B tests, fairness reports and registry, sent through the

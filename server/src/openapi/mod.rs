@@ -17,9 +17,11 @@ use serde_json::{json, Map, Value};
 
 /// The group a path belongs to, for the document's tags and the reference page's sections.
 pub fn tag(path: &str) -> &'static str {
-    const TAGS: [(&str, &str); 13] = [
+    const TAGS: [(&str, &str); 15] = [
         ("/api/2.0/mlflow/registered-models", "MLflow model registry"),
         ("/api/2.0/mlflow/model-versions", "MLflow model registry"),
+        ("/api/2.0/mlflow/webhooks", "Webhooks"),
+        ("/api/v1/webhooks", "Webhooks"),
         ("/api/2.0/mlflow", "MLflow tracking"),
         ("/api/v1/lineage", "Lineage (OpenLineage)"),
         ("/api/v1/search", "Lineage (OpenLineage)"),

@@ -105,7 +105,7 @@ async fn triggers_refuse_update_and_delete() {
     assert!(e.to_string().contains("append-only"), "{e}");
 }
 
-async fn tamper(app: &crate::common::TestApp, sql: &str) {
+pub(crate) async fn tamper(app: &crate::common::TestApp, sql: &str) {
     // A separate, test-only connection that drops the guards, as an attacker with file access could.
     let mut conn = app::store::Conn::connect(&app.db_url).await.unwrap();
     let guards_off: &[&str] = if crate::common::on_postgres() {

@@ -70,6 +70,11 @@ fn server_fns() -> BTreeMap<&'static str, (Gate, &'static str)> {
             "/api/set_user_active",
             (Needs(ManageUsers), "username=nobody-here&active=false"),
         ),
+        ("/api/webhooks_admin", (Needs(ManageWebhooks), "")),
+        (
+            "/api/redeliver_webhook",
+            (Needs(ManageWebhooks), "delivery_id=no-such-delivery"),
+        ),
         ("/api/my_tokens", (Needs(ManageOwnTokens), "")),
         ("/api/create_token", (Needs(ManageOwnTokens), "name=")),
         ("/api/revoke_token", (Needs(ManageOwnTokens), "id=999999")),

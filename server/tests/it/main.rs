@@ -26,3 +26,4 @@ mod registry;
 mod s3;
 mod scim;
 mod storage;
+mod webhooks;

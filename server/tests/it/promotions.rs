@@ -7,10 +7,10 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 
-struct Api {
-    app: TestApp,
+pub(crate) struct Api {
+    pub(crate) app: TestApp,
     client: reqwest::Client,
-    tokens: HashMap<&'static str, String>,
+    pub(crate) tokens: HashMap<&'static str, String>,
 }
 
 const USERS: [(&str, &[Role]); 6] = [
@@ -23,11 +23,15 @@ const USERS: [(&str, &[Role]); 6] = [
 ];
 
 /// Only the metric threshold: the workflow without the other evidence.
-const METRIC_ONLY: &str = "[approvals]\nmedium = 2\n[[metrics]]\nname = \"auc\"\nmin = 0.7\n[fairness]\nrequired = false\n[waivers]\nchecks = [\"metric:*\"]\nroles = [\"reviewer\"]\n";
+pub(crate) const METRIC_ONLY: &str = "[approvals]\nmedium = 2\n[[metrics]]\nname = \"auc\"\nmin = 0.7\n[fairness]\nrequired = false\n[waivers]\nchecks = [\"metric:*\"]\nroles = [\"reviewer\"]\n";
 
 impl Api {
     async fn new() -> Api {
-        let app = spawn_app().await;
+        Api::on(spawn_app().await).await
+    }
+
+    /// The users and their tokens on `app`.
+    pub(crate) async fn on(app: TestApp) -> Api {
         let mut tokens = HashMap::new();
         for (u, roles) in USERS {
             app.user(u, roles).await;
@@ -51,7 +55,7 @@ impl Api {
         }
     }
 
-    async fn call(
+    pub(crate) async fn call(
         &self,
         user: &str,
         method: Method,
@@ -70,13 +74,13 @@ impl Api {
         (s, r.json().await.unwrap_or(Value::Null))
     }
 
-    async fn ok(&self, user: &str, method: Method, path: &str, body: Value) -> Value {
+    pub(crate) async fn ok(&self, user: &str, method: Method, path: &str, body: Value) -> Value {
         let (s, v) = self.call(user, method, path, body).await;
         assert_eq!(s, StatusCode::OK, "{path}: {v}");
         v
     }
 
-    async fn put_policy(&self, scope: &str, text: &str) -> (StatusCode, Value) {
+    pub(crate) async fn put_policy(&self, scope: &str, text: &str) -> (StatusCode, Value) {
         let r = self
             .client
             .put(self.app.url(&format!("/api/v1/policies/{scope}")))
@@ -90,7 +94,7 @@ impl Api {
     }
 
     /// `model` with `versions` versions, each linked to a run by `author` with the given AUC.
-    async fn model(&self, model: &str, aucs: &[f64], author: &str) {
+    pub(crate) async fn model(&self, model: &str, aucs: &[f64], author: &str) {
         let m = "/api/2.0/mlflow";
         let e = self
             .ok(
@@ -145,13 +149,13 @@ impl Api {
         }
     }
 
-    async fn request(&self, user: &str, model: &str, version: i64) -> Value {
+    pub(crate) async fn request(&self, user: &str, model: &str, version: i64) -> Value {
         self.ok(user, Method::POST, "/api/v1/promotions", json!({ "model": model, "version": version, "alias": "production", "justification": "Better AUC on the Q3 holdout" }))
             .await["request"]
             .clone()
     }
 
-    async fn production(&self, model: &str) -> Value {
+    pub(crate) async fn production(&self, model: &str) -> Value {
         self.ok(
             "sci",
             Method::GET,

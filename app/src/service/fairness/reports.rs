@@ -123,6 +123,17 @@ pub async fn store_report(
         now: &now,
     };
     let id = db::insert(&mut tx, &new).await?;
+    if r.report.verdict == "fail" {
+        let mv = r.model_version.unwrap_or("");
+        let (name, version) = mv.rsplit_once('@').unwrap_or((mv, ""));
+        let data = json!({
+            "report_id": id, "name": name, "version": version, "run_id": r.run_id,
+            "dataset": r.dataset, "reason": r.report.sentence, "actor": actor,
+        });
+        let link = format!("/fairness/{id}");
+        let kind = crate::domain::webhooks::EventKind::FAIRNESS_FAILED;
+        crate::service::webhooks::emit(&mut tx, kind, data, Some(&link)).await?;
+    }
     let details = json!({
         "model_version": r.model_version, "run_id": r.run_id, "dataset": r.dataset,
         "file_sha256": r.file_sha256, "rows": r.report.overall.rows, "verdict": r.report.verdict,

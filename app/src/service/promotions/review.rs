@@ -65,6 +65,9 @@ pub async fn review(
         }
     } else {
         db::close_request(&mut tx, id, "rejected", &p.username, &now_ts()).await?;
+        let extra = json!({ "comment": comment });
+        let rejected = EventKind::PROMOTION_REJECTED;
+        promotion_event(&mut tx, rejected, (id, &r), &p.username, extra).await?;
         Outcome {
             status: "rejected".into(),
             alias_moved: false,
@@ -119,6 +122,15 @@ pub async fn waive(
         json!({ "check": check, "status": c.status.as_str(), "reason": w.reason, "evidence_sha256": ev.digest() }),
     )
     .await?;
+    let extra = json!({ "check": check, "reason": w.reason });
+    promotion_event(
+        &mut tx,
+        EventKind::PROMOTION_WAIVED,
+        (id, &r),
+        &p.username,
+        extra,
+    )
+    .await?;
     let moved = apply_if_cleared(&mut tx, &r, &pol, &ev, p).await?;
     tx.commit().await?;
     Ok(Outcome {
@@ -138,6 +150,8 @@ pub async fn withdraw(pool: &Pool, p: &Principal, id: i64) -> Result<(), AppErro
     }
     db::close_request(&mut tx, id, "withdrawn", &p.username, &now_ts()).await?;
     audit_entry(&mut tx, &p.actor(), "promotion.withdraw", id, json!({})).await?;
+    let withdrawn = EventKind::PROMOTION_WITHDRAWN;
+    promotion_event(&mut tx, withdrawn, (id, &r), &p.username, json!({})).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -150,6 +164,10 @@ pub async fn expire(pool: &Pool) -> Result<usize, AppError> {
     for id in &ids {
         db::close_request(&mut tx, *id, "expired", "system", &now).await?;
         audit_entry(&mut tx, "system", "promotion.expire", *id, json!({})).await?;
+        if let Some(r) = db::get_request(&mut tx, *id).await? {
+            let expired = EventKind::PROMOTION_EXPIRED;
+            promotion_event(&mut tx, expired, (*id, &r), "system", json!({})).await?;
+        }
     }
     tx.commit().await?;
     Ok(ids.len())
