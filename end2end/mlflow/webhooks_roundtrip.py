@@ -31,7 +31,8 @@ def check(cond, what):
 class Receiver(BaseHTTPRequestHandler):
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length", "0"))).decode()
-        received.append((dict(self.headers), body))
+        # Header names are case-insensitive: keep them lower-cased.
+        received.append(({k.lower(): v for k, v in self.headers.items()}, body))
         self.send_response(200)
         self.end_headers()
         self.wfile.write(b"ok")
@@ -42,9 +43,9 @@ class Receiver(BaseHTTPRequestHandler):
 
 def verified(headers, body):
     """MLflow's documented check: v1,base64(HMAC-SHA256(secret, "{id}.{timestamp}.{body}"))."""
-    signed = f"{headers['X-MLflow-Delivery-Id']}.{headers['X-MLflow-Timestamp']}.{body}"
+    signed = f"{headers['x-mlflow-delivery-id']}.{headers['x-mlflow-timestamp']}.{body}"
     digest = hmac.new(SECRET.encode(), signed.encode(), hashlib.sha256).digest()
-    return hmac.compare_digest(headers["X-MLflow-Signature"], "v1," + base64.b64encode(digest).decode())
+    return hmac.compare_digest(headers["x-mlflow-signature"], "v1," + base64.b64encode(digest).decode())
 
 
 def wait_for(n):

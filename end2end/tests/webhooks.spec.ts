@@ -58,7 +58,8 @@ test('an admin finds a dead webhook delivery and sends it again once the receive
     // The receiver fails both attempts the e2e server allows: the delivery is dead.
     await page.goto('/admin?deliveries=dead');
     await ready(page, testInfo);
-    const row = page.getByRole('row').filter({ hasText: hook });
+    const deliveries = page.getByRole('table', { name: 'Deliveries' });
+    const row = deliveries.getByRole('row').filter({ hasText: hook });
     await expect(async () => {
       await page.reload();
       await expect(row).toContainText('dead', { timeout: 1000 });
@@ -72,7 +73,7 @@ test('an admin finds a dead webhook delivery and sends it again once the receive
     await ready(page, testInfo);
     await row.getByRole('button', { name: `Redeliver registered_model.created to ${hook}` }).click();
     await page.goto('/admin?deliveries=delivered');
-    const done = page.getByRole('row').filter({ hasText: hook });
+    const done = deliveries.getByRole('row').filter({ hasText: hook });
     await expect(async () => {
       await page.reload();
       await expect(done).toContainText('delivered', { timeout: 1000 });
