@@ -87,3 +87,19 @@ test('the reviewer queue lists the pending request with its age, and the page st
   await expect(reviewer.getByRole('heading', { level: 1 })).toContainText('credit-default@4');
   expect(errors).toEqual([]);
 });
+
+test('"waiting for you" lists only what a reviewer may still review', async ({ browser }, testInfo) => {
+  const reviewer = await as(browser, testInfo, 'reviewer2', '/promotions');
+  const tabs = reviewer.getByRole('navigation', { name: 'Request status' });
+  await tabs.getByRole('link', { name: 'waiting for you' }).click();
+  await expect(reviewer).toHaveURL(/waiting=me/);
+  await expect(tabs.getByRole('link', { name: 'waiting for you' })).toHaveAttribute('aria-current', 'page');
+  await expect(tabs.getByRole('link', { name: 'pending', exact: true })).not.toHaveAttribute('aria-current', 'page');
+  for (const row of await reviewer.locator('table.queue tbody tr').all()) {
+    await expect(row.getByRole('cell').nth(2)).not.toHaveText('reviewer2');
+    await expect(row).toContainText('pending');
+  }
+  // Someone who may not approve has nothing waiting.
+  const viewer = await as(browser, testInfo, 'viewer', '/promotions?status=pending&waiting=me');
+  await expect(viewer.getByRole('heading', { name: 'No requests here' })).toBeVisible();
+});

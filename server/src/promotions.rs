@@ -66,7 +66,10 @@ pub fn router(state: AppState) -> Api {
         .post("/api/v1/promotions", create,
             needs(RequestPromotion, "Ask for a model version to be moved to an alias; the policy is evaluated now").json())
         .get("/api/v1/promotions", list,
-            needs(ReadWorkspace, "Promotion requests").query(&[("status", "pending (default), approved, rejected, withdrawn, expired or all")]))
+            needs(ReadWorkspace, "Promotion requests").query(&[
+                ("status", "pending (default), approved, rejected, withdrawn, expired or all"),
+                ("waiting", "`me`: the pending requests waiting for the caller's review"),
+            ]))
         .post("/api/v1/promotions/rollback", rollback,
             needs(RequestPromotion, "Ask for an alias to go back to the version it held before").json())
         .get("/api/v1/promotions/{id}", show,
@@ -130,6 +133,9 @@ async fn rollback(
 struct ListQuery {
     /// `pending` (the default), `approved`, `rejected`, `withdrawn`, `expired` or `all`.
     status: Option<String>,
+    /// `me`: only the pending requests waiting for the caller's review (not theirs, not yet
+    /// reviewed by them, and they may approve).
+    waiting: Option<String>,
 }
 
 /// The review queue.
@@ -141,8 +147,21 @@ struct Queue {
 
 async fn list(
     State(s): State<AppState>,
+    Caller(p): Caller,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<Queue>, AppError> {
+    match q.waiting.as_deref() {
+        None | Some("") => {}
+        Some("me") => {
+            let pending = promotions::queue(&s.pool, Some("pending")).await?;
+            let requests = promotions::waiting_for(&s.pool, &p, pending).await?;
+            return Ok(Json(Queue { requests }));
+        }
+        Some(other) => {
+            let why = format!("'{other}' is not supported: `me` or nothing");
+            return Err(AppError::validation("waiting", why));
+        }
+    }
     let status = match q.status.as_deref() {
         None | Some("") => Some("pending"),
         Some("all") => None,

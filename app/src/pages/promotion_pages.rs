@@ -27,16 +27,22 @@ fn status_class(s: CheckStatus) -> &'static str {
 pub fn PromotionsPage() -> impl IntoView {
     let query = use_query();
     let status = move || query.read().get("status").unwrap_or_default();
-    let queue = Resource::new(status, promotion_queue);
+    let waiting = move || query.read().get("waiting").unwrap_or_default();
+    let queue = Resource::new(
+        move || (status(), waiting()),
+        |(status, waiting)| promotion_queue(status, waiting),
+    );
     view! {
         <Title text="Promotion requests"/>
         <p class="breadcrumb"><a href="/models">"Models & Approvals"</a></p>
         <h1>"Promotion requests"</h1>
         <p class="lede"><a href="/promotions/policies">"Promotion policies"</a></p>
         <nav class="tabs" aria-label="Request status">
+            <a href="/promotions?status=pending&waiting=me"
+               aria-current=move || (waiting() == "me").then_some("page")>"waiting for you"</a>" "
             {["pending", "approved", "rejected", "withdrawn", "expired", "all"].map(|s| view! {
                 <a href=format!("/promotions?status={s}")
-                   aria-current=move || { let cur = status(); (cur == s || (cur.is_empty() && s == "pending")).then_some("page") }>{s}</a>" "
+                   aria-current=move || { let cur = status(); (waiting() != "me" && (cur == s || (cur.is_empty() && s == "pending"))).then_some("page") }>{s}</a>" "
             }).collect_view()}
         </nav>
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>

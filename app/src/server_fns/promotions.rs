@@ -35,10 +35,17 @@ pub async fn promotion_queue(
     /// `pending` (also when empty), `approved`, `rejected`, `withdrawn`, `expired` or `all`.
     #[server(default)]
     status: String,
+    /// `me`: only the pending requests waiting for the caller's review.
+    #[server(default)]
+    waiting: String,
 ) -> Result<Vec<QueueItem>, AppError> {
     use crate::domain::authz::Action;
     use crate::service::{context, promotions};
-    let (state, _) = context::authorized(Action::ReadWorkspace).await?;
+    let (state, p) = context::authorized(Action::ReadWorkspace).await?;
+    if waiting == "me" {
+        let pending = promotions::queue(&state.pool, Some("pending")).await?;
+        return promotions::waiting_for(&state.pool, &p, pending).await;
+    }
     let status = match status.as_str() {
         "" | "pending" => Some("pending"),
         "all" => None,

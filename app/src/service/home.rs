@@ -95,12 +95,7 @@ async fn reviewer_home(
     p: &Principal,
     pending: &[QueueItem],
 ) -> Result<ReviewerHome, AppError> {
-    let done = store::home::reviewed_pending(pool, &p.username).await?;
-    let mut waiting: Vec<_> = pending
-        .iter()
-        .filter(|q| q.request.requested_by != p.username && !done.contains(&q.request.request_id))
-        .cloned()
-        .collect();
+    let mut waiting = crate::service::promotions::waiting_for(pool, p, pending.to_vec()).await?;
     waiting.sort_by_key(|q| std::cmp::Reverse(q.age_secs));
     Ok(ReviewerHome {
         waiting,

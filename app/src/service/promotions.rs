@@ -32,7 +32,7 @@ mod review;
 mod views;
 
 pub use review::{expire, review, waive, withdraw};
-pub use views::{model_detail, queue, view};
+pub use views::{model_detail, queue, view, waiting_for};
 
 /// What a new request says.
 #[derive(Clone, Debug, Deserialize, Serialize)]

@@ -1076,3 +1076,58 @@ async fn the_artifact_check_binds_approvals_to_the_models_bytes() {
     let r = api.request("sci", "bytes", 2).await;
     assert_eq!(status_of(&r, "artifact"), "missing");
 }
+
+#[tokio::test]
+async fn the_queue_shows_each_reviewer_what_waits_for_them() {
+    let api = Api::new().await;
+    assert_eq!(api.put_policy("*", METRIC_ONLY).await.0, StatusCode::OK);
+    api.model("credit", &[0.81], "sci").await;
+    let id = api.request("both", "credit", 1).await["request"]["request_id"]
+        .as_i64()
+        .unwrap();
+    let waiting = |who: &'static str| {
+        let api = &api;
+        async move {
+            let v = api
+                .ok(who, Method::GET, "/api/v1/promotions?waiting=me", json!({}))
+                .await;
+            let ids: Vec<i64> = v["requests"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|q| q["request"]["request_id"].as_i64().unwrap())
+                .collect();
+            ids
+        }
+    };
+    assert_eq!(waiting("rev1").await, [id]);
+    assert_eq!(waiting("rev2").await, [id]);
+    // Not the requester (a reviewer too), and nobody who may not approve.
+    assert!(waiting("both").await.is_empty());
+    assert!(waiting("sci").await.is_empty());
+    assert!(waiting("adm").await.is_empty());
+    api.ok(
+        "rev1",
+        Method::POST,
+        &format!("/api/v1/promotions/{id}/approve"),
+        json!({ "comment": "Metrics hold" }),
+    )
+    .await;
+    assert!(
+        waiting("rev1").await.is_empty(),
+        "reviewed: no longer waiting"
+    );
+    assert_eq!(waiting("rev2").await, [id]);
+    let (s, v) = api
+        .call(
+            "rev1",
+            Method::GET,
+            "/api/v1/promotions?waiting=you",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (s, v["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("waiting"))
+    );
+}

@@ -82,6 +82,27 @@ pub async fn queue(pool: &Pool, status: Option<&str>) -> Result<Vec<QueueItem>, 
     Ok(out)
 }
 
+/// The pending requests of `pending` waiting for `p`'s review ("waiting for you"): `p` may
+/// approve, did not request it and has not reviewed it yet. Empty for anyone who may not approve.
+pub async fn waiting_for(
+    pool: &Pool,
+    p: &Principal,
+    pending: Vec<QueueItem>,
+) -> Result<Vec<QueueItem>, AppError> {
+    if !p.can(Action::ApprovePromotion) {
+        return Ok(Vec::new());
+    }
+    let reviewed = crate::store::home::reviewed_pending(pool, &p.username).await?;
+    Ok(pending
+        .into_iter()
+        .filter(|q| {
+            q.request.status == "pending"
+                && q.request.requested_by != p.username
+                && !reviewed.contains(&q.request.request_id)
+        })
+        .collect())
+}
+
 /// The request page's data, for `viewer`.
 pub async fn view(pool: &Pool, viewer: &Principal, id: i64) -> Result<RequestView, AppError> {
     let r = db::get_request(&mut *pool.acquire().await?, id)
