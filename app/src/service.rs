@@ -30,6 +30,13 @@ pub fn now_ts() -> String {
     crate::domain::audit_chain::format_ts(time::OffsetDateTime::now_utc())
 }
 
+/// Milliseconds since the epoch in the stored timestamp form.
+pub fn ts_of_ms(ms: i64) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    crate::domain::audit_chain::format_ts(t)
+}
+
 /// The current time in milliseconds since the epoch, as MLflow stores times.
 pub fn now_ms() -> i64 {
     (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64

@@ -49,11 +49,7 @@ pub struct NewRequest {
     pub justification: String,
 }
 
-fn ms_to_ts(ms: i64) -> String {
-    let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    crate::domain::audit_chain::format_ts(t)
-}
+use crate::service::ts_of_ms as ms_to_ts;
 
 async fn policy(pool: &Pool, model: &str) -> Result<(PolicyRef, Policy), AppError> {
     db::policy_for_model(pool, model).await

@@ -144,7 +144,7 @@ pub async fn create(
     };
     let now = now_ms();
     let w = Webhook {
-        id: format!("wh-{}", &delivery_id().replace('-', "")[..24]),
+        id: format!("wh-{}", &uuid::Uuid::new_v4().simple().to_string()[..24]),
         name: fields.name.trim().to_owned(),
         description: fields.description,
         url: fields.url.trim().to_owned(),

@@ -76,12 +76,7 @@ fn rand_below(n: i64) -> i64 {
     rand::thread_rng().gen_range(0..n)
 }
 
-/// Milliseconds since the epoch as the stored timestamp form.
-fn ts(ms: i64) -> String {
-    let at = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    crate::domain::audit_chain::format_ts(at)
-}
+use crate::service::ts_of_ms as ts;
 
 /// The newest `limit` deliveries (in `state` if given), with their attempts.
 pub async fn deliveries(

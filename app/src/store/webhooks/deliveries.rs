@@ -188,7 +188,7 @@ pub async fn redeliver(
     Ok(n == 1)
 }
 
-/// A delivery as the admin page lists it.
+/// A delivery as the admin page lists it (its attempts are read with [`attempts`]).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Delivery {
     /// Its id.
@@ -203,18 +203,10 @@ pub struct Delivery {
     pub link: Option<String>,
     /// `pending`, `delivered` or `dead`.
     pub state: String,
-    /// Attempts in the current round.
-    pub attempts: i64,
     /// When the event happened.
     pub occurred_ms: i64,
-    /// When the delivery last changed.
-    pub updated_ms: i64,
     /// The next attempt, while pending.
     pub next_ms: i64,
-    /// The last attempt's HTTP status, if it answered.
-    pub last_status: Option<i64>,
-    /// The last attempt's error, if it had no answer.
-    pub last_error: Option<String>,
 }
 
 type DeliveryRow = (
@@ -226,10 +218,6 @@ type DeliveryRow = (
     String,
     i64,
     i64,
-    i64,
-    i64,
-    Option<i64>,
-    Option<String>,
 );
 
 /// The newest `limit` deliveries, in `state` if given, newest event first.
@@ -244,13 +232,11 @@ pub async fn deliveries(
         None => ("", "$1"),
     };
     let sql = format!(
-        "SELECT d.delivery_id, d.webhook_id, w.name, e.event, e.link, d.state, d.attempts, \
-                e.occurred_ms, d.updated_ms, d.next_ms, a.status_code, a.error \
+        "SELECT d.delivery_id, d.webhook_id, w.name, e.event, e.link, d.state, e.occurred_ms, \
+                d.next_ms \
          FROM webhook_deliveries d \
          JOIN webhooks w ON w.webhook_id = d.webhook_id \
          JOIN webhook_events e ON e.event_id = d.event_id \
-         LEFT JOIN webhook_attempts a ON a.attempt_id = \
-             (SELECT MAX(l.attempt_id) FROM webhook_attempts l WHERE l.delivery_id = d.delivery_id) \
          {filter} ORDER BY d.event_id DESC, d.webhook_id LIMIT {limit_at}"
     );
     let mut query = sqlx::query_as::<_, DeliveryRow>(&sql);
@@ -267,12 +253,8 @@ pub async fn deliveries(
             event: r.3,
             link: r.4,
             state: r.5,
-            attempts: r.6,
-            occurred_ms: r.7,
-            updated_ms: r.8,
-            next_ms: r.9,
-            last_status: r.10,
-            last_error: r.11,
+            occurred_ms: r.6,
+            next_ms: r.7,
         })
         .collect())
 }
