@@ -86,7 +86,7 @@ setup-test: setup
 	@if ! command -v haproxy >/dev/null; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy; \
 	fi
-	@if [ ! -d end2end/node_modules/@playwright/test ] || [ ! -d end2end/node_modules/@axe-core/playwright ]; then (cd end2end && npm ci --no-audit --no-fund); fi
+	@if [ ! -d end2end/node_modules/@playwright/test ] || [ ! -d end2end/node_modules/@axe-core/playwright ] || [ ! -d end2end/node_modules/oidc-provider ]; then (cd end2end && npm ci --no-audit --no-fund); fi
 	@if ! $(MLFLOW_VENV)/bin/python -c "import mlflow, sys; sys.exit(mlflow.__version__ != '$(MLFLOW_VERSION)')" 2>/dev/null; then \
 		python3 -m venv $(MLFLOW_VENV) && $(MLFLOW_VENV)/bin/pip install -q --disable-pip-version-check mlflow==$(MLFLOW_VERSION); \
 	fi

@@ -6,6 +6,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 port=${1:-3417}
 source "$root/end2end/serve.sh"
 gatehouse_work
+# Single sign-on through a real OpenID provider (end2end/oidc/provider.mjs) beside the demo accounts.
+gatehouse_idp $((port + 20)) "http://127.0.0.1:$port/auth/oidc/callback"
 # Webhooks may reach the spec's receiver on loopback; two quick attempts make a dead delivery.
 gatehouse_serve "$port" --demo --webhook-allowed-networks 127.0.0.1 --webhook-max-attempts 2 --webhook-retry-ms 200
 cd "$root/end2end"

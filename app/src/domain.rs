@@ -21,6 +21,7 @@ pub mod palette;
 pub mod promotion;
 pub mod roles;
 pub mod run_search;
+pub mod sso;
 pub mod throttle;
 pub mod url;
 pub mod webhooks;

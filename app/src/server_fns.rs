@@ -10,5 +10,6 @@ pub mod overview;
 pub mod promotions;
 pub mod runs;
 pub mod session;
+pub mod sign_in_settings;
 pub mod tokens;
 pub mod webhooks;

@@ -21,6 +21,7 @@ pub mod promotions;
 pub mod registry;
 pub mod sign_in_throttle;
 pub mod signing;
+pub mod sso;
 pub mod state;
 pub mod tracking;
 pub mod webhooks;

@@ -16,6 +16,7 @@ pub mod promotions;
 pub mod registry;
 pub mod sessions;
 pub mod sql;
+pub mod sso;
 pub mod tokens;
 pub mod tracking;
 pub mod users;

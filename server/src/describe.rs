@@ -31,6 +31,7 @@ macro_rules! says_nothing {
 says_nothing!(
     crate::extract::Caller,
     axum::http::HeaderMap,
+    axum::http::request::Parts,
     Bytes,
     axum::body::Body,
     axum::extract::Request,

@@ -20,6 +20,7 @@ pub mod promotions;
 pub mod registry;
 pub mod routes;
 pub mod scim;
+pub mod sso;
 pub mod startup;
 pub mod tokens;
 pub mod webhooks;

@@ -4,6 +4,7 @@ mod cli {
     pub(crate) mod args;
     pub(crate) mod commands;
     pub(crate) mod serve;
+    pub(crate) mod sso_args;
 }
 
 use anyhow::Context;

@@ -130,6 +130,7 @@ pub fn build_router_with_metrics(
         .merge(crate::tokens::router(state.clone()))
         .merge(crate::scim::router(state.clone()))
         .merge(crate::webhooks::router(state.clone()))
+        .merge(crate::sso::router(state.clone()))
         .merge(crate::lineage::router(state.clone(), max_body))
         .merge(probes)
         .map(|r| {

@@ -86,3 +86,38 @@ pub struct DemoAccounts {
     /// User name and role of each account.
     pub accounts: Vec<(String, Role)>,
 }
+
+/// How the sign-in page offers to sign in.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInOptions {
+    /// The identity provider's name on the single sign-on button, when one is configured.
+    pub sso: Option<String>,
+    /// Whether the user name and password form is offered.
+    pub local: bool,
+    /// Why the last single sign-on failed, shown once.
+    pub error: Option<String>,
+}
+
+/// The admin page's view of how people sign in.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInSettings {
+    /// The configured identity provider, if any.
+    pub provider: Option<ProviderSummary>,
+    /// Whether password sign-in is on.
+    pub local: bool,
+}
+
+/// A configured OpenID Connect provider as an admin sees it (never its secret).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProviderSummary {
+    /// Its name on the sign-in button.
+    pub name: String,
+    /// Its issuer URL.
+    pub issuer: String,
+    /// The claim groups are read from.
+    pub groups_claim: String,
+    /// Which group grants which role.
+    pub role_map: Vec<(String, Role)>,
+    /// The roles everyone it signs in gets.
+    pub default_roles: Vec<Role>,
+}

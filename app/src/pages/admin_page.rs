@@ -14,6 +14,7 @@ use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+mod sign_in;
 mod webhooks;
 
 /// `/admin`, for administrators.
@@ -55,6 +56,7 @@ pub fn AdminPage() -> impl IntoView {
                                 <TokensTable tokens=d.tokens revoke=revoke show_user=true/>
                                 {move || err_of(revoke.value().get()).map(|e| view! { <FormError error=e/> })}
                             </section>
+                            <sign_in::SignInSection/>
                             <webhooks::WebhooksSection/>
                             <div class="two-col">
                                 <section class="card" aria-labelledby="new-user-title">

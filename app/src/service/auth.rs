@@ -8,15 +8,15 @@ use crate::domain::roles::Role;
 use crate::error::AppError;
 use crate::store as db;
 use crate::store::audit::NewEntry;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
 use axum::http::{header, HeaderMap, HeaderValue};
 use base64::Engine;
 use cookie::SameSite;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use std::sync::OnceLock;
+
+mod passwords;
+pub use passwords::{hash_password, hash_password_async, verify_password_async};
 
 /// Name of the session cookie.
 pub const SESSION_COOKIE: &str = "gatehouse_session";
@@ -94,52 +94,6 @@ pub fn random_secret() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
-/// Hashes a password with argon2id (blocking: call from `spawn_blocking`).
-pub fn hash_password(password: &str) -> Result<String, AppError> {
-    let salt = SaltString::generate(&mut rand::rngs::OsRng);
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| {
-            tracing::error!(error = %e, "password hashing failed");
-            AppError::internal()
-        })
-}
-
-/// Hashes on the blocking pool.
-pub async fn hash_password_async(password: String) -> Result<String, AppError> {
-    tokio::task::spawn_blocking(move || hash_password(&password))
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "hashing task failed");
-            AppError::internal()
-        })?
-}
-
-fn dummy_hash() -> &'static str {
-    static DUMMY: OnceLock<String> = OnceLock::new();
-    DUMMY.get_or_init(|| hash_password("not a real password, only for timing").unwrap_or_default())
-}
-
-/// Checks a password; with `None` it still spends the same time, so unknown names are not revealed.
-pub async fn verify_password_async(stored: Option<String>, password: String) -> bool {
-    tokio::task::spawn_blocking(move || {
-        let stored = stored.unwrap_or_else(|| dummy_hash().to_owned());
-        let known = !stored.is_empty();
-        match PasswordHash::new(&stored) {
-            Ok(parsed) => {
-                known
-                    && Argon2::default()
-                        .verify_password(password.as_bytes(), &parsed)
-                        .is_ok()
-            }
-            Err(_) => false,
-        }
-    })
-    .await
-    .unwrap_or(false)
-}
-
 /// `Set-Cookie` value for a new session.
 pub fn session_cookie(state: &AppState, value: &str) -> String {
     let ttl = i64::try_from(state.config.session_ttl.as_secs()).unwrap_or(i64::MAX);
@@ -173,7 +127,22 @@ fn ts_before(d: std::time::Duration) -> String {
     crate::domain::audit_chain::format_ts(time::OffsetDateTime::now_utc() - d)
 }
 
-async fn principal_for(
+/// Starts a session for `user_id` in the caller's transaction; answers the id for the cookie.
+pub(crate) async fn open_session(
+    conn: &mut db::Conn,
+    state: &AppState,
+    user_id: i64,
+    user_agent: Option<&str>,
+) -> Result<String, AppError> {
+    let session_id = random_secret();
+    let expires = ts_after(state.config.session_ttl);
+    let hash = sha256_hex(&session_id);
+    db::sessions::insert(conn, &hash, user_id, &super::now_ts(), &expires, user_agent).await?;
+    Ok(session_id)
+}
+
+/// The principal of a browser session of `user_id`, as stored now.
+pub(crate) async fn principal_for(
     state: &AppState,
     user_id: i64,
     token: Option<(i64, String)>,
@@ -312,6 +281,11 @@ pub async fn sign_in(
     if password.is_empty() {
         return Err(AppError::validation("password", "is required"));
     }
+    if !super::sso::local_sign_in_enabled(&state.pool).await? {
+        return Err(AppError::Forbidden {
+            message: super::sso::LOCAL_SIGN_IN_OFF.into(),
+        });
+    }
     let policy = state.config.throttle;
     let account_key: String = username.chars().take(128).collect();
     let pair_key = format!("{client} {account_key}");
@@ -343,18 +317,8 @@ pub async fn sign_in(
         }
     };
 
-    let session_id = random_secret();
-    let now = super::now_ts();
     let mut tx = db::begin_write(&state.pool).await?;
-    db::sessions::insert(
-        &mut tx,
-        &sha256_hex(&session_id),
-        user.id,
-        &now,
-        &ts_after(state.config.session_ttl),
-        user_agent,
-    )
-    .await?;
+    let session_id = open_session(&mut tx, state, user.id, user_agent).await?;
     db::login_limits::clear(&mut tx, "pair", &pair_key).await?;
     db::login_limits::clear(&mut tx, "account", &account_key).await?;
     db::audit::append(

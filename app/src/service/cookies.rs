@@ -3,7 +3,8 @@
 //! Parsing and formatting are the `cookie` crate's (RFC 6265).
 
 use axum::http::{header, HeaderMap};
-use cookie::{time::Duration, Cookie, SameSite};
+pub use cookie::SameSite;
+use cookie::{time::Duration, Cookie};
 
 /// The value of the cookie `name` in a request's `Cookie` headers, if it is there. Malformed
 /// pairs in the header are skipped, not fatal: browsers send what other sites' scripts set.

@@ -64,14 +64,18 @@ pub async fn minute(pool: &Pool, throttle: throttle::Policy, holder: &str) -> bo
     true
 }
 
-/// One tick of the session sweep, if `holder` holds its lease: expired sessions are removed
-/// (reads already ignore them). Returns whether it ran here.
+/// One tick of the session sweep, if `holder` holds its lease: expired sessions and sign-ins
+/// never completed at the identity provider are removed (reads already ignore them). Returns
+/// whether it ran here.
 pub async fn hourly(pool: &Pool, holder: &str) -> bool {
     if !leased(pool, SESSION_SWEEP, holder, HOUR).await {
         return false;
     }
     if let Err(e) = sessions::purge_expired(pool, &now_ts()).await {
         tracing::warn!(error = %e, "purging expired sessions failed");
+    }
+    if let Err(e) = crate::store::sso::sweep_logins(pool, &now_ts()).await {
+        tracing::warn!(error = %e, "purging abandoned single sign-ons failed");
     }
     true
 }

@@ -30,6 +30,8 @@ pub struct Config {
     pub max_artifact_bytes: u64,
     /// Where webhooks may point and how deliveries are retried.
     pub webhooks: WebhookSettings,
+    /// The OpenID Connect provider people sign in through, when one is configured.
+    pub sso: Option<crate::service::sso::SsoSettings>,
 }
 
 /// Webhook settings: the private networks an admin allows receivers in, and the retry schedule.
@@ -53,6 +55,7 @@ impl Default for Config {
             client_ip_header: None,
             max_artifact_bytes: 64 << 30,
             webhooks: WebhookSettings::default(),
+            sso: None,
         }
     }
 }

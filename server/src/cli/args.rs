@@ -46,6 +46,10 @@ pub(crate) enum LogFormat {
 }
 
 #[derive(Subcommand, Debug)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "parsed once at start-up; the size of `serve`'s options costs nothing"
+)]
 pub(crate) enum Command {
     /// Serve the web app and APIs (the default).
     Serve(ServeArgs),
@@ -189,4 +193,7 @@ pub(crate) struct ServeArgs {
     /// further one, up to ten minutes.
     #[arg(long, env = "GATEHOUSE_WEBHOOK_RETRY_MS", default_value_t = 5000)]
     pub(crate) webhook_retry_ms: u64,
+    /// Single sign-on through an OpenID Connect provider.
+    #[command(flatten)]
+    pub(crate) sso: super::sso_args::SsoArgs,
 }

@@ -153,6 +153,7 @@ fn config_from(args: &ServeArgs, origins: Vec<String>) -> anyhow::Result<Config>
             .map(str::to_ascii_lowercase),
         max_artifact_bytes: args.max_artifact_bytes,
         webhooks,
+        sso: args.sso.settings()?,
         ..Config::default()
     })
 }

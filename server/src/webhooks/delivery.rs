@@ -17,11 +17,11 @@ use app::service::state::AppState;
 use app::service::webhooks::{self as ops, Answer, QUEUED};
 use app::store::webhooks::{Due, Webhook};
 use app::store::{leases, Pool};
+use http_client as http;
 use serde_json::{json, Value};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use webhook_client as http;
 
 /// The worker's lease.
 pub const LEASE: &str = "webhook-delivery";

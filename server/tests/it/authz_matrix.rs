@@ -28,6 +28,7 @@ fn server_fns() -> BTreeMap<&'static str, (Gate, &'static str)> {
     BTreeMap::from([
         ("/api/session", (Open(200), "")),
         ("/api/demo_accounts", (Open(200), "")),
+        ("/api/sign_in_options", (Open(200), "")),
         (
             "/api/sign_in",
             (Open(401), "username=nobody-here&password=wrong-password"),
@@ -69,6 +70,11 @@ fn server_fns() -> BTreeMap<&'static str, (Gate, &'static str)> {
         (
             "/api/set_user_active",
             (Needs(ManageUsers), "username=nobody-here&active=false"),
+        ),
+        ("/api/sign_in_settings", (Needs(ManageUsers), "")),
+        (
+            "/api/set_local_sign_in",
+            (Needs(ManageUsers), "enabled=true"),
         ),
         ("/api/webhooks_admin", (Needs(ManageWebhooks), "")),
         (

@@ -25,5 +25,6 @@ mod promotions;
 mod registry;
 mod s3;
 mod scim;
+mod sso;
 mod storage;
 mod webhooks;

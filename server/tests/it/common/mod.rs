@@ -24,6 +24,14 @@ pub struct TestApp {
     _dir: tempfile::TempDir,
 }
 
+/// A free port on 127.0.0.1, for a process whose address must be known before it starts.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(Config::default(), ServeSettings::default()).await
 }
