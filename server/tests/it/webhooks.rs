@@ -2,6 +2,7 @@
 //! received in order, retries with backoff and `Retry-After` recorded per attempt, nothing lost
 //! when the delivering server stops mid-delivery, dead deliveries sent again by an admin.
 
+mod killed;
 mod receiver;
 
 use crate::common::{spawn_app, spawn_app_with};
