@@ -172,15 +172,7 @@ pub async fn same_origin_writes(
         }
         .into_response();
     };
-    let allowed = if state.config.origins.is_empty() {
-        h.get(header::HOST)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|host| app::service::state::origin_of(&format!("http://{host}")))
-            .is_some_and(|o| o == origin)
-    } else {
-        state.config.origins.contains(&origin)
-    };
-    if !allowed {
+    if !state.config.browser_origins(h).contains(&origin) {
         return AppError::Forbidden {
             message: "cross-origin request refused".into(),
         }

@@ -22,9 +22,9 @@ use app::service::state::AppState;
 use app::service::{auth, context};
 use app::store::sso::PendingLogin;
 use axum::extract::{Query, State};
+use axum::http::header;
 use axum::http::request::Parts;
-use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::{AppendHeaders, IntoResponse, Redirect, Response};
 use base64::Engine;
 use openidconnect::core::CoreAuthenticationFlow;
 use openidconnect::{
@@ -97,13 +97,8 @@ impl Sso {
         if let Some(url) = &settings.redirect_url {
             return url.clone();
         }
-        let origin = self.app.config.origins.first().cloned().unwrap_or_else(|| {
-            let host = parts
-                .headers
-                .get(header::HOST)
-                .and_then(|h| h.to_str().ok());
-            format!("http://{}", host.unwrap_or("localhost"))
-        });
+        let origins = self.app.config.browser_origins(&parts.headers);
+        let origin = origins.first().map_or("http://localhost", String::as_str);
         format!("{origin}/auth/oidc/callback")
     }
 
@@ -124,7 +119,7 @@ impl Sso {
         let encoded = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(reason);
         see_other(
             "/login",
-            &[
+            vec![
                 self.cookie(service::ERROR_COOKIE, &encoded, "/login", 300),
                 self.cookie(STATE_COOKIE, "", "/auth/oidc", 0),
             ],
@@ -132,17 +127,9 @@ impl Sso {
     }
 }
 
-fn see_other(location: &str, cookies: &[(header::HeaderName, String)]) -> Response {
-    let mut r = StatusCode::SEE_OTHER.into_response();
-    if let Ok(v) = HeaderValue::from_str(location) {
-        r.headers_mut().insert(header::LOCATION, v);
-    }
-    for (name, value) in cookies {
-        if let Ok(v) = HeaderValue::from_str(value) {
-            r.headers_mut().append(name.clone(), v);
-        }
-    }
-    r
+/// A 303 to `location` setting `cookies`.
+fn see_other(location: &str, cookies: Vec<(header::HeaderName, String)>) -> Response {
+    (AppendHeaders(cookies), Redirect::to(location)).into_response()
 }
 
 #[derive(Deserialize)]
@@ -174,19 +161,20 @@ async fn login(State(sso): State<Sso>, parts: Parts, Query(q): Query<LoginQuery>
         .add_scopes(settings.scopes.iter().cloned().map(Scope::new))
         .set_pkce_challenge(challenge)
         .url();
-    let ttl = service::LOGIN_TTL;
-    let pending = PendingLogin {
-        nonce: nonce.secret().clone(),
-        pkce_verifier: verifier.secret().clone(),
-        next: safe_next(q.next.as_deref()),
-        expires_at: app::domain::audit_chain::format_ts(time::OffsetDateTime::now_utc() + ttl),
-    };
-    if let Err(e) = service::begin(&sso.app.pool, state.secret(), &pending).await {
+    let next = safe_next(q.next.as_deref());
+    let begun = service::begin(
+        &sso.app.pool,
+        state.secret(),
+        nonce.secret(),
+        verifier.secret(),
+        &next,
+    );
+    if let Err(e) = begun.await {
         return e.into_response();
     }
-    let max_age = i64::try_from(ttl.as_secs()).unwrap_or(600);
+    let max_age = i64::try_from(service::LOGIN_TTL.as_secs()).unwrap_or(600);
     let cookie = sso.cookie(STATE_COOKIE, state.secret(), "/auth/oidc", max_age);
-    see_other(url.as_str(), &[cookie])
+    see_other(url.as_str(), vec![cookie])
 }
 
 #[derive(Deserialize)]
@@ -213,7 +201,7 @@ async fn callback(
             let session = auth::session_cookie(&sso.app, &session_id);
             see_other(
                 &next,
-                &[
+                vec![
                     (header::SET_COOKIE, session),
                     sso.cookie(STATE_COOKIE, "", "/auth/oidc", 0),
                 ],
@@ -279,10 +267,11 @@ async fn sign_in(
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok());
     let ua: Option<String> = ua.map(|s| s.chars().take(256).collect());
-    let signed = service::complete(&sso.app, &settings.roles, &who, &client_addr, ua.as_deref())
-        .await
-        .map_err(|e| e.to_string())?;
-    Ok((signed.session_id, pending.next))
+    let session_id =
+        service::complete(&sso.app, &settings.roles, &who, &client_addr, ua.as_deref())
+            .await
+            .map_err(|e| e.to_string())?;
+    Ok((session_id, pending.next))
 }
 
 /// What a checked ID token (and the userinfo endpoint, for what it lacks) says.

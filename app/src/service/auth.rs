@@ -141,8 +141,7 @@ pub(crate) async fn open_session(
     Ok(session_id)
 }
 
-/// The principal of a browser session of `user_id`, as stored now.
-pub(crate) async fn principal_for(
+async fn principal_for(
     state: &AppState,
     user_id: i64,
     token: Option<(i64, String)>,

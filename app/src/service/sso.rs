@@ -4,7 +4,7 @@
 //! admin's switch for local (password) sign-in. The protocol itself (discovery, the code
 //! flow, the ID token's checks) is the server's, `server/src/sso.rs`.
 
-use super::auth::{self, SignedIn};
+use super::auth;
 use super::state::AppState;
 use crate::domain::accounts::Username;
 use crate::domain::roles::Role;
@@ -111,9 +111,23 @@ pub async fn set_local_sign_in(
     Ok(())
 }
 
-/// Remembers a sign-in sent to the provider, keyed by its `state`.
-pub async fn begin(pool: &Pool, state: &str, login: &PendingLogin) -> Result<(), AppError> {
-    db::sso::insert_login(pool, &auth::sha256_hex(state), login).await?;
+/// Remembers a sign-in sent to the provider for [`LOGIN_TTL`], keyed by its `state`: the
+/// nonce its ID token must carry, its PKCE verifier and the local page to return to.
+pub async fn begin(
+    pool: &Pool,
+    state: &str,
+    nonce: &str,
+    pkce_verifier: &str,
+    next: &str,
+) -> Result<(), AppError> {
+    let expires = time::OffsetDateTime::now_utc() + LOGIN_TTL;
+    let login = PendingLogin {
+        nonce: nonce.to_owned(),
+        pkce_verifier: pkce_verifier.to_owned(),
+        next: next.to_owned(),
+        expires_at: crate::domain::audit_chain::format_ts(expires),
+    };
+    db::sso::insert_login(pool, &auth::sha256_hex(state), &login).await?;
     Ok(())
 }
 
@@ -150,14 +164,14 @@ pub struct Identity {
 /// Signs a person in through the provider: their account is created on the first sign-in,
 /// and their roles become what their groups grant now (each change an audit entry by
 /// [`ACTOR`]). A deactivated account stays out; a person whose groups grant no role is refused
-/// (after losing the roles they held).
+/// (after losing the roles they held). Answers the new session's id, for the cookie.
 pub async fn complete(
     state: &AppState,
     roles_map: &RoleMap,
     who: &Identity,
     client: &str,
     user_agent: Option<&str>,
-) -> Result<SignedIn, AppError> {
+) -> Result<String, AppError> {
     let roles = roles_map.roles_for(&who.groups);
     let now = super::now_ts();
     let mut tx = db::begin_write(&state.pool).await?;
@@ -190,13 +204,7 @@ pub async fn complete(
     let entry = NewEntry::new(&username, "auth.sign_in", "user", &username, details);
     db::audit::append(&mut tx, entry).await?;
     tx.commit().await?;
-    let principal = auth::principal_for(state, user_id, None)
-        .await?
-        .ok_or_else(AppError::internal)?;
-    Ok(SignedIn {
-        principal,
-        session_id,
-    })
+    Ok(session_id)
 }
 
 fn no_roles(who: &Identity) -> AppError {

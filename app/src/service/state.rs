@@ -60,6 +60,22 @@ impl Default for Config {
     }
 }
 
+impl Config {
+    /// The origins a browser may reach this request's server at: the configured ones (the
+    /// public URL first), else `http://` plus the request's `Host` (in-process routers only).
+    pub fn browser_origins(&self, headers: &axum::http::HeaderMap) -> Vec<String> {
+        if !self.origins.is_empty() {
+            return self.origins.clone();
+        }
+        headers
+            .get(axum::http::header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|host| origin_of(&format!("http://{host}")))
+            .into_iter()
+            .collect()
+    }
+}
+
 /// `url` as an origin: lower-case scheme and host, the port only when it is not the scheme's
 /// default, no path. `None` unless it is an http(s) URL with a host.
 pub fn origin_of(url: &str) -> Option<String> {

@@ -30,6 +30,17 @@ fn command(env: &[(String, String)], args: &[&str]) -> Command {
     c
 }
 
+/// Runs a CLI verb that must succeed; answers what it printed, trimmed.
+fn succeed(env: &[(String, String)], args: &[&str]) -> String {
+    let out = command(env, args).output().expect("run the server binary");
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
 async fn serve(env: &[(String, String)], port: u16) -> Server {
     let child = command(env, &["serve", "--webhook-allowed-networks", "127.0.0.1"])
         .args(["--webhook-retry-ms", "200"])
@@ -66,14 +77,7 @@ async fn a_server_killed_mid_delivery_sends_it_again_after_restart() {
     env.push(("DATABASE_URL".to_owned(), url));
     if on_postgres() {
         let key = path("signing.key");
-        let out = command(&env, &["create-signing-key", &key])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        succeed(&env, &["create-signing-key", &key]);
         // Servers of one PostgreSQL database share a key named to them (on SQLite it is
         // created beside the database file).
         env.push(("AUDIT_SIGNING_KEY_FILE".to_owned(), key));
@@ -89,18 +93,10 @@ async fn a_server_killed_mid_delivery_sends_it_again_after_restart() {
     stdin.write_all(b"a long enough password\n").unwrap();
     drop(stdin);
     assert!(create.wait().unwrap().success());
-    let out = command(
+    let token = succeed(
         &env,
         &["create-token", "--username", "boss", "--name", "hooks"],
-    )
-    .output()
-    .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
     );
-    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
 
     let rx = Receiver::start().await;
     rx.script(&[Reply::Hang]);
