@@ -12,6 +12,7 @@ pub mod lineage;
 mod locks;
 pub mod logged_models;
 pub mod login_limits;
+pub mod native;
 pub mod promotions;
 pub mod registry;
 pub mod sessions;

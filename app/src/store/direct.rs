@@ -222,9 +222,68 @@ impl Direct for OnPool<'_> {
     }
 }
 
+/// A connection of the native PostgreSQL pool ([`super::native`]) driven from a thread
+/// outside the runtime: reads, whose rows it decodes without the `Any` driver's conversion.
+pub struct OnPg<'c> {
+    /// The connection.
+    pub conn: &'c mut sqlx::PgConnection,
+    /// The runtime that drives it.
+    pub runtime: &'c tokio::runtime::Handle,
+}
+
+fn bind_pg<'q>(
+    mut q: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
+    args: &'q [Arg<'q>],
+) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    for a in args {
+        q = match a {
+            Arg::Int(i) => q.bind(*i),
+            Arg::Text(t) => q.bind(*t),
+        };
+    }
+    q
+}
+
+impl Direct for OnPg<'_> {
+    fn execute(&mut self, sql: &str, args: &[Arg<'_>]) -> Result<u64, DriverError> {
+        let q = bind_pg(sqlx::query(sql), args);
+        let done = self.runtime.block_on(q.execute(&mut *self.conn))?;
+        Ok(done.rows_affected())
+    }
+
+    fn rows(&mut self, sql: &str, args: &[Arg<'_>]) -> Result<Vec<Vec<Val>>, DriverError> {
+        use sqlx::{Column, Row, TypeInfo};
+        let q = bind_pg(sqlx::query(sql), args);
+        let rows = self.runtime.block_on(q.fetch_all(&mut *self.conn))?;
+        rows.iter()
+            .map(|r| {
+                r.columns()
+                    .iter()
+                    .map(|c| {
+                        let i = c.ordinal();
+                        if r.try_get_raw(i).is_ok_and(|v| sqlx::ValueRef::is_null(&v)) {
+                            return Ok(Val::Null);
+                        }
+                        // As SQLite's path reads them: integers (and flags) as integers, a
+                        // real number as its text, anything else as text.
+                        Ok(match c.type_info().name() {
+                            "INT8" => Val::Int(r.try_get::<i64, _>(i)?),
+                            "INT4" => Val::Int(r.try_get::<i32, _>(i)?.into()),
+                            "INT2" => Val::Int(r.try_get::<i16, _>(i)?.into()),
+                            "BOOL" => Val::Int(r.try_get::<bool, _>(i)?.into()),
+                            "FLOAT8" => Val::Text(r.try_get::<f64, _>(i)?.to_string()),
+                            _ => Val::Text(r.try_get::<String, _>(i)?),
+                        })
+                    })
+                    .collect::<Result<Vec<Val>, DriverError>>()
+            })
+            .collect()
+    }
+}
+
 /// Runs a read of many small statements (a lineage walk) off the runtime, in one trip: on
 /// SQLite through the blocking thread's reader ([`super::read_inline`]), on PostgreSQL on one
-/// pool connection driven from the blocking thread.
+/// connection of the native pool driven from the blocking thread.
 pub async fn read<T: Send + 'static>(
     pool: &super::Pool,
     f: impl FnOnce(&mut dyn Direct) -> Result<T, DriverError> + Send + 'static,
@@ -243,10 +302,11 @@ pub async fn read<T: Send + 'static>(
             .await
         }
         super::Backend::Postgres => {
+            let native = super::native::postgres(&pool)?;
             let runtime = tokio::runtime::Handle::current();
             tokio::task::spawn_blocking(move || {
-                let mut conn = runtime.block_on(pool.acquire())?;
-                f(&mut OnPool {
+                let mut conn = runtime.block_on(native.acquire())?;
+                f(&mut OnPg {
                     conn: &mut conn,
                     runtime: &runtime,
                 })

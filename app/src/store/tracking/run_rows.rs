@@ -3,78 +3,68 @@
 //! SQLite builds a run's MLflow document itself ([`super::RUN_JSON`]) in microseconds.
 //! PostgreSQL's JSON functions cost about 40 µs a run (a `json_build_object` per param, tag
 //! and metric), which made a 100-run `runs/search` page three times SQLite's; here the same
-//! page is three statements of rows (attributes; params, tags and metrics; inputs), one
-//! connection, and the documents are written by serde, key for key as [`super::RUN_JSON`].
+//! page is one statement of plain rows through the native pool ([`crate::store::native`]), and
+//! the documents are written by serde, key for key as [`super::RUN_JSON`].
 
 use super::run_doc::RunDoc;
 use super::{DatasetInput, MetricPoint, Run, RunInfo};
 use crate::store::Pool;
-use std::collections::HashMap;
+use sqlx::postgres::PgRow;
+use sqlx::Row;
 
-/// The ids bound as one JSON array, so the statements are the same text for any page size
-/// (and stay prepared).
-const IDS: &str = "WITH ids AS (SELECT json_array_elements_text(CAST($1 AS json)) AS run_uuid)";
+/// Every row of the runs `$1` names (bound as one array, so the statement is the same text for
+/// any page size and stays prepared), in one shape: `kind` (0 the run's attributes, 1 a param,
+/// 2 a tag, 3 a latest metric, 4 a dataset input), the run's place in `$1` (from 1), seven
+/// texts, three integers, a number and a flag; what each kind puts where is read back by
+/// [`run_info`] and [`add_row`]. One statement, so a page is one round trip, and the run id
+/// only on its attributes' row: a page of 100 runs is some 2,800 rows. (The ids are joined as
+/// a table: `= ANY($1)` in each part measured 2.5 ms against 1.4, its generic plan scanning
+/// `runs` whole.)
+const ROWS: &str = "WITH ids AS (SELECT * FROM unnest(CAST($1 AS text[])) WITH ORDINALITY AS ids(run_uuid, n)) \
+    SELECT 0::int8 AS kind, ids.n, r.run_uuid AS a, r.run_name AS b, r.user_id AS c, r.status AS d, \
+      r.artifact_uri AS e, r.lifecycle_stage AS f, NULL::text AS g, \
+      r.experiment_id AS n1, r.start_time AS n2, r.end_time AS n3, NULL::float8 AS x, FALSE AS flag \
+      FROM ids JOIN runs r ON r.run_uuid = ids.run_uuid \
+    UNION ALL SELECT 1, ids.n, p.key, p.value, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, FALSE \
+      FROM ids JOIN params p ON p.run_uuid = ids.run_uuid \
+    UNION ALL SELECT 2, ids.n, t.key, t.value, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, FALSE \
+      FROM ids JOIN run_tags t ON t.run_uuid = ids.run_uuid \
+    UNION ALL SELECT 3, ids.n, m.key, NULL, NULL, NULL, NULL, NULL, NULL, m.timestamp, m.step, NULL, m.value, m.is_nan \
+      FROM ids JOIN latest_metrics m ON m.run_uuid = ids.run_uuid \
+    UNION ALL SELECT 4, ids.n, i.tags, d.name, d.digest, d.source_type, d.source, d.schema, d.profile, \
+      NULL, NULL, NULL, NULL, FALSE \
+      FROM ids JOIN run_inputs i ON i.run_uuid = ids.run_uuid JOIN datasets d ON d.dataset_id = i.dataset_id";
 
 /// Full runs for the given ids, in the given order (missing ids are skipped).
 pub async fn load_runs_rows(pool: &Pool, ids: &[String]) -> Result<Vec<Run>, sqlx::Error> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let bound = serde_json::to_string(ids).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-    let mut conn = pool.acquire().await?;
-    let conn: &mut crate::store::Conn = &mut conn;
-    type InfoRow = (
-        String,
-        i64,
-        String,
-        String,
-        String,
-        Option<i64>,
-        Option<i64>,
-        String,
-        String,
-    );
-    let infos: Vec<InfoRow> = sqlx::query_as(&format!(
-        "{IDS} SELECT r.run_uuid, r.experiment_id, r.run_name, r.user_id, r.status, r.start_time, \
-         r.end_time, r.artifact_uri, r.lifecycle_stage FROM ids JOIN runs r ON r.run_uuid = ids.run_uuid"
-    ))
-    .bind(&bound)
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut runs: HashMap<String, Run> = infos
-        .into_iter()
-        .map(
-            |(
-                run_uuid,
-                experiment_id,
-                run_name,
-                user_id,
-                status,
-                start_time,
-                end_time,
-                artifact_uri,
-                lifecycle_stage,
-            )| {
-                let info = RunInfo {
-                    run_uuid: run_uuid.clone(),
-                    experiment_id,
-                    run_name,
-                    user_id,
-                    status,
-                    start_time,
-                    end_time,
-                    artifact_uri,
-                    lifecycle_stage,
-                };
-                (run_uuid, empty_run(info))
-            },
-        )
-        .collect();
-    read_values(conn, &bound, &mut runs).await?;
-    read_inputs(conn, &bound, &mut runs).await?;
-    Ok(ids
+    let rows = sqlx::query(ROWS)
+        .bind(ids)
+        .fetch_all(&crate::store::native::postgres(pool)?)
+        .await?;
+    let mut runs: Vec<Option<Run>> = (0..ids.len()).map(|_| None).collect();
+    // A run's attributes first, then its values (a run deleted in between has none).
+    for row in rows
         .iter()
-        .filter_map(|id| runs.remove(id))
+        .filter(|r| r.try_get::<i64, _>(0).is_ok_and(|k| k == 0))
+    {
+        if let Some(slot) = slot(&mut runs, row)? {
+            *slot = Some(empty_run(run_info(row)?));
+        }
+    }
+    for row in rows
+        .iter()
+        .filter(|r| r.try_get::<i64, _>(0).is_ok_and(|k| k != 0))
+    {
+        if let Some(Some(run)) = slot(&mut runs, row)? {
+            add_row(run, row)?;
+        }
+    }
+    Ok(runs
+        .into_iter()
+        .flatten()
         .map(|mut run| {
             run.metrics.sort_by(|a, b| a.key.cmp(&b.key));
             run.inputs
@@ -82,6 +72,30 @@ pub async fn load_runs_rows(pool: &Pool, ids: &[String]) -> Result<Vec<Run>, sql
             run
         })
         .collect())
+}
+
+/// The place of a row's run among the ids.
+fn slot<'r>(
+    runs: &'r mut [Option<Run>],
+    row: &PgRow,
+) -> Result<Option<&'r mut Option<Run>>, sqlx::Error> {
+    let n: i64 = row.try_get(1)?;
+    Ok(usize::try_from(n - 1).ok().and_then(|i| runs.get_mut(i)))
+}
+
+/// A run's attributes from its row of [`ROWS`].
+fn run_info(row: &PgRow) -> Result<RunInfo, sqlx::Error> {
+    Ok(RunInfo {
+        run_uuid: row.try_get(2)?,
+        run_name: row.try_get(3)?,
+        user_id: row.try_get(4)?,
+        status: row.try_get(5)?,
+        artifact_uri: row.try_get(6)?,
+        lifecycle_stage: row.try_get(7)?,
+        experiment_id: row.try_get(9)?,
+        start_time: row.try_get(10)?,
+        end_time: row.try_get(11)?,
+    })
 }
 
 fn empty_run(info: RunInfo) -> Run {
@@ -94,98 +108,42 @@ fn empty_run(info: RunInfo) -> Run {
     }
 }
 
-/// Params (kind 0), tags (1) and latest metrics (2) of the runs, in one statement.
-async fn read_values(
-    conn: &mut crate::store::Conn,
-    bound: &str,
-    runs: &mut HashMap<String, Run>,
-) -> Result<(), sqlx::Error> {
-    type ValueRow = (
-        String,
-        i64,
-        String,
-        Option<String>,
-        Option<f64>,
-        bool,
-        i64,
-        i64,
-    );
-    let rows: Vec<ValueRow> = sqlx::query_as(&format!(
-        "{IDS} SELECT p.run_uuid, CAST(0 AS BIGINT), p.key, p.value, CAST(NULL AS DOUBLE PRECISION), FALSE, \
-           CAST(0 AS BIGINT), CAST(0 AS BIGINT) FROM ids JOIN params p ON p.run_uuid = ids.run_uuid \
-         UNION ALL SELECT t.run_uuid, 1, t.key, t.value, NULL, FALSE, 0, 0 \
-           FROM ids JOIN run_tags t ON t.run_uuid = ids.run_uuid \
-         UNION ALL SELECT m.run_uuid, 2, m.key, NULL, m.value, m.is_nan, m.timestamp, m.step \
-           FROM ids JOIN latest_metrics m ON m.run_uuid = ids.run_uuid"
-    ))
-    .bind(bound)
-    .fetch_all(&mut *conn)
-    .await?;
-    for (run_uuid, kind, key, text, number, is_nan, timestamp, step) in rows {
-        let Some(run) = runs.get_mut(&run_uuid) else {
-            continue;
-        };
-        match kind {
-            0 => {
-                run.params.insert(key, text.unwrap_or_default());
-            }
-            1 => {
-                run.tags.insert(key, text.unwrap_or_default());
-            }
-            _ => run.metrics.push(MetricPoint {
-                key,
+/// Adds a param, tag, metric or input row of [`ROWS`] to its run.
+fn add_row(run: &mut Run, row: &PgRow) -> Result<(), sqlx::Error> {
+    match row.try_get::<i64, _>(0)? {
+        1 => {
+            run.params.insert(row.try_get(2)?, row.try_get(3)?);
+        }
+        2 => {
+            run.tags.insert(row.try_get(2)?, row.try_get(3)?);
+        }
+        3 => {
+            let number: Option<f64> = row.try_get(12)?;
+            run.metrics.push(MetricPoint {
+                key: row.try_get(2)?,
                 // NaN is stored as a flag (SQLite cannot hold it), the value NULL.
-                value: if is_nan {
+                value: if row.try_get(13)? {
                     f64::NAN
                 } else {
                     number.unwrap_or(f64::NAN)
                 },
-                timestamp,
-                step,
-            }),
+                timestamp: row.try_get(9)?,
+                step: row.try_get(10)?,
+            });
         }
-    }
-    Ok(())
-}
-
-/// The runs' dataset inputs with their tags (stored as a JSON array of `[key, value]`).
-async fn read_inputs(
-    conn: &mut crate::store::Conn,
-    bound: &str,
-    runs: &mut HashMap<String, Run>,
-) -> Result<(), sqlx::Error> {
-    type InputRow = (
-        String,
-        String,
-        String,
-        String,
-        String,
-        String,
-        Option<String>,
-        Option<String>,
-    );
-    let rows: Vec<InputRow> = sqlx::query_as(&format!(
-        "{IDS} SELECT i.run_uuid, i.tags, d.name, d.digest, d.source_type, d.source, d.schema, d.profile \
-         FROM ids JOIN run_inputs i ON i.run_uuid = ids.run_uuid JOIN datasets d ON d.dataset_id = i.dataset_id"
-    ))
-    .bind(bound)
-    .fetch_all(&mut *conn)
-    .await?;
-    for (run_uuid, tags, name, digest, source_type, source, schema, profile) in rows {
-        let Some(run) = runs.get_mut(&run_uuid) else {
-            continue;
-        };
-        let tags: Vec<(String, String)> =
-            serde_json::from_str(&tags).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
-        run.inputs.push(DatasetInput {
-            name,
-            digest,
-            source_type,
-            source,
-            schema,
-            profile,
-            tags,
-        });
+        _ => {
+            // Input tags are kept as a JSON array of `[key, value]`.
+            let tags: &str = row.try_get(2)?;
+            run.inputs.push(DatasetInput {
+                tags: serde_json::from_str(tags).map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+                name: row.try_get(3)?,
+                digest: row.try_get(4)?,
+                source_type: row.try_get(5)?,
+                source: row.try_get(6)?,
+                schema: row.try_get(7)?,
+                profile: row.try_get(8)?,
+            });
+        }
     }
     Ok(())
 }
