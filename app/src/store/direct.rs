@@ -175,10 +175,15 @@ pub struct OnPool<'c> {
     pub runtime: &'c tokio::runtime::Handle,
 }
 
-fn bind<'q>(
-    mut q: sqlx::query::Query<'q, super::Db, sqlx::any::AnyArguments<'q>>,
+/// `args` bound in order, on either driver.
+fn bind<'q, DB: sqlx::Database>(
+    mut q: sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>,
     args: &'q [Arg<'q>],
-) -> sqlx::query::Query<'q, super::Db, sqlx::any::AnyArguments<'q>> {
+) -> sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>
+where
+    i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Option<&'q str>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
     for a in args {
         q = match a {
             Arg::Int(i) => q.bind(*i),
@@ -231,29 +236,16 @@ pub struct OnPg<'c> {
     pub runtime: &'c tokio::runtime::Handle,
 }
 
-fn bind_pg<'q>(
-    mut q: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
-    args: &'q [Arg<'q>],
-) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
-    for a in args {
-        q = match a {
-            Arg::Int(i) => q.bind(*i),
-            Arg::Text(t) => q.bind(*t),
-        };
-    }
-    q
-}
-
 impl Direct for OnPg<'_> {
     fn execute(&mut self, sql: &str, args: &[Arg<'_>]) -> Result<u64, DriverError> {
-        let q = bind_pg(sqlx::query(sql), args);
+        let q = bind(sqlx::query(sql), args);
         let done = self.runtime.block_on(q.execute(&mut *self.conn))?;
         Ok(done.rows_affected())
     }
 
     fn rows(&mut self, sql: &str, args: &[Arg<'_>]) -> Result<Vec<Vec<Val>>, DriverError> {
         use sqlx::{Column, Row, TypeInfo};
-        let q = bind_pg(sqlx::query(sql), args);
+        let q = bind(sqlx::query(sql), args);
         let rows = self.runtime.block_on(q.fetch_all(&mut *self.conn))?;
         rows.iter()
             .map(|r| {
@@ -264,14 +256,12 @@ impl Direct for OnPg<'_> {
                         if r.try_get_raw(i).is_ok_and(|v| sqlx::ValueRef::is_null(&v)) {
                             return Ok(Val::Null);
                         }
-                        // As SQLite's path reads them: integers (and flags) as integers, a
-                        // real number as its text, anything else as text.
+                        // Integers as integers, anything else as text (as on `OnPool`);
+                        // PostgreSQL's driver decodes an integer only at its own width.
                         Ok(match c.type_info().name() {
                             "INT8" => Val::Int(r.try_get::<i64, _>(i)?),
                             "INT4" => Val::Int(r.try_get::<i32, _>(i)?.into()),
                             "INT2" => Val::Int(r.try_get::<i16, _>(i)?.into()),
-                            "BOOL" => Val::Int(r.try_get::<bool, _>(i)?.into()),
-                            "FLOAT8" => Val::Text(r.try_get::<f64, _>(i)?.to_string()),
                             _ => Val::Text(r.try_get::<String, _>(i)?),
                         })
                     })
