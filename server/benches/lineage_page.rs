@@ -37,6 +37,7 @@ async fn main() -> anyhow::Result<()> {
     let srv = common::serve(1 << 20).await?;
     let (base, token, pool) = (srv.base.clone(), srv.token.clone(), srv.pool.clone());
     common::seed_demo(&pool, true).await?;
+    bench_store::settle(&pool).await?;
     let viewer = common::browser_as(
         &pool,
         &base,
@@ -52,6 +53,7 @@ async fn main() -> anyhow::Result<()> {
     let before = nodes(&pool).await?;
     grow(&base, &token).await?;
     let grown = nodes(&pool).await?;
+    bench_store::settle(&pool).await?;
     anyhow::ensure!(
         grown >= before + 2 * JOBS as i64,
         "20,000 nodes added: {before} then {grown}"

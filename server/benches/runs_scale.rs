@@ -221,11 +221,7 @@ async fn load(pool: &app::store::Pool) -> anyhow::Result<(i64, String)> {
         "100,000 runs: written in {:.1} s through the store",
         t.elapsed().as_secs_f64()
     );
-    if app::store::backend(pool) == app::store::Backend::Postgres {
-        // What autovacuum does some time after a bulk load: statistics for the planner, and
-        // the visibility map without which an index-only scan still visits every row. Timing
-        // reads in the minute after the load measured autovacuum's lag (35-44 ms filtered).
-        sqlx::query("VACUUM ANALYZE").execute(pool).await?;
-    }
+    // Timing reads in the minute after the load measured autovacuum's lag (35-44 ms filtered).
+    bench_store::settle(pool).await?;
     Ok((experiment, history_run))
 }

@@ -17,11 +17,13 @@ use serde_json::{json, Value};
 mod details;
 mod graph;
 mod ingest;
+mod neighbours;
 mod nodes;
 
 pub use details::*;
 pub use graph::*;
 pub use ingest::*;
+pub use neighbours::{neighbours, Direction};
 pub use nodes::*;
 
 /// What an ingest did.

@@ -12,140 +12,132 @@ use crate::store::Pool;
 use sqlx::postgres::PgRow;
 use sqlx::Row;
 
-/// Every row of the runs `$1` names (bound as one array, so the statement is the same text for
-/// any page size and stays prepared), in one shape: `kind` (0 the run's attributes, 1 a param,
-/// 2 a tag, 3 a latest metric, 4 a dataset input), the run's place in `$1` (from 1), seven
-/// texts, three integers, a number and a flag; what each kind puts where is read back by
-/// [`run_info`] and [`add_row`]. One statement, so a page is one round trip, and the run id
-/// only on its attributes' row: a page of 100 runs is some 2,800 rows. (The ids are joined as
-/// a table: `= ANY($1)` in each part measured 2.5 ms against 1.4, its generic plan scanning
-/// `runs` whole.)
-const ROWS: &str = "WITH ids AS (SELECT * FROM unnest(CAST($1 AS text[])) WITH ORDINALITY AS ids(run_uuid, n)) \
-    SELECT 0::int8 AS kind, ids.n, r.run_uuid AS a, r.run_name AS b, r.user_id AS c, r.status AS d, \
-      r.artifact_uri AS e, r.lifecycle_stage AS f, NULL::text AS g, \
-      r.experiment_id AS n1, r.start_time AS n2, r.end_time AS n3, NULL::float8 AS x, FALSE AS flag \
-      FROM ids JOIN runs r ON r.run_uuid = ids.run_uuid \
-    UNION ALL SELECT 1, ids.n, p.key, p.value, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, FALSE \
-      FROM ids JOIN params p ON p.run_uuid = ids.run_uuid \
-    UNION ALL SELECT 2, ids.n, t.key, t.value, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, FALSE \
-      FROM ids JOIN run_tags t ON t.run_uuid = ids.run_uuid \
-    UNION ALL SELECT 3, ids.n, m.key, NULL, NULL, NULL, NULL, NULL, NULL, m.timestamp, m.step, NULL, m.value, m.is_nan \
-      FROM ids JOIN latest_metrics m ON m.run_uuid = ids.run_uuid \
-    UNION ALL SELECT 4, ids.n, i.tags, d.name, d.digest, d.source_type, d.source, d.schema, d.profile, \
-      NULL, NULL, NULL, NULL, FALSE \
-      FROM ids JOIN run_inputs i ON i.run_uuid = ids.run_uuid JOIN datasets d ON d.dataset_id = i.dataset_id";
+/// One row per run `$1` names (bound as one array, so the statement is the same text for any
+/// page size and stays prepared), in `$1`'s order: the run's attributes, then its params, tags,
+/// latest metrics and dataset inputs as parallel arrays (NULL when it has none), read back by
+/// [`run_from_row`]. A page of 100 runs is 100 rows: as one row per param, tag and metric
+/// (some 2,800) PostgreSQL spent 1.7 ms producing and sending them, against about 0.6 ms for
+/// the arrays. (The ids are joined as a table: `= ANY($1)` in each part measured 2.5 ms
+/// against 1.4, its generic plan scanning `runs` whole.)
+const ROWS: &str =
+    "WITH ids AS (SELECT * FROM unnest(CAST($1 AS text[])) WITH ORDINALITY AS ids(run_uuid, n)) \
+    SELECT r.run_uuid, r.run_name, r.user_id, r.status, r.artifact_uri, r.lifecycle_stage, \
+      r.experiment_id, r.start_time, r.end_time, \
+      p.keys, p.vals, t.keys, t.vals, m.keys, m.vals, m.nans, m.timestamps, m.steps, \
+      i.tags, i.names, i.digests, i.source_types, i.sources, i.schemas, i.profiles \
+    FROM ids JOIN runs r ON r.run_uuid = ids.run_uuid \
+    CROSS JOIN LATERAL (SELECT array_agg(key) AS keys, array_agg(value) AS vals \
+      FROM params WHERE run_uuid = r.run_uuid) p \
+    CROSS JOIN LATERAL (SELECT array_agg(key) AS keys, array_agg(value) AS vals \
+      FROM run_tags WHERE run_uuid = r.run_uuid) t \
+    CROSS JOIN LATERAL (SELECT array_agg(key) AS keys, array_agg(value) AS vals, \
+        array_agg(is_nan) AS nans, array_agg(timestamp) AS timestamps, array_agg(step) AS steps \
+      FROM latest_metrics WHERE run_uuid = r.run_uuid) m \
+    CROSS JOIN LATERAL (SELECT array_agg(ri.tags) AS tags, array_agg(d.name) AS names, \
+        array_agg(d.digest) AS digests, array_agg(d.source_type) AS source_types, \
+        array_agg(d.source) AS sources, array_agg(d.schema) AS schemas, \
+        array_agg(d.profile) AS profiles \
+      FROM run_inputs ri JOIN datasets d ON d.dataset_id = ri.dataset_id \
+      WHERE ri.run_uuid = r.run_uuid) i \
+    ORDER BY ids.n";
 
 /// Full runs for the given ids, in the given order (missing ids are skipped).
 pub async fn load_runs_rows(pool: &Pool, ids: &[String]) -> Result<Vec<Run>, sqlx::Error> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let rows = sqlx::query(ROWS)
+    sqlx::query(ROWS)
         .bind(ids)
         .fetch_all(&crate::store::native::postgres(pool)?)
-        .await?;
-    let mut runs: Vec<Option<Run>> = (0..ids.len()).map(|_| None).collect();
-    // A run's attributes first, then its values (a run deleted in between has none).
-    for row in rows
+        .await?
         .iter()
-        .filter(|r| r.try_get::<i64, _>(0).is_ok_and(|k| k == 0))
-    {
-        if let Some(slot) = slot(&mut runs, row)? {
-            *slot = Some(empty_run(run_info(row)?));
-        }
-    }
-    for row in rows
-        .iter()
-        .filter(|r| r.try_get::<i64, _>(0).is_ok_and(|k| k != 0))
-    {
-        if let Some(Some(run)) = slot(&mut runs, row)? {
-            add_row(run, row)?;
-        }
-    }
-    Ok(runs
+        .map(run_from_row)
+        .collect()
+}
+
+/// An array column: empty when NULL (the run has none).
+fn array<'r, T>(row: &'r PgRow, i: usize) -> Result<Vec<T>, sqlx::Error>
+where
+    Vec<T>: sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>,
+{
+    Ok(row.try_get::<Option<Vec<T>>, _>(i)?.unwrap_or_default())
+}
+
+/// A run from its row of [`ROWS`].
+fn run_from_row(row: &PgRow) -> Result<Run, sqlx::Error> {
+    let info = RunInfo {
+        run_uuid: row.try_get(0)?,
+        run_name: row.try_get(1)?,
+        user_id: row.try_get(2)?,
+        status: row.try_get(3)?,
+        artifact_uri: row.try_get(4)?,
+        lifecycle_stage: row.try_get(5)?,
+        experiment_id: row.try_get(6)?,
+        start_time: row.try_get(7)?,
+        end_time: row.try_get(8)?,
+    };
+    let params = array::<String>(row, 9)?
         .into_iter()
-        .flatten()
-        .map(|mut run| {
-            run.metrics.sort_by(|a, b| a.key.cmp(&b.key));
-            run.inputs
-                .sort_by(|a, b| (&a.name, &a.digest).cmp(&(&b.name, &b.digest)));
-            run
+        .zip(array::<String>(row, 10)?)
+        .collect();
+    let tags = array::<String>(row, 11)?
+        .into_iter()
+        .zip(array::<String>(row, 12)?)
+        .collect();
+    let (values, nans) = (array::<Option<f64>>(row, 14)?, array::<bool>(row, 15)?);
+    let (timestamps, steps) = (array::<i64>(row, 16)?, array::<i64>(row, 17)?);
+    let mut metrics: Vec<MetricPoint> = array::<String>(row, 13)?
+        .into_iter()
+        .zip(values.into_iter().zip(nans))
+        .zip(timestamps.into_iter().zip(steps))
+        .map(|((key, (value, nan)), (timestamp, step))| MetricPoint {
+            key,
+            // NaN is stored as a flag (SQLite cannot hold it), the value NULL.
+            value: if nan {
+                f64::NAN
+            } else {
+                value.unwrap_or(f64::NAN)
+            },
+            timestamp,
+            step,
         })
-        .collect())
-}
-
-/// The place of a row's run among the ids.
-fn slot<'r>(
-    runs: &'r mut [Option<Run>],
-    row: &PgRow,
-) -> Result<Option<&'r mut Option<Run>>, sqlx::Error> {
-    let n: i64 = row.try_get(1)?;
-    Ok(usize::try_from(n - 1).ok().and_then(|i| runs.get_mut(i)))
-}
-
-/// A run's attributes from its row of [`ROWS`].
-fn run_info(row: &PgRow) -> Result<RunInfo, sqlx::Error> {
-    Ok(RunInfo {
-        run_uuid: row.try_get(2)?,
-        run_name: row.try_get(3)?,
-        user_id: row.try_get(4)?,
-        status: row.try_get(5)?,
-        artifact_uri: row.try_get(6)?,
-        lifecycle_stage: row.try_get(7)?,
-        experiment_id: row.try_get(9)?,
-        start_time: row.try_get(10)?,
-        end_time: row.try_get(11)?,
+        .collect();
+    metrics.sort_by(|a, b| a.key.cmp(&b.key));
+    let mut inputs = inputs(row)?;
+    inputs.sort_by(|a, b| (&a.name, &a.digest).cmp(&(&b.name, &b.digest)));
+    Ok(Run {
+        info,
+        metrics,
+        params,
+        tags,
+        inputs,
     })
 }
 
-fn empty_run(info: RunInfo) -> Run {
-    Run {
-        info,
-        metrics: Vec::new(),
-        params: Default::default(),
-        tags: Default::default(),
-        inputs: Vec::new(),
-    }
-}
-
-/// Adds a param, tag, metric or input row of [`ROWS`] to its run.
-fn add_row(run: &mut Run, row: &PgRow) -> Result<(), sqlx::Error> {
-    match row.try_get::<i64, _>(0)? {
-        1 => {
-            run.params.insert(row.try_get(2)?, row.try_get(3)?);
-        }
-        2 => {
-            run.tags.insert(row.try_get(2)?, row.try_get(3)?);
-        }
-        3 => {
-            let number: Option<f64> = row.try_get(12)?;
-            run.metrics.push(MetricPoint {
-                key: row.try_get(2)?,
-                // NaN is stored as a flag (SQLite cannot hold it), the value NULL.
-                value: if row.try_get(13)? {
-                    f64::NAN
-                } else {
-                    number.unwrap_or(f64::NAN)
-                },
-                timestamp: row.try_get(9)?,
-                step: row.try_get(10)?,
-            });
-        }
-        _ => {
+/// A run's dataset inputs from the last seven columns of its row of [`ROWS`].
+fn inputs(row: &PgRow) -> Result<Vec<DatasetInput>, sqlx::Error> {
+    let tags = array::<String>(row, 18)?;
+    let mut names = array::<String>(row, 19)?.into_iter();
+    let mut digests = array::<String>(row, 20)?.into_iter();
+    let mut source_types = array::<String>(row, 21)?.into_iter();
+    let mut sources = array::<String>(row, 22)?.into_iter();
+    let mut schemas = array::<Option<String>>(row, 23)?.into_iter();
+    let mut profiles = array::<Option<String>>(row, 24)?.into_iter();
+    tags.iter()
+        .map(|tags| {
             // Input tags are kept as a JSON array of `[key, value]`.
-            let tags: &str = row.try_get(2)?;
-            run.inputs.push(DatasetInput {
-                tags: serde_json::from_str(tags).map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
-                name: row.try_get(3)?,
-                digest: row.try_get(4)?,
-                source_type: row.try_get(5)?,
-                source: row.try_get(6)?,
-                schema: row.try_get(7)?,
-                profile: row.try_get(8)?,
-            });
-        }
-    }
-    Ok(())
+            let tags = serde_json::from_str(tags).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+            Ok(DatasetInput {
+                tags,
+                name: names.next().unwrap_or_default(),
+                digest: digests.next().unwrap_or_default(),
+                source_type: source_types.next().unwrap_or_default(),
+                source: sources.next().unwrap_or_default(),
+                schema: schemas.next().flatten(),
+                profile: profiles.next().flatten(),
+            })
+        })
+        .collect()
 }
 
 /// Runs in MLflow's JSON shape for the given ids, in the given order, from rows.
