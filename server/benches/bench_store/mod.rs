@@ -28,7 +28,7 @@ pub async fn open(dir: &tempfile::TempDir) -> anyhow::Result<app::store::Pool> {
 /// After a bulk load, on PostgreSQL: what autovacuum does within a minute or two of one, the
 /// planner's statistics and the visibility map (without which an index-only scan still visits
 /// every row). Reads timed in the minute after a load measure autovacuum's lag instead: the
-/// runs page at 10,000 runs took 27 ms by a metric before it, 2.3 ms after. Nothing on SQLite,
+/// runs page at 10,000 runs took 27 ms by a metric before it, 2.8 ms after. Nothing on SQLite,
 /// whose plans are named in the statements.
 #[allow(dead_code)] // only the benchmarks that bulk-load before they read call it
 pub async fn settle(pool: &app::store::Pool) -> anyhow::Result<()> {

@@ -1,9 +1,10 @@
-//! Runs read as plain rows and made into documents in Rust: PostgreSQL's path.
+//! Runs read as rows of plain values and arrays and made into documents in Rust: PostgreSQL's
+//! path.
 //!
 //! SQLite builds a run's MLflow document itself ([`super::RUN_JSON`]) in microseconds.
 //! PostgreSQL's JSON functions cost about 40 µs a run (a `json_build_object` per param, tag
 //! and metric), which made a 100-run `runs/search` page three times SQLite's; here the same
-//! page is one statement of plain rows through the native pool ([`crate::store::native`]), and
+//! page is one statement, a row per run, through the native pool ([`crate::store::native`]), and
 //! the documents are written by serde, key for key as [`super::RUN_JSON`].
 
 use super::run_doc::RunDoc;
