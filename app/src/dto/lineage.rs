@@ -86,8 +86,9 @@ pub struct LineageView {
     pub blast: Option<Vec<(String, String, String)>>,
     /// Whether the walk stopped at its node limit.
     pub truncated: bool,
-    /// How many datasets and jobs the store holds (for the empty state).
-    pub totals: (i64, i64),
+    /// Whether there is lineage to show: a node was asked for and found, or the store holds a
+    /// dataset or a job (for the empty state).
+    pub has_lineage: bool,
 }
 
 /// What the lineage explorer is asked for (its URL query).

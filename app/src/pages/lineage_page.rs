@@ -79,7 +79,7 @@ pub fn LineagePage() -> impl IntoView {
                     Err(e) => view! { <SearchForm q=q/> <ErrorView error=e/> }.into_any(),
                     // No OpenLineage data yet; a model version opened from the registry
                     // still has its graph (its run, its deployments).
-                    Ok(v) if v.totals == (0, 0) && v.nodes.is_empty() => view! {
+                    Ok(v) if !v.has_lineage => view! {
                         <EmptyState
                             title="No lineage yet"
                             what="A graph of datasets, jobs, training runs, model versions and deployments will be drawn here, so you can trace any model back to its data."

@@ -55,6 +55,16 @@ pub async fn totals(pool: &Pool) -> Result<(i64, i64), sqlx::Error> {
     .await
 }
 
+/// Whether any dataset or job is stored (without counting them).
+pub async fn any_lineage(pool: &Pool) -> Result<bool, sqlx::Error> {
+    let found: Option<i64> = sqlx::query_scalar(
+        "SELECT 1 WHERE EXISTS (SELECT 1 FROM lineage_datasets) OR EXISTS (SELECT 1 FROM lineage_jobs)",
+    )
+    .fetch_optional(pool)
+    .await?;
+    Ok(found.is_some())
+}
+
 /// How many OpenLineage events are stored.
 pub async fn event_count(pool: &Pool) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("SELECT count(*) FROM lineage_events")

@@ -686,6 +686,80 @@ async fn lineage_queries_walk_up_and_down_to_the_asked_depth() {
     }
 }
 
+/// A level's nodes are sent to the database as one array of keys: names holding the array
+/// syntax's quotes, backslashes, commas, braces and the word NULL are read back as sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn names_with_quotes_backslashes_and_braces_walk_like_any_other() {
+    let l = Lineage::new().await;
+    let odd = [r#"a "quoted", {braced} name"#, r"back\slash\", "NULL", "{}"];
+    let inputs = odd.iter().map(|n| ds("lake, \"odd\"", n)).collect();
+    let out = vec![ds("lake", "odd.out")];
+    l.ok(&run_event(
+        "COMPLETE",
+        "2026-11-20T10:00:00Z",
+        R1,
+        "odd {job}",
+        inputs,
+        out,
+    ))
+    .await;
+    let mut expected: Vec<String> = odd
+        .iter()
+        .map(|n| format!("dataset:lake, \"odd\":{n} -> job:etl:odd {{job}}"))
+        .collect();
+    expected.push("job:etl:odd {job} -> dataset:lake:odd.out".into());
+    expected.sort();
+    assert_eq!(l.edges("dataset:lake:odd.out", "&depth=2").await, expected);
+}
+
+/// A walk reads a level of nodes at a time; one past the node limit stops at the limit, says
+/// so, and counts what it left out as hidden.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_walk_past_the_node_limit_stops_there_and_counts_the_rest_hidden() {
+    let l = Lineage::new().await;
+    // Three jobs write one dataset, each from 700 of its own (an event takes at most 1,000).
+    for (job, run) in [("wide_a", R1), ("wide_b", R2), ("wide_c", R3)] {
+        let inputs = (0..700)
+            .map(|i| ds("lake", &format!("{job}.t{i:03}")))
+            .collect();
+        let out = vec![ds("lake", "wide.out")];
+        l.ok(&run_event(
+            "COMPLETE",
+            "2026-11-20T10:00:00Z",
+            run,
+            job,
+            inputs,
+            out,
+        ))
+        .await;
+    }
+    let page = "/api/v1/lineage?nodeId=dataset:lake:wide.out&upstreamDepth=2&downstreamDepth=0";
+    let (status, v) = l.get(page).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(v["truncated"], true);
+    let graph = v["graph"].as_array().unwrap();
+    assert_eq!(graph.len(), 2000, "the limit, MAX_GRAPH_NODES");
+    let node = |id: &str| graph.iter().find(|n| n["id"] == id);
+    // The dataset, its three jobs, then their inputs in order until the limit: all of the
+    // first two jobs' and 596 of the third's.
+    for (job, shown, hidden) in [("wide_a", 700, 0), ("wide_b", 700, 0), ("wide_c", 596, 104)] {
+        let j = node(&format!("job:etl:{job}")).unwrap();
+        assert_eq!(j["inEdges"].as_array().unwrap().len(), shown, "{job}");
+        assert_eq!(j["hiddenUpstream"], hidden, "{job}");
+        assert_eq!(j["outEdges"][0]["destination"], "dataset:lake:wide.out");
+    }
+    assert!(node("dataset:lake:wide_c.t595").is_some());
+    assert!(node("dataset:lake:wide_c.t596").is_none());
+    // Each input shown knows its job, read in its level's one statement.
+    let input = node("dataset:lake:wide_b.t042").unwrap();
+    assert_eq!(input["outEdges"][0]["destination"], "job:etl:wide_b");
+    assert_eq!(input["data"]["name"], "wide_b.t042");
+    // Within the limit nothing is left out.
+    let (_, v) = l.get("/api/v1/lineage?nodeId=job:etl:wide_a&depth=1").await;
+    assert_eq!(v["truncated"], false);
+    assert_eq!(v["graph"].as_array().unwrap().len(), 702);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mlflow_training_runs_join_the_graph() {
     let l = Lineage::new().await;
@@ -908,6 +982,16 @@ async fn the_demo_pipeline_is_sent_through_the_endpoint_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_explorer_page_draws_the_graph_and_the_panel_without_js() {
     let l = Lineage::new().await;
+    // An empty store says what will be drawn and how to send lineage; one event ends that.
+    let first = l.app.signed_in("val", &[Role::Viewer]).await;
+    let empty = |first: reqwest::Client| {
+        let url = l.app.url("/lineage");
+        async move {
+            let html = first.get(url).send().await.unwrap();
+            html.text().await.unwrap().contains("No lineage yet")
+        }
+    };
+    assert!(empty(first.clone()).await);
     for e in pipeline() {
         l.ok(&e).await;
     }
@@ -921,6 +1005,7 @@ async fn the_explorer_page_draws_the_graph_and_the_panel_without_js() {
         vec![ds("warehouse", "audit.report")],
     ))
     .await;
+    assert!(!empty(first).await);
     let viewer = l.app.signed_in("vic", &[Role::Viewer]).await;
     let page = |path: String| {
         let viewer = viewer.clone();

@@ -1,95 +1,128 @@
 //! What the lineage graph shows of each node: a dataset's schema and versions, a job's latest
-//! run, a training run's status, a model version's aliases.
+//! run, a training run's status, a model version's aliases. Each kind of node is one statement
+//! for all the nodes of that kind on a page ([`Keys`]).
 
 use crate::domain::lineage::NodeRef;
-use crate::store::direct::{Direct, Val};
+use crate::store::direct::{Direct, Key, Keys, Val};
 use crate::store::{DriverError, Pool};
 use serde_json::{json, Value};
+use std::collections::HashMap;
 
 /// What the graph shows of each node, in order, read in one blocking task.
 pub async fn nodes_data(pool: &Pool, nodes: Vec<NodeRef>) -> Result<Vec<Value>, DriverError> {
-    crate::store::direct::read(pool, move |db| {
-        nodes.iter().map(|n| node_data(db, n)).collect()
-    })
-    .await
+    crate::store::direct::read(pool, move |db| data_of(db, &nodes)).await
 }
 
-/// A row's values as JSON (integers as numbers, text as strings, NULL as null).
-fn json_row(row: Option<Vec<Val>>, width: usize) -> Vec<Value> {
-    let mut out: Vec<Value> = row
-        .unwrap_or_default()
-        .into_iter()
-        .map(|v| match v {
-            Val::Null => Value::Null,
-            Val::Int(i) => json!(i),
-            Val::Text(t) => json!(t),
+/// A value as JSON (integers as numbers, text as strings, NULL as null).
+fn json_val(v: Val) -> Value {
+    match v {
+        Val::Null => Value::Null,
+        Val::Int(i) => json!(i),
+        Val::Text(t) => json!(t),
+    }
+}
+
+const DATASETS: &str = "SELECT k.n, d.fields, d.current_version, d.created_at, d.updated_at \
+    FROM k CROSS JOIN lineage_datasets d WHERE d.namespace = k.a AND d.name = k.b";
+
+/// Each job with its latest run (NULLs when it has none).
+const JOBS: &str = "SELECT k.n, j.current_version, j.created_at, j.updated_at, \
+    r.run_id, r.state, r.started_at, r.ended_at, r.error_message \
+    FROM k CROSS JOIN lineage_jobs j LEFT JOIN lineage_runs r ON r.run_id = \
+    (SELECT l.run_id FROM lineage_runs l WHERE l.job_id = j.job_id \
+    ORDER BY l.last_event_time DESC, l.run_id DESC LIMIT 1) \
+    WHERE j.namespace = k.a AND j.name = k.b";
+
+const RUNS: &str = "SELECT k.n, r.run_name, r.experiment_id, r.status, r.start_time, r.end_time \
+    FROM k CROSS JOIN runs r WHERE r.run_uuid = k.a";
+
+/// The names of training runs (those stored with one), by id, in one statement.
+pub fn run_names_in(
+    db: &mut dyn Direct,
+    ids: &[String],
+) -> Result<HashMap<String, String>, DriverError> {
+    let keys: Vec<Key<'_>> = ids.iter().map(|id| ("", id.as_str(), None)).collect();
+    let rows = keyed_rows(db, RUNS, &keys)?;
+    Ok(ids
+        .iter()
+        .enumerate()
+        .filter_map(|(i, id)| {
+            let name = rows.get(&(i + 1))?.first()?.as_str()?;
+            Some((id.clone(), name.to_owned()))
         })
-        .collect();
-    out.resize(width, Value::Null);
-    out
+        .collect())
+}
+
+/// [`run_names_in`] in a blocking task of its own.
+pub async fn run_names(
+    pool: &Pool,
+    ids: Vec<String>,
+) -> Result<HashMap<String, String>, DriverError> {
+    crate::store::direct::read(pool, move |db| run_names_in(db, &ids)).await
+}
+
+/// Each key's row (by its number from 1): its values after the number, as JSON.
+fn keyed_rows(
+    db: &mut dyn Direct,
+    sql: &str,
+    keys: &[Key<'_>],
+) -> Result<HashMap<usize, Vec<Value>>, DriverError> {
+    if keys.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let keys = Keys::new(db, keys);
+    let mut out = HashMap::new();
+    for row in db.rows(&format!("{}{sql}", keys.with), &keys.args())? {
+        let mut cols = row.into_iter();
+        if let Some(n) = cols.next().and_then(|v| v.int()) {
+            let n = usize::try_from(n).unwrap_or_default();
+            out.insert(n, cols.map(json_val).collect());
+        }
+    }
+    Ok(out)
 }
 
 /// What the graph shows of a node.
 pub fn node_data(db: &mut dyn Direct, node: &NodeRef) -> Result<Value, DriverError> {
-    Ok(match node {
-        NodeRef::Dataset { namespace, name } => {
-            let row = db.row(
-                "SELECT fields, current_version, created_at, updated_at FROM lineage_datasets WHERE namespace = $1 AND name = $2",
-                &[namespace.into(), name.into()],
-            )?;
-            match row {
-                Some(row) => {
-                    let r = json_row(Some(row), 4);
-                    let fields = r[0]
-                        .as_str()
-                        .and_then(|f| serde_json::from_str::<Value>(f).ok())
-                        .unwrap_or(json!([]));
-                    json!({
-                        "id": { "namespace": namespace, "name": name },
-                        "namespace": namespace, "name": name,
-                        "fields": fields,
-                        "currentVersion": r[1], "createdAt": r[2], "updatedAt": r[3],
-                    })
-                }
-                None => json!({ "namespace": namespace, "name": name }),
+    Ok(data_of(db, std::slice::from_ref(node))?
+        .pop()
+        .unwrap_or(Value::Null))
+}
+
+/// What the graph shows of each node, in order: one statement for each kind of node among
+/// them.
+pub fn data_of(db: &mut dyn Direct, nodes: &[NodeRef]) -> Result<Vec<Value>, DriverError> {
+    // Each kind's keys, numbered from 1 in the order of `nodes`.
+    let (mut datasets, mut jobs, mut runs) = (Vec::new(), Vec::new(), Vec::new());
+    let mut number = Vec::with_capacity(nodes.len());
+    for node in nodes {
+        number.push(match node {
+            NodeRef::Dataset { namespace, name } => {
+                datasets.push(("", namespace.as_str(), Some(name.as_str())));
+                datasets.len()
             }
-        }
-        NodeRef::Job { namespace, name } => {
-            let row = db.row(
-                "SELECT current_version, created_at, updated_at FROM lineage_jobs WHERE namespace = $1 AND name = $2",
-                &[namespace.into(), name.into()],
-            )?;
-            let latest = db.row(
-                "SELECT r.run_id, r.state, r.started_at, r.ended_at, r.error_message FROM lineage_runs r \
-                 JOIN lineage_jobs j ON j.job_id = r.job_id WHERE j.namespace = $1 AND j.name = $2 \
-                 ORDER BY r.last_event_time DESC, r.run_id DESC LIMIT 1",
-                &[namespace.into(), name.into()],
-            )?;
-            // A job not stored yet shows empty texts, as before it had a row.
-            let r = match row {
-                Some(row) => json_row(Some(row), 3),
-                None => vec![Value::Null, json!(""), json!("")],
-            };
-            json!({
-                "id": { "namespace": namespace, "name": name },
-                "namespace": namespace, "name": name,
-                "currentVersion": r[0], "createdAt": r[1], "updatedAt": r[2],
-                "latestRun": latest.map(|l| {
-                    let l = json_row(Some(l), 5);
-                    json!({
-                        "id": l[0], "state": l[1], "startedAt": l[2], "endedAt": l[3], "errorMessage": l[4],
-                    })
-                }),
-            })
-        }
-        NodeRef::Run(run) => {
-            let row = db.row(
-                "SELECT run_name, experiment_id, status, start_time, end_time FROM runs WHERE run_uuid = $1",
-                &[run.into()],
-            )?;
-            match row {
-                Some(row) => {
-                    let r = json_row(Some(row), 5);
+            NodeRef::Job { namespace, name } => {
+                jobs.push(("", namespace.as_str(), Some(name.as_str())));
+                jobs.len()
+            }
+            NodeRef::Run(run) => {
+                runs.push(("", run.as_str(), None));
+                runs.len()
+            }
+            NodeRef::ModelVersion { .. } | NodeRef::Deployment(_) => 0,
+        });
+    }
+    let datasets = keyed_rows(db, DATASETS, &datasets)?;
+    let jobs = keyed_rows(db, JOBS, &jobs)?;
+    let runs = keyed_rows(db, RUNS, &runs)?;
+    Ok(nodes
+        .iter()
+        .zip(number)
+        .map(|(node, n)| match node {
+            NodeRef::Dataset { namespace, name } => dataset(namespace, name, datasets.get(&n)),
+            NodeRef::Job { namespace, name } => job(namespace, name, jobs.get(&n)),
+            NodeRef::Run(run) => match runs.get(&n) {
+                Some(r) => {
                     let exp = r[1].as_i64().map(|e| e.to_string());
                     json!({
                         "runId": run, "name": r[0], "experimentId": exp, "status": r[2],
@@ -97,9 +130,46 @@ pub fn node_data(db: &mut dyn Direct, node: &NodeRef) -> Result<Value, DriverErr
                     })
                 }
                 None => json!({ "runId": run }),
+            },
+            NodeRef::ModelVersion { name, version } => {
+                json!({ "name": name, "version": version })
             }
+            NodeRef::Deployment(name) => json!({ "name": name }),
+        })
+        .collect())
+}
+
+fn dataset(namespace: &str, name: &str, row: Option<&Vec<Value>>) -> Value {
+    match row {
+        Some(r) => {
+            let fields = r[0]
+                .as_str()
+                .and_then(|f| serde_json::from_str::<Value>(f).ok())
+                .unwrap_or(json!([]));
+            json!({
+                "id": { "namespace": namespace, "name": name },
+                "namespace": namespace, "name": name,
+                "fields": fields,
+                "currentVersion": r[1], "createdAt": r[2], "updatedAt": r[3],
+            })
         }
-        NodeRef::ModelVersion { name, version } => json!({ "name": name, "version": version }),
-        NodeRef::Deployment(name) => json!({ "name": name }),
+        None => json!({ "namespace": namespace, "name": name }),
+    }
+}
+
+fn job(namespace: &str, name: &str, row: Option<&Vec<Value>>) -> Value {
+    // A job not stored yet shows empty texts, as before it had a row.
+    let none = vec![Value::Null, json!(""), json!("")];
+    let r = row.unwrap_or(&none);
+    let latest = row.filter(|r| !r[3].is_null()).map(|l| {
+        json!({
+            "id": l[3], "state": l[4], "startedAt": l[5], "endedAt": l[6], "errorMessage": l[7],
+        })
+    });
+    json!({
+        "id": { "namespace": namespace, "name": name },
+        "namespace": namespace, "name": name,
+        "currentVersion": r[0], "createdAt": r[1], "updatedAt": r[2],
+        "latestRun": latest,
     })
 }

@@ -291,11 +291,3 @@ pub async fn run_exists(pool: &Pool, run_uuid: &str) -> Result<bool, sqlx::Error
             .is_some(),
     )
 }
-
-/// A run's name, if the run exists.
-pub async fn run_name(pool: &Pool, run_uuid: &str) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar("SELECT run_name FROM runs WHERE run_uuid = $1")
-        .bind(run_uuid)
-        .fetch_optional(pool)
-        .await
-}
