@@ -349,7 +349,8 @@ impl Keys {
 
 /// Runs a read of many small statements (a lineage walk) off the runtime, in one trip: on
 /// SQLite through the blocking thread's reader ([`super::read_inline`]), on PostgreSQL on one
-/// connection of the native pool driven from the blocking thread.
+/// connection of the generically planning native pool ([`super::native::generic`]) driven
+/// from the blocking thread.
 pub async fn read<T: Send + 'static>(
     pool: &super::Pool,
     f: impl FnOnce(&mut dyn Direct) -> Result<T, DriverError> + Send + 'static,
@@ -368,7 +369,7 @@ pub async fn read<T: Send + 'static>(
             .await
         }
         super::Backend::Postgres => {
-            let native = super::native::postgres(&pool)?;
+            let native = super::native::generic(&pool)?;
             let runtime = tokio::runtime::Handle::current();
             tokio::task::spawn_blocking(move || {
                 let mut conn = runtime.block_on(native.acquire())?;
