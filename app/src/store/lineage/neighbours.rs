@@ -150,20 +150,15 @@ fn key(node: &NodeRef) -> Option<(&'static str, String, Option<String>)> {
     })
 }
 
-/// A node's neighbours one step up and one step down, each sorted and without repeats.
-pub fn both(db: &mut dyn Direct, node: &NodeRef) -> Result<UpDown, DriverError> {
-    Ok(around(db, std::slice::from_ref(node))?
-        .pop()
-        .unwrap_or_default())
-}
-
 /// A node's neighbours one step up or down, sorted.
 pub fn neighbours(
     db: &mut dyn Direct,
     node: &NodeRef,
     dir: Direction,
 ) -> Result<Vec<NodeRef>, DriverError> {
-    let (ups, downs) = both(db, node)?;
+    let (ups, downs) = around(db, std::slice::from_ref(node))?
+        .pop()
+        .unwrap_or_default();
     Ok(if dir == Direction::Up { ups } else { downs })
 }
 
