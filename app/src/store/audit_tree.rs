@@ -6,11 +6,13 @@
 //! million entries reads ~20 stored nodes and at most a few dozen entry hashes.
 
 use crate::domain::merkle::{self, Hash, Recorder, Subtrees};
-use crate::store::{Db, Pool};
+use crate::store::direct::{self, Key, Keys};
+use crate::store::{DriverError, Pool};
 use serde::{Deserialize, Serialize};
-use sqlx::any::AnyRow;
-use sqlx::{QueryBuilder, Row};
 use std::collections::HashMap;
+
+mod snapshot;
+pub use snapshot::{snapshot, Snapshot};
 
 /// Lowest stored level: subtrees of 16 leaves.
 pub const STORED_LEVEL: u32 = 4;
@@ -138,88 +140,107 @@ impl Subtrees for Fetched {
     }
 }
 
-/// Fetches the perfect subtrees a proof asks for: stored ones in one query, small ones hashed
-/// from the entries they cover (one query as well).
-async fn fetch(pool: &Pool, wanted: &[(u32, u64)]) -> Result<Fetched, sqlx::Error> {
+/// Fetches the perfect subtrees a proof in the tree of `size` entries asks for. When the
+/// stored tree does not cover `size` yet it is extended first, and read again.
+async fn fetch(pool: &Pool, wanted: &[(u32, u64)], size: u64) -> Result<Fetched, sqlx::Error> {
+    let (fetched, blocks) = read_subtrees(pool, wanted).await?;
+    if blocks >= size >> STORED_LEVEL {
+        return Ok(fetched);
+    }
+    extend(pool).await?;
+    Ok(read_subtrees(pool, wanted).await?.0)
+}
+
+/// The stored subtrees among `wanted` and the entry hashes under the small ones, in one
+/// statement (on PostgreSQL three were a round trip each, and an inclusion proof took twice
+/// SQLite's time), with how many blocks of 2^[`STORED_LEVEL`] entries the stored tree covers.
+/// Small subtrees are hashed here from their entries.
+async fn read_subtrees(pool: &Pool, wanted: &[(u32, u64)]) -> Result<(Fetched, u64), sqlx::Error> {
     let (stored, small): (Vec<_>, Vec<_>) = wanted
         .iter()
         .copied()
         .partition(|(l, _)| *l >= STORED_LEVEL);
-    let mut out = HashMap::new();
-    if !stored.is_empty() {
-        let mut q: QueryBuilder<Db> =
-            QueryBuilder::new("SELECT level, idx, hash FROM audit_merkle WHERE (level, idx) IN (");
-        let mut sep = q.separated(", ");
-        for (level, idx) in &stored {
-            sep.push("(")
-                .push_bind_unseparated(i64::from(*level))
-                .push_unseparated(", ")
-                .push_bind_unseparated(*idx as i64)
-                .push_unseparated(")");
-        }
-        q.push(")");
-        let rows: Vec<AnyRow> = crate::store::sql::fetch_all_rows(&mut q, pool).await?;
-        for r in rows {
-            let level: i64 = r.try_get(0)?;
-            let idx: i64 = r.try_get(1)?;
-            let hash: Vec<u8> = r.try_get(2)?;
-            out.insert((level as u32, idx as u64), to_hash(&hash));
-        }
-    }
-    if !small.is_empty() {
-        let mut seqs: Vec<i64> = small
+    let mut seqs: Vec<u64> = small
+        .iter()
+        .flat_map(|&(l, i)| ((i << l) + 1)..=((i + 1) << l))
+        .collect();
+    seqs.sort_unstable();
+    seqs.dedup();
+    let nodes: Vec<(String, String)> = stored
+        .iter()
+        .map(|(l, i)| (l.to_string(), i.to_string()))
+        .collect();
+    let seqs: Vec<String> = seqs.iter().map(u64::to_string).collect();
+    let rows = direct::read(pool, move |db| {
+        let mut keys: Vec<Key<'_>> = nodes
             .iter()
-            .flat_map(|&(l, i)| ((i << l) as i64 + 1)..=(((i + 1) << l) as i64))
+            .map(|(l, i)| ("S", l.as_str(), Some(i.as_str())))
             .collect();
-        seqs.sort_unstable();
-        seqs.dedup();
-        let mut q: QueryBuilder<Db> =
-            QueryBuilder::new("SELECT seq, hash FROM audit_log WHERE seq IN (");
-        let mut sep = q.separated(", ");
-        for seq in &seqs {
-            sep.push_bind(*seq);
-        }
-        q.push(")");
-        let rows: Vec<AnyRow> = crate::store::sql::fetch_all_rows(&mut q, pool).await?;
-        let mut leaves: HashMap<i64, Hash> = HashMap::new();
-        for r in rows {
-            let seq: i64 = r.try_get(0)?;
-            let hash: String = r.try_get(1)?;
-            leaves.insert(seq, leaf_of(&hash));
-        }
-        for (l, i) in small {
-            let range: Option<Vec<Hash>> = (((i << l) as i64 + 1)..=(((i + 1) << l) as i64))
-                .map(|s| leaves.get(&s).copied())
-                .collect();
-            if let Some(r) = range {
-                out.insert((l, i), merkle::root(&r));
+        keys.extend(seqs.iter().map(|s| ("L", s.as_str(), None)));
+        let k = Keys::new(db, &keys);
+        let hex = if db.postgres() {
+            "encode(m.hash, 'hex')"
+        } else {
+            "hex(m.hash)"
+        };
+        let sql = format!(
+            "{with}SELECT 'S', m.level, m.idx, {hex} FROM k JOIN audit_merkle m \
+               ON m.level = CAST(k.a AS bigint) AND m.idx = CAST(k.b AS bigint) WHERE k.c = 'S' \
+             UNION ALL SELECT 'L', 0, l.seq, l.hash FROM k JOIN audit_log l \
+               ON l.seq = CAST(k.a AS bigint) WHERE k.c = 'L' \
+             UNION ALL SELECT 'C', 0, coalesce(max(idx) + 1, 0), NULL FROM audit_merkle \
+               WHERE level = {STORED_LEVEL}",
+            with = k.with
+        );
+        db.rows(&sql, &k.args())
+    })
+    .await
+    .map_err(|e| match e {
+        DriverError::Pool(e) => e,
+        DriverError::Sqlite(e) => sqlx::Error::Protocol(format!("reading the Merkle tree: {e}")),
+    })?;
+    let mut out = HashMap::new();
+    let mut leaves: HashMap<u64, Hash> = HashMap::new();
+    let mut blocks = 0;
+    for row in rows {
+        let mut row = row.into_iter();
+        let (Some(kind), Some(level), Some(index), Some(hash)) =
+            (row.next(), row.next(), row.next(), row.next())
+        else {
+            continue;
+        };
+        let index = index.int().unwrap_or(0).max(0) as u64;
+        match (kind.text().as_deref(), hash.text()) {
+            (Some("S"), Some(hex)) => {
+                let level = level.int().unwrap_or(0).max(0) as u32;
+                out.insert(
+                    (level, index),
+                    to_hash(&hex::decode(hex).unwrap_or_default()),
+                );
             }
+            (Some("L"), Some(h)) => {
+                leaves.insert(index, leaf_of(&h));
+            }
+            (Some("C"), _) => blocks = index,
+            _ => {}
         }
     }
-    Ok(Fetched(out))
-}
-
-/// Makes sure the stored tree covers `size` entries.
-async fn ensure_covers(pool: &Pool, size: u64) -> Result<(), sqlx::Error> {
-    let blocks: i64 = sqlx::query_scalar(
-        "SELECT coalesce((SELECT max(idx) + 1 FROM audit_merkle WHERE level = $1), 0)",
-    )
-    .bind(STORED_LEVEL as i64)
-    .fetch_one(pool)
-    .await?;
-    let covered = blocks << STORED_LEVEL;
-    if (covered.max(0) as u64) < (size >> STORED_LEVEL) << STORED_LEVEL {
-        extend(pool).await?;
+    for (l, i) in small {
+        let range: Option<Vec<Hash>> = (((i << l) + 1)..=((i + 1) << l))
+            .map(|s| leaves.get(&s).copied())
+            .collect();
+        if let Some(r) = range {
+            out.insert((l, i), merkle::root(&r));
+        }
     }
-    Ok(())
+    Ok((Fetched(out), blocks))
 }
 
 /// The root of the first `size` entries, from the stored tree.
 pub async fn root_at(pool: &Pool, size: u64) -> Result<Hash, sqlx::Error> {
-    ensure_covers(pool, size).await?;
     let mut rec = Recorder::default();
     let Ok(_) = merkle::tree_root(&mut rec, size);
-    let mut f = fetch(pool, &rec.0).await?;
+    let mut f = fetch(pool, &rec.0, size).await?;
     merkle::tree_root(&mut f, size)
 }
 
@@ -233,10 +254,9 @@ pub async fn inclusion_proof(
     if seq == 0 || seq > size {
         return Ok(None);
     }
-    ensure_covers(pool, size).await?;
     let mut rec = Recorder::default();
     let Ok(_) = merkle::inclusion_proof(&mut rec, seq - 1, size);
-    let mut f = fetch(pool, &rec.0).await?;
+    let mut f = fetch(pool, &rec.0, size).await?;
     Ok(merkle::inclusion_proof(&mut f, seq - 1, size)?.ok())
 }
 
@@ -250,10 +270,9 @@ pub async fn consistency_proof(
     if first == 0 || first > second {
         return Ok(None);
     }
-    ensure_covers(pool, second).await?;
     let mut rec = Recorder::default();
     let Ok(_) = merkle::consistency_proof(&mut rec, first, second);
-    let mut f = fetch(pool, &rec.0).await?;
+    let mut f = fetch(pool, &rec.0, second).await?;
     Ok(merkle::consistency_proof(&mut f, first, second)?.ok())
 }
 
@@ -300,101 +319,4 @@ pub async fn insert_checkpoint(pool: &Pool, c: &Checkpoint) -> Result<(), sqlx::
     .execute(&mut *tx)
     .await?;
     tx.commit().await
-}
-
-/// The tree of the first `size` entries held in memory for many proofs at once (an export):
-/// every stored subtree, and for each 16-entry block the proofs reach into, its leaves and the
-/// complete subtrees above them (levels 0–3), hashed once.
-pub struct Snapshot {
-    /// Stored levels, from [`STORED_LEVEL`] up.
-    levels: Vec<Vec<Hash>>,
-    /// Per loaded block: levels 0..STORED_LEVEL of its complete subtrees.
-    blocks: HashMap<u64, Vec<Vec<Hash>>>,
-}
-
-impl Snapshot {
-    /// The root of one perfect subtree, if loaded.
-    pub fn get(&self, level: u32, index: u64) -> Option<Hash> {
-        if level >= STORED_LEVEL {
-            return self
-                .levels
-                .get((level - STORED_LEVEL) as usize)
-                .and_then(|l| l.get(index as usize))
-                .copied();
-        }
-        let block = (index << level) >> STORED_LEVEL;
-        let within = index - (block << (STORED_LEVEL - level));
-        self.blocks
-            .get(&block)
-            .and_then(|b| b.get(level as usize))
-            .and_then(|l| l.get(within as usize))
-            .copied()
-    }
-}
-
-impl Subtrees for &Snapshot {
-    type Error = sqlx::Error;
-    fn perfect(&mut self, level: u32, index: u64) -> Result<Hash, sqlx::Error> {
-        self.get(level, index)
-            .ok_or_else(|| sqlx::Error::Protocol(format!("subtree {level}/{index} not loaded")))
-    }
-}
-
-/// Loads what proofs of `seqs` in the tree of `size` entries need.
-pub async fn snapshot(pool: &Pool, size: u64, seqs: &[u64]) -> Result<Snapshot, sqlx::Error> {
-    ensure_covers(pool, size).await?;
-    let mut levels = Vec::new();
-    let mut level = STORED_LEVEL;
-    while size >> level > 0 {
-        let rows: Vec<Vec<u8>> = sqlx::query_scalar(
-            "SELECT hash FROM audit_merkle WHERE level = $1 AND idx < $2 ORDER BY idx",
-        )
-        .bind(level as i64)
-        .bind((size >> level) as i64)
-        .fetch_all(pool)
-        .await?;
-        levels.push(rows.iter().map(|h| to_hash(h)).collect());
-        level += 1;
-    }
-    let mut wanted: Vec<u64> = seqs
-        .iter()
-        .map(|s| (s.saturating_sub(1)) >> STORED_LEVEL)
-        .collect();
-    if size > 0 {
-        wanted.push((size - 1) >> STORED_LEVEL);
-    }
-    wanted.sort_unstable();
-    wanted.dedup();
-    let mut blocks: HashMap<u64, Vec<Vec<Hash>>> = HashMap::new();
-    // Consecutive blocks are read as one range.
-    let mut i = 0;
-    while i < wanted.len() {
-        let mut j = i;
-        while j + 1 < wanted.len() && wanted[j + 1] == wanted[j] + 1 {
-            j += 1;
-        }
-        let first_seq = (wanted[i] << STORED_LEVEL) as i64 + 1;
-        let last_seq = (((wanted[j] + 1) << STORED_LEVEL) as i64).min(size as i64);
-        let hashes: Vec<String> = sqlx::query_scalar(
-            "SELECT hash FROM audit_log WHERE seq BETWEEN $1 AND $2 ORDER BY seq",
-        )
-        .bind(first_seq)
-        .bind(last_seq)
-        .fetch_all(pool)
-        .await?;
-        for (k, chunk) in hashes.chunks(1 << STORED_LEVEL).enumerate() {
-            let mut lv: Vec<Vec<Hash>> = vec![chunk.iter().map(|h| leaf_of(h)).collect()];
-            for _ in 1..STORED_LEVEL {
-                let below = lv.last().map(Vec::as_slice).unwrap_or(&[]);
-                let up: Vec<Hash> = below
-                    .chunks_exact(2)
-                    .map(|p| merkle::node_hash(&p[0], &p[1]))
-                    .collect();
-                lv.push(up);
-            }
-            blocks.insert(wanted[i] + k as u64, lv);
-        }
-        i = j + 1;
-    }
-    Ok(Snapshot { levels, blocks })
 }

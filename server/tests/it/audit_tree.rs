@@ -36,6 +36,20 @@ async fn get(c: &reqwest::Client, app: &TestApp, path: &str) -> (StatusCode, Val
     (s, r.json().await.unwrap_or(Value::Null))
 }
 
+/// The leaf hashes of the first `size` entries, computed here from the stored chain hashes.
+async fn leaves(app: &TestApp, size: u64) -> Vec<merkle::Hash> {
+    let hashes: Vec<String> =
+        sqlx::query_scalar("SELECT hash FROM audit_log ORDER BY seq LIMIT $1")
+            .bind(size as i64)
+            .fetch_all(&app.pool)
+            .await
+            .unwrap();
+    hashes
+        .iter()
+        .map(|x| merkle::leaf_hash(&hex::decode(x).unwrap()))
+        .collect()
+}
+
 fn h(v: &Value) -> merkle::Hash {
     from_hex(v.as_str().unwrap()).unwrap()
 }
@@ -54,16 +68,7 @@ async fn every_entry_has_an_inclusion_proof_against_a_signed_checkpoint() {
     let c: app::store::audit_tree::Checkpoint = serde_json::from_value(cp.clone()).unwrap();
     assert!(app::service::signing::verify_checkpoint(&key, &c));
     // Its root is the RFC 6962 root of the entry hashes, computed here independently.
-    let hashes: Vec<String> =
-        sqlx::query_scalar("SELECT hash FROM audit_log ORDER BY seq LIMIT $1")
-            .bind(size as i64)
-            .fetch_all(&app.pool)
-            .await
-            .unwrap();
-    let leaves: Vec<merkle::Hash> = hashes
-        .iter()
-        .map(|x| merkle::leaf_hash(&hex::decode(x).unwrap()))
-        .collect();
+    let leaves = leaves(&app, size).await;
     assert_eq!(merkle::to_hex(&merkle::root(&leaves)), cp["root_hash"]);
 
     for seq in 1..=size {
@@ -304,4 +309,51 @@ async fn filtered_exports_verify_offline_and_a_changed_byte_does_not() {
     let viewer = app.signed_in("vi", &[Role::Viewer]).await;
     let (s, _) = get(&viewer, &app, "/api/v1/audit/export").await;
     assert_eq!(s, StatusCode::FORBIDDEN);
+}
+
+/// A proof in a tree the stored subtrees do not cover yet (entries appended since they were
+/// last extended): the store extends them, then answers from them.
+#[tokio::test]
+async fn a_proof_past_the_stored_subtrees_extends_them_first() {
+    use app::store::audit_tree;
+    let app = spawn_app().await;
+    append(&app, 40).await;
+    audit_tree::extend(&app.pool).await.unwrap();
+    let blocks = || async {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM audit_merkle WHERE level = 4")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap()
+    };
+    let before = blocks().await;
+    append(&app, 50).await;
+    let size = audit_tree::log_size(&app.pool).await.unwrap();
+    assert!(
+        size >> 4 > before as u64,
+        "{size} entries, {before} blocks stored"
+    );
+    let leaves = leaves(&app, size).await;
+    let root = merkle::root(&leaves);
+    for seq in [1, 7, 40, 41, size - 1, size] {
+        let proof = audit_tree::inclusion_proof(&app.pool, seq, size)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            verify_inclusion(seq - 1, size, &leaves[(seq - 1) as usize], &proof, &root),
+            "entry {seq} of {size}"
+        );
+    }
+    assert_eq!(
+        blocks().await as u64,
+        size >> 4,
+        "extended to the log's size"
+    );
+    assert_eq!(audit_tree::root_at(&app.pool, size).await.unwrap(), root);
+    assert_eq!(
+        audit_tree::inclusion_proof(&app.pool, size + 1, size)
+            .await
+            .unwrap(),
+        None
+    );
 }

@@ -948,6 +948,33 @@ async fn the_demo_pipeline_is_sent_through_the_endpoint_once() {
     .await
     .unwrap();
     assert_eq!(versions, ["v1", "v2"]);
+    // The dataset's panel lists them newest first, each with the run that wrote it.
+    let viewer = l.app.signed_in("vera", &[Role::Viewer]).await;
+    let features = "dataset:s3://northwind-features:credit-applications-2026q3";
+    let html = viewer
+        .get(l.app.url(&format!("/lineage?node={}", urlencode(features))))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+        .replace("<!-- -->", "")
+        .replace("<!>", "");
+    let listed = html
+        .split(r#"<ul class="versions">"#)
+        .nth(1)
+        .and_then(|rest| rest.split("</ul>").next())
+        .unwrap_or_default();
+    let (v2, v1) = (
+        listed.find("<code>v2</code>"),
+        listed.find("<code>v1</code>"),
+    );
+    assert!(
+        matches!((v2, v1), (Some(a), Some(b)) if a < b),
+        "v2 then v1 in {listed}"
+    );
+    assert_eq!(listed.matches(" · run ").count(), 2, "{listed}");
     // Raw applications reach the training runs, the evaluation and the scores.
     let nodes = l
         .nodes(
