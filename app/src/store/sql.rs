@@ -1,10 +1,41 @@
 //! Statement text both databases read: placeholders are numbered (`$1`, `$2`, …), which
 //! PostgreSQL requires and SQLite accepts. Literal statements are written that way; the helpers
-//! here run statements assembled at run time, numbered (sqlx's query builder writes `?`).
+//! here run statements assembled at run time (sqlx's query builder writes `?`), numbered for
+//! PostgreSQL. On SQLite the builder's `?` stay as they are: SQLite finds a numbered
+//! parameter's name by scanning all of them, so binding the 2,400 `$N` of a 400-point metric
+//! batch one by one was quadratic (54% of the server's time ingesting metrics, 47,000 points/s
+//! against 180,000 with `?`).
 
-use super::Db;
+use super::{Conn, Db, Pool};
 use sqlx::any::AnyArguments;
 use sqlx::{Execute, QueryBuilder};
+
+/// Where an executor's statements run: the pool or a connection of either database.
+pub trait Reaches {
+    /// Whether it is PostgreSQL (whose statements need numbered placeholders).
+    fn postgres(&self) -> bool;
+}
+
+impl Reaches for &Pool {
+    fn postgres(&self) -> bool {
+        super::backend(self) == super::Backend::Postgres
+    }
+}
+
+impl Reaches for &mut Conn {
+    fn postgres(&self) -> bool {
+        self.backend_name() == "PostgreSQL"
+    }
+}
+
+/// The text of a built statement for the database `executor` reaches.
+fn text_for(sql: &str, executor: &impl Reaches) -> String {
+    if executor.postgres() {
+        numbered(sql)
+    } else {
+        sql.to_owned()
+    }
+}
 
 /// `sql` with each bare `?` outside quotes numbered in order (`$1`, `$2`, …), as SQLite would
 /// number them.
@@ -37,10 +68,10 @@ pub async fn fetch_all_as<'e, T, E>(
 ) -> Result<Vec<T>, sqlx::Error>
 where
     T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
-    E: sqlx::Executor<'e, Database = Db>,
+    E: sqlx::Executor<'e, Database = Db> + Reaches,
 {
     let mut built = q.build();
-    let sql = numbered(built.sql());
+    let sql = text_for(built.sql(), &executor);
     let args = arguments(&mut built)?;
     sqlx::query_as_with::<_, T, _>(&sql, args)
         .fetch_all(executor)
@@ -53,10 +84,10 @@ pub async fn fetch_all_rows<'e, E>(
     executor: E,
 ) -> Result<Vec<sqlx::any::AnyRow>, sqlx::Error>
 where
-    E: sqlx::Executor<'e, Database = Db>,
+    E: sqlx::Executor<'e, Database = Db> + Reaches,
 {
     let mut built = q.build();
-    let sql = numbered(built.sql());
+    let sql = text_for(built.sql(), &executor);
     let args = arguments(&mut built)?;
     sqlx::query_with(&sql, args).fetch_all(executor).await
 }
@@ -68,7 +99,7 @@ pub async fn fetch_all_scalar<'e, T, E>(
 ) -> Result<Vec<T>, sqlx::Error>
 where
     T: sqlx::Type<Db> + for<'r> sqlx::Decode<'r, Db> + Send + Unpin,
-    E: sqlx::Executor<'e, Database = Db>,
+    E: sqlx::Executor<'e, Database = Db> + Reaches,
 {
     fetch_scalars(q, executor, true).await
 }
@@ -83,7 +114,7 @@ pub async fn fetch_all_scalar_planned<'e, T, E>(
 ) -> Result<Vec<T>, sqlx::Error>
 where
     T: sqlx::Type<Db> + for<'r> sqlx::Decode<'r, Db> + Send + Unpin,
-    E: sqlx::Executor<'e, Database = Db>,
+    E: sqlx::Executor<'e, Database = Db> + Reaches,
 {
     fetch_scalars(q, executor, false).await
 }
@@ -95,10 +126,10 @@ async fn fetch_scalars<'e, T, E>(
 ) -> Result<Vec<T>, sqlx::Error>
 where
     T: sqlx::Type<Db> + for<'r> sqlx::Decode<'r, Db> + Send + Unpin,
-    E: sqlx::Executor<'e, Database = Db>,
+    E: sqlx::Executor<'e, Database = Db> + Reaches,
 {
     let mut built = q.build();
-    let sql = numbered(built.sql());
+    let sql = text_for(built.sql(), &executor);
     let args = arguments(&mut built)?;
     sqlx::query_scalar_with::<_, T, _>(&sql, args)
         .persistent(persistent)
@@ -109,10 +140,10 @@ where
 /// Runs a query builder's statement, numbered, for its effect.
 pub async fn execute<'e, E>(q: &mut QueryBuilder<'_, Db>, executor: E) -> Result<(), sqlx::Error>
 where
-    E: sqlx::Executor<'e, Database = Db>,
+    E: sqlx::Executor<'e, Database = Db> + Reaches,
 {
     let mut built = q.build();
-    let sql = numbered(built.sql());
+    let sql = text_for(built.sql(), &executor);
     let args = arguments(&mut built)?;
     sqlx::query_with(&sql, args).execute(executor).await?;
     Ok(())

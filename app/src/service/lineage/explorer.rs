@@ -60,14 +60,21 @@ pub async fn explore(pool: &Pool, query: LineageQuery) -> Result<LineageView, Ap
         }
         _ => None,
     };
-    let drawing = draw(pool, &g.nodes, &shown, blast.as_ref(), selected.as_ref()).await?;
-    let detail = match &selected {
-        Some(sel) => {
-            let downs = g.nodes.get(sel).map(|(_, downs)| downs.clone());
-            Some(detail(pool, sel, &query.field, downs).await?)
+    // The drawing's node data and the selected node's panel are independent reads: asked
+    // together, the panel's round trips on PostgreSQL overlap the drawing's.
+    let panel = async {
+        match &selected {
+            Some(sel) => {
+                let downs = g.nodes.get(sel).map(|(_, downs)| downs.clone());
+                Ok(Some(detail(pool, sel, &query.field, downs).await?))
+            }
+            None => Ok(None),
         }
-        None => None,
     };
+    let (drawing, detail) = tokio::try_join!(
+        draw(pool, &g.nodes, &shown, blast.as_ref(), selected.as_ref()),
+        panel
+    )?;
     let blast = match blast {
         Some(set) => Some(blast_list(pool, set).await?),
         None => None,
