@@ -830,6 +830,19 @@ async fn mlflow_training_runs_join_the_graph() {
         .await;
     assert_eq!(v["graph"][0]["type"], "RUN");
     assert_eq!(v["graph"][0]["data"]["name"], "xgb-1");
+    let data = &v["graph"][0]["data"];
+    assert_eq!(data["experimentId"], exp["experiment_id"], "{data}");
+    assert_eq!(data["status"], "RUNNING", "{data}");
+    assert!(data["startTime"].as_i64().is_some_and(|t| t > 0), "{data}");
+    // A dataset's node: its schema and current version.
+    let (_, v) = l
+        .get("/api/v1/lineage?nodeId=dataset:warehouse:features.loans&depth=0")
+        .await;
+    let data = &v["graph"][0]["data"];
+    assert!(
+        data["fields"].is_array() && data["createdAt"].is_string(),
+        "{data}"
+    );
     let (_, v) = l.get("/api/v1/search?q=xgb").await;
     assert_eq!(v["results"][0]["nodeId"], run_node.as_str());
 

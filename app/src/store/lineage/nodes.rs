@@ -22,16 +22,22 @@ fn json_val(v: Val) -> Value {
     }
 }
 
-const DATASETS: &str = "SELECT k.n, d.fields, d.current_version, d.created_at, d.updated_at \
-    FROM k CROSS JOIN lineage_datasets d WHERE d.namespace = k.a AND d.name = k.b";
-
-/// Each job with its latest run (NULLs when it has none).
-const JOBS: &str = "SELECT k.n, j.current_version, j.created_at, j.updated_at, \
-    r.run_id, r.state, r.started_at, r.ended_at, r.error_message \
+/// Every node's row, one statement for all kinds: text columns `t1`-`t8`, then integers
+/// `i1`-`i3`. A dataset: fields, current version, created, updated. A job (with its latest run,
+/// NULLs when it has none): current version, created, updated, then the run's id, state, start,
+/// end and error. A training run: name and status, then experiment, start and end.
+const NODES: &str = "SELECT k.n, d.fields, d.current_version, d.created_at, d.updated_at, \
+      NULL, NULL, NULL, NULL, CAST(NULL AS bigint), CAST(NULL AS bigint), CAST(NULL AS bigint) \
+    FROM k CROSS JOIN lineage_datasets d WHERE k.c = 'D' AND d.namespace = k.a AND d.name = k.b \
+    UNION ALL SELECT k.n, j.current_version, j.created_at, j.updated_at, \
+      r.run_id, r.state, r.started_at, r.ended_at, r.error_message, NULL, NULL, NULL \
     FROM k CROSS JOIN lineage_jobs j LEFT JOIN lineage_runs r ON r.run_id = \
-    (SELECT l.run_id FROM lineage_runs l WHERE l.job_id = j.job_id \
-    ORDER BY l.last_event_time DESC, l.run_id DESC LIMIT 1) \
-    WHERE j.namespace = k.a AND j.name = k.b";
+      (SELECT l.run_id FROM lineage_runs l WHERE l.job_id = j.job_id \
+       ORDER BY l.last_event_time DESC, l.run_id DESC LIMIT 1) \
+    WHERE k.c = 'J' AND j.namespace = k.a AND j.name = k.b \
+    UNION ALL SELECT k.n, r.run_name, r.status, NULL, NULL, NULL, NULL, NULL, NULL, \
+      r.experiment_id, r.start_time, r.end_time \
+    FROM k CROSS JOIN runs r WHERE k.c = 'R' AND r.run_uuid = k.a";
 
 const RUNS: &str = "SELECT k.n, r.run_name, r.experiment_id, r.status, r.start_time, r.end_time \
     FROM k CROSS JOIN runs r WHERE r.run_uuid = k.a";
@@ -89,57 +95,53 @@ pub fn node_data(db: &mut dyn Direct, node: &NodeRef) -> Result<Value, DriverErr
         .unwrap_or(Value::Null))
 }
 
-/// What the graph shows of each node, in order: one statement for each kind of node among
-/// them.
+/// What the graph shows of each node, in order: one statement for all of them ([`NODES`]; one
+/// per kind was a round trip each on PostgreSQL).
 pub fn data_of(db: &mut dyn Direct, nodes: &[NodeRef]) -> Result<Vec<Value>, DriverError> {
-    // Each kind's keys, numbered from 1 in the order of `nodes`.
-    let (mut datasets, mut jobs, mut runs) = (Vec::new(), Vec::new(), Vec::new());
+    // The stored nodes' keys, numbered from 1 in the order of `nodes` (0: nothing to read).
+    let mut keys: Vec<Key<'_>> = Vec::new();
     let mut number = Vec::with_capacity(nodes.len());
     for node in nodes {
-        number.push(match node {
-            NodeRef::Dataset { namespace, name } => {
-                datasets.push(("", namespace.as_str(), Some(name.as_str())));
-                datasets.len()
-            }
-            NodeRef::Job { namespace, name } => {
-                jobs.push(("", namespace.as_str(), Some(name.as_str())));
-                jobs.len()
-            }
-            NodeRef::Run(run) => {
-                runs.push(("", run.as_str(), None));
-                runs.len()
-            }
-            NodeRef::ModelVersion { .. } | NodeRef::Deployment(_) => 0,
-        });
+        let key = match node {
+            NodeRef::Dataset { namespace, name } => Some(("D", namespace, Some(name.as_str()))),
+            NodeRef::Job { namespace, name } => Some(("J", namespace, Some(name.as_str()))),
+            NodeRef::Run(run) => Some(("R", run, None)),
+            NodeRef::ModelVersion { .. } | NodeRef::Deployment(_) => None,
+        };
+        number.push(key.map_or(0, |(c, a, b)| {
+            keys.push((c, a.as_str(), b));
+            keys.len()
+        }));
     }
-    let datasets = keyed_rows(db, DATASETS, &datasets)?;
-    let jobs = keyed_rows(db, JOBS, &jobs)?;
-    let runs = keyed_rows(db, RUNS, &runs)?;
+    let rows = keyed_rows(db, NODES, &keys)?;
     Ok(nodes
         .iter()
         .zip(number)
-        .map(|(node, n)| match node {
-            NodeRef::Dataset { namespace, name } => dataset(namespace, name, datasets.get(&n)),
-            NodeRef::Job { namespace, name } => job(namespace, name, jobs.get(&n)),
-            NodeRef::Run(run) => match runs.get(&n) {
-                Some(r) => {
-                    let exp = r[1].as_i64().map(|e| e.to_string());
-                    json!({
-                        "runId": run, "name": r[0], "experimentId": exp, "status": r[2],
-                        "startTime": r[3], "endTime": r[4],
-                    })
+        .map(|(node, n)| {
+            let row = rows.get(&n).map(Vec::as_slice);
+            match node {
+                NodeRef::Dataset { namespace, name } => dataset(namespace, name, row),
+                NodeRef::Job { namespace, name } => job(namespace, name, row),
+                NodeRef::Run(run) => match row {
+                    Some(r) => {
+                        let exp = r[8].as_i64().map(|e| e.to_string());
+                        json!({
+                            "runId": run, "name": r[0], "experimentId": exp, "status": r[1],
+                            "startTime": r[9], "endTime": r[10],
+                        })
+                    }
+                    None => json!({ "runId": run }),
+                },
+                NodeRef::ModelVersion { name, version } => {
+                    json!({ "name": name, "version": version })
                 }
-                None => json!({ "runId": run }),
-            },
-            NodeRef::ModelVersion { name, version } => {
-                json!({ "name": name, "version": version })
+                NodeRef::Deployment(name) => json!({ "name": name }),
             }
-            NodeRef::Deployment(name) => json!({ "name": name }),
         })
         .collect())
 }
 
-fn dataset(namespace: &str, name: &str, row: Option<&Vec<Value>>) -> Value {
+fn dataset(namespace: &str, name: &str, row: Option<&[Value]>) -> Value {
     match row {
         Some(r) => {
             let fields = r[0]
@@ -157,7 +159,7 @@ fn dataset(namespace: &str, name: &str, row: Option<&Vec<Value>>) -> Value {
     }
 }
 
-fn job(namespace: &str, name: &str, row: Option<&Vec<Value>>) -> Value {
+fn job(namespace: &str, name: &str, row: Option<&[Value]>) -> Value {
     // A job not stored yet shows empty texts, as before it had a row.
     let none = vec![Value::Null, json!(""), json!("")];
     let r = row.unwrap_or(&none);
