@@ -78,51 +78,14 @@ where
         .await
 }
 
-/// Runs a query builder's statement, numbered, and returns its rows.
-pub async fn fetch_all_rows<'e, E>(
-    q: &mut QueryBuilder<'_, Db>,
-    executor: E,
-) -> Result<Vec<sqlx::any::AnyRow>, sqlx::Error>
-where
-    E: sqlx::Executor<'e, Database = Db> + Reaches,
-{
-    let mut built = q.build();
-    let sql = text_for(built.sql(), &executor);
-    let args = arguments(&mut built)?;
-    sqlx::query_with(&sql, args).fetch_all(executor).await
-}
-
-/// Runs a query builder's statement, numbered, and reads the first column of every row.
-pub async fn fetch_all_scalar<'e, T, E>(
-    q: &mut QueryBuilder<'_, Db>,
-    executor: E,
-) -> Result<Vec<T>, sqlx::Error>
-where
-    T: sqlx::Type<Db> + for<'r> sqlx::Decode<'r, Db> + Send + Unpin,
-    E: sqlx::Executor<'e, Database = Db> + Reaches,
-{
-    fetch_scalars(q, executor, true).await
-}
-
-/// [`fetch_all_scalar`] without keeping the statement prepared: the database plans it for
-/// this call's values every time. For statements whose best plan depends on the values (a
-/// runs search: how many runs a filter matches), where PostgreSQL would otherwise settle on
-/// one generic plan for every value after five calls.
+/// Runs a query builder's statement, numbered, and reads the first column of every row,
+/// without keeping the statement prepared: the database plans it for this call's values every
+/// time. For statements whose best plan depends on the values (a runs search: how many runs a
+/// filter matches), where PostgreSQL would otherwise settle on one generic plan for every
+/// value after five calls.
 pub async fn fetch_all_scalar_planned<'e, T, E>(
     q: &mut QueryBuilder<'_, Db>,
     executor: E,
-) -> Result<Vec<T>, sqlx::Error>
-where
-    T: sqlx::Type<Db> + for<'r> sqlx::Decode<'r, Db> + Send + Unpin,
-    E: sqlx::Executor<'e, Database = Db> + Reaches,
-{
-    fetch_scalars(q, executor, false).await
-}
-
-async fn fetch_scalars<'e, T, E>(
-    q: &mut QueryBuilder<'_, Db>,
-    executor: E,
-    persistent: bool,
 ) -> Result<Vec<T>, sqlx::Error>
 where
     T: sqlx::Type<Db> + for<'r> sqlx::Decode<'r, Db> + Send + Unpin,
@@ -132,7 +95,7 @@ where
     let sql = text_for(built.sql(), &executor);
     let args = arguments(&mut built)?;
     sqlx::query_scalar_with::<_, T, _>(&sql, args)
-        .persistent(persistent)
+        .persistent(false)
         .fetch_all(executor)
         .await
 }
