@@ -123,6 +123,20 @@ impl Lineage {
     }
 }
 
+/// The explorer page centred on `node`, as `client` sees it, without Leptos' hydration markers.
+async fn explorer_html(client: &reqwest::Client, app: &TestApp, node: &str) -> String {
+    client
+        .get(app.url(&format!("/lineage?node={}", urlencode(node))))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+        .replace("<!-- -->", "")
+        .replace("<!>", "")
+}
+
 fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
@@ -848,18 +862,7 @@ async fn mlflow_training_runs_join_the_graph() {
 
     // Its panel in the explorer: the run's status and a link to its page.
     let viewer = l.app.signed_in("vic", &[Role::Viewer]).await;
-    let html = viewer
-        .get(
-            l.app
-                .url(&format!("/lineage?node={}", urlencode(&run_node))),
-        )
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
-        .replace("<!>", "");
+    let html = explorer_html(&viewer, &l.app, &run_node).await;
     assert!(
         html.contains("MLflow experiment") && html.contains("RUNNING"),
         "run panel"
@@ -964,16 +967,7 @@ async fn the_demo_pipeline_is_sent_through_the_endpoint_once() {
     // The dataset's panel lists them newest first, each with the run that wrote it.
     let viewer = l.app.signed_in("vera", &[Role::Viewer]).await;
     let features = "dataset:s3://northwind-features:credit-applications-2026q3";
-    let html = viewer
-        .get(l.app.url(&format!("/lineage?node={}", urlencode(features))))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
-        .replace("<!-- -->", "")
-        .replace("<!>", "");
+    let html = explorer_html(&viewer, &l.app, features).await;
     let listed = html
         .split(r#"<ul class="versions">"#)
         .nth(1)

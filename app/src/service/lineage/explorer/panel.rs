@@ -8,7 +8,8 @@ use crate::store::lineage as store;
 use crate::store::Pool;
 
 /// The side panel of `sel`: a dataset's schema, versions and column lineage (`field`); a job's
-/// versions and runs; a training run as one row; the training runs named for the compare link.
+/// versions and runs; a training run as one row; the training runs with their names (each read
+/// names them from the runs table), for the compare link.
 /// `downs` are `sel`'s downstream neighbours when the walk has read them.
 pub(super) async fn detail(
     pool: &Pool,
@@ -37,21 +38,6 @@ pub(super) async fn detail(
         NodeRef::ModelVersion { name, .. } | NodeRef::Deployment(name) => {
             d.kind = "model".into();
             d.name = name.clone();
-        }
-    }
-    // Training runs show their names, for the compare link.
-    let unnamed: Vec<String> = d
-        .training_runs
-        .iter()
-        .filter(|(id, name)| name == id)
-        .map(|(id, _)| id.clone())
-        .collect();
-    if !unnamed.is_empty() {
-        let names = store::run_names(pool, unnamed).await?;
-        for (id, name) in &mut d.training_runs {
-            if let Some(n) = names.get(id.as_str()) {
-                n.clone_into(name);
-            }
         }
     }
     Ok(d)
