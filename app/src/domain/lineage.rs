@@ -11,12 +11,14 @@ pub const MAX_NAME_LEN: usize = 1024;
 /// Most inputs or outputs in one event.
 pub const MAX_DATASETS: usize = 1000;
 
+mod batch;
 mod event;
 mod explore;
 mod fold;
 mod node_ref;
 mod parse;
 
+pub use batch::*;
 pub use event::*;
 pub use explore::*;
 pub use fold::*;

@@ -190,7 +190,7 @@ async fn read_subtrees(pool: &Pool, wanted: &[(u32, u64)]) -> Result<(Fetched, u
                ON l.seq = CAST(k.a AS bigint) WHERE k.c = 'L' \
              UNION ALL SELECT 'C', 0, coalesce(max(idx) + 1, 0), NULL FROM audit_merkle \
                WHERE level = {STORED_LEVEL}",
-            with = k.with
+            with = k.with()
         );
         db.rows(&sql, &k.args())
     })

@@ -1,9 +1,12 @@
-//! Many small statements from one thread, on either database: a lineage ingest batch runs some
-//! twenty per event, a lineage walk one per node. On SQLite they go straight to a rusqlite
+//! Many small statements from one thread, on either database: a lineage ingest batch runs one
+//! per table, a lineage walk one per level. On SQLite they go straight to a rusqlite
 //! connection (about 4 µs each, where sqlx's hop to its worker thread costs more than the
 //! statement); on PostgreSQL to one connection of the pool, driven from the thread.
 
 use super::DriverError;
+
+mod table;
+pub use table::{Key, Keys, Table};
 
 /// A value bound to a statement.
 #[derive(Clone, Copy, Debug)]
@@ -283,67 +286,6 @@ impl Direct for OnPg<'_> {
                     .collect::<Result<Vec<Val>, DriverError>>()
             })
             .collect()
-    }
-}
-
-/// Many keys as a table `k(n, c, a, b)`, so that one statement answers for all of them where
-/// one per key was a round trip each on PostgreSQL: `n` numbers the keys from 1 in order, `c`
-/// says which part of the statement a key is for, `a` and `b` are its one or two texts.
-/// [`Keys::with`] goes before a statement over `k`, which takes no other arguments. SQLite
-/// reads the keys from one JSON array; PostgreSQL from text arrays, whose length its planner
-/// estimates as a handful of rows (from a JSON function it assumes a hundred, enough to prefer
-/// scanning a table to probing its index once per key).
-pub struct Keys {
-    /// The `WITH k(n, c, a, b) AS (…)` clause.
-    pub with: &'static str,
-    args: Vec<String>,
-}
-
-/// One key of [`Keys`]: `(c, a, b)`.
-pub type Key<'a> = (&'a str, &'a str, Option<&'a str>);
-
-impl Keys {
-    /// The keys for a statement on `db`.
-    pub fn new(db: &dyn Direct, keys: &[Key<'_>]) -> Self {
-        if db.postgres() {
-            // PostgreSQL's array literal: each text quoted, `\` and `"` escaped.
-            let array = |col: &dyn Fn(&Key<'_>) -> Option<String>| {
-                let items: Vec<String> = keys
-                    .iter()
-                    .map(|k| match col(k) {
-                        Some(t) => {
-                            format!("\"{}\"", t.replace('\\', "\\\\").replace('"', "\\\""))
-                        }
-                        None => "NULL".to_owned(),
-                    })
-                    .collect();
-                format!("{{{}}}", items.join(","))
-            };
-            Keys {
-                with: "WITH k(n, c, a, b) AS (SELECT n, c, a, b FROM unnest(CAST($1 AS text[]), \
-                    CAST($2 AS text[]), CAST($3 AS text[])) WITH ORDINALITY AS u(c, a, b, n)) ",
-                args: vec![
-                    array(&|k| Some(k.0.to_owned())),
-                    array(&|k| Some(k.1.to_owned())),
-                    array(&|k| k.2.map(str::to_owned)),
-                ],
-            }
-        } else {
-            let json: Vec<serde_json::Value> = keys
-                .iter()
-                .map(|(c, a, b)| serde_json::json!([c, a, b]))
-                .collect();
-            Keys {
-                with: "WITH k(n, c, a, b) AS (SELECT key + 1, value ->> 0, value ->> 1, \
-                    value ->> 2 FROM json_each($1)) ",
-                args: vec![serde_json::Value::Array(json).to_string()],
-            }
-        }
-    }
-
-    /// The statement's arguments.
-    pub fn args(&self) -> Vec<Arg<'_>> {
-        self.args.iter().map(Arg::from).collect()
     }
 }
 

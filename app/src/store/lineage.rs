@@ -5,10 +5,11 @@
 //! ([`fold_run`]), and facets, schemas and versions are replaced only by an event that sorts
 //! later by (event time, dedup key). Events arriving twice or out of order give the same graph.
 //!
-//! An event touches twenty-odd rows. Through sqlx each statement costs about 55 µs (a
-//! round trip to its worker thread); through rusqlite about 4 µs. So ingestion runs on a
-//! writer thread with a rusqlite connection of its own ([`super::open_own_connection`]),
-//! whose prepared statements live as long as it does: the events, their audit entries
+//! An event touches twenty-odd rows; a batch of events is written with one statement per
+//! table ([`ingest`]). Through sqlx each statement costs about 55 µs (a round trip to its
+//! worker thread); through rusqlite about 4 µs. So on SQLite ingestion runs on a writer thread
+//! with a rusqlite connection of its own ([`super::open_own_connection`]), whose prepared
+//! statements live as long as it does: the events, their audit entries
 //! ([`super::audit::append_all_sync`]) and the commit are one transaction there.
 
 use crate::store::Pool;

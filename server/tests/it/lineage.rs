@@ -1119,3 +1119,128 @@ async fn the_explorer_page_draws_the_graph_and_the_panel_without_js() {
     let (status, _) = page("/lineage?node=dataset:nowhere:nothing".into()).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+/// Stores `events` as one batch in one transaction, with one statement per table as
+/// PostgreSQL's lineage writer stores whatever many pipelines have sent at once (on SQLite too,
+/// whose writer stores events one by one); answers which were new.
+async fn ingest_as_one_batch(app: &TestApp, events: &[Value]) -> Vec<bool> {
+    use app::domain::lineage::{parse_event, LineageEvent};
+    use app::store::{backend, direct::OnPool, lineage::ingest_batched as ingest, Backend};
+    let parsed: Vec<(LineageEvent, String)> = events
+        .iter()
+        .map(|v| (parse_event(v).unwrap(), v.to_string()))
+        .collect();
+    let (pool, runtime) = (app.pool.clone(), tokio::runtime::Handle::current());
+    tokio::task::spawn_blocking(move || {
+        let events: Vec<(&LineageEvent, &str)> =
+            parsed.iter().map(|(e, b)| (e, b.as_str())).collect();
+        let now = "2026-12-07T00:00:00.000000Z";
+        let done = match backend(&pool) {
+            Backend::Sqlite => {
+                let mut db = app::store::open_own_connection(&pool).unwrap();
+                let tx = db.transaction().unwrap();
+                let done = ingest(&mut &*tx, &events, now).unwrap();
+                tx.commit().unwrap();
+                done
+            }
+            Backend::Postgres => {
+                let _context = runtime.enter();
+                let mut tx = runtime.block_on(pool.begin()).unwrap();
+                let done = ingest(
+                    &mut OnPool {
+                        conn: &mut tx,
+                        runtime: &runtime,
+                    },
+                    &events,
+                    now,
+                )
+                .unwrap();
+                runtime.block_on(tx.commit()).unwrap();
+                done
+            }
+        };
+        done.into_iter().map(|d| d.stored).collect()
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_batch_of_many_events_leaves_the_graph_that_one_at_a_time_does() {
+    let schema =
+        |field: &str| json!({ "schema": { "fields": [{ "name": field, "type": "INT" }] } });
+    let mut events = pipeline();
+    // Static events naming the same rows: a newer and an older schema for clean.loans (the
+    // newer must win whichever comes first), a versioned dataset, and one job declared twice.
+    for (time, field) in [
+        ("2026-11-21T00:00:00Z", "newest"),
+        ("2026-11-18T00:00:00Z", "oldest"),
+    ] {
+        let mut d = ds("warehouse", "clean.loans");
+        d["facets"] = schema(field);
+        events.push(json!({ "eventTime": time, "producer": PRODUCER,
+            "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/definitions/DatasetEvent",
+            "dataset": d }));
+    }
+    let mut versioned = ds("s3://raw", "snapshots");
+    versioned["facets"] = json!({ "version": { "datasetVersion": "v7" } });
+    events.push(
+        json!({ "eventTime": "2026-11-22T00:00:00Z", "producer": PRODUCER,
+        "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/definitions/DatasetEvent",
+        "dataset": versioned }),
+    );
+    for time in ["2026-11-23T00:00:00Z", "2026-11-24T00:00:00Z"] {
+        events.push(json!({ "eventTime": time, "producer": PRODUCER,
+            "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/definitions/JobEvent",
+            "job": { "namespace": "etl", "name": "report", "facets": { "documentation": { "description": time } } },
+            "inputs": [ds("warehouse", "features.loans")], "outputs": [ds("s3://reports", "weekly")] }));
+    }
+    let (a, b) = (Lineage::new().await, Lineage::new().await);
+    for e in &events {
+        a.ok(e).await;
+    }
+    // Newest first, one pair swapped, then every event again: one batch.
+    let mut batch: Vec<Value> = events.iter().rev().cloned().collect();
+    batch.swap(1, 4);
+    batch.extend(events.iter().cloned());
+    let stored = ingest_as_one_batch(&b.app, &batch).await;
+    let n = events.len();
+    assert_eq!(
+        stored,
+        [vec![true; n], vec![false; n]].concat(),
+        "repeats in the batch are not new"
+    );
+    assert_eq!(b.count("lineage_events").await, n as i64);
+    assert_eq!(graph_state(&a).await, graph_state(&b).await);
+    let fields: String =
+        sqlx::query_scalar("SELECT fields FROM lineage_datasets WHERE name = 'clean.loans'")
+            .fetch_one(&b.app.pool)
+            .await
+            .unwrap();
+    assert!(
+        fields.contains("newest"),
+        "the latest schema wins: {fields}"
+    );
+    let static_time: Option<String> = sqlx::query_scalar(
+        "SELECT v.static_time FROM lineage_job_versions v JOIN lineage_jobs j USING (job_id) WHERE j.name = 'report'",
+    )
+    .fetch_one(&b.app.pool)
+    .await
+    .unwrap();
+    assert_eq!(static_time.as_deref(), Some("2026-11-24T00:00:00.000000Z"));
+    // A second batch moving a run to another job settles both jobs.
+    let moved = run_event(
+        "COMPLETE",
+        "2026-11-20T03:00:00Z",
+        R3,
+        "clean_loans",
+        vec![ds(PG, "raw.loans")],
+        vec![],
+    );
+    assert_eq!(
+        ingest_as_one_batch(&b.app, std::slice::from_ref(&moved)).await,
+        [true]
+    );
+    a.ok(&moved).await;
+    assert_eq!(graph_state(&a).await, graph_state(&b).await);
+}

@@ -273,3 +273,55 @@ fn edge_paths_curve_between_layers_and_run_straight_along_one() {
     assert_eq!(d, "M0.0,0.0 C50.0,0.0 50.0,40.0 100.0,40.0 L200.0,40.0");
     assert_eq!(edge_path(&[(1.0, 1.0)]), "");
 }
+
+/// A batch of `events` (each stored under its own dedup key), added in the given order.
+fn batch_of(events: &[&LineageEvent]) -> Batch {
+    let mut b = Batch::default();
+    for e in events {
+        b.add(e, &e.dedup_key());
+    }
+    b
+}
+
+#[test]
+fn a_batch_keeps_the_latest_part_of_each_row_whatever_its_order() {
+    let mut start = run_event("START", "2026-11-27T10:00:00Z");
+    start["inputs"][0]["facets"]["schema"]["fields"] = json!([{ "name": "old", "type": "INT" }]);
+    let start = parse_event(&start).unwrap();
+    let complete = parse_event(&run_event("COMPLETE", "2026-11-27T10:05:00Z")).unwrap();
+    let forward = batch_of(&[&start, &complete]);
+    let backward = batch_of(&[&complete, &start]);
+    assert_eq!(forward, backward);
+    let raw = (
+        String::from("postgres://db:5432"),
+        String::from("raw.loans"),
+    );
+    let fields = &forward.datasets[&raw].fields.as_ref().unwrap();
+    assert!(fields.value.contains("addr.zip"), "{}", fields.value);
+    assert_eq!(fields.from, source_key(&complete, &complete.dedup_key()));
+    assert_eq!(
+        forward.namespaces,
+        BTreeSet::from(["etl".to_owned(), "postgres://db:5432".to_owned()])
+    );
+    assert_eq!(forward.runs.len(), 1, "a run is re-folded once per batch");
+    assert!(forward.declared.is_empty() && forward.versions.is_empty());
+}
+
+#[test]
+fn a_batch_declares_a_job_version_once_with_its_latest_time() {
+    let job = |time: &str| {
+        parse_event(&json!({ "eventTime": time, "producer": "p",
+            "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/definitions/JobEvent",
+            "job": { "namespace": "etl", "name": "report" },
+            "inputs": [{ "namespace": "s3://b", "name": "in" }], "outputs": [] }))
+        .unwrap()
+    };
+    let (early, late) = (job("2026-11-01T00:00:00Z"), job("2026-11-02T00:00:00Z"));
+    let b = batch_of(&[&late, &early]);
+    assert_eq!(b.declared.len(), 1);
+    let declared = b.declared.values().next().unwrap();
+    assert_eq!(declared.static_time, "2026-11-02T00:00:00.000000Z");
+    assert_eq!(declared.inputs.len(), 1);
+    assert_eq!(b.jobs.len(), 1);
+    assert!(b.runs.is_empty());
+}

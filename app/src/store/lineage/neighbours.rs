@@ -100,7 +100,7 @@ pub fn around(db: &mut dyn Direct, nodes: &[NodeRef]) -> Result<Vec<UpDown>, Dri
         .map(|(c, a, b)| (*c, a.as_str(), b.as_deref()))
         .collect();
     let keys = Keys::new(db, &borrowed);
-    for row in db.rows(&format!("{}{SQL}", keys.with), &keys.args())? {
+    for row in db.rows(&format!("{}{SQL}", keys.with()), &keys.args())? {
         let mut cols = row.into_iter();
         let (Some(n), Some(side), Some(kind), Some(a), b) = (
             cols.next().and_then(|v| v.int()),

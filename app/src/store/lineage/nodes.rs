@@ -78,7 +78,7 @@ fn keyed_rows(
     }
     let keys = Keys::new(db, keys);
     let mut out = HashMap::new();
-    for row in db.rows(&format!("{}{sql}", keys.with), &keys.args())? {
+    for row in db.rows(&format!("{}{sql}", keys.with()), &keys.args())? {
         let mut cols = row.into_iter();
         if let Some(n) = cols.next().and_then(|v| v.int()) {
             let n = usize::try_from(n).unwrap_or_default();
