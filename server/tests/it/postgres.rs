@@ -95,6 +95,26 @@ async fn migrate_builds_the_same_tables_and_columns_as_on_sqlite() {
             .expect("versions");
     let expected: Vec<i64> = app::store::MIGRATOR.iter().map(|m| m.version).collect();
     assert_eq!(versions, expected);
+    // Where a lineage row's facets came from compares byte by byte, as on SQLite, whatever
+    // the cluster's locale.
+    let collations: Vec<(String, String)> = sqlx::query_as(
+        "SELECT table_name::text || '.' || column_name::text, coalesce(collation_name::text, '-') \
+         FROM information_schema.columns WHERE table_name::text LIKE 'lineage\\_%' \
+         AND column_name::text LIKE '%\\_from' ORDER BY 1",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .expect("collations");
+    let c = |column: &str| (column.to_owned(), "C".to_owned());
+    assert_eq!(
+        collations,
+        [
+            c("lineage_dataset_versions.facets_from"),
+            c("lineage_datasets.facets_from"),
+            c("lineage_datasets.fields_from"),
+            c("lineage_jobs.facets_from"),
+        ]
+    );
     // The Default experiment MLflow clients expect.
     let name: String = sqlx::query_scalar("SELECT name FROM experiments WHERE experiment_id = 0")
         .fetch_one(&mut conn)
