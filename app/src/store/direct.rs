@@ -1,5 +1,5 @@
 //! Many small statements from one thread, on either database: a lineage ingest batch runs one
-//! per table, a lineage walk one per level. On SQLite they go straight to a rusqlite
+//! per row on SQLite and one per table on PostgreSQL, a lineage walk one per level. On SQLite they go straight to a rusqlite
 //! connection (about 4 µs each, where sqlx's hop to its worker thread costs more than the
 //! statement); on PostgreSQL to one connection of the pool, driven from the thread.
 

@@ -5,8 +5,8 @@
 //! ([`fold_run`]), and facets, schemas and versions are replaced only by an event that sorts
 //! later by (event time, dedup key). Events arriving twice or out of order give the same graph.
 //!
-//! An event touches twenty-odd rows; a batch of events is written with one statement per
-//! table ([`ingest`]). Through sqlx each statement costs about 55 µs (a round trip to its
+//! An event touches twenty-odd rows: on SQLite a statement each, on PostgreSQL a batch of
+//! events takes one statement per table ([`ingest`]). Through sqlx each statement costs about 55 µs (a round trip to its
 //! worker thread); through rusqlite about 4 µs. So on SQLite ingestion runs on a writer thread
 //! with a rusqlite connection of its own ([`super::open_own_connection`]), whose prepared
 //! statements live as long as it does: the events, their audit entries

@@ -3,8 +3,8 @@
 //! per table: the events, then namespaces, datasets, jobs and dataset versions as [`Batch`]
 //! gathers them, then the runs re-folded from all their events ([`runs`]); each statement
 //! binds its rows as one [`Table`]. There every statement is a round trip under the ingest
-//! lock, and one per row (some twenty-five per event, [`one_by_one`]) held ingest to 380-430
-//! events/s on the benchmark; a statement per table stores 740-815. SQLite, where a statement
+//! lock, and one per row (some twenty-five per event, [`one_by_one`]) held ingest to 348-454
+//! events/s on the benchmark; a statement per table stores 868-912. SQLite, where a statement
 //! is a function call, keeps the per-row path, which is faster there.
 
 mod one_by_one;
