@@ -6,7 +6,7 @@
 //! million entries reads ~20 stored nodes and at most a few dozen entry hashes.
 
 use crate::domain::merkle::{self, Hash, Recorder, Subtrees};
-use crate::store::direct::{self, Key, Keys};
+use crate::store::direct::{self, Pairs};
 use crate::store::{DriverError, Pool};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -154,6 +154,8 @@ async fn fetch(pool: &Pool, wanted: &[(u32, u64)], size: u64) -> Result<Fetched,
 /// The stored subtrees among `wanted` and the entry hashes under the small ones, in one
 /// statement (on PostgreSQL three were a round trip each, and an inclusion proof took twice
 /// SQLite's time), with how many blocks of 2^[`STORED_LEVEL`] entries the stored tree covers.
+/// The entries are read as runs of consecutive `seq`s (a proof's are the block around its
+/// entry and the tree's last block): one index range each rather than a probe per entry.
 /// Small subtrees are hashed here from their entries.
 async fn read_subtrees(pool: &Pool, wanted: &[(u32, u64)]) -> Result<(Fetched, u64), sqlx::Error> {
     let (stored, small): (Vec<_>, Vec<_>) = wanted
@@ -166,33 +168,32 @@ async fn read_subtrees(pool: &Pool, wanted: &[(u32, u64)]) -> Result<(Fetched, u
         .collect();
     seqs.sort_unstable();
     seqs.dedup();
-    let nodes: Vec<(String, String)> = stored
+    let nodes: Vec<(i64, i64)> = stored
         .iter()
-        .map(|(l, i)| (l.to_string(), i.to_string()))
+        .map(|&(l, i)| (i64::from(l), i as i64))
         .collect();
-    let seqs: Vec<String> = seqs.iter().map(u64::to_string).collect();
-    let rows = direct::read(pool, move |db| {
-        let mut keys: Vec<Key<'_>> = nodes
-            .iter()
-            .map(|(l, i)| ("S", l.as_str(), Some(i.as_str())))
-            .collect();
-        keys.extend(seqs.iter().map(|s| ("L", s.as_str(), None)));
-        let k = Keys::new(db, &keys);
-        let hex = if db.postgres() {
+    let runs = consecutive_runs(&seqs);
+    let rows = direct::query(pool, move |postgres| {
+        let nodes = Pairs::new(postgres, "k", 1, &nodes);
+        let runs = Pairs::new(postgres, "r", 1 + nodes.width(), &runs);
+        let hex = if postgres {
             "encode(m.hash, 'hex')"
         } else {
             "hex(m.hash)"
         };
         let sql = format!(
-            "{with}SELECT 'S', m.level, m.idx, {hex} FROM k JOIN audit_merkle m \
-               ON m.level = CAST(k.a AS bigint) AND m.idx = CAST(k.b AS bigint) WHERE k.c = 'S' \
-             UNION ALL SELECT 'L', 0, l.seq, l.hash FROM k JOIN audit_log l \
-               ON l.seq = CAST(k.a AS bigint) WHERE k.c = 'L' \
+            "SELECT 'S', m.level, m.idx, {hex} FROM {nodes} JOIN audit_merkle m \
+               ON m.level = k.a AND m.idx = k.b \
+             UNION ALL SELECT 'L', 0, l.seq, l.hash FROM {runs} JOIN audit_log l \
+               ON l.seq BETWEEN r.a AND r.b \
              UNION ALL SELECT 'C', 0, coalesce(max(idx) + 1, 0), NULL FROM audit_merkle \
                WHERE level = {STORED_LEVEL}",
-            with = k.with()
+            nodes = nodes.from,
+            runs = runs.from,
         );
-        db.rows(&sql, &k.args())
+        let mut args = nodes.into_args();
+        args.extend(runs.into_args());
+        (sql, args)
     })
     .await
     .map_err(|e| match e {
@@ -234,6 +235,19 @@ async fn read_subtrees(pool: &Pool, wanted: &[(u32, u64)]) -> Result<(Fetched, u
         }
     }
     Ok((Fetched(out), blocks))
+}
+
+/// Sorted, distinct `seqs` as runs `(first, last)` of consecutive numbers.
+fn consecutive_runs(seqs: &[u64]) -> Vec<(i64, i64)> {
+    let mut runs: Vec<(i64, i64)> = Vec::new();
+    for &s in seqs {
+        let s = s as i64;
+        match runs.last_mut() {
+            Some((_, last)) if *last + 1 == s => *last = s,
+            _ => runs.push((s, s)),
+        }
+    }
+    runs
 }
 
 /// The root of the first `size` entries, from the stored tree.

@@ -49,7 +49,8 @@ fn lazy(pool: &Pool, generic: bool) -> Result<PgPool, sqlx::Error> {
     if let Some(native) = pools.get(&(url.clone(), generic)) {
         return Ok(native.clone());
     }
-    let mut options = url.parse::<PgConnectOptions>()?;
+    // Without JIT compilation, as the store's own pool (see `super::connect`).
+    let mut options = url.parse::<PgConnectOptions>()?.options([("jit", "off")]);
     let mut size = pool.options().get_max_connections();
     if generic {
         options = options.options([("plan_cache_mode", "force_generic_plan")]);
@@ -59,6 +60,8 @@ fn lazy(pool: &Pool, generic: bool) -> Result<PgPool, sqlx::Error> {
         .max_connections(size)
         .min_connections(0)
         .idle_timeout(IDLE)
+        .test_before_acquire(false)
+        .before_acquire(super::ping_if_idle)
         .connect_lazy_with(options);
     pools.insert((url, generic), native.clone());
     Ok(native)

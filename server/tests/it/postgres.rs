@@ -405,3 +405,116 @@ async fn lineage_through_two_servers_naming_the_same_datasets_is_all_stored() {
             .expect("count");
     assert_eq!(audited, runs, "every event audited once");
 }
+
+/// Connections the database ended (a restart, a failover, an idle timeout in between) are
+/// replaced, not handed to a request: the pools skip sqlx's ping before each use (a round trip
+/// more per statement) but still ping a connection that sat idle for a second or more.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_serves_on_after_postgres_ends_its_connections() {
+    let url = Cluster::get().fresh_database().await;
+    let (replicas, browser, token) = two_replicas(&url).await;
+    let app = &replicas[0];
+    let api = app.client();
+    // One request of each pool: writes through the store's pool, runs through the native
+    // one, a Merkle proof through the generically planning one.
+    let round = |i: usize| {
+        let (api, browser, token) = (api.clone(), browser.clone(), token.clone());
+        let base = app.url("");
+        async move {
+            let post = |path: &str, body: serde_json::Value| {
+                api.post(format!("{base}/api/2.0/mlflow/{path}"))
+                    .bearer_auth(&token)
+                    .json(&body)
+                    .send()
+            };
+            let res = post(
+                "experiments/create",
+                serde_json::json!({ "name": format!("after-{i}") }),
+            )
+            .await
+            .expect("create");
+            assert_eq!(
+                res.status(),
+                200,
+                "round {i}: {}",
+                res.text().await.unwrap_or_default()
+            );
+            let id = res.json::<serde_json::Value>().await.expect("json")["experiment_id"].clone();
+            let res = post("runs/create", serde_json::json!({ "experiment_id": id }))
+                .await
+                .expect("run");
+            assert_eq!(
+                res.status(),
+                200,
+                "round {i}: {}",
+                res.text().await.unwrap_or_default()
+            );
+            let res = post("runs/search", serde_json::json!({ "experiment_ids": [id] }))
+                .await
+                .expect("search");
+            assert_eq!(
+                res.status(),
+                200,
+                "round {i}: {}",
+                res.text().await.unwrap_or_default()
+            );
+            let found = res.json::<serde_json::Value>().await.expect("json");
+            assert_eq!(
+                found["runs"].as_array().map(Vec::len),
+                Some(1),
+                "round {i}: {found}"
+            );
+            let res = browser
+                .get(format!("{base}/api/v1/audit/entries/1/proof"))
+                .send()
+                .await
+                .expect("proof");
+            assert_eq!(
+                res.status(),
+                200,
+                "round {i}: {}",
+                res.text().await.unwrap_or_default()
+            );
+        }
+    };
+    round(0).await;
+    let mut admin = PgConnection::connect(&url).await.expect("connect");
+    let ended: Vec<bool> = sqlx::query_scalar(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .fetch_all(&mut admin)
+    .await
+    .expect("terminate");
+    assert!(
+        ended.len() >= 3,
+        "the server held connections of each pool: {ended:?}"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    round(1).await;
+    round(2).await;
+}
+
+/// The store's connections, of every pool, run without JIT compilation: a generic plan over
+/// keys bound as an array is estimated dear enough to be compiled, and a Merkle proof of a
+/// fifth of a millisecond took seven.
+#[tokio::test]
+async fn every_pool_connects_without_jit() {
+    let url = Cluster::get().fresh_database().await;
+    let pool = server::open_store(&url).await.expect("open store");
+    let jit: String = sqlx::query_scalar("SELECT current_setting('jit')")
+        .fetch_one(&pool)
+        .await
+        .expect("store pool");
+    assert_eq!(jit, "off", "the store's pool");
+    for native in [
+        app::store::native::postgres(&pool).expect("native"),
+        app::store::native::generic(&pool).expect("generic"),
+    ] {
+        let jit: String = sqlx::query_scalar("SELECT current_setting('jit')")
+            .fetch_one(&native)
+            .await
+            .expect("native pool");
+        assert_eq!(jit, "off", "a native pool");
+    }
+}
