@@ -49,11 +49,15 @@ fn lazy(pool: &Pool, generic: bool) -> Result<PgPool, sqlx::Error> {
     if let Some(native) = pools.get(&(url.clone(), generic)) {
         return Ok(native.clone());
     }
-    // Without JIT compilation, as the store's own pool (see `super::connect`).
-    let mut options = url.parse::<PgConnectOptions>()?.options([("jit", "off")]);
+    let mut options = url.parse::<PgConnectOptions>()?;
     let mut size = pool.options().get_max_connections();
     if generic {
-        options = options.options([("plan_cache_mode", "force_generic_plan")]);
+        // Without JIT compilation: a generic plan over keys bound as an array is estimated
+        // dear enough (ten keys guessed, a third of a table per range) for PostgreSQL to
+        // compile it, and a Merkle proof of 0.2 ms took 6.8, 5.4 of them compiling. The
+        // native pool of runs pages keeps the server's setting: without JIT its pages
+        // measured 30-80% slower.
+        options = options.options([("plan_cache_mode", "force_generic_plan"), ("jit", "off")]);
         size = (size / 2).max(2);
     }
     let native = PgPoolOptions::new()
