@@ -56,7 +56,7 @@ fn lazy(pool: &Pool, generic: bool) -> Result<PgPool, sqlx::Error> {
         // dear enough (ten keys guessed, a third of a table per range) for PostgreSQL to
         // compile it, and a Merkle proof of 0.2 ms took 6.8, 5.4 of them compiling. The
         // native pool of runs pages keeps the server's setting: without JIT its pages
-        // measured 30-80% slower.
+        // measured 60-100% slower.
         options = options.options([("plan_cache_mode", "force_generic_plan"), ("jit", "off")]);
         size = (size / 2).max(2);
     }
