@@ -1,7 +1,8 @@
 //! Many small statements from one thread, on either database: a lineage ingest batch runs one
-//! per row on SQLite and one per table on PostgreSQL, a lineage walk one per level. On SQLite they go straight to a rusqlite
-//! connection (about 4 µs each, where sqlx's hop to its worker thread costs more than the
-//! statement); on PostgreSQL to one connection of the pool, driven from the thread.
+//! per row on SQLite and one per table on PostgreSQL, a lineage walk one per level. On SQLite
+//! they go straight to a rusqlite connection (about 4 µs each, where sqlx's hop to its worker
+//! thread costs more than the statement); on PostgreSQL to one connection of the pool, driven
+//! from the thread. A read of one statement ([`query`]) is awaited on PostgreSQL directly.
 
 use super::DriverError;
 
@@ -215,30 +216,46 @@ impl Direct for OnPool<'_> {
     }
 
     fn rows(&mut self, sql: &str, args: &[Arg<'_>]) -> Result<Vec<Vec<Val>>, DriverError> {
-        use sqlx::{Column, Row};
         let q = bind(sqlx::query(sql), args);
         let rows = self.runtime.block_on(q.fetch_all(&mut *self.conn))?;
-        rows.iter()
-            .map(|r| {
-                r.columns()
-                    .iter()
-                    .map(|c| {
-                        let i = c.ordinal();
-                        if r.try_get_raw(i).is_ok_and(|v| sqlx::ValueRef::is_null(&v)) {
-                            return Ok(Val::Null);
-                        }
-                        // By the column's type: trying one decoding and falling back to
-                        // another built an error (and its message) for every text value.
-                        if c.type_info().kind().is_integer() {
-                            Ok(Val::Int(r.try_get::<i64, _>(i)?))
-                        } else {
-                            Ok(Val::Text(r.try_get::<String, _>(i)?))
-                        }
-                    })
-                    .collect::<Result<Vec<Val>, DriverError>>()
+        // By the column's type: trying one decoding and falling back to another built an
+        // error (and its message) for every text value.
+        values(&rows, |r, c| {
+            use sqlx::{Column, Row};
+            let i = c.ordinal();
+            Ok(if c.type_info().kind().is_integer() {
+                Val::Int(r.try_get::<i64, _>(i)?)
+            } else {
+                Val::Text(r.try_get::<String, _>(i)?)
             })
-            .collect()
+        })
     }
+}
+
+/// Every row's values, NULL as [`Val::Null`] and any other value as `value` reads it.
+fn values<R: sqlx::Row>(
+    rows: &[R],
+    value: impl Fn(&R, &<R::Database as sqlx::Database>::Column) -> Result<Val, sqlx::Error>,
+) -> Result<Vec<Vec<Val>>, DriverError>
+where
+    usize: sqlx::ColumnIndex<R>,
+{
+    use sqlx::Column;
+    rows.iter()
+        .map(|r| {
+            r.columns()
+                .iter()
+                .map(|c| {
+                    if r.try_get_raw(c.ordinal())
+                        .is_ok_and(|v| sqlx::ValueRef::is_null(&v))
+                    {
+                        return Ok(Val::Null);
+                    }
+                    Ok(value(r, c)?)
+                })
+                .collect::<Result<Vec<Val>, DriverError>>()
+        })
+        .collect()
 }
 
 /// A connection of the native PostgreSQL pool ([`super::native`]) driven from a thread
@@ -270,26 +287,16 @@ impl Direct for OnPg<'_> {
 /// PostgreSQL rows as values: integers as integers, anything else as text (as on `OnPool`);
 /// PostgreSQL's driver decodes an integer only at its own width.
 fn pg_values(rows: &[sqlx::postgres::PgRow]) -> Result<Vec<Vec<Val>>, DriverError> {
-    use sqlx::{Column, Row, TypeInfo};
-    rows.iter()
-        .map(|r| {
-            r.columns()
-                .iter()
-                .map(|c| {
-                    let i = c.ordinal();
-                    if r.try_get_raw(i).is_ok_and(|v| sqlx::ValueRef::is_null(&v)) {
-                        return Ok(Val::Null);
-                    }
-                    Ok(match c.type_info().name() {
-                        "INT8" => Val::Int(r.try_get::<i64, _>(i)?),
-                        "INT4" => Val::Int(r.try_get::<i32, _>(i)?.into()),
-                        "INT2" => Val::Int(r.try_get::<i16, _>(i)?.into()),
-                        _ => Val::Text(r.try_get::<String, _>(i)?),
-                    })
-                })
-                .collect::<Result<Vec<Val>, DriverError>>()
+    values(rows, |r, c| {
+        use sqlx::{Column, Row, TypeInfo};
+        let i = c.ordinal();
+        Ok(match c.type_info().name() {
+            "INT8" => Val::Int(r.try_get::<i64, _>(i)?),
+            "INT4" => Val::Int(r.try_get::<i32, _>(i)?.into()),
+            "INT2" => Val::Int(r.try_get::<i16, _>(i)?.into()),
+            _ => Val::Text(r.try_get::<String, _>(i)?),
         })
-        .collect()
+    })
 }
 
 /// One read statement, built for the database it runs on (`build` is told whether that is
